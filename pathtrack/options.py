@@ -1,0 +1,234 @@
+"""Tracker options: one frozen, validated dataclass of user-facing limits and choices.
+
+Every field is documented below and validated in ``__post_init__`` with a message
+that says what to change. Options are immutable; derive a variant with
+:meth:`TrackerOptions.replace`. The CLI builds them from ``KEY=VALUE`` strings with
+:meth:`TrackerOptions.from_strings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import typing
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+__all__ = ["TrackerOptions", "OptionsError", "PARAMETERISATIONS", "PREDICTORS", "CORRECTORS"]
+
+PARAMETERISATIONS = ("arclength", "natural")
+PREDICTORS = ("tangent", "secant", "rk4", "constant")
+CORRECTORS = ("auto", "newton", "newton-krylov", "lbfgs", "gd")
+
+
+class OptionsError(ValueError):
+    """An invalid option value; the message names the field and a valid range."""
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """User-facing limits and choices of the path tracker.
+
+    Parameters
+    ----------
+    parameterisation : {'arclength', 'natural'}
+        ``'arclength'`` (Keller's pseudo-arclength, bordered by the tangent) goes round
+        folds; ``'natural'`` fixes λ at each step and cannot pass a fold.
+    predictor : {'tangent', 'secant', 'rk4', 'constant'}
+        Euler step along the tangent, secant through the last two points (tangent at
+        the first step), classical RK4 on the Davidenko equation, or no prediction
+        (the corrector starts from the last point; for minimisation correctors).
+    corrector : {'auto', 'newton', 'newton-krylov', 'lbfgs', 'gd'}
+        Dense Newton with a contraction test, matrix-free Newton–Krylov (GMRES),
+        or a minimisation corrector for gradient homotopies (L-BFGS or gradient
+        descent with momentum). ``'auto'`` picks dense Newton up to ``dense_max_n``
+        unknowns, then L-BFGS for gradient problems and Newton–Krylov otherwise.
+    lam_end : float or None
+        Target λ. ``None`` takes the problem's ``lam_end``.
+    lam_min, lam_max : float or None
+        The λ-box. The path ends (successfully) where it leaves the box, landing
+        exactly on its edge. ``None`` takes the problem's bounds, or else the
+        interval between the start and ``lam_end``.
+    direction : {-1, 0, 1}
+        Initial direction of λ; 0 means towards ``lam_end``.
+    initial_ds, min_ds, max_ds : float
+        Step sizes: arclength for ``'arclength'``, |Δλ| for ``'natural'``.
+    max_steps : int
+        Maximum number of step attempts (accepted plus rejected).
+    grow_factor, shrink_factor : float
+        Step growth after ``grow_after`` consecutive successes; shrink on rejection.
+    grow_after : int
+        Consecutive accepted steps needed before the step grows.
+    max_newton_iters : int
+        Newton iteration cap per step.
+    newton_tol : float
+        Converged when ‖Δy‖ ≤ newton_tol·(1 + ‖y‖).
+    max_contraction : float
+        Reject the step when a Newton update is not at least this much smaller than
+        the one before (‖Δy_k‖ / ‖Δy_{k-1}‖ > max_contraction), as HC.jl does.
+    max_angle : float
+        Path-jumping guard: reject steps whose tangent turns by more than this
+        angle (radians) from the previous one.
+    start_tol : float
+        Residual ‖H‖ above which the start point is refined by Newton at fixed λ.
+    max_cond : float
+        Condition estimate above which the augmented Jacobian is called singular.
+    krylov_tol, krylov_maxiter : float, int
+        Relative tolerance and iteration cap of GMRES inside Newton–Krylov.
+    min_gtol : float
+        Gradient-norm tolerance of the minimisation correctors.
+    min_maxiter : int
+        Iteration cap of the minimisation correctors per step.
+    gd_lr, gd_momentum : float
+        Learning rate and heavy-ball momentum of the ``'gd'`` corrector.
+    stop_on_accept : bool
+        Minimisation correctors stop as soon as the problem's acceptance test
+        passes (e.g. 100% training accuracy) instead of running to ``min_gtol``.
+    dense_max_n : int
+        Largest ``n`` for which dense Jacobians are formed.
+    close_loop : bool
+        End successfully when the path returns to its start (closed curves).
+    store_p_every : int
+        Keep ``p`` in memory every k accepted steps (scalar columns keep every step).
+    """
+
+    parameterisation: str = "arclength"
+    predictor: str = "tangent"
+    corrector: str = "auto"
+    lam_end: Optional[float] = None
+    lam_min: Optional[float] = None
+    lam_max: Optional[float] = None
+    direction: int = 0
+    initial_ds: float = 0.05
+    min_ds: float = 1e-10
+    max_ds: float = 0.5
+    max_steps: int = 10_000
+    grow_factor: float = 2.0
+    shrink_factor: float = 0.5
+    grow_after: int = 2
+    max_newton_iters: int = 10
+    newton_tol: float = 1e-10
+    max_contraction: float = 0.5
+    max_angle: float = 0.6
+    start_tol: float = 1e-9
+    max_cond: float = 1e13
+    krylov_tol: float = 1e-10
+    krylov_maxiter: int = 200
+    min_gtol: float = 1e-8
+    min_maxiter: int = 500
+    gd_lr: float = 1e-2
+    gd_momentum: float = 0.9
+    stop_on_accept: bool = True
+    dense_max_n: int = 2000
+    close_loop: bool = True
+    store_p_every: int = 1
+
+    def __post_init__(self) -> None:
+        self._check_choice("parameterisation", PARAMETERISATIONS)
+        self._check_choice("predictor", PREDICTORS)
+        self._check_choice("corrector", CORRECTORS)
+        if self.direction not in (-1, 0, 1):
+            raise OptionsError(f"direction must be -1, 0 or 1, got {self.direction!r}")
+        for name in ("lam_end", "lam_min", "lam_max"):
+            v = getattr(self, name)
+            if v is not None and not math.isfinite(v):
+                raise OptionsError(f"{name} must be finite or None, got {v!r}")
+        if self.lam_min is not None and self.lam_max is not None and not self.lam_min < self.lam_max:
+            raise OptionsError(f"lam_min ({self.lam_min}) must be smaller than lam_max ({self.lam_max})")
+        positive = ("initial_ds", "min_ds", "max_ds", "newton_tol", "start_tol", "max_cond", "krylov_tol",
+                    "min_gtol", "gd_lr", "max_angle")
+        for name in positive:
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise OptionsError(f"{name} must be a positive finite number, got {v!r}")
+        if not self.min_ds <= self.initial_ds <= self.max_ds:
+            raise OptionsError(
+                f"need min_ds <= initial_ds <= max_ds, got {self.min_ds} <= {self.initial_ds} <= {self.max_ds}; "
+                "adjust one of them")
+        for name in ("max_steps", "max_newton_iters", "grow_after", "krylov_maxiter", "min_maxiter",
+                     "dense_max_n", "store_p_every"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise OptionsError(f"{name} must be a positive integer, got {v!r}")
+        if not self.grow_factor >= 1.0:
+            raise OptionsError(f"grow_factor must be >= 1, got {self.grow_factor}")
+        if not 0.0 < self.shrink_factor < 1.0:
+            raise OptionsError(f"shrink_factor must lie in (0, 1), got {self.shrink_factor}")
+        if not 0.0 < self.max_contraction < 1.0:
+            raise OptionsError(f"max_contraction must lie in (0, 1), got {self.max_contraction}")
+        if not 0.0 <= self.gd_momentum < 1.0:
+            raise OptionsError(f"gd_momentum must lie in [0, 1), got {self.gd_momentum}")
+        if self.max_angle > math.pi:
+            raise OptionsError(f"max_angle is in radians and must be <= pi, got {self.max_angle}")
+
+    def _check_choice(self, name: str, choices: tuple) -> None:
+        v = getattr(self, name)
+        if v not in choices:
+            raise OptionsError(f"{name} must be one of {', '.join(map(repr, choices))}; got {v!r}")
+
+    # -- construction helpers -------------------------------------------------------------------
+    def replace(self, **changes: Any) -> "TrackerOptions":
+        """Return a copy with ``changes`` applied (validated)."""
+        unknown = set(changes) - set(self.field_names())
+        if unknown:
+            raise OptionsError(f"unknown tracker option(s) {sorted(unknown)}; valid: {', '.join(self.field_names())}")
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def field_names(cls) -> tuple:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_strings(cls, values: Mapping[str, str], base: Optional["TrackerOptions"] = None) -> "TrackerOptions":
+        """Build options from ``{name: text}`` pairs, converting each text by the field's type."""
+        base = base or cls()
+        hints = typing.get_type_hints(cls)
+        converted = {}
+        for key, text in values.items():
+            if key not in hints:
+                raise OptionsError(f"unknown tracker option {key!r}; valid: {', '.join(cls.field_names())}")
+            converted[key] = _convert(key, text, hints[key])
+        return base.replace(**converted)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "TrackerOptions":
+        data = json.loads(text)
+        known = {k: v for k, v in data.items() if k in cls.field_names()}
+        return cls(**known)
+
+
+def _convert(key: str, text: str, hint: Any) -> Any:
+    """Convert CLI text to the annotated type of option ``key``."""
+    if not isinstance(text, str):
+        return text
+    args = typing.get_args(hint)
+    optional = type(None) in args
+    target = next((a for a in args if a is not type(None)), hint) if args else hint
+    if optional and text.strip().lower() in ("none", "null", ""):
+        return None
+    try:
+        if target is bool:
+            low = text.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if target is int:
+            return int(text)
+        if target is float:
+            return float(text)
+        return target(text)
+    except ValueError:
+        raise OptionsError(f"option {key}: cannot read {text!r} as {getattr(target, '__name__', target)}") from None
+
+
+# Shared with the CLI and with plugins that expose typed parameters.
+convert_text = _convert

@@ -1,0 +1,135 @@
+"""Termination status of a tracked path, and the corrector's own verdicts.
+
+`Status` is the single vocabulary for how a path ended. Each member carries a
+message that says what happened *and what to change*, in the spirit of
+optimistix's ``RESULTS``. The tracker is the only place that assigns one.
+
+`CorrectorCode` is the small integer code returned by correctors and jitted
+kernels; the tracker translates it into a `Status` when a step failure ends
+the path.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["Status", "CorrectorCode"]
+
+
+class Status(enum.IntEnum):
+    """How a path ended.
+
+    Attributes
+    ----------
+    running
+        The path is still being tracked.
+    success
+        The path reached ``lam_end`` (or left the λ-box, or closed a loop).
+    max_steps_reached
+        ``max_steps`` steps were taken without reaching the end.
+    ds_too_small
+        Backtracking drove the step size below ``min_ds``.
+    newton_failed
+        The corrector could not converge where it had no freedom to shrink the
+        step: refining the start point or landing exactly on ``lam_end``.
+    singular_jacobian
+        The augmented Jacobian ``[dH_dp, dH_dlam]`` lost rank.
+    nonfinite
+        ``H`` or a derivative returned NaN or inf along the path.
+    invalid_start
+        The start point is not on the path (or not finite) and could not be refined.
+    event_terminated
+        A terminal event fired.
+    interrupted
+        The run was interrupted (Ctrl-C or a stop request); it can be resumed.
+    """
+
+    running = 0
+    success = 1
+    max_steps_reached = 2
+    ds_too_small = 3
+    newton_failed = 4
+    singular_jacobian = 5
+    nonfinite = 6
+    invalid_start = 7
+    event_terminated = 8
+    interrupted = 9
+
+    @property
+    def message(self) -> str:
+        """A one-paragraph explanation with the remedy."""
+        return _MESSAGES[self]
+
+    @property
+    def is_success(self) -> bool:
+        return self is Status.success
+
+    @property
+    def is_running(self) -> bool:
+        return self is Status.running
+
+    @property
+    def is_failure(self) -> bool:
+        """True for every end that is neither success, a terminal event nor an interruption."""
+        return self not in (Status.running, Status.success, Status.event_terminated, Status.interrupted)
+
+    @property
+    def is_resumable(self) -> bool:
+        """True when continuing from the last accepted point may make progress."""
+        return self in (Status.interrupted, Status.max_steps_reached)
+
+    @classmethod
+    def from_name(cls, name: str) -> "Status":
+        try:
+            return cls[name]
+        except KeyError:
+            raise ValueError(f"unknown status {name!r}; expected one of {[m.name for m in cls]}") from None
+
+
+_MESSAGES = {
+    Status.running: "The path is still being tracked.",
+    Status.success: "The path reached its end.",
+    Status.max_steps_reached: (
+        "The tracker took max_steps steps without reaching lam_end. Increase `max_steps`, or allow longer "
+        "steps with a larger `max_ds`; resume the run to continue from where it stopped."
+    ),
+    Status.ds_too_small: (
+        "Step size fell below `min_ds` after repeated rejections. The path may be near a singularity "
+        "(a fold with natural parameterisation, a branch point, or a path crossing). Try "
+        "parameterisation='arclength', decrease `min_ds`, relax `max_contraction` or `max_angle`, or use a "
+        "different corrector."
+    ),
+    Status.newton_failed: (
+        "The corrector did not converge where the step could not be shortened (refining the start point, "
+        "or landing on lam_end). Increase `max_newton_iters`, loosen `newton_tol`, or supply a start point "
+        "closer to the path."
+    ),
+    Status.singular_jacobian: (
+        "The augmented Jacobian [dH_dp, dH_dlam] is singular (rank deficient), so the tangent is not "
+        "defined: the point is a branch point or the problem is degenerate. Start slightly off the "
+        "singular point, perturb the problem, or check dH_dp and dH_dlam."
+    ),
+    Status.nonfinite: (
+        "H or its derivatives returned NaN or inf. Check the problem for overflow (e.g. exp of large "
+        "values), restrict the λ range with `lam_min`/`lam_max`, or reduce `max_ds`."
+    ),
+    Status.invalid_start: (
+        "The start point is not a solution of H(p, lam) = 0 (or is not finite) and Newton refinement "
+        "failed. Supply a better start point, or loosen `start_tol`."
+    ),
+    Status.event_terminated: "A terminal event fired; the path stopped at the located event.",
+    Status.interrupted: (
+        "The run was interrupted. Every accepted step is kept; resume from the checkpoint to continue."
+    ),
+}
+
+
+class CorrectorCode(enum.IntEnum):
+    """Integer verdicts returned by correctors and jitted kernels."""
+
+    converged = 0
+    max_iters = 1
+    diverged = 2  # contraction test failed
+    singular = 3
+    nonfinite = 4
+    rejected = 5  # converged, but a guard (angle, acceptance test) refused the point
