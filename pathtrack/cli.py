@@ -1,0 +1,169 @@
+"""Command-line interface (click).
+
+Every command validates its arguments and turns user mistakes (unknown problem, bad
+``--set`` value, unreadable file) into a one-line error with exit status 2, never a
+traceback. Commands use the public Python API only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Dict, Iterable, Tuple
+
+import click
+
+from ._version import __version__
+
+__all__ = ["main"]
+
+
+class UserError(click.UsageError):
+    """A one-line user error: printed without a traceback, exit status 2."""
+
+    def show(self, file=None) -> None:  # no usage banner, just the reason
+        click.echo(f"Error: {self.format_message()}", err=True, file=file)
+
+
+def parse_assignments(items: Iterable[str], what: str) -> Dict[str, str]:
+    """Split ``KEY=VALUE`` strings; a malformed one is a user error."""
+    out: Dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"{what} expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def convert_parameters(defaults: Dict[str, object], values: Dict[str, str], problem: str) -> Dict[str, object]:
+    """Convert ``--set`` texts by the type of each parameter's default."""
+    from .options import OptionsError, convert_text
+
+    out = {}
+    for key, text in values.items():
+        if key not in defaults:
+            raise UserError(f"problem {problem!r} has no parameter {key!r}; valid: {', '.join(defaults) or '(none)'}")
+        default = defaults[key]
+        try:
+            if isinstance(default, (list, tuple)):
+                item_type = type(default[0]) if len(default) else float
+                out[key] = type(default)(convert_text(key, t, item_type) for t in text.split(",") if t.strip())
+            elif default is None:
+                out[key] = _guess(text)
+            else:
+                out[key] = convert_text(key, text, type(default))
+        except OptionsError as exc:
+            raise UserError(f"--set {key}={text}: {exc}") from None
+    return out
+
+
+def _guess(text: str):
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="pathtrack")
+def main() -> None:
+    """pathtrack: numerical continuation and homotopy path tracking."""
+
+
+@main.command("problems")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def problems_cmd(as_json: bool) -> None:
+    """List the registered problem plugins."""
+    from .registry import describe_all
+
+    rows = describe_all()
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    width = max((len(r["name"]) for r in rows), default=4)
+    for r in rows:
+        click.echo(f"{r['name']:<{width}}  {r['description']}")
+
+
+@main.command("run")
+@click.argument("problem")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Problem parameter (repeatable).")
+@click.option("--option", "-o", "opts", multiple=True, metavar="KEY=VALUE", help="Tracker option (repeatable).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the path to this HDF5 file.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+@click.option("--resume", type=click.Path(dir_okay=False), default=None, help="Continue a run from its file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, force, resume, as_json, progress):
+    """Track the solution path of PROBLEM and print a summary."""
+    from .driver import run_problem
+    from .options import OptionsError
+    from .problem import ProblemError, problem_parameters
+    from .registry import UnknownProblemError, load_problem_class
+
+    try:
+        cls = load_problem_class(problem)
+    except UnknownProblemError as exc:
+        raise UserError(str(exc)) from None
+    params = convert_parameters(problem_parameters(cls), parse_assignments(sets, "--set"), problem)
+    option_texts = parse_assignments(opts, "--option")
+    if progress is None:
+        progress = sys.stderr.isatty() and not as_json
+    try:
+        summary = run_problem(problem, params, option_texts, out=out, force=force, resume=resume,
+                              progress=progress)
+    except (OptionsError, ProblemError, FileExistsError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+    except _storage_errors() as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(summary, default=_json_default))
+    else:
+        _print_summary(summary)
+    if summary["status"] not in ("success", "event_terminated"):
+        sys.exit(1)
+
+
+def _storage_errors():
+    try:
+        from .hdf5 import StorageError
+        return (StorageError,)
+    except ImportError:  # storage layer not present
+        return ()
+
+
+def _json_default(o):
+    import numpy as np
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _print_summary(summary: dict) -> None:
+    click.echo(f"problem   {summary['problem']}")
+    click.echo(f"status    {summary['status']}: {summary['message']}")
+    click.echo(f"steps     {summary['n_accepted']} accepted, {summary['n_rejected']} rejected")
+    click.echo(f"lambda    {summary['lam_start']:.6g} -> {summary['lam_end']:.6g}")
+    click.echo(f"wall time {summary['wall_time']:.3f} s")
+    for ev in summary.get("events", []):
+        click.echo(f"event     {ev['kind']} at lam = {ev['lam']:.12g} (step {ev['step']})")
+    if summary.get("out"):
+        click.echo(f"written   {summary['out']}")
+
+
+# --- train (neural-network training; pathtrack.nn) -----------------------------------------------
+
+
+# --- solve (polynomial systems; pathtrack.solve) -------------------------------------------------
+
+
+# --- inspect / plot (HDF5 files; pathtrack.hdf5, pathtrack.plotting) -------------------------------
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
