@@ -1,0 +1,114 @@
+"""Events and special points: test functions, sign changes, location by root finding.
+
+As in BifurcationKit, a special point is where a *test function* evaluated along the
+path changes sign. The tracker evaluates every active test function at each accepted
+point; on a sign change between two points it locates the zero with Brent's method
+over the chord between them, correcting every trial point back onto the path.
+
+Built-in test functions:
+
+- ``fold``: the λ-component of the oriented tangent (changes sign at a limit point);
+- ``bp``: the determinant of the bordered Jacobian ``[J; tangent^T]`` (changes sign at
+  a simple branch point, not at a fold, because the tangent is oriented continuously).
+
+Users add their own with :class:`Event` (a scalar ``fn(p, lam)``), either passed to
+``track(events=...)`` or returned by ``Problem.events()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional
+
+import numpy as np
+
+__all__ = ["Event", "SpecialPoint", "FOLD", "BRANCH_POINT", "PointInfo"]
+
+FOLD = "fold"
+BRANCH_POINT = "bp"
+
+
+@dataclass(frozen=True)
+class Event:
+    """A user-defined test function.
+
+    Parameters
+    ----------
+    name : str
+        Kind recorded for the special point.
+    fn : callable ``fn(p, lam) -> float``
+        The test function; an event is where it changes sign.
+    terminal : bool
+        Stop the path at the located point (status ``event_terminated``).
+    direction : {-1, 0, 1}
+        Only sign changes from negative to positive (1), positive to negative (-1), or both (0).
+    """
+
+    name: str
+    fn: Callable[[np.ndarray, float], float]
+    terminal: bool = False
+    direction: int = 0
+
+    def crosses(self, a: float, b: float) -> bool:
+        if not (np.isfinite(a) and np.isfinite(b)) or a == 0.0 or np.sign(a) == np.sign(b):
+            return False
+        return self.direction == 0 or np.sign(b - a) == self.direction
+
+
+@dataclass
+class PointInfo:
+    """What the tracker knows at one point, from which test functions are evaluated."""
+
+    y: np.ndarray
+    tangent: Optional[np.ndarray]
+    p: np.ndarray
+    lam: float
+    J: Optional[np.ndarray] = None  # augmented real Jacobian, when dense
+    det_sign: float = np.nan
+    log_abs_det: float = np.nan
+
+
+@dataclass
+class SpecialPoint:
+    """A located event.
+
+    Attributes
+    ----------
+    kind : str
+        ``'fold'``, ``'bp'`` or a user event's name.
+    lam, s : float
+        λ and arclength at the located point.
+    step : int
+        Index of the accepted step that ended the bracketing interval.
+    p : ndarray
+        The located point.
+    value_a, value_b : float
+        The test function at the ends of the bracket.
+    tol : float
+        Chord-fraction tolerance reached by the root finder.
+    """
+
+    kind: str
+    lam: float
+    s: float
+    step: int
+    p: np.ndarray
+    value_a: float = np.nan
+    value_b: float = np.nan
+    tol: float = np.nan
+    extra: Dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "lam": float(self.lam), "s": float(self.s), "step": int(self.step),
+                "value_a": float(self.value_a), "value_b": float(self.value_b), **self.extra}
+
+
+def fold_value(info: PointInfo) -> float:
+    return float(info.tangent[-1]) if info.tangent is not None else np.nan
+
+
+def bp_value(info: PointInfo, ref_log_abs_det: float = 0.0) -> float:
+    """det([J; t^T]) rescaled by ``exp(-ref)`` so it stays finite for large systems."""
+    if not np.isfinite(info.det_sign):
+        return np.nan
+    return float(info.det_sign * np.exp(np.clip(info.log_abs_det - ref_log_abs_det, -700.0, 700.0)))

@@ -1,0 +1,125 @@
+"""Linear algebra of the augmented system: tangents, bordered solves, singularity tests.
+
+The augmented Jacobian ``J = [dF_dx, dF_dlam]`` has shape ``(m, m+1)``; the tangent is
+its unit null vector. Bordering ``J`` with a row ``b`` gives the square matrix
+``A = [J; b^T]`` used both by the corrector (b = tangent for pseudo-arclength, e_lam
+for natural) and by the branch-point test (``det A`` changes sign at a simple branch
+point).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple, Optional
+
+import numpy as np
+import scipy.linalg
+from scipy.sparse.linalg import LinearOperator, gmres
+
+__all__ = ["SingularJacobianError", "TangentInfo", "tangent_dense", "tangent_matrix_free", "bordered_solve",
+           "bordered_gmres", "bordered_det", "SVD_MAX_N"]
+
+#: Up to this size the tangent comes from an SVD, which also gives σ_min for diagnostics.
+SVD_MAX_N = 400
+
+
+class SingularJacobianError(np.linalg.LinAlgError):
+    """The augmented Jacobian is rank deficient (its null space is not one-dimensional)."""
+
+
+class TangentInfo(NamedTuple):
+    tangent: np.ndarray
+    sigma_min: float  # smallest singular value of J (NaN when not computed)
+    cond: float  # condition estimate of J (NaN when not computed)
+
+
+def orient(t: np.ndarray, t_prev: Optional[np.ndarray], direction: int) -> np.ndarray:
+    """Flip ``t`` to continue ``t_prev``, or (no previous tangent) to move λ in ``direction``."""
+    if t_prev is not None:
+        return -t if float(t @ t_prev) < 0.0 else t
+    if direction != 0 and t[-1] * direction < 0.0:
+        return -t
+    return t
+
+
+def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, max_cond: float) -> TangentInfo:
+    """Unit null vector of the dense augmented Jacobian ``J`` (m × (m+1)), oriented.
+
+    Raises
+    ------
+    SingularJacobianError
+        When ``σ_min(J) ≤ σ_max(J) / max_cond`` (rank deficient: branch point or degenerate problem).
+    """
+    m = J.shape[0]
+    if m + 1 <= SVD_MAX_N:
+        # QR of J^T: the last column of Q spans null(J); R has J's singular values.
+        # (Cheaper than a full SVD, which needs all of V only for that one vector.)
+        q, r = scipy.linalg.qr(J.T, mode="full", check_finite=False)
+        sv = scipy.linalg.svdvals(r[:m, :m], check_finite=False) if m > 0 else np.zeros(1)
+        sigma_min = float(sv[-1])
+        cond = float(sv[0] / sigma_min) if sigma_min > 0 else np.inf
+        if not sigma_min > sv[0] / max_cond:
+            raise SingularJacobianError(f"augmented Jacobian is rank deficient (cond ≈ {cond:.3g})")
+        t = q[:, -1].copy()
+    else:
+        b = t_prev if t_prev is not None else _lam_row(m, direction)
+        try:
+            t = bordered_solve(J, b, np.zeros(m), 1.0, max_cond)
+        except SingularJacobianError:
+            if t_prev is None:  # e_lam is a bad border at a fold: try a generic one
+                t = bordered_solve(J, np.random.default_rng(0).standard_normal(m + 1), np.zeros(m), 1.0, max_cond)
+            else:
+                raise
+        sigma_min, cond = np.nan, np.nan
+        t = t / np.linalg.norm(t)
+    return TangentInfo(orient(t, t_prev, direction), sigma_min, cond)
+
+
+def _lam_row(m: int, direction: int) -> np.ndarray:
+    b = np.zeros(m + 1)
+    b[-1] = 1.0 if direction >= 0 else -1.0
+    return b
+
+
+def bordered_solve(J: np.ndarray, b: np.ndarray, r: np.ndarray, c: float, max_cond: float) -> np.ndarray:
+    """Solve ``[J; b^T] z = [r; c]`` densely; singular (by LU pivots) raises SingularJacobianError."""
+    A = np.vstack([J, b[None, :]])
+    try:
+        with warnings.catch_warnings():  # singularity is reported below, with a message
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+            lu, piv = scipy.linalg.lu_factor(A, check_finite=False)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise SingularJacobianError(str(exc)) from exc
+    d = np.abs(np.diag(lu))
+    if not d.min() > d.max() / max_cond:
+        raise SingularJacobianError(f"bordered matrix is singular (pivot ratio {d.min() / max(d.max(), 1e-300):.3g})")
+    return scipy.linalg.lu_solve((lu, piv), np.append(r, c), check_finite=False)
+
+
+def bordered_gmres(jvp, b: np.ndarray, r: np.ndarray, c: float, rtol: float, maxiter: int) -> np.ndarray:
+    """Solve ``[J; b^T] z = [r; c]`` with GMRES, ``J`` given by ``jvp(v)`` (v of length m+1)."""
+    m1 = b.shape[0]
+
+    def matvec(v):
+        v = np.asarray(v).ravel()
+        return np.append(jvp(v), b @ v)
+
+    op = LinearOperator((m1, m1), matvec=matvec, dtype=np.float64)
+    z, info = gmres(op, np.append(r, c), rtol=rtol, atol=0.0, maxiter=maxiter, restart=min(m1, 60))
+    if info != 0:
+        raise SingularJacobianError(f"GMRES did not converge (info={info}) on the bordered system")
+    return z
+
+
+def tangent_matrix_free(jvp, m: int, t_prev: Optional[np.ndarray], direction: int, rtol: float,
+                        maxiter: int) -> TangentInfo:
+    """Tangent from a bordered GMRES solve (large ``m``); σ_min is not available."""
+    b = t_prev if t_prev is not None else _lam_row(m, direction)
+    t = bordered_gmres(jvp, b, np.zeros(m), 1.0, rtol, maxiter)
+    t = t / np.linalg.norm(t)
+    return TangentInfo(orient(t, t_prev, direction), np.nan, np.nan)
+
+
+def bordered_det(J: np.ndarray, t: np.ndarray):
+    """``(sign, log|det|)`` of ``[J; t^T]``: its sign flips at simple branch points."""
+    return np.linalg.slogdet(np.vstack([J, t[None, :]]))

@@ -1,0 +1,585 @@
+"""The predictor-corrector tracker: the only place that decides termination.
+
+Structure (after HomotopyContinuation.jl): :class:`TrackerOptions` holds the user's
+limits, :class:`TrackerState` everything that changes per step (and everything a
+resume needs), and :class:`Tracker` the fixed composition of problem, predictor,
+corrector, step controller and observers. ``Tracker.step()`` attempts one step and
+returns whether it was accepted; ``Tracker.track()`` loops until
+:meth:`Tracker._check_terminated` sets a final :class:`~pathtrack.status.Status`.
+
+One step, in order:
+
+1. predict from the accepted point along the tangent (or chord);
+2. correct onto the path with the bordered corrector (tangent border for
+   pseudo-arclength, λ border for natural);
+3. if λ left the box, land exactly on its edge (natural correction at fixed λ);
+4. compute the new tangent; reject if it turned more than ``max_angle`` (path jumping);
+5. run the problem's acceptance test;
+6. accept: update state, evaluate metrics and test functions, locate events;
+   or reject: shrink ``ds`` and retry (backtracking).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Sequence
+
+import numpy as np
+from scipy.optimize import brentq
+
+from . import events as ev
+from .corrector import CorrectorResult, MinimizationCorrector, NewtonCorrector, make_corrector
+from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, tangent_dense,
+                     tangent_matrix_free)
+from .options import OptionsError, TrackerOptions
+from .predictor import make_predictor
+from .problem import NonFiniteError, Problem, RealSystem, StartPoint, check_problem, normalize_starts
+from .status import CorrectorCode, Status
+from .stepcontrol import StepController
+
+__all__ = ["TrackerState", "StepRecord", "Observer", "Tracker"]
+
+
+@dataclass
+class TrackerState:
+    """Everything that changes from step to step, and everything a resume needs.
+
+    ``y = (x, lam)`` is the real view of the last accepted point (``x = [Re p, Im p]``
+    for complex problems); ``tangent`` is its unit tangent in the same space.
+    """
+
+    y: np.ndarray
+    tangent: np.ndarray
+    ds: float
+    s: float = 0.0
+    y_prev: Optional[np.ndarray] = None
+    lam_direction: int = 1
+    n_steps: int = 0
+    n_accepted: int = 0
+    n_rejected: int = 0
+    n_consecutive: int = 0
+    n_newton_iters: int = 0
+    n_events: int = 0
+    status: Status = Status.running
+    end_reason: str = ""
+    last_reject_reason: str = ""
+    event_values: Dict[str, float] = field(default_factory=dict)
+    ref_log_abs_det: float = np.nan
+    wall_time: float = 0.0
+
+    @property
+    def lam(self) -> float:
+        return float(self.y[-1])
+
+    def to_checkpoint(self) -> Dict[str, Any]:
+        """Arrays and plain scalars (for HDF5); inverse of :meth:`from_checkpoint`."""
+        d = dataclasses.asdict(self)
+        d["status"] = int(self.status)
+        d["y_prev"] = np.array([]) if self.y_prev is None else self.y_prev
+        d["event_values"] = dict(self.event_values)
+        return d
+
+    @classmethod
+    def from_checkpoint(cls, d: Dict[str, Any]) -> "TrackerState":
+        d = dict(d)
+        d["status"] = Status(int(d["status"]))
+        y_prev = np.asarray(d.get("y_prev", []), dtype=float)
+        d["y_prev"] = y_prev if y_prev.size else None
+        d["y"] = np.asarray(d["y"], dtype=float)
+        d["tangent"] = np.asarray(d["tangent"], dtype=float)
+        d["event_values"] = {str(k): float(v) for k, v in dict(d.get("event_values", {})).items()}
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
+class StepRecord:
+    """One step attempt, accepted or rejected, with its diagnostics (what observers see)."""
+
+    index: int  # attempt number (0 is the start point)
+    accepted: bool
+    reason: str  # '' when accepted; else why it was rejected
+    lam: float
+    s: float
+    ds: float
+    p: Optional[np.ndarray]
+    tangent: Optional[np.ndarray]
+    n_newton_iters: int
+    residual: float
+    contraction: float
+    sigma_min: float = np.nan
+    cond: float = np.nan
+    det_sign: float = np.nan
+    wall_time: float = 0.0
+    metrics: Dict[str, float] = field(default_factory=dict)
+    step: int = -1  # accepted-step index (-1 for rejected attempts)
+
+
+class Observer:
+    """Receives the tracker's progress: recorders, HDF5 writers and progress bars subclass this."""
+
+    def on_start(self, tracker: "Tracker", record: StepRecord) -> None:
+        """The start point (accepted step 0)."""
+
+    def on_step(self, tracker: "Tracker", record: StepRecord) -> None:
+        """Every attempted step, accepted or rejected."""
+
+    def on_event(self, tracker: "Tracker", point: ev.SpecialPoint) -> None:
+        """A located special point."""
+
+    def on_finish(self, tracker: "Tracker") -> None:
+        """The final status is set."""
+
+
+class _Outcome:
+    """What one step attempt produced; read only by ``_check_terminated``."""
+
+    __slots__ = ("accepted", "reason", "too_small", "end_reason", "terminal_event")
+
+    def __init__(self, accepted=False, reason="", too_small=False, end_reason="", terminal_event=False):
+        self.accepted, self.reason, self.too_small = accepted, reason, too_small
+        self.end_reason, self.terminal_event = end_reason, terminal_event
+
+
+_REASON_STATUS = {"nonfinite": Status.nonfinite, "singular": Status.singular_jacobian,
+                  "landing": Status.newton_failed}
+
+
+class Tracker:
+    """Predictor-corrector path tracker for a :class:`~pathtrack.problem.Problem`.
+
+    Parameters
+    ----------
+    problem : Problem
+    options : TrackerOptions, optional
+        Defaults: ``TrackerOptions(**problem.default_options)``.
+    events : sequence of Event, optional
+        User test functions, added to ``problem.events()``.
+    observers : sequence of Observer
+    detect_bifurcations : bool
+        Evaluate the fold and branch-point test functions (dense problems only).
+    """
+
+    def __init__(self, problem: Problem, options: Optional[TrackerOptions] = None, *,
+                 events: Sequence[ev.Event] = (), observers: Sequence[Observer] = (),
+                 detect_bifurcations: bool = True):
+        self.problem = problem
+        self.options = options if options is not None else TrackerOptions(**problem.default_options)
+        self.user_events: List[ev.Event] = list(problem.events()) + list(events)
+        self.observers: List[Observer] = list(observers)
+        self.detect_bifurcations = detect_bifurcations
+        self.controller = StepController(self.options)
+        self.predictor = make_predictor(self.options.predictor)
+        self.state: Optional[TrackerState] = None
+        self.system: Optional[RealSystem] = None
+        self.special_points: List[ev.SpecialPoint] = []
+        self._stop_requested = False
+        self._has_accept = problem.has("accept")
+        self._has_metrics = problem.has("metrics")
+
+    # ------------------------------------------------------------------ setup
+    def init(self, start: Optional[StartPoint] = None, *, resume: Optional[TrackerState] = None) -> TrackerState:
+        """Prepare the path from ``start`` (refining it onto the path) or from a resumed state."""
+        o = self.options
+        if start is None:
+            start = normalize_starts(self.problem)[0]
+        else:
+            start = normalize_starts(self.problem, [start])[0]
+        check_problem(self.problem, start, check_derivatives=resume is None)
+        self.system = RealSystem(self.problem, start.p.shape[0])
+        self.corrector = make_corrector(o, self.system)
+        self._check_combination()
+        if isinstance(self.corrector, MinimizationCorrector):
+            self.corrector.accept = lambda x, lam: self._accepts(np.append(x, lam))
+        self._newton = NewtonCorrector(o)  # for landing and refining (dense or Krylov as configured)
+        if not isinstance(self.corrector, NewtonCorrector) and not isinstance(self.corrector, MinimizationCorrector):
+            self._newton = self.corrector
+        self._set_box(start.lam)
+        self._t_start = time.perf_counter()
+        if resume is not None:
+            self.state = resume
+            self.state.status = Status.running
+            self.y_start = self.system.to_y(start.p, start.lam)
+            return self.state
+        return self._init_fresh(start)
+
+    def _check_combination(self) -> None:
+        o = self.options
+        if not self.corrector.supports_arclength and o.parameterisation == "arclength":
+            raise OptionsError(f"corrector {o.corrector!r} minimises at fixed λ; use parameterisation='natural'")
+        if o.predictor == "constant" and o.parameterisation == "arclength":
+            raise OptionsError("predictor 'constant' needs parameterisation='natural'")
+
+    def _set_box(self, lam0: float) -> None:
+        o, pb = self.options, self.problem
+        lam_end = o.lam_end if o.lam_end is not None else float(pb.lam_end)
+        lo = o.lam_min if o.lam_min is not None else pb.lam_min
+        hi = o.lam_max if o.lam_max is not None else pb.lam_max
+        lo = min(lam0, lam_end) if lo is None else lo
+        hi = max(lam0, lam_end) if hi is None else hi
+        self.lam_end, self.lam_lo, self.lam_hi = float(lam_end), float(lo), float(hi)
+        if o.direction != 0:
+            self.direction = o.direction
+        else:
+            self.direction = 1 if lam_end > lam0 else (-1 if lam_end < lam0 else 1)
+
+    def _init_fresh(self, start: StartPoint) -> TrackerState:
+        o = self.options
+        sysm = self.system
+        y0 = sysm.to_y(start.p, start.lam)
+        self.state = TrackerState(y=y0, tangent=np.zeros_like(y0), ds=o.initial_ds, lam_direction=self.direction)
+        self.y_start = y0
+        if not np.all(np.isfinite(y0)):
+            return self._finish_init(Status.invalid_start, "start point is not finite")
+        if not (self.lam_lo - 1e-14 <= start.lam <= self.lam_hi + 1e-14):
+            return self._finish_init(Status.invalid_start,
+                                     f"start λ={start.lam} lies outside the λ-box [{self.lam_lo}, {self.lam_hi}]")
+        try:
+            f0 = sysm.F(y0)
+        except NonFiniteError:
+            return self._finish_init(Status.invalid_start, "H is not finite at the start point")
+        if np.linalg.norm(f0) > o.start_tol:
+            e_lam = np.zeros_like(y0)
+            e_lam[-1] = 1.0
+            res = self._refine(y0, e_lam, start.lam)
+            if res.code != CorrectorCode.converged:
+                status = Status.invalid_start if res.code == CorrectorCode.nonfinite else Status.newton_failed
+                return self._finish_init(status, f"start refinement failed ({res.code.name})")
+            y0 = res.y
+        self.state.y = y0
+        self.y_start = y0
+        try:
+            info = self._tangent(y0, None)
+        except SingularJacobianError as exc:
+            return self._finish_init(Status.singular_jacobian, str(exc))
+        except NonFiniteError as exc:
+            return self._finish_init(Status.invalid_start, str(exc))
+        self.state.tangent = info.tangent
+        if self._has_accept and not self._accepts(y0):
+            return self._finish_init(Status.invalid_start, "the problem's acceptance test fails at the start point")
+        pinfo = self._point_info(y0, info.tangent)
+        self.state.ref_log_abs_det = pinfo.log_abs_det
+        self.state.event_values = self._event_values(pinfo)
+        rec = self._record(0, True, "", y0, info, ds=0.0, res=None, t_wall=0.0, pinfo=pinfo, step=0)
+        for obs in self.observers:
+            obs.on_start(self, rec)
+        return self.state
+
+    def _refine(self, y, b, c):
+        """Newton at fixed λ with a generous iteration budget (the start need not be close)."""
+        return self._newton.correct(self.system, y, b, c, max_iters=4 * self.options.max_newton_iters)
+
+    def _finish_init(self, status: Status, why: str) -> TrackerState:
+        self.state.status = status
+        self.state.end_reason = why
+        for obs in self.observers:
+            obs.on_finish(self)
+        return self.state
+
+    # ------------------------------------------------------------------ pieces
+    def _dense(self) -> bool:
+        return self.system.m <= self.options.dense_max_n
+
+    def _needs_tangent(self) -> bool:
+        return self.predictor.needs_tangent or self.options.parameterisation == "arclength" or self._dense()
+
+    def _tangent(self, y: np.ndarray, t_prev: Optional[np.ndarray]) -> TangentInfo:
+        o = self.options
+        if self._dense():
+            return tangent_dense(self.system.jacobian(y), t_prev, self.direction, o.max_cond)
+        if not self._needs_tangent():
+            # no tangent needed: carry the chord direction (or e_lam at the start)
+            if t_prev is None or self.state is None or self.state.y is None:
+                t = np.zeros_like(y)
+                t[-1] = self.direction
+                return TangentInfo(t, np.nan, np.nan)
+            d = y - self.state.y
+            nd = np.linalg.norm(d)
+            return TangentInfo(d / nd if nd > 0 else t_prev, np.nan, np.nan)
+        return tangent_matrix_free(lambda v: self.system.jvp(y, v), self.system.m, t_prev, self.direction,
+                                   o.krylov_tol, o.krylov_maxiter)
+
+    def _accepts(self, y: np.ndarray) -> bool:
+        return bool(self.problem.accept(self.system.p_of(y), float(y[-1])))
+
+    def _point_info(self, y: np.ndarray, tangent: np.ndarray) -> ev.PointInfo:
+        info = ev.PointInfo(y=y, tangent=tangent, p=self.system.p_of(y), lam=float(y[-1]))
+        if self.detect_bifurcations and self.system.m + 1 <= min(SVD_MAX_N, self.options.dense_max_n):
+            info.J = self.system.jacobian(y)
+            info.det_sign, info.log_abs_det = bordered_det(info.J, tangent)
+        return info
+
+    def _event_values(self, info: ev.PointInfo) -> Dict[str, float]:
+        vals: Dict[str, float] = {}
+        if info.J is not None:
+            if self.options.parameterisation == "arclength":
+                vals[ev.FOLD] = ev.fold_value(info)
+            vals[ev.BRANCH_POINT] = ev.bp_value(info, self.state.ref_log_abs_det)
+        for e in self.user_events:
+            vals[e.name] = float(e.fn(info.p, info.lam))
+        return vals
+
+    # ------------------------------------------------------------------ stepping
+    def step(self) -> bool:
+        """Attempt one step; return True when it was accepted."""
+        st = self.state
+        if st is None:
+            raise RuntimeError("call init() before step()")
+        if not st.status.is_running:
+            return False
+        t0 = time.perf_counter()
+        st.n_steps += 1
+        try:
+            outcome = self._attempt(t0)
+        except KeyboardInterrupt:
+            self._stop_requested = True
+            outcome = _Outcome(reason="interrupted")
+        st.wall_time += time.perf_counter() - t0
+        self._check_terminated(outcome)
+        return outcome.accepted
+
+    def _attempt(self, t0: float) -> _Outcome:
+        o, st, sysm = self.options, self.state, self.system
+        y, t = st.y, st.tangent
+        landing_lam = None
+        if o.parameterisation == "natural":
+            target = st.lam + st.lam_direction * st.ds
+            if target > self.lam_hi or target < self.lam_lo:  # land exactly on the box edge
+                target = self.lam_hi if target > self.lam_hi else self.lam_lo
+                landing_lam = target
+            dlam = target - st.lam
+            direction = t
+            if isinstance(self.predictor, type(make_predictor("secant"))) and st.y_prev is not None:
+                d = y - st.y_prev
+                direction = d / np.linalg.norm(d)
+            h = dlam / direction[-1] if abs(direction[-1]) > 1e-12 else dlam
+            y_pred = self._predict(y, t, h)
+            y_pred[-1] = target
+            b = np.zeros_like(y)
+            b[-1] = 1.0
+            c = target
+        else:
+            y_pred = self._predict(y, t, st.ds)
+            b, c = t, float(t @ y_pred)
+        res = self.corrector.correct(sysm, y_pred, b, c)
+        if res.code != CorrectorCode.converged:
+            return self._reject(t0, res, _CODE_REASON.get(res.code, res.code.name), y_pred)
+        y_new = res.y
+        end_reason = ""
+        if landing_lam is not None:
+            end_reason = "lam_end" if landing_lam == self.lam_end else "box"
+        elif o.parameterisation == "arclength" and not (self.lam_lo <= y_new[-1] <= self.lam_hi):
+            edge = self.lam_hi if y_new[-1] > self.lam_hi else self.lam_lo
+            theta = (edge - y[-1]) / (y_new[-1] - y[-1])
+            e_lam = np.zeros_like(y)
+            e_lam[-1] = 1.0
+            guess = y + theta * (y_new - y)
+            guess[-1] = edge
+            res = self._newton.correct(sysm, guess, e_lam, edge)
+            if res.code != CorrectorCode.converged:
+                return self._reject(t0, res, "landing", guess)
+            y_new = res.y
+            end_reason = "lam_end" if edge == self.lam_end else "box"
+        try:
+            info = self._tangent(y_new, t)
+        except SingularJacobianError:
+            return self._reject(t0, res, "singular", y_new)
+        except NonFiniteError:
+            return self._reject(t0, res, "nonfinite", y_new)
+        if not self.controller.turn_ok(float(info.tangent @ t)):
+            return self._reject(t0, res, "angle", y_new)
+        if self._has_accept and not self._accepts(y_new):
+            return self._reject(t0, res, "acceptance_test", y_new)
+        if not end_reason and self._closes_loop(y, y_new, info.tangent):
+            end_reason = "closed_loop"
+            y_new = self.y_start.copy()  # the start is on the path: end exactly there
+            info = self._tangent(y_new, t)
+        return self._accept(t0, res, y_new, info, end_reason)
+
+    def _predict(self, y, t, h):
+        tangent_fn = lambda yy, tref: self._tangent(yy, tref).tangent  # noqa: E731 (RK4 only)
+        return self.predictor.predict(y, t, h, self.state.y_prev, tangent_fn)
+
+    def _closes_loop(self, y: np.ndarray, y_new: np.ndarray, t_new: np.ndarray) -> bool:
+        """The chord y→y_new passes (almost) through the start, heading the same way."""
+        st = self.state
+        if not self.options.close_loop or st.n_accepted < 4 or self.options.parameterisation != "arclength":
+            return False
+        d = y_new - y
+        nd2 = float(d @ d)
+        if nd2 == 0.0:
+            return False
+        theta = float((self.y_start - y) @ d) / nd2
+        if not 0.0 <= theta <= 1.0:
+            return False
+        dist = float(np.linalg.norm(y + theta * d - self.y_start))
+        t0 = self._start_tangent if hasattr(self, "_start_tangent") else None
+        aligned = t0 is None or float(t_new @ t0) > 0.9
+        return aligned and dist <= 0.05 * np.sqrt(nd2) + 1e-9
+
+    def _reject(self, t0: float, res: CorrectorResult, reason: str, y_try: np.ndarray) -> _Outcome:
+        st = self.state
+        st.n_rejected += 1
+        st.n_newton_iters += res.n_iters
+        st.last_reject_reason = reason
+        st.ds, st.n_consecutive, too_small = self.controller.adapt(st.ds, False, st.n_consecutive)
+        rec = StepRecord(index=st.n_steps, accepted=False, reason=reason, lam=float(y_try[-1]), s=st.s, ds=st.ds,
+                         p=None, tangent=None, n_newton_iters=res.n_iters, residual=res.residual,
+                         contraction=res.contraction, wall_time=time.perf_counter() - t0)
+        for obs in self.observers:
+            obs.on_step(self, rec)
+        return _Outcome(accepted=False, reason=reason, too_small=too_small)
+
+    def _accept(self, t0: float, res: CorrectorResult, y_new: np.ndarray, info: TangentInfo,
+                end_reason: str) -> _Outcome:
+        st = self.state
+        if st.n_accepted == 0:
+            self._start_tangent = st.tangent.copy()
+        y_old, t_old = st.y, st.tangent
+        ds_used = st.ds
+        st.y_prev, st.y, st.tangent = y_old, y_new, info.tangent
+        st.s += float(np.linalg.norm(y_new - y_old))
+        st.n_accepted += 1
+        st.n_newton_iters += res.n_iters
+        st.ds, st.n_consecutive, _ = self.controller.adapt(st.ds, True, st.n_consecutive)
+        pinfo = self._point_info(y_new, info.tangent)
+        new_values = self._event_values(pinfo)
+        terminal = self._locate_events(y_old, t_old, y_new, st.event_values, new_values)
+        st.event_values = new_values
+        rec = self._record(st.n_steps, True, "", y_new, info, ds_used, res, time.perf_counter() - t0, pinfo,
+                           step=st.n_accepted)
+        for obs in self.observers:
+            obs.on_step(self, rec)
+        return _Outcome(accepted=True, end_reason=end_reason, terminal_event=terminal)
+
+    def _record(self, index, accepted, reason, y, info, ds, res, t_wall, pinfo, step) -> StepRecord:
+        p = self.system.p_of(y)
+        metrics = self.problem.metrics(p, float(y[-1])) if self._has_metrics else {}
+        return StepRecord(index=index, accepted=accepted, reason=reason, lam=float(y[-1]), s=self.state.s, ds=ds,
+                          p=np.array(p), tangent=info.tangent.copy(),
+                          n_newton_iters=res.n_iters if res else 0,
+                          residual=res.residual if res else float(np.linalg.norm(self.system.F(y))),
+                          contraction=res.contraction if res else np.nan, sigma_min=info.sigma_min, cond=info.cond,
+                          det_sign=pinfo.det_sign, wall_time=t_wall,
+                          metrics={k: float(v) for k, v in metrics.items()}, step=step)
+
+    # ------------------------------------------------------------------ events
+    def _locate_events(self, y_a, t_a, y_b, vals_a, vals_b) -> bool:
+        terminal = False
+        for name, vb in vals_b.items():
+            va = vals_a.get(name, np.nan)
+            user = next((e for e in self.user_events if e.name == name), None)
+            crosses = user.crosses(va, vb) if user else ev.Event(name, None).crosses(va, vb)
+            if not crosses:
+                continue
+            point = self._locate(name, user, y_a, t_a, y_b, va, vb)
+            if point is None:
+                continue
+            self.special_points.append(point)
+            self.state.n_events += 1
+            for obs in self.observers:
+                obs.on_event(self, point)
+            if user is not None and user.terminal:
+                terminal = True
+                self._terminal_point = point
+        return terminal
+
+    def _locate(self, name, user, y_a, t_a, y_b, va, vb) -> Optional[ev.SpecialPoint]:
+        """Brent's method on the chord fraction θ; every trial point is corrected onto the path."""
+        sysm = self.system
+        d = y_b - y_a
+        chord = float(np.linalg.norm(d))
+        b = d / chord
+        cache = {}
+
+        def point(theta):
+            guess = y_a + theta * d
+            res = self._newton.correct(sysm, guess, b, float(b @ guess))
+            if res.code != CorrectorCode.converged:
+                raise _LocateFailed
+            y = res.y
+            t = self._tangent(y, t_a).tangent
+            cache[theta] = (y, t)
+            return y, t
+
+        def g(theta):
+            if theta == 0.0:
+                return va
+            if theta == 1.0:
+                return vb
+            try:
+                y, t = point(theta)
+            except (_LocateFailed, SingularJacobianError):
+                # the bordered system is singular exactly at a branch point: that is the zero
+                cache[theta] = (y_a + theta * d, None)
+                return 0.0
+            if user is not None:
+                return float(user.fn(sysm.p_of(y), float(y[-1])))
+            info = self._point_info(y, t)
+            return ev.fold_value(info) if name == ev.FOLD else ev.bp_value(info, self.state.ref_log_abs_det)
+
+        xtol = 1e-13
+        try:
+            theta = brentq(g, 0.0, 1.0, xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=100)
+            y, _ = cache[theta] if theta in cache else point(theta)
+        except (_LocateFailed, ValueError, SingularJacobianError, NonFiniteError):
+            return None
+        return ev.SpecialPoint(kind=name, lam=float(y[-1]), s=self.state.s - chord * (1 - theta),
+                               step=self.state.n_accepted + 1, p=sysm.p_of(y).copy(), value_a=va, value_b=vb,
+                               tol=xtol)
+
+    # ------------------------------------------------------------------ termination
+    def request_stop(self) -> None:
+        """Ask the tracker to stop after the current step (status ``interrupted``)."""
+        self._stop_requested = True
+
+    def _check_terminated(self, outcome: _Outcome) -> None:
+        """The single place where a path's final status is decided."""
+        st, o = self.state, self.options
+        status, why = Status.running, ""
+        if outcome.accepted and outcome.terminal_event:
+            status, why = Status.event_terminated, self._terminal_point.kind
+        elif outcome.accepted and outcome.end_reason:
+            status, why = Status.success, outcome.end_reason
+        elif outcome.too_small:
+            status = _REASON_STATUS.get(outcome.reason, Status.ds_too_small)
+            why = f"last rejection: {outcome.reason}"
+        elif self._stop_requested:
+            status, why = Status.interrupted, "stop requested"
+        elif st.n_steps >= o.max_steps:
+            status, why = Status.max_steps_reached, f"{st.n_steps} steps"
+        if status is not Status.running:
+            st.status, st.end_reason = status, why
+            for obs in self.observers:
+                obs.on_finish(self)
+
+    def track(self) -> Status:
+        """Step until the path ends; Ctrl-C ends it with status ``interrupted``."""
+        if self.state is None:
+            self.init()
+        try:
+            while self.state.status.is_running:
+                self.step()
+        except KeyboardInterrupt:
+            if self.state.status.is_running:
+                self._stop_requested = True
+                self._check_terminated(_Outcome(reason="interrupted"))
+        return self.state.status
+
+    def __iter__(self) -> Iterator[TrackerState]:
+        """Yield the state after every accepted step."""
+        if self.state is None:
+            self.init()
+        while self.state.status.is_running:
+            if self.step():
+                yield self.state
+
+
+class _LocateFailed(Exception):
+    pass
+
+
+_CODE_REASON = {CorrectorCode.diverged: "diverged", CorrectorCode.max_iters: "max_iters",
+                CorrectorCode.singular: "singular", CorrectorCode.nonfinite: "nonfinite"}

@@ -1,0 +1,1 @@
+"""Built-in pathtrack plugins, registered under the ``pathtrack.problems`` entry-point group."""
