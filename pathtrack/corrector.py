@@ -45,7 +45,7 @@ class CorrectorResult(NamedTuple):
     n_iters : int
         Newton (or minimiser) iterations.
     residual : float
-        ‖F(y)‖ (Newton) or ‖∇L‖ (minimisers) at ``y``.
+        ‖F(y)‖₂ (Newton) or ‖∇L‖∞ (minimisers) at ``y``.
     contraction : float
         Largest observed ‖Δy_k‖/‖Δy_{k-1}‖ (NaN when fewer than two iterations).
     """
@@ -173,7 +173,7 @@ class MinimizationCorrector(Corrector):
 
         res = minimize(fun, x0, jac=True, method="L-BFGS-B", callback=callback,
                        options={"maxiter": max_iters or o.min_maxiter, "gtol": o.min_gtol, "ftol": 0.0})
-        gnorm = float(np.linalg.norm(last.get("g", np.inf)))
+        gnorm = float(np.max(np.abs(last["g"]))) if "g" in last else np.inf
         done = gnorm <= o.min_gtol or self._accepts(res.x, lam)
         code = CorrectorCode.converged if done else CorrectorCode.max_iters
         return res.x, int(res.nit), gnorm, code
@@ -185,7 +185,7 @@ class MinimizationCorrector(Corrector):
         n = max_iters or o.min_maxiter
         for k in range(n):
             _, g = system.loss_and_grad(x, lam)
-            gnorm = float(np.linalg.norm(g))
+            gnorm = float(np.max(np.abs(g)))
             if gnorm <= o.min_gtol or self._accepts(x, lam):
                 return x, k, gnorm, CorrectorCode.converged
             v = o.gd_momentum * v - o.gd_lr * g

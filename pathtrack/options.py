@@ -53,7 +53,7 @@ class TrackerOptions:
     direction : {-1, 0, 1}
         Initial direction of λ; 0 means towards ``lam_end``.
     initial_ds, min_ds, max_ds : float
-        Step sizes: arclength for ``'arclength'``, |Δλ| for ``'natural'``.
+        Step sizes: arclength for ``'arclength'``, abs(Δλ) for ``'natural'``.
     max_steps : int
         Maximum number of step attempts (accepted plus rejected).
     grow_factor, shrink_factor : float
@@ -77,7 +77,7 @@ class TrackerOptions:
     krylov_tol, krylov_maxiter : float, int
         Relative tolerance and iteration cap of GMRES inside Newton–Krylov.
     min_gtol : float
-        Gradient-norm tolerance of the minimisation correctors.
+        Gradient tolerance ‖∇L‖∞ of the minimisation correctors (scipy's ``gtol``).
     min_maxiter : int
         Iteration cap of the minimisation correctors per step.
     gd_lr, gd_momentum : float

@@ -41,8 +41,8 @@ class StartPoint(NamedTuple):
 class Problem:
     """Base class of homotopy plugins ``H(p, lam) = 0``.
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     name : str
         Registry name (the entry-point name for registered plugins).
     description : str

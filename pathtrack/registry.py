@@ -51,8 +51,15 @@ def load_problem_class(name: str):
 
 def make_problem(name: str, **params):
     """Instantiate the registered problem ``name`` with ``params``."""
+    from .problem import ProblemError
+
     cls = load_problem_class(name)
-    problem = cls(**params)
+    try:
+        problem = cls(**params)
+    except ProblemError:
+        raise
+    except (ValueError, TypeError) as exc:  # bad parameter values: the user's to fix, so say which plugin
+        raise ProblemError(f"problem {name!r}: {exc}") from exc
     if getattr(problem, "name", "unnamed") == "unnamed":
         problem.name = name
     return problem

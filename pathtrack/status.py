@@ -55,6 +55,9 @@ class Status(enum.IntEnum):
     event_terminated = 8
     interrupted = 9
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def message(self) -> str:
         """A one-paragraph explanation with the remedy."""

@@ -191,7 +191,7 @@ class Tracker:
         self.system = RealSystem(self.problem, start.p.shape[0])
         self.corrector = make_corrector(o, self.system)
         self._check_combination()
-        if isinstance(self.corrector, MinimizationCorrector):
+        if isinstance(self.corrector, MinimizationCorrector) and self._has_accept:
             self.corrector.accept = lambda x, lam: self._accepts(np.append(x, lam))
         self._newton = NewtonCorrector(o)  # for landing and refining (dense or Krylov as configured)
         if not isinstance(self.corrector, NewtonCorrector) and not isinstance(self.corrector, MinimizationCorrector):

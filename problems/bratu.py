@@ -9,7 +9,7 @@ extrapolates to h → 0.
 import autograd.numpy as anp
 import numpy as np
 
-from pathtrack.problem import Problem, StartPoint
+from pathtrack.problem import Problem, ProblemError, StartPoint
 
 #: Fold of the continuous problem (Bratu–Gelfand), for reference.
 LAMBDA_STAR = 3.51383071912516
@@ -33,7 +33,7 @@ class Bratu1D(Problem):
         super().__init__(**params)
         self.n = int(self.params["n"])
         if self.n < 2:
-            raise ValueError(f"bratu1d: n must be >= 2, got {self.n}")
+            raise ProblemError(f"bratu1d: n must be >= 2, got {self.n}")
         self.h = 1.0 / (self.n + 1)
         self.lam_min = float(self.params["lam_min"])
         self.lam_max = float(self.params["lam_max"])

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pathtrack.problem import Problem, StartPoint
+from pathtrack.problem import Problem, ProblemError, StartPoint
 
 
 class Ellipse(Problem):
@@ -17,7 +17,7 @@ class Ellipse(Problem):
         super().__init__(**params)
         self.a, self.b = float(self.params["a"]), float(self.params["b"])
         if self.a <= 0 or self.b <= 0:
-            raise ValueError(f"ellipse: a and b must be positive, got a={self.a}, b={self.b}")
+            raise ProblemError(f"ellipse: a and b must be positive, got a={self.a}, b={self.b}")
         self.lam_start, self.lam_end = 0.0, 2.0 * self.b
         self.lam_min, self.lam_max = -2.0 * self.b, 2.0 * self.b
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pathtrack.problem import Problem, StartPoint
+from pathtrack.problem import Problem, ProblemError, StartPoint
 
 
 class ComplexLinear(Problem):
@@ -23,7 +23,7 @@ class ComplexLinear(Problem):
         super().__init__(**params)
         n, seed = int(self.params["n"]), int(self.params["seed"])
         if n < 1:
-            raise ValueError(f"linear-complex: n must be >= 1, got {n}")
+            raise ProblemError(f"linear-complex: n must be >= 1, got {n}")
         rng = np.random.default_rng(seed)
         self.n = n
         self.A0 = np.diag(rng.uniform(1.0, 2.0, n)).astype(complex)

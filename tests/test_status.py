@@ -1,0 +1,108 @@
+"""Every status code is reachable, and every message says what to change."""
+
+import numpy as np
+import pytest
+
+from pathtrack import FunctionProblem, Status
+from pathtrack.driver import PathFailed, track
+from pathtrack.events import Event
+from pathtrack.tracker import Observer
+from problems.bratu import Bratu1D
+from problems.linear import ComplexLinear
+from problems.pitchfork import Pitchfork
+
+REACHED = set()
+
+
+def _check(result, status):
+    assert result.status is status, f"{result.status.name}: {result.end_reason}"
+    REACHED.add(status)
+    return result
+
+
+def test_success():
+    _check(track(Bratu1D(n=20)), Status.success)
+
+
+def test_max_steps_reached():
+    r = _check(track(Bratu1D(n=20), max_steps=5), Status.max_steps_reached)
+    assert r.n_steps == 5 and "max_steps" in r.message
+
+
+def test_ds_too_small():
+    _check(track(Bratu1D(n=20), parameterisation="natural", min_ds=1e-6), Status.ds_too_small)
+
+
+def test_newton_failed_when_start_cannot_be_refined():
+    # x² + λ² = 1 has no real solution at λ = 2
+    pb = FunctionProblem(lambda p, lam: p ** 2 + lam ** 2 - 1.0, [0.5], 2.0, lam_end=0.0)
+    r = _check(track(pb), Status.newton_failed)
+    assert r.n_accepted == 0
+
+
+def test_singular_jacobian_at_branch_point_start():
+    r = _check(track(Pitchfork(lam_bp=0.5, lam_start=0.5)), Status.singular_jacobian)
+    assert "rank deficient" in r.end_reason
+
+
+def test_nonfinite_along_path():
+    def H(p, lam):
+        return p - lam if lam < 0.3 else np.full_like(p, np.nan)
+
+    pb = FunctionProblem(H, [0.0], 0.0, lam_end=1.0, dH_dp=lambda p, lam: np.eye(1),
+                         dH_dlam=lambda p, lam: -np.ones(1))
+    r = _check(track(pb, parameterisation="natural", min_ds=1e-5), Status.nonfinite)
+    assert r.lam[-1] == pytest.approx(0.3, abs=1e-4)
+
+
+@pytest.mark.parametrize("p0", [[np.nan], [np.inf]])
+def test_invalid_start(p0):
+    pb = FunctionProblem(lambda p, lam: p - lam, p0, 0.0)
+    _check(track(pb), Status.invalid_start)
+
+
+def test_invalid_start_outside_box():
+    pb = FunctionProblem(lambda p, lam: p - lam, [5.0], 5.0, lam_end=1.0)
+    r = _check(track(pb, lam_min=0.0, lam_max=1.0), Status.invalid_start)
+    assert "outside" in r.end_reason
+
+
+def test_event_terminated_at_located_point():
+    hit = Event("hit", lambda p, lam: lam - 0.37, terminal=True)
+    r = _check(track(ComplexLinear(), events=[hit]), Status.event_terminated)
+    assert r.events("hit")[0].lam == pytest.approx(0.37, abs=1e-10)
+
+
+class _StopAfter(Observer):
+    def __init__(self, k):
+        self.k = k
+
+    def on_step(self, tracker, record):
+        if record.accepted and tracker.state.n_accepted >= self.k:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_by_ctrl_c_keeps_accepted_steps():
+    r = _check(track(Bratu1D(n=20), observers=[_StopAfter(3)]), Status.interrupted)
+    assert r.n_accepted >= 3 and len(r.lam) == r.n_accepted + 1
+
+
+def test_every_status_reached():
+    expected = set(Status) - {Status.running}
+    missing = expected - REACHED
+    assert not missing, f"statuses never reached by a test: {sorted(s.name for s in missing)}"
+
+
+def test_messages_say_what_to_change():
+    for s in Status:
+        assert s.message and s.message.endswith(".")
+    for s in (Status.max_steps_reached, Status.ds_too_small, Status.newton_failed, Status.nonfinite):
+        assert any(w in s.message for w in ("Increase", "increase", "decrease", "Try", "restrict", "reduce"))
+    assert Status.success.is_success and Status.ds_too_small.is_failure
+    assert not Status.interrupted.is_failure and Status.interrupted.is_resumable
+
+
+def test_raise_on_failure():
+    with pytest.raises(PathFailed, match="max_steps_reached") as info:
+        track(Bratu1D(n=20), max_steps=3, raise_on_failure=True)
+    assert info.value.result.n_steps == 3

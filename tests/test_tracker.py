@@ -1,0 +1,221 @@
+"""The tracker on problems with known answers: folds, branch points, closed loops, complex paths."""
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from pathtrack import FunctionProblem, Problem, Status, StartPoint, TrackerOptions
+from pathtrack.driver import track
+from problems.bratu import LAMBDA_STAR, Bratu1D, refined_fold
+from problems.ellipse import Ellipse
+from problems.linear import ComplexLinear
+from problems.pitchfork import Pitchfork
+
+
+def bratu_upper_branch(problem: Bratu1D, lam: float) -> np.ndarray:
+    """Discrete upper-branch solution at ``lam``, by Newton from the continuous closed form.
+
+    u(x) = -2 ln[cosh((x - 1/2) θ/2) / cosh(θ/4)] with θ = sqrt(2λ) cosh(θ/4); the larger
+    root θ is the upper branch. Independent of the tracker.
+    """
+    g = lambda th: th - np.sqrt(2 * lam) * np.cosh(th / 4)  # noqa: E731
+    theta = brentq(g, 4.0, 40.0)
+    x = np.linspace(problem.h, 1 - problem.h, problem.n)
+    u = -2 * np.log(np.cosh((x - 0.5) * theta / 2) / np.cosh(theta / 4))
+    for _ in range(50):
+        du = np.linalg.solve(problem.dH_dp(u, lam), -problem.H(u, lam))
+        u = u + du
+        if np.linalg.norm(du) < 1e-13 * np.linalg.norm(u):
+            break
+    return u
+
+
+def test_bratu_passes_fold_and_returns_on_upper_branch():
+    pb = Bratu1D()
+    r = track(pb)
+    assert r.status is Status.success, r.message
+    assert r.end_reason == "lam_end"
+    assert r.lam.max() > 3.5 and r.lam.max() < LAMBDA_STAR  # went up to (but not beyond) the fold
+    assert r.lam_end == pytest.approx(0.05, abs=1e-14) and r.lam_end < 0.1
+    u_ref = bratu_upper_branch(pb, 0.05)
+    assert np.max(u_ref) > 5  # really the upper branch
+    np.testing.assert_allclose(r.p_end, u_ref, rtol=1e-8, atol=1e-8)
+    assert r.n_rejected == 0 or r.n_rejected < r.n_accepted
+
+
+def test_bratu_fold_matches_discrete_and_refined_fold():
+    pb = Bratu1D()
+    r = track(pb)
+    folds = r.events("fold")
+    assert len(folds) == 1
+    _, lam_fold = pb.fold_point()
+    assert folds[0].lam == pytest.approx(lam_fold, abs=1e-8)
+    lam_refined, discrete = refined_fold()
+    assert lam_refined == pytest.approx(LAMBDA_STAR, abs=1e-8)
+    assert discrete[1] == pytest.approx(lam_fold, abs=1e-12)  # n = 100 is the default mesh
+    assert abs(lam_fold - LAMBDA_STAR) < 2e-4  # O(h^2) discretisation error
+
+
+def test_pitchfork_branch_point_at_analytic_lambda():
+    r = track(Pitchfork(lam_bp=0.5))
+    assert r.status is Status.success
+    bps = r.events("bp")
+    assert len(bps) == 1
+    assert bps[0].lam == pytest.approx(0.5, abs=1e-8)
+    assert not r.events("fold")
+
+
+def test_ellipse_closes_loop_with_two_folds():
+    pb = Ellipse(a=2.0, b=1.0)
+    r = track(pb)
+    assert r.status is Status.success and r.end_reason == "closed_loop"
+    folds = sorted(sp.lam for sp in r.events("fold"))
+    assert folds == pytest.approx([-1.0, 1.0], abs=1e-9)
+    np.testing.assert_allclose(r.p_end, [2.0], atol=1e-12)
+    # every stored point is on the ellipse, and arclength ≈ the ellipse perimeter (Ramanujan)
+    np.testing.assert_allclose((r.p[:, 0] / 2) ** 2 + r.lam[r.p_steps] ** 2, 1.0, atol=1e-9)
+    a, b = 2.0, 1.0
+    h = ((a - b) / (a + b)) ** 2
+    perimeter = np.pi * (a + b) * (1 + 3 * h / (10 + np.sqrt(4 - 3 * h)))
+    assert r.s[-1] == pytest.approx(perimeter, rel=2e-2)
+
+
+def test_complex_linear_reaches_exact_solution():
+    pb = ComplexLinear(n=6, seed=3)
+    r = track(pb)
+    assert r.status is Status.success
+    assert r.p.dtype == np.complex128
+    np.testing.assert_allclose(r.p_end, pb.exact_end(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("predictor", ["tangent", "secant", "rk4"])
+def test_predictors_all_follow_bratu(predictor):
+    pb = Bratu1D(n=40)
+    r = track(pb, predictor=predictor)
+    assert r.status is Status.success, r.message
+    _, lam_fold = pb.fold_point()
+    assert r.events("fold")[0].lam == pytest.approx(lam_fold, abs=1e-8)
+    np.testing.assert_allclose(r.p_end, bratu_upper_branch(pb, 0.05), rtol=1e-8, atol=1e-8)
+
+
+def test_rk4_takes_fewer_steps_than_euler():
+    pb = Bratu1D(n=40)
+    euler = track(pb, predictor="tangent", max_ds=2.0)
+    rk4 = track(pb, predictor="rk4", max_ds=2.0)
+    assert rk4.n_steps <= euler.n_steps
+
+
+def test_natural_parameterisation_cannot_pass_a_fold():
+    r = track(Bratu1D(n=30), parameterisation="natural", min_ds=1e-6)
+    assert r.status is Status.ds_too_small
+    assert r.lam.max() == pytest.approx(Bratu1D(n=30).fold_point()[1], abs=1e-4)
+    assert "parameterisation='arclength'" in r.message
+
+
+def test_newton_krylov_matches_dense_newton():
+    pb = Bratu1D(n=60)
+    dense = track(pb)
+    krylov = track(pb, corrector="newton-krylov", dense_max_n=10)
+    assert krylov.status is Status.success, krylov.message
+    assert krylov.counters["n_jvp_evals"] > 0 and krylov.counters["n_jac_evals"] == 0
+    np.testing.assert_allclose(krylov.p_end, dense.p_end, rtol=1e-7, atol=1e-7)
+
+
+class QuarticGradient(Problem):
+    """L(p, λ) = Σ ½(p_i − λ c_i)² + ¼ κ p_i⁴: a gradient homotopy with a unique minimiser per λ."""
+
+    name = "quartic-gradient"
+    is_gradient = True
+    lam_start, lam_end = 0.0, 1.0
+    default_options = {"parameterisation": "natural", "predictor": "secant", "max_ds": 0.25}
+
+    def __init__(self, n=5, kappa=0.3, threshold=None):
+        super().__init__()
+        self.c = np.linspace(-2.0, 3.0, n)
+        self.kappa = kappa
+        self.threshold = threshold
+
+    def loss(self, p, lam):
+        import autograd.numpy as anp
+        return anp.sum(0.5 * (p - lam * self.c) ** 2 + 0.25 * self.kappa * p ** 4)
+
+    def start(self):
+        return StartPoint(np.zeros(len(self.c)), 0.0)
+
+    def exact(self, lam):
+        out = []
+        for ci in self.c:  # p + κ p³ = λ c has exactly one real root
+            roots = np.roots([self.kappa, 0.0, 1.0, -lam * ci])
+            out.append(roots[np.argmin(abs(roots.imag))].real)
+        return np.array(out)
+
+
+@pytest.mark.parametrize("corrector", ["lbfgs", "gd", "newton"])
+def test_gradient_homotopy_correctors(corrector):
+    pb = QuarticGradient()
+    opts = {"corrector": corrector, "min_gtol": 1e-10, "min_maxiter": 5000, "gd_lr": 0.2, "gd_momentum": 0.5}
+    r = track(pb, **opts)
+    assert r.status is Status.success, r.message
+    np.testing.assert_allclose(r.p_end, pb.exact(1.0), atol=1e-8)
+    if corrector != "newton":
+        assert r.counters["n_grad_evals"] > 0
+
+
+def test_minimisation_corrector_refuses_arclength():
+    from pathtrack import OptionsError
+    with pytest.raises(OptionsError, match="natural"):
+        track(QuarticGradient(), corrector="lbfgs", parameterisation="arclength")
+
+
+class ThresholdGradient(QuarticGradient):
+    """Accept only points whose gradient norm is below a loose threshold (a stand-in for '100% PR')."""
+
+    def accept(self, p, lam):
+        return float(np.linalg.norm(self.H(p, lam))) < 1e-3
+
+    def metrics(self, p, lam):
+        return {"loss": float(self.loss(p, lam)), "gnorm": float(np.linalg.norm(self.H(p, lam)))}
+
+
+def test_acceptance_test_gates_every_step_and_stops_minimiser_early():
+    pb = ThresholdGradient()
+    early = track(pb, corrector="lbfgs", min_gtol=1e-10, stop_on_accept=True)
+    full = track(pb, corrector="lbfgs", min_gtol=1e-10, stop_on_accept=False)
+    assert early.status is Status.success and full.status is Status.success
+    assert np.all(early.metrics["gnorm"] < 1e-3)
+    assert early.metrics["loss"].shape == early.lam.shape
+    assert early.counters["n_grad_evals"] < full.counters["n_grad_evals"]
+
+
+def test_acceptance_test_rejections_are_recorded():
+    pb = FunctionProblem(lambda p, lam: p - lam, [0.0], 0.0, lam_end=1.0,
+                         accept=lambda p, lam: not (0.3 < lam < 0.7))
+    r = track(pb, parameterisation="natural", max_ds=0.1, initial_ds=0.1, min_ds=1e-3)
+    assert r.status is Status.ds_too_small  # the window cannot be crossed
+    assert any(rej["reason"] == "acceptance_test" for rej in r.rejected)
+    assert not np.any((r.lam > 0.3) & (r.lam < 0.7))
+    assert r.lam[-1] == pytest.approx(0.3, abs=2e-3)
+
+
+def test_iteration_yields_accepted_states():
+    from pathtrack.tracker import Tracker
+    tr = Tracker(Ellipse())
+    lams = [st.lam for st in tr]
+    assert tr.state.status is Status.success
+    assert len(lams) == tr.state.n_accepted
+
+
+def test_resume_from_state_reaches_same_end():
+    pb = Bratu1D(n=30)
+    full = track(pb)
+    part = track(pb, max_steps=10)
+    assert part.status is Status.max_steps_reached and part.status.is_resumable
+    rest = track(pb, resume=part.state, max_steps=10_000)
+    assert rest.status is Status.success
+    np.testing.assert_allclose(rest.p_end, full.p_end, rtol=1e-9, atol=1e-9)
+
+
+def test_options_defaults_from_problem_and_overrides():
+    r = track(Bratu1D(n=20), max_ds=0.3)
+    assert r.options.max_ds == 0.3 and r.options.direction == 1
+    assert TrackerOptions().parameterisation == "arclength"
