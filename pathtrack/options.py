@@ -45,7 +45,9 @@ class TrackerOptions:
         descent with momentum). ``'auto'`` picks dense Newton up to ``dense_max_n``
         unknowns, then L-BFGS for gradient problems and Newton–Krylov otherwise.
     lam_end : float or None
-        Target λ. ``None`` takes the problem's ``lam_end``.
+        Target λ: the path ends (successfully) where it first reaches it, landing
+        exactly on it. A path that starts on ``lam_end`` ends when it comes back.
+        ``None`` takes the problem's ``lam_end``.
     lam_min, lam_max : float or None
         The λ-box. The path ends (successfully) where it leaves the box, landing
         exactly on its edge. ``None`` takes the problem's bounds, or else the

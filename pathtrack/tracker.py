@@ -12,7 +12,7 @@ One step, in order:
 1. predict from the accepted point along the tangent (or chord);
 2. correct onto the path with the bordered corrector (tangent border for
    pseudo-arclength, λ border for natural);
-3. if λ left the box, land exactly on its edge (natural correction at fixed λ);
+3. if λ reached ``lam_end`` or left the box, land exactly there (correction at fixed λ);
 4. compute the new tangent; reject if it turned more than ``max_angle`` (path jumping);
 5. run the problem's acceptance test;
 6. accept: update state, evaluate metrics and test functions, locate events;
@@ -34,7 +34,7 @@ from .corrector import CorrectorResult, MinimizationCorrector, NewtonCorrector, 
 from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, tangent_dense,
                      tangent_matrix_free)
 from .options import OptionsError, TrackerOptions
-from .predictor import make_predictor
+from .predictor import SecantPredictor, make_predictor
 from .problem import NonFiniteError, Problem, RealSystem, StartPoint, check_problem, normalize_starts
 from .status import CorrectorCode, Status
 from .stepcontrol import StepController
@@ -346,12 +346,12 @@ class Tracker:
         landing_lam = None
         if o.parameterisation == "natural":
             target = st.lam + st.lam_direction * st.ds
-            if target > self.lam_hi or target < self.lam_lo:  # land exactly on the box edge
-                target = self.lam_hi if target > self.lam_hi else self.lam_lo
-                landing_lam = target
+            stop = self._stop_between(st.lam, target)
+            if stop is not None:  # land exactly on lam_end or the box edge
+                target = landing_lam = stop
             dlam = target - st.lam
             direction = t
-            if isinstance(self.predictor, type(make_predictor("secant"))) and st.y_prev is not None:
+            if isinstance(self.predictor, SecantPredictor) and st.y_prev is not None:
                 d = y - st.y_prev
                 direction = d / np.linalg.norm(d)
             h = dlam / direction[-1] if abs(direction[-1]) > 1e-12 else dlam
@@ -369,19 +369,20 @@ class Tracker:
         y_new = res.y
         end_reason = ""
         if landing_lam is not None:
-            end_reason = "lam_end" if landing_lam == self.lam_end else "box"
-        elif o.parameterisation == "arclength" and not (self.lam_lo <= y_new[-1] <= self.lam_hi):
-            edge = self.lam_hi if y_new[-1] > self.lam_hi else self.lam_lo
-            theta = (edge - y[-1]) / (y_new[-1] - y[-1])
-            e_lam = np.zeros_like(y)
-            e_lam[-1] = 1.0
-            guess = y + theta * (y_new - y)
-            guess[-1] = edge
-            res = self._newton.correct(sysm, guess, e_lam, edge)
-            if res.code != CorrectorCode.converged:
-                return self._reject(t0, res, "landing", guess)
-            y_new = res.y
-            end_reason = "lam_end" if edge == self.lam_end else "box"
+            end_reason = self._end_reason(landing_lam)
+        elif o.parameterisation == "arclength":
+            edge = self._stop_between(float(y[-1]), float(y_new[-1]))
+            if edge is not None:
+                theta = (edge - y[-1]) / (y_new[-1] - y[-1])
+                e_lam = np.zeros_like(y)
+                e_lam[-1] = 1.0
+                guess = y + theta * (y_new - y)
+                guess[-1] = edge
+                res = self._newton.correct(sysm, guess, e_lam, edge)
+                if res.code != CorrectorCode.converged:
+                    return self._reject(t0, res, "landing", guess)
+                y_new = res.y
+                end_reason = self._end_reason(edge)
         try:
             info = self._tangent(y_new, t)
         except SingularJacobianError:
@@ -397,6 +398,27 @@ class Tracker:
             y_new = self.y_start.copy()  # the start is on the path: end exactly there
             info = self._tangent(y_new, t)
         return self._accept(t0, res, y_new, info, end_reason)
+
+    def _stop_between(self, lam_a: float, lam_b: float) -> Optional[float]:
+        """The first stopping value of λ (lam_end, or a box edge) strictly passed when going a → b.
+
+        Starting exactly on lam_end does not count: a path that starts there stops when
+        it comes back (Bratu's upper branch).
+        """
+        if lam_b > self.lam_hi:
+            first = self.lam_hi
+        elif lam_b < self.lam_lo:
+            first = self.lam_lo
+        else:
+            first = None
+        e = self.lam_end
+        if lam_a != e and (lam_a - e) * (lam_b - e) <= 0.0:
+            if first is None or abs(e - lam_a) <= abs(first - lam_a):
+                first = e
+        return first
+
+    def _end_reason(self, lam: float) -> str:
+        return "lam_end" if lam == self.lam_end else "box"
 
     def _predict(self, y, t, h):
         tangent_fn = lambda yy, tref: self._tangent(yy, tref).tangent  # noqa: E731 (RK4 only)

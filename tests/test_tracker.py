@@ -219,3 +219,16 @@ def test_options_defaults_from_problem_and_overrides():
     r = track(Bratu1D(n=20), max_ds=0.3)
     assert r.options.max_ds == 0.3 and r.options.direction == 1
     assert TrackerOptions().parameterisation == "arclength"
+
+
+def test_arclength_stops_where_it_first_reaches_lam_end():
+    r = track(Ellipse(a=2.0, b=1.0), lam_end=0.5)
+    assert r.status is Status.success and r.end_reason == "lam_end"
+    assert r.lam_end == 0.5
+    np.testing.assert_allclose(r.p_end, [2.0 * np.sqrt(0.75)], rtol=1e-12)
+    assert not r.events("fold")
+
+
+def test_progress_bar_runs(capsys):
+    r = track(Bratu1D(n=10), progress=True)
+    assert r.status is Status.success
