@@ -180,7 +180,10 @@ class Recorder(Observer):
 
 
 class ProgressBar(Observer):
-    """A tqdm bar over λ (disabled automatically when not on a terminal)."""
+    """A tqdm bar over accepted steps showing λ, ds and rejections.
+
+    ``disable=None`` lets tqdm disable it off a terminal.
+    """
 
     def __init__(self, disable: Optional[bool] = None):
         self.disable = disable
@@ -188,20 +191,14 @@ class ProgressBar(Observer):
 
     def on_start(self, tracker, record):
         from tqdm.auto import tqdm
-        self.lam0 = record.lam
-        total = abs(tracker.lam_end - record.lam) or None
-        self.bar = tqdm(total=total, unit="λ", disable=self.disable, leave=False,
-                        bar_format="{l_bar}{bar}| λ={postfix[0]:.5g} [{elapsed}<{remaining}]", postfix=[record.lam])
-        self._last = record.lam
+        self.bar = tqdm(unit="step", disable=self.disable, leave=False, dynamic_ncols=True)
 
     def on_step(self, tracker, record):
         if self.bar is None or not record.accepted:
             return
-        self.bar.postfix[0] = record.lam
-        if self.bar.total:
-            self.bar.n = min(self.bar.total, abs(record.lam - self.lam0))
-        self.bar.set_description(f"acc {tracker.state.n_accepted} rej {tracker.state.n_rejected}", refresh=False)
-        self.bar.refresh()
+        st = tracker.state
+        self.bar.update(1)
+        self.bar.set_postfix_str(f"lam={record.lam:.6g} ds={st.ds:.3g} rejected={st.n_rejected}", refresh=False)
 
     def on_finish(self, tracker):
         if self.bar is not None:

@@ -229,6 +229,10 @@ def test_arclength_stops_where_it_first_reaches_lam_end():
     assert not r.events("fold")
 
 
-def test_progress_bar_runs(capsys):
-    r = track(Bratu1D(n=10), progress=True)
+def test_progress_bar_shows_steps(capsys):
+    from pathtrack.driver import ProgressBar
+    r = track(Bratu1D(n=10), observers=[ProgressBar(disable=False)])
     assert r.status is Status.success
+    err = capsys.readouterr().err
+    assert "step" in err and "lam=" in err
+    assert track(Bratu1D(n=10), progress=True).status is Status.success  # off a terminal: silent
