@@ -202,6 +202,7 @@ class ProgressBar(Observer):
 
     def on_finish(self, tracker):
         if self.bar is not None:
+            self.bar.refresh()  # show the final λ even when the run outpaced tqdm's refresh interval
             self.bar.close()
 
 
