@@ -51,9 +51,12 @@ class PathResult:
     tangent : ndarray, shape (k', m+1)
         Unit tangents in the real view ``(Re p, Im p, lam)``, at the rows ``p_steps``.
     n_newton_iters, residual, contraction, sigma_min, det_sign, wall_time : ndarray, shape (k,)
-        Per-step corrector work and diagnostics.
+        Per-step corrector work and diagnostics: ``sigma_min`` is the smallest singular value
+        of ``dH_dp`` (zero at folds and branch points), ``det_sign`` the sign of the bordered
+        determinant ``det [J; tangent^T]`` (flips at branch points).
     metrics : dict of ndarray
-        The problem's own per-step metrics.
+        The problem's own per-step metrics, plus the engine's spectral columns when they
+        apply (``hessian_index``, ``hessian_min_eig``; ``n_unstable``, ``max_re_eig``).
     rejected : list of dict
         ``{index, lam, ds, reason}`` for every rejected attempt.
     special_points : list of SpecialPoint

@@ -9,7 +9,15 @@ Built-in test functions:
 
 - ``fold``: the λ-component of the oriented tangent (changes sign at a limit point);
 - ``bp``: the determinant of the bordered Jacobian ``[J; tangent^T]`` (changes sign at
-  a simple branch point, not at a fold, because the tangent is oriented continuously).
+  a simple branch point, not at a fold, because the tangent is oriented continuously);
+- ``index_change`` (gradient homotopies ``H = ∇L``): the smallest Hessian eigenvalue,
+  so a minimum that turns into a saddle is flagged; the per-step column
+  ``hessian_index`` counts the negative eigenvalues (dense ``eigh`` for small ``n``,
+  Lanczos on Hessian-vector products for large ``n``);
+- ``hopf`` (problems declaring ``is_ode_rhs``: ``H = f`` of ``u' = f(u, λ)``): the
+  largest real part among complex-conjugate eigenvalues of ``dH_dp``, which changes sign
+  where a pair crosses the imaginary axis; the columns ``n_unstable`` and ``max_re_eig``
+  give the stability at every step.
 
 Users add their own with :class:`Event` (a scalar ``fn(p, lam)``), either passed to
 ``track(events=...)`` or returned by ``Problem.events()``.
@@ -22,10 +30,13 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 
-__all__ = ["Event", "SpecialPoint", "FOLD", "BRANCH_POINT", "PointInfo"]
+__all__ = ["Event", "SpecialPoint", "FOLD", "BRANCH_POINT", "INDEX_CHANGE", "HOPF", "PointInfo",
+           "dense_spectrum", "lanczos_spectrum"]
 
 FOLD = "fold"
 BRANCH_POINT = "bp"
+INDEX_CHANGE = "index_change"
+HOPF = "hopf"
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,8 @@ class PointInfo:
     J: Optional[np.ndarray] = None  # augmented real Jacobian, when dense
     det_sign: float = np.nan
     log_abs_det: float = np.nan
+    spectral: Dict[str, float] = field(default_factory=dict)  # per-step stability columns
+    tests: Dict[str, float] = field(default_factory=dict)  # spectral test-function values
 
 
 @dataclass
@@ -112,3 +125,43 @@ def bp_value(info: PointInfo, ref_log_abs_det: float = 0.0) -> float:
     if not np.isfinite(info.det_sign):
         return np.nan
     return float(info.det_sign * np.exp(np.clip(info.log_abs_det - ref_log_abs_det, -700.0, 700.0)))
+
+
+def dense_spectrum(info: PointInfo, Jx: np.ndarray, is_gradient: bool) -> None:
+    """Fill ``info`` with the Hessian index (gradient problems) or stability (ODE problems)."""
+    if is_gradient:
+        eigs = np.linalg.eigvalsh(0.5 * (Jx + Jx.T))  # symmetrise away rounding
+        tol = 1e-10 * max(1.0, float(np.abs(eigs).max()))
+        info.spectral["hessian_index"] = float(np.sum(eigs < -tol))
+        info.spectral["hessian_min_eig"] = float(eigs[0])
+        info.tests[INDEX_CHANGE] = float(eigs[0])
+        return
+    eigs = np.linalg.eigvals(Jx)
+    _stability(info, eigs)
+
+
+def _stability(info: PointInfo, eigs: np.ndarray) -> None:
+    scale = max(1.0, float(np.abs(eigs).max())) if eigs.size else 1.0
+    info.spectral["n_unstable"] = float(np.sum(eigs.real > 1e-10 * scale))
+    info.spectral["max_re_eig"] = float(eigs.real.max()) if eigs.size else np.nan
+    pairs = eigs[np.abs(eigs.imag) > 1e-8 * scale]
+    info.tests[HOPF] = float(pairs.real.max()) if pairs.size else np.nan
+
+
+def lanczos_spectrum(info: PointInfo, hvp, m: int, k: int = 6) -> None:
+    """Smallest Hessian eigenvalues by Lanczos (``eigsh``) on Hessian-vector products.
+
+    The index counts negative eigenvalues among the ``k`` smallest, so it is exact up to ``k``.
+    """
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+
+    op = LinearOperator((m, m), matvec=lambda v: hvp(np.asarray(v).ravel()), dtype=np.float64)
+    k = max(1, min(k, m - 1))
+    try:
+        eigs = np.sort(eigsh(op, k=k, which="SA", tol=1e-8, return_eigenvectors=False))
+    except ArpackNoConvergence as exc:
+        eigs = np.sort(exc.eigenvalues) if len(exc.eigenvalues) else np.array([np.nan])
+    tol = 1e-10 * max(1.0, float(np.nanmax(np.abs(eigs))))
+    info.spectral["hessian_index"] = float(np.sum(eigs < -tol))
+    info.spectral["hessian_min_eig"] = float(eigs[0])
+    info.tests[INDEX_CHANGE] = float(eigs[0])

@@ -29,8 +29,8 @@ class SingularJacobianError(np.linalg.LinAlgError):
 
 class TangentInfo(NamedTuple):
     tangent: np.ndarray
-    sigma_min: float  # smallest singular value of J (NaN when not computed)
-    cond: float  # condition estimate of J (NaN when not computed)
+    sigma_min: float  # smallest singular value of dH_dp (NaN when not computed)
+    cond: float  # condition number of the augmented J (NaN when not computed)
 
 
 def orient(t: np.ndarray, t_prev: Optional[np.ndarray], direction: int) -> np.ndarray:
@@ -56,11 +56,12 @@ def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, m
         # (Cheaper than a full SVD, which needs all of V only for that one vector.)
         q, r = scipy.linalg.qr(J.T, mode="full", check_finite=False)
         sv = scipy.linalg.svdvals(r[:m, :m], check_finite=False) if m > 0 else np.zeros(1)
-        sigma_min = float(sv[-1])
-        cond = float(sv[0] / sigma_min) if sigma_min > 0 else np.inf
-        if not sigma_min > sv[0] / max_cond:
+        cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
+        if not sv[-1] > sv[0] / max_cond:
             raise SingularJacobianError(f"augmented Jacobian is rank deficient (cond ≈ {cond:.3g})")
         t = q[:, -1].copy()
+        # σ_min of dH_dp (not of the augmented J): it vanishes at folds and branch points alike
+        sigma_min = float(scipy.linalg.svdvals(J[:, :-1], check_finite=False)[-1])
     else:
         b = t_prev if t_prev is not None else _lam_row(m, direction)
         try:

@@ -20,6 +20,7 @@ __all__ = ["TrackerOptions", "OptionsError", "PARAMETERISATIONS", "PREDICTORS", 
 PARAMETERISATIONS = ("arclength", "natural")
 PREDICTORS = ("tangent", "secant", "rk4", "constant")
 CORRECTORS = ("auto", "newton", "newton-krylov", "lbfgs", "gd")
+EIG_DIAGNOSTICS = ("auto", "dense", "lanczos", "off")
 
 
 class OptionsError(ValueError):
@@ -89,6 +90,10 @@ class TrackerOptions:
         passes (e.g. 100% training accuracy) instead of running to ``min_gtol``.
     dense_max_n : int
         Largest ``n`` for which dense Jacobians are formed.
+    eig_diagnostics : {'auto', 'dense', 'lanczos', 'off'}
+        Hessian index (gradient problems) or stability eigenvalues (``is_ode_rhs``
+        problems) at every step: ``'auto'`` computes them densely for small problems only;
+        ``'lanczos'`` uses ``eigsh`` on Hessian-vector products (large gradient problems).
     close_loop : bool
         End successfully when the path returns to its start (closed curves).
     store_p_every : int
@@ -123,6 +128,7 @@ class TrackerOptions:
     gd_momentum: float = 0.9
     stop_on_accept: bool = True
     dense_max_n: int = 2000
+    eig_diagnostics: str = "auto"
     close_loop: bool = True
     store_p_every: int = 1
 
@@ -130,6 +136,7 @@ class TrackerOptions:
         self._check_choice("parameterisation", PARAMETERISATIONS)
         self._check_choice("predictor", PREDICTORS)
         self._check_choice("corrector", CORRECTORS)
+        self._check_choice("eig_diagnostics", EIG_DIAGNOSTICS)
         if self.direction not in (-1, 0, 1):
             raise OptionsError(f"direction must be -1, 0 or 1, got {self.direction!r}")
         for name in ("lam_end", "lam_min", "lam_max"):

@@ -54,7 +54,10 @@ class Problem:
         complex matrix. Non-holomorphic complex problems must set it to False and
         let autograd differentiate the real and imaginary parts.
     is_gradient : bool
-        ``H = ∇_p loss(p, lam)``; enables the minimisation correctors.
+        ``H = ∇_p loss(p, lam)``; enables the minimisation correctors and the Hessian index.
+    is_ode_rhs : bool
+        ``H = f(u, λ)`` is the right-hand side of an ODE ``u' = f``: the tracker reports
+        stability (eigenvalues of ``dH_dp``) at every step and locates Hopf points.
     lam_start, lam_end : float
         Default start and target λ.
     lam_min, lam_max : float or None
@@ -71,6 +74,7 @@ class Problem:
     dtype: Any = np.float64
     holomorphic: bool = True
     is_gradient: bool = False
+    is_ode_rhs: bool = False
     lam_start: float = 0.0
     lam_end: float = 1.0
     lam_min: Optional[float] = None

@@ -306,10 +306,29 @@ class Tracker:
 
     def _point_info(self, y: np.ndarray, tangent: np.ndarray) -> ev.PointInfo:
         info = ev.PointInfo(y=y, tangent=tangent, p=self.system.p_of(y), lam=float(y[-1]))
-        if self.detect_bifurcations and self.system.m + 1 <= min(SVD_MAX_N, self.options.dense_max_n):
+        m = self.system.m
+        if self.detect_bifurcations and m + 1 <= min(SVD_MAX_N, self.options.dense_max_n):
             info.J = self.system.jacobian(y)
             info.det_sign, info.log_abs_det = bordered_det(info.J, tangent)
+        mode = self._spectral_mode()
+        if mode == "dense":
+            Jx = info.J[:, :-1] if info.J is not None else self.system.dF_dx(y)
+            ev.dense_spectrum(info, Jx, self.problem.is_gradient)
+        elif mode == "lanczos":
+            zero = np.zeros(1)
+            ev.lanczos_spectrum(info, lambda v: self.system.jvp(y, np.concatenate([v, zero])), m)
         return info
+
+    def _spectral_mode(self) -> str:
+        """'dense', 'lanczos' or 'off': how to get the Hessian index or the stability eigenvalues."""
+        pb, mode, m = self.problem, self.options.eig_diagnostics, self.system.m
+        if mode == "off" or self.system.is_complex or not (pb.is_gradient or pb.is_ode_rhs):
+            return "off"
+        if mode == "auto":
+            return "dense" if m + 1 <= SVD_MAX_N else "off"
+        if mode == "lanczos" and not pb.is_gradient:
+            return "dense"  # Lanczos needs a symmetric operator; stability needs all eigenvalues
+        return mode
 
     def _event_values(self, info: ev.PointInfo) -> Dict[str, float]:
         vals: Dict[str, float] = {}
@@ -317,6 +336,7 @@ class Tracker:
             if self.options.parameterisation == "arclength":
                 vals[ev.FOLD] = ev.fold_value(info)
             vals[ev.BRANCH_POINT] = ev.bp_value(info, self.state.ref_log_abs_det)
+        vals.update(info.tests)
         for e in self.user_events:
             vals[e.name] = float(e.fn(info.p, info.lam))
         return vals
@@ -478,7 +498,9 @@ class Tracker:
 
     def _record(self, index, accepted, reason, y, info, ds, res, t_wall, pinfo, step) -> StepRecord:
         p = self.system.p_of(y)
-        metrics = self.problem.metrics(p, float(y[-1])) if self._has_metrics else {}
+        metrics = dict(pinfo.spectral)
+        if self._has_metrics:
+            metrics.update(self.problem.metrics(p, float(y[-1])))
         return StepRecord(index=index, accepted=accepted, reason=reason, lam=float(y[-1]), s=self.state.s, ds=ds,
                           p=np.array(p), tangent=info.tangent.copy(),
                           n_newton_iters=res.n_iters if res else 0,
@@ -539,8 +561,7 @@ class Tracker:
                 return 0.0
             if user is not None:
                 return float(user.fn(sysm.p_of(y), float(y[-1])))
-            info = self._point_info(y, t)
-            return ev.fold_value(info) if name == ev.FOLD else ev.bp_value(info, self.state.ref_log_abs_det)
+            return self._event_values(self._point_info(y, t)).get(name, np.nan)
 
         xtol = 1e-13
         try:
