@@ -1,9 +1,16 @@
-"""pathtrack: robust predictor-corrector numerical continuation."""
+"""pathtrack: robust predictor-corrector numerical continuation.
+
+The public API: define a :class:`Problem`, call :func:`track`, read the :class:`PathResult`.
+"""
 
 from ._version import __version__
-from .options import TrackerOptions, OptionsError
-from .problem import Problem, StartPoint, ProblemError, FunctionProblem
+from .driver import PathFailed, PathResult, track
+from .events import Event, SpecialPoint
+from .options import OptionsError, TrackerOptions
+from .problem import FunctionProblem, Problem, ProblemError, StartPoint
 from .status import Status
+from .tracker import Observer, Tracker, TrackerState
 
-__all__ = ["__version__", "TrackerOptions", "OptionsError", "Problem", "StartPoint", "ProblemError",
-           "FunctionProblem", "Status"]
+__all__ = ["__version__", "track", "PathResult", "PathFailed", "TrackerOptions", "OptionsError", "Problem",
+           "FunctionProblem", "StartPoint", "ProblemError", "Status", "Event", "SpecialPoint", "Tracker",
+           "TrackerState", "Observer"]

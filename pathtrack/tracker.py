@@ -268,7 +268,13 @@ class Tracker:
         return self.state
 
     def _refine(self, y, b, c):
-        """Newton at fixed λ with a generous iteration budget (the start need not be close)."""
+        """Correct the start at fixed λ with a generous budget (the start need not be close).
+
+        Gradient homotopies refine with their minimiser, which stops as soon as the
+        acceptance test passes; Newton would need a dense Hessian.
+        """
+        if isinstance(self.corrector, MinimizationCorrector):
+            return self.corrector.correct(self.system, y, b, c)
         return self._newton.correct(self.system, y, b, c, max_iters=4 * self.options.max_newton_iters)
 
     def _finish_init(self, status: Status, why: str) -> TrackerState:
