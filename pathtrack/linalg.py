@@ -19,7 +19,7 @@ from scipy.sparse.linalg import LinearOperator, gmres
 __all__ = ["SingularJacobianError", "TangentInfo", "tangent_dense", "tangent_matrix_free", "bordered_solve",
            "bordered_gmres", "bordered_det", "SVD_MAX_N"]
 
-#: Up to this size the tangent comes from an SVD, which also gives σ_min for diagnostics.
+#: Up to this size σ_min(dH_dp) is computed at every step, and the start tangent comes from a QR.
 SVD_MAX_N = 400
 
 
@@ -30,7 +30,7 @@ class SingularJacobianError(np.linalg.LinAlgError):
 class TangentInfo(NamedTuple):
     tangent: np.ndarray
     sigma_min: float  # smallest singular value of dH_dp (NaN when not computed)
-    cond: float  # condition number of the augmented J (NaN when not computed)
+    cond: float  # reserved: condition estimate of the augmented J (NaN when not computed)
 
 
 def orient(t: np.ndarray, t_prev: Optional[np.ndarray], direction: int) -> np.ndarray:
@@ -45,35 +45,37 @@ def orient(t: np.ndarray, t_prev: Optional[np.ndarray], direction: int) -> np.nd
 def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, max_cond: float) -> TangentInfo:
     """Unit null vector of the dense augmented Jacobian ``J`` (m × (m+1)), oriented.
 
+    Along the path the tangent solves the bordered system ``[J; t_prevᵀ] t = e`` (one LU);
+    at the start, with no previous tangent, it is the last column of ``Q`` in ``Jᵀ = QR``.
+    Up to :data:`SVD_MAX_N` unknowns, ``σ_min(dH_dp)`` is computed for diagnostics.
+
     Raises
     ------
     SingularJacobianError
-        When ``σ_min(J) ≤ σ_max(J) / max_cond`` (rank deficient: branch point or degenerate problem).
+        When ``J`` is rank deficient relative to ``max_cond`` (a branch point, or a
+        degenerate problem).
     """
     m = J.shape[0]
-    if m + 1 <= SVD_MAX_N:
-        # QR of J^T: the last column of Q spans null(J); R has J's singular values.
-        # (Cheaper than a full SVD, which needs all of V only for that one vector.)
+    if t_prev is None and m + 1 <= SVD_MAX_N:
         q, r = scipy.linalg.qr(J.T, mode="full", check_finite=False)
-        sv = scipy.linalg.svdvals(r[:m, :m], check_finite=False) if m > 0 else np.zeros(1)
-        cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
+        sv = scipy.linalg.svdvals(r[:m, :m], check_finite=False) if m > 0 else np.ones(1)
         if not sv[-1] > sv[0] / max_cond:
+            cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
             raise SingularJacobianError(f"augmented Jacobian is rank deficient (cond ≈ {cond:.3g})")
         t = q[:, -1].copy()
-        # σ_min of dH_dp (not of the augmented J): it vanishes at folds and branch points alike
-        sigma_min = float(scipy.linalg.svdvals(J[:, :-1], check_finite=False)[-1])
     else:
         b = t_prev if t_prev is not None else _lam_row(m, direction)
         try:
             t = bordered_solve(J, b, np.zeros(m), 1.0, max_cond)
         except SingularJacobianError:
-            if t_prev is None:  # e_lam is a bad border at a fold: try a generic one
-                t = bordered_solve(J, np.random.default_rng(0).standard_normal(m + 1), np.zeros(m), 1.0, max_cond)
-            else:
+            if t_prev is not None:
                 raise
-        sigma_min, cond = np.nan, np.nan
+            # e_lam is a bad border at a fold: try a generic one
+            t = bordered_solve(J, np.random.default_rng(0).standard_normal(m + 1), np.zeros(m), 1.0, max_cond)
         t = t / np.linalg.norm(t)
-    return TangentInfo(orient(t, t_prev, direction), sigma_min, cond)
+    # σ_min of dH_dp (not of the augmented J): it vanishes at folds and branch points alike
+    sigma_min = float(scipy.linalg.svdvals(J[:, :-1], check_finite=False)[-1]) if m + 1 <= SVD_MAX_N else np.nan
+    return TangentInfo(orient(t, t_prev, direction), sigma_min, np.nan)
 
 
 def _lam_row(m: int, direction: int) -> np.ndarray:

@@ -304,6 +304,7 @@ class RealSystem:
         self.n_jac_evals = 0
         self.n_jvp_evals = 0
         self.n_grad_evals = 0
+        self._jac_cache = None
 
     # -- conversions ---------------------------------------------------------------------------
     def to_y(self, p: np.ndarray, lam: float) -> np.ndarray:
@@ -346,8 +347,17 @@ class RealSystem:
         return self._finite(self._real(self.problem.dH_dlam(self.p_of(y), float(y[-1]))), "dH_dlam")
 
     def jacobian(self, y: np.ndarray) -> np.ndarray:
-        """Augmented real Jacobian ``[dF_dx, dF_dlam]``, shape ``(m, m+1)``."""
-        return np.column_stack([self.dF_dx(y), self.dF_dlam(y)])
+        """Augmented real Jacobian ``[dF_dx, dF_dlam]``, shape ``(m, m+1)``.
+
+        The last one is cached: the tangent, the diagnostics and the event tests all
+        want it at the same accepted point. Callers must not modify it.
+        """
+        cached = self._jac_cache
+        if cached is not None and np.array_equal(cached[0], y):
+            return cached[1]
+        J = np.column_stack([self.dF_dx(y), self.dF_dlam(y)])
+        self._jac_cache = (y.copy(), J)
+        return J
 
     def jvp(self, y: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Augmented Jacobian times ``v`` (length m+1), matrix-free."""
