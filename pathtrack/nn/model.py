@@ -12,6 +12,7 @@ arithmetic is BLAS (``np.dot``) plus the fused kernels of :mod:`pathtrack.kernel
 
 from __future__ import annotations
 
+import functools
 from typing import List, Optional, Sequence, Tuple
 
 import numba
@@ -20,6 +21,10 @@ import numpy as np
 from ..kernels import nn as K
 
 __all__ = ["Network", "LossFunction", "ACTIVATIONS", "LOSSES"]
+
+# Below this many selected rows the kernels run on one thread: waking the thread pool costs
+# more than the work (mini-batches), and far more on a loaded machine.
+MIN_PARALLEL_ROWS = 512
 
 ACTIVATIONS = {"switch": K.SWITCH, "relu": K.RELU, "tanh": K.TANH, "sigmoid": K.SIGMOID}
 LOSSES = {"cross_entropy": K.CROSS_ENTROPY, "mse": K.MSE, "margin": K.MARGIN}
@@ -112,6 +117,23 @@ class Network:
         return p
 
 
+def _serial_when_small(method):
+    """Run ``method`` with one Numba thread when the selection has fewer than MIN_PARALLEL_ROWS rows."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if self.n_samples >= MIN_PARALLEL_ROWS:
+            return method(self, *args, **kwargs)
+        n_threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            numba.set_num_threads(n_threads)
+
+    return wrapper
+
+
 class LossFunction:
     """Loss of a network on (a weighted subset of) a data set, with derivatives.
 
@@ -160,6 +182,32 @@ class LossFunction:
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
         if not np.issubdtype(y.dtype, np.integer):
             raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
+        n_classes = net.widths[-1]
+        if y.size and (y.min() < 0 or y.max() >= n_classes):
+            raise ValueError(f"labels y must lie in 0..{n_classes - 1}, got {y.min()}..{y.max()}")
+        self._X_all = np.ascontiguousarray(X, dtype=net.dtype)  # no copy when already so
+        if not np.isfinite(self._X_all).all():
+            raise ValueError("X contains NaN or inf")
+        self._y_all = np.ascontiguousarray(y, dtype=np.int64)
+        if first_layer not in ("auto", "dense", "sparse"):
+            raise ValueError(f"first_layer must be auto, dense or sparse, got {first_layer!r}")
+        if first_layer == "auto":
+            first_layer = "sparse" if np.count_nonzero(self._X_all) <= 0.5 * self._X_all.size else "dense"
+        self.first_layer = first_layer
+        self._inv_T = 1.0 / net.temperature
+        self._act = ACTIVATIONS[net.activation]
+        self.n_samples = 0
+        self.select(subset, weights)
+
+    # --- set-up -----------------------------------------------------------------------------
+
+    def select(self, subset=None, weights=None) -> None:
+        """Use the rows ``subset`` of the data (all rows if None) with the given weights.
+
+        The rows are gathered once here; workspaces are reused when the number of rows is
+        unchanged (mini-batches), so a training loop allocates them once.
+        """
+        X, y = self._X_all, self._y_all
         if subset is not None:
             subset = np.asarray(subset)
             if subset.ndim != 1 or not np.issubdtype(subset.dtype, np.integer) or subset.size == 0:
@@ -167,47 +215,35 @@ class LossFunction:
             if subset.min() < -X.shape[0] or subset.max() >= X.shape[0]:
                 raise ValueError(f"subset indices must lie in 0..{X.shape[0] - 1}")
             X, y = X[subset], y[subset]
-        n_classes = net.widths[-1]
-        if y.size and (y.min() < 0 or y.max() >= n_classes):
-            raise ValueError(f"labels y must lie in 0..{n_classes - 1}, got {y.min()}..{y.max()}")
-        self.X = np.ascontiguousarray(X, dtype=net.dtype)
-        if not np.isfinite(self.X).all():
-            raise ValueError("X contains NaN or inf")
-        self.y = np.ascontiguousarray(y, dtype=np.int64)
-        self.n_samples = m = self.X.shape[0]
-        self.w = np.empty(m, net.dtype)
-        self.set_weights(weights)
-
-        if first_layer not in ("auto", "dense", "sparse"):
-            raise ValueError(f"first_layer must be auto, dense or sparse, got {first_layer!r}")
-        if first_layer == "auto":
-            first_layer = "sparse" if np.count_nonzero(self.X) <= 0.5 * self.X.size else "dense"
-        self.first_layer = first_layer
-        if first_layer == "sparse":
+        self.X, self.y = X, y
+        net = self.net
+        if self.first_layer == "sparse":
             import scipy.sparse
 
-            csr = scipy.sparse.csr_matrix(self.X)
+            csr = scipy.sparse.csr_matrix(X)
             self._csr = (csr.indptr.astype(np.int64), csr.indices.astype(np.int32), csr.data.astype(net.dtype))
-            n_parts = max(1, min(numba.get_num_threads(), m))
-            self._slabs = np.empty((n_parts, net.widths[0], net.widths[1]), net.dtype)
+        if X.shape[0] != self.n_samples:
+            self._allocate(X.shape[0])
+        self.set_weights(weights)
 
+    def _allocate(self, m: int) -> None:
+        net = self.net
         dt, widths = net.dtype, net.widths
         L = net.n_layers
+        self.n_samples = m
+        self.w = np.empty(m, dt)
         self._Z = [np.empty((m, widths[l + 1]), dt) for l in range(L)]        # activations / logits
         self._G = [np.empty((m, widths[l + 1]), dt) for l in range(L)]        # deltas
         self._D1 = [np.empty((m, widths[l + 1]), dt) for l in range(L - 1)]   # σ'
         self._D2 = [np.empty((m, widths[l + 1]), dt) for l in range(L - 1)]   # σ''
-        self._S = np.empty((m, n_classes), dt)
+        self._S = np.empty((m, widths[-1]), dt)
         self._ell = np.empty(m, np.float64)
         self._margins = np.empty(m, np.float64)
-        self._partial = np.empty((max(1, min(4 * numba.get_num_threads(), m)), max(widths[1:])), np.float64)
+        n_threads = numba.get_num_threads()
+        self._partial = np.empty((max(1, min(4 * n_threads, m)), max(widths[1:])), np.float64)
+        if self.first_layer == "sparse":
+            self._slabs = np.empty((max(1, min(n_threads, m)), widths[0], widths[1]), dt)
         self._R = None  # R-operator buffers, allocated on the first hvp/gnvp
-        self._fwd_p: Optional[np.ndarray] = None
-        self._fwd_d2 = False
-        self._inv_T = 1.0 / net.temperature
-        self._act = ACTIVATIONS[net.activation]
-
-    # --- set-up -----------------------------------------------------------------------------
 
     def set_weights(self, weights=None) -> None:
         """Replace the per-sample weights (in place; default ``1/m``)."""
@@ -330,12 +366,14 @@ class LossFunction:
 
     # --- public API ---------------------------------------------------------------------------
 
+    @_serial_when_small
     def loss(self, p) -> float:
         """``L(p)``."""
         p = self.net.check_params(p)
         self._forward(p)
         return float(np.dot(self.w.astype(np.float64, copy=False), self._ell))
 
+    @_serial_when_small
     def loss_and_grad(self, p) -> Tuple[float, np.ndarray]:
         """``(L(p), ∇L(p))`` from one forward and one backward pass."""
         p = self.net.check_params(p)
@@ -348,11 +386,13 @@ class LossFunction:
         """``∇L(p)``."""
         return self.loss_and_grad(p)[1]
 
+    @_serial_when_small
     def hvp(self, p, v) -> np.ndarray:
         """Hessian-vector product ``∇²L(p) v`` (Pearlmutter's R-operator; about 1.5 gradients)."""
         p = self.net.check_params(p)
         return self._rop(p, self.net.check_params(v, "v"), exact=True)
 
+    @_serial_when_small
     def gnvp(self, p, v) -> np.ndarray:
         """Gauss–Newton-vector product ``Jᵀ H_out J v`` (H_out: see :func:`pathtrack.kernels.nn.output_rop`)."""
         p = self.net.check_params(p)
@@ -373,6 +413,7 @@ class LossFunction:
         self.loss(p)
         return self._S.copy()
 
+    @_serial_when_small
     def margins(self, p) -> np.ndarray:
         """Per-sample logit margins ``z_y − max_{j≠y} z_j`` (positive: correctly classified)."""
         self.loss(p)
