@@ -159,6 +159,64 @@ def _print_summary(summary: dict) -> None:
 # --- train (neural-network training; pathtrack.nn) -----------------------------------------------
 
 
+@main.command("train")
+@click.argument("dataset", type=click.Choice(["mnist", "fashion-mnist"]))
+@click.option("--hidden", default="100", show_default=True, help="Hidden widths, comma-separated (e.g. 100 or 300,100).")
+@click.option("--activation", type=click.Choice(["switch", "relu", "tanh", "sigmoid"]), default="switch",
+              show_default=True)
+@click.option("--temperature", type=float, default=1.0, show_default=True, help="Softmax temperature T.")
+@click.option("--loss", type=click.Choice(["cross_entropy", "mse", "margin"]), default="cross_entropy",
+              show_default=True)
+@click.option("--epochs", type=click.IntRange(min=0), default=5, show_default=True)
+@click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default="adam", show_default=True)
+@click.option("--lr", type=float, default=1e-3, show_default=True, help="Step size.")
+@click.option("--momentum", type=float, default=0.9, show_default=True, help="SGD momentum.")
+@click.option("--batch-size", type=click.IntRange(min=0), default=128, show_default=True,
+              help="Mini-batch size; 0 for full batch.")
+@click.option("--subset", type=click.IntRange(min=1), default=None, help="Class-stratified subset of the training set.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--init", type=click.Choice(["glorot", "uniform"]), default="glorot", show_default=True)
+@click.option("--init-scale", type=float, default=0.5, show_default=True, help="a of uniform(-a, a).")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Root of the data sets.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write parameters and curves to HDF5.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+def train_cmd(dataset, hidden, activation, temperature, loss, epochs, optimizer, lr, momentum, batch_size, subset,
+              seed, init, init_scale, dtype, data_dir, out, force, progress):
+    """Train a fully connected network on DATASET with SGD or Adam; print PR per epoch."""
+    import os
+
+    from .datasets import DatasetError, load_idx_dataset
+    from .nn import Network
+    from .nn.train import save_result, train
+
+    try:
+        widths = [int(h) for h in hidden.split(",") if h.strip()]
+    except ValueError:
+        raise UserError(f"--hidden expects comma-separated integers, got {hidden!r}") from None
+    if out and os.path.exists(out) and not force:
+        raise UserError(f"{out} exists; use --force to overwrite it")
+    try:
+        data = load_idx_dataset(dataset, "train", data_dir=data_dir, dtype=dtype, subset=subset, seed=seed)
+        test = load_idx_dataset(dataset, "test", data_dir=data_dir, dtype=dtype)
+        net = Network([data.X.shape[1], *widths, data.n_classes], activation, temperature, dtype)
+        result = train(net, data.X, data.y, optimizer=optimizer, lr=lr, epochs=epochs,
+                       batch_size=batch_size or None, momentum=momentum, loss=loss, init=init,
+                       init_scale=init_scale, seed=seed, X_test=test.X, y_test=test.y, progress=progress)
+        if out:
+            save_result(out, result, force=force, attrs={"dataset": dataset, "subset": subset or 0})
+    except (DatasetError, ValueError, FileExistsError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"network   {net.widths} {activation}, T = {temperature:g}, {dtype}")
+    click.echo("epoch  loss        train PR  test PR  time/s")
+    for k in range(len(result.epoch)):
+        click.echo(f"{k:5d}  {result.loss[k]:.6f}  {result.pr[k]:.4f}    {result.test_pr[k]:.4f}   "
+                   f"{result.wall_time[k]:.2f}")
+    if out:
+        click.echo(f"written   {out}")
+
+
 # --- solve (polynomial systems; pathtrack.solve) -------------------------------------------------
 
 

@@ -1,0 +1,310 @@
+"""Element-wise and sparse kernels of fully connected networks (loss, gradient, R-operator).
+
+The dense matrix products stay with BLAS (``np.dot`` in :mod:`pathtrack.nn.model`); these
+kernels fuse everything in between into one pass over each layer's buffer, in parallel
+over rows (samples) or chunks of rows. They fill caller-owned workspaces and allocate
+nothing proportional to the data. Generic in the float type: numba compiles one version
+for float32 and one for float64 buffers.
+
+Conventions: rows are samples, a layer's buffer is ``(m, n_units)``; ``w`` are the
+per-sample loss weights; ``G`` buffers hold ``w_i ∂ℓ_i/∂z`` (the back-propagated
+deltas), ``R*`` buffers the directional derivatives of Pearlmutter's R-operator.
+"""
+
+import math
+import os
+
+# Numba's OpenMP workers otherwise spin after each parallel region and steal the cores from
+# BLAS and from the next region; on a loaded machine that costs milliseconds per call.
+# Only a default: libgomp reads it when numba first starts its thread pool.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+from numba import njit, prange  # noqa: E402
+
+# Hidden activations.
+SWITCH = 0    # Deng's switch: tanh(x/2)^2 for x > 0, else 0
+RELU = 1
+TANH = 2
+SIGMOID = 3
+
+# Losses.
+CROSS_ENTROPY = 0
+MSE = 1       # sum_k (softmax(z/T)_k - onehot_k)^2
+MARGIN = 2    # max(0, kappa - (z_y - max_{j!=y} z_j))^2 on the raw logits z
+
+
+@njit(cache=True)
+def activation(x, kind):
+    """Return (σ(x), σ'(x), σ''(x)) for activation ``kind``."""
+    if kind == SWITCH:
+        if x <= 0.0:
+            return 0.0, 0.0, 0.0
+        t = math.tanh(0.5 * x)
+        s = 1.0 - t * t  # sech^2(x/2)
+        return t * t, t * s, 0.5 * s * (1.0 - 3.0 * t * t)
+    if kind == RELU:
+        if x > 0.0:
+            return x, 1.0, 0.0
+        return 0.0, 0.0, 0.0
+    if kind == TANH:
+        t = math.tanh(x)
+        return t, 1.0 - t * t, -2.0 * t * (1.0 - t * t)
+    # logistic sigmoid, written to avoid overflow of exp for large |x|
+    if x >= 0.0:
+        s = 1.0 / (1.0 + math.exp(-x))
+    else:
+        e = math.exp(x)
+        s = e / (1.0 + e)
+    return s, s * (1.0 - s), s * (1.0 - s) * (1.0 - 2.0 * s)
+
+
+@njit(cache=True)
+def _chunk(c, n_chunks, m):
+    return c * m // n_chunks, (c + 1) * m // n_chunks
+
+
+@njit(parallel=True, cache=True)
+def hidden_forward(Z, b, kind, D1, D2, want_d2):
+    """Z <- σ(Z + b) in place; D1 <- σ'(Z + b) and (if ``want_d2``) D2 <- σ''(Z + b)."""
+    m, n = Z.shape
+    for i in prange(m):
+        for j in range(n):
+            a, d1, d2 = activation(Z[i, j] + b[j], kind)
+            Z[i, j] = a
+            D1[i, j] = d1
+            if want_d2:
+                D2[i, j] = d2
+    return 0
+
+
+@njit(cache=True)
+def _softmax_row(Z, S, i, b, inv_T):
+    """Add the bias to logits row i in place and write softmax(z/T) to S[i]; return log-sum-exp of z/T."""
+    K = Z.shape[1]
+    mx = -np.inf
+    for k in range(K):
+        z = Z[i, k] + b[k]
+        Z[i, k] = z
+        mx = max(mx, z * inv_T)
+    tot = 0.0
+    for k in range(K):
+        e = math.exp(Z[i, k] * inv_T - mx)
+        S[i, k] = e
+        tot += e
+    for k in range(K):
+        S[i, k] = S[i, k] / tot
+    return mx + math.log(tot)
+
+
+@njit(cache=True)
+def _runner_up(Z, i, y):
+    """Index of the largest logit other than the true class ``y``."""
+    K = Z.shape[1]
+    best = -1
+    for k in range(K):
+        if k != y and (best < 0 or Z[i, k] > Z[i, best]):
+            best = k
+    return best
+
+
+@njit(parallel=True, cache=True)
+def output_forward(Z, b, y, w, loss, inv_T, kappa, S, G, ell):
+    """Output layer: logits, softmax, per-sample losses and weighted deltas.
+
+    Z <- Z + b (logits); S <- softmax(Z/T); ell[i] <- ℓ_i (unweighted);
+    G[i] <- w_i ∂ℓ_i/∂z_i.
+    """
+    m, K = Z.shape
+    for i in prange(m):
+        lse = _softmax_row(Z, S, i, b, inv_T)
+        yi = y[i]
+        wi = w[i]
+        if loss == CROSS_ENTROPY:
+            ell[i] = lse - Z[i, yi] * inv_T
+            for k in range(K):
+                G[i, k] = wi * inv_T * S[i, k]
+            G[i, yi] -= wi * inv_T
+        elif loss == MSE:
+            su = 0.0  # s·u with u = s - onehot
+            tot = 0.0
+            for k in range(K):
+                u = S[i, k] - (1.0 if k == yi else 0.0)
+                su += S[i, k] * u
+                tot += u * u
+            ell[i] = tot
+            for k in range(K):
+                u = S[i, k] - (1.0 if k == yi else 0.0)
+                G[i, k] = 2.0 * wi * inv_T * S[i, k] * (u - su)
+        else:
+            j = _runner_up(Z, i, yi)
+            h = max(0.0, kappa - (Z[i, yi] - Z[i, j]))
+            ell[i] = h * h
+            for k in range(K):
+                G[i, k] = 0.0
+            G[i, yi] = -2.0 * wi * h
+            G[i, j] = 2.0 * wi * h
+    return 0
+
+
+@njit(parallel=True, cache=True)
+def output_rop(Z, S, y, w, loss, inv_T, kappa, RZ, RG, gauss_newton):
+    """RG[i] <- w_i H_i RZ[i], H_i the Hessian of ℓ_i in the logits (or its Gauss–Newton part).
+
+    For cross-entropy and the margin loss the two coincide. For MSE on the softmax the
+    Gauss–Newton part is 2 J_s^T J_s (s = softmax(z/T), the loss convex in s).
+    """
+    m, K = Z.shape
+    for i in prange(m):
+        yi = y[i]
+        wi = w[i]
+        if loss == MARGIN:
+            j = _runner_up(Z, i, yi)
+            for k in range(K):
+                RG[i, k] = 0.0
+            if kappa - (Z[i, yi] - Z[i, j]) > 0.0:
+                c = 2.0 * wi * (RZ[i, yi] - RZ[i, j])
+                RG[i, yi] = c
+                RG[i, j] = -c
+            continue
+        sr = 0.0
+        for k in range(K):
+            sr += S[i, k] * RZ[i, k]
+        if loss == CROSS_ENTROPY:
+            for k in range(K):
+                RG[i, k] = wi * inv_T * inv_T * S[i, k] * (RZ[i, k] - sr)
+            continue
+        # MSE: Rs = J_s r = (s⊙r - s (s·r))/T
+        s_rs = 0.0   # s·Rs
+        u_rs = 0.0   # u·Rs
+        su = 0.0     # s·u
+        for k in range(K):
+            rs = inv_T * S[i, k] * (RZ[i, k] - sr)
+            u = S[i, k] - (1.0 if k == yi else 0.0)
+            s_rs += S[i, k] * rs
+            u_rs += u * rs
+            su += S[i, k] * u
+        for k in range(K):
+            s = S[i, k]
+            rs = inv_T * s * (RZ[i, k] - sr)
+            if gauss_newton:
+                RG[i, k] = 2.0 * wi * inv_T * s * (rs - s_rs)
+            else:
+                u = s - (1.0 if k == yi else 0.0)
+                RG[i, k] = 2.0 * wi * inv_T * (rs * u + s * rs - rs * su - s * (u_rs + s_rs))
+    return 0
+
+
+@njit(parallel=True, cache=True)
+def backward_hidden(G, D1, partial, scale):
+    """G <- G ⊙ D1 (delta through the activation; skipped unless ``scale``) with per-chunk
+    column sums into ``partial`` (the caller sums them into the bias gradient)."""
+    m, n = G.shape
+    n_chunks = partial.shape[0]
+    for c in prange(n_chunks):
+        lo, hi = _chunk(c, n_chunks, m)
+        for j in range(n):
+            partial[c, j] = 0.0
+        for i in range(lo, hi):
+            for j in range(n):
+                g = G[i, j] * D1[i, j] if scale else G[i, j]
+                G[i, j] = g
+                partial[c, j] += g
+    return 0
+
+
+@njit(parallel=True, cache=True)
+def rop_forward_hidden(RZ, vb, D1, RA):
+    """RZ <- RZ + vb (R{z}); RA <- D1 ⊙ RZ (R{a})."""
+    m, n = RZ.shape
+    for i in prange(m):
+        for j in range(n):
+            r = RZ[i, j] + vb[j]
+            RZ[i, j] = r
+            RA[i, j] = D1[i, j] * r
+    return 0
+
+
+@njit(parallel=True, cache=True)
+def add_bias(RZ, vb):
+    """RZ <- RZ + vb (R{z} of the output layer)."""
+    m, n = RZ.shape
+    for i in prange(m):
+        for j in range(n):
+            RZ[i, j] += vb[j]
+    return 0
+
+
+@njit(parallel=True, cache=True)
+def rop_backward_hidden(RG, G, D1, D2, RZ, partial):
+    """Exact R-operator through an activation, fused with the plain delta.
+
+    On entry ``G = δ_l W_lᵀ`` and ``RG = Rδ_l W_lᵀ + δ_l V_lᵀ``. On exit
+    ``RG = RG ⊙ σ' + G ⊙ σ'' ⊙ RZ`` and ``G = G ⊙ σ'``; ``partial`` gets the chunk
+    column sums of the new RG. (Gauss–Newton drops the σ'' term: use :func:`backward_hidden`.)
+    """
+    m, n = RG.shape
+    n_chunks = partial.shape[0]
+    for c in prange(n_chunks):
+        lo, hi = _chunk(c, n_chunks, m)
+        for j in range(n):
+            partial[c, j] = 0.0
+        for i in range(lo, hi):
+            for j in range(n):
+                r = RG[i, j] * D1[i, j] + G[i, j] * D2[i, j] * RZ[i, j]
+                G[i, j] = G[i, j] * D1[i, j]
+                RG[i, j] = r
+                partial[c, j] += r
+    return 0
+
+
+@njit(parallel=True, cache=True)
+def margins(Z, y, out):
+    """out[i] <- z_y - max_{j≠y} z_j from the logits (positive: correctly classified)."""
+    m = Z.shape[0]
+    for i in prange(m):
+        yi = y[i]
+        out[i] = Z[i, yi] - Z[i, _runner_up(Z, i, yi)]
+    return 0
+
+
+# --- sparse first layer (CSR of the inputs) ---------------------------------------------------
+
+
+@njit(parallel=True, cache=True)
+def csr_matmul(indptr, indices, data, W, out):
+    """out <- X W for X in CSR form; each row is a sum of rows of W (one axpy per non-zero pixel)."""
+    m, n = out.shape
+    for i in prange(m):
+        for j in range(n):
+            out[i, j] = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            v = data[k]
+            r = indices[k]
+            for j in range(n):
+                out[i, j] += v * W[r, j]
+    return 0
+
+
+@njit(parallel=True, cache=True)
+def csr_tmatmul(indptr, indices, data, G, slabs, out):
+    """out <- Xᵀ G for X in CSR form, via one private accumulator ``slabs[c]`` per row block."""
+    m, n = G.shape
+    n_parts, d, _ = slabs.shape
+    for c in prange(n_parts):
+        lo, hi = _chunk(c, n_parts, m)
+        slab = slabs[c]
+        slab[:, :] = 0.0
+        for i in range(lo, hi):
+            for k in range(indptr[i], indptr[i + 1]):
+                v = data[k]
+                r = indices[k]
+                for j in range(n):
+                    slab[r, j] += v * G[i, j]
+    for r in prange(d):
+        for j in range(n):
+            acc = slabs[0, r, j]
+            for c in range(1, n_parts):
+                acc += slabs[c, r, j]
+            out[r, j] = acc
+    return 0

@@ -1,0 +1,187 @@
+"""Conventional training (SGD with momentum, Adam) as the baseline for homotopy training.
+
+:func:`train` runs seeded mini-batch or full-batch epochs with a :class:`LossFunction`
+whose rows are re-selected per batch (workspaces reused), and logs the training loss and
+positive rate (PR, training accuracy) on the whole training set after every epoch.
+:func:`save_result` / :func:`load_result` store parameters and curves in a small
+self-describing HDF5 file.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+import numpy as np
+
+from .model import LossFunction, Network
+
+__all__ = ["TrainResult", "train", "save_result", "load_result", "OPTIMIZERS"]
+
+OPTIMIZERS = ("sgd", "adam")
+FORMAT = "pathtrack.nn.train"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class TrainResult:
+    """Final parameters and per-epoch curves (index 0 is the initial point)."""
+
+    net: Network
+    p: np.ndarray
+    epoch: np.ndarray
+    loss: np.ndarray
+    pr: np.ndarray
+    wall_time: np.ndarray
+    test_pr: Optional[np.ndarray] = None
+    config: Dict[str, object] = field(default_factory=dict)
+
+
+def _check(name, value, ok, what):
+    if not ok:
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
+def train(net: Network, X, y, *, optimizer: str = "adam", lr: float = 1e-3, epochs: int = 10,
+          batch_size: Optional[int] = 128, momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999,
+          eps: float = 1e-8, loss: str = "cross_entropy", kappa: float = 1.0, p0=None, init: str = "glorot",
+          init_scale: float = 0.5, seed: int = 0, X_test=None, y_test=None,
+          progress: Optional[bool] = None) -> TrainResult:
+    """Train ``net`` on ``(X, y)`` by SGD with momentum or Adam.
+
+    Parameters
+    ----------
+    net : Network
+    X, y : arrays
+        Training inputs (n, widths[0]) and labels (n,).
+    optimizer : {"sgd", "adam"}
+    lr : float
+        Step size.
+    epochs : int
+        Passes over the data.
+    batch_size : int or None
+        Mini-batch size; None (or ≥ n) is full-batch gradient descent.
+    momentum : float
+        Heavy-ball momentum of SGD.
+    beta1, beta2, eps : float
+        Adam's moment decay rates and denominator guard.
+    loss, kappa : see :class:`LossFunction`.
+    p0 : array, optional
+        Start parameters; otherwise ``net.init_params(init, init_scale, seed)``.
+    seed : int
+        Seeds the initialisation and the shuffling.
+    X_test, y_test : arrays, optional
+        Also log the PR on this held-out set.
+    progress : bool, optional
+        tqdm bar over epochs; default: only when stderr is a terminal.
+
+    Returns
+    -------
+    TrainResult
+    """
+    from tqdm.auto import tqdm
+
+    _check("optimizer", optimizer, optimizer in OPTIMIZERS, "one of " + ", ".join(OPTIMIZERS))
+    _check("lr", lr, np.isfinite(lr) and lr > 0, "a positive number")
+    _check("epochs", epochs, int(epochs) == epochs and epochs >= 0, "a non-negative integer")
+    _check("batch_size", batch_size, batch_size is None or (int(batch_size) == batch_size and batch_size >= 1),
+           "a positive integer or None")
+    _check("momentum", momentum, 0 <= momentum < 1, "in [0, 1)")
+    full = LossFunction(net, X, y, loss=loss, kappa=kappa)
+    n = full.n_samples
+    full_batch = batch_size is None or batch_size >= n
+    batch = full if full_batch else LossFunction(net, full._X_all, full._y_all, loss=loss, kappa=kappa,
+                                                  subset=np.arange(batch_size))
+    test = LossFunction(net, X_test, y_test, loss=loss, kappa=kappa) if X_test is not None else None
+    p = net.init_params(init, init_scale, seed) if p0 is None else net.check_params(p0, "p0").copy()
+    rng = np.random.default_rng(seed)
+    m1 = np.zeros_like(p)  # momentum buffer / Adam first moment
+    m2 = np.zeros_like(p)  # Adam second moment
+    n_steps = 0
+
+    def record(t0):
+        curves["loss"].append(full.loss(p))
+        curves["pr"].append(full.accuracy(p))
+        curves["wall_time"].append(time.perf_counter() - t0)
+        if test is not None:
+            curves["test_pr"].append(test.accuracy(p))
+
+    curves = {"loss": [], "pr": [], "wall_time": [], "test_pr": []}
+    t0 = time.perf_counter()
+    record(t0)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    bar = tqdm(range(int(epochs)), desc="train", unit="epoch", disable=not progress)
+    for _ in bar:
+        order = np.arange(n) if full_batch else rng.permutation(n)
+        step = n if full_batch else int(batch_size)
+        for start in range(0, n, step):
+            if not full_batch:
+                batch.select(order[start:start + step])
+            g = batch.grad(p)
+            n_steps += 1
+            if optimizer == "sgd":
+                m1 *= momentum
+                m1 -= lr * g
+                p += m1
+            else:
+                m1 *= beta1
+                m1 += (1 - beta1) * g
+                m2 *= beta2
+                m2 += (1 - beta2) * g * g
+                step_size = lr * np.sqrt(1 - beta2 ** n_steps) / (1 - beta1 ** n_steps)
+                p -= step_size * m1 / (np.sqrt(m2) + eps)
+        record(t0)
+        bar.set_postfix(loss=f"{curves['loss'][-1]:.4g}", pr=f"{curves['pr'][-1]:.4f}")
+    config = dict(optimizer=optimizer, lr=lr, epochs=int(epochs), batch_size=0 if full_batch else int(batch_size),
+                  momentum=momentum, beta1=beta1, beta2=beta2, eps=eps, loss=loss, kappa=kappa, init=init,
+                  init_scale=init_scale, seed=seed, n_samples=n, n_steps=n_steps)
+    return TrainResult(net=net, p=p, epoch=np.arange(len(curves["loss"])), loss=np.array(curves["loss"]),
+                       pr=np.array(curves["pr"]), wall_time=np.array(curves["wall_time"]),
+                       test_pr=np.array(curves["test_pr"]) if test is not None else None, config=config)
+
+
+def save_result(path, result: TrainResult, *, force: bool = False, attrs: Optional[dict] = None) -> None:
+    """Write parameters, curves and configuration to HDF5; refuse to overwrite unless ``force``."""
+    import os
+
+    import h5py
+
+    if os.path.exists(path) and not force:
+        raise FileExistsError(f"{path} exists; use force=True (--force) to overwrite it")
+    net = result.net
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["widths"] = np.array(net.widths)
+        f.attrs["activation"] = net.activation
+        f.attrs["temperature"] = net.temperature
+        f.attrs["dtype"] = net.dtype.name
+        for key, value in {**result.config, **(attrs or {})}.items():
+            f.attrs[key] = value
+        f.create_dataset("params", data=result.p)
+        curves = f.create_group("curves")
+        curves.attrs["description"] = "per epoch on the training set; row 0 is the initial point"
+        for name in ("epoch", "loss", "pr", "wall_time", "test_pr"):
+            value = getattr(result, name)
+            if value is not None:
+                curves.create_dataset(name, data=value)
+
+
+def load_result(path) -> TrainResult:
+    """Read a file written by :func:`save_result`."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("format") != FORMAT:
+            raise ValueError(f"{path} is not a {FORMAT} file (format attribute {f.attrs.get('format')!r})")
+        net = Network(list(f.attrs["widths"]), str(f.attrs["activation"]), float(f.attrs["temperature"]),
+                      np.dtype(str(f.attrs["dtype"])))
+        skip = {"format", "format_version", "widths", "activation", "temperature", "dtype"}
+        config = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items() if k not in skip}
+        c = f["curves"]
+        return TrainResult(net=net, p=f["params"][...], epoch=c["epoch"][...], loss=c["loss"][...],
+                           pr=c["pr"][...], wall_time=c["wall_time"][...],
+                           test_pr=c["test_pr"][...] if "test_pr" in c else None, config=config)

@@ -1,0 +1,17 @@
+"""Shared test set-up: real data sets live in ``<repo>/../shared/data`` unless PATHTRACK_DATA says otherwise."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PATHTRACK_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """Root of the shared data sets; tests that need MNIST are skipped, with the path, when it is absent."""
+    root = Path(os.environ["PATHTRACK_DATA"])
+    if not (root / "mnist" / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"MNIST files not found under {root}/mnist (set PATHTRACK_DATA)")
+    return root
