@@ -129,7 +129,7 @@ class MinimizationCorrector(Corrector):
 
     Parameters
     ----------
-    method : {'lbfgs', 'gd'}
+    method : {'lbfgs', 'gd', 'adam'}
     accept : callable ``accept(x) -> bool`` or None
         With ``stop_on_accept``, the minimiser stops as soon as it returns True.
     """
@@ -144,9 +144,13 @@ class MinimizationCorrector(Corrector):
     def correct(self, system, y_pred, b, c, max_iters=None):
         lam = float(c) if b[-1] != 0 else float(y_pred[-1])
         x0 = y_pred[:-1].copy()
+        if self._accepts(x0, lam):  # the prediction already passes: nothing to correct
+            return CorrectorResult(CorrectorCode.converged, np.append(x0, lam), 0, np.nan, np.nan)
         try:
             if self.method == "gd":
                 x, n_it, gnorm, code = self._gd(system, x0, lam, max_iters)
+            elif self.method == "adam":
+                x, n_it, gnorm, code = self._adam(system, x0, lam, max_iters)
             else:
                 x, n_it, gnorm, code = self._lbfgs(system, x0, lam, max_iters)
         except NonFiniteError:
@@ -181,6 +185,29 @@ class MinimizationCorrector(Corrector):
     def _gd(self, system, x, lam, max_iters):
         o = self.options
         v = np.zeros_like(x)
+
+        def step(k, g):
+            nonlocal v
+            v = o.gd_momentum * v - o.gd_lr * g  # heavy ball
+            return v
+
+        return self._descend(system, x, lam, max_iters, step)
+
+    def _adam(self, system, x, lam, max_iters, beta1=0.9, beta2=0.999, eps=1e-8):
+        lr = self.options.gd_lr
+        m1 = np.zeros_like(x)
+        m2 = np.zeros_like(x)
+
+        def step(k, g):
+            m1[:] = beta1 * m1 + (1 - beta1) * g
+            m2[:] = beta2 * m2 + (1 - beta2) * g * g
+            return -lr * (m1 / (1 - beta1 ** (k + 1))) / (np.sqrt(m2 / (1 - beta2 ** (k + 1))) + eps)
+
+        return self._descend(system, x, lam, max_iters, step)
+
+    def _descend(self, system, x, lam, max_iters, step):
+        """First-order loop shared by 'gd' and 'adam': ``x += step(k, g)`` until converged or accepted."""
+        o = self.options
         gnorm = np.inf
         n = max_iters or o.min_maxiter
         for k in range(n):
@@ -188,8 +215,7 @@ class MinimizationCorrector(Corrector):
             gnorm = float(np.max(np.abs(g)))
             if gnorm <= o.min_gtol or self._accepts(x, lam):
                 return x, k, gnorm, CorrectorCode.converged
-            v = o.gd_momentum * v - o.gd_lr * g
-            x = x + v
+            x = x + step(k, g)
         if self._accepts(x, lam):
             return x, n, gnorm, CorrectorCode.converged
         return x, n, gnorm, CorrectorCode.max_iters

@@ -19,7 +19,7 @@ __all__ = ["TrackerOptions", "OptionsError", "PARAMETERISATIONS", "PREDICTORS", 
 
 PARAMETERISATIONS = ("arclength", "natural")
 PREDICTORS = ("tangent", "secant", "rk4", "constant")
-CORRECTORS = ("auto", "newton", "newton-krylov", "lbfgs", "gd")
+CORRECTORS = ("auto", "newton", "newton-krylov", "lbfgs", "gd", "adam")
 EIG_DIAGNOSTICS = ("auto", "dense", "lanczos", "off")
 
 
@@ -40,10 +40,10 @@ class TrackerOptions:
         Euler step along the tangent, secant through the last two points (tangent at
         the first step), classical RK4 on the Davidenko equation, or no prediction
         (the corrector starts from the last point; for minimisation correctors).
-    corrector : {'auto', 'newton', 'newton-krylov', 'lbfgs', 'gd'}
+    corrector : {'auto', 'newton', 'newton-krylov', 'lbfgs', 'gd', 'adam'}
         Dense Newton with a contraction test, matrix-free Newton–Krylov (GMRES),
-        or a minimisation corrector for gradient homotopies (L-BFGS or gradient
-        descent with momentum). ``'auto'`` picks dense Newton up to ``dense_max_n``
+        or a minimisation corrector for gradient homotopies (L-BFGS, gradient
+        descent with momentum, or full-batch Adam). ``'auto'`` picks dense Newton up to ``dense_max_n``
         unknowns, then L-BFGS for gradient problems and Newton–Krylov otherwise.
     lam_end : float or None
         Target λ: the path ends (successfully) where it first reaches it, landing
@@ -84,7 +84,8 @@ class TrackerOptions:
     min_maxiter : int
         Iteration cap of the minimisation correctors per step.
     gd_lr, gd_momentum : float
-        Learning rate and heavy-ball momentum of the ``'gd'`` corrector.
+        Learning rate of the ``'gd'`` and ``'adam'`` correctors, and heavy-ball momentum
+        of ``'gd'`` (Adam uses β₁ = 0.9, β₂ = 0.999).
     stop_on_accept : bool
         Minimisation correctors stop as soon as the problem's acceptance test
         passes (e.g. 100% training accuracy) instead of running to ``min_gtol``.

@@ -415,7 +415,8 @@ class Tracker:
             return self._reject(t0, res, "singular", y_new)
         except NonFiniteError:
             return self._reject(t0, res, "nonfinite", y_new)
-        if not self.controller.turn_ok(float(info.tangent @ t)):
+        # the path-jumping guard needs true tangents; a minimiser's chord is no tangent
+        if self._needs_tangent() and not self.controller.turn_ok(float(info.tangent @ t)):
             return self._reject(t0, res, "angle", y_new)
         if self._has_accept and not self._accepts(y_new):
             return self._reject(t0, res, "acceptance_test", y_new)

@@ -150,10 +150,11 @@ class QuarticGradient(Problem):
         return np.array(out)
 
 
-@pytest.mark.parametrize("corrector", ["lbfgs", "gd", "newton"])
+@pytest.mark.parametrize("corrector", ["lbfgs", "gd", "adam", "newton"])
 def test_gradient_homotopy_correctors(corrector):
     pb = QuarticGradient()
-    opts = {"corrector": corrector, "min_gtol": 1e-10, "min_maxiter": 5000, "gd_lr": 0.2, "gd_momentum": 0.5}
+    opts = {"corrector": corrector, "min_gtol": 1e-10, "min_maxiter": 5000, "gd_lr": 0.2 if corrector == "gd" else 0.01,
+            "gd_momentum": 0.5}
     r = track(pb, **opts)
     assert r.status is Status.success, r.message
     np.testing.assert_allclose(r.p_end, pb.exact(1.0), atol=1e-8)

@@ -1,0 +1,190 @@
+"""Deng's data homotopy on MNIST as a pathtrack problem (``deng-mnist``).
+
+B. Deng, "Error-free training for artificial neural network": train conventionally to a
+high but imperfect positive rate (PR), clone correctly classified partners for the
+misclassified samples, and continue the network's minimum from the partner data
+(λ = 0, PR 100% by construction) to the real data (λ = 1), accepting a step only when
+PR on D_λ is 100%. Here the continuation is pathtrack's tracker: natural
+parameterisation in λ, a minimisation corrector that stops as soon as the acceptance
+test passes, backtracking (halve Δλ) when it fails within its budget, and growth of Δλ
+after consecutive successes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Dict, Optional
+
+import numpy as np
+
+from pathtrack.problem import Problem, ProblemError, StartPoint
+
+from .homotopy import PARTNER_STRATEGIES, VARIANTS, DataHomotopy, Partners, choose_partners
+
+__all__ = ["DengMNIST", "DataHomotopy", "Partners", "choose_partners", "pretrain", "verify_pr"]
+
+_CORRECTORS = ("lbfgs", "gd", "adam")
+_OBJECTIVES = {"margin": "margin", "cross_entropy": "cross_entropy", "ce": "cross_entropy"}
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("PATHTRACK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "pathtrack")
+    return Path(root) / "deng"
+
+
+def pretrain(net, X, y, *, epochs: int, optimizer: str, lr: float, batch_size: int, init: str, seed: int,
+             cache: bool = True, key_extra: Optional[dict] = None) -> np.ndarray:
+    """Conventionally trained start parameters p0, cached on disk by their settings.
+
+    The cache makes a resumed or repeated run start from the very same p0 without
+    retraining; its key covers the network, the data selection and every training setting.
+    """
+    from pathtrack.nn.train import train
+
+    settings = {"widths": net.widths, "activation": net.activation, "temperature": net.temperature,
+                "dtype": str(net.dtype), "epochs": epochs, "optimizer": optimizer, "lr": lr,
+                "batch_size": batch_size, "init": init, "seed": seed, "n": int(y.shape[0]),
+                "y_hash": hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest(), **(key_extra or {})}
+    key = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+    path = _cache_dir() / f"p0-{key}.npy"
+    if cache and path.is_file():
+        p0 = np.load(path)
+        if p0.shape == (net.n_params,) and np.all(np.isfinite(p0)):
+            return p0
+    result = train(net, X, y, optimizer=optimizer, lr=lr, epochs=epochs, batch_size=batch_size, init=init,
+                   seed=seed, progress=False)
+    p0 = np.asarray(result.p)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
+        np.save(tmp, p0)
+        os.replace(tmp, path)  # atomic: a killed run never leaves half a p0
+    return p0
+
+
+def verify_pr(p: np.ndarray, *, widths, activation: str, temperature: float, dtype, dataset: str = "mnist",
+              split: str = "train", subset: int = 0, seed: int = 0, data_dir=None) -> float:
+    """PR of ``p`` recomputed from scratch: data reloaded from disk, a fresh network and loss."""
+    from pathtrack.datasets import load_idx_dataset
+    from pathtrack.nn import LossFunction, Network
+
+    data = load_idx_dataset(dataset, split, data_dir=data_dir or None, dtype=dtype,
+                            subset=subset or None, seed=seed)
+    net = Network(widths, activation=activation, temperature=temperature, dtype=dtype)
+    return float(LossFunction(net, data.X, data.y).accuracy(np.asarray(p, dtype=dtype)))
+
+
+class DengMNIST(Problem):
+    """Deng's data homotopy from partner data (λ = 0) to the real training data (λ = 1)."""
+
+    name = "deng-mnist"
+    description = "Deng's data homotopy: continue a trained net from partner data to real MNIST at 100% PR"
+    is_gradient = True
+    lam_start, lam_end = 0.0, 1.0
+    parameters = {
+        "dataset": "mnist", "hidden": 100, "activation": "switch", "temperature": 1.0, "dtype": "float32",
+        "subset": 0, "seed": 0, "data_dir": "",
+        "pretrain_epochs": 15, "pretrain_optimizer": "adam", "pretrain_lr": 1e-3, "pretrain_batch": 128,
+        "init": "glorot", "cache": True,
+        "partner": "margin", "variant": "input", "objective": "margin", "kappa": 0.5, "corrector": "lbfgs",
+        "test": True,
+    }
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        P = self.params
+        self._validate(P)
+        from pathtrack.datasets import load_idx_dataset
+        from pathtrack.nn import LossFunction, Network
+
+        dtype = np.dtype(P["dtype"])
+        t0 = time.perf_counter()
+        data = load_idx_dataset(P["dataset"], "train", data_dir=P["data_dir"] or None, dtype=dtype,
+                                subset=int(P["subset"]) or None, seed=int(P["seed"]))
+        self.X, self.y = data.X, data.y
+        self.widths = [self.X.shape[1], int(P["hidden"]), data.n_classes]
+        self.net = Network(self.widths, activation=P["activation"], temperature=float(P["temperature"]), dtype=dtype)
+        self.p0 = pretrain(self.net, self.X, self.y, epochs=int(P["pretrain_epochs"]),
+                           optimizer=P["pretrain_optimizer"], lr=float(P["pretrain_lr"]),
+                           batch_size=int(P["pretrain_batch"]), init=P["init"], seed=int(P["seed"]),
+                           cache=bool(P["cache"]), key_extra={"dataset": P["dataset"], "subset": P["subset"]})
+        self.pretrain_time = time.perf_counter() - t0
+        logits = LossFunction(self.net, self.X, self.y).logits(self.p0)
+        self.pr0 = float(np.mean(logits.argmax(axis=1) == self.y))
+        self.partners = choose_partners(logits, self.y, P["partner"], seed=int(P["seed"]))
+        y0 = logits[self.partners.erred].argmax(axis=1) if P["variant"] == "label" else None
+        self.homotopy = DataHomotopy(self.net, self.X, self.y, self.partners, variant=P["variant"],
+                                     loss=_OBJECTIVES[P["objective"]], kappa=float(P["kappa"]), y0=y0)
+        self.test = None
+        if P["test"]:
+            t = load_idx_dataset(P["dataset"], "test", data_dir=P["data_dir"] or None, dtype=dtype)
+            self.test = LossFunction(self.net, t.X, t.y)
+        self.default_options = {
+            "parameterisation": "natural", "predictor": "constant", "corrector": P["corrector"],
+            "initial_ds": 0.25, "max_ds": 1.0, "min_ds": 1e-4, "grow_after": 1, "min_maxiter": 150,
+            "min_gtol": 1e-12, "gd_lr": 1e-3, "stop_on_accept": True, "max_steps": 200, "store_p_every": 1,
+        }
+
+    @staticmethod
+    def _validate(P: Dict) -> None:
+        checks = [
+            (int(P["hidden"]) >= 1, f"hidden must be a positive integer, got {P['hidden']}"),
+            (P["partner"] in PARTNER_STRATEGIES, f"partner must be one of {PARTNER_STRATEGIES}, got {P['partner']!r}"),
+            (P["variant"] in VARIANTS, f"variant must be one of {VARIANTS}, got {P['variant']!r}"),
+            (P["objective"] in _OBJECTIVES, f"objective must be one of {tuple(_OBJECTIVES)}, got {P['objective']!r}"),
+            (P["corrector"] in _CORRECTORS, f"corrector must be one of {_CORRECTORS}, got {P['corrector']!r}"),
+            (str(P["dtype"]) in ("float32", "float64"), f"dtype must be float32 or float64, got {P['dtype']!r}"),
+            (int(P["subset"]) >= 0, f"subset must be >= 0 (0: all images), got {P['subset']}"),
+            (int(P["pretrain_epochs"]) >= 0, f"pretrain_epochs must be >= 0, got {P['pretrain_epochs']}"),
+        ]
+        for ok, why in checks:
+            if not ok:
+                raise ProblemError(f"problem 'deng-mnist': {why}")
+
+    # -- the homotopy -----------------------------------------------------------------------------
+    def loss(self, p, lam):
+        return self.homotopy.loss_and_grad(p, lam)[0]
+
+    def loss_and_grad(self, p, lam):
+        return self.homotopy.loss_and_grad(p, lam)
+
+    def H(self, p, lam):
+        return self.homotopy.loss_and_grad(p, lam)[1]
+
+    def jvp(self, p, lam, v):
+        return self.homotopy.hvp(p, lam, v)
+
+    def dH_dlam(self, p, lam):
+        return self.homotopy.dgrad_dlam(p, lam)
+
+    def start(self):
+        return StartPoint(self.p0.astype(np.float64), 0.0)
+
+    def accept(self, p, lam):
+        return self.homotopy.all_correct(p, lam)
+
+    def metrics(self, p, lam):
+        out = self.homotopy.stats(p, lam)
+        out["loss"] = float(self.homotopy.loss_and_grad(p, lam)[0])
+        out["dist_p0"] = float(np.linalg.norm(p - self.p0))
+        if self.test is not None:
+            out["test_pr"] = float(self.test.accuracy(p))
+        return out
+
+    # -- reporting ------------------------------------------------------------------------------------
+    def verify(self, p) -> float:
+        """PR on the real training data, recomputed independently of the tracker's bookkeeping."""
+        P = self.params
+        return verify_pr(p, widths=self.widths, activation=P["activation"], temperature=float(P["temperature"]),
+                         dtype=np.dtype(P["dtype"]), dataset=P["dataset"], subset=int(P["subset"]),
+                         seed=int(P["seed"]), data_dir=P["data_dir"] or None)
+
+    def describe(self):
+        d = super().describe()
+        d.update({"pr0": self.pr0, "n_erred": int(self.partners.erred.size),
+                  "n_same_label_partners": int(self.partners.n_same_label)})
+        return d
