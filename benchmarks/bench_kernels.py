@@ -6,7 +6,11 @@ ReLU activations in float32 and float64; then the Hessian-vector and Gauss–New
 products as multiples of one loss+gradient. Implementations are timed round-robin, so
 load from other processes hits all of them alike; medians are printed.
 
-    python benchmarks/bench_kernels.py [--repeats 7] [--data-dir DIR]
+    python benchmarks/bench_kernels.py [--repeats 7] [--threads N] [--data-dir DIR]
+
+Wall-clock medians decide the ratios; the medians of process CPU time are printed too,
+since on a shared machine they show the work done even when the wall clock is inflated.
+``--threads N`` pins Numba, BLAS and PyTorch to N threads (set before they load).
 """
 
 from __future__ import annotations
@@ -16,10 +20,7 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
-
-from pathtrack.datasets import load_mnist
-from pathtrack.nn import LossFunction, Network
+np = None  # numpy and pathtrack are imported in main(), after --threads has set the environment
 
 WIDTHS = [784, 100, 10]
 
@@ -70,24 +71,36 @@ def make_torch(net, X, y, activation):
 
 
 def median_times(funcs, args, repeats):
-    """Round-robin timing: ``{name: median seconds}``."""
-    times = {name: [] for name in funcs}
+    """Round-robin timing: ``({name: median wall s}, {name: median CPU s})``."""
+    wall = {name: [] for name in funcs}
+    cpu = {name: [] for name in funcs}
     for name, f in funcs.items():  # warm-up (compilation, first-touch of buffers)
         f(*args[0])
     for r in range(repeats):
         for name, f in funcs.items():
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             f(*args[r % len(args)])
-            times[name].append(time.perf_counter() - t)
-    return {name: float(np.median(ts)) for name, ts in times.items()}
+            wall[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
+    return ({name: float(np.median(ts)) for name, ts in wall.items()},
+            {name: float(np.median(ts)) for name, ts in cpu.items()})
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=0, help="pin every library to this many threads")
     ap.add_argument("--data-dir", default=os.environ.get("PATHTRACK_DATA",
                                                          str(Path(__file__).resolve().parents[2] / "shared" / "data")))
     args = ap.parse_args(argv)
+    if args.threads:
+        for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
+    global np
+    import numpy as np
+
+    from pathtrack.datasets import load_mnist
+    from pathtrack.nn import LossFunction, Network
     try:
         import torch
 
@@ -129,12 +142,14 @@ def main(argv=None):
                 g = funcs[name](points[0][0])[1]
                 err = np.abs(g - ref).max() / np.abs(ref).max()
                 assert err < (1e-3 if dtype == np.float32 else 1e-10), f"{name} gradient differs by {err:.2e}"
-            t = median_times(funcs, points, args.repeats)
+            t, cpu = median_times(funcs, points, args.repeats)
             best = min(t["fused"], t["sparse"], t["dense"])
             tt = t.get("torch", float("nan"))
             print(f"{np.dtype(dtype).name:8} {activation:7} {t['fused']:9.4f} {t['sparse']:9.4f} {t['dense']:9.4f} {t['numpy']:9.4f} "
                   f"{tt:9.4f} {best / tt:9.2f} {best / t['numpy']:9.2f} {t['hvp'] / best:9.2f} "
                   f"{t['gnvp'] / best:9.2f}")
+            print(f"{'  CPU s':16} " + " ".join(f"{cpu.get(k, float('nan')):9.4f}"
+                                                 for k in ("fused", "sparse", "dense", "numpy", "torch")))
     print(f"load average {os.getloadavg()[0]:.2f} at end. pt = the faster pathtrack first layer; "
           "hvp/gnvp relative to that fastest loss+gradient.")
 
