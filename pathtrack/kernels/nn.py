@@ -40,7 +40,10 @@ def activation(x, kind):
     if kind == SWITCH:
         if x <= 0.0:
             return 0.0, 0.0, 0.0
-        t = math.tanh(0.5 * x)
+        # tanh(x/2) = -expm1(-x) / (2 + expm1(-x)): one expm1 is cheaper than tanh and exact
+        # for small x; float32 inputs stay float32 (expm1f)
+        e = math.expm1(-x)
+        t = -e / (np.float32(2.0) + e)
         s = 1.0 - t * t  # sech^2(x/2)
         return t * t, t * s, 0.5 * s * (1.0 - 3.0 * t * t)
     if kind == RELU:
