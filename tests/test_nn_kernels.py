@@ -55,7 +55,7 @@ def ref_head(loss, z, y, w):
 def make_problem(activation, loss, seed=0, dtype=np.float64, m=40, widths=(9, 7, 5, 4), first_layer="auto"):
     rng = np.random.default_rng(seed)
     X = rng.random((m, widths[0]))
-    X[X < 0.4] = 0.0  # image-like sparsity, so "auto" exercises the CSR first layer
+    X[X < 0.6] = 0.0  # image-like sparsity, so "auto" exercises the CSR first layer
     y = rng.integers(0, widths[-1], m)
     net = Network(widths, activation, temperature=T, dtype=dtype)
     lf = LossFunction(net, X, y, loss=loss, kappa=KAPPA, first_layer=first_layer)
@@ -68,10 +68,12 @@ def close(a, b, rtol):
     np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
 
 
+@pytest.mark.parametrize("widths", [(9, 7, 5, 4), (9, 7, 4)], ids=["two-hidden", "one-hidden-fused"])
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse", "margin"])
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
-def test_loss_grad_hvp_match_autograd(activation, loss):
-    net, lf, X, y, p, v = make_problem(activation, loss)
+def test_loss_grad_hvp_match_autograd(activation, loss, widths):
+    net, lf, X, y, p, v = make_problem(activation, loss, widths=widths)
+    assert lf.fused == (len(widths) == 3)
     w = np.full(len(y), 1.0 / len(y))
     f = lambda q: ref_head(loss, ref_logits(net, X, q), y, w)  # noqa: E731
     value, g = lf.loss_and_grad(p)
@@ -100,12 +102,17 @@ def test_gauss_newton_product_matches_jacobian_form(loss):
     close(lf.gnvp(p, v), J.T @ (H @ (J @ v)), 1e-7)
 
 
+@pytest.mark.parametrize("widths", [(9, 7, 5, 4), (9, 7, 4)])
 @pytest.mark.parametrize("activation", ["switch", "relu"])
-def test_dense_and_sparse_first_layer_agree(activation):
-    _, dense, _, _, p, v = make_problem(activation, "cross_entropy", first_layer="dense")
-    _, sparse, _, _, _, _ = make_problem(activation, "cross_entropy", first_layer="sparse")
-    assert dense.first_layer == "dense" and sparse.first_layer == "sparse"
+def test_dense_and_sparse_first_layer_agree(activation, widths):
+    _, dense, X, y, p, v = make_problem(activation, "cross_entropy", first_layer="dense", widths=widths, m=700)
+    _, sparse, _, _, _, _ = make_problem(activation, "cross_entropy", first_layer="sparse", widths=widths, m=700)
+    unfused = LossFunction(sparse.net, X, y, loss="cross_entropy", first_layer="sparse", fused=False)
+    assert dense.first_layer == "dense" and sparse.first_layer == "sparse" and not unfused.fused
+    assert sparse.n_samples >= 512  # the parallel code path
     close(sparse.grad(p), dense.grad(p), 1e-13)
+    close(unfused.grad(p), dense.grad(p), 1e-13)
+    assert sparse.loss(p) == pytest.approx(dense.loss(p), rel=1e-14)
     close(sparse.hvp(p, v), dense.hvp(p, v), 1e-13)
     close(sparse.gnvp(p, v), dense.gnvp(p, v), 1e-13)
 

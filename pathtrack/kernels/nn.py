@@ -40,7 +40,10 @@ def activation(x, kind):
     if kind == SWITCH:
         if x <= 0.0:
             return 0.0, 0.0, 0.0
-        t = math.tanh(0.5 * x)
+        # tanh(x/2) = -expm1(-x) / (2 + expm1(-x)): one expm1 is cheaper than tanh and exact
+        # for small x; float32 inputs stay float32 (expm1f)
+        e = math.expm1(-x)
+        t = -e / (np.float32(2.0) + e)
         s = 1.0 - t * t  # sech^2(x/2)
         return t * t, t * s, 0.5 * s * (1.0 - 3.0 * t * t)
     if kind == RELU:
@@ -108,6 +111,37 @@ def _runner_up(Z, i, y):
     return best
 
 
+@njit(cache=True)
+def output_row(Z, S, G, i, b, yi, wi, loss, inv_T, kappa):
+    """Row i of the output layer: add the bias to the logits Z[i], S[i] <- softmax(Z[i]/T),
+    G[i] <- wi ∂ℓ/∂z; return the unweighted loss ℓ of the row."""
+    K = Z.shape[1]
+    lse = _softmax_row(Z, S, i, b, inv_T)
+    if loss == CROSS_ENTROPY:
+        for k in range(K):
+            G[i, k] = wi * inv_T * S[i, k]
+        G[i, yi] -= wi * inv_T
+        return lse - Z[i, yi] * inv_T
+    if loss == MSE:
+        su = 0.0  # s·u with u = s - onehot
+        tot = 0.0
+        for k in range(K):
+            u = S[i, k] - (1.0 if k == yi else 0.0)
+            su += S[i, k] * u
+            tot += u * u
+        for k in range(K):
+            u = S[i, k] - (1.0 if k == yi else 0.0)
+            G[i, k] = 2.0 * wi * inv_T * S[i, k] * (u - su)
+        return tot
+    j = _runner_up(Z, i, yi)
+    h = max(0.0, kappa - (Z[i, yi] - Z[i, j]))
+    for k in range(K):
+        G[i, k] = 0.0
+    G[i, yi] = -2.0 * wi * h
+    G[i, j] = 2.0 * wi * h
+    return h * h
+
+
 @njit(parallel=True, cache=True)
 def output_forward(Z, b, y, w, loss, inv_T, kappa, S, G, ell):
     """Output layer: logits, softmax, per-sample losses and weighted deltas.
@@ -115,35 +149,8 @@ def output_forward(Z, b, y, w, loss, inv_T, kappa, S, G, ell):
     Z <- Z + b (logits); S <- softmax(Z/T); ell[i] <- ℓ_i (unweighted);
     G[i] <- w_i ∂ℓ_i/∂z_i.
     """
-    m, K = Z.shape
-    for i in prange(m):
-        lse = _softmax_row(Z, S, i, b, inv_T)
-        yi = y[i]
-        wi = w[i]
-        if loss == CROSS_ENTROPY:
-            ell[i] = lse - Z[i, yi] * inv_T
-            for k in range(K):
-                G[i, k] = wi * inv_T * S[i, k]
-            G[i, yi] -= wi * inv_T
-        elif loss == MSE:
-            su = 0.0  # s·u with u = s - onehot
-            tot = 0.0
-            for k in range(K):
-                u = S[i, k] - (1.0 if k == yi else 0.0)
-                su += S[i, k] * u
-                tot += u * u
-            ell[i] = tot
-            for k in range(K):
-                u = S[i, k] - (1.0 if k == yi else 0.0)
-                G[i, k] = 2.0 * wi * inv_T * S[i, k] * (u - su)
-        else:
-            j = _runner_up(Z, i, yi)
-            h = max(0.0, kappa - (Z[i, yi] - Z[i, j]))
-            ell[i] = h * h
-            for k in range(K):
-                G[i, k] = 0.0
-            G[i, yi] = -2.0 * wi * h
-            G[i, j] = 2.0 * wi * h
+    for i in prange(Z.shape[0]):
+        ell[i] = output_row(Z, S, G, i, b, y[i], w[i], loss, inv_T, kappa)
     return 0
 
 

@@ -19,6 +19,7 @@ import numba
 import numpy as np
 
 from ..kernels import nn as K
+from ..kernels import nn_fused
 
 __all__ = ["Network", "LossFunction", "ACTIVATIONS", "LOSSES"]
 
@@ -162,10 +163,13 @@ class LossFunction:
     first_layer : {"auto", "dense", "sparse"}
         How ``X W_0`` and ``Xᵀ G`` are computed: BLAS on dense X, or a CSR kernel that skips
         zero pixels. ``auto`` picks sparse when at most half the entries are non-zero.
+    fused : bool
+        With a sparse first layer and one hidden layer, compute loss and gradient in one
+        pass that stores no per-layer buffers (:mod:`pathtrack.kernels.nn_fused`).
     """
 
     def __init__(self, net: Network, X, y, *, loss: str = "cross_entropy", kappa: float = 1.0,
-                 subset=None, weights=None, first_layer: str = "auto"):
+                 subset=None, weights=None, first_layer: str = "auto", fused: bool = True):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
         if not np.isfinite(kappa):
@@ -194,6 +198,7 @@ class LossFunction:
         if first_layer == "auto":
             first_layer = "sparse" if np.count_nonzero(self._X_all) <= 0.5 * self._X_all.size else "dense"
         self.first_layer = first_layer
+        self.fused = bool(fused) and first_layer == "sparse" and net.n_layers == 2
         self._inv_T = 1.0 / net.temperature
         self._act = ACTIVATIONS[net.activation]
         self.n_samples = 0
@@ -243,6 +248,13 @@ class LossFunction:
         self._partial = np.empty((max(1, min(4 * n_threads, m)), max(widths[1:])), np.float64)
         if self.first_layer == "sparse":
             self._slabs = np.empty((max(1, min(n_threads, m)), widths[0], widths[1]), dt)
+        if self.fused:
+            n_parts, (d, H, n_classes) = self._slabs.shape[0], widths
+            self._rowH = np.empty((n_parts, 2, H), dt)
+            self._rowK = np.empty((n_parts, 3, n_classes), dt)
+            self._slabs1 = np.empty((n_parts, d + 1, H), dt)
+            self._slabs2 = np.empty((n_parts, H + 1, n_classes), dt)
+            self._no_grad = np.empty(0, dt)
         self._R = None  # R-operator buffers, allocated on the first hvp/gnvp
 
     def set_weights(self, weights=None) -> None:
@@ -299,6 +311,15 @@ class LossFunction:
                                  self._G[l], self._ell)
         self._fwd_p = p.copy()
         self._fwd_d2 = want_d2
+
+    def _fused_pass(self, p: np.ndarray, g: Optional[np.ndarray]) -> float:
+        """Loss (and the gradient into ``g`` unless None) in one pass; the layer buffers stay stale."""
+        (W1, b1), (W2, b2) = self.net.layers(p)
+        nn_fused.loss_grad_sparse_1h(*self._csr, self.y, self.w, W1, b1, W2, b2, self._act, self._loss,
+                                     self._inv_T, self.kappa, g is not None, self._ell, self._rowH, self._rowK,
+                                     self._slabs1, self._slabs2, self._no_grad if g is None else g)
+        self._fwd_p = None
+        return float(np.dot(self.w.astype(np.float64, copy=False), self._ell))
 
     def _backward(self, p: np.ndarray, g: np.ndarray) -> None:
         net = self.net
@@ -370,6 +391,8 @@ class LossFunction:
     def loss(self, p) -> float:
         """``L(p)``."""
         p = self.net.check_params(p)
+        if self.fused:
+            return self._fused_pass(p, None)
         self._forward(p)
         return float(np.dot(self.w.astype(np.float64, copy=False), self._ell))
 
@@ -377,8 +400,10 @@ class LossFunction:
     def loss_and_grad(self, p) -> Tuple[float, np.ndarray]:
         """``(L(p), ∇L(p))`` from one forward and one backward pass."""
         p = self.net.check_params(p)
-        self._forward(p)
         g = np.empty(self.net.n_params, self.net.dtype)
+        if self.fused:
+            return self._fused_pass(p, g), g
+        self._forward(p)
         self._backward(p, g)
         return float(np.dot(self.w.astype(np.float64, copy=False), self._ell)), g
 
@@ -403,20 +428,24 @@ class LossFunction:
         self.loss(p)
         return self._ell.copy()
 
+    @_serial_when_small
+    def _forward_at(self, p) -> None:
+        self._forward(self.net.check_params(p))
+
     def logits(self, p) -> np.ndarray:
         """Logits z (m, n_classes)."""
-        self.loss(p)
+        self._forward_at(p)
         return self._Z[-1].copy()
 
     def outputs(self, p) -> np.ndarray:
         """Per-sample class probabilities softmax(z/T) (m, n_classes)."""
-        self.loss(p)
+        self._forward_at(p)
         return self._S.copy()
 
     @_serial_when_small
     def margins(self, p) -> np.ndarray:
         """Per-sample logit margins ``z_y − max_{j≠y} z_j`` (positive: correctly classified)."""
-        self.loss(p)
+        self._forward(self.net.check_params(p))
         K.margins(self._Z[-1], self.y, self._margins)
         return self._margins.copy()
 
