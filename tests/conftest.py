@@ -10,8 +10,9 @@ os.environ.setdefault("PATHTRACK_DATA", str(Path(__file__).resolve().parents[1].
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """Root of the shared data sets; tests that need MNIST are skipped, with the path, when it is absent."""
+    """Root of the shared data sets. MNIST is part of the test environment (``../shared/data``), so its
+    absence is a failure that names the path, not a silent skip."""
     root = Path(os.environ["PATHTRACK_DATA"])
     if not (root / "mnist" / "train-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"MNIST files not found under {root}/mnist (set PATHTRACK_DATA)")
+        pytest.fail(f"MNIST files not found under {root}/mnist (set PATHTRACK_DATA to the data directory)")
     return root
