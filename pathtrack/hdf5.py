@@ -47,6 +47,10 @@ CHECKPOINT_SCALARS = {"ds": "f8", "s": "f8", "lam_direction": "i8", "n_steps": "
                       "n_rejected": "i8", "n_consecutive": "i8", "n_newton_iters": "i8", "n_events": "i8",
                       "status": "i8", "ref_log_abs_det": "f8", "wall_time": "f8", "has_y_prev": "i8",
                       "start_lam": "f8", "heartbeat": "f8"}
+#: Root attributes of every file, and those a finished run adds.
+ROOT_ATTRS = ("format", "schema_version", "pathtrack_version", "problem", "parameters", "options", "created",
+              "finished", "status", "end_reason", "message", "writer_pid", "writer_host", "resumed")
+FINISH_ATTRS = ("n_accepted", "n_rejected", "n_steps", "wall_time", "counters")
 REASON_LEN = 32  # fixed-length UTF-8 strings: variable-length data is not SWMR-safe
 KIND_LEN = 64
 RESUMABLE = ("running", "interrupted", "max_steps_reached")
@@ -293,6 +297,7 @@ class PathWriter(Observer):
         for name, dt in STEP_COLUMNS.items():
             _column(steps, name, dt)
         mg = steps.create_group("metrics")
+        mg.attrs["names"] = json.dumps(list(metric_names))
         for name in metric_names:
             _column(mg, name, "f8")
         self._metric_names = list(metric_names)
@@ -537,8 +542,8 @@ class PathFile:
         if attrs.get("format") != FORMAT:
             raise StorageError(f"{self.path}: not a pathtrack path file (format attribute "
                                f"{attrs.get('format')!r}, expected {FORMAT!r})")
-        for key in ("schema_version", "pathtrack_version", "problem", "parameters", "options", "created",
-                    "finished", "status"):
+        required = ROOT_ATTRS + (FINISH_ATTRS if attrs.get("status") != "running" else ())
+        for key in required:
             if key not in attrs:
                 raise StorageError(f"{self.path}: missing root attribute {key!r}")
         try:
@@ -582,14 +587,20 @@ class PathFile:
                 raise StorageError(f"{self.path}: missing dataset /{key}")
         if "steps/metrics" not in self._h:
             raise StorageError(f"{self.path}: missing group /steps/metrics")
-        self.metrics_names = sorted(self._h["steps/metrics"].keys())
+        try:
+            self.metrics_names = list(json.loads(self._h["steps/metrics"].attrs["names"]))
+        except Exception as exc:
+            raise StorageError(f"{self.path}: bad /steps/metrics names attribute ({_one_line(exc)})") from None
+        if sorted(self._h["steps/metrics"].keys()) != sorted(self.metrics_names):
+            raise StorageError(f"{self.path}: /steps/metrics holds {sorted(self._h['steps/metrics'].keys())}, "
+                               f"its names attribute says {self.metrics_names}")
         lengths = {c: self._h[f"steps/{c}"].shape[0] for c in STEP_COLUMNS}
         lengths.update({f"metrics/{c}": self._h[f"steps/metrics/{c}"].shape[0] for c in self.metrics_names})
         finished = self.status != "running"
         if finished and len(set(lengths.values())) > 1:
             raise StorageError(f"{self.path}: truncated or inconsistent step columns (lengths {lengths})")
         self.num_steps = min(lengths.values())  # a killed writer may leave a partly written last row
-        if finished and "n_accepted" in attrs and int(attrs["n_accepted"]) + 1 != self.num_steps:
+        if finished and int(attrs["n_accepted"]) + 1 != self.num_steps:
             raise StorageError(f"{self.path}: truncated: {self.num_steps} step rows stored, "
                                f"the run recorded {int(attrs['n_accepted']) + 1}")
         for key, width in (("steps/p", self.n), ("events/p", self.n)):

@@ -88,10 +88,17 @@ def plot_branch(f: PathFile, y: Optional[str] = None, ax=None):
     return ax
 
 
-def plot_steps(f: PathFile, fig=None):
-    plt = _pyplot()
-    fig = fig or plt.gcf()
+def _two_panels(f: PathFile, fig, what: str):
+    fig = fig or _pyplot().gcf()
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    ax1.set_title(_title(f, what), fontsize=9)
+    for ax in (ax1, ax2):
+        ax.grid(True, alpha=0.3)
+    return fig, ax1, ax2
+
+
+def plot_steps(f: PathFile, fig=None):
+    fig, ax1, ax2 = _two_panels(f, fig, "steps")
     idx, rej = f.index, f.rejected
     ax1.semilogy(idx[1:], f.ds[1:], ".-", color="C0", label="accepted: ds used")
     if len(rej["index"]):
@@ -103,17 +110,13 @@ def plot_steps(f: PathFile, fig=None):
     ax1.set_ylabel("step size ds")
     ax2.set_ylabel("Newton iterations")
     ax2.set_xlabel("step attempt")
-    ax1.set_title(_title(f, "steps"), fontsize=9)
     for ax in (ax1, ax2):
-        ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize=8)
     return fig
 
 
 def plot_diagnostics(f: PathFile, fig=None):
-    plt = _pyplot()
-    fig = fig or plt.gcf()
-    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    fig, ax1, ax2 = _two_panels(f, fig, "diagnostics")
     s = f.s
     sig = f.sigma_min
     ok = np.isfinite(sig) & (sig > 0)
@@ -131,9 +134,6 @@ def plot_diagnostics(f: PathFile, fig=None):
     ax2.set_ylabel("sign det [J; tᵀ]")
     ax2.set_xlabel("arclength s")
     ax2.set_ylim(-1.5, 1.5)
-    ax1.set_title(_title(f, "diagnostics"), fontsize=9)
-    for ax in (ax1, ax2):
-        ax.grid(True, alpha=0.3)
     return fig
 
 
