@@ -238,9 +238,9 @@ def plot_cmd(file: str, kind: str, y, out, dpi: int) -> None:
     _open_path_file(file).close()  # a bad file is a one-line error before matplotlib starts
     try:
         written = plot_file(file, kind, y, out, dpi=dpi)
-    except (StorageError, FileNotFoundError) as exc:
+    except StorageError as exc:
         raise UserError(str(exc)) from None
-    except OSError as exc:  # the output image could not be written
+    except OSError as exc:  # the output image could not be written (the input was opened above)
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"written   {written}")
 

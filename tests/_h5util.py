@@ -20,7 +20,7 @@ def run_to_file(path, name, params=None, observers=(), flush_interval=0.0, **ove
 def read_everything(path):
     """Every value a file holds, through the public API (forces every lazy read)."""
     with load(path) as f:
-        out = {"summary": {k: v for k, v in f.summary().items() if k not in ("last_checkpoint_age_s", "state")}}
+        out = {"summary": {k: v for k, v in f.summary().items() if k not in ("last_checkpoint_age_s", "state", "file")}}
         for name in ("lam", "s", "ds", "index", "n_newton_iters", "residual", "contraction", "sigma_min", "cond",
                      "det_sign", "wall_time", "p_steps"):
             out[name] = getattr(f, name)
