@@ -205,9 +205,9 @@ def _append(ds, values) -> None:
 
 
 def _trim(datasets, rows: Optional[int] = None) -> None:
-    """Cut datasets to a common number of rows (their shortest, or ``rows``)."""
-    if rows is None:
-        rows = min(d.shape[0] for d in datasets)
+    """Cut datasets to a common number of rows: their shortest, or ``rows`` if fewer (never grow)."""
+    shortest = min(d.shape[0] for d in datasets)
+    rows = shortest if rows is None else min(rows, shortest)
     for d in datasets:
         if d.shape[0] != rows:
             d.resize(rows, axis=0)
@@ -246,6 +246,7 @@ class PathWriter(Observer):
         self._p_every = int(options.store_p_every)
         self._last_p_step = -1
         self.closed = False
+        self._committed: Optional[TrackerState] = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -368,6 +369,7 @@ class PathWriter(Observer):
         _append(f["events"]["p"], old._ds("events/p")[:nev] if nev else np.zeros((0, old.n), old._p_dtype))
         w._rows = rows
         f["checkpoint/start_lam"][0] = cp["start_lam"]
+        w._commit(state)
         w._write_checkpoint(state)
         f.swmr_mode = True
         f.flush()
@@ -416,16 +418,18 @@ class PathWriter(Observer):
         self._layout(p.shape[0], p.dtype, st.y.shape[0], sorted(record.metrics), sorted(st.event_values), p)
         self._f["checkpoint/start_lam"][0] = record.lam
         self._append_step(record)
+        self._commit(st)
         self._f.swmr_mode = True  # from here on: no new objects, readers may attach
-        self._flush(st)
+        self._flush()
 
     def on_step(self, tracker, record: StepRecord) -> None:
         if self._f is None or "steps" not in self._f:
             return
         if record.accepted:
             self._append_step(record)
+            self._commit(tracker.state)
             if self._pending_flush or time.monotonic() - self._last_flush >= self.flush_interval:
-                self._flush(tracker.state)
+                self._flush()
         else:
             rej = self._f["rejected"]
             for name in REJECTED_COLUMNS:
@@ -480,7 +484,15 @@ class PathWriter(Observer):
         if vals:
             cp["event_values"][...] = vals
 
-    def _flush(self, state: TrackerState) -> None:
+    def _commit(self, state: TrackerState) -> None:
+        """Copy the state that matches the rows written so far (what the next flush checkpoints).
+
+        The tracker counts an accepted step before it reports it; a Ctrl-C in between
+        leaves a state one step ahead of the rows, so the file keeps this copy instead.
+        """
+        self._committed = TrackerState.from_checkpoint(state.to_checkpoint())
+
+    def _flush(self) -> None:
         """Columns first, then the checkpoint: on disk the checkpoint never runs ahead of the steps.
 
         HDF5 may write a dataset's raw data before the extents of the other datasets
@@ -488,7 +500,7 @@ class PathWriter(Observer):
         a killed run never stored; written only after the steps are flushed, it cannot.
         """
         self._f.flush()
-        self._write_checkpoint(state)
+        self._write_checkpoint(self._committed)
         self._f.flush()
         self._last_flush = time.monotonic()
         self._pending_flush = False
@@ -499,6 +511,11 @@ class PathWriter(Observer):
             return
         h5py = _h5py()
         has_steps = "steps" in self._f
+        if has_steps and state is not None and state.n_accepted + 1 != self._rows:
+            # interrupted between counting and reporting a step: end at the last reported one
+            final = TrackerState.from_checkpoint(self._committed.to_checkpoint())
+            final.status, final.end_reason = state.status, state.end_reason
+            state = final
         final_y = None
         if has_steps and state is not None and self._last_p_step != self._rows - 1 and self._rows:
             final_y = (state.y.copy(), state.tangent.copy())
@@ -511,8 +528,10 @@ class PathWriter(Observer):
                 _trim([f["steps"][c] for c in STEP_COLUMNS] + [f["steps/metrics"][c] for c in self._metric_names],
                       self._rows)
                 _trim([f["steps"][c] for c in ("p", "p_steps", "tangent")])
-                _trim([f["rejected"][c] for c in (*REJECTED_COLUMNS, "reason")])
-                _trim([f["events"][c] for c in (*EVENT_COLUMNS, "kind", "p")])
+                _trim([f["rejected"][c] for c in (*REJECTED_COLUMNS, "reason")],
+                      None if state is None else state.n_rejected)
+                _trim([f["events"][c] for c in (*EVENT_COLUMNS, "kind", "p")],
+                      None if state is None else state.n_events)
                 if final_y is not None:  # keep the final point even between p rows
                     n = int(f.attrs["n"])
                     y = final_y[0]

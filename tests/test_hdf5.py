@@ -212,3 +212,41 @@ def test_read_everything_twice_is_stable(tmp_path):
     path = tmp_path / "pf.h5"
     run_to_file(path, "linear-complex")
     assert same(read_everything(path), read_everything(path))
+
+
+def test_interrupt_between_counting_and_reporting_a_step(tmp_path):
+    """Ctrl-C after the tracker counted step 6 but before the writer saw it: the file ends at step 5."""
+
+    class CtrlCBeforeWriter:
+        def on_start(self, tracker, record):
+            pass
+
+        def on_step(self, tracker, record):
+            if record.accepted and record.step == 6:
+                raise KeyboardInterrupt
+
+        def on_event(self, tracker, point):
+            pass
+
+        def on_finish(self, tracker):
+            pass
+
+    from pathtrack.registry import make_problem
+    problem = make_problem("linear-complex")
+    options = TrackerOptions(**problem.default_options)
+    path = str(tmp_path / "ahead.h5")
+    writer = PathWriter.create(path, problem, options, flush_interval=0.0)
+    res = track(problem, options=options, observers=[CtrlCBeforeWriter(), writer])
+    assert res.status.name == "interrupted" and res.state.n_accepted == 6
+    with load(path) as f:
+        assert f.status == "interrupted" and len(f.lam) == 6 and int(f.attrs["n_accepted"]) == 5
+        st = f.checkpoint()
+        assert st.n_accepted == 5 and st.status.name == "interrupted"
+        np.testing.assert_array_equal(st.y[-1], f.lam[-1])
+        assert len(f.rejected["index"]) == st.n_rejected
+    ref = track(problem, options=options)
+    writer, state, start = PathWriter.resume(path, problem, options)
+    track(problem, start.p, start.lam, options=options, observers=[writer], resume=state)
+    with load(path) as f:
+        assert f.status == "success"
+        np.testing.assert_allclose(f.lam, ref.lam, atol=1e-12, rtol=0)
