@@ -54,3 +54,23 @@ def same(a, b):
     if isinstance(a, float) and isinstance(b, float):
         return a == b or (np.isnan(a) and np.isnan(b))
     return a == b
+
+
+class CtrlCAt:
+    """An observer that raises KeyboardInterrupt (as Ctrl-C would) when accepted step ``step`` is reported."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_start(self, tracker, record):
+        pass
+
+    def on_step(self, tracker, record):
+        if record.accepted and record.step == self.step:
+            raise KeyboardInterrupt
+
+    def on_event(self, tracker, point):
+        pass
+
+    def on_finish(self, tracker):
+        pass

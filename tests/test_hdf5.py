@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from _h5util import read_everything, run_to_file, same
+from _h5util import CtrlCAt, read_everything, run_to_file, same
 from pathtrack.cli import main
 from pathtrack.driver import track
 from pathtrack.hdf5 import FORMAT, SCHEMA_VERSION, PathWriter, StorageError, load
@@ -139,23 +139,8 @@ def test_flush_interval_still_writes_everything_at_finish(tmp_path):
 
 def test_interrupt_finalises_file(tmp_path):
     """Ctrl-C mid-path: the tracker stops with `interrupted`, the writer closes the file cleanly."""
-
-    class CtrlC:
-        def on_start(self, tracker, record):
-            pass
-
-        def on_step(self, tracker, record):
-            if record.accepted and record.step == 6:
-                raise KeyboardInterrupt
-
-        def on_event(self, tracker, point):
-            pass
-
-        def on_finish(self, tracker):
-            pass
-
     path = tmp_path / "int.h5"
-    res, _, _ = run_to_file(path, "pitchfork", observers=[CtrlC()])
+    res, _, _ = run_to_file(path, "pitchfork", observers=[CtrlCAt(6)])
     assert res.status.name == "interrupted"
     with load(path) as f:
         assert f.status == "interrupted" and f.finished and f.attrs["finished"]
@@ -216,27 +201,12 @@ def test_read_everything_twice_is_stable(tmp_path):
 
 def test_interrupt_between_counting_and_reporting_a_step(tmp_path):
     """Ctrl-C after the tracker counted step 6 but before the writer saw it: the file ends at step 5."""
-
-    class CtrlCBeforeWriter:
-        def on_start(self, tracker, record):
-            pass
-
-        def on_step(self, tracker, record):
-            if record.accepted and record.step == 6:
-                raise KeyboardInterrupt
-
-        def on_event(self, tracker, point):
-            pass
-
-        def on_finish(self, tracker):
-            pass
-
     from pathtrack.registry import make_problem
     problem = make_problem("linear-complex")
     options = TrackerOptions(**problem.default_options)
     path = str(tmp_path / "ahead.h5")
     writer = PathWriter.create(path, problem, options, flush_interval=0.0)
-    res = track(problem, options=options, observers=[CtrlCBeforeWriter(), writer])
+    res = track(problem, options=options, observers=[CtrlCAt(6), writer])
     assert res.status.name == "interrupted" and res.state.n_accepted == 6
     with load(path) as f:
         assert f.status == "interrupted" and len(f.lam) == 6 and int(f.attrs["n_accepted"]) == 5

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from _h5util import run_to_file
+from _h5util import CtrlCAt, run_to_file
 from pathtrack.driver import run_problem, track
 from pathtrack.hdf5 import PathWriter, StorageError, load
 from pathtrack.options import TrackerOptions
@@ -86,21 +86,7 @@ def test_sigkill_then_resume_reaches_the_uninterrupted_end(tmp_path):
 
 
 def _interrupted_file(path, at_step):
-    class CtrlC:
-        def on_start(self, tracker, record):
-            pass
-
-        def on_step(self, tracker, record):
-            if record.accepted and record.step == at_step:
-                raise KeyboardInterrupt
-
-        def on_event(self, tracker, point):
-            pass
-
-        def on_finish(self, tracker):
-            pass
-
-    res, problem, options = run_to_file(path, "linear-complex", observers=[CtrlC()])
+    res, problem, options = run_to_file(path, "linear-complex", observers=[CtrlCAt(at_step)])
     assert res.status.name == "interrupted"
     return problem, options
 
