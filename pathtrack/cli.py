@@ -223,5 +223,86 @@ def train_cmd(dataset, hidden, activation, temperature, loss, epochs, optimizer,
 # --- inspect / plot (HDF5 files; pathtrack.hdf5, pathtrack.plotting) -------------------------------
 
 
+def _open_path_file(path: str):
+    """``pathtrack.hdf5.load`` with every storage problem turned into a one-line user error."""
+    from .hdf5 import StorageError, load
+
+    try:
+        return load(path)
+    except (StorageError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+
+
+@main.command("inspect")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def inspect_cmd(file: str, as_json: bool) -> None:
+    """Describe a path file written by `pathtrack run --out` (also while it is being written)."""
+    from .hdf5 import StorageError
+
+    with _open_path_file(file) as f:
+        try:
+            info = f.summary()
+        except StorageError as exc:
+            raise UserError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(info, default=_json_default))
+        return
+    params = ", ".join(f"{k}={v}" for k, v in info["parameters"].items()) or "(none)"
+    click.echo(f"file      {info['file']} ({info['format']} v{info['schema_version']}, "
+               f"pathtrack {info['pathtrack_version']})")
+    click.echo(f"problem   {info['problem']} ({params})")
+    end = f" ({info['end_reason']})" if info["end_reason"] else ""
+    click.echo(f"status    {info['status']}{end}; {info['state']}")
+    click.echo(f"created   {info['created']}" + (f", finished {info['finished']}" if info["finished"] else ""))
+    if info.get("last_checkpoint_age_s") is not None:
+        click.echo(f"checkpt   last written {info['last_checkpoint_age_s']:.1f} s ago")
+    reasons = ", ".join(f"{k}: {v}" for k, v in info["rejected_reasons"].items())
+    click.echo(f"steps     {info['n_accepted']} accepted, {info['n_rejected']} rejected"
+               + (f" ({reasons})" if reasons else "") + f"; p stored at {info['p_rows']} steps")
+    if info["lam_start"] is not None:
+        click.echo(f"lambda    {info['lam_start']:.6g} -> {info['lam_end']:.6g} "
+                   f"(range [{info['lam_min']:.6g}, {info['lam_max']:.6g}]), arclength {info['s_end']:.6g}")
+    timing = f"{info['step_time_total']:.3f} s in steps"
+    if info["step_time_mean"] is not None:
+        timing += f", {1e3 * info['step_time_mean']:.2f} ms per accepted step"
+    if info["wall_time"] is not None:
+        timing += f"; tracker wall time {info['wall_time']:.3f} s"
+    click.echo(f"timing    {timing}")
+    if info["metrics"]:
+        click.echo(f"metrics   {', '.join(info['metrics'])}")
+    if info["events"]:
+        click.echo(f"events    {'kind':<10} {'lambda':>18} {'s':>12} {'step':>6}")
+        for e in info["events"]:
+            click.echo(f"          {e['kind']:<10} {e['lam']:>18.12g} {e['s']:>12.6g} {e['step']:>6d}")
+    else:
+        click.echo("events    (none)")
+
+
+@main.command("plot")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--kind", type=click.Choice(["branch", "steps", "diagnostics", "metrics"]), default="branch",
+              show_default=True, help="Which figure.")
+@click.option("--y", "y", default=None, metavar="NAME",
+              help="branch: 'norm' (default), 'p[i]' or a metric; metrics: one metric.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Output image (default FILE.<kind>.png).")
+@click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True)
+def plot_cmd(file: str, kind: str, y, out, dpi: int) -> None:
+    """Plot a path file: bifurcation diagram, steps, diagnostics or metrics."""
+    from .hdf5 import StorageError
+    from .plotting import plot_file
+
+    _open_path_file(file).close()  # a bad file is a one-line error before matplotlib starts
+    try:
+        written = plot_file(file, kind, y, out, dpi=dpi)
+    except StorageError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:  # the output image could not be written (the input was opened above)
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    click.echo(f"written   {written}")
+
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,185 @@
+"""Figures from pathtrack HDF5 files (matplotlib, Agg backend): what ``pathtrack plot`` draws.
+
+Kinds:
+
+- ``branch``: the bifurcation diagram, λ against ‖p‖ (or a component ``p[i]``, or a
+  metric), with the special points marked and labelled;
+- ``steps``: step size and Newton iterations against the step attempt, rejected
+  attempts marked;
+- ``diagnostics``: smallest singular value of the augmented Jacobian and the sign of
+  the bordered determinant against λ-arclength;
+- ``metrics``: the problem's metrics against λ.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Tuple
+
+import numpy as np
+
+from .hdf5 import PathFile, StorageError, load
+
+__all__ = ["KINDS", "plot_file", "plot_branch", "plot_steps", "plot_diagnostics", "plot_metrics", "branch_values"]
+
+KINDS = ("branch", "steps", "diagnostics", "metrics")
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _scalar(v: np.ndarray) -> np.ndarray:
+    """Complex components are shown by modulus."""
+    return np.abs(v) if np.iscomplexobj(v) else np.asarray(v, dtype=float)
+
+
+def branch_values(f: PathFile, y: Optional[str] = None) -> Tuple[np.ndarray, np.ndarray, str, callable]:
+    """``(lam, values, label, of_point)`` for the branch diagram.
+
+    ``y`` is ``None``/``'norm'`` (‖p‖ over the stored ``p`` rows), ``'p[i]'`` (one
+    component) or a metric name; ``of_point(p, lam)`` evaluates the same quantity at a
+    special point (``None`` for metrics, which are not stored at events).
+    """
+    if y in (None, "", "norm"):
+        return (f.lam[f.p_steps], np.array([np.linalg.norm(row) for row in f.p]), "‖p‖",
+                lambda p: float(np.linalg.norm(p)))
+    m = re.fullmatch(r"p\[(-?\d+)\]", y)
+    if m:
+        i = int(m.group(1))
+        if not -f.n <= i < f.n:
+            raise StorageError(f"--y {y}: component out of range for n = {f.n}")
+        label = f"|p[{i}]|" if np.dtype(f._p_dtype).kind == "c" else f"p[{i}]"
+        return (f.lam[f.p_steps], np.array([_scalar(row[i]) for row in f.p]), label,
+                lambda p: float(_scalar(p[i])))
+    if y in f.metrics_names:
+        return f.lam, f.metrics[y], y, None
+    raise StorageError(f"--y {y!r}: expected 'norm', 'p[i]' or a metric "
+                       f"({', '.join(f.metrics_names) or 'this file stores none'})")
+
+
+def _title(f: PathFile, what: str) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in f.parameters.items())
+    return f"{f.problem} ({params}): {what} [{f.status}]"
+
+
+def plot_branch(f: PathFile, y: Optional[str] = None, ax=None):
+    plt = _pyplot()
+    ax = ax or plt.gca()
+    lam, vals, label, of_point = branch_values(f, y)
+    ax.plot(lam, vals, "-", color="C0", lw=1.5, label="path")
+    ax.plot(lam[:1], vals[:1], "o", color="C2", ms=5, label="start")
+    for i, e in enumerate(f.events):
+        if of_point is not None:
+            v = of_point(f.event_p(i))
+        else:  # metric: interpolate along the stored column at the event's arclength
+            v = float(np.interp(e["s"], f.s, vals))
+        ax.plot([e["lam"]], [v], "s", color="C3", ms=7)
+        ax.annotate(f"{e['kind']} λ={e['lam']:.6g}", (e["lam"], v), textcoords="offset points", xytext=(6, 6),
+                    fontsize=8, color="C3")
+    ax.set_xlabel("λ")
+    ax.set_ylabel(label)
+    ax.set_title(_title(f, "branch"), fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def _two_panels(f: PathFile, fig, what: str):
+    fig = fig or _pyplot().gcf()
+    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    ax1.set_title(_title(f, what), fontsize=9)
+    for ax in (ax1, ax2):
+        ax.grid(True, alpha=0.3)
+    return fig, ax1, ax2
+
+
+def plot_steps(f: PathFile, fig=None):
+    fig, ax1, ax2 = _two_panels(f, fig, "steps")
+    idx, rej = f.index, f.rejected
+    ax1.semilogy(idx[1:], f.ds[1:], ".-", color="C0", label="accepted: ds used")
+    if len(rej["index"]):
+        ax1.semilogy(rej["index"], rej["ds"], "x", color="C3", label="rejected: ds after shrink")
+        for reason in sorted(set(rej["reason"])):
+            sel = rej["reason"] == reason
+            ax2.plot(rej["index"][sel], rej["n_newton_iters"][sel], "x", label=f"rejected ({reason})")
+    ax2.plot(idx, f.n_newton_iters, ".-", color="C0", label="accepted")
+    ax1.set_ylabel("step size ds")
+    ax2.set_ylabel("Newton iterations")
+    ax2.set_xlabel("step attempt")
+    for ax in (ax1, ax2):
+        ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def plot_diagnostics(f: PathFile, fig=None):
+    fig, ax1, ax2 = _two_panels(f, fig, "diagnostics")
+    s = f.s
+    sig = f.sigma_min
+    ok = np.isfinite(sig) & (sig > 0)
+    if ok.any():
+        ax1.semilogy(s[ok], sig[ok], ".-", color="C0")
+    else:
+        ax1.text(0.5, 0.5, "σ_min not recorded (large n)", ha="center", va="center", transform=ax1.transAxes)
+    ax2.step(s, f.det_sign, where="post", color="C1")
+    for e in f.events:
+        for ax in (ax1, ax2):
+            ax.axvline(e["s"], color="C3", ls="--", lw=0.8)
+        ax1.annotate(e["kind"], (e["s"], 1.0), xycoords=("data", "axes fraction"), fontsize=8, color="C3",
+                     xytext=(2, -10), textcoords="offset points")
+    ax1.set_ylabel("σ_min of [J; tᵀ]")
+    ax2.set_ylabel("sign det [J; tᵀ]")
+    ax2.set_xlabel("arclength s")
+    ax2.set_ylim(-1.5, 1.5)
+    return fig
+
+
+def plot_metrics(f: PathFile, y: Optional[str] = None, fig=None):
+    plt = _pyplot()
+    fig = fig or plt.gcf()
+    names = [y] if y else list(f.metrics_names)
+    for name in names:
+        if name not in f.metrics_names:
+            raise StorageError(f"--y {name!r}: not a metric of this file "
+                               f"({', '.join(f.metrics_names) or 'it stores none'})")
+    if not names:  # no metrics stored: show the per-step residual, which every file has
+        names = ["residual"]
+    axes = np.atleast_1d(fig.subplots(len(names), 1, sharex=True))
+    for ax, name in zip(axes, names):
+        vals = f.metrics[name] if name in f.metrics_names else f.residual
+        ax.plot(f.lam, vals, ".-")
+        ax.set_ylabel(name if name in f.metrics_names else "corrector residual (no metrics stored)")
+        ax.grid(True, alpha=0.3)
+    axes[-1].set_xlabel("λ")
+    axes[0].set_title(_title(f, "metrics"), fontsize=9)
+    return fig
+
+
+def plot_file(path: str, kind: str = "branch", y: Optional[str] = None, out: Optional[str] = None,
+              dpi: int = 100) -> str:
+    """Draw ``kind`` from the file at ``path`` and save it to ``out`` (default ``<path>.<kind>.png``)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    plt = _pyplot()
+    out = out or f"{path.rsplit('.', 1)[0]}.{kind}.png"
+    with load(path) as f:
+        if not f.has_steps or f.num_steps == 0:
+            raise StorageError(f"{path}: no steps stored, nothing to plot")
+        fig = plt.figure(figsize=(6.4, 4.8 if kind == "branch" else 6.0))
+        try:
+            if kind == "branch":
+                plot_branch(f, y, fig.gca())
+            elif kind == "steps":
+                plot_steps(f, fig)
+            elif kind == "diagnostics":
+                plot_diagnostics(f, fig)
+            else:
+                plot_metrics(f, y, fig)
+            fig.tight_layout()
+            fig.savefig(out, dpi=dpi)
+        finally:
+            plt.close(fig)
+    return out
