@@ -86,10 +86,10 @@ class SolveOptions:
     grow_factor: float = 2.0
     shrink_factor: float = 0.5
     grow_after: int = 3
-    newton_tol: float = 1e-8
+    newton_tol: float = 1e-7
     max_newton_iters: int = 3
     max_contraction: float = 0.3
-    max_angle: float = 0.5
+    max_angle: float = 1.0
     endgame_radius: float = 0.05
     endgame_ratio: float = 0.25
     min_endgame_radius: float = 1e-10
@@ -99,7 +99,7 @@ class SolveOptions:
     max_cond: float = 1e10
     infinity_tol: float = 1e-7
     final_tol: float = 1e-13
-    direct_steps: int = 40
+    direct_steps: int = 200
     dedup_tol: float = 1e-6
     max_retracks: int = 2
 

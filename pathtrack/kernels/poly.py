@@ -225,27 +225,27 @@ def newton(x, t, F, G, gamma, patch, ws, tol, max_contraction, max_iters):
 
 # -- tracking -------------------------------------------------------------------------------------
 @njit(cache=True)
-def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp):
+def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
     """Track ``x`` from ``t = ta`` to ``t = tb`` along the straight segment (complex ``t``).
 
     RK4 on the Davidenko equation predicts, Newton corrects; the step (a fraction of the
     segment) follows ``next_step_size``, acceptance ``newton_verdict`` and ``turn_ok``.
-    Returns ``(status code, steps taken)``; ``x`` holds the last accepted point.
+    ``ds`` is the first step tried. Returns ``(status code, steps taken, next step size)``;
+    ``x`` holds the last accepted point.
     """
     k1, k2, k3, k4, xp, kn = tmp
     n1 = x.shape[0]
     dtdu = tb - ta
     if not _tangent(x, ta, dtdu, F, G, gamma, patch, ws, k1):
-        return SINGULAR_JACOBIAN, 0
+        return SINGULAR_JACOBIAN, 0, ds
     u = 0.0
-    ds = opt[O_INITIAL_DS]
     n_consecutive = 0
     n_steps = 0
     tol = opt[O_NEWTON_TOL]
     max_newton = int(opt[O_MAX_NEWTON])
     while u < 1.0:
         if n_steps >= max_steps:
-            return MAX_STEPS_REACHED, n_steps
+            return MAX_STEPS_REACHED, n_steps, ds
         n_steps += 1
         h = min(ds, 1.0 - u)
         last = h >= 1.0 - u
@@ -281,8 +281,8 @@ def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp):
         ds, n_consecutive, code = next_step_size(ds, ok, n_consecutive, opt[O_GROW], opt[O_SHRINK],
                                                  int(opt[O_GROW_AFTER]), opt[O_MIN_DS], opt[O_MAX_DS])
         if code == STEP_TOO_SMALL:
-            return DS_TOO_SMALL, n_steps
-    return SUCCESS, n_steps
+            return DS_TOO_SMALL, n_steps, ds
+    return SUCCESS, n_steps, ds
 
 
 @njit(cache=True)
@@ -300,6 +300,7 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
     n_steps = 0
     dtheta = 2.0 * math.pi / n_samples
     max_steps = int(opt[O_MAX_STEPS])
+    ds = 0.5  # segments are short arcs; the step carries over from one to the next
     for c in range(1, max_winding + 1):
         for k in range(n_samples):
             for i in range(est.shape[0]):
@@ -307,7 +308,7 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
             ta = 1.0 - r * complex(math.cos(k * dtheta), math.sin(k * dtheta))
             k2 = (k + 1) % n_samples
             tb = 1.0 - r * complex(math.cos(k2 * dtheta), math.sin(k2 * dtheta))
-            code, steps = track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp)
+            code, steps, ds = track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, min(1.0, ds))
             n_steps += steps
             if code != SUCCESS:
                 return False, c, n_steps
@@ -322,6 +323,12 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
 
 
 @njit(cache=True)
+def _residual(x, t, F, G, gamma, patch, ws):
+    homotopy(x, t, F, G, gamma, patch, ws, False)
+    return _norm(ws[7])
+
+
+@njit(cache=True)
 def track_path(x, F, G, gamma, patch, opt, max_exp):
     """Track one path from ``t = 0`` to ``t = 1`` with the endgame; ``x`` becomes the endpoint.
 
@@ -333,48 +340,66 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
     tmp = (np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c))
     max_steps = int(opt[O_MAX_STEPS])
     r = opt[O_EG_RADIUS]
-    code, n_steps = track_segment(x, 0.0 + 0.0j, 1.0 - r + 0.0j, F, G, gamma, patch, opt, ws, max_steps, tmp)
+    code, n_steps, ds = track_segment(x, 0.0 + 0.0j, 1.0 - r + 0.0j, F, G, gamma, patch, opt, ws, max_steps, tmp,
+                                      opt[O_INITIAL_DS])
     if code != SUCCESS:
         return code, END_DIRECT, 0, n_steps, 0.0
     x_eg = x.copy()
     # Regular endpoints: finish the path and polish at t = 1; cheap, and most paths end here.
-    code, steps = track_segment(x, 1.0 - r + 0.0j, 1.0 + 0.0j, F, G, gamma, patch, opt, ws,
-                                int(opt[O_DIRECT_STEPS]), tmp)
+    code, steps, _ = track_segment(x, 1.0 - r + 0.0j, 1.0 + 0.0j, F, G, gamma, patch, opt, ws,
+                                   int(opt[O_DIRECT_STEPS]), tmp, opt[O_INITIAL_DS])
     n_steps += steps
     if code == SUCCESS:
         verdict, ratio = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, 8)
         if verdict == CONVERGED and ratio * opt[O_MAX_COND] > 1.0:
             return SUCCESS, END_DIRECT, 1, n_steps, ratio
-    # Singular or diverging endpoint: Cauchy endgame at shrinking radii until estimates agree.
+    # Singular or diverging endpoint. At radii r, r·ratio, ... estimate the valuation of the
+    # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and stable means the path goes to
+    # infinity (cheap: no loops). Otherwise run Cauchy loops until two radii agree.
     x[:] = x_eg
     est = np.empty(n1, c)
     prev = np.empty(n1, c)
     have_prev = False
+    prev_winding = 0
     winding = 0
-    inf_tol = opt[O_INFINITY_TOL]
+    q_prev = -1.0
+    v_prev = np.nan
+    v_min = 1.0 / (4.0 * opt[O_MAX_WINDING])
+    log_ratio = -math.log(opt[O_EG_RATIO])
     code = DS_TOO_SMALL  # the endgame's "step" is its radius: reaching min radius is this failure
+    ds = opt[O_INITIAL_DS]
     while r >= opt[O_EG_MIN_RADIUS]:
-        ok, winding, steps = cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est)
-        n_steps += steps
-        if ok:
-            ne = _norm(est)
-            if have_prev:
-                d = 0.0
-                for i in range(n1):
-                    d += abs(est[i] - prev[i]) ** 2
-                if math.sqrt(d) <= opt[O_EG_TOL] * (1.0 + ne):
-                    x[:] = est
-                    return SUCCESS, END_CAUCHY, winding, n_steps, 0.0
-                if abs(est[0]) < inf_tol * ne and abs(prev[0]) < inf_tol * _norm(prev) and abs(est[0]) < abs(prev[0]):
-                    x[:] = est
-                    return SUCCESS, END_INFINITY, winding, n_steps, 0.0
-            prev[:] = est
-            have_prev = True
-        elif have_prev and winding > 0:
-            pass  # a failed loop at this radius; try closer to t = 1
+        q = abs(x[0]) / _norm(x)
+        v = np.nan
+        if q_prev > 0.0 and q > 0.0:
+            v = math.log(q_prev / q) / log_ratio
+        if v > v_min and v_prev > v_min and abs(v - v_prev) <= opt[O_INFINITY_TOL] ** 0.25 * (1.0 + v):
+            return SUCCESS, END_INFINITY, winding, n_steps, 0.0
+        if q == 0.0:
+            return SUCCESS, END_INFINITY, winding, n_steps, 0.0
+        if q_prev > 0.0 and not (v > v_min):  # looks finite: estimate the endpoint
+            ok, winding, steps = cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est)
+            n_steps += steps
+            if ok:
+                ne = _norm(est)
+                if have_prev and winding == prev_winding:
+                    d = 0.0
+                    for i in range(n1):
+                        d += abs(est[i] - prev[i]) ** 2
+                    # the mean of two sheets round an interior branch point also repeats, but is
+                    # not a solution: demand a small residual at t = 1 too
+                    if (math.sqrt(d) <= opt[O_EG_TOL] * (1.0 + ne)
+                            and _residual(est, 1.0 + 0.0j, F, G, gamma, patch, ws) <= opt[O_EG_TOL] * (1.0 + ne)):
+                        x[:] = est
+                        return SUCCESS, END_CAUCHY, winding, n_steps, 0.0
+                prev[:] = est
+                prev_winding = winding
+                have_prev = True
+        q_prev = q
+        v_prev = v
         r_next = r * opt[O_EG_RATIO]
-        code2, steps = track_segment(x, 1.0 - r + 0.0j, 1.0 - r_next + 0.0j, F, G, gamma, patch, opt, ws,
-                                     max_steps, tmp)
+        code2, steps, ds = track_segment(x, 1.0 - r + 0.0j, 1.0 - r_next + 0.0j, F, G, gamma, patch, opt, ws,
+                                         max_steps, tmp, ds)
         n_steps += steps
         if code2 != SUCCESS:
             code = code2
