@@ -101,7 +101,7 @@ class SolveOptions:
     final_tol: float = 1e-13
     direct_steps: int = 200
     dedup_tol: float = 1e-6
-    max_retracks: int = 2
+    max_retracks: int = 3
 
     def __post_init__(self) -> None:
         from .options import OptionsError
@@ -132,7 +132,8 @@ class SolveOptions:
     def tighter(self) -> "SolveOptions":
         """Settings for re-tracking crossed or failed paths: shorter steps, stricter guards."""
         return self.replace(max_ds=self.max_ds / 4, initial_ds=min(self.initial_ds, self.max_ds / 4) / 2,
-                            max_contraction=self.max_contraction / 2, max_angle=self.max_angle / 2,
+                            max_contraction=min(self.max_contraction / 2, 0.25), max_angle=min(self.max_angle / 2, 0.5),
+                            max_newton_iters=min(self.max_newton_iters, 3), grow_after=max(self.grow_after, 3),
                             newton_tol=self.newton_tol / 100, max_steps=self.max_steps * 4)
 
     def to_array(self) -> np.ndarray:

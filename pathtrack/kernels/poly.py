@@ -272,7 +272,8 @@ def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
                 dot = 0.0
                 for i in range(n1):
                     dot += (k1[i].conjugate() * kn[i]).real
-                ok = turn_ok(dot / (_norm(k1) * _norm(kn)), opt[O_MAX_ANGLE])
+                den = _norm(k1) * _norm(kn)
+                ok = turn_ok(dot / den if den > 0.0 else 1.0, opt[O_MAX_ANGLE])  # standing still: no turn
         if ok:
             for i in range(n1):
                 x[i] = xp[i]
@@ -369,13 +370,14 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
     code = DS_TOO_SMALL  # the endgame's "step" is its radius: reaching min radius is this failure
     ds = opt[O_INITIAL_DS]
     while r >= opt[O_EG_MIN_RADIUS]:
-        q = abs(x[0]) / _norm(x)
+        nx = _norm(x)
+        q = abs(x[0]) / nx if nx > 0.0 else 0.0
         v = np.nan
         if q_prev > 0.0 and q > 0.0:
             v = math.log(q_prev / q) / log_ratio
         if v > v_min and v_prev > v_min and abs(v - v_prev) <= opt[O_INFINITY_TOL] ** 0.25 * (1.0 + v):
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
-        if q == 0.0:
+        if q <= opt[O_INFINITY_TOL] ** 2:  # a finite root would need a norm beyond 1/infinity_tol^2
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
         if q_prev > 0.0 and not (v > v_min):  # looks finite: estimate the endpoint
             ok, winding, steps = cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est)
