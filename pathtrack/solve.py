@@ -442,19 +442,17 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     ends, codes, kinds, winding, steps, _ = _track(starts, F, G, gamma, patch, opts.to_array(), max_exp,
                                                    executor, workers)
     cls = _classify(sys_, ends, codes, kinds, winding, opts)
-    n_crossings = 0
+    n_crossings = int(len(cls["crossed"]))
     n_retracked = 0
     tight = opts
-    for _ in range(opts.max_retracks):
-        redo = _crossed_or_failed(cls, opts)
-        if _ == 0:
-            n_crossings = int(len(cls["crossed"]))
+    for _round in range(opts.max_retracks):
+        redo = np.union1d(cls["crossed"], np.nonzero(cls["kind"] == FAILED)[0]).astype(np.int64)
         if len(redo) == 0:
             break
         tight = tight.tighter()
         n_retracked += len(redo)
-        e2, c2, k2, w2, s2, _r = _track(starts[redo], F, G, gamma, patch, tight.to_array(), max_exp, executor,
-                                        workers)
+        e2, c2, k2, w2, s2, _ = _track(starts[redo], F, G, gamma, patch, tight.to_array(), max_exp, executor,
+                                       workers)
         ends[redo], codes[redo], kinds[redo], winding[redo] = e2, c2, k2, w2
         steps[redo] += s2
         cls = _classify(sys_, ends, codes, kinds, winding, opts)
@@ -464,11 +462,6 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         path_endpoints=ends, path_status=codes, path_kind=cls["kind"], path_winding=winding, path_steps=steps,
         seed=seed, gamma=gamma, wall_time=time.perf_counter() - t0, n_path_crossings=n_crossings,
         n_retracked=n_retracked, options=opts)
-
-
-def _crossed_or_failed(cls: Dict[str, Any], opts: SolveOptions) -> np.ndarray:
-    failed = np.nonzero(cls["kind"] == FAILED)[0]
-    return np.union1d(cls["crossed"], failed).astype(np.int64)
 
 
 def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str, Any]:

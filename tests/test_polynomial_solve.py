@@ -134,3 +134,23 @@ def test_summary_counts_add_up():
     assert np.sum(res.path_kind == REGULAR) + np.sum(res.path_kind == SINGULAR) + s["n_at_infinity"] + \
         s["n_failed"] == s["n_paths"]
     assert len(res.real_solutions()) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [8, 9, 10])
+def test_katsura_large_all_regular(n):
+    res = solve(f"katsura:{n}", seed=0)
+    assert (res.n_paths, res.n_regular, res.n_singular, res.n_at_infinity, res.n_failed) == (2**n, 2**n, 0, 0, 0)
+    _check_solutions(res)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec, paths, regular, seeds", [("cyclic:6", 720, 156, (0, 1, 2)), ("cyclic:7", 5040, 924, (0,))])
+def test_cyclic_large(spec, paths, regular, seeds):
+    for seed in seeds:
+        res = solve(spec, seed=seed)
+        assert (res.n_paths, res.n_regular, res.n_singular, res.n_failed) == (paths, regular, 0, 0)
+        # every other path diverges; a regular path beyond the count is a crossing left after re-tracking
+        assert res.n_at_infinity == paths - np.sum(res.path_kind == REGULAR)
+        assert np.sum(res.path_kind == REGULAR) - regular <= res.n_path_crossings
+        _check_solutions(res)
