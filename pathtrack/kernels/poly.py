@@ -347,8 +347,9 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
         return code, END_DIRECT, 0, n_steps, 0.0
     x_eg = x.copy()
     # Regular endpoints: finish the path and polish at t = 1; cheap, and most paths end here.
+    ds_direct = min(opt[O_MAX_DS], max(opt[O_INITIAL_DS], ds * (1.0 - r) / r))  # same step in t as before
     code, steps, _ = track_segment(x, 1.0 - r + 0.0j, 1.0 + 0.0j, F, G, gamma, patch, opt, ws,
-                                   int(opt[O_DIRECT_STEPS]), tmp, opt[O_INITIAL_DS])
+                                   int(opt[O_DIRECT_STEPS]), tmp, ds_direct)
     n_steps += steps
     if code == SUCCESS:
         verdict, ratio = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, 8)
@@ -365,6 +366,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
     winding = 0
     q_prev = -1.0
     v_prev = np.nan
+    v_prev2 = np.nan
     v_min = 1.0 / (4.0 * opt[O_MAX_WINDING])
     log_ratio = -math.log(opt[O_EG_RATIO])
     code = DS_TOO_SMALL  # the endgame's "step" is its radius: reaching min radius is this failure
@@ -375,7 +377,11 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
         v = np.nan
         if q_prev > 0.0 and q > 0.0:
             v = math.log(q_prev / q) / log_ratio
-        if v > v_min and v_prev > v_min and abs(v - v_prev) <= opt[O_INFINITY_TOL] ** 0.25 * (1.0 + v):
+        # Near a finite endpoint v decays like r^(1/c), by a factor 4^(1/c) per radius (more than
+        # 5% unless c > 20); at infinity it settles. Demand a stable v (5%) and either a small
+        # |x_0| (a finite root would need coordinates beyond 100) or stability over three radii.
+        stable = v > v_min and v_prev > v_min and abs(v - v_prev) <= 0.05 * v
+        if stable and (q < 1e-2 or abs(v_prev - v_prev2) <= 0.05 * v_prev):
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
         if q <= opt[O_INFINITY_TOL] ** 2:  # a finite root would need a norm beyond 1/infinity_tol^2
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
@@ -398,6 +404,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
                 prev_winding = winding
                 have_prev = True
         q_prev = q
+        v_prev2 = v_prev
         v_prev = v
         r_next = r * opt[O_EG_RATIO]
         code2, steps, ds = track_segment(x, 1.0 - r + 0.0j, 1.0 - r_next + 0.0j, F, G, gamma, patch, opt, ws,
