@@ -99,7 +99,7 @@ class SolveOptions:
     max_cond: float = 1e10
     infinity_tol: float = 1e-7
     final_tol: float = 1e-13
-    direct_steps: int = 50
+    direct_steps: int = 200
     dedup_tol: float = 1e-6
     max_retracks: int = 3
 

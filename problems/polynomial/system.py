@@ -158,7 +158,9 @@ class PolynomialSystem:
                 mono = "*".join(f"{v}^{k}" if k > 1 else v for v, k in zip(self.variables, row) if k)
                 coeff = f"({float(cc.real)!r}{float(cc.imag):+.17g}*i)" if cc.imag else repr(float(cc.real))
                 terms.append(f"{coeff}*{mono}" if mono else coeff)
-            out.append(" + ".join(terms) if terms else "0")
+            # "a - b", never "a + -b": PHCpack's reader rejects a sign right after an operator
+            text = " + ".join(terms).replace("+ -", "- ") if terms else "0"
+            out.append(text[1:] if text.startswith("+") else text)
         return tuple(out)
 
 
