@@ -220,6 +220,55 @@ def train_cmd(dataset, hidden, activation, temperature, loss, epochs, optimizer,
 # --- solve (polynomial systems; pathtrack.solve) -------------------------------------------------
 
 
+@main.command("solve")
+@click.argument("system")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of gamma and the affine patch.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Threads (default: all cores).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write endpoints to this HDF5 file.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
+@click.option("--solutions", "with_solutions", is_flag=True, help="Include the solutions in the output.")
+def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, with_solutions: bool):
+    """Find all isolated solutions of SYSTEM (a PHCpack file or a family such as katsura:8)."""
+    import os
+
+    from problems.polynomial import PolynomialSyntaxError, is_family_spec
+
+    from .solve import solve
+
+    if out and os.path.exists(out) and not force:
+        raise UserError(f"{out} exists; pass --force to overwrite it")
+    if not is_family_spec(system) and not os.path.isfile(system):
+        raise UserError(f"{system!r} is neither a file nor a family like katsura:8 "
+                        "(families: katsura, cyclic, noon, eco, reimer, random:n:d[:seed])")
+    try:
+        result = solve(system, seed=seed, workers=workers)
+        if out:
+            result.to_hdf5(out, force=force)
+    except PolynomialSyntaxError as exc:
+        raise UserError(str(exc)) from None
+    except (ValueError, OSError) as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+    if as_json:
+        click.echo(json.dumps(result.summary(with_solutions), default=_json_default))
+        return
+    click.echo(f"system      {result.system.name} ({result.system.n_variables} unknowns, "
+               f"degrees {result.system.degrees.tolist()})")
+    click.echo(f"paths       {result.n_paths}")
+    click.echo(f"regular     {result.n_regular}")
+    click.echo(f"singular    {result.n_singular} (multiplicities {result.multiplicities.tolist()})")
+    click.echo(f"at infinity {result.n_at_infinity}")
+    click.echo(f"failed      {result.n_failed} {result.failures() or ''}")
+    click.echo(f"wall time   {result.wall_time:.3f} s")
+    if with_solutions:
+        names = result.system.variables
+        for k, row in enumerate(result.solutions):
+            click.echo(f"solution {k + 1}: " + ", ".join(f"{v} = {z.real:.15g}{z.imag:+.15g}i" for v, z in zip(names, row)))
+    if out:
+        click.echo(f"written     {out}")
+
+
+
 # --- inspect / plot (HDF5 files; pathtrack.hdf5, pathtrack.plotting) -------------------------------
 
 

@@ -1,0 +1,100 @@
+"""Benchmark: pathtrack.solve against PHCpack's blackbox solver ``phc -b -t2`` on the same systems.
+
+Run ``python benchmarks/bench_polynomial.py [SYSTEM ...] [--seed S] [--workers K]``. For each system
+it prints both wall times, their ratio (pathtrack / phc), both solution counts (finite
+isolated solutions: pathtrack regular + singular; phc regular + singular) and the number of
+paths each tracked (pathtrack: total degree; phc: its polyhedral homotopy's stable mixed volume).
+CPU seconds (all threads) are printed too: on a shared, loaded machine they are the steadier
+measure, while the ratio is of wall times.
+Without ``phc`` on PATH it prints a note and times pathtrack alone. pathtrack is warmed up
+first so Numba compilation is not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+
+from pathtrack.solve import as_system, solve  # noqa: E402
+
+DEFAULT = ["katsura:9", "katsura:10", "katsura:11", "cyclic:7", "cyclic:6", "noon:5", "eco:8"]
+
+
+def phc_input(system) -> str:
+    """The system in PHCpack's input format."""
+    return f"{system.n_equations}\n" + "".join(f"{p};\n" for p in system.to_strings())
+
+
+def run_phc(system, threads: int, timeout: float):
+    """Time ``phc -b -tK``; returns (wall s, CPU s, solutions, paths) or None where phc is absent."""
+    exe = shutil.which("phc")
+    if exe is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = os.path.join(tmp, "in.phc"), os.path.join(tmp, "out.phc")
+        with open(src, "w") as fh:
+            fh.write(phc_input(system))
+        c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run([exe, "-b", f"-t{threads}", src, out], check=True, timeout=timeout,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp)
+        wall = time.perf_counter() - t0
+        c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+        text = open(out).read()
+
+    def number(label):
+        m = re.search(label + r"\s*:\s*(\d+)", text)
+        return int(m.group(1)) if m else None
+
+    def total(label):  # the blackbox may solve in stages (e.g. solutions with zero components first)
+        return sum(int(v) for v in re.findall(label + r"\s*:\s*(\d+)", text))
+
+    n_sol = total("Number of regular solutions") + total("Number of singular solutions")
+    paths = number("stable mixed volume") or number("mixed volume") or number("total degree")
+    return wall, cpu, n_sol, paths
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("systems", nargs="*", default=DEFAULT)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--phc-threads", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=1800)
+    args = ap.parse_args(argv)
+
+    solve("katsura:3", seed=args.seed, workers=args.workers)  # compile / load the Numba cache
+    if shutil.which("phc") is None:
+        print("note: phc (PHCpack) not found on PATH; timing pathtrack only (apt-get install phcpack)")
+    head = (f"{'system':<11} {'pt wall':>8} {'phc wall':>8} {'ratio':>6} {'pt cpu':>7} {'phc cpu':>7} "
+            f"{'pt sols':>7} {'phc sols':>8} {'pt paths':>8} {'phc paths':>9} {'pt inf':>6} {'pt fail':>7}")
+    print(head)
+    print("-" * len(head))
+    for spec in args.systems:
+        system = as_system(spec)
+        c0 = time.process_time()
+        res = solve(system, seed=args.seed, workers=args.workers)
+        pt_cpu = time.process_time() - c0
+        ph = run_phc(system, args.phc_threads, args.timeout)
+        pt_sols = res.n_regular + res.n_singular
+        if ph is None:
+            cols = f"{'-':>8} {'-':>6} {pt_cpu:>7.2f} {'-':>7} {pt_sols:>7} {'-':>8} {res.n_paths:>8} {'-':>9}"
+        else:
+            cols = (f"{ph[0]:>8.2f} {res.wall_time / ph[0]:>6.2f} {pt_cpu:>7.2f} {ph[1]:>7.2f} {pt_sols:>7} "
+                    f"{ph[2]:>8} {res.n_paths:>8} {ph[3] if ph[3] is not None else '?':>9}")
+        print(f"{spec:<11} {res.wall_time:>8.2f} {cols} {res.n_at_infinity:>6} {res.n_failed:>7}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,487 @@
+"""Compiled kernels for polynomial systems: evaluation, the total-degree path tracker and its endgame.
+
+Arrays in, status codes out; :mod:`pathtrack.solve` validates and allocates. A system is the
+packed sparse form of :class:`problems.polynomial.PolynomialSystem` (``coef, term_offsets,
+var, exp, eq_offsets``). Every monomial reads its powers from one table ``P[j, k] = x_j**k``
+filled once per point, so powers are shared by all terms of all equations, and the
+Jacobian reuses each term's prefix/suffix products.
+
+The tracker works in projective space: the system is homogenised (variable 0) and the
+random affine patch ``a·x = 1`` is appended as the last equation, so paths going to
+infinity stay bounded. The homotopy is ``H(x, t) = (1-t)·gamma·G(x) + t·F(x)``. Step
+acceptance, Newton verdicts and the path-jumping guard are the shared rules of
+:mod:`pathtrack.kernels.steprules`.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .steprules import (CONTINUE, CONVERGED, SINGULAR, STEP_TOO_SMALL, newton_verdict, next_step_size,
+                        turn_ok)
+
+# Path status codes; values equal pathtrack.status.Status members.
+SUCCESS = 1
+MAX_STEPS_REACHED = 2
+DS_TOO_SMALL = 3
+NEWTON_FAILED = 4
+SINGULAR_JACOBIAN = 5
+NONFINITE = 6
+
+# How a successful path ended.
+END_DIRECT = 0      # tracked to t = 1 and Newton converged there
+END_CAUCHY = 1      # Cauchy endgame: two successive radii agree
+END_INFINITY = 2    # Cauchy endgame: homogenising coordinate vanishing at two radii
+
+# Layout of the float64 options vector (filled by pathtrack.solve.SolveOptions.to_array).
+O_INITIAL_DS = 0
+O_MIN_DS = 1
+O_MAX_DS = 2
+O_MAX_STEPS = 3
+O_GROW = 4
+O_SHRINK = 5
+O_GROW_AFTER = 6
+O_NEWTON_TOL = 7
+O_MAX_NEWTON = 8
+O_MAX_CONTRACTION = 9
+O_MAX_ANGLE = 10
+O_EG_RADIUS = 11
+O_EG_RATIO = 12
+O_EG_MIN_RADIUS = 13
+O_EG_TOL = 14
+O_N_SAMPLES = 15
+O_MAX_WINDING = 16
+O_MAX_COND = 17
+O_INFINITY_TOL = 18
+O_FINAL_TOL = 19
+O_DIRECT_STEPS = 20
+N_OPTIONS = 21
+
+
+# -- linear algebra -------------------------------------------------------------------------------
+@njit(cache=True)
+def _norm(v):
+    s = 0.0
+    for i in range(v.shape[0]):
+        s += v[i].real * v[i].real + v[i].imag * v[i].imag
+    return math.sqrt(s)
+
+
+@njit(cache=True)
+def lu_solve(A, b, out):
+    """Solve ``A out = b`` by Gaussian elimination with partial pivoting, overwriting ``A`` and ``b``.
+
+    Returns the pivot ratio ``min|U_ii| / max|U_ii|`` (a cheap inverse-condition hint; 0 when
+    singular or non-finite) instead of raising, so a path fails with a code, not an exception.
+    """
+    n = A.shape[0]
+    umax = 0.0
+    umin = np.inf
+    for k in range(n):
+        p = k
+        best = abs(A[k, k])
+        for i in range(k + 1, n):
+            v = abs(A[i, k])
+            if v > best:
+                best = v
+                p = i
+        if not (best > 0.0) or not math.isfinite(best):
+            return 0.0
+        umax = max(umax, best)
+        umin = min(umin, best)
+        if p != k:
+            for j in range(k, n):
+                tmp = A[k, j]
+                A[k, j] = A[p, j]
+                A[p, j] = tmp
+            tmp = b[k]
+            b[k] = b[p]
+            b[p] = tmp
+        inv = 1.0 / A[k, k]
+        for i in range(k + 1, n):
+            f = A[i, k] * inv
+            if f != 0:
+                for j in range(k + 1, n):
+                    A[i, j] -= f * A[k, j]
+                b[i] -= f * b[k]
+    for i in range(n - 1, -1, -1):
+        s = b[i]
+        for j in range(i + 1, n):
+            s -= A[i, j] * out[j]
+        out[i] = s / A[i, i]
+    return umin / umax
+
+
+# -- evaluation -----------------------------------------------------------------------------------
+@njit(cache=True)
+def fill_powers(x, P):
+    """``P[j, k] = x_j**k``: the power table every monomial reads."""
+    for j in range(x.shape[0]):
+        P[j, 0] = 1.0
+        for k in range(1, P.shape[1]):
+            P[j, k] = P[j, k - 1] * x[j]
+
+
+@njit(cache=True)
+def eval_system(P, coef, toff, var, exp, eoff, pre, val, jac):
+    """Values and Jacobian of a packed system from a filled power table ``P``."""
+    n_eq = eoff.shape[0] - 1
+    for e in range(n_eq):
+        val[e] = 0.0
+        for j in range(jac.shape[1]):
+            jac[e, j] = 0.0
+        for t in range(eoff[e], eoff[e + 1]):
+            a = toff[t]
+            b = toff[t + 1]
+            prod = coef[t]
+            for q in range(a, b):  # prefix products: coef * prod of earlier factors
+                pre[q - a] = prod
+                prod *= P[var[q], exp[q]]
+            val[e] += prod
+            suf = 1.0 + 0.0j
+            for q in range(b - 1, a - 1, -1):  # d/dx_v: prefix * suffix * k x_v^(k-1)
+                v = var[q]
+                k = exp[q]
+                jac[e, v] += pre[q - a] * suf * (k * P[v, k - 1])
+                suf *= P[v, k]
+
+
+@njit(cache=True)
+def eval_system_alloc(x, coef, toff, var, exp, eoff, max_exp):
+    """``F(x)`` and its Jacobian at one point, allocating the outputs (for Python callers)."""
+    n = x.shape[0]
+    P = np.empty((n, max_exp + 1), dtype=np.complex128)
+    fill_powers(x, P)
+    val = np.empty(eoff.shape[0] - 1, dtype=np.complex128)
+    jac = np.empty((eoff.shape[0] - 1, n), dtype=np.complex128)
+    eval_system(P, coef, toff, var, exp, eoff, np.empty(n, dtype=np.complex128), val, jac)
+    return val, jac
+
+
+@njit(cache=True)
+def _workspace(n1, max_exp):
+    c = np.complex128
+    return (np.empty((n1, max_exp + 1), dtype=c), np.empty(n1, dtype=c),          # P, pre
+            np.empty(n1 - 1, dtype=c), np.empty((n1 - 1, n1), dtype=c),            # vF, JF
+            np.empty(n1 - 1, dtype=c), np.empty((n1 - 1, n1), dtype=c),            # vG, JG
+            np.empty((n1, n1), dtype=c), np.empty(n1, dtype=c), np.empty(n1, dtype=c))  # A, rhs, sol
+
+
+@njit(cache=True)
+def homotopy(x, t, F, G, gamma, patch, ws, want_dt):
+    """Fill ``A = [H_x; a]`` and ``rhs = -[H; a·x-1]`` (or ``-[H_t; 0]`` when ``want_dt``) at ``(x, t)``."""
+    P, pre, vF, JF, vG, JG, A, rhs, sol = ws
+    fill_powers(x, P)
+    eval_system(P, F[0], F[1], F[2], F[3], F[4], pre, vF, JF)
+    eval_system(P, G[0], G[1], G[2], G[3], G[4], pre, vG, JG)
+    n = vF.shape[0]
+    cg = (1.0 - t) * gamma
+    for i in range(n):
+        for j in range(n + 1):
+            A[i, j] = cg * JG[i, j] + t * JF[i, j]
+        if want_dt:
+            rhs[i] = -(vF[i] - gamma * vG[i])
+        else:
+            rhs[i] = -(cg * vG[i] + t * vF[i])
+    s = -1.0 + 0.0j
+    for j in range(n + 1):
+        A[n, j] = patch[j]
+        s += patch[j] * x[j]
+    rhs[n] = 0.0 if want_dt else -s
+
+
+@njit(cache=True)
+def _tangent(x, t, dtdu, F, G, gamma, patch, ws, out):
+    """``dx/du`` along a segment with ``dt/du = dtdu``; returns False where the Jacobian is singular."""
+    homotopy(x, t, F, G, gamma, patch, ws, True)
+    if lu_solve(ws[6], ws[7], ws[8]) == 0.0:
+        return False
+    for i in range(out.shape[0]):
+        out[i] = ws[8][i] * dtdu
+    return True
+
+
+@njit(cache=True)
+def newton(x, t, F, G, gamma, patch, ws, tol, max_contraction, max_iters):
+    """Newton at fixed ``t``, updating ``x`` in place; returns (steprules verdict, pivot ratio)."""
+    prev = np.inf
+    ratio = 0.0
+    for k in range(max_iters):
+        homotopy(x, t, F, G, gamma, patch, ws, False)
+        ratio = lu_solve(ws[6], ws[7], ws[8])
+        if ratio == 0.0:
+            return SINGULAR, 0.0
+        dx = ws[8]
+        for i in range(x.shape[0]):
+            x[i] += dx[i]
+        ndx = _norm(dx)
+        verdict = newton_verdict(k, ndx, prev, _norm(x), tol, max_contraction, max_iters)
+        if verdict != CONTINUE:
+            return verdict, ratio
+        prev = ndx
+    return CONTINUE, ratio
+
+
+# -- tracking -------------------------------------------------------------------------------------
+@njit(cache=True)
+def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
+    """Track ``x`` from ``t = ta`` to ``t = tb`` along the straight segment (complex ``t``).
+
+    RK4 on the Davidenko equation predicts, Newton corrects; the step (a fraction of the
+    segment) follows ``next_step_size``, acceptance ``newton_verdict`` and ``turn_ok``.
+    ``ds`` is the first step tried. Returns ``(status code, steps taken, next step size)``;
+    ``x`` holds the last accepted point.
+    """
+    k1, k2, k3, k4, xp, kn = tmp
+    n1 = x.shape[0]
+    dtdu = tb - ta
+    if not _tangent(x, ta, dtdu, F, G, gamma, patch, ws, k1):
+        return SINGULAR_JACOBIAN, 0, ds
+    u = 0.0
+    n_consecutive = 0
+    n_steps = 0
+    tol = opt[O_NEWTON_TOL]
+    max_newton = int(opt[O_MAX_NEWTON])
+    while u < 1.0:
+        if n_steps >= max_steps:
+            return MAX_STEPS_REACHED, n_steps, ds
+        n_steps += 1
+        h = min(ds, 1.0 - u)
+        last = h >= 1.0 - u
+        un = 1.0 if last else u + h
+        tn = tb if last else ta + un * dtdu
+        ok = True
+        for i in range(n1):
+            xp[i] = x[i] + 0.5 * h * k1[i]
+        ok = ok and _tangent(xp, ta + (u + 0.5 * h) * dtdu, dtdu, F, G, gamma, patch, ws, k2)
+        for i in range(n1):
+            xp[i] = x[i] + 0.5 * h * k2[i]
+        ok = ok and _tangent(xp, ta + (u + 0.5 * h) * dtdu, dtdu, F, G, gamma, patch, ws, k3)
+        for i in range(n1):
+            xp[i] = x[i] + h * k3[i]
+        ok = ok and _tangent(xp, tn, dtdu, F, G, gamma, patch, ws, k4)
+        if ok:
+            for i in range(n1):
+                xp[i] = x[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+            verdict, _ = newton(xp, tn, F, G, gamma, patch, ws, tol, opt[O_MAX_CONTRACTION], max_newton)
+            ok = verdict == CONVERGED
+        if ok:  # path-jumping guard on the turn of the tangent
+            ok = _tangent(xp, tn, dtdu, F, G, gamma, patch, ws, kn)
+            if ok:
+                dot = 0.0
+                for i in range(n1):
+                    dot += (k1[i].conjugate() * kn[i]).real
+                den = _norm(k1) * _norm(kn)
+                ok = turn_ok(dot / den if den > 0.0 else 1.0, opt[O_MAX_ANGLE])  # standing still: no turn
+        if ok:
+            for i in range(n1):
+                x[i] = xp[i]
+                k1[i] = kn[i]
+            u = un
+        ds, n_consecutive, code = next_step_size(ds, ok, n_consecutive, opt[O_GROW], opt[O_SHRINK],
+                                                 int(opt[O_GROW_AFTER]), opt[O_MIN_DS], opt[O_MAX_DS])
+        if code == STEP_TOO_SMALL:
+            return DS_TOO_SMALL, n_steps, ds
+    return SUCCESS, n_steps, ds
+
+
+@njit(cache=True)
+def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
+    """Circle ``t = 1 - r·e^{iθ}`` until the path closes; ``est`` = mean of the samples = x(t=1).
+
+    The mean of ``c·K`` equispaced samples is the constant term of the Puiseux series in
+    ``s^{1/c}`` (Cauchy's integral by the trapezoid rule). Returns (ok, winding number c, steps).
+    """
+    n_samples = int(opt[O_N_SAMPLES])
+    max_winding = int(opt[O_MAX_WINDING])
+    x_start = x.copy()
+    for i in range(est.shape[0]):
+        est[i] = 0.0
+    n_steps = 0
+    dtheta = 2.0 * math.pi / n_samples
+    max_steps = int(opt[O_MAX_STEPS])
+    ds = 0.5  # segments are short arcs; the step carries over from one to the next
+    for c in range(1, max_winding + 1):
+        for k in range(n_samples):
+            for i in range(est.shape[0]):
+                est[i] += x[i]
+            ta = 1.0 - r * complex(math.cos(k * dtheta), math.sin(k * dtheta))
+            k2 = (k + 1) % n_samples
+            tb = 1.0 - r * complex(math.cos(k2 * dtheta), math.sin(k2 * dtheta))
+            code, steps, ds = track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, min(1.0, ds))
+            n_steps += steps
+            if code != SUCCESS:
+                return False, c, n_steps
+        d = 0.0
+        for i in range(x.shape[0]):
+            d += abs(x[i] - x_start[i]) ** 2
+        if math.sqrt(d) <= 1e3 * opt[O_NEWTON_TOL] * (1.0 + _norm(x_start)):
+            for i in range(est.shape[0]):
+                est[i] /= c * n_samples
+            return True, c, n_steps
+    return False, max_winding, n_steps
+
+
+@njit(cache=True)
+def _residual(x, t, F, G, gamma, patch, ws):
+    homotopy(x, t, F, G, gamma, patch, ws, False)
+    return _norm(ws[7])
+
+
+@njit(cache=True)
+def track_path(x, F, G, gamma, patch, opt, max_exp):
+    """Track one path from ``t = 0`` to ``t = 1`` with the endgame; ``x`` becomes the endpoint.
+
+    Returns ``(status code, end kind, winding number, steps, pivot ratio at the end)``.
+    """
+    n1 = x.shape[0]
+    ws = _workspace(n1, max_exp)
+    c = np.complex128
+    tmp = (np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c))
+    max_steps = int(opt[O_MAX_STEPS])
+    r = opt[O_EG_RADIUS]
+    code, n_steps, ds = track_segment(x, 0.0 + 0.0j, 1.0 - r + 0.0j, F, G, gamma, patch, opt, ws, max_steps, tmp,
+                                      opt[O_INITIAL_DS])
+    if code != SUCCESS:
+        return code, END_DIRECT, 0, n_steps, 0.0
+    x_eg = x.copy()
+    # Regular endpoints: finish the path and polish at t = 1; cheap, and most paths end here.
+    ds_direct = min(opt[O_MAX_DS], max(opt[O_INITIAL_DS], ds * (1.0 - r) / r))  # same step in t as before
+    code, steps, _ = track_segment(x, 1.0 - r + 0.0j, 1.0 + 0.0j, F, G, gamma, patch, opt, ws,
+                                   int(opt[O_DIRECT_STEPS]), tmp, ds_direct)
+    n_steps += steps
+    if code == SUCCESS:
+        verdict, ratio = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, 8)
+        if verdict == CONVERGED and ratio * opt[O_MAX_COND] > 1.0:
+            return SUCCESS, END_DIRECT, 1, n_steps, ratio
+    # Singular or diverging endpoint. At radii r, r·ratio, ... estimate the valuation of the
+    # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and stable means the path goes to
+    # infinity (cheap: no loops). Otherwise run Cauchy loops until two radii agree.
+    x[:] = x_eg
+    est = np.empty(n1, c)
+    prev = np.empty(n1, c)
+    have_prev = False
+    prev_winding = 0
+    winding = 0
+    q_prev = -1.0
+    v_prev = np.nan
+    v_prev2 = np.nan
+    v_min = 1.0 / (4.0 * opt[O_MAX_WINDING])
+    log_ratio = -math.log(opt[O_EG_RATIO])
+    code = DS_TOO_SMALL  # the endgame's "step" is its radius: reaching min radius is this failure
+    ds = opt[O_INITIAL_DS]
+    while r >= opt[O_EG_MIN_RADIUS]:
+        nx = _norm(x)
+        q = abs(x[0]) / nx if nx > 0.0 else 0.0
+        v = np.nan
+        if q_prev > 0.0 and q > 0.0:
+            v = math.log(q_prev / q) / log_ratio
+        # Near a finite endpoint v decays like r^(1/c), by a factor 4^(1/c) per radius (more than
+        # 5% unless c > 20); at infinity it settles. Demand a stable v (5%) and either a small
+        # |x_0| (a finite root would need coordinates beyond 100) or stability over three radii.
+        stable = v > v_min and v_prev > v_min and abs(v - v_prev) <= 0.05 * v
+        if stable and (q < 1e-2 or abs(v_prev - v_prev2) <= 0.05 * v_prev):
+            return SUCCESS, END_INFINITY, winding, n_steps, 0.0
+        if q <= opt[O_INFINITY_TOL] ** 2:  # a finite root would need a norm beyond 1/infinity_tol^2
+            return SUCCESS, END_INFINITY, winding, n_steps, 0.0
+        if q_prev > 0.0 and not (v > v_min):  # looks finite: estimate the endpoint
+            ok, winding, steps = cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est)
+            n_steps += steps
+            if ok:
+                ne = _norm(est)
+                if have_prev and winding == prev_winding:
+                    d = 0.0
+                    for i in range(n1):
+                        d += abs(est[i] - prev[i]) ** 2
+                    # the mean of two sheets round an interior branch point also repeats, but is
+                    # not a solution: demand a small residual at t = 1 too
+                    if (math.sqrt(d) <= opt[O_EG_TOL] * (1.0 + ne)
+                            and _residual(est, 1.0 + 0.0j, F, G, gamma, patch, ws) <= opt[O_EG_TOL] * (1.0 + ne)):
+                        x[:] = est
+                        return SUCCESS, END_CAUCHY, winding, n_steps, 0.0
+                prev[:] = est
+                prev_winding = winding
+                have_prev = True
+        q_prev = q
+        v_prev2 = v_prev
+        v_prev = v
+        r_next = r * opt[O_EG_RATIO]
+        code2, steps, ds = track_segment(x, 1.0 - r + 0.0j, 1.0 - r_next + 0.0j, F, G, gamma, patch, opt, ws,
+                                         max_steps, tmp, ds)
+        n_steps += steps
+        if code2 != SUCCESS:
+            code = code2
+            break
+        r = r_next
+    if have_prev:
+        x[:] = prev
+    return code, END_CAUCHY, winding, n_steps, 0.0
+
+
+@njit(parallel=True, cache=True)
+def track_batch(starts, F, G, gamma, patch, opt, max_exp):
+    """Track every row of ``starts`` (in parallel over Numba threads); each path is independent."""
+    n_paths = starts.shape[0]
+    ends = starts.copy()
+    codes = np.empty(n_paths, dtype=np.int64)
+    kinds = np.empty(n_paths, dtype=np.int64)
+    winding = np.empty(n_paths, dtype=np.int64)
+    steps = np.empty(n_paths, dtype=np.int64)
+    ratio = np.empty(n_paths, dtype=np.float64)
+    for p in prange(n_paths):
+        x = starts[p].copy()
+        code, kind, w, s, q = track_path(x, F, G, gamma, patch, opt, max_exp)
+        ends[p] = x
+        codes[p] = code
+        kinds[p] = kind
+        winding[p] = w
+        steps[p] = s
+        ratio[p] = q
+    return ends, codes, kinds, winding, steps, ratio
+
+
+@njit(parallel=True, cache=True)
+def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
+    """Newton on the affine square system for every row of ``X``; returns X, residual norms, Jacobians.
+
+    A Newton step is kept only while it lowers the residual, so singular points are not pushed away.
+    """
+    k, n = X.shape
+    out = X.copy()
+    res = np.empty(k, dtype=np.float64)
+    jacs = np.empty((k, n, n), dtype=np.complex128)
+    for p in prange(k):
+        P = np.empty((n, max_exp + 1), dtype=np.complex128)
+        pre = np.empty(n, dtype=np.complex128)
+        val = np.empty(n, dtype=np.complex128)
+        J = np.empty((n, n), dtype=np.complex128)
+        x = out[p].copy()
+        xt = np.empty(n, dtype=np.complex128)
+        dx = np.empty(n, dtype=np.complex128)
+        fill_powers(x, P)
+        eval_system(P, coef, toff, var, exp, eoff, pre, val, J)
+        r = _norm(val)
+        for it in range(max_iters):
+            jacs[p] = J
+            A = J.copy()
+            b = -val
+            if lu_solve(A, b, dx) == 0.0:
+                break
+            for i in range(n):
+                xt[i] = x[i] + dx[i]
+            fill_powers(xt, P)
+            eval_system(P, coef, toff, var, exp, eoff, pre, val, J)
+            rn = _norm(val)
+            if not (rn < r or rn == 0.0):
+                break
+            x[:] = xt
+            r = rn
+            if _norm(dx) <= tol * (1.0 + _norm(x)):
+                break
+        fill_powers(x, P)
+        eval_system(P, coef, toff, var, exp, eoff, pre, val, J)
+        out[p] = x
+        res[p] = _norm(val)
+        jacs[p] = J
+    return out, res, jacs

@@ -1,0 +1,504 @@
+"""All isolated solutions of a square polynomial system by the total-degree homotopy.
+
+:func:`solve` homogenises the system, builds the start system ``x_i^{d_i} - x_0^{d_i}`` with
+its ``∏ d_i`` start points on a random affine patch, and tracks every path with the
+compiled tracker of :mod:`pathtrack.kernels.poly` (in parallel over Numba threads, or
+chunked over any executor with ``map``, e.g. a ``dask.distributed`` Client). Endpoints are
+classified as finite regular, finite singular (with multiplicity and winding number), at
+infinity, or failed; finite regular ones are refined by Newton and deduplicated, and paths
+that crossed (two paths, one regular endpoint) are tracked again more carefully.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .status import Status
+
+__all__ = ["solve", "SolveOptions", "SolveResult", "as_system", "KIND_NAMES"]
+
+# Endpoint kinds, stored as small integers in SolveResult.path_kind and the HDF5 file.
+REGULAR, SINGULAR, AT_INFINITY, FAILED = 0, 1, 2, 3
+KIND_NAMES = ("regular", "singular", "at_infinity", "failed")
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Tracker and endgame settings of :func:`solve` (validated, immutable).
+
+    Parameters
+    ----------
+    initial_ds, min_ds, max_ds : float
+        Step sizes as fractions of the tracked segment of ``t`` (``0 -> 1 - endgame_radius``
+        has length about 1).
+    max_steps : int
+        Step attempts per segment.
+    grow_factor, shrink_factor : float
+        Step growth after ``grow_after`` consecutive successes, and shrink on rejection.
+    grow_after : int
+        Consecutive successes needed before the step grows.
+    newton_tol : float
+        Corrector tolerance ``‖Δx‖ ≤ newton_tol·(1 + ‖x‖)`` while tracking.
+    max_newton_iters : int
+        Corrector iterations per step; few, so a step far from the path is rejected.
+    max_contraction : float
+        Reject when a Newton update is not at least this much smaller than the last.
+    max_angle : float
+        Reject steps whose tangent turns by more than this (radians): path-jumping guard.
+    endgame_radius : float
+        ``1 - t`` where the endgame zone starts.
+    endgame_ratio : float
+        Factor by which the Cauchy radius shrinks between rounds.
+    min_endgame_radius : float
+        Smallest Cauchy radius; a path whose estimates never agree fails with ``ds_too_small``.
+    endgame_tol : float
+        Two Cauchy estimates agree when they differ by at most ``endgame_tol·(1 + ‖x‖)``.
+    n_cauchy_samples : int
+        Sample points per loop round the circle.
+    max_winding : int
+        Largest winding number tried.
+    max_cond : float
+        Condition number above which a finite endpoint is called singular.
+    infinity_tol : float
+        An endpoint is at infinity when ``|x_0| ≤ infinity_tol·‖x‖`` (``x_0`` homogenising).
+    final_tol : float
+        Newton tolerance of the final refinement.
+    direct_steps : int
+        Step budget for finishing a path from the endgame zone straight to ``t = 1``.
+    dedup_tol : float
+        Relative distance below which two endpoints are the same solution.
+    max_retracks : int
+        Rounds of re-tracking crossed or failed paths with tighter settings.
+    """
+
+    initial_ds: float = 0.05
+    min_ds: float = 1e-12
+    max_ds: float = 0.2
+    max_steps: int = 2000
+    grow_factor: float = 2.0
+    shrink_factor: float = 0.5
+    grow_after: int = 3
+    newton_tol: float = 1e-7
+    max_newton_iters: int = 3
+    max_contraction: float = 0.3
+    max_angle: float = 1.0
+    endgame_radius: float = 0.05
+    endgame_ratio: float = 0.25
+    min_endgame_radius: float = 1e-10
+    endgame_tol: float = 1e-6
+    n_cauchy_samples: int = 16
+    max_winding: int = 32
+    max_cond: float = 1e10
+    infinity_tol: float = 1e-7
+    final_tol: float = 1e-13
+    direct_steps: int = 200
+    dedup_tol: float = 1e-6
+    max_retracks: int = 3
+
+    def __post_init__(self) -> None:
+        from .options import OptionsError
+
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.type in ("int", int):
+                if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < (0 if f.name == "max_retracks" else 1):
+                    raise OptionsError(f"{f.name} must be a positive integer, got {v!r}")
+            elif not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise OptionsError(f"{f.name} must be a positive finite number, got {v!r}")
+        if not self.min_ds <= self.initial_ds <= self.max_ds <= 1.0:
+            raise OptionsError(f"need min_ds <= initial_ds <= max_ds <= 1, got {self.min_ds}, {self.initial_ds}, "
+                               f"{self.max_ds}")
+        for name in ("shrink_factor", "max_contraction", "endgame_radius", "endgame_ratio"):
+            if not getattr(self, name) < 1.0:
+                raise OptionsError(f"{name} must lie in (0, 1), got {getattr(self, name)}")
+        if self.grow_factor < 1.0:
+            raise OptionsError(f"grow_factor must be >= 1, got {self.grow_factor}")
+        if self.max_angle > math.pi:
+            raise OptionsError(f"max_angle is in radians and must be <= pi, got {self.max_angle}")
+        if self.min_endgame_radius >= self.endgame_radius:
+            raise OptionsError("min_endgame_radius must be smaller than endgame_radius")
+
+    def replace(self, **changes: Any) -> "SolveOptions":
+        return dataclasses.replace(self, **changes)
+
+    def tighter(self) -> "SolveOptions":
+        """Settings for re-tracking crossed or failed paths: shorter steps, stricter guards."""
+        return self.replace(max_ds=self.max_ds / 4, initial_ds=min(self.initial_ds, self.max_ds / 4) / 2,
+                            max_contraction=min(self.max_contraction / 2, 0.25), max_angle=min(self.max_angle / 2, 0.5),
+                            max_newton_iters=min(self.max_newton_iters, 3), grow_after=max(self.grow_after, 3),
+                            newton_tol=self.newton_tol / 100, max_steps=self.max_steps * 4)
+
+    def to_array(self) -> np.ndarray:
+        """The float64 options vector read by :func:`pathtrack.kernels.poly.track_batch`."""
+        from .kernels import poly as k
+
+        a = np.empty(k.N_OPTIONS)
+        a[k.O_INITIAL_DS], a[k.O_MIN_DS], a[k.O_MAX_DS] = self.initial_ds, self.min_ds, self.max_ds
+        a[k.O_MAX_STEPS], a[k.O_GROW], a[k.O_SHRINK] = self.max_steps, self.grow_factor, self.shrink_factor
+        a[k.O_GROW_AFTER], a[k.O_NEWTON_TOL], a[k.O_MAX_NEWTON] = self.grow_after, self.newton_tol, self.max_newton_iters
+        a[k.O_MAX_CONTRACTION], a[k.O_MAX_ANGLE] = self.max_contraction, self.max_angle
+        a[k.O_EG_RADIUS], a[k.O_EG_RATIO], a[k.O_EG_MIN_RADIUS] = (self.endgame_radius, self.endgame_ratio,
+                                                                 self.min_endgame_radius)
+        a[k.O_EG_TOL], a[k.O_N_SAMPLES], a[k.O_MAX_WINDING] = self.endgame_tol, self.n_cauchy_samples, self.max_winding
+        a[k.O_MAX_COND], a[k.O_INFINITY_TOL], a[k.O_FINAL_TOL] = self.max_cond, self.infinity_tol, self.final_tol
+        a[k.O_DIRECT_STEPS] = self.direct_steps
+        return a
+
+
+@dataclass
+class SolveResult:
+    """Solutions and per-path outcomes of :func:`solve`.
+
+    Attributes
+    ----------
+    system : PolynomialSystem
+        The (affine) system solved.
+    solutions : ndarray, shape (n_regular, n)
+        Distinct finite regular solutions, Newton-refined.
+    residuals, conds : ndarray, shape (n_regular,)
+        ``‖F(x)‖`` and the Jacobian's 2-norm condition number at each of them.
+    singular_solutions : ndarray, shape (n_singular, n)
+        Distinct finite singular endpoints (Cauchy-endgame estimates).
+    multiplicities, singular_winding : ndarray, shape (n_singular,)
+        Paths ending at each singular point, and the winding number observed.
+    path_endpoints : ndarray, shape (n_paths, n + 1)
+        Projective endpoints (column 0 is the homogenising coordinate).
+    path_status : ndarray of int
+        :class:`pathtrack.Status` value of each path.
+    path_kind : ndarray of int
+        Index into :data:`KIND_NAMES` (regular, singular, at_infinity, failed).
+    path_winding, path_steps : ndarray of int
+        Winding number (1 for paths finished without the Cauchy endgame) and steps taken.
+    n_path_crossings : int
+        Regular endpoints reached by more than one path before re-tracking.
+    n_retracked : int
+        Paths tracked again with tighter settings (crossed or failed).
+    """
+
+    system: Any
+    solutions: np.ndarray
+    residuals: np.ndarray
+    conds: np.ndarray
+    singular_solutions: np.ndarray
+    multiplicities: np.ndarray
+    singular_winding: np.ndarray
+    path_endpoints: np.ndarray
+    path_status: np.ndarray
+    path_kind: np.ndarray
+    path_winding: np.ndarray
+    path_steps: np.ndarray
+    seed: int
+    gamma: complex
+    wall_time: float
+    n_path_crossings: int = 0
+    n_retracked: int = 0
+    options: SolveOptions = field(default_factory=SolveOptions)
+
+    @property
+    def n_paths(self) -> int:
+        return int(self.path_kind.shape[0])
+
+    @property
+    def n_regular(self) -> int:
+        return int(self.solutions.shape[0])
+
+    @property
+    def n_singular(self) -> int:
+        return int(self.singular_solutions.shape[0])
+
+    @property
+    def n_at_infinity(self) -> int:
+        return int(np.sum(self.path_kind == AT_INFINITY))
+
+    @property
+    def n_failed(self) -> int:
+        return int(np.sum(self.path_kind == FAILED))
+
+    def real_solutions(self, tol: float = 1e-8) -> np.ndarray:
+        """Regular solutions whose imaginary parts are all below ``tol·(1 + ‖x‖)``."""
+        if self.n_regular == 0:
+            return np.empty((0, self.system.n_variables))
+        scale = 1.0 + np.linalg.norm(self.solutions, axis=1)
+        keep = np.max(np.abs(self.solutions.imag), axis=1) <= tol * scale
+        return self.solutions[keep].real
+
+    def failures(self) -> Dict[str, int]:
+        """Count of failed paths by :class:`Status` name."""
+        codes = self.path_status[self.path_kind == FAILED]
+        return {Status(int(c)).name: int(n) for c, n in zip(*np.unique(codes, return_counts=True))}
+
+    def summary(self, with_solutions: bool = False) -> Dict[str, Any]:
+        """Counts and timing as a JSON-ready dict (``solutions`` as ``[[re, im], ...]`` rows when asked)."""
+        out: Dict[str, Any] = {
+            "system": self.system.name, "variables": list(self.system.variables), "n_paths": self.n_paths,
+            "n_regular": self.n_regular, "n_singular": self.n_singular, "n_at_infinity": self.n_at_infinity,
+            "n_failed": self.n_failed, "n_path_crossings": self.n_path_crossings, "n_retracked": self.n_retracked,
+            "failures": self.failures(), "wall_time": self.wall_time, "seed": self.seed,
+        }
+        if with_solutions:
+            out["solutions"] = [[[float(z.real), float(z.imag)] for z in row] for row in self.solutions]
+            out["singular_solutions"] = [[[float(z.real), float(z.imag)] for z in row]
+                                         for row in self.singular_solutions]
+            out["multiplicities"] = self.multiplicities.tolist()
+        return out
+
+    def __repr__(self) -> str:
+        return (f"SolveResult({self.system.name or 'system'}: {self.n_paths} paths -> {self.n_regular} regular, "
+                f"{self.n_singular} singular, {self.n_at_infinity} at infinity, {self.n_failed} failed; "
+                f"{self.wall_time:.3g} s)")
+
+    def to_hdf5(self, path: str, force: bool = False) -> None:
+        """Write endpoints and solutions to HDF5 (layout in ``docs/solving_systems.md``).
+
+        Raises ``FileExistsError`` when ``path`` exists and ``force`` is false.
+        """
+        import h5py
+
+        if os.path.exists(path) and not force:
+            raise FileExistsError(f"{path} exists; pass force=True (CLI: --force) to overwrite it")
+        with h5py.File(path, "w") as f:
+            f.attrs["format"] = "pathtrack.solve/1"
+            f.attrs["system"] = self.system.name
+            f.attrs["variables"] = json.dumps(list(self.system.variables))
+            f.attrs["equations"] = json.dumps(list(self.system.to_strings()))
+            f.attrs["seed"] = self.seed
+            f.attrs["gamma"] = self.gamma
+            f.attrs["summary"] = json.dumps(self.summary())
+            f.attrs["options"] = json.dumps(dataclasses.asdict(self.options))
+            f.attrs["kind_names"] = json.dumps(list(KIND_NAMES))
+            g = f.create_group("paths")
+            g["endpoints"] = self.path_endpoints
+            g["status"] = self.path_status
+            g["kind"] = self.path_kind
+            g["winding"] = self.path_winding
+            g["n_steps"] = self.path_steps
+            s = f.create_group("solutions")
+            s["regular"] = self.solutions
+            s["residual"] = self.residuals
+            s["cond"] = self.conds
+            s["singular"] = self.singular_solutions
+            s["multiplicity"] = self.multiplicities
+            s["winding"] = self.singular_winding
+
+
+def as_system(system: Any, variables: Optional[Sequence[str]] = None):
+    """Accept a PolynomialSystem, a family spec (``'katsura:8'``), a PHCpack file path, a
+    ``;``-separated string, a list of strings or of SymPy expressions."""
+    from problems.polynomial import PolynomialSystem, family, is_family_spec, parse_polynomials, read_phc
+    from problems.polynomial.parse import from_sympy, parse_system
+
+    if isinstance(system, PolynomialSystem):
+        return system
+    if isinstance(system, (str, os.PathLike)):
+        text = os.fspath(system)
+        if is_family_spec(text):
+            return family(text)
+        if os.path.exists(text):
+            return read_phc(text)
+        if ";" in text or "\n" in text:
+            return parse_system(text, variables)
+        raise ValueError(f"{text!r} is neither a family like 'katsura:8', an existing file, nor a "
+                         "';'-separated list of polynomials")
+    items = list(system)
+    if items and all(isinstance(s, str) for s in items):
+        return parse_polynomials(items, variables)
+    return from_sympy(items, variables)
+
+
+def _start_points(degrees: np.ndarray, patch: np.ndarray) -> np.ndarray:
+    """All ``∏ d_i`` roots of ``x_i^{d_i} = x_0^{d_i}`` with ``x_0 = 1``, scaled onto ``patch·x = 1``."""
+    axes = [np.exp(2j * np.pi * np.arange(d) / d) for d in degrees]
+    grid = np.meshgrid(*axes, indexing="ij")
+    pts = np.ones((int(np.prod(degrees)), len(degrees) + 1), dtype=np.complex128)
+    for j, g in enumerate(grid):
+        pts[:, j + 1] = g.reshape(-1)
+    return pts / (pts @ patch)[:, None]
+
+
+def _start_system(degrees: np.ndarray):
+    from problems.polynomial import PolynomialSystem
+
+    n = len(degrees)
+    exps, coefs = [], []
+    for i, d in enumerate(degrees):
+        e = np.zeros((2, n + 1), dtype=np.int64)
+        e[0, i + 1] = d
+        e[1, 0] = d
+        exps.append(e)
+        coefs.append(np.array([1.0, -1.0], dtype=np.complex128))
+    return PolynomialSystem(tuple(f"v{j}" for j in range(n + 1)), tuple(exps), tuple(coefs), "start")
+
+
+def _track_chunk(starts, F, G, gamma, patch, opt, max_exp):
+    """Executor task: one chunk of paths (module-level so it pickles)."""
+    from .kernels.poly import track_batch
+
+    return track_batch(starts, F, G, gamma, patch, opt, max_exp)
+
+
+def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers):
+    if len(starts) == 0:
+        z = np.empty(0, dtype=np.int64)
+        return starts.copy(), z, z, z, z, np.empty(0)
+    if executor is None:
+        import numba
+
+        from .kernels.poly import track_batch
+
+        old = numba.get_num_threads()
+        numba.set_num_threads(max(1, min(workers or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS)))
+        try:
+            return track_batch(starts, F, G, gamma, patch, opt, max_exp)
+        finally:
+            numba.set_num_threads(old)
+    n_chunks = max(1, min(len(starts), 4 * (workers or 4)))
+    chunks = np.array_split(starts, n_chunks)
+    args = [(F, G, gamma, patch, opt, max_exp)] * len(chunks)
+    if hasattr(executor, "gather"):  # dask.distributed.Client
+        futures = executor.map(_track_chunk, chunks, *zip(*args), pure=False)
+        parts = executor.gather(futures)
+    else:  # concurrent.futures.Executor and friends
+        parts = list(executor.map(_track_chunk, chunks, *zip(*args)))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(6))
+
+
+def _clusters(points: np.ndarray, tol: float) -> np.ndarray:
+    """Label points so that points within ``tol·(1 + ‖x‖)`` of each other share a label."""
+    from scipy.spatial import cKDTree
+
+    k = len(points)
+    labels = np.arange(k)
+    if k < 2:
+        return labels
+    norms = np.linalg.norm(points, axis=1)
+    tree = cKDTree(np.hstack([points.real, points.imag]))
+    pairs = tree.query_pairs(tol * (1.0 + norms.max()), output_type="ndarray")
+
+    def find(i):
+        while labels[i] != i:
+            labels[i] = labels[labels[i]]
+            i = labels[i]
+        return i
+
+    for i, j in pairs:
+        if np.linalg.norm(points[i] - points[j]) <= tol * (1.0 + max(norms[i], norms[j])):
+            labels[find(i)] = find(j)
+    return np.array([find(i) for i in range(k)])
+
+
+def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: Any = None,
+          options: Optional[SolveOptions] = None, variables: Optional[Sequence[str]] = None) -> SolveResult:
+    """Find all isolated solutions of a square polynomial system (total-degree homotopy).
+
+    Parameters
+    ----------
+    system : PolynomialSystem, str, path or list
+        The system, a family spec (``'katsura:8'``), a PHCpack input file, a ``;``-separated
+        string, a list of polynomial strings, or a list of SymPy expressions.
+    seed : int
+        Seeds ``gamma`` and the affine patch; results are reproducible for a given seed.
+    workers : int, optional
+        Numba threads for local tracking (default: all cores); with ``executor``, a hint for chunking.
+    executor : optional
+        A ``dask.distributed.Client`` or any ``concurrent.futures.Executor``; paths are tracked in
+        chunks on it. Per-path results do not depend on the executor.
+    options : SolveOptions, optional
+        Tracker and endgame settings.
+
+    Returns
+    -------
+    SolveResult
+    """
+    t0 = time.perf_counter()
+    opts = options or SolveOptions()
+    sys_ = as_system(system, variables)
+    if sys_.n_equations != sys_.n_variables:
+        raise ValueError(f"the system must be square: {sys_.n_equations} equations in {sys_.n_variables} unknowns")
+    degrees = sys_.degrees
+    if (degrees < 1).any():
+        raise ValueError(f"equation(s) {np.nonzero(degrees < 1)[0].tolist()} are constant; nothing to solve")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    rng = np.random.default_rng(seed)
+    gamma = complex(np.exp(2j * np.pi * rng.uniform()))
+    n = sys_.n_variables
+    patch = rng.standard_normal(n + 1) + 1j * rng.standard_normal(n + 1)
+    patch /= np.linalg.norm(patch)
+
+    hom = sys_.homogenize().packed()
+    start = _start_system(degrees).packed()
+    max_exp = max(hom.max_exp, start.max_exp)
+    F, G = hom.arrays(), start.arrays()
+    starts = _start_points(degrees, patch)
+
+    ends, codes, kinds, winding, steps, _ = _track(starts, F, G, gamma, patch, opts.to_array(), max_exp,
+                                                   executor, workers)
+    cls = _classify(sys_, ends, codes, kinds, winding, opts)
+    n_crossings = int(len(cls["crossed"]))
+    n_retracked = 0
+    tight = opts
+    for _round in range(opts.max_retracks):
+        redo = np.union1d(cls["crossed"], np.nonzero(cls["kind"] == FAILED)[0]).astype(np.int64)
+        if len(redo) == 0:
+            break
+        tight = tight.tighter()
+        n_retracked += len(redo)
+        e2, c2, k2, w2, s2, _ = _track(starts[redo], F, G, gamma, patch, tight.to_array(), max_exp, executor,
+                                       workers)
+        ends[redo], codes[redo], kinds[redo], winding[redo] = e2, c2, k2, w2
+        steps[redo] += s2
+        cls = _classify(sys_, ends, codes, kinds, winding, opts)
+    return SolveResult(
+        system=sys_, solutions=cls["regular"], residuals=cls["residual"], conds=cls["cond"],
+        singular_solutions=cls["singular"], multiplicities=cls["multiplicity"], singular_winding=cls["sing_winding"],
+        path_endpoints=ends, path_status=codes, path_kind=cls["kind"], path_winding=winding, path_steps=steps,
+        seed=seed, gamma=gamma, wall_time=time.perf_counter() - t0, n_path_crossings=n_crossings,
+        n_retracked=n_retracked, options=opts)
+
+
+def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str, Any]:
+    """Sort endpoints into regular / singular / at infinity / failed; refine and deduplicate."""
+    from .kernels.poly import END_INFINITY, refine_batch
+
+    n_paths, n1 = ends.shape
+    kind = np.full(n_paths, FAILED, dtype=np.int64)
+    ok = codes == int(Status.success)
+    norms = np.linalg.norm(ends, axis=1)
+    infinite = ok & ((np.abs(ends[:, 0]) <= opts.infinity_tol * norms) | (kinds == END_INFINITY))
+    kind[infinite] = AT_INFINITY
+    finite = np.nonzero(ok & ~infinite)[0]
+    affine = ends[finite, 1:] / ends[finite, :1]
+    p = sys_.packed()
+    refined, res, jacs = refine_batch(affine, *p.arrays(), p.max_exp, opts.final_tol, 5)
+    with np.errstate(all="ignore"):
+        conds = np.linalg.cond(jacs) if len(finite) else np.empty(0)
+    conds = np.where(np.isfinite(conds), conds, np.inf)
+    regular = (winding[finite] == 1) & (conds < opts.max_cond)
+    kind[finite[regular]] = REGULAR
+    kind[finite[~regular]] = SINGULAR
+    # regular: one path per solution; a second path reaching it crossed over on the way
+    reg_pts, reg_paths = refined[regular], finite[regular]
+    labels = _clusters(reg_pts, opts.dedup_tol)
+    _, first, counts = np.unique(labels, return_index=True, return_counts=True)
+    crossed = reg_paths[np.isin(labels, np.unique(labels)[counts > 1])]
+    order = np.sort(first)
+    # singular: paths ending together give the multiplicity
+    sing_pts, sing_paths = refined[~regular], finite[~regular]
+    slab = _clusters(sing_pts, math.sqrt(opts.dedup_tol))
+    uniq, sfirst, scounts = np.unique(slab, return_index=True, return_counts=True)
+    sorder = np.argsort(sfirst)
+    return {
+        "kind": kind, "crossed": crossed,
+        "regular": reg_pts[order], "residual": res[regular][order], "cond": conds[regular][order],
+        "singular": sing_pts[sfirst[sorder]], "multiplicity": scounts[sorder].astype(np.int64),
+        "sing_winding": winding[sing_paths[sfirst[sorder]]].astype(np.int64) if len(sing_paths) else
+        np.empty(0, dtype=np.int64),
+    }

@@ -1,0 +1,156 @@
+"""pathtrack.solve: root counts of benchmark families, singular endpoints, crossings, HDF5 output."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from pathtrack.solve import AT_INFINITY, FAILED, REGULAR, SINGULAR, SolveOptions, solve
+from problems.polynomial import family, parse_polynomials
+
+
+def _check_solutions(res, tol=1e-8):
+    """Every reported regular solution solves F, is well conditioned, and appears once."""
+    for x, r, c in zip(res.solutions, res.residuals, res.conds):
+        assert np.linalg.norm(res.system.evaluate(x)) == pytest.approx(r, abs=1e-14)
+        assert r < tol * (1 + np.linalg.norm(x))
+        assert c < res.options.max_cond
+    if res.n_regular > 1:
+        d = np.linalg.norm(res.solutions[:, None, :] - res.solutions[None, :, :], axis=2)
+        assert d[np.triu_indices(res.n_regular, 1)].min() > 1e-6
+
+
+@pytest.mark.parametrize("n", [5, 6, 7])
+def test_katsura_all_2n_regular(n):
+    res = solve(f"katsura:{n}", seed=3)
+    assert (res.n_paths, res.n_regular, res.n_singular, res.n_at_infinity, res.n_failed) == (2**n, 2**n, 0, 0, 0)
+    _check_solutions(res)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_cyclic5_70_regular_over_seeds(seed):
+    res = solve("cyclic:5", seed=seed)
+    assert (res.n_paths, res.n_regular, res.n_singular, res.n_failed) == (120, 70, 0, 0)
+    assert res.n_at_infinity == 50
+    _check_solutions(res)
+
+
+def test_noon5_233_regular():
+    res = solve("noon:5", seed=0)
+    assert (res.n_paths, res.n_regular, res.n_failed) == (243, 233, 0)
+    _check_solutions(res)
+
+
+def test_eco8_64_regular_from_total_degree():
+    res = solve("eco:8", seed=0)
+    assert (res.n_paths, res.n_regular, res.n_singular, res.n_failed) == (1458, 64, 0, 0)
+    assert res.n_at_infinity == 1458 - 64
+    _check_solutions(res)
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_random_dense_has_bezout_many_roots(seed):
+    res = solve(f"random:3:3:{seed}", seed=seed)
+    assert (res.n_regular, res.n_failed) == (27, 0)
+    _check_solutions(res)
+
+
+def test_same_seed_same_result_and_solution_set_independent_of_seed():
+    a, b, c = solve("katsura:5", seed=11), solve("katsura:5", seed=11), solve("katsura:5", seed=12)
+    np.testing.assert_array_equal(a.path_endpoints, b.path_endpoints)
+    # different gamma and patch: the same 32 solutions, in some other order
+    key = lambda s: np.lexsort(np.round(np.c_[s.real, s.imag], 6).T)  # noqa: E731
+    np.testing.assert_allclose(a.solutions[key(a.solutions)], c.solutions[key(c.solutions)], atol=1e-8)
+
+
+def test_double_root_is_singular_with_multiplicity_and_winding():
+    # x^2 = 0 (double root) and y^2 = 1: two singular points of multiplicity 2
+    res = solve(["x^2", "y^2 - 1"], seed=0)
+    assert res.n_failed == 0 and res.n_regular == 0
+    assert res.n_singular == 2
+    assert sorted(res.multiplicities.tolist()) == [2, 2]
+    assert res.singular_winding.tolist() == [2, 2]
+    np.testing.assert_allclose(np.sort(res.singular_solutions[:, 1].real), [-1, 1], atol=1e-6)
+    np.testing.assert_allclose(res.singular_solutions[:, 0], 0, atol=1e-6)
+
+
+def test_positive_dimensional_component_reported_as_singular_not_a_crash():
+    # x*y = 0 and x*(y - 1) = 0: the whole line x = 0 solves it; no isolated regular root
+    res = solve(["x*y", "x*(y - 1)"], seed=0)
+    assert res.n_paths == 4 and res.n_regular == 0
+    kinds = res.path_kind
+    assert np.all((kinds == SINGULAR) | (kinds == AT_INFINITY) | (kinds == FAILED))
+    assert np.sum(kinds == SINGULAR) >= 1
+    np.testing.assert_allclose(res.singular_solutions[:, 0], 0, atol=1e-6)
+
+
+def test_paths_at_infinity_are_classified():
+    # two parallel-ish conics: total degree 4, Bezout count exceeds the 2 finite roots
+    res = solve(["x^2 + y^2 - 4", "x^2 + y^2 + x - 3"], seed=2)
+    assert res.n_regular == 2 and res.n_failed == 0
+    assert res.n_at_infinity == 2
+    assert np.sum(res.path_kind == REGULAR) == 2
+
+
+def test_path_crossing_is_detected_and_retracked():
+    # Coarse steps and a lax guard make paths jump; the retrack must restore all 64 roots.
+    loose = SolveOptions(max_ds=1.0, initial_ds=0.5, max_angle=3.14, max_contraction=0.9, max_newton_iters=6,
+                         grow_after=1, max_retracks=4)
+    res = solve("katsura:6", seed=1, options=loose)
+    assert res.n_path_crossings > 0
+    assert res.n_retracked >= res.n_path_crossings
+    assert res.n_regular == 64 and res.n_failed == 0
+
+
+def test_hdf5_layout_and_overwrite_refusal(tmp_path):
+    res = solve("cyclic:5", seed=0)
+    path = tmp_path / "c5.h5"
+    res.to_hdf5(str(path))
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format"] == "pathtrack.solve/1"
+        assert f["paths/endpoints"].shape == (120, 6)
+        assert f["solutions/regular"].shape == (70, 5)
+        assert json.loads(f.attrs["summary"])["n_regular"] == 70
+        np.testing.assert_array_equal(f["paths/kind"][()], res.path_kind)
+    with pytest.raises(FileExistsError, match="force"):
+        res.to_hdf5(str(path))
+    res.to_hdf5(str(path), force=True)
+
+
+def test_input_validation():
+    with pytest.raises(ValueError, match="square"):
+        solve(["x + y"])
+    with pytest.raises(ValueError, match="workers"):
+        solve("katsura:3", workers=0)
+    with pytest.raises(ValueError, match="neither"):
+        solve("not-a-family-or-file")
+
+
+def test_summary_counts_add_up():
+    res = solve(parse_polynomials(["x^3 - 1", "y - x"]), seed=0)
+    s = res.summary(with_solutions=True)
+    assert s["n_paths"] == 3 and s["n_regular"] == 3 and len(s["solutions"]) == 3
+    assert np.sum(res.path_kind == REGULAR) + np.sum(res.path_kind == SINGULAR) + s["n_at_infinity"] + \
+        s["n_failed"] == s["n_paths"]
+    assert len(res.real_solutions()) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [8, 9, 10])
+def test_katsura_large_all_regular(n):
+    res = solve(f"katsura:{n}", seed=0)
+    assert (res.n_paths, res.n_regular, res.n_singular, res.n_at_infinity, res.n_failed) == (2**n, 2**n, 0, 0, 0)
+    _check_solutions(res)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec, paths, regular, seeds", [("cyclic:6", 720, 156, (0, 1, 2)), ("cyclic:7", 5040, 924, (0,))])
+def test_cyclic_large(spec, paths, regular, seeds):
+    for seed in seeds:
+        res = solve(spec, seed=seed)
+        assert (res.n_paths, res.n_regular, res.n_singular, res.n_failed) == (paths, regular, 0, 0)
+        # every other path diverges; a regular path beyond the count is a crossing left after re-tracking
+        assert res.n_at_infinity == paths - np.sum(res.path_kind == REGULAR)
+        assert np.sum(res.path_kind == REGULAR) - regular <= res.n_path_crossings
+        _check_solutions(res)
