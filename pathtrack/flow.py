@@ -139,6 +139,18 @@ class FlowResult:
     def risk_final(self) -> float:
         return float(self.risk[-1])
 
+    def index(self, rel_tol: float = 1e-6) -> int:
+        """Negative Hessian eigenvalues below ``−rel_tol · max|eig|`` at the final point.
+
+        ``hessian_index`` uses the tracker's tolerance (``1e-10`` relative); at degenerate
+        critical points a flow stopped by ``gtol`` leaves eigenvalues of order ``gtol``
+        of either sign, which that tolerance counts. Use a looser ``rel_tol`` there.
+        """
+        if self.hessian_eigs.size == 0:
+            return -1
+        scale = max(1.0, float(np.abs(self.hessian_eigs).max()))
+        return int(np.sum(self.hessian_eigs < -rel_tol * scale))
+
     def excess_risk(self) -> np.ndarray:
         """``L(p(t)) − L(p(t_final))`` per stored step."""
         return self.risk - self.risk[-1]
