@@ -139,6 +139,17 @@ def test_newton_starts_find_a_saddle_the_flows_miss():
     assert gn < 1e-12
 
 
+def test_data_homotopy_tracks_to_a_critical_point():
+    from pathtrack import track
+    pb = ReLU1D(width=1)
+    r = track(pb)
+    assert r.status is Status.success and r.lam_end == 1.0
+    assert np.all(r.metrics["grad_norm"] < 1e-6)
+    p, gn = polish(pb, r.p_end)
+    assert gn < 1e-12
+    assert pb.loss(p, 1.0) == pytest.approx(best_hinge_risk(pb), rel=1e-6)  # this start ends at the global minimum
+
+
 def test_registered_as_plugin():
     from pathtrack.registry import make_problem
     pb = make_problem("relu1d", width=2, target="abs")

@@ -33,6 +33,7 @@ Derivatives (analytic):
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -100,8 +101,13 @@ class ReLU1D(Problem):
     lam_start, lam_end = 0.0, 1.0
     parameters = {"width": 1, "a": -1.0, "b": 1.0, "target": "zigzag", "quadrature": "exact", "n_gauss": 20,
                   "seed": 0}
+    # The Hessian is singular at every critical point with a live neuron (ReLU scaling
+    # symmetry (w, b, v) -> (aw, ab, v/a)), and at λ = 0 every N ≡ 0 is a minimiser: Newton
+    # and the dense tangent fail, so minimise at fixed λ and take chords as tangents. The
+    # chord turns freely along the degenerate minimiser sets, so the angle guard is off.
     default_options = {"parameterisation": "natural", "predictor": "secant", "max_ds": 0.1,
-                       "corrector": "newton"}
+                       "corrector": "lbfgs", "min_gtol": 1e-8, "min_maxiter": 5000, "dense_max_n": 1,
+                       "eig_diagnostics": "off", "max_angle": math.pi}
 
     def __init__(self, **params):
         super().__init__(**params)
