@@ -132,3 +132,18 @@ def test_t_max_and_bad_input():
         gradient_flow(type("NotGrad", (Problem,), {"H": lambda self, p, lam: p})(), np.zeros(2))
     with pytest.raises(ValueError, match="method"):
         gradient_flow(Quadratic(), np.zeros(4), method="Euler")
+
+
+def test_plot_risk_draws_trajectory_and_fit(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from pathtrack.flow import plot_risk
+    pb = Quadratic(mu=(0.5, 2.0))
+    r = gradient_flow(pb, np.zeros(2), gtol=1e-9, rtol=1e-10, atol=1e-14)
+    fit = r.rate("exp")
+    ax = plot_risk([r], ["quadratic"], fits=[fit])
+    assert len(ax.lines) == 2
+    x, y = ax.lines[1].get_data()
+    np.testing.assert_allclose(y, fit.predict(x))
+    ax.figure.savefig(tmp_path / "risk.png")
+    assert (tmp_path / "risk.png").stat().st_size > 0

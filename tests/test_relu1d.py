@@ -155,3 +155,30 @@ def test_registered_as_plugin():
     pb = make_problem("relu1d", width=2, target="abs")
     assert isinstance(pb, ReLU1D) and pb.n_params == 7
     assert isinstance(TARGETS["zigzag"], PiecewiseLinear)
+
+
+def test_balanced_representative_keeps_the_function():
+    pb = ReLU1D(width=3)
+    p = pb.random_params(np.random.default_rng(2), 2.0)
+    q = pb.balanced(p)
+    x = np.linspace(-1, 1, 101)
+    np.testing.assert_allclose(pb.realisation(q, x), pb.realisation(p, x), atol=1e-12)
+    w, b, v, _ = pb.unpack(q)
+    np.testing.assert_allclose(w ** 2 + b ** 2, v ** 2, rtol=1e-12)
+
+
+def test_landscape_slice_and_realisation_plot(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from problems.relu1d.plots import landscape_slice, plot_critical_realisations, plot_slice
+    pb = ReLU1D(width=1)
+    rng = np.random.default_rng(0)
+    pa, pb_ = pb.random_params(rng), pb.random_params(rng)
+    s, risk = landscape_slice(pb, pa, pb_, s=[0.0, 0.5, 1.0])
+    assert risk[0] == pytest.approx(pb.loss(pa, 1.0)) and risk[2] == pytest.approx(pb.loss(pb_, 1.0))
+    assert risk[1] == pytest.approx(pb.loss(0.5 * (pa + pb_), 1.0))
+    ax = plot_slice(*landscape_slice(pb, pa, pb_))
+    classes = find_critical_points(pb, n_starts=3, seed=0)
+    ax2 = plot_critical_realisations(pb, classes)
+    assert len(ax2.lines) == 1 + len(classes)
+    ax.figure.savefig(tmp_path / "slice.png")

@@ -40,6 +40,7 @@ class CriticalPoint:
     eigs: np.ndarray
     flow_time: float  # NaN for Newton-only points
     source: str = "flow"  # 'flow' (gradient flow + polishing) or 'newton' (Newton from the random start)
+    start: int = -1  # the number of the random start it came from
 
 
 @dataclass
@@ -128,7 +129,7 @@ def find_critical_points(problem: ReLU1D, n_starts: int = 40, seed: int = 0, lam
         eigs, index = hessian_index(problem, p, lam)
         zero = 1e-7 * max(1.0, float(np.abs(eigs).max()))
         cp = CriticalPoint(p=p, risk=problem.loss(p, lam), grad_norm=gn, index=index,
-                           nullity=int(np.sum(np.abs(eigs) <= zero)), eigs=eigs, flow_time=t_flow, source=source)
+                           nullity=int(np.sum(np.abs(eigs) <= zero)), eigs=eigs, flow_time=t_flow, source=source, start=k)
         vals = problem.realisation(p, xs)
         for cls in classes:
             if np.max(np.abs(cls.values - vals)) < tol:

@@ -154,6 +154,20 @@ class ReLU1D(Problem):
         x = np.asarray(x, dtype=float)
         return c + np.maximum(np.multiply.outer(x, w) + b, 0.0) @ v
 
+    def balanced(self, p) -> np.ndarray:
+        """The same realisation with every live neuron rescaled to ``w_j² + b_j² = v_j²``.
+
+        ReLU is positively homogeneous, so ``(w, b, v) → (αw, αb, v/α)``, α > 0, keeps the
+        function; the balanced point is a canonical representative (and the quantity
+        ``w² + b² − v²`` is conserved along gradient flows).
+        """
+        w, b, v, c = (np.array(t, dtype=float) for t in self.unpack(np.asarray(p, dtype=float)))
+        r = np.hypot(w, b)
+        live = (r > 0) & (v != 0)
+        alpha = np.ones_like(r)
+        alpha[live] = np.sqrt(np.abs(v[live]) / r[live])
+        return self.pack(alpha * w, alpha * b, v / alpha, float(c))
+
     def kinks(self, p) -> np.ndarray:
         """The kinks ``−b_j / w_j`` that lie strictly inside (a, b)."""
         w, b, _, _ = self.unpack(np.asarray(p, dtype=float))
