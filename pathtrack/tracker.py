@@ -21,7 +21,10 @@ One step, in order:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Sequence
@@ -606,16 +609,22 @@ class Tracker:
                 obs.on_finish(self)
 
     def track(self) -> Status:
-        """Step until the path ends; Ctrl-C ends it with status ``interrupted``."""
+        """Step until the path ends; Ctrl-C ends it with status ``interrupted``.
+
+        In the main thread the first Ctrl-C only *requests* a stop, honoured between two
+        steps, so an accepted step is never half-reported to observers; a second Ctrl-C
+        interrupts at once.
+        """
         if self.state is None:
             self.init()
-        try:
-            while self.state.status.is_running:
-                self.step()
-        except KeyboardInterrupt:
-            if self.state.status.is_running:
-                self._stop_requested = True
-                self._check_terminated(_Outcome(reason="interrupted"))
+        with _deferred_sigint(self):
+            try:
+                while self.state.status.is_running:
+                    self.step()
+            except KeyboardInterrupt:
+                if self.state.status.is_running:
+                    self._stop_requested = True
+                    self._check_terminated(_Outcome(reason="interrupted"))
         return self.state.status
 
     def __iter__(self) -> Iterator[TrackerState]:
@@ -625,6 +634,30 @@ class Tracker:
         while self.state.status.is_running:
             if self.step():
                 yield self.state
+
+
+@contextlib.contextmanager
+def _deferred_sigint(tracker: "Tracker"):
+    """Turn the first SIGINT into ``tracker.request_stop()``; restore the old handler afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        if tracker._stop_requested:  # second Ctrl-C: the user means it
+            raise KeyboardInterrupt
+        tracker.request_stop()
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except (ValueError, OSError):  # not allowed here (embedded interpreter): keep the default
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _LocateFailed(Exception):

@@ -106,3 +106,24 @@ def test_raise_on_failure():
     with pytest.raises(PathFailed, match="max_steps_reached") as info:
         track(Bratu1D(n=20), max_steps=3, raise_on_failure=True)
     assert info.value.result.n_steps == 3
+
+
+def test_sigint_requests_a_clean_stop_between_steps():
+    import os
+    import signal
+
+    class _SendSigint(Observer):
+        def on_step(self, tracker, record):
+            if record.accepted and tracker.state.n_accepted == 3:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    rec_steps = []
+
+    class _Count(Observer):
+        def on_step(self, tracker, record):
+            if record.accepted:
+                rec_steps.append(record.step)
+
+    r = _check(track(Bratu1D(n=20), observers=[_SendSigint(), _Count()]), Status.interrupted)
+    assert r.n_accepted == len(rec_steps) == len(r.lam) - 1  # every accepted step fully reported
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
