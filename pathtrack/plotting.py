@@ -62,8 +62,10 @@ def branch_values(f: PathFile, y: Optional[str] = None) -> Tuple[np.ndarray, np.
 
 
 def _title(f: PathFile, what: str) -> str:
+    import textwrap
+
     params = ", ".join(f"{k}={v}" for k, v in f.parameters.items())
-    return f"{f.problem} ({params}): {what} [{f.status}]"
+    return textwrap.fill(f"{f.problem}: {what} [{f.status}] ({params})", width=110)
 
 
 def plot_branch(f: PathFile, y: Optional[str] = None, ax=None):
@@ -130,7 +132,7 @@ def plot_diagnostics(f: PathFile, fig=None):
             ax.axvline(e["s"], color="C3", ls="--", lw=0.8)
         ax1.annotate(e["kind"], (e["s"], 1.0), xycoords=("data", "axes fraction"), fontsize=8, color="C3",
                      xytext=(2, -10), textcoords="offset points")
-    ax1.set_ylabel("σ_min of [J; tᵀ]")
+    ax1.set_ylabel("σ_min of dH_dp")
     ax2.set_ylabel("sign det [J; tᵀ]")
     ax2.set_xlabel("arclength s")
     ax2.set_ylim(-1.5, 1.5)
@@ -147,12 +149,23 @@ def plot_metrics(f: PathFile, y: Optional[str] = None, fig=None):
                                f"({', '.join(f.metrics_names) or 'it stores none'})")
     if not names:  # no metrics stored: show the per-step residual, which every file has
         names = ["residual"]
-    axes = np.atleast_1d(fig.subplots(len(names), 1, sharex=True))
+    with_steps = y is None  # the full view adds the step sizes, with the backtracks marked
+    axes = np.atleast_1d(fig.subplots(len(names) + with_steps, 1, sharex=True))
     for ax, name in zip(axes, names):
         vals = f.metrics[name] if name in f.metrics_names else f.residual
         ax.plot(f.lam, vals, ".-")
         ax.set_ylabel(name if name in f.metrics_names else "corrector residual (no metrics stored)")
         ax.grid(True, alpha=0.3)
+    if with_steps:
+        ax = axes[-1]
+        ax.plot(f.lam[1:], f.ds[1:], ".-", color="C0", label="accepted (step used)")
+        rej = f.rejected
+        if len(rej["index"]):
+            ax.plot(rej["lam"], rej["ds"], "x", color="C3", label="backtrack (step after halving)")
+        ax.set_ylabel("Δλ / ds")
+        ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="best", fontsize=8)
     axes[-1].set_xlabel("λ")
     axes[0].set_title(_title(f, "metrics"), fontsize=9)
     return fig
