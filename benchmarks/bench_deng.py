@@ -52,11 +52,11 @@ def _direct(pb, options, budget_iters):
     return res.y[:-1], system.n_grad_evals, time.perf_counter() - t0
 
 
-def _adam(pb, n_evals):
-    """(c): mini-batch Adam from p0 for ceil(n_evals) epochs; the best-PR epoch is reported too."""
+def _adam(pb, n_evals, max_epochs):
+    """(c): mini-batch Adam from p0 for ceil(n_evals) epochs (at most ``max_epochs``); best-PR epoch too."""
     from pathtrack.nn.train import train
 
-    epochs = max(1, math.ceil(n_evals))
+    epochs = max(1, min(max_epochs, math.ceil(n_evals)))
     t0 = time.perf_counter()
     res = train(pb.net, pb.X, pb.y, optimizer="adam", lr=1e-4, epochs=epochs, batch_size=128,
                 p0=pb.p0, seed=1, progress=False)
@@ -77,22 +77,24 @@ def run_row(name, cfg, args):
     print(f"[{name}] p0: PR {out['pr0']:.4%} ({out['n_erred']} wrong), test {test0:.4f}, "
           f"setup {setup:.0f} s", flush=True)
     # (a) homotopy
+    from pathtrack.driver import build_options
+    options = build_options(pb, dict(kv.split("=", 1) for kv in args.option))
     t0 = time.perf_counter()
-    r = track(pb)
+    r = track(pb, options=options, progress=args.progress)
     wall = time.perf_counter() - t0
     pa = r.p_end
     out["a"] = {"status": r.status.name, "lam_end": r.lam_end, "pr": pb.verify(pa), "wall": wall,
                 "accepted": r.n_accepted, "rejected": r.n_rejected, "grad_evals": r.counters["n_grad_evals"],
                 "test": pb.test.accuracy(pa)}
     print(f"[{name}] (a) homotopy: {out['a']}", flush=True)
-    # (b) direct, with a generous budget (10x the homotopy's, at least 1000 iterations)
-    budget = max(1000, 10 * out["a"]["grad_evals"])
+    # (b) direct, with a generous budget (10x the homotopy's, at least 1000, at most --max-direct)
+    budget = min(args.max_direct, max(1000, 10 * out["a"]["grad_evals"]))
     pb_, n_b, wall_b = _direct(pb, r.options, budget)
     out["b"] = {"pr": pb.verify(pb_), "wall": wall_b, "grad_evals": n_b, "test": pb.test.accuracy(pb_)}
     print(f"[{name}] (b) direct: {out['b']}", flush=True)
     # (c) Adam with the homotopy's budget
     if not args.no_adam:
-        pc, epochs, wall_c, best = _adam(pb, out["a"]["grad_evals"])
+        pc, epochs, wall_c, best = _adam(pb, out["a"]["grad_evals"], args.max_adam_epochs)
         out["c"] = {"pr": pb.verify(pc), "best_epoch_pr": best, "wall": wall_c, "grad_evals": epochs,
                     "test": pb.test.accuracy(pc)}
         print(f"[{name}] (c) Adam: {out['c']}", flush=True)
@@ -126,6 +128,11 @@ def main(argv=None):
     ap.add_argument("--pretrain-epochs", type=int, default=15)
     ap.add_argument("--data-dir", default="")
     ap.add_argument("--no-adam", action="store_true", help="skip column (c)")
+    ap.add_argument("--max-direct", type=int, default=5000, help="iteration cap of route (b)")
+    ap.add_argument("--max-adam-epochs", type=int, default=200, help="epoch cap of route (c)")
+    ap.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
+                    help="tracker option for route (a), e.g. -o min_maxiter=400")
+    ap.add_argument("--progress", action="store_true", help="progress bar for the homotopy")
     ap.add_argument("--markdown", default="", help="also write the table to this file")
     args = ap.parse_args(argv)
     os.environ.setdefault("PATHTRACK_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
