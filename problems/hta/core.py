@@ -48,13 +48,12 @@ def make_split(n: int, split="halves", seed: int = 0, blocks=None, fraction: flo
         ``'layers'``: the first half of the ``blocks`` (layer sizes, summing to n);
         ``'random'``: a random ``fraction`` of them ("dropout" split), from ``seed``.
     """
+    m = np.zeros(n)
     if not isinstance(split, str):
-        m = np.asarray(split, dtype=bool)
+        m = np.asarray(split, dtype=bool).astype(float)
         if m.shape != (n,):
             raise ProblemError(f"hta: split mask must have shape ({n},), got {m.shape}")
-        return m.astype(float)
-    m = np.zeros(n)
-    if split == "halves":
+    elif split == "halves":
         m[:n // 2] = 1.0
     elif split == "alternate":
         m[::2] = 1.0

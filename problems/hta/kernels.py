@@ -13,7 +13,7 @@ from numba import njit
 
 
 @njit(cache=True)
-def testfn_value(x, k, A):
+def tf_value(x, k, A):
     n = x.shape[0]
     c = np.pi / n
     y = 1.0 + (x - 1.0) / 4.0
@@ -24,7 +24,7 @@ def testfn_value(x, k, A):
 
 
 @njit(cache=True)
-def testfn_grad(x, k, A):
+def tf_grad(x, k, A):
     n = x.shape[0]
     c = np.pi / n
     y = 1.0 + (x - 1.0) / 4.0
@@ -40,7 +40,7 @@ def testfn_grad(x, k, A):
 
 
 @njit(cache=True)
-def testfn_hess(x, k, A):
+def tf_hess(x, k, A):
     n = x.shape[0]
     c = np.pi / n
     y = 1.0 + (x - 1.0) / 4.0

@@ -7,7 +7,6 @@ f = 0 at x = (1, …, 1) (for A = 1). Value, gradient and Hessian are Numba kern
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Dict
 
 import numpy as np
@@ -16,7 +15,7 @@ from scipy.optimize import minimize
 from pathtrack.problem import ProblemError
 
 from .core import HTAProblem, hta_solve
-from .kernels import testfn_grad, testfn_hess, testfn_value
+from .kernels import tf_grad, tf_hess, tf_value
 
 __all__ = ["HTATestFunction", "GlobalMinCheck", "hta_start", "bfgs_start"]
 
@@ -43,8 +42,8 @@ class HTATestFunction(HTAProblem):
         if x0.size != n:
             raise ProblemError(f"hta-testfn: start has {x0.size} values but n = {n}")
         self.k, self.A = k, A
-        super().__init__(lambda x: testfn_value(x, k, A), n, grad=lambda x: testfn_grad(x, k, A),
-                         hess=lambda x: testfn_hess(x, k, A), x0=x0, **params)
+        super().__init__(lambda x: tf_value(x, k, A), n, grad=lambda x: tf_grad(x, k, A),
+                         hess=lambda x: tf_hess(x, k, A), x0=x0, **params)
         self.x_global = np.full(n, 1.0 + 4.0 * (A - 1.0))
 
     def metrics(self, p, lam) -> Dict[str, float]:
@@ -63,15 +62,10 @@ class GlobalMinCheck:
         return bool(np.max(np.abs(np.asarray(x) - 1.0)) <= self.tol)
 
 
-@lru_cache(maxsize=8)
-def _problem(n: int, items: tuple) -> HTATestFunction:
-    return HTATestFunction(n=n, **dict(items))
-
-
 def hta_start(x0, **params) -> Dict[str, Any]:
     """HTA from one start (picklable, for :func:`pathtrack.multistart.multistart`); a small dict."""
     x0 = np.asarray(x0, dtype=float)
-    problem = _problem(x0.size, tuple(sorted(params.items())))
+    problem = HTATestFunction(n=x0.size, **params)  # one per call: its work counters are not shared by threads
     r = hta_solve(problem, x0)
     return {"x": r.x, "f": r.f, "global": GlobalMinCheck()(r.x), "status": r.status.name, "n_jumps": r.n_jumps,
             "max_hess_index": r.max_hess_index, "n_steps": int(r.lam.size), "n_grad_evals": r.n_grad_evals,
@@ -83,7 +77,7 @@ def bfgs_start(x0, k: float = 10.0, A: float = 1.0) -> Dict[str, Any]:
     import time
     t0 = time.perf_counter()
     x0 = np.asarray(x0, dtype=float)
-    res = minimize(lambda x: (testfn_value(x, k, A), testfn_grad(x, k, A)), x0, jac=True, method="BFGS",
+    res = minimize(lambda x: (tf_value(x, k, A), tf_grad(x, k, A)), x0, jac=True, method="BFGS",
                    options={"gtol": 1e-10})
     return {"x": res.x, "f": float(res.fun), "global": GlobalMinCheck()(res.x), "status": str(res.status),
             "n_grad_evals": int(res.njev), "wall_time": time.perf_counter() - t0}
