@@ -196,6 +196,8 @@ class Tracker:
         self._newton = NewtonCorrector(o)  # for landing and refining (dense or Krylov as configured)
         if not isinstance(self.corrector, NewtonCorrector) and not isinstance(self.corrector, MinimizationCorrector):
             self._newton = self.corrector
+        elif isinstance(self.corrector, MinimizationCorrector) and not self._dense():
+            self._newton = self.corrector  # refine the start by minimising: no dense Jacobian above dense_max_n
         self._set_box(start.lam)
         self._t_start = time.perf_counter()
         if resume is not None:
@@ -269,6 +271,8 @@ class Tracker:
 
     def _refine(self, y, b, c):
         """Newton at fixed λ with a generous iteration budget (the start need not be close)."""
+        if isinstance(self._newton, MinimizationCorrector):
+            return self._newton.correct(self.system, y, b, c)  # its own iteration cap, min_maxiter
         return self._newton.correct(self.system, y, b, c, max_iters=4 * self.options.max_newton_iters)
 
     def _finish_init(self, status: Status, why: str) -> TrackerState:
