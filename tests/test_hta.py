@@ -124,3 +124,19 @@ def test_cli_runs_one_start():
     assert s["status"] == "success" and s["lam_start"] == 0.0 and s["lam_end"] == 1.0
     bad = CliRunner().invoke(main, ["run", "hta-testfn", "--set", "n=4", "--set", "start=5,4"])
     assert bad.exit_code == 2 and "start has 2 values but n = 4" in bad.output
+
+
+def test_hta_trains_a_small_network_with_lbfgs_corrector_and_counts_its_work():
+    from problems.hta.nn import MLP, load_mnist, train_hta, train_lbfgs
+
+    xtr, ytr, xte, yte = load_mnist(200, 200)
+    assert xtr.shape == (200, 784) and 0.0 <= xtr.min() and xtr.max() <= 1.0 and set(ytr) == set(range(10))
+    net = MLP(784, 4)
+    f = net.loss_fn(xtr, ytr)
+    w0 = net.init(0)
+    w, evals, diag = train_hta(net, f, w0, polish_maxiter=30, min_maxiter=30)
+    assert diag["status"] == "success" and diag["gap_end"] < 1e-2  # theta and eta merged at L_min
+    assert f(w) < f(w0) - 1.0 and net.accuracy(w, xtr, ytr) > 0.7
+    w_b, used = train_lbfgs(f, w0, evals)
+    assert used <= evals + 25  # scipy may overrun maxfun by a line search
+    assert net.accuracy(w_b, xtr, ytr) > 0.7

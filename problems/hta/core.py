@@ -130,7 +130,10 @@ class HTAProblem(Problem):
         self.grad, self.hess, self.hvp = grad, hess, hvp
         self.dense = self.hess is not None and 2 * self.n <= DENSE_MAX
         if not self.dense:
-            self.default_options = {**self.default_options, "corrector": "lbfgs", "predictor": "constant"}
+            # L-BFGS at fixed λ; no tangent exists without a Jacobian, and the tracker's chord-vs-e_λ
+            # angle test would reject the first step, so the path-jumping guard is off
+            self.default_options = {**self.default_options, "corrector": "lbfgs", "predictor": "constant",
+                                    "dense_max_n": DENSE_MAX, "max_angle": np.pi}
         self.x0 = None if x0 is None else np.asarray(x0, dtype=float)
         self.n_grad_evals = 0  # evaluations of ∇f (two per ∇F)
         self.n_hess_evals = 0  # evaluations of ∇²f (or of ∇²f·v)
@@ -223,13 +226,13 @@ class HTAProblem(Problem):
         return True
 
     # -- the end: polish min f from θ -------------------------------------------------------------
-    def polish(self, x):
-        """Minimise f from ``x`` (trust-region Newton with the Hessian when dense, else L-BFGS)."""
+    def polish(self, x, maxiter: int = 2000):
+        """Minimise f from ``x`` (trust-region Newton with the Hessian when dense, else L-BFGS, ``maxiter``)."""
         fg = lambda z: (float(self.f(z)), np.asarray(self.grad(z), float))  # noqa: E731
         if self.hess is not None and self.n <= DENSE_MAX:
             res = minimize(fg, x, jac=True, hess=self.hess, method="trust-exact", options={"gtol": 1e-10})
         else:
-            res = minimize(fg, x, jac=True, method="L-BFGS-B", options={"gtol": 1e-8, "maxiter": 2000})
+            res = minimize(fg, x, jac=True, method="L-BFGS-B", options={"gtol": 1e-8, "maxiter": maxiter, "maxfun": maxiter})
         return res
 
 
@@ -285,7 +288,7 @@ _FOLD_STATUSES = (Status.ds_too_small, Status.newton_failed, Status.singular_jac
 
 
 def hta_solve(problem: HTAProblem, x0=None, *, jump: float = 1e-3, jump_gtol: float = 1e-6, max_jumps: int = 100,
-              polish: bool = True,
+              polish: bool = True, polish_maxiter: int = 2000,
               options: Optional[TrackerOptions] = None, **overrides) -> HTAResult:
     """Run HTA from ``x0``: track λ from 0 to 1, jumping over folds with L-BFGS, then polish.
 
@@ -302,7 +305,7 @@ def hta_solve(problem: HTAProblem, x0=None, *, jump: float = 1e-3, jump_gtol: fl
         from 2/L to 2L), so it only needs to reach the new minimum's basin: the next Newton
         segment refines the start to ``start_tol``.
     polish : bool
-        Minimise f from θ at the end.
+        Minimise f from θ at the end (at most ``polish_maxiter`` iterations when by L-BFGS).
     options, overrides :
         Tracker options (default: the problem's ``default_options``).
     """
@@ -338,9 +341,9 @@ def hta_solve(problem: HTAProblem, x0=None, *, jump: float = 1e-3, jump_gtol: fl
     theta = problem.split_theta(r.p_end)[0].copy()
     x, fx = theta, float(problem.f(theta))
     if polish:
-        res = problem.polish(theta)
+        res = problem.polish(theta, polish_maxiter)
         x, fx = res.x, float(res.fun)
-        problem.n_grad_evals += int(getattr(res, "njev", 0) or 0)
+        problem.n_grad_evals += int(getattr(res, "njev", 0) or getattr(res, "nfev", 0) or 0)
         problem.n_hess_evals += int(getattr(res, "nhev", 0) or 0)
     keys = sorted({k for s in segments for k in s.metrics})
     metrics = {k: np.concatenate([s.metrics.get(k, np.full(s.lam.size, np.nan)) for s in segments]) for k in keys}

@@ -30,9 +30,9 @@ def grid_starts(n: int, values: Sequence[float]) -> List[np.ndarray]:
 
 
 def measure_row(n: int, values: Optional[Sequence[float]] = None, *, workers: Optional[int] = None, executor=None,
-                progress: bool = False, **hta_params) -> dict:
-    """Run HTA and BFGS from every start of the row; counts, timings and HTA diagnostics."""
-    starts = grid_starts(n, ROWS[n] if values is None else values)
+                progress: bool = False, every: int = 1, **hta_params) -> dict:
+    """Run HTA and BFGS from every (``every``-th) start of the row; counts, timings and HTA diagnostics."""
+    starts = grid_starts(n, ROWS[n] if values is None else values)[::every]
     out = {"n": n, "starts": len(starts)}
     for name, fn in (("hta", partial(hta_start, **hta_params)), ("bfgs", bfgs_start)):
         t0 = time.perf_counter()
