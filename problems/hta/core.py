@@ -254,7 +254,8 @@ class HTAResult:
         Folds passed by an L-BFGS jump (the followed minimum vanished).
     segments : list of PathResult
         Newton segments and L-BFGS jumps, in order.
-    lam, metrics : per accepted step over all segments (``metrics`` as in :meth:`HTAProblem.metrics`).
+    lam, metrics : per accepted step over all segments, each segment's start row included
+        (``metrics`` as in :meth:`HTAProblem.metrics`).
     n_grad_evals, n_hess_evals : int
         Evaluations of ∇f and ∇²f over the whole run, polishing included.
     wall_time : float
