@@ -140,3 +140,12 @@ def test_hta_trains_a_small_network_with_lbfgs_corrector_and_counts_its_work():
     w_b, used = train_lbfgs(f, w0, evals)
     assert used <= evals + 25  # scipy may overrun maxfun by a line search
     assert net.accuracy(w_b, xtr, ytr) > 0.7
+
+
+def test_docs_example_runs(capsys):
+    from pathlib import Path
+    import re
+    text = (Path(__file__).resolve().parents[1] / "docs" / "hta.md").read_text()
+    exec(compile(re.findall(r"```python\n(.*?)```", text, re.S)[0], "hta.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert out.startswith("[1. 1. 1. 1.]") and out.rstrip().endswith("0 0.0")
