@@ -334,7 +334,7 @@ class Tracker:
         if mode == "off" or self.system.is_complex or not (pb.is_gradient or pb.is_ode_rhs):
             return "off"
         if mode == "auto":
-            return "dense" if m + 1 <= SVD_MAX_N else "off"
+            return "dense" if m + 1 <= min(SVD_MAX_N, self.options.dense_max_n) else "off"
         if mode == "lanczos" and not pb.is_gradient:
             return "dense"  # Lanczos needs a symmetric operator; stability needs all eigenvalues
         return mode

@@ -237,3 +237,14 @@ def test_progress_bar_shows_steps(capsys):
     err = capsys.readouterr().err
     assert "step" in err and "lam=" in err
     assert track(Bratu1D(n=10), progress=True).status is Status.success  # off a terminal: silent
+
+
+
+def test_minimiser_refines_a_large_start_without_a_dense_jacobian():
+    pb = QuarticGradient(n=50)
+    p0 = np.full(50, 0.3)  # off the path: the start needs refining at λ = 0
+    r = track(pb, p0, 0.0, corrector="lbfgs", predictor="constant", dense_max_n=10, min_gtol=1e-7)
+    assert r.status is Status.success, r.message
+    assert r.counters["n_jac_evals"] == 0  # above dense_max_n: refined by minimising, not by dense Newton
+    np.testing.assert_allclose(r.p[0], 0.0, atol=1e-6)
+    np.testing.assert_allclose(r.p_end, pb.exact(1.0), atol=1e-6)
