@@ -150,6 +150,10 @@ def _print_summary(summary: dict) -> None:
     click.echo(f"steps     {summary['n_accepted']} accepted, {summary['n_rejected']} rejected")
     click.echo(f"lambda    {summary['lam_start']:.6g} -> {summary['lam_end']:.6g}")
     click.echo(f"wall time {summary['wall_time']:.3f} s")
+    if summary.get("metrics_end"):
+        click.echo("metrics   " + ", ".join(f"{k}={v:.6g}" for k, v in summary["metrics_end"].items()))
+    if summary.get("report"):
+        click.echo("report    " + ", ".join(f"{k}={v:.6g}" for k, v in summary["report"].items()))
     for ev in summary.get("events", []):
         click.echo(f"event     {ev['kind']} at lam = {ev['lam']:.12g} (step {ev['step']})")
     if summary.get("out"):

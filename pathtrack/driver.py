@@ -283,6 +283,9 @@ def run_problem(name: str, params: Dict[str, Any], option_texts: Dict[str, str],
     result = track(problem, None if start is None else start.p, None if start is None else start.lam,
                    options=options, observers=observers, resume=resume_state, progress=progress)
     summary = result.summary()
+    summary["metrics_end"] = {k: float(v[-1]) for k, v in result.metrics.items() if len(v)}
+    if problem.has("report") and result.n_accepted:
+        summary["report"] = {k: float(v) for k, v in problem.report(result.p_end, result.lam_end).items()}
     summary["wall_time"] = time.perf_counter() - t0
     summary["out"] = out
     return summary

@@ -148,6 +148,10 @@ class Problem:
         """Problem-defined acceptance test; a step is accepted only when it passes."""
         return True
 
+    def report(self, p: np.ndarray, lam: float) -> Dict[str, float]:
+        """Final checks for the run summary (e.g. an independently recomputed accuracy)."""
+        return {}
+
     def events(self) -> list:
         """User-defined test functions (see :mod:`pathtrack.events`)."""
         return []

@@ -83,3 +83,22 @@ def test_fig2_plot(small_problem, tmp_path):
     plot_output_triangle([lf.outputs(pb.p0), lf.outputs(pb.p0)], pb.y, ["p0", "p0 again"], out=out)
     img = mpimg.imread(out)
     assert img.shape[0] > 300 and img.shape[1] > 600 and img.std() > 0.05
+
+
+def test_cli_run_stores_path_and_reports_verified_pr(data_dir, tmp_path, monkeypatch):
+    import json
+    from click.testing import CliRunner
+    from pathtrack.cli import main
+    from pathtrack.hdf5 import load
+
+    monkeypatch.setenv("PATHTRACK_CACHE", str(tmp_path))
+    out = tmp_path / "deng.h5"
+    args = ["run", "deng-mnist", "--set", "hidden=32", "--set", "subset=2000", "--set", "pretrain_epochs=5",
+            "--out", str(out), "--json"]
+    r = CliRunner().invoke(main, args, catch_exceptions=False)
+    summary = json.loads(r.output)
+    assert summary["status"] == "success" and summary["report"]["verified_pr"] == 1.0
+    assert summary["metrics_end"]["pr"] == 1.0 and summary["metrics_end"]["n_wrong"] == 0
+    with load(str(out)) as f:
+        assert f.problem == "deng-mnist" and f.metrics["pr"][-1] == 1.0
+        assert f.p.shape[1] == 784 * 32 + 32 + 32 * 10 + 10

@@ -183,6 +183,14 @@ class DengMNIST(Problem):
                          dtype=np.dtype(P["dtype"]), dataset=P["dataset"], subset=int(P["subset"]),
                          seed=int(P["seed"]), data_dir=P["data_dir"] or None)
 
+    def report(self, p, lam):
+        """Verified training PR (data reloaded from disk) and test accuracy, at the end of a run."""
+        out = {"verified_pr": self.verify(p) if lam == 1.0 else float("nan")}
+        if self.test is not None:
+            out["test_pr0"] = float(self.test.accuracy(self.p0))
+            out["test_pr"] = float(self.test.accuracy(p))
+        return out
+
     def describe(self):
         d = super().describe()
         d.update({"pr0": self.pr0, "n_erred": int(self.partners.erred.size),
