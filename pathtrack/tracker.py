@@ -179,6 +179,7 @@ class Tracker:
         self.system: Optional[RealSystem] = None
         self.special_points: List[ev.SpecialPoint] = []
         self._stop_requested = False
+        self._start_tangent: Optional[np.ndarray] = None  # for the closed-loop test
         self._has_accept = problem.has("accept")
         self._has_metrics = problem.has("metrics")
 
@@ -467,7 +468,7 @@ class Tracker:
         if not 0.0 <= theta <= 1.0:
             return False
         dist = float(np.linalg.norm(y + theta * d - self.y_start))
-        t0 = self._start_tangent if hasattr(self, "_start_tangent") else None
+        t0 = self._start_tangent
         aligned = t0 is None or float(t_new @ t0) > 0.9
         return aligned and dist <= 0.05 * np.sqrt(nd2) + 1e-9
 

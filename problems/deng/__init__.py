@@ -147,7 +147,7 @@ class DengMNIST(Problem):
 
     # -- the homotopy -----------------------------------------------------------------------------
     def loss(self, p, lam):
-        return self.homotopy.loss_and_grad(p, lam)[0]
+        return self.homotopy.loss(p, lam)
 
     def loss_and_grad(self, p, lam):
         return self.homotopy.loss_and_grad(p, lam)
@@ -169,7 +169,7 @@ class DengMNIST(Problem):
 
     def metrics(self, p, lam):
         out = self.homotopy.stats(p, lam)
-        out["loss"] = float(self.homotopy.loss_and_grad(p, lam)[0])
+        out["loss"] = self.homotopy.loss(p, lam)  # forward only: metrics need no gradient
         out["dist_p0"] = float(np.linalg.norm(p - self.p0))
         if self.test is not None:
             out["test_pr"] = float(self.test.accuracy(p))

@@ -155,6 +155,10 @@ class DataHomotopy:
         f2, g2 = self.at(lam).loss_and_grad(p)
         return f1 + f2, np.asarray(g1, dtype=np.float64) + g2
 
+    def loss(self, p: np.ndarray, lam: float) -> float:
+        """The objective alone: two forward passes, no backward pass."""
+        return float(self.fixed.loss(p) + self.at(lam).loss(p))
+
     def hvp(self, p: np.ndarray, lam: float, v: np.ndarray) -> np.ndarray:
         return np.asarray(self.fixed.hvp(p, v), dtype=np.float64) + self.at(lam).hvp(p, v)
 
