@@ -102,12 +102,21 @@ def test_gauss_newton_product_matches_jacobian_form(loss):
     close(lf.gnvp(p, v), J.T @ (H @ (J @ v)), 1e-7)
 
 
-@pytest.mark.parametrize("widths", [(9, 7, 5, 4), (9, 7, 4)])
+@pytest.mark.parametrize("loss", ["cross_entropy", "margin"])
+@pytest.mark.parametrize("widths", [(9, 7, 5, 4), (9, 7, 4), (40, 13, 5)])
 @pytest.mark.parametrize("activation", ["switch", "relu"])
-def test_dense_and_sparse_first_layer_agree(activation, widths):
-    _, dense, X, y, p, v = make_problem(activation, "cross_entropy", first_layer="dense", widths=widths, m=700)
-    _, sparse, _, _, _, _ = make_problem(activation, "cross_entropy", first_layer="sparse", widths=widths, m=700)
-    unfused = LossFunction(sparse.net, X, y, loss="cross_entropy", first_layer="sparse", fused=False)
+def test_dense_and_sparse_first_layer_agree(activation, widths, loss):
+    # 700 rows = 10 full blocks of 64 and a partial one; with 40 inputs most rows have more
+    # than 8 non-zeros (the unrolled passes), and the margin loss leaves some rows without
+    # any gradient (skipped rows)
+    net, dense, X, y, p, v = make_problem(activation, loss, first_layer="dense", widths=widths, m=700)
+    kappa = float(np.median(dense.margins(p))) if loss == "margin" else KAPPA  # half the rows inactive
+    dense = LossFunction(net, X, y, loss=loss, kappa=kappa, first_layer="dense")
+    sparse = LossFunction(net, X, y, loss=loss, kappa=kappa, first_layer="sparse")
+    unfused = LossFunction(net, X, y, loss=loss, kappa=kappa, first_layer="sparse", fused=False)
+    assert sparse.fused == (len(widths) == 3)
+    if loss == "margin":
+        assert 200 < np.count_nonzero(sparse.per_sample_losses(p)) < 500
     assert dense.first_layer == "dense" and sparse.first_layer == "sparse" and not unfused.fused
     assert sparse.n_samples >= 512  # the parallel code path
     close(sparse.grad(p), dense.grad(p), 1e-13)

@@ -62,6 +62,108 @@ def activation(x, kind):
     return s, s * (1.0 - s), s * (1.0 - s) * (1.0 - 2.0 * s)
 
 
+# The switch function in whole rows. Numba cannot vectorise calls to expm1 (no SVML with pip's
+# llvmlite), so these loops compute it from arithmetic alone: expm1(-x/2^k) by its Taylor
+# series, then k doublings expm1(2u) = u (u + 2). For u in (-1, 0] a doubling never amplifies
+# relative error, so the result stays within a few ulps for every x >= 0 (tests check it
+# against math.expm1); x is clamped where tanh(x/2) rounds to 1.
+_F32 = np.float32
+
+
+@njit(cache=True, inline="always")
+def _expm1_neg_f32(x):
+    """expm1(-x) for 0 <= x <= 20 in float32 arithmetic."""
+    z = x * _F32(-0.0625)  # |z| <= 1.25: Taylor degree 11 is below float32 rounding
+    p = _F32(1.0) + z * _F32(1.0 / 11.0)
+    p = _F32(1.0) + z * _F32(1.0 / 10.0) * p
+    p = _F32(1.0) + z * _F32(1.0 / 9.0) * p
+    p = _F32(1.0) + z * _F32(1.0 / 8.0) * p
+    p = _F32(1.0) + z * _F32(1.0 / 7.0) * p
+    p = _F32(1.0) + z * _F32(1.0 / 6.0) * p
+    p = _F32(1.0) + z * _F32(1.0 / 5.0) * p
+    p = _F32(1.0) + z * _F32(1.0 / 4.0) * p
+    p = _F32(1.0) + z * _F32(1.0 / 3.0) * p
+    p = _F32(1.0) + z * _F32(0.5) * p
+    u = z * p
+    u = u * (u + _F32(2.0))  # written out: a loop here would stop the caller's vectorisation
+    u = u * (u + _F32(2.0))
+    u = u * (u + _F32(2.0))
+    return u * (u + _F32(2.0))
+
+
+@njit(cache=True, inline="always")
+def _expm1_neg_f64(x):
+    """expm1(-x) for 0 <= x <= 40 in float64 arithmetic."""
+    z = x * -0.03125  # |z| <= 1.25: Taylor degree 19 is below float64 rounding
+    p = 1.0 + z * (1.0 / 19.0)
+    p = 1.0 + z * (1.0 / 18.0) * p
+    p = 1.0 + z * (1.0 / 17.0) * p
+    p = 1.0 + z * (1.0 / 16.0) * p
+    p = 1.0 + z * (1.0 / 15.0) * p
+    p = 1.0 + z * (1.0 / 14.0) * p
+    p = 1.0 + z * (1.0 / 13.0) * p
+    p = 1.0 + z * (1.0 / 12.0) * p
+    p = 1.0 + z * (1.0 / 11.0) * p
+    p = 1.0 + z * (1.0 / 10.0) * p
+    p = 1.0 + z * (1.0 / 9.0) * p
+    p = 1.0 + z * (1.0 / 8.0) * p
+    p = 1.0 + z * (1.0 / 7.0) * p
+    p = 1.0 + z * (1.0 / 6.0) * p
+    p = 1.0 + z * (1.0 / 5.0) * p
+    p = 1.0 + z * (1.0 / 4.0) * p
+    p = 1.0 + z * (1.0 / 3.0) * p
+    p = 1.0 + z * 0.5 * p
+    u = z * p
+    u = u * (u + 2.0)
+    u = u * (u + 2.0)
+    u = u * (u + 2.0)
+    u = u * (u + 2.0)
+    return u * (u + 2.0)
+
+
+@njit(cache=True, fastmath={"contract"}, error_model="numpy")  # no ZeroDivisionError branch: it blocks SIMD
+def activate_row(a, d1, kind):
+    """a <- σ(a) and d1 <- σ'(a) in place, in loops the compiler vectorises (switch, ReLU).
+
+    NaN pre-activations stay NaN in ``a``.
+    """
+    n = a.shape[0]
+    if kind == RELU:
+        for j in range(n):
+            x = a[j]
+            pos = x > 0
+            a[j] = x if pos else (x * 0 if x != x else 0)
+            d1[j] = 1 if pos else 0
+    elif kind == SWITCH and a.itemsize == 4:
+        zero = _F32(0.0)
+        for j in range(n):
+            x = a[j]
+            xc = x if x < _F32(20.0) else _F32(20.0)
+            xc = xc if xc > zero else zero
+            e = _expm1_neg_f32(xc)
+            t = -e / (_F32(2.0) + e)  # tanh(x/2)
+            t2 = t * t
+            pos = x > zero
+            a[j] = t2 if pos else (x if x != x else zero)
+            d1[j] = t * (_F32(1.0) - t2) if pos else zero
+    elif kind == SWITCH:
+        for j in range(n):
+            x = a[j]
+            xc = x if x < 40.0 else 40.0
+            xc = xc if xc > 0.0 else 0.0
+            e = _expm1_neg_f64(xc)
+            t = -e / (2.0 + e)
+            t2 = t * t
+            pos = x > 0.0
+            a[j] = t2 if pos else (x if x != x else 0.0)
+            d1[j] = t * (1.0 - t2) if pos else 0.0
+    else:
+        for j in range(n):
+            aj, dj, _ = activation(a[j], kind)
+            a[j] = aj
+            d1[j] = dj
+
+
 @njit(cache=True)
 def _chunk(c, n_chunks, m):
     return c * m // n_chunks, (c + 1) * m // n_chunks
@@ -72,12 +174,17 @@ def hidden_forward(Z, b, kind, D1, D2, want_d2):
     """Z <- σ(Z + b) in place; D1 <- σ'(Z + b) and (if ``want_d2``) D2 <- σ''(Z + b)."""
     m, n = Z.shape
     for i in prange(m):
-        for j in range(n):
-            a, d1, d2 = activation(Z[i, j] + b[j], kind)
-            Z[i, j] = a
-            D1[i, j] = d1
-            if want_d2:
+        if want_d2:
+            for j in range(n):
+                a, d1, d2 = activation(Z[i, j] + b[j], kind)
+                Z[i, j] = a
+                D1[i, j] = d1
                 D2[i, j] = d2
+        else:
+            z = Z[i]
+            for j in range(n):
+                z[j] += b[j]
+            activate_row(z, D1[i], kind)
     return 0
 
 
@@ -275,43 +382,142 @@ def margins(Z, y, out):
     return 0
 
 
-# --- sparse first layer (CSR of the inputs) ---------------------------------------------------
+# --- sparse first layer -----------------------------------------------------------------------
+#
+# Forward products X W go row by row over a CSR copy of the inputs; backward products Xᵀ G go
+# over a block-CSC copy (one CSC per block of rows). Both unroll over non-zeros so that each
+# pass over an H-wide row does several multiply-adds per load and store of the accumulator:
+# one axpy per non-zero is bound by the accumulator's stores, not by the arithmetic.
+
+
+@njit(cache=True, fastmath={"contract"})
+def sparse_row_axpy(indptr, indices, data, i, W, acc):
+    """acc += X[i] W for row i of X in CSR form (8 non-zeros per pass over acc)."""
+    n = acc.shape[0]
+    k = indptr[i]
+    k1 = indptr[i + 1]
+    while k + 8 <= k1:
+        v0, v1, v2, v3 = data[k], data[k + 1], data[k + 2], data[k + 3]
+        v4, v5, v6, v7 = data[k + 4], data[k + 5], data[k + 6], data[k + 7]
+        w0, w1, w2, w3 = W[indices[k]], W[indices[k + 1]], W[indices[k + 2]], W[indices[k + 3]]
+        w4, w5, w6, w7 = W[indices[k + 4]], W[indices[k + 5]], W[indices[k + 6]], W[indices[k + 7]]
+        for j in range(n):
+            acc[j] += ((v0 * w0[j] + v1 * w1[j]) + (v2 * w2[j] + v3 * w3[j])) + \
+                      ((v4 * w4[j] + v5 * w5[j]) + (v6 * w6[j] + v7 * w7[j]))
+        k += 8
+    while k < k1:
+        v = data[k]
+        w = W[indices[k]]
+        for j in range(n):
+            acc[j] += v * w[j]
+        k += 1
+
+
+@njit(cache=True)
+def block_csc(indptr, indices, data, block, d):
+    """Regroup a CSR matrix (m × d) into one CSC per block of ``block`` rows.
+
+    Returns ``(bptr, pix, pptr, rows, vals)``: block b owns the pixel entries
+    ``bptr[b]:bptr[b+1]``; pixel entry q is column ``pix[q]``, whose non-zeros in the block
+    are ``rows[pptr[q]:pptr[q+1]]`` (row offsets within the block) and ``vals[...]``.
+    """
+    m = indptr.shape[0] - 1
+    nb = (m + block - 1) // block
+    nnz = indptr[m]
+    rows = np.empty(nnz, np.int32)
+    vals = np.empty(nnz, data.dtype)
+    cnt = np.zeros(d, np.int64)
+    bptr = np.zeros(nb + 1, np.int64)
+    for b in range(nb):  # pass 1: how many distinct pixels each block has
+        cnt[:] = 0
+        for k in range(indptr[b * block], indptr[min(m, (b + 1) * block)]):
+            cnt[indices[k]] += 1
+        bptr[b + 1] = bptr[b] + np.count_nonzero(cnt)
+    pix = np.empty(bptr[nb], np.int32)
+    pptr = np.empty(bptr[nb] + 1, np.int64)
+    pos = np.empty(d, np.int64)
+    q = 0
+    e = 0
+    for b in range(nb):  # pass 2: fill
+        lo = b * block
+        hi = min(m, lo + block)
+        cnt[:] = 0
+        for k in range(indptr[lo], indptr[hi]):
+            cnt[indices[k]] += 1
+        for r in range(d):
+            if cnt[r] > 0:
+                pix[q] = r
+                pptr[q] = e
+                pos[r] = e
+                e += cnt[r]
+                q += 1
+        for i in range(lo, hi):
+            for k in range(indptr[i], indptr[i + 1]):
+                r = indices[k]
+                rows[pos[r]] = i - lo
+                vals[pos[r]] = data[k]
+                pos[r] += 1
+    pptr[q] = e
+    return bptr, pix, pptr, rows, vals
+
+
+@njit(cache=True, fastmath={"contract"})
+def block_tmatmul_add(bptr, pix, pptr, rows, vals, b, G, base, out):
+    """out += X_bᵀ G[base:] for block b of a :func:`block_csc` matrix (4 rows per pass)."""
+    n = out.shape[1]
+    for q in range(bptr[b], bptr[b + 1]):
+        o = out[pix[q]]
+        k = pptr[q]
+        k1 = pptr[q + 1]
+        while k + 4 <= k1:
+            v0, v1, v2, v3 = vals[k], vals[k + 1], vals[k + 2], vals[k + 3]
+            g0, g1 = G[base + rows[k]], G[base + rows[k + 1]]
+            g2, g3 = G[base + rows[k + 2]], G[base + rows[k + 3]]
+            for j in range(n):
+                o[j] += (v0 * g0[j] + v1 * g1[j]) + (v2 * g2[j] + v3 * g3[j])
+            k += 4
+        while k < k1:
+            v = vals[k]
+            g = G[base + rows[k]]
+            for j in range(n):
+                o[j] += v * g[j]
+            k += 1
 
 
 @njit(parallel=True, cache=True)
 def csr_matmul(indptr, indices, data, W, out):
-    """out <- X W for X in CSR form; each row is a sum of rows of W (one axpy per non-zero pixel)."""
+    """out <- X W for X in CSR form; each row is a sum of rows of W."""
     m, n = out.shape
     for i in prange(m):
-        for j in range(n):
-            out[i, j] = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
-            v = data[k]
-            r = indices[k]
-            for j in range(n):
-                out[i, j] += v * W[r, j]
+        acc = out[i]
+        acc[:] = 0.0
+        sparse_row_axpy(indptr, indices, data, i, W, acc)
     return 0
 
 
 @njit(parallel=True, cache=True)
-def csr_tmatmul(indptr, indices, data, G, slabs, out):
-    """out <- Xᵀ G for X in CSR form, via one private accumulator ``slabs[c]`` per row block."""
-    m, n = G.shape
-    n_parts, d, _ = slabs.shape
-    for c in prange(n_parts):
-        lo, hi = _chunk(c, n_parts, m)
-        slab = slabs[c]
-        slab[:, :] = 0.0
-        for i in range(lo, hi):
-            for k in range(indptr[i], indptr[i + 1]):
-                v = data[k]
-                r = indices[k]
-                for j in range(n):
-                    slab[r, j] += v * G[i, j]
+def reduce_slabs(slabs, out):
+    """out <- Σ_c slabs[c] (the per-part private accumulators)."""
+    n_parts, d, n = slabs.shape
     for r in prange(d):
         for j in range(n):
             acc = slabs[0, r, j]
             for c in range(1, n_parts):
                 acc += slabs[c, r, j]
             out[r, j] = acc
+    return 0
+
+
+@njit(parallel=True, cache=True)
+def bcsc_tmatmul(bptr, pix, pptr, rows, vals, block, G, slabs):
+    """slabs[c] <- the part-c share of Xᵀ G for X in :func:`block_csc` form (sum them with
+    :func:`reduce_slabs`); one private accumulator per part, so no thread waits for another."""
+    n_parts = slabs.shape[0]
+    nb = bptr.shape[0] - 1
+    for c in prange(n_parts):
+        lo, hi = _chunk(c, n_parts, nb)
+        slab = slabs[c]
+        slab[:, :] = 0.0
+        for b in range(lo, hi):
+            block_tmatmul_add(bptr, pix, pptr, rows, vals, b, G, b * block, slab)
     return 0
