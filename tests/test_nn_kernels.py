@@ -230,3 +230,33 @@ def test_bad_input_messages():
         Network([3, 2], "gelu")
     with pytest.raises(ValueError, match="subset indices"):
         LossFunction(net, X, y, subset=[0, 1000])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_vectorised_switch_rows_match_expm1(dtype):
+    """activate_row/activate_row2 compute the switch without expm1; compare with math-based values."""
+    from pathtrack.kernels.nn import RELU, SWITCH, activate_row, activate_row2
+
+    x = np.concatenate([-np.logspace(-30, 3, 200), [0.0], np.logspace(-30, 3, 4000),
+                        np.linspace(0.0, 45.0, 4001)]).astype(dtype)
+    a, d1, d2 = x.copy(), np.empty_like(x), np.empty_like(x)
+    activate_row2(a, d1, d2, SWITCH)
+    xr = x.astype(np.float64)
+    e = np.expm1(-np.maximum(xr, 0.0))
+    t = np.where(xr > 0, -e / (2.0 + e), 0.0)
+    s = 1.0 - t * t
+    eps = np.finfo(dtype).eps
+    # σ to a few ulps relative; σ', σ'' (which cancel in 1 - t² for large x) to a few eps absolute
+    tiny = np.finfo(dtype).smallest_normal  # t² of x ~ 1e-30 underflows in float32
+    assert np.all(np.abs(a - t * t) <= 8 * eps * np.abs(t * t) + tiny)
+    assert np.abs(d1 - t * s).max() <= 8 * eps
+    assert np.abs(d2 - np.where(xr > 0, 0.5 * s * (1 - 3 * t * t), 0.0)).max() <= 8 * eps
+    b, e1 = x.copy(), np.empty_like(x)
+    activate_row(b, e1, SWITCH)
+    np.testing.assert_array_equal(b, a)
+    np.testing.assert_array_equal(e1, d1)
+    # NaN stays NaN (a blown-up pre-activation must not turn into a silent 0)
+    for kind in (SWITCH, RELU):
+        z = np.array([np.nan, 1.0, -1.0], dtype)
+        activate_row(z, np.empty_like(z), kind)
+        assert np.isnan(z[0]) and z[2] == 0.0

@@ -164,6 +164,29 @@ def activate_row(a, d1, kind):
             d1[j] = dj
 
 
+@njit(cache=True, fastmath={"contract"}, error_model="numpy")
+def activate_row2(a, d1, d2, kind):
+    """As :func:`activate_row`, and d2 <- σ''(a) (for exact Hessian-vector products)."""
+    if kind == SWITCH:
+        n = a.shape[0]
+        for j in range(n):
+            d2[j] = a[j]  # keep the pre-activation
+        activate_row(a, d1, kind)
+        for j in range(n):
+            # with t = tanh(x/2): σ = t², σ' = t (1 - t²), σ'' = (1 - t²)(1 - 3t²)/2
+            t2 = a[j]
+            d2[j] = (1 - t2) * (1 - 3 * t2) * 0.5 if d2[j] > 0 else 0
+    elif kind == RELU:
+        activate_row(a, d1, kind)
+        d2[:] = 0
+    else:
+        for j in range(a.shape[0]):
+            aj, dj, d2j = activation(a[j], kind)
+            a[j] = aj
+            d1[j] = dj
+            d2[j] = d2j
+
+
 @njit(cache=True)
 def _chunk(c, n_chunks, m):
     return c * m // n_chunks, (c + 1) * m // n_chunks
@@ -261,6 +284,46 @@ def output_forward(Z, b, y, w, loss, inv_T, kappa, S, G, ell):
     return 0
 
 
+@njit(cache=True)
+def output_rop_row(Z, S, RZ, RG, i, yi, wi, loss, inv_T, kappa, gauss_newton):
+    """Row i of :func:`output_rop`: RG[i] <- w_i H_i RZ[i] from the logits Z[i] and softmax S[i]."""
+    K = Z.shape[1]
+    if loss == MARGIN:
+        j = _runner_up(Z, i, yi)
+        for k in range(K):
+            RG[i, k] = 0.0
+        if kappa - (Z[i, yi] - Z[i, j]) > 0.0:
+            c = 2.0 * wi * (RZ[i, yi] - RZ[i, j])
+            RG[i, yi] = c
+            RG[i, j] = -c
+        return
+    sr = 0.0
+    for k in range(K):
+        sr += S[i, k] * RZ[i, k]
+    if loss == CROSS_ENTROPY:
+        for k in range(K):
+            RG[i, k] = wi * inv_T * inv_T * S[i, k] * (RZ[i, k] - sr)
+        return
+    # MSE: Rs = J_s r = (s⊙r - s (s·r))/T
+    s_rs = 0.0   # s·Rs
+    u_rs = 0.0   # u·Rs
+    su = 0.0     # s·u
+    for k in range(K):
+        rs = inv_T * S[i, k] * (RZ[i, k] - sr)
+        u = S[i, k] - (1.0 if k == yi else 0.0)
+        s_rs += S[i, k] * rs
+        u_rs += u * rs
+        su += S[i, k] * u
+    for k in range(K):
+        s = S[i, k]
+        rs = inv_T * s * (RZ[i, k] - sr)
+        if gauss_newton:
+            RG[i, k] = 2.0 * wi * inv_T * s * (rs - s_rs)
+        else:
+            u = s - (1.0 if k == yi else 0.0)
+            RG[i, k] = 2.0 * wi * inv_T * (rs * u + s * rs - rs * su - s * (u_rs + s_rs))
+
+
 @njit(parallel=True, cache=True)
 def output_rop(Z, S, y, w, loss, inv_T, kappa, RZ, RG, gauss_newton):
     """RG[i] <- w_i H_i RZ[i], H_i the Hessian of ℓ_i in the logits (or its Gauss–Newton part).
@@ -268,44 +331,8 @@ def output_rop(Z, S, y, w, loss, inv_T, kappa, RZ, RG, gauss_newton):
     For cross-entropy and the margin loss the two coincide. For MSE on the softmax the
     Gauss–Newton part is 2 J_s^T J_s (s = softmax(z/T), the loss convex in s).
     """
-    m, K = Z.shape
-    for i in prange(m):
-        yi = y[i]
-        wi = w[i]
-        if loss == MARGIN:
-            j = _runner_up(Z, i, yi)
-            for k in range(K):
-                RG[i, k] = 0.0
-            if kappa - (Z[i, yi] - Z[i, j]) > 0.0:
-                c = 2.0 * wi * (RZ[i, yi] - RZ[i, j])
-                RG[i, yi] = c
-                RG[i, j] = -c
-            continue
-        sr = 0.0
-        for k in range(K):
-            sr += S[i, k] * RZ[i, k]
-        if loss == CROSS_ENTROPY:
-            for k in range(K):
-                RG[i, k] = wi * inv_T * inv_T * S[i, k] * (RZ[i, k] - sr)
-            continue
-        # MSE: Rs = J_s r = (s⊙r - s (s·r))/T
-        s_rs = 0.0   # s·Rs
-        u_rs = 0.0   # u·Rs
-        su = 0.0     # s·u
-        for k in range(K):
-            rs = inv_T * S[i, k] * (RZ[i, k] - sr)
-            u = S[i, k] - (1.0 if k == yi else 0.0)
-            s_rs += S[i, k] * rs
-            u_rs += u * rs
-            su += S[i, k] * u
-        for k in range(K):
-            s = S[i, k]
-            rs = inv_T * s * (RZ[i, k] - sr)
-            if gauss_newton:
-                RG[i, k] = 2.0 * wi * inv_T * s * (rs - s_rs)
-            else:
-                u = s - (1.0 if k == yi else 0.0)
-                RG[i, k] = 2.0 * wi * inv_T * (rs * u + s * rs - rs * su - s * (u_rs + s_rs))
+    for i in prange(Z.shape[0]):
+        output_rop_row(Z, S, RZ, RG, i, y[i], w[i], loss, inv_T, kappa, gauss_newton)
     return 0
 
 

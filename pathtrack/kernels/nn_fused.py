@@ -10,7 +10,32 @@ is written, and each part accumulates into a private slab until the final reduct
 
 from numba import njit, prange
 
-from .nn import _chunk, activate_row, block_tmatmul_add, output_row, sparse_row_axpy
+from .nn import (_chunk, activate_row, activate_row2, block_tmatmul_add, output_rop_row, output_row,
+                 sparse_row_axpy)
+
+
+@njit(parallel=True, cache=True)
+def _reduce(slabs1, slabs2, g):
+    """g <- the parts' slabs summed, in the parameter layout (W1, b1, W2, b2)."""
+    d1, H = slabs1.shape[1], slabs1.shape[2]
+    K = slabs2.shape[1]
+    n_parts = slabs1.shape[0]
+    n1 = d1 * H
+    for t in prange(n1):
+        r = t // H
+        j = t % H
+        acc = slabs1[0, r, j]
+        for c in range(1, n_parts):
+            acc += slabs1[c, r, j]
+        g[t] = acc
+    for t in prange((H + 1) * K):
+        j = t // K
+        k = t % K
+        acc = slabs2[0, k, j]
+        for c in range(1, n_parts):
+            acc += slabs2[c, k, j]
+        g[n1 + t] = acc
+    return 0
 
 
 @njit(parallel=True, cache=True, fastmath={"contract", "reassoc"})
@@ -82,19 +107,94 @@ def loss_grad_sparse_1h(indptr, indices, data, bptr, pix, pptr, rows, vals, bloc
             if want_grad and n_live > 0:
                 block_tmatmul_add(bptr, pix, pptr, rows, vals, b, Dc, 0, s1)
     if want_grad:
-        n1 = (d + 1) * H
-        for t in prange(n1):
-            r = t // H
-            j = t % H
-            acc = slabs1[0, r, j]
-            for c in range(1, n_parts):
-                acc += slabs1[c, r, j]
-            g[t] = acc
-        for t in prange((H + 1) * K):
-            j = t // K
-            k = t % K
-            acc = slabs2[0, k, j]
-            for c in range(1, n_parts):
-                acc += slabs2[c, k, j]
-            g[n1 + t] = acc
+        _reduce(slabs1, slabs2, g)
     return 0
+
+
+@njit(parallel=True, cache=True, fastmath={"contract", "reassoc"})
+def rop_sparse_1h(indptr, indices, data, bptr, pix, pptr, rows, vals, block, y, w, W1, b1, W2T, b2,
+                  V1, vb1, V2T, vb2, act, loss, inv_T, kappa, exact, rowH, rowK, D, slabs1, slabs2, out):
+    """out <- ∇²L(p) v (``exact``) or the Gauss–Newton product, in one pass (Pearlmutter's R-operator).
+
+    Same inputs as :func:`loss_grad_sparse_1h`, with the direction v as ``V1, vb1, V2T, vb2``
+    (``V2T`` transposed like ``W2T``). Workspaces: ``rowH`` (n_parts, 6, H), ``rowK``
+    (n_parts, 5, K), and ``D``, ``slabs1``, ``slabs2`` as there. Only Xᵀ R{δ1} needs the
+    block-CSC pass; the plain gradient is never formed.
+    """
+    m = y.shape[0]
+    d, H = W1.shape
+    K = W2T.shape[0]
+    n_parts = slabs1.shape[0]
+    nb = bptr.shape[0] - 1
+    for c in prange(n_parts):
+        blo, bhi = _chunk(c, n_parts, nb)
+        s1 = slabs1[c]
+        s2 = slabs2[c]
+        Dc = D[c]
+        s1[:, :] = 0.0
+        s2[:, :] = 0.0
+        a = rowH[c, 0]      # a = σ(z1)
+        ra = rowH[c, 1]     # R{z1}, then R{a} = σ' R{z1} is formed on the fly
+        d1 = rowH[c, 2]
+        d2 = rowH[c, 3]
+        back = rowH[c, 4]   # δ2 W2ᵀ
+        rback = rowH[c, 5]  # R{δ2} W2ᵀ + δ2 V2ᵀ
+        Z = rowK[c, 0:1]
+        S = rowK[c, 1:2]
+        G = rowK[c, 2:3]
+        RZ = rowK[c, 3:4]
+        RG = rowK[c, 4:5]
+        for b in range(blo, bhi):
+            lo = b * block
+            hi = min(m, lo + block)
+            n_live = 0
+            for i in range(lo, hi):
+                di = Dc[i - lo]
+                for j in range(H):
+                    a[j] = b1[j]
+                    ra[j] = vb1[j]
+                sparse_row_axpy(indptr, indices, data, i, W1, a)
+                sparse_row_axpy(indptr, indices, data, i, V1, ra)
+                activate_row2(a, d1, d2, act)
+                for k in range(K):
+                    z = W1.dtype.type(0)
+                    rz = W1.dtype.type(0)
+                    for j in range(H):
+                        z += a[j] * W2T[k, j]
+                        rz += d1[j] * ra[j] * W2T[k, j] + a[j] * V2T[k, j]
+                    Z[0, k] = z
+                    RZ[0, k] = rz + vb2[k]
+                output_row(Z, S, G, 0, b2, y[i], w[i], loss, inv_T, kappa)
+                output_rop_row(Z, S, RZ, RG, 0, y[i], w[i], loss, inv_T, kappa, not exact)
+                for j in range(H):
+                    back[j] = 0.0
+                    rback[j] = 0.0
+                live = False
+                for k in range(K):
+                    gk = G[0, k] if exact else W1.dtype.type(0)
+                    rgk = RG[0, k]
+                    if gk != 0.0 or rgk != 0.0:
+                        live = True
+                        s2[k, H] += rgk
+                        if exact:
+                            for j in range(H):
+                                s2[k, j] += rgk * a[j] + gk * d1[j] * ra[j]
+                                back[j] += gk * W2T[k, j]
+                                rback[j] += rgk * W2T[k, j] + gk * V2T[k, j]
+                        else:
+                            for j in range(H):
+                                s2[k, j] += rgk * a[j]
+                                rback[j] += rgk * W2T[k, j]
+                for j in range(H):
+                    r = d1[j] * rback[j]
+                    if exact:
+                        r += d2[j] * ra[j] * back[j]
+                    di[j] = r
+                    s1[d, j] += r
+                if live:
+                    n_live += 1
+            if n_live > 0:
+                block_tmatmul_add(bptr, pix, pptr, rows, vals, b, Dc, 0, s1)
+    _reduce(slabs1, slabs2, out)
+    return 0
+

@@ -330,6 +330,21 @@ class LossFunction:
         self._fwd_p = None
         return float(np.dot(self.w.astype(np.float64, copy=False), self._ell))
 
+    def _fused_rop(self, p: np.ndarray, v: np.ndarray, exact: bool) -> np.ndarray:
+        """Hessian- (``exact``) or Gauss–Newton-vector product in one pass (one hidden layer, sparse X)."""
+        (W1, b1), (W2, b2) = self.net.layers(p)
+        (V1, vb1), (V2, vb2) = self.net.layers(v)
+        if self._R is None:
+            n_parts, (d, H, n_classes) = self._slabs1.shape[0], self.net.widths
+            self._R = dict(rowH=np.empty((n_parts, 6, H), self.net.dtype),
+                           rowK=np.empty((n_parts, 5, n_classes), self.net.dtype))
+        out = np.empty(self.net.n_params, self.net.dtype)
+        nn_fused.rop_sparse_1h(*self._csr, *self._bcsc, SPARSE_BLOCK, self.y, self.w, W1, b1,
+                               np.ascontiguousarray(W2.T), b2, V1, vb1, np.ascontiguousarray(V2.T), vb2,
+                               self._act, self._loss, self._inv_T, self.kappa, exact, self._R["rowH"],
+                               self._R["rowK"], self._Dblock, self._slabs1, self._slabs2, out)
+        return out
+
     def _backward(self, p: np.ndarray, g: np.ndarray) -> None:
         net = self.net
         L = net.n_layers
@@ -347,6 +362,8 @@ class LossFunction:
     def _rop(self, p: np.ndarray, v: np.ndarray, exact: bool) -> np.ndarray:
         """R{∇L}(p)·v: the Hessian-vector product (exact) or the Gauss–Newton-vector product."""
         net = self.net
+        if self.fused:
+            return self._fused_rop(p, v, exact)
         L = net.n_layers
         m = self.n_samples
         if self._R is None:
