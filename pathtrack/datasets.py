@@ -1,11 +1,14 @@
 """Image-classification data sets in the IDX format (MNIST, Fashion-MNIST).
 
 Files are looked for, in order, in an explicit ``data_dir`` argument, the environment
-variable ``PATHTRACK_DATA`` and the user cache ``~/.cache/pathtrack``. A data set's files
-live in ``<dir>/<name>/`` (``<dir>/mnist/train-images-idx3-ubyte.gz``); ``<dir>`` itself
-holding the files is accepted too. Every file is checked against its published md5
-before it is parsed, and the IDX header (magic number, dimensions) is validated against
-the file's length, so a truncated or foreign file is an error naming that file.
+variable ``PATHTRACK_DATA``, the user cache ``~/.cache/pathtrack`` and, last, Debian's
+``/usr/share/datasets`` (where ``apt install dataset-fashion-mnist`` puts Fashion-MNIST). A
+data set's files live in ``<dir>/<name>/`` (``<dir>/mnist/train-images-idx3-ubyte.gz``);
+``<dir>`` itself holding the files is accepted too. Every file is checked against its
+published md5 before it is parsed; a re-compressed copy (Debian re-gzips the files) is
+accepted when the md5 of its decompressed content matches the published raw file's. The
+IDX header (magic number, dimensions) is validated against the file's length, so a
+truncated or foreign file is an error naming that file.
 
 Missing files are downloaded from the data set's mirrors into the first candidate
 directory (only when ``download=True``, the default).
@@ -18,6 +21,7 @@ import hashlib
 import os
 import struct
 import urllib.request
+import zlib
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
@@ -27,12 +31,16 @@ __all__ = ["DatasetError", "Dataset", "load_mnist", "load_fashion_mnist", "load_
            "stratified_subset", "data_dirs", "DATASETS"]
 
 
+# Debian's data-set packages (dataset-fashion-mnist) install here; searched last, never written.
+SYSTEM_DATA_DIR = Path("/usr/share/datasets")
+
+
 class DatasetError(RuntimeError):
     """A data file is missing, corrupt, truncated or malformed; the message names the file."""
 
 
 class _Spec(NamedTuple):
-    files: Dict[str, Tuple[str, str]]   # role -> (file name, md5 of the .gz)
+    files: Dict[str, Tuple[str, str, str]]   # role -> (file name, md5 of the .gz, md5 of its content)
     mirrors: Tuple[str, ...]
     n_classes: int
 
@@ -40,10 +48,14 @@ class _Spec(NamedTuple):
 DATASETS: Dict[str, _Spec] = {
     "mnist": _Spec(
         files={
-            "train_images": ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-            "train_labels": ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
-            "test_images": ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
-            "test_labels": ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+            "train_images": ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                             "6bbc9ace898e44ae57da46a324031adb"),
+            "train_labels": ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432",
+                             "a25bea736e30d166cdddb491f175f624"),
+            "test_images": ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3",
+                            "2646ac647ad5339dbf082846283269ea"),
+            "test_labels": ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c",
+                            "27ae3e4e09519cfbb04c329615203637"),
         },
         mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",
                  "https://storage.googleapis.com/cvdf-datasets/mnist/"),
@@ -51,10 +63,14 @@ DATASETS: Dict[str, _Spec] = {
     ),
     "fashion-mnist": _Spec(
         files={
-            "train_images": ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-            "train_labels": ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
-            "test_images": ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
-            "test_labels": ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
+            "train_images": ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                             "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+            "train_labels": ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe",
+                             "9018921c3c673c538a1fc5bad174d6f9"),
+            "test_images": ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79",
+                            "8181f5470baa50b63fa0f6fddb340f0a"),
+            "test_labels": ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310",
+                            "15d484375f8d13e6eb1aabb0c3f46965"),
         },
         mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
         n_classes=10,
@@ -82,14 +98,21 @@ def data_dirs(data_dir: Optional[os.PathLike] = None) -> List[Path]:
     if env:
         dirs.append(Path(env))
     dirs.append(Path.home() / ".cache" / "pathtrack")
+    dirs.append(SYSTEM_DATA_DIR)
     return dirs
 
 
-def _md5(path: Path) -> str:
+def _md5(path: Path, decompress: bool = False) -> str:
+    """md5 of the file, or (``decompress``) of its gzip content; None if that is unreadable."""
     h = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with (gzip.open(path, "rb") if decompress else open(path, "rb")) as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except (OSError, EOFError, zlib.error):  # truncated or corrupt gzip stream
+        if decompress:
+            return None
+        raise
     return h.hexdigest()
 
 
@@ -128,19 +151,21 @@ def _download(fname: str, mirrors: Tuple[str, ...], target: Path) -> None:
 
 def _locate(name: str, role: str, data_dir, download: bool) -> Path:
     spec = DATASETS[name]
-    fname, md5 = spec.files[role]
+    fname, md5, content_md5 = spec.files[role]
     roots = data_dirs(data_dir)
     path = _find(name, fname, roots)
     if path is None:
         if not download:
             raise DatasetError(f"{name} file {fname} not found in any of: "
                                + ", ".join(str(r / name) for r in roots))
-        path = roots[0] / name / fname
+        writable = [r for r in roots if r != SYSTEM_DATA_DIR]
+        path = writable[0] / name / fname
         _download(fname, spec.mirrors, path)
     seen = _md5(path)
-    if seen != md5:
+    if seen != md5 and _md5(path, decompress=True) != content_md5:
         raise DatasetError(f"{path}: md5 {seen} does not match the published {md5} "
-                           "(truncated, corrupt or a different file); delete it to download again")
+                           "(truncated, corrupt or a different file; its decompressed content does not "
+                           "match either); delete it to download again")
     return path
 
 

@@ -82,6 +82,37 @@ def test_corrupt_file_names_file(data_dir, tmp_path):
         load_mnist("test", data_dir=tmp_path, download=False)
 
 
+def test_recompressed_copy_accepted_by_content_md5(data_dir, tmp_path):
+    """Debian re-gzips the files: the .gz md5 differs, the decompressed content is the same."""
+    target = _copy_test_files(data_dir, tmp_path)
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        path = target / name
+        raw = gzip.decompress(path.read_bytes())
+        path.write_bytes(gzip.compress(raw, compresslevel=1, mtime=1234567890))
+    d = load_mnist("test", data_dir=tmp_path, download=False)
+    ref = load_mnist("test", data_dir=data_dir, download=False)
+    np.testing.assert_array_equal(d.X, ref.X)
+    np.testing.assert_array_equal(d.y, ref.y)
+    # ... but a re-compressed copy whose content differs by one byte is still refused
+    path = target / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(gzip.decompress(path.read_bytes()))
+    raw[-1] = (raw[-1] + 1) % 10
+    path.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(DatasetError, match="t10k-labels-idx1-ubyte.gz: md5 .* decompressed content does not"):
+        load_mnist("test", data_dir=tmp_path, download=False)
+
+
+def test_system_dir_searched_last_and_never_written(tmp_path, monkeypatch):
+    system = tmp_path / "system"
+    monkeypatch.setattr(datasets, "SYSTEM_DATA_DIR", system)
+    monkeypatch.setenv("PATHTRACK_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert datasets.data_dirs(tmp_path / "arg") == [tmp_path / "arg", tmp_path / "env",
+                                                    tmp_path / "home" / ".cache" / "pathtrack", system]
+    with pytest.raises(DatasetError, match=str(system / "mnist")):
+        load_mnist("test", download=False)
+
+
 def test_bad_idx_header_and_size(tmp_path):
     bad_magic = tmp_path / "x.gz"
     with gzip.open(bad_magic, "wb") as f:
