@@ -18,7 +18,7 @@ from typing import Any, Mapping, Optional
 __all__ = ["TrackerOptions", "OptionsError", "PARAMETERISATIONS", "PREDICTORS", "CORRECTORS"]
 
 PARAMETERISATIONS = ("arclength", "natural")
-PREDICTORS = ("tangent", "secant", "rk4", "constant")
+PREDICTORS = ("tangent", "secant", "rk4", "constant", "hessian")
 CORRECTORS = ("auto", "newton", "newton-krylov", "lbfgs", "gd", "adam")
 EIG_DIAGNOSTICS = ("auto", "dense", "lanczos", "off")
 
@@ -36,10 +36,14 @@ class TrackerOptions:
     parameterisation : {'arclength', 'natural'}
         ``'arclength'`` (Keller's pseudo-arclength, bordered by the tangent) goes round
         folds; ``'natural'`` fixes λ at each step and cannot pass a fold.
-    predictor : {'tangent', 'secant', 'rk4', 'constant'}
+    predictor : {'tangent', 'secant', 'rk4', 'constant', 'hessian'}
         Euler step along the tangent, secant through the last two points (tangent at
-        the first step), classical RK4 on the Davidenko equation, or no prediction
-        (the corrector starts from the last point; for minimisation correctors).
+        the first step), classical RK4 on the Davidenko equation, no prediction
+        (the corrector starts from the last point; for minimisation correctors), or, for
+        gradient homotopies at natural parameterisation, the damped implicit-function
+        step ``−(∇²L + μI)⁻¹ ∂_λ∇L`` by MINRES on Hessian-vector products.
+    predictor_damping : float
+        μ of the ``'hessian'`` predictor relative to the Hessian's scale along ∂_λ∇L.
     corrector : {'auto', 'newton', 'newton-krylov', 'lbfgs', 'gd', 'adam'}
         Dense Newton with a contraction test, matrix-free Newton–Krylov (GMRES),
         or a minimisation corrector for gradient homotopies (L-BFGS, gradient
@@ -103,6 +107,7 @@ class TrackerOptions:
 
     parameterisation: str = "arclength"
     predictor: str = "tangent"
+    predictor_damping: float = 1e-2
     corrector: str = "auto"
     lam_end: Optional[float] = None
     lam_min: Optional[float] = None
@@ -147,7 +152,7 @@ class TrackerOptions:
         if self.lam_min is not None and self.lam_max is not None and not self.lam_min < self.lam_max:
             raise OptionsError(f"lam_min ({self.lam_min}) must be smaller than lam_max ({self.lam_max})")
         positive = ("initial_ds", "min_ds", "max_ds", "newton_tol", "start_tol", "max_cond", "krylov_tol",
-                    "min_gtol", "gd_lr", "max_angle")
+                    "min_gtol", "gd_lr", "max_angle", "predictor_damping")
         for name in positive:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):

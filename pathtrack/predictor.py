@@ -12,6 +12,11 @@ predictors do not need to know the parameterisation.
   ``dy/ds = tangent(y)``, four tangents a step: fewer, longer steps on curved paths.
 - :class:`ConstantPredictor`: moves λ only; for minimisation correctors, whose
   gradient homotopies have no well-defined tangent on a manifold of minima.
+- :class:`HessianPredictor`: for gradient homotopies ``H = ∇_p L`` at natural
+  parameterisation, the implicit-function step ``dp/dλ = −(∇²L + μI)⁻¹ ∂_λ∇L`` solved by
+  MINRES on Hessian-vector products. The damping μ makes the solve well posed where the
+  Hessian is singular (along a manifold of minima, where p can move freely without
+  changing the loss); MINRES, not CG, because the Hessian is indefinite away from minima.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Callable, Optional
 import numpy as np
 
 __all__ = ["Predictor", "TangentPredictor", "SecantPredictor", "RK4Predictor", "ConstantPredictor",
-           "make_predictor"]
+           "HessianPredictor", "make_predictor"]
 
 TangentFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -31,6 +36,10 @@ class Predictor:
 
     #: Whether the tracker must compute a tangent at every accepted point.
     needs_tangent = True
+
+    def bind(self, system, options) -> None:
+        """Called once the tracker has its real system; predictors that need more than the
+        tangent (Hessian products) keep it."""
 
     def predict(self, y: np.ndarray, tangent: np.ndarray, h: float, y_prev: Optional[np.ndarray],
                 tangent_fn: TangentFn) -> np.ndarray:
@@ -79,6 +88,73 @@ class ConstantPredictor(Predictor):
         return out
 
 
+class HessianPredictor(Predictor):
+    """Damped implicit-function step for gradient homotopies (natural parameterisation).
+
+    ``x_pred = x + Δλ · dx/dλ`` with ``(∇²L + μ I) dx/dλ = −∂_λ∇L`` solved by MINRES on
+    ``system.jvp`` products (relative tolerance ``krylov_tol``, at most ``krylov_maxiter``
+    products). ``μ = damping · ‖∇²L g‖ / ‖g‖`` with ``g = ∂_λ∇L``, i.e. relative to the
+    Hessian's scale along the direction that matters; one extra product. Falls back to the
+    constant prediction where the solve breaks down or gives non-finite values, and counts
+    those fallbacks in ``n_fallbacks``.
+    """
+
+    needs_tangent = False
+
+    def __init__(self, damping: float = 1e-2, rtol: float = 1e-3, maxiter: int = 50):
+        self.damping = damping
+        self.rtol = rtol
+        self.maxiter = maxiter
+        self.system = None
+        self.n_solves = 0
+        self.n_fallbacks = 0
+        self._cache = None  # (y, dx/dλ): a rejected step retries from the same point
+
+    def bind(self, system, options) -> None:
+        self.system = system
+        self.rtol = max(options.krylov_tol, 1e-6)  # a predictor needs no more than a few digits
+        self.maxiter = options.krylov_maxiter
+        self.damping = options.predictor_damping
+
+    def slope(self, y: np.ndarray) -> Optional[np.ndarray]:
+        """dx/dλ at ``y``, or None where the damped solve fails."""
+        from scipy.sparse.linalg import LinearOperator, minres
+
+        if self._cache is not None and np.array_equal(self._cache[0], y):
+            return self._cache[1]
+        sysm = self.system
+        m = y.shape[0] - 1
+        zero = np.zeros(1)
+        g = sysm.dF_dlam(y)
+        ng = float(np.linalg.norm(g))
+        if not np.isfinite(ng):
+            return None
+        if ng == 0.0:
+            return np.zeros(m)
+        hv = lambda v: sysm.jvp(y, np.concatenate([v, zero]))  # noqa: E731
+        mu = self.damping * float(np.linalg.norm(hv(g))) / ng
+        if not (np.isfinite(mu) and mu > 0.0):
+            return None
+        op = LinearOperator((m, m), matvec=lambda v: hv(v) + mu * v, dtype=np.float64)
+        self.n_solves += 1
+        d, info = minres(op, -g, rtol=self.rtol, maxiter=self.maxiter)
+        if info < 0 or not np.all(np.isfinite(d)):
+            return None
+        self._cache = (y.copy(), d)
+        return d
+
+    def predict(self, y, tangent, h, y_prev, tangent_fn):
+        out = y.copy()
+        dlam = h * tangent[-1]
+        d = self.slope(y) if self.system is not None else None
+        if d is None:
+            self.n_fallbacks += 1
+        else:
+            out[:-1] += dlam * d
+        out[-1] += dlam
+        return out
+
+
 def make_predictor(name: str) -> Predictor:
     return {"tangent": TangentPredictor, "secant": SecantPredictor, "rk4": RK4Predictor,
-            "constant": ConstantPredictor}[name]()
+            "constant": ConstantPredictor, "hessian": HessianPredictor}[name]()

@@ -193,6 +193,7 @@ class Tracker:
             start = normalize_starts(self.problem, [start])[0]
         check_problem(self.problem, start, check_derivatives=resume is None)
         self.system = RealSystem(self.problem, start.p.shape[0])
+        self.predictor.bind(self.system, self.options)
         self.corrector = make_corrector(o, self.system)
         self._check_combination()
         if isinstance(self.corrector, MinimizationCorrector) and self._has_accept:
@@ -213,8 +214,11 @@ class Tracker:
         o = self.options
         if not self.corrector.supports_arclength and o.parameterisation == "arclength":
             raise OptionsError(f"corrector {o.corrector!r} minimises at fixed λ; use parameterisation='natural'")
-        if o.predictor == "constant" and o.parameterisation == "arclength":
-            raise OptionsError("predictor 'constant' needs parameterisation='natural'")
+        if o.predictor in ("constant", "hessian") and o.parameterisation == "arclength":
+            raise OptionsError(f"predictor {o.predictor!r} needs parameterisation='natural'")
+        if o.predictor == "hessian" and not self.problem.is_gradient:
+            raise OptionsError("predictor 'hessian' is for gradient homotopies (H = ∇_p L); "
+                               "use 'tangent' or 'secant'")
 
     def _set_box(self, lam0: float) -> None:
         o, pb = self.options, self.problem
