@@ -292,6 +292,7 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
 
     The mean of ``c·K`` equispaced samples is the constant term of the Puiseux series in
     ``s^{1/c}`` (Cauchy's integral by the trapezoid rule). Returns (ok, winding number c, steps).
+    ``x`` is restored to its value on entry, whatever the outcome.
     """
     n_samples = int(opt[O_N_SAMPLES])
     max_winding = int(opt[O_MAX_WINDING])
@@ -312,6 +313,7 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
             code, steps, ds = track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, min(1.0, ds))
             n_steps += steps
             if code != SUCCESS:
+                x[:] = x_start
                 return False, c, n_steps
         d = 0.0
         for i in range(x.shape[0]):
@@ -319,7 +321,11 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
         if math.sqrt(d) <= 1e3 * opt[O_NEWTON_TOL] * (1.0 + _norm(x_start)):
             for i in range(est.shape[0]):
                 est[i] /= c * n_samples
+            x[:] = x_start
             return True, c, n_steps
+    # Not closed: a loop that encircles a branch point other than t = 1 permutes the sheets, so x
+    # now lies on another path. Go back to this one, or the endgame would finish someone else's.
+    x[:] = x_start
     return False, max_winding, n_steps
 
 
