@@ -32,7 +32,7 @@ NONFINITE = 6
 # How a successful path ended.
 END_DIRECT = 0      # tracked to t = 1 and Newton converged there
 END_CAUCHY = 1      # Cauchy endgame: two successive radii agree
-END_INFINITY = 2    # Cauchy endgame: homogenising coordinate vanishing at two radii
+END_INFINITY = 2    # endgame: the homogenising coordinate x_0 tends to 0 (valuation or Cauchy estimate)
 
 # Layout of the float64 options vector (filled by pathtrack.solve.SolveOptions.to_array).
 O_INITIAL_DS = 0
@@ -383,11 +383,14 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
         v = np.nan
         if q_prev > 0.0 and q > 0.0:
             v = math.log(q_prev / q) / log_ratio
-        # Near a finite endpoint v decays like r^(1/c), by a factor 4^(1/c) per radius (more than
-        # 5% unless c > 20); at infinity it settles. Demand a stable v (5%) and either a small
-        # |x_0| (a finite root would need coordinates beyond 100) or stability over three radii.
-        stable = v > v_min and v_prev > v_min and abs(v - v_prev) <= 0.05 * v
-        if stable and (q < 1e-2 or abs(v_prev - v_prev2) <= 0.05 * v_prev):
+        # v estimates the Puiseux exponent of x_0 in s = 1 - t: 0 at a finite endpoint, k/c > 0
+        # at infinity. Near a finite endpoint v decays to 0 like r^(1/c), shrinking by a factor
+        # 4^(-1/c) per radius (below 0.95 unless c > 27); towards infinity it settles on k/c,
+        # from below when the Puiseux series' later terms slow the decay of x_0 (high c).
+        # So x_0 -> 0 when v stays positive and does not shrink like that: over two radii and
+        # with a small |x_0| (a finite root would need coordinates beyond 100), else over three.
+        keeps = v > v_min and v_prev > v_min and v >= 0.95 * v_prev
+        if keeps and (q < 1e-2 or v_prev >= 0.95 * v_prev2):
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
         if q <= opt[O_INFINITY_TOL] ** 2:  # a finite root would need a norm beyond 1/infinity_tol^2
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
@@ -405,6 +408,8 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
                     if (math.sqrt(d) <= opt[O_EG_TOL] * (1.0 + ne)
                             and _residual(est, 1.0 + 0.0j, F, G, gamma, patch, ws) <= opt[O_EG_TOL] * (1.0 + ne)):
                         x[:] = est
+                        if abs(est[0]) <= opt[O_INFINITY_TOL] * ne:  # the limit point lies at infinity
+                            return SUCCESS, END_INFINITY, winding, n_steps, 0.0
                         return SUCCESS, END_CAUCHY, winding, n_steps, 0.0
                 prev[:] = est
                 prev_winding = winding
