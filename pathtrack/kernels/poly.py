@@ -330,9 +330,37 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
 
 
 @njit(cache=True)
-def _residual(x, t, F, G, gamma, patch, ws):
+def _row_scaled(x, t, F, G, gamma, patch, ws):
+    """Fill ``A`` and ``rhs`` as :func:`homotopy` does, each row divided by its largest ``|A_ij|``.
+
+    Rows of a degree-d equation scale like ``‖x‖^(d-1)`` while the patch row does not, so on a
+    patch where ``‖x‖`` is large the raw residual and pivot ratio mislead; scaled, ``rhs`` is
+    about a Newton step (units of ``x``) and the pivot ratio no longer depends on ``‖x‖``.
+    """
     homotopy(x, t, F, G, gamma, patch, ws, False)
+    A, rhs = ws[6], ws[7]
+    for i in range(A.shape[0]):
+        m = 0.0
+        for j in range(A.shape[1]):
+            m = max(m, abs(A[i, j]))
+        if m > 0.0:
+            for j in range(A.shape[1]):
+                A[i, j] /= m
+            rhs[i] /= m
+
+
+@njit(cache=True)
+def _residual(x, t, F, G, gamma, patch, ws):
+    """Row-scaled residual ``‖H(x, t)‖`` (comparable with ``‖x‖``)."""
+    _row_scaled(x, t, F, G, gamma, patch, ws)
     return _norm(ws[7])
+
+
+@njit(cache=True)
+def _pivot_ratio(x, t, F, G, gamma, patch, ws):
+    """Pivot ratio of the row-scaled ``[H_x; a]`` at ``(x, t)``: the regularity test of an endpoint."""
+    _row_scaled(x, t, F, G, gamma, patch, ws)
+    return lu_solve(ws[6], ws[7], ws[8])
 
 
 @njit(cache=True)
@@ -358,9 +386,11 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
                                    int(opt[O_DIRECT_STEPS]), tmp, ds_direct)
     n_steps += steps
     if code == SUCCESS:
-        verdict, ratio = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, 8)
-        if verdict == CONVERGED and ratio * opt[O_MAX_COND] > 1.0:
-            return SUCCESS, END_DIRECT, 1, n_steps, ratio
+        verdict, _ = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, 8)
+        if verdict == CONVERGED:
+            ratio = _pivot_ratio(x, 1.0 + 0.0j, F, G, gamma, patch, ws)
+            if ratio * opt[O_MAX_COND] > 1.0:
+                return SUCCESS, END_DIRECT, 1, n_steps, ratio
     # Singular or diverging endpoint. At radii r, r·ratio, ... estimate the valuation of the
     # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and stable means the path goes to
     # infinity (cheap: no loops). Otherwise run Cauchy loops until two radii agree.
