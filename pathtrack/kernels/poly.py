@@ -420,11 +420,14 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
         # So x_0 -> 0 when v stays positive and does not shrink like that: over two radii and
         # with a small |x_0| (a finite root would need coordinates beyond 100), else over three.
         keeps = v > v_min and v_prev > v_min and v >= 0.95 * v_prev
-        if keeps and (q < 1e-2 or v_prev >= 0.95 * v_prev2):
+        if keeps and (q < 1e-2 or (v_prev2 > v_min and v_prev >= 0.95 * v_prev2)):
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
         if q <= opt[O_INFINITY_TOL] ** 2:  # a finite root would need a norm beyond 1/infinity_tol^2
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
-        if q_prev > 0.0 and not (v > v_min):  # looks finite: estimate the endpoint
+        # Looks finite at two radii in a row: estimate the endpoint. One radius is not enough, as
+        # v is still far from its limit at the first radii; a loop that fails to close costs
+        # max_winding turns, which was a third of cyclic:7's work.
+        if not (v > v_min) and v_prev <= v_min:
             ok, winding, steps = cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est)
             n_steps += steps
             if ok:
