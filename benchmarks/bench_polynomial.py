@@ -60,8 +60,8 @@ def load() -> str:
 
 def check_seeds(specs, seeds, workers) -> bool:
     """Solve each system once per seed and print the counts; True when every run is clean and all agree."""
-    head = (f"{'system':<11} {'seed':>4} {'wall':>7} {'regular':>7} {'singular':>8} {'at inf':>6} {'failed':>6} "
-            f"{'reg paths':>9} {'crossed':>7} {'retracked':>9}")
+    head = (f"{'system':<11} {'seed':>4} {'wall':>7} {'regular':>7} {'singular':>8} {'at inf':>6} "
+            f"{'failed':>6} {'reg paths':>9} {'crossed':>7} {'retracked':>9}")
     all_ok = True
     for spec in specs:
         print(f"{spec}  ({load()})")
@@ -80,8 +80,9 @@ def check_seeds(specs, seeds, workers) -> bool:
         ok = clean and len(counts) == 1 and (want is None or next(iter(counts))[0] == want)
         all_ok &= ok
         verdict = "stable" if ok else "NOT STABLE"
+        expected = f", expected {want} regular" if want is not None else ""
         print(f"{spec}: {verdict} over {len(seeds)} seeds; counts (regular, singular, at infinity) seen: "
-              f"{sorted(counts)}" + (f", expected {want} regular" if want is not None else "") + "\n", flush=True)
+              f"{sorted(counts)}{expected}\n", flush=True)
     return all_ok
 
 

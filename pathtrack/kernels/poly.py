@@ -392,8 +392,9 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
             if ratio * opt[O_MAX_COND] > 1.0:
                 return SUCCESS, END_DIRECT, 1, n_steps, ratio
     # Singular or diverging endpoint. At radii r, r·ratio, ... estimate the valuation of the
-    # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and stable means the path goes to
-    # infinity (cheap: no loops). Otherwise run Cauchy loops until two radii agree.
+    # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and not decaying means the path goes to
+    # infinity (cheap: no loops). Where v looks finite run Cauchy loops until two radii agree;
+    # their estimate is the endpoint, at infinity when its x_0 vanishes.
     x[:] = x_eg
     est = np.empty(n1, c)
     prev = np.empty(n1, c)
@@ -415,7 +416,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
             v = math.log(q_prev / q) / log_ratio
         # v estimates the Puiseux exponent of x_0 in s = 1 - t: 0 at a finite endpoint, k/c > 0
         # at infinity. Near a finite endpoint v decays to 0 like r^(1/c), shrinking by a factor
-        # 4^(-1/c) per radius (below 0.95 unless c > 27); towards infinity it settles on k/c,
+        # ratio^(1/c) per radius (below 0.95 unless c > 27, ratio 1/4); towards infinity it settles on k/c,
         # from below when the Puiseux series' later terms slow the decay of x_0 (high c).
         # So x_0 -> 0 when v stays positive and does not shrink like that: over two radii and
         # with a small |x_0| (a finite root would need coordinates beyond 100), else over three.
