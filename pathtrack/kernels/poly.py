@@ -381,6 +381,8 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
         return code, END_DIRECT, 0, n_steps, 0.0
     x_eg = x.copy()
     # Regular endpoints: finish the path and polish at t = 1; cheap, and most paths end here.
+    # It goes all the way (min_ds), as some regular paths (cyclic:7) look like diverging ones,
+    # x_0 ~ s^(1/7), down to s ~ 1e-7, where the endgame's valuation would call them infinite.
     ds_direct = min(opt[O_MAX_DS], max(opt[O_INITIAL_DS], ds * (1.0 - r) / r))  # same step in t as before
     code, steps, _ = track_segment(x, 1.0 - r + 0.0j, 1.0 + 0.0j, F, G, gamma, patch, opt, ws,
                                    int(opt[O_DIRECT_STEPS]), tmp, ds_direct)
