@@ -7,7 +7,13 @@ paths each tracked (pathtrack: total degree; phc: its polyhedral homotopy's stab
 CPU seconds (all threads) are printed too: on a shared, loaded machine they are the steadier
 measure, while the ratio is of wall times.
 Without ``phc`` on PATH it prints a note and times pathtrack alone. pathtrack is warmed up
-first so Numba compilation is not timed.
+first so Numba compilation is not timed. The 1-minute load average is printed before each
+system: other processes on the machine slow both solvers.
+
+``--seeds 0-9`` (or ``0,3,7``) checks instead that the counts do not depend on the seed: it
+solves every system once per seed, prints the counts of each run, and exits with status 1
+unless every run has 0 failed paths, one regular path per regular solution (no crossing
+left), and the same counts, equal to the known ones where :data:`EXPECTED` has them.
 """
 
 from __future__ import annotations
@@ -24,9 +30,60 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
-from pathtrack.solve import as_system, solve  # noqa: E402
+from pathtrack.solve import REGULAR, as_system, solve  # noqa: E402
 
 DEFAULT = ["katsura:9", "katsura:10", "katsura:11", "cyclic:7", "cyclic:6", "noon:5", "eco:8"]
+SEED_DEFAULT = ["katsura:9", "katsura:10", "cyclic:7", "noon:5", "eco:8"]
+
+# Known numbers of isolated solutions (all regular), as in issue #4 and PHCpack's blackbox.
+EXPECTED = {**{f"katsura:{n}": 2**n for n in range(2, 13)}, "cyclic:5": 70, "cyclic:6": 156, "cyclic:7": 924,
+            "noon:5": 233, "eco:8": 64}
+
+
+def parse_seeds(text: str) -> list:
+    """``'0-9'``, ``'0,3,7'`` or a mix (``'0-2,5'``) as a list of ints."""
+    seeds = []
+    for part in text.split(","):
+        lo, sep, hi = part.strip().partition("-")
+        try:
+            seeds.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"seeds are like 0-9 or 0,3,7, got {text!r}") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"no seeds in {text!r}")
+    return seeds
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "load ?"
+
+
+def check_seeds(specs, seeds, workers) -> bool:
+    """Solve each system once per seed and print the counts; True when every run is clean and all agree."""
+    head = (f"{'system':<11} {'seed':>4} {'wall':>7} {'regular':>7} {'singular':>8} {'at inf':>6} "
+            f"{'failed':>6} {'reg paths':>9} {'crossed':>7} {'retracked':>9}")
+    all_ok = True
+    for spec in specs:
+        print(f"{spec}  ({load()})")
+        print(head)
+        counts = set()
+        clean = True
+        for seed in seeds:
+            res = solve(spec, seed=seed, workers=workers)
+            reg_paths = int((res.path_kind == REGULAR).sum())
+            counts.add((res.n_regular, res.n_singular, res.n_at_infinity))
+            clean &= res.n_failed == 0 and reg_paths == res.n_regular
+            print(f"{spec:<11} {seed:>4} {res.wall_time:>7.2f} {res.n_regular:>7} {res.n_singular:>8} "
+                  f"{res.n_at_infinity:>6} {res.n_failed:>6} {reg_paths:>9} {res.n_path_crossings:>7} "
+                  f"{res.n_retracked:>9}", flush=True)
+        want = EXPECTED.get(spec)
+        ok = clean and len(counts) == 1 and (want is None or next(iter(counts))[0] == want)
+        all_ok &= ok
+        verdict = "stable" if ok else "NOT STABLE"
+        expected = f", expected {want} regular" if want is not None else ""
+        print(f"{spec}: {verdict} over {len(seeds)} seeds; counts (regular, singular, at infinity) seen: "
+              f"{sorted(counts)}{expected}\n", flush=True)
+    return all_ok
 
 
 def phc_input(system) -> str:
@@ -66,21 +123,27 @@ def run_phc(system, threads: int, timeout: float):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("systems", nargs="*", default=DEFAULT)
+    ap.add_argument("systems", nargs="*", help=f"default: {' '.join(DEFAULT)} (with --seeds: "
+                    f"{' '.join(SEED_DEFAULT)})")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=parse_seeds, default=None,
+                    help="check the counts over these seeds (e.g. 0-9) instead of timing against phc")
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--phc-threads", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=1800)
     args = ap.parse_args(argv)
 
     solve("katsura:3", seed=args.seed, workers=args.workers)  # compile / load the Numba cache
+    if args.seeds is not None:
+        return 0 if check_seeds(args.systems or SEED_DEFAULT, args.seeds, args.workers) else 1
     if shutil.which("phc") is None:
         print("note: phc (PHCpack) not found on PATH; timing pathtrack only (apt-get install phcpack)")
     head = (f"{'system':<11} {'pt wall':>8} {'phc wall':>8} {'ratio':>6} {'pt cpu':>7} {'phc cpu':>7} "
             f"{'pt sols':>7} {'phc sols':>8} {'pt paths':>8} {'phc paths':>9} {'pt inf':>6} {'pt fail':>7}")
     print(head)
     print("-" * len(head))
-    for spec in args.systems:
+    for spec in args.systems or DEFAULT:
+        print(f"# {spec}: {load()}", flush=True)
         system = as_system(spec)
         c0 = time.process_time()
         res = solve(system, seed=args.seed, workers=args.workers)

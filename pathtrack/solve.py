@@ -68,7 +68,9 @@ class SolveOptions:
     max_cond : float
         Condition number above which a finite endpoint is called singular.
     infinity_tol : float
-        An endpoint is at infinity when ``|x_0| ≤ infinity_tol·‖x‖`` (``x_0`` homogenising).
+        An endpoint (direct, or the Cauchy endgame's estimate) is at infinity when
+        ``|x_0| ≤ infinity_tol·‖x‖`` (``x_0`` homogenising). The endgame also ends a path at
+        infinity when the valuation of ``x_0`` stays positive without decaying over the radii.
     final_tol : float
         Newton tolerance of the final refinement.
     direct_steps : int
@@ -178,7 +180,7 @@ class SolveResult:
     path_winding, path_steps : ndarray of int
         Winding number (1 for paths finished without the Cauchy endgame) and steps taken.
     n_path_crossings : int
-        Regular endpoints reached by more than one path before re-tracking.
+        Paths that reached a regular endpoint shared with another path, before re-tracking.
     n_retracked : int
         Paths tracked again with tighter settings (crossed or failed).
     """

@@ -32,7 +32,7 @@ NONFINITE = 6
 # How a successful path ended.
 END_DIRECT = 0      # tracked to t = 1 and Newton converged there
 END_CAUCHY = 1      # Cauchy endgame: two successive radii agree
-END_INFINITY = 2    # Cauchy endgame: homogenising coordinate vanishing at two radii
+END_INFINITY = 2    # endgame: the homogenising coordinate x_0 tends to 0 (valuation or Cauchy estimate)
 
 # Layout of the float64 options vector (filled by pathtrack.solve.SolveOptions.to_array).
 O_INITIAL_DS = 0
@@ -292,6 +292,7 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
 
     The mean of ``c·K`` equispaced samples is the constant term of the Puiseux series in
     ``s^{1/c}`` (Cauchy's integral by the trapezoid rule). Returns (ok, winding number c, steps).
+    ``x`` is restored to its value on entry, whatever the outcome.
     """
     n_samples = int(opt[O_N_SAMPLES])
     max_winding = int(opt[O_MAX_WINDING])
@@ -312,6 +313,7 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
             code, steps, ds = track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, min(1.0, ds))
             n_steps += steps
             if code != SUCCESS:
+                x[:] = x_start
                 return False, c, n_steps
         d = 0.0
         for i in range(x.shape[0]):
@@ -319,14 +321,46 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
         if math.sqrt(d) <= 1e3 * opt[O_NEWTON_TOL] * (1.0 + _norm(x_start)):
             for i in range(est.shape[0]):
                 est[i] /= c * n_samples
+            x[:] = x_start
             return True, c, n_steps
+    # Not closed: a loop that encircles a branch point other than t = 1 permutes the sheets, so x
+    # now lies on another path. Go back to this one, or the endgame would finish someone else's.
+    x[:] = x_start
     return False, max_winding, n_steps
 
 
 @njit(cache=True)
-def _residual(x, t, F, G, gamma, patch, ws):
+def _row_scaled(x, t, F, G, gamma, patch, ws):
+    """Fill ``A`` and ``rhs`` as :func:`homotopy` does, each row divided by its largest ``|A_ij|``.
+
+    Rows of a degree-d equation scale like ``‖x‖^(d-1)`` while the patch row does not, so on a
+    patch where ``‖x‖`` is large the raw residual and pivot ratio mislead; scaled, ``rhs`` is
+    about a Newton step (units of ``x``) and the pivot ratio no longer depends on ``‖x‖``.
+    """
     homotopy(x, t, F, G, gamma, patch, ws, False)
+    A, rhs = ws[6], ws[7]
+    for i in range(A.shape[0]):
+        m = 0.0
+        for j in range(A.shape[1]):
+            m = max(m, abs(A[i, j]))
+        if m > 0.0:
+            for j in range(A.shape[1]):
+                A[i, j] /= m
+            rhs[i] /= m
+
+
+@njit(cache=True)
+def _residual(x, t, F, G, gamma, patch, ws):
+    """Row-scaled residual ``‖H(x, t)‖`` (comparable with ``‖x‖``)."""
+    _row_scaled(x, t, F, G, gamma, patch, ws)
     return _norm(ws[7])
+
+
+@njit(cache=True)
+def _pivot_ratio(x, t, F, G, gamma, patch, ws):
+    """Pivot ratio of the row-scaled ``[H_x; a]`` at ``(x, t)``: the regularity test of an endpoint."""
+    _row_scaled(x, t, F, G, gamma, patch, ws)
+    return lu_solve(ws[6], ws[7], ws[8])
 
 
 @njit(cache=True)
@@ -347,17 +381,22 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
         return code, END_DIRECT, 0, n_steps, 0.0
     x_eg = x.copy()
     # Regular endpoints: finish the path and polish at t = 1; cheap, and most paths end here.
+    # It goes all the way (min_ds), as some regular paths (cyclic:7) look like diverging ones,
+    # x_0 ~ s^(1/7), down to s ~ 1e-7, where the endgame's valuation would call them infinite.
     ds_direct = min(opt[O_MAX_DS], max(opt[O_INITIAL_DS], ds * (1.0 - r) / r))  # same step in t as before
     code, steps, _ = track_segment(x, 1.0 - r + 0.0j, 1.0 + 0.0j, F, G, gamma, patch, opt, ws,
                                    int(opt[O_DIRECT_STEPS]), tmp, ds_direct)
     n_steps += steps
     if code == SUCCESS:
-        verdict, ratio = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, 8)
-        if verdict == CONVERGED and ratio * opt[O_MAX_COND] > 1.0:
-            return SUCCESS, END_DIRECT, 1, n_steps, ratio
+        verdict, _ = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, 8)
+        if verdict == CONVERGED:
+            ratio = _pivot_ratio(x, 1.0 + 0.0j, F, G, gamma, patch, ws)
+            if ratio * opt[O_MAX_COND] > 1.0:
+                return SUCCESS, END_DIRECT, 1, n_steps, ratio
     # Singular or diverging endpoint. At radii r, r·ratio, ... estimate the valuation of the
-    # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and stable means the path goes to
-    # infinity (cheap: no loops). Otherwise run Cauchy loops until two radii agree.
+    # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and not decaying means the path goes to
+    # infinity (cheap: no loops). Where v looks finite run Cauchy loops until two radii agree;
+    # their estimate is the endpoint, at infinity when its x_0 vanishes.
     x[:] = x_eg
     est = np.empty(n1, c)
     prev = np.empty(n1, c)
@@ -377,15 +416,21 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
         v = np.nan
         if q_prev > 0.0 and q > 0.0:
             v = math.log(q_prev / q) / log_ratio
-        # Near a finite endpoint v decays like r^(1/c), by a factor 4^(1/c) per radius (more than
-        # 5% unless c > 20); at infinity it settles. Demand a stable v (5%) and either a small
-        # |x_0| (a finite root would need coordinates beyond 100) or stability over three radii.
-        stable = v > v_min and v_prev > v_min and abs(v - v_prev) <= 0.05 * v
-        if stable and (q < 1e-2 or abs(v_prev - v_prev2) <= 0.05 * v_prev):
+        # v estimates the Puiseux exponent of x_0 in s = 1 - t: 0 at a finite endpoint, k/c > 0
+        # at infinity. Near a finite endpoint v decays to 0 like r^(1/c), shrinking by a factor
+        # ratio^(1/c) per radius (below 0.95 unless c > 27, ratio 1/4); towards infinity it settles on k/c,
+        # from below when the Puiseux series' later terms slow the decay of x_0 (high c).
+        # So x_0 -> 0 when v stays positive and does not shrink like that: over two radii and
+        # with a small |x_0| (a finite root would need coordinates beyond 100), else over three.
+        keeps = v > v_min and v_prev > v_min and v >= 0.95 * v_prev
+        if keeps and (q < 1e-2 or (v_prev2 > v_min and v_prev >= 0.95 * v_prev2)):
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
         if q <= opt[O_INFINITY_TOL] ** 2:  # a finite root would need a norm beyond 1/infinity_tol^2
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
-        if q_prev > 0.0 and not (v > v_min):  # looks finite: estimate the endpoint
+        # Looks finite at two radii in a row: estimate the endpoint. One radius is not enough, as
+        # v is still far from its limit at the first radii; a loop that fails to close costs
+        # max_winding turns, which was a third of cyclic:7's work.
+        if not (v > v_min) and v_prev <= v_min:
             ok, winding, steps = cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est)
             n_steps += steps
             if ok:
@@ -399,6 +444,8 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
                     if (math.sqrt(d) <= opt[O_EG_TOL] * (1.0 + ne)
                             and _residual(est, 1.0 + 0.0j, F, G, gamma, patch, ws) <= opt[O_EG_TOL] * (1.0 + ne)):
                         x[:] = est
+                        if abs(est[0]) <= opt[O_INFINITY_TOL] * ne:  # the limit point lies at infinity
+                            return SUCCESS, END_INFINITY, winding, n_steps, 0.0
                         return SUCCESS, END_CAUCHY, winding, n_steps, 0.0
                 prev[:] = est
                 prev_winding = winding
