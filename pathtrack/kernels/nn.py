@@ -432,12 +432,24 @@ def sparse_row_axpy(indptr, indices, data, i, W, acc):
             acc[j] += ((v0 * w0[j] + v1 * w1[j]) + (v2 * w2[j] + v3 * w3[j])) + \
                       ((v4 * w4[j] + v5 * w5[j]) + (v6 * w6[j] + v7 * w7[j]))
         k += 8
-    while k < k1:
+    # the remainder in passes of 4, 2 and 1: a pass costs about the same whatever its width
+    if k + 4 <= k1:
+        v0, v1, v2, v3 = data[k], data[k + 1], data[k + 2], data[k + 3]
+        w0, w1, w2, w3 = W[indices[k]], W[indices[k + 1]], W[indices[k + 2]], W[indices[k + 3]]
+        for j in range(n):
+            acc[j] += (v0 * w0[j] + v1 * w1[j]) + (v2 * w2[j] + v3 * w3[j])
+        k += 4
+    if k + 2 <= k1:
+        v0, v1 = data[k], data[k + 1]
+        w0, w1 = W[indices[k]], W[indices[k + 1]]
+        for j in range(n):
+            acc[j] += v0 * w0[j] + v1 * w1[j]
+        k += 2
+    if k < k1:
         v = data[k]
         w = W[indices[k]]
         for j in range(n):
             acc[j] += v * w[j]
-        k += 1
 
 
 @njit(cache=True)
@@ -503,12 +515,17 @@ def block_tmatmul_add(bptr, pix, pptr, rows, vals, b, G, base, out):
             for j in range(n):
                 o[j] += (v0 * g0[j] + v1 * g1[j]) + (v2 * g2[j] + v3 * g3[j])
             k += 4
-        while k < k1:
+        if k + 2 <= k1:
+            v0, v1 = vals[k], vals[k + 1]
+            g0, g1 = G[base + rows[k]], G[base + rows[k + 1]]
+            for j in range(n):
+                o[j] += v0 * g0[j] + v1 * g1[j]
+            k += 2
+        if k < k1:
             v = vals[k]
             g = G[base + rows[k]]
             for j in range(n):
                 o[j] += v * g[j]
-            k += 1
 
 
 @njit(parallel=True, cache=True)
