@@ -37,12 +37,15 @@ ROWS = {"100": dict(hidden=100, activation="switch", temperature=1.0),
         "100relu": dict(hidden=100, activation="relu", temperature=100.0)}
 
 
-def _direct(pb, options, budget_iters, time_cap=math.inf):
+def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None):
     """(b): the homotopy's corrector at λ = 1 from p0, stopping at 100% PR, the budget or the time cap.
 
     The corrector's own L-BFGS-B call (the same options, ``ftol = 0``, stop at acceptance),
     written out here so that it can also stop at a wall-time cap and log the fewest
     misclassified images it reached (checked every 10 iterations, a forward pass each).
+
+    ``x0`` restarts from other parameters (a capped run's saved end point); L-BFGS then
+    starts with an empty memory.
 
     Returns
     -------
@@ -55,7 +58,8 @@ def _direct(pb, options, budget_iters, time_cap=math.inf):
     if options.corrector != "lbfgs":
         raise SystemExit("route (b) is written for the lbfgs corrector")
     system = RealSystem(pb, pb.p0.shape[0])
-    fewest = [int(pb.partners.erred.size)]
+    x0 = pb.p0.astype(np.float64) if x0 is None else np.asarray(x0, dtype=np.float64)
+    fewest = [int(pb.homotopy.stats(x0, 1.0)["n_wrong"])]
     n_iter = [0]
     t0 = time.perf_counter()
 
@@ -70,7 +74,7 @@ def _direct(pb, options, budget_iters, time_cap=math.inf):
         if time.perf_counter() - t0 > time_cap:
             raise StopIteration
 
-    res = minimize(lambda x: system.loss_and_grad(x, 1.0), pb.p0.astype(np.float64), jac=True,
+    res = minimize(lambda x: system.loss_and_grad(x, 1.0), x0, jac=True,
                    method="L-BFGS-B", callback=callback,
                    options={"maxiter": budget_iters, "gtol": options.min_gtol, "ftol": 0.0})
     wall = time.perf_counter() - t0
@@ -124,7 +128,14 @@ def _homotopy(pb, options, args):
     pa = r.p_end
     return {"status": r.status.name, "lam_end": r.lam_end, "pr": pb.verify(pa), "wall": wall,
             "accepted": r.n_accepted, "rejected": r.n_rejected, "grad_evals": r.counters["n_grad_evals"],
-            "test": pb.test.accuracy(pa), "real_wrong": int(pb.homotopy.stats(pa, 1.0)["n_wrong"])}
+            "test": pb.test.accuracy(pa), "real_wrong": int(pb.homotopy.stats(pa, 1.0)["n_wrong"]), "p": pa}
+
+
+def _save(args, row, route, p):
+    """Keep a route's end point (``--save-dir``), e.g. to continue a capped run with ``--direct-from``."""
+    if args.save_dir:
+        os.makedirs(args.save_dir, exist_ok=True)
+        np.save(os.path.join(args.save_dir, f"{row}-{route}.npy"), p)
 
 
 def run_row(name, cfg, args):
@@ -145,12 +156,15 @@ def run_row(name, cfg, args):
     for route in args.routes.split(","):
         if route == "a":
             out["a"] = _homotopy(pb, options, args)
+            _save(args, name, "a", out["a"].pop("p"))
             print(f"[{name}] (a) homotopy: {out['a']}", flush=True)
         elif route == "b":
             # a generous budget: 10x the homotopy's when it ran first, at least 1000, at most --max-direct
             n_a = out["a"]["grad_evals"] if "a" in out else args.max_direct
             budget = min(args.max_direct, max(1000, 10 * n_a))
-            pb_, n_b, wall_b, fewest = _direct(pb, options, budget, args.time_cap)
+            x0 = np.load(args.direct_from) if args.direct_from else None
+            pb_, n_b, wall_b, fewest = _direct(pb, options, budget, args.time_cap, x0)
+            _save(args, name, "b", pb_)
             out["b"] = {"pr": pb.verify(pb_), "wall": wall_b, "grad_evals": n_b,
                         "test": pb.test.accuracy(pb_), "fewest_wrong": fewest}
             print(f"[{name}] (b) direct: {out['b']}", flush=True)
@@ -206,6 +220,8 @@ def main(argv=None):
                     help="wall-time cap in seconds of route (a) and of route (b), each")
     ap.add_argument("--progress", action="store_true", help="progress bar for the homotopy")
     ap.add_argument("--markdown", default="", help="also write the table to this file")
+    ap.add_argument("--save-dir", default="", help="save each route's end point here as ROW-ROUTE.npy")
+    ap.add_argument("--direct-from", default="", help="start route (b) from this .npy instead of p0")
     args = ap.parse_args(argv)
     os.environ.setdefault("PATHTRACK_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     results = []
