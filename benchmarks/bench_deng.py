@@ -16,6 +16,7 @@ Usage::
     python benchmarks/bench_deng.py                       # the default rows
     python benchmarks/bench_deng.py --rows 100,40 --subset 10000
     python benchmarks/bench_deng.py --smallest 20,15,10   # smallest n reaching 100% PR
+    python benchmarks/bench_deng.py --smallest 10 --routes b,a --time-cap 900 --no-adam
     python benchmarks/bench_deng.py --markdown docs/deng_results.md
 """
 
@@ -36,39 +37,113 @@ ROWS = {"100": dict(hidden=100, activation="switch", temperature=1.0),
         "100relu": dict(hidden=100, activation="relu", temperature=100.0)}
 
 
-def _direct(pb, options, budget_iters):
-    """(b): the homotopy's corrector at λ = 1 from p0, stopping at 100% PR or after the budget."""
-    from pathtrack.corrector import MinimizationCorrector
+def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None):
+    """(b): the homotopy's corrector at λ = 1 from p0, stopping at 100% PR, the budget or the time cap.
+
+    The corrector's own L-BFGS-B call (the same options, ``ftol = 0``, stop at acceptance),
+    written out here so that it can also stop at a wall-time cap and log the fewest
+    misclassified images it reached (checked every 10 iterations, a forward pass each).
+
+    ``x0`` restarts from other parameters (a capped run's saved end point); L-BFGS then
+    starts with an empty memory.
+
+    Returns
+    -------
+    p, n_grad_evals, wall, fewest_wrong
+    """
+    from scipy.optimize import minimize
+
     from pathtrack.problem import RealSystem
 
+    if options.corrector != "lbfgs":
+        raise SystemExit("route (b) is written for the lbfgs corrector")
     system = RealSystem(pb, pb.p0.shape[0])
-    corr = MinimizationCorrector(options.replace(min_maxiter=budget_iters), method=options.corrector)
-    corr.accept = lambda x, lam: pb.accept(x, lam)
-    y0 = np.append(pb.p0.astype(np.float64), 1.0)
-    e = np.zeros_like(y0)
-    e[-1] = 1.0
+    x0 = pb.p0.astype(np.float64) if x0 is None else np.asarray(x0, dtype=np.float64)
+    fewest = [int(pb.homotopy.stats(x0, 1.0)["n_wrong"])]
+    n_iter = [0]
     t0 = time.perf_counter()
-    res = corr.correct(system, y0, e, 1.0)
-    return res.y[:-1], system.n_grad_evals, time.perf_counter() - t0
+
+    def callback(intermediate_result):
+        x = intermediate_result.x
+        n_iter[0] += 1
+        if pb.accept(x, 1.0):
+            fewest[0] = 0
+            raise StopIteration
+        if n_iter[0] % 10 == 0:
+            fewest[0] = min(fewest[0], int(pb.homotopy.stats(x, 1.0)["n_wrong"]))
+        if time.perf_counter() - t0 > time_cap:
+            raise StopIteration
+
+    res = minimize(lambda x: system.loss_and_grad(x, 1.0), x0, jac=True,
+                   method="L-BFGS-B", callback=callback,
+                   options={"maxiter": budget_iters, "gtol": options.min_gtol, "ftol": 0.0})
+    wall = time.perf_counter() - t0
+    fewest[0] = min(fewest[0], int(pb.homotopy.stats(res.x, 1.0)["n_wrong"]))
+    return res.x, system.n_grad_evals, wall, fewest[0]
+
+
+class _Deadline:
+    """Tracker observer that asks for a stop (status ``interrupted``) once ``cap`` seconds have passed."""
+
+    def __init__(self, cap):
+        self.cap, self.t0 = cap, time.perf_counter()
+
+    def on_start(self, tracker, record):
+        self.t0 = time.perf_counter()
+
+    def on_step(self, tracker, record):
+        if time.perf_counter() - self.t0 > self.cap:
+            tracker.request_stop()
+
+    def on_event(self, tracker, point):
+        pass
+
+    def on_finish(self, tracker):
+        pass
 
 
 def _adam(pb, n_evals, max_epochs):
-    """(c): mini-batch Adam from p0 for ceil(n_evals) epochs (at most ``max_epochs``); best-PR epoch too."""
+    """(c): mini-batch Adam from p0 for ceil(n_evals) epochs (at most ``max_epochs``); best-PR epoch too.
+
+    The learning rate 1e-4 is scaled like the pretraining's (``pb.pretrain_scale``, √T for the
+    ReLU row), so that Adam takes the same relative steps at every temperature.
+    """
     from pathtrack.nn.train import train
 
     epochs = max(1, min(max_epochs, math.ceil(n_evals)))
     t0 = time.perf_counter()
-    res = train(pb.net, pb.X, pb.y, optimizer="adam", lr=1e-4, epochs=epochs, batch_size=128,
-                p0=pb.p0, seed=1, progress=False)
+    res = train(pb.net, pb.X, pb.y, optimizer="adam", lr=1e-4 * pb.pretrain_scale, epochs=epochs,
+                batch_size=128, p0=pb.p0, seed=1, progress=False)
     return res.p, epochs, time.perf_counter() - t0, float(np.max(res.pr))
 
 
-def run_row(name, cfg, args):
+def _homotopy(pb, options, args):
+    """(a): the tracked homotopy, stopped after ``--time-cap`` seconds."""
     from pathtrack import track
+
+    t0 = time.perf_counter()
+    observers = [_Deadline(args.time_cap)] if math.isfinite(args.time_cap) else []
+    r = track(pb, options=options, observers=observers, progress=args.progress)
+    wall = time.perf_counter() - t0
+    pa = r.p_end
+    return {"status": r.status.name, "lam_end": r.lam_end, "pr": pb.verify(pa), "wall": wall,
+            "accepted": r.n_accepted, "rejected": r.n_rejected, "grad_evals": r.counters["n_grad_evals"],
+            "test": pb.test.accuracy(pa), "real_wrong": int(pb.homotopy.stats(pa, 1.0)["n_wrong"]), "p": pa}
+
+
+def _save(args, row, route, p):
+    """Keep a route's end point (``--save-dir``), e.g. to continue a capped run with ``--direct-from``."""
+    if args.save_dir:
+        os.makedirs(args.save_dir, exist_ok=True)
+        np.save(os.path.join(args.save_dir, f"{row}-{route}.npy"), p)
+
+
+def run_row(name, cfg, args):
     from problems.deng import DengMNIST
 
     t0 = time.perf_counter()
-    pb = DengMNIST(**cfg, subset=args.subset, seed=args.seed, pretrain_epochs=args.pretrain_epochs,
+    params = {**cfg, **dict(kv.split("=", 1) for kv in args.set)}
+    pb = DengMNIST(**params, subset=args.subset, seed=args.seed, pretrain_epochs=args.pretrain_epochs,
                    data_dir=args.data_dir)
     setup = time.perf_counter() - t0
     test0 = pb.test.accuracy(pb.p0)
@@ -76,24 +151,27 @@ def run_row(name, cfg, args):
            "n_erred": int(pb.partners.erred.size), "test0": test0, "setup_s": setup}
     print(f"[{name}] p0: PR {out['pr0']:.4%} ({out['n_erred']} wrong), test {test0:.4f}, "
           f"setup {setup:.0f} s", flush=True)
-    # (a) homotopy
     from pathtrack.driver import build_options
     options = build_options(pb, dict(kv.split("=", 1) for kv in args.option))
-    t0 = time.perf_counter()
-    r = track(pb, options=options, progress=args.progress)
-    wall = time.perf_counter() - t0
-    pa = r.p_end
-    out["a"] = {"status": r.status.name, "lam_end": r.lam_end, "pr": pb.verify(pa), "wall": wall,
-                "accepted": r.n_accepted, "rejected": r.n_rejected, "grad_evals": r.counters["n_grad_evals"],
-                "test": pb.test.accuracy(pa)}
-    print(f"[{name}] (a) homotopy: {out['a']}", flush=True)
-    # (b) direct, with a generous budget (10x the homotopy's, at least 1000, at most --max-direct)
-    budget = min(args.max_direct, max(1000, 10 * out["a"]["grad_evals"]))
-    pb_, n_b, wall_b = _direct(pb, r.options, budget)
-    out["b"] = {"pr": pb.verify(pb_), "wall": wall_b, "grad_evals": n_b, "test": pb.test.accuracy(pb_)}
-    print(f"[{name}] (b) direct: {out['b']}", flush=True)
+    for route in args.routes.split(","):
+        if route == "a":
+            out["a"] = _homotopy(pb, options, args)
+            _save(args, name, "a", out["a"].pop("p"))
+            print(f"[{name}] (a) homotopy: {out['a']}", flush=True)
+        elif route == "b":
+            # a generous budget: 10x the homotopy's when it ran first, at least 1000, at most --max-direct
+            n_a = out["a"]["grad_evals"] if "a" in out else args.max_direct
+            budget = min(args.max_direct, max(1000, 10 * n_a))
+            x0 = np.load(args.direct_from) if args.direct_from else None
+            pb_, n_b, wall_b, fewest = _direct(pb, options, budget, args.time_cap, x0)
+            _save(args, name, "b", pb_)
+            out["b"] = {"pr": pb.verify(pb_), "wall": wall_b, "grad_evals": n_b,
+                        "test": pb.test.accuracy(pb_), "fewest_wrong": fewest}
+            print(f"[{name}] (b) direct: {out['b']}", flush=True)
+        elif route:
+            sys.exit(f"unknown route {route!r}; known: a, b")
     # (c) Adam with the homotopy's budget
-    if not args.no_adam:
+    if not args.no_adam and "a" in out:
         pc, epochs, wall_c, best = _adam(pb, out["a"]["grad_evals"], args.max_adam_epochs)
         out["c"] = {"pr": pb.verify(pc), "best_epoch_pr": best, "wall": wall_c, "grad_evals": epochs,
                     "test": pb.test.accuracy(pc)}
@@ -105,9 +183,11 @@ def _fmt(route, d):
     if d is None:
         return "—"
     if route == "a":
-        return (f"PR {d['pr']:.4%}, {d['wall']:.0f} s, {d['accepted']}/{d['rejected']} steps, "
+        stop = "" if d["lam_end"] == 1.0 else f" (stopped at λ = {d['lam_end']:.4g}, {d['status']})"
+        return (f"PR {d['pr']:.4%}{stop}, {d['wall']:.0f} s, {d['accepted']}/{d['rejected']} steps, "
                 f"{d['grad_evals']} grads, test {d['test']:.4f}")
-    return f"PR {d['pr']:.4%}, {d['wall']:.0f} s, {d['grad_evals']} grads, test {d['test']:.4f}"
+    best = "" if d.get("fewest_wrong", 0) == 0 else f" (fewest wrong {d['fewest_wrong']})"
+    return f"PR {d['pr']:.4%}{best}, {d['wall']:.0f} s, {d['grad_evals']} grads, test {d['test']:.4f}"
 
 
 def table(results):
@@ -115,13 +195,14 @@ def table(results):
              "|---|---|---|---|---|---|"]
     for o in results:
         lines.append(f"| {o['n']} {o['activation']} | {o['pr0']:.4%} ({o['n_erred']}) | {o['test0']:.4f} | "
-                     f"{_fmt('a', o['a'])} | {_fmt('b', o['b'])} | {_fmt('c', o.get('c'))} |")
+                     f"{_fmt('a', o.get('a'))} | {_fmt('b', o.get('b'))} | {_fmt('c', o.get('c'))} |")
     return "\n".join(lines)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", default="100,60,40,20,100relu", help=f"comma list of {', '.join(ROWS)}")
+    ap.add_argument("--rows", default=None,
+                    help=f"comma list of {', '.join(ROWS)}; default: all, or none with --smallest")
     ap.add_argument("--smallest", default="", help="comma list of hidden widths to scan for 100%% PR")
     ap.add_argument("--subset", type=int, default=0, help="0: all 60,000 images")
     ap.add_argument("--seed", type=int, default=0)
@@ -132,11 +213,20 @@ def main(argv=None):
     ap.add_argument("--max-adam-epochs", type=int, default=200, help="epoch cap of route (c)")
     ap.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
                     help="tracker option for route (a), e.g. -o min_maxiter=400")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="problem parameter of deng-mnist, e.g. --set kappa=1")
+    ap.add_argument("--routes", default="a,b", help="routes (a) and (b) in the order to run them, e.g. b,a")
+    ap.add_argument("--time-cap", type=float, default=math.inf,
+                    help="wall-time cap in seconds of route (a) and of route (b), each")
     ap.add_argument("--progress", action="store_true", help="progress bar for the homotopy")
     ap.add_argument("--markdown", default="", help="also write the table to this file")
+    ap.add_argument("--save-dir", default="", help="save each route's end point here as ROW-ROUTE.npy")
+    ap.add_argument("--direct-from", default="", help="start route (b) from this .npy instead of p0")
     args = ap.parse_args(argv)
     os.environ.setdefault("PATHTRACK_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     results = []
+    if args.rows is None:
+        args.rows = "" if args.smallest else ",".join(ROWS)
     rows = [r for r in args.rows.split(",") if r]
     for name in rows:
         if name not in ROWS:
@@ -147,7 +237,7 @@ def main(argv=None):
     text = table(results)
     print()
     print(text)
-    reached = [o["n"] for o in results if o["a"]["pr"] == 1.0 or o["b"]["pr"] == 1.0]
+    reached = [o["n"] for o in results if any(o.get(r, {}).get("pr") == 1.0 for r in "ab")]
     if reached:
         print(f"\nsmallest n reaching a verified 100% PR (homotopy or direct): {min(reached)}")
     if args.markdown:

@@ -102,3 +102,32 @@ def test_cli_run_stores_path_and_reports_verified_pr(data_dir, tmp_path, monkeyp
     with load(str(out)) as f:
         assert f.problem == "deng-mnist" and f.metrics["pr"][-1] == 1.0
         assert f.p.shape[1] == 784 * 32 + 32 + 32 * 10 + 10
+
+
+def test_temperature_scale_makes_relu_net_at_T_the_unit_temperature_net():
+    # scaling both layers by sqrt(T) (output bias by T) multiplies the logits by T exactly
+    from pathtrack.nn import LossFunction, Network
+    from problems.deng import temperature_scale
+
+    T = 100.0
+    net_T = Network([6, 5, 3], activation="relu", temperature=T, dtype="float64")
+    net_1 = Network([6, 5, 3], activation="relu", temperature=1.0, dtype="float64")
+    s = temperature_scale(net_T)
+    assert s == pytest.approx(10.0)
+    assert temperature_scale(Network([6, 5, 3], activation="switch", temperature=T)) == 1.0
+    assert temperature_scale(net_1) == 1.0
+    rng = np.random.default_rng(0)
+    X, y = rng.random((20, 6)), rng.integers(0, 3, 20)
+    p = rng.standard_normal(net_1.n_params)
+    q = p * s
+    net_T.biases(q, 1)[...] *= s  # the output bias: s·s = T
+    np.testing.assert_allclose(LossFunction(net_T, X, y).outputs(q), LossFunction(net_1, X, y).outputs(p),
+                               rtol=1e-12)
+
+
+def test_kappa_is_in_softmax_input_units(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATHTRACK_CACHE", str(tmp_path))
+    pb = DengMNIST(**{**SMALL, "activation": "relu", "temperature": 10.0, "kappa": 0.5, "pretrain_epochs": 1,
+                      "test": False})
+    assert pb.homotopy.kappa == pytest.approx(5.0)
+    assert pb.pretrain_scale == pytest.approx(10.0 ** 0.5)

@@ -7,6 +7,11 @@ final PR from scratch and draws Deng's Fig. 2 for p0 and the final parameters.
     python docs/examples/mnist_gdt.py --hidden 100 --out deng100.h5
     python docs/examples/mnist_gdt.py --hidden 100 --out deng100.h5 --resume   # after a kill
     python docs/examples/mnist_gdt.py --hidden 32 --subset 2000 --pretrain-epochs 5 --out small.h5 --force
+    python docs/examples/mnist_gdt.py --hidden 100 --activation relu --temperature 100 --out relu100.h5
+
+At a temperature T ≠ 1 a ReLU network is pretrained with its initialisation and learning
+rate scaled by T^(1/2) (``problems.deng.temperature_scale``), and the margin κ is in units
+of z/T, so the run behaves as it does at T = 1.
 
 The same run through the CLI: ``pathtrack run deng-mnist --set hidden=100 --out deng100.h5``.
 """

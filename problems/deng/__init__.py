@@ -25,7 +25,8 @@ from pathtrack.problem import Problem, ProblemError, StartPoint
 
 from .homotopy import PARTNER_STRATEGIES, VARIANTS, DataHomotopy, Partners, choose_partners
 
-__all__ = ["DengMNIST", "DataHomotopy", "Partners", "choose_partners", "pretrain", "verify_pr"]
+__all__ = ["DengMNIST", "DataHomotopy", "Partners", "choose_partners", "pretrain", "temperature_scale",
+           "verify_pr"]
 
 _CORRECTORS = ("lbfgs", "gd", "adam")
 _OBJECTIVES = {"margin": "margin", "cross_entropy": "cross_entropy", "ce": "cross_entropy"}
@@ -36,12 +37,59 @@ def _cache_dir() -> Path:
     return Path(root) / "deng"
 
 
+def temperature_scale(net) -> float:
+    """Per-layer factor that makes pretraining at temperature T behave as it does at T = 1.
+
+    softmax(z/T) needs logits T times larger than at T = 1. For a positively homogeneous
+    activation (ReLU) with L weight layers, multiplying every layer's weights and hidden
+    biases by s = T^(1/L) (the output bias by T) multiplies z by exactly T, so the network
+    at T with the scaled parameters *is* the T = 1 network. Adam's steps do not depend on
+    the size of the gradient, so the scaled problem also needs steps s times larger: the
+    initialisation and the learning rate are both multiplied by s, and Adam at T then
+    follows the T = 1 run (exactly but for the output bias, whose steps grow by s, not T,
+    and Adam's ε). Other activations are not homogeneous (scaling their inputs changes
+    their shape), so they get s = 1.
+
+    Parameters
+    ----------
+    net : Network
+
+    Returns
+    -------
+    float
+        s = T^(1/L) for ReLU, else 1.
+    """
+    if net.activation != "relu" or net.temperature == 1.0:
+        return 1.0
+    return float(net.temperature ** (1.0 / net.n_layers))
+
+
 def pretrain(net, X, y, *, epochs: int, optimizer: str, lr: float, batch_size: int, init: str, seed: int,
-             cache: bool = True, key_extra: Optional[dict] = None) -> np.ndarray:
+             scale: float = 1.0, cache: bool = True, key_extra: Optional[dict] = None) -> np.ndarray:
     """Conventionally trained start parameters p0, cached on disk by their settings.
 
     The cache makes a resumed or repeated run start from the very same p0 without
     retraining; its key covers the network, the data selection and every training setting.
+
+    Parameters
+    ----------
+    net : Network
+    X, y : arrays
+        Training data.
+    epochs, optimizer, lr, batch_size, init, seed
+        As in :func:`pathtrack.nn.train.train`.
+    scale : float
+        Multiplies both the initial parameters and the learning rate (see
+        :func:`temperature_scale`); 1 trains exactly as ``train`` does.
+    cache : bool
+        Load p0 from, and store it to, the on-disk cache.
+    key_extra : dict, optional
+        Further settings that identify p0 (data set, subset).
+
+    Returns
+    -------
+    ndarray
+        p0 in the network's dtype.
     """
     from pathtrack.nn.train import train
 
@@ -49,14 +97,17 @@ def pretrain(net, X, y, *, epochs: int, optimizer: str, lr: float, batch_size: i
                 "dtype": str(net.dtype), "epochs": epochs, "optimizer": optimizer, "lr": lr,
                 "batch_size": batch_size, "init": init, "seed": seed, "n": int(y.shape[0]),
                 "y_hash": hashlib.sha1(np.ascontiguousarray(y).tobytes()).hexdigest(), **(key_extra or {})}
+    if scale != 1.0:  # only then: the cache keys of unscaled runs stay what they were
+        settings["scale"] = scale
     key = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
     path = _cache_dir() / f"p0-{key}.npy"
     if cache and path.is_file():
         p0 = np.load(path)
         if p0.shape == (net.n_params,) and np.all(np.isfinite(p0)):
             return p0
-    result = train(net, X, y, optimizer=optimizer, lr=lr, epochs=epochs, batch_size=batch_size, init=init,
-                   seed=seed, progress=False)
+    p_init = None if scale == 1.0 else net.init_params(init, 0.5, seed) * net.dtype.type(scale)
+    result = train(net, X, y, optimizer=optimizer, lr=lr * scale, epochs=epochs, batch_size=batch_size,
+                   init=init, p0=p_init, seed=seed, progress=False)
     p0 = np.asarray(result.p)
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +130,15 @@ def verify_pr(p: np.ndarray, *, widths, activation: str, temperature: float, dty
 
 
 class DengMNIST(Problem):
-    """Deng's data homotopy from partner data (λ = 0) to the real training data (λ = 1)."""
+    """Deng's data homotopy from partner data (λ = 0) to the real training data (λ = 1).
+
+    ``kappa`` is the margin in units of the softmax input z/T: the hinge acts on the raw
+    logits with κ·T, so a given κ asks for the same confidence at every temperature (at
+    T = 100 the logits are 100 times larger and a raw κ of 0.5 would hardly ask for more
+    than a correct sign). ``pretrain_scale`` multiplies the initialisation and the
+    learning rate of the pretraining; ``'auto'`` is :func:`temperature_scale` (T^(1/L) for
+    ReLU, 1 otherwise).
+    """
 
     name = "deng-mnist"
     description = "Deng's data homotopy: continue a trained net from partner data to real MNIST at 100% PR"
@@ -89,7 +148,7 @@ class DengMNIST(Problem):
         "dataset": "mnist", "hidden": 100, "activation": "switch", "temperature": 1.0, "dtype": "float32",
         "subset": 0, "seed": 0, "data_dir": "",
         "pretrain_epochs": 15, "pretrain_optimizer": "adam", "pretrain_lr": 1e-3, "pretrain_batch": 128,
-        "init": "glorot", "cache": True,
+        "init": "glorot", "pretrain_scale": "auto", "cache": True,
         "partner": "margin", "variant": "input", "objective": "margin", "kappa": 0.5, "corrector": "lbfgs",
         "test": True,
     }
@@ -108,17 +167,21 @@ class DengMNIST(Problem):
         self.X, self.y = data.X, data.y
         self.widths = [self.X.shape[1], int(P["hidden"]), data.n_classes]
         self.net = Network(self.widths, activation=P["activation"], temperature=float(P["temperature"]), dtype=dtype)
+        self.pretrain_scale = (temperature_scale(self.net) if P["pretrain_scale"] == "auto"
+                               else float(P["pretrain_scale"]))
         self.p0 = pretrain(self.net, self.X, self.y, epochs=int(P["pretrain_epochs"]),
                            optimizer=P["pretrain_optimizer"], lr=float(P["pretrain_lr"]),
                            batch_size=int(P["pretrain_batch"]), init=P["init"], seed=int(P["seed"]),
-                           cache=bool(P["cache"]), key_extra={"dataset": P["dataset"], "subset": P["subset"]})
+                           scale=self.pretrain_scale, cache=bool(P["cache"]),
+                           key_extra={"dataset": P["dataset"], "subset": P["subset"]})
         self.pretrain_time = time.perf_counter() - t0
         logits = LossFunction(self.net, self.X, self.y).logits(self.p0)
         self.pr0 = float(np.mean(logits.argmax(axis=1) == self.y))
         self.partners = choose_partners(logits, self.y, P["partner"], seed=int(P["seed"]))
         y0 = logits[self.partners.erred].argmax(axis=1) if P["variant"] == "label" else None
         self.homotopy = DataHomotopy(self.net, self.X, self.y, self.partners, variant=P["variant"],
-                                     loss=_OBJECTIVES[P["objective"]], kappa=float(P["kappa"]), y0=y0)
+                                     loss=_OBJECTIVES[P["objective"]],
+                                     kappa=float(P["kappa"]) * float(P["temperature"]), y0=y0)
         self.test = None
         if P["test"]:
             t = load_idx_dataset(P["dataset"], "test", data_dir=P["data_dir"] or None, dtype=dtype)
@@ -140,6 +203,8 @@ class DengMNIST(Problem):
             (str(P["dtype"]) in ("float32", "float64"), f"dtype must be float32 or float64, got {P['dtype']!r}"),
             (int(P["subset"]) >= 0, f"subset must be >= 0 (0: all images), got {P['subset']}"),
             (int(P["pretrain_epochs"]) >= 0, f"pretrain_epochs must be >= 0, got {P['pretrain_epochs']}"),
+            (P["pretrain_scale"] == "auto" or float(P["pretrain_scale"]) > 0,
+             f"pretrain_scale must be 'auto' or a positive number, got {P['pretrain_scale']!r}"),
         ]
         for ok, why in checks:
             if not ok:
