@@ -40,9 +40,10 @@ ROWS = {"100": dict(hidden=100, activation="switch", temperature=1.0),
 def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None):
     """(b): the homotopy's corrector at λ = 1 from p0, stopping at 100% PR, the budget or the time cap.
 
-    The corrector's own L-BFGS-B call (the same options, ``ftol = 0``, stop at acceptance),
-    written out here so that it can also stop at a wall-time cap and log the fewest
-    misclassified images it reached (checked every 10 iterations, a forward pass each).
+    The corrector itself (pathtrack's MinimizationCorrector, same options): its acceptance
+    hook, called once per iteration, also stops it at the wall-time cap and logs the fewest
+    misclassified images reached (checked every 10 iterations, a forward pass each). PR is
+    verified independently afterwards, so a stop at the cap cannot pass for success.
 
     ``x0`` restarts from other parameters (a capped run's saved end point); L-BFGS then
     starts with an empty memory.
@@ -51,35 +52,35 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None):
     -------
     p, n_grad_evals, wall, fewest_wrong
     """
-    from scipy.optimize import minimize
-
+    from pathtrack.corrector import MinimizationCorrector
     from pathtrack.problem import RealSystem
 
-    if options.corrector != "lbfgs":
-        raise SystemExit("route (b) is written for the lbfgs corrector")
     system = RealSystem(pb, pb.p0.shape[0])
+    corr = MinimizationCorrector(options.replace(min_maxiter=budget_iters, stop_on_accept=True),
+                                 method=options.corrector)
     x0 = pb.p0.astype(np.float64) if x0 is None else np.asarray(x0, dtype=np.float64)
     fewest = [int(pb.homotopy.stats(x0, 1.0)["n_wrong"])]
-    n_iter = [0]
+    n_calls = [0]
     t0 = time.perf_counter()
 
-    def callback(intermediate_result):
-        x = intermediate_result.x
-        n_iter[0] += 1
-        if pb.accept(x, 1.0):
+    def accept(x, lam):
+        if pb.accept(x, lam):
             fewest[0] = 0
-            raise StopIteration
-        if n_iter[0] % 10 == 0:
-            fewest[0] = min(fewest[0], int(pb.homotopy.stats(x, 1.0)["n_wrong"]))
-        if time.perf_counter() - t0 > time_cap:
-            raise StopIteration
+            return True
+        n_calls[0] += 1
+        if n_calls[0] % 10 == 0:
+            fewest[0] = min(fewest[0], int(pb.homotopy.stats(x, lam)["n_wrong"]))
+        return time.perf_counter() - t0 > time_cap  # the cap ends the run like an acceptance
 
-    res = minimize(lambda x: system.loss_and_grad(x, 1.0), x0, jac=True,
-                   method="L-BFGS-B", callback=callback,
-                   options={"maxiter": budget_iters, "gtol": options.min_gtol, "ftol": 0.0})
+    corr.accept = accept
+    y0 = np.append(x0, 1.0)
+    e = np.zeros_like(y0)
+    e[-1] = 1.0
+    res = corr.correct(system, y0, e, 1.0)
     wall = time.perf_counter() - t0
-    fewest[0] = min(fewest[0], int(pb.homotopy.stats(res.x, 1.0)["n_wrong"]))
-    return res.x, system.n_grad_evals, wall, fewest[0]
+    p = res.y[:-1]
+    fewest[0] = min(fewest[0], int(pb.homotopy.stats(p, 1.0)["n_wrong"]))
+    return p, system.n_grad_evals, wall, fewest[0]
 
 
 class _Deadline:
