@@ -101,11 +101,8 @@ class HessianPredictor(Predictor):
 
     needs_tangent = False
 
-    def __init__(self, damping: float = 1e-2, rtol: float = 1e-3, maxiter: int = 50):
-        self.damping = damping
-        self.rtol = rtol
-        self.maxiter = maxiter
-        self.system = None
+    def __init__(self):
+        self.system = None  # set by bind(), with the solver settings; unbound it predicts like 'constant'
         self.n_solves = 0
         self.n_fallbacks = 0
         self._cache = None  # (y, dx/dλ): a rejected step retries from the same point

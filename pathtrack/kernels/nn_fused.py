@@ -11,30 +11,16 @@ is written, and each part accumulates into a private slab until the final reduct
 from numba import njit, prange
 
 from .nn import (_chunk, activate_row, activate_row2, block_tmatmul_add, output_rop_row, output_row,
-                 sparse_row_axpy)
+                 reduce_slabs, sparse_row_axpy)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _reduce(slabs1, slabs2, g):
     """g <- the parts' slabs summed, in the parameter layout (W1, b1, W2, b2)."""
-    d1, H = slabs1.shape[1], slabs1.shape[2]
-    K = slabs2.shape[1]
-    n_parts = slabs1.shape[0]
-    n1 = d1 * H
-    for t in prange(n1):
-        r = t // H
-        j = t % H
-        acc = slabs1[0, r, j]
-        for c in range(1, n_parts):
-            acc += slabs1[c, r, j]
-        g[t] = acc
-    for t in prange((H + 1) * K):
-        j = t // K
-        k = t % K
-        acc = slabs2[0, k, j]
-        for c in range(1, n_parts):
-            acc += slabs2[c, k, j]
-        g[n1 + t] = acc
+    n1 = slabs1.shape[1] * slabs1.shape[2]
+    H1, K = slabs2.shape[2], slabs2.shape[1]
+    reduce_slabs(slabs1, g[:n1].reshape((slabs1.shape[1], slabs1.shape[2])))
+    reduce_slabs(slabs2, g[n1:].reshape((H1, K)).T)  # slabs2 holds W2ᵀ (rows over j vectorise)
     return 0
 
 

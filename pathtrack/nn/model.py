@@ -252,10 +252,11 @@ class LossFunction:
         self._margins = np.empty(m, np.float64)
         n_threads = numba.get_num_threads()
         self._partial = np.empty((max(1, min(4 * n_threads, m)), max(widths[1:])), np.float64)
-        if self.first_layer == "sparse":
-            self._slabs = np.empty((max(1, min(n_threads, m)), widths[0], widths[1]), dt)
+        n_parts = max(1, min(n_threads, m))
+        if self.first_layer == "sparse" and not self.fused:
+            self._slabs = np.empty((n_parts, widths[0], widths[1]), dt)
         if self.fused:
-            n_parts, (d, H, n_classes) = self._slabs.shape[0], widths
+            d, H, n_classes = widths
             self._rowH = np.empty((n_parts, 2, H), dt)
             self._rowK = np.empty((n_parts, 3, n_classes), dt)
             self._Dblock = np.empty((n_parts, SPARSE_BLOCK, H), dt)
