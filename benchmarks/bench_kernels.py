@@ -1,12 +1,14 @@
 """Loss+gradient of a 784-100-10 network on all 60,000 MNIST training images.
 
-Compares pathtrack (one-pass fused sparse kernel, layered sparse-CSR and dense first layer), a plain hand-written NumPy version
-and PyTorch CPU autograd (skipped with a note when torch is absent), for the switch and
-ReLU activations in float32 and float64; then the Hessian-vector and Gauss–Newton-vector
-products as multiples of one loss+gradient. Implementations are timed round-robin, so
-load from other processes hits all of them alike; medians are printed.
+Compares pathtrack (the one-pass fused kernel, the layered kernels, both with the hybrid
+first layer: BLAS for the dense centre columns, sparse passes for the rest; and a dense
+first layer), a plain hand-written NumPy version and PyTorch CPU autograd (skipped with a
+note when torch is absent), for the switch and ReLU activations in float32 and float64;
+then the Hessian-vector and Gauss–Newton-vector products as multiples of one
+loss+gradient. Implementations are timed round-robin, so load from other processes hits
+all of them alike, with a short pause before each call; medians are printed.
 
-    python benchmarks/bench_kernels.py [--repeats 7] [--threads N] [--data-dir DIR]
+    python benchmarks/bench_kernels.py [--repeats 7] [--threads N] [--pause 0.25] [--data-dir DIR]
 
 Wall-clock medians decide the ratios; the medians of process CPU time are printed too,
 since on a shared machine they show the work done even when the wall clock is inflated.
@@ -70,14 +72,20 @@ def make_torch(net, X, y, activation):
     return loss_grad
 
 
-def median_times(funcs, args, repeats):
-    """Round-robin timing: ``({name: median wall s}, {name: median CPU s})``."""
+def median_times(funcs, args, repeats, pause=0.0):
+    """Round-robin timing: ``({name: median wall s}, {name: median CPU s})``.
+
+    ``pause`` seconds of sleep before each call let the previous implementation's idle
+    threads stop spinning (OpenBLAS workers spin ~0.1 s after a call by default, OpenMP
+    ones a little), so that no implementation pays for the one before it.
+    """
     wall = {name: [] for name in funcs}
     cpu = {name: [] for name in funcs}
     for name, f in funcs.items():  # warm-up (compilation, first-touch of buffers)
         f(*args[0])
     for r in range(repeats):
         for name, f in funcs.items():
+            time.sleep(pause)
             t, c = time.perf_counter(), time.process_time()
             f(*args[r % len(args)])
             wall[name].append(time.perf_counter() - t)
@@ -90,6 +98,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--threads", type=int, default=0, help="pin every library to this many threads")
+    ap.add_argument("--pause", type=float, default=0.25,
+                    help="seconds of sleep before each timed call, so idle thread pools stop spinning")
     ap.add_argument("--data-dir", default=os.environ.get("PATHTRACK_DATA",
                                                          str(Path(__file__).resolve().parents[2] / "shared" / "data")))
     args = ap.parse_args(argv)
@@ -112,7 +122,7 @@ def main(argv=None):
 
     print(f"784-100-10, loss+gradient on 60,000 MNIST images; numba threads {numba.get_num_threads()}; {torch_note}")
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; "
-          f"load average {os.getloadavg()[0]:.2f} at start")
+          f"load average {os.getloadavg()[0]:.2f} at start; {args.pause} s pause before each call")
     head = f"{'dtype':8} {'act':7} {'fused s':>9} {'sparse s':>9} {'dense s':>9} {'numpy s':>9} {'torch s':>9} " \
            f"{'pt/torch':>9} {'pt/numpy':>9} {'hvp/grad':>9} {'gnvp/grad':>9}"
     print(head)
@@ -142,7 +152,7 @@ def main(argv=None):
                 g = funcs[name](points[0][0])[1]
                 err = np.abs(g - ref).max() / np.abs(ref).max()
                 assert err < (1e-3 if dtype == np.float32 else 1e-10), f"{name} gradient differs by {err:.2e}"
-            t, cpu = median_times(funcs, points, args.repeats)
+            t, cpu = median_times(funcs, points, args.repeats, args.pause)
             best = min(t["fused"], t["sparse"], t["dense"])
             tt = t.get("torch", float("nan"))
             print(f"{np.dtype(dtype).name:8} {activation:7} {t['fused']:9.4f} {t['sparse']:9.4f} {t['dense']:9.4f} {t['numpy']:9.4f} "

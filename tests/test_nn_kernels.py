@@ -6,6 +6,7 @@ import pytest
 from autograd import grad, hessian, jacobian
 
 from pathtrack.nn import ACTIVATIONS, LossFunction, Network
+from pathtrack.nn.model import MAX_SPARSE_FRACTION
 
 KAPPA = 1.5
 T = 2.0
@@ -55,7 +56,9 @@ def ref_head(loss, z, y, w):
 def make_problem(activation, loss, seed=0, dtype=np.float64, m=40, widths=(9, 7, 5, 4), first_layer="auto"):
     rng = np.random.default_rng(seed)
     X = rng.random((m, widths[0]))
-    X[X < 0.6] = 0.0  # image-like sparsity, so "auto" exercises the CSR first layer
+    # image-like sparsity, so "auto" picks the sparse first layer; the columns' densities
+    # range from 5% to 75%, so the default split sends some columns to the dense block
+    X[rng.random(X.shape) > np.linspace(0.05, 0.75, widths[0])] = 0.0
     y = rng.integers(0, widths[-1], m)
     net = Network(widths, activation, temperature=T, dtype=dtype)
     lf = LossFunction(net, X, y, loss=loss, kappa=KAPPA, first_layer=first_layer)
@@ -102,19 +105,24 @@ def test_gauss_newton_product_matches_jacobian_form(loss):
     close(lf.gnvp(p, v), J.T @ (H @ (J @ v)), 1e-7)
 
 
+@pytest.mark.parametrize("split", ["all-sparse", "default", "all-dense"])
 @pytest.mark.parametrize("loss", ["cross_entropy", "margin"])
 @pytest.mark.parametrize("widths", [(9, 7, 5, 4), (9, 7, 4), (40, 13, 5)])
 @pytest.mark.parametrize("activation", ["switch", "relu"])
-def test_dense_and_sparse_first_layer_agree(activation, widths, loss):
-    # 700 rows = 10 full blocks of 64 and a partial one; with 40 inputs most rows have more
-    # than 8 non-zeros (the unrolled passes), and the margin loss leaves some rows without
-    # any gradient (skipped rows)
+def test_dense_and_sparse_first_layer_agree(activation, widths, loss, split):
+    # 700 rows = 10 full blocks of 64 and a partial one, and a full and a partial GEMM
+    # super-block; with 40 inputs most rows have more than 8 sparse non-zeros (the unrolled
+    # passes), and the margin loss leaves some rows without any gradient (skipped rows)
     net, dense, X, y, p, v = make_problem(activation, loss, first_layer="dense", widths=widths, m=700)
     kappa = float(np.median(dense.margins(p))) if loss == "margin" else KAPPA  # half the rows inactive
+    frac = {"all-sparse": 1.0, "default": MAX_SPARSE_FRACTION, "all-dense": 0.0}[split]
     dense = LossFunction(net, X, y, loss=loss, kappa=kappa, first_layer="dense")
-    sparse = LossFunction(net, X, y, loss=loss, kappa=kappa, first_layer="sparse")
-    unfused = LossFunction(net, X, y, loss=loss, kappa=kappa, first_layer="sparse", fused=False)
+    sparse = LossFunction(net, X, y, loss=loss, kappa=kappa, first_layer="sparse", max_sparse_fraction=frac)
+    unfused = LossFunction(net, X, y, loss=loss, kappa=kappa, first_layer="sparse", fused=False,
+                           max_sparse_fraction=frac)
     assert sparse.fused == (len(widths) == 3)
+    n_dense = {"all-sparse": 0, "all-dense": widths[0]}.get(split, -1)
+    assert sparse.dense_cols.size == n_dense if n_dense >= 0 else 0 < sparse.dense_cols.size < widths[0]
     if loss == "margin":
         assert 200 < np.count_nonzero(sparse.per_sample_losses(p)) < 500
     assert dense.first_layer == "dense" and sparse.first_layer == "sparse" and not unfused.fused

@@ -32,6 +32,30 @@ MIN_PARALLEL_ROWS = 512
 # block's deltas stay in L1/L2. 64 measured best on MNIST (32–256 tried).
 SPARSE_BLOCK = 64
 
+# With a sparse first layer, pixel columns non-zero in more than this fraction of the rows go
+# through BLAS as one dense block. BLAS does 4–5× the multiply-adds per second of the sparse
+# row passes (which are bound by L2 traffic), so a column pays off dense above about 1/4;
+# on MNIST float32 ReLU 0.2–0.35 measured within a few percent of each other.
+MAX_SPARSE_FRACTION = 0.25
+
+# Sparse blocks per GEMM call of the fused kernels' dense columns (8 × 64 = 512 rows: big
+# enough that GEMM runs near its peak, small enough that the block's buffer stays in L2).
+DENSE_SUPERBLOCK = 8
+
+_blas_controller = None
+
+
+def _one_blas_thread():
+    """A context that holds every BLAS library to one thread (the fused kernels call GEMM
+    from each of their parallel parts; a multithreaded GEMM would fight them for the cores)."""
+    global _blas_controller
+    if _blas_controller is None:
+        import scipy.linalg.cython_blas  # noqa: F401  (the BLAS that Numba's np.dot calls must be loaded)
+        from threadpoolctl import ThreadpoolController
+
+        _blas_controller = ThreadpoolController()
+    return _blas_controller.limit(limits=1, user_api="blas")
+
 ACTIVATIONS = {"switch": K.SWITCH, "relu": K.RELU, "tanh": K.TANH, "sigmoid": K.SIGMOID}
 LOSSES = {"cross_entropy": K.CROSS_ENTROPY, "mse": K.MSE, "margin": K.MARGIN}
 
@@ -168,13 +192,18 @@ class LossFunction:
     first_layer : {"auto", "dense", "sparse"}
         How ``X W_0`` and ``Xᵀ G`` are computed: BLAS on dense X, or a CSR kernel that skips
         zero pixels. ``auto`` picks sparse when at most half the entries are non-zero.
+    max_sparse_fraction : float
+        With a sparse first layer, the columns of X that are non-zero in more than this
+        fraction of the selected rows are split off into a dense block for BLAS (MNIST's
+        centre pixels); the rest stay sparse. 1 keeps every column sparse.
     fused : bool
         With a sparse first layer and one hidden layer, compute loss and gradient in one
         pass that stores no per-layer buffers (:mod:`pathtrack.kernels.nn_fused`).
     """
 
     def __init__(self, net: Network, X, y, *, loss: str = "cross_entropy", kappa: float = 1.0,
-                 subset=None, weights=None, first_layer: str = "auto", fused: bool = True):
+                 subset=None, weights=None, first_layer: str = "auto", fused: bool = True,
+                 max_sparse_fraction: float = MAX_SPARSE_FRACTION):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
         if not np.isfinite(kappa):
@@ -203,6 +232,9 @@ class LossFunction:
         if first_layer == "auto":
             first_layer = "sparse" if np.count_nonzero(self._X_all) <= 0.5 * self._X_all.size else "dense"
         self.first_layer = first_layer
+        if not 0.0 <= max_sparse_fraction <= 1.0:
+            raise ValueError(f"max_sparse_fraction must lie in [0, 1], got {max_sparse_fraction}")
+        self.max_sparse_fraction = float(max_sparse_fraction)
         self.fused = bool(fused) and first_layer == "sparse" and net.n_layers == 2
         self._inv_T = 1.0 / net.temperature
         self._act = ACTIVATIONS[net.activation]
@@ -227,14 +259,25 @@ class LossFunction:
             X, y = X[subset], y[subset]
         self.X, self.y = X, y
         net = self.net
+        self.dense_cols = np.arange(X.shape[1])  # the columns that go through BLAS
         if self.first_layer == "sparse":
             import scipy.sparse
 
+            m = X.shape[0]
+            counts = np.count_nonzero(X, axis=0)
+            dense = counts > self.max_sparse_fraction * m
+            self.dense_cols = np.flatnonzero(dense)
+            self._X_dense = np.ascontiguousarray(X[:, self.dense_cols])
             csr = scipy.sparse.csr_matrix(X)
+            if self.dense_cols.size:
+                csr.data[dense[csr.indices]] = 0  # those columns are the dense block's
+                csr.eliminate_zeros()
             self._csr = (csr.indptr.astype(np.int64), csr.indices.astype(np.int32), csr.data.astype(net.dtype))
             self._bcsc = K.block_csc(*self._csr, SPARSE_BLOCK, X.shape[1])
         if X.shape[0] != self.n_samples:
             self._allocate(X.shape[0])
+        if self.fused:  # the dense columns' GEMM output, one per parallel part
+            self._dense_tmp = np.empty((self._slabs1.shape[0], self.dense_cols.size, net.widths[1]), net.dtype)
         self.set_weights(weights)
 
     def _allocate(self, m: int) -> None:
@@ -257,9 +300,9 @@ class LossFunction:
             self._slabs = np.empty((n_parts, widths[0], widths[1]), dt)
         if self.fused:
             d, H, n_classes = widths
-            self._rowH = np.empty((n_parts, 2, H), dt)
+            self._rowH = np.empty((n_parts, 3, H), dt)
             self._rowK = np.empty((n_parts, 3, n_classes), dt)
-            self._Dblock = np.empty((n_parts, SPARSE_BLOCK, H), dt)
+            self._Dblock = np.empty((n_parts, DENSE_SUPERBLOCK * SPARSE_BLOCK, H), dt)
             self._slabs1 = np.empty((n_parts, d + 1, H), dt)
             self._slabs2 = np.empty((n_parts, n_classes, H + 1), dt)
             self._no_grad = np.empty(0, dt)
@@ -281,14 +324,18 @@ class LossFunction:
 
     def _first_matmul(self, W, out):
         if self.first_layer == "sparse":
-            K.csr_matmul(*self._csr, W, out)
+            if self.dense_cols.size:
+                np.dot(self._X_dense, W[self.dense_cols], out=out)
+            K.csr_matmul(*self._csr, W, out, self.dense_cols.size > 0)
         else:
             np.dot(self.X, W, out=out)
 
     def _first_tmatmul(self, G, out):
         if self.first_layer == "sparse":
             K.bcsc_tmatmul(*self._bcsc, SPARSE_BLOCK, G, self._slabs)
-            K.reduce_slabs(self._slabs, out)
+            K.reduce_slabs(self._slabs, out)  # the dense columns' rows come out zero
+            if self.dense_cols.size:
+                out[self.dense_cols] = self._X_dense.T @ G
         else:
             np.dot(self.X.T, G, out=out)
 
@@ -324,12 +371,15 @@ class LossFunction:
     def _fused_pass(self, p: np.ndarray, g: Optional[np.ndarray]) -> float:
         """Loss (and the gradient into ``g`` unless None) in one pass; the layer buffers stay stale."""
         (W1, b1), (W2, b2) = self.net.layers(p)
-        nn_fused.loss_grad_sparse_1h(*self._csr, *self._bcsc, SPARSE_BLOCK, self.y, self.w, W1, b1,
-                                     np.ascontiguousarray(W2.T), b2, self._act, self._loss, self._inv_T,
-                                     self.kappa, g is not None, self._ell, self._rowH, self._rowK, self._Dblock,
-                                     self._slabs1, self._slabs2, self._no_grad if g is None else g)
+        with _one_blas_thread():
+            nn_fused.loss_grad_sparse_1h(*self._csr, *self._bcsc, SPARSE_BLOCK, self._X_dense, self.dense_cols,
+                                         W1[self.dense_cols], DENSE_SUPERBLOCK, self.y, self.w, W1, b1,
+                                         np.ascontiguousarray(W2.T), b2, self._act, self._loss, self._inv_T,
+                                         self.kappa, g is not None, self._ell, self._rowH, self._rowK, self._Dblock,
+                                         self._dense_tmp, self._slabs1, self._slabs2,
+                                         self._no_grad if g is None else g)
         self._fwd_p = None
-        return float(np.dot(self.w.astype(np.float64, copy=False), self._ell))
+        return K.weighted_sum(self.w, self._ell)
 
     def _fused_rop(self, p: np.ndarray, v: np.ndarray, exact: bool) -> np.ndarray:
         """Hessian- (``exact``) or Gauss–Newton-vector product in one pass (one hidden layer, sparse X)."""
@@ -338,12 +388,16 @@ class LossFunction:
         if self._R is None:
             n_parts, (d, H, n_classes) = self._slabs1.shape[0], self.net.widths
             self._R = dict(rowH=np.empty((n_parts, 6, H), self.net.dtype),
-                           rowK=np.empty((n_parts, 5, n_classes), self.net.dtype))
+                           rowK=np.empty((n_parts, 5, n_classes), self.net.dtype),
+                           RD=np.empty_like(self._Dblock))
         out = np.empty(self.net.n_params, self.net.dtype)
-        nn_fused.rop_sparse_1h(*self._csr, *self._bcsc, SPARSE_BLOCK, self.y, self.w, W1, b1,
-                               np.ascontiguousarray(W2.T), b2, V1, vb1, np.ascontiguousarray(V2.T), vb2,
-                               self._act, self._loss, self._inv_T, self.kappa, exact, self._R["rowH"],
-                               self._R["rowK"], self._Dblock, self._slabs1, self._slabs2, out)
+        dcols = self.dense_cols
+        with _one_blas_thread():
+            nn_fused.rop_sparse_1h(*self._csr, *self._bcsc, SPARSE_BLOCK, self._X_dense, dcols, W1[dcols], V1[dcols],
+                                   DENSE_SUPERBLOCK, self.y, self.w, W1, b1, np.ascontiguousarray(W2.T), b2, V1, vb1,
+                                   np.ascontiguousarray(V2.T), vb2, self._act, self._loss, self._inv_T, self.kappa,
+                                   exact, self._R["rowH"], self._R["rowK"], self._Dblock, self._R["RD"],
+                                   self._dense_tmp, self._slabs1, self._slabs2, out)
         return out
 
     def _backward(self, p: np.ndarray, g: np.ndarray) -> None:
@@ -421,7 +475,7 @@ class LossFunction:
         if self.fused:
             return self._fused_pass(p, None)
         self._forward(p)
-        return float(np.dot(self.w.astype(np.float64, copy=False), self._ell))
+        return K.weighted_sum(self.w, self._ell)
 
     @_serial_when_small
     def loss_and_grad(self, p) -> Tuple[float, np.ndarray]:
@@ -432,7 +486,7 @@ class LossFunction:
             return self._fused_pass(p, g), g
         self._forward(p)
         self._backward(p, g)
-        return float(np.dot(self.w.astype(np.float64, copy=False), self._ell)), g
+        return K.weighted_sum(self.w, self._ell), g
 
     def grad(self, p) -> np.ndarray:
         """``∇L(p)``."""
