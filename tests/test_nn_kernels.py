@@ -238,6 +238,28 @@ def test_bad_input_messages():
         Network([3, 2], "gelu")
     with pytest.raises(ValueError, match="subset indices"):
         LossFunction(net, X, y, subset=[0, 1000])
+    with pytest.raises(ValueError, match=r"max_sparse_fraction must lie in \[0, 1\]"):
+        LossFunction(net, X, y, max_sparse_fraction=1.5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_columns_reassembles_the_input(dtype):
+    import scipy.sparse
+
+    from pathtrack.kernels import nn as K
+
+    rng = np.random.default_rng(3)
+    X = rng.random((300, 17)).astype(dtype)
+    X[rng.random(X.shape) > np.linspace(0.0, 0.9, 17)] = 0.0  # column 0 empty, the last ones dense
+    counts = K.column_counts(X, np.empty((2, 17), np.int64))
+    np.testing.assert_array_equal(counts, np.count_nonzero(X, axis=0))
+    dense = counts > 0.3 * X.shape[0]
+    indptr, indices, data, Xd = K.split_columns(X, dense)
+    assert Xd.dtype == data.dtype == dtype and Xd.flags.c_contiguous
+    np.testing.assert_array_equal(Xd, X[:, dense])
+    sparse = scipy.sparse.csr_matrix((data, indices, indptr), shape=X.shape).toarray()
+    np.testing.assert_array_equal(sparse, np.where(dense, 0, X))
+    assert np.all(data != 0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

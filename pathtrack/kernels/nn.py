@@ -452,6 +452,57 @@ def sparse_row_axpy(indptr, indices, data, i, W, acc):
             acc[j] += v * w[j]
 
 
+@njit(parallel=True, cache=True)
+def column_counts(X, parts):
+    """The number of non-zeros in each column of the dense X (``parts`` (n_parts, d) int64
+    workspace, one row of counts per parallel part)."""
+    m, d = X.shape
+    n_parts = parts.shape[0]
+    for c in prange(n_parts):
+        lo, hi = _chunk(c, n_parts, m)
+        cnt = parts[c]
+        cnt[:] = 0
+        for i in range(lo, hi):
+            for r in range(d):
+                if X[i, r] != 0:
+                    cnt[r] += 1
+    return parts.sum(axis=0)
+
+
+@njit(parallel=True, cache=True)
+def split_columns(X, dense):
+    """Split the dense X by columns: ``(indptr, indices, data)``, the CSR of the columns where
+    ``dense`` is false, and ``Xd``, a C-ordered copy of the others. Two parallel passes
+    (count, fill); scipy's dense → COO → CSR alone took 0.7 s on MNIST."""
+    m, d = X.shape
+    dcols = np.flatnonzero(dense)
+    Xd = np.empty((m, dcols.shape[0]), X.dtype)
+    counts = np.empty(m, np.int64)
+    for i in prange(m):
+        n = 0
+        for r in range(d):
+            if X[i, r] != 0 and not dense[r]:
+                n += 1
+        counts[i] = n
+    indptr = np.zeros(m + 1, np.int64)
+    indptr[1:] = np.cumsum(counts)
+    indices = np.empty(indptr[m], np.int32)
+    data = np.empty(indptr[m], X.dtype)
+    for i in prange(m):
+        k = indptr[i]
+        q = 0
+        for r in range(d):
+            v = X[i, r]
+            if dense[r]:
+                Xd[i, q] = v
+                q += 1
+            elif v != 0:
+                indices[k] = r
+                data[k] = v
+                k += 1
+    return indptr, indices, data, Xd
+
+
 @njit(cache=True)
 def block_csc(indptr, indices, data, block, d):
     """Regroup a CSR matrix (m × d) into one CSC per block of ``block`` rows.

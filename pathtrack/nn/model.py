@@ -147,6 +147,11 @@ class Network:
         return p
 
 
+def _column_counts(X):
+    """Non-zeros per column of X (Numba, parallel: np.count_nonzero(X, axis=0) is 10× slower)."""
+    return K.column_counts(X, np.empty((numba.get_num_threads(), X.shape[1]), np.int64))
+
+
 def _serial_when_small(method):
     """Run ``method`` with one Numba thread when the selection has fewer than MIN_PARALLEL_ROWS rows."""
 
@@ -230,7 +235,7 @@ class LossFunction:
         if first_layer not in ("auto", "dense", "sparse"):
             raise ValueError(f"first_layer must be auto, dense or sparse, got {first_layer!r}")
         if first_layer == "auto":
-            first_layer = "sparse" if np.count_nonzero(self._X_all) <= 0.5 * self._X_all.size else "dense"
+            first_layer = "sparse" if _column_counts(self._X_all).sum() <= 0.5 * self._X_all.size else "dense"
         self.first_layer = first_layer
         if not 0.0 <= max_sparse_fraction <= 1.0:
             raise ValueError(f"max_sparse_fraction must lie in [0, 1], got {max_sparse_fraction}")
@@ -261,18 +266,10 @@ class LossFunction:
         net = self.net
         self.dense_cols = np.arange(X.shape[1])  # the columns that go through BLAS
         if self.first_layer == "sparse":
-            import scipy.sparse
-
-            m = X.shape[0]
-            counts = np.count_nonzero(X, axis=0)
-            dense = counts > self.max_sparse_fraction * m
+            dense = _column_counts(X) > self.max_sparse_fraction * X.shape[0]
             self.dense_cols = np.flatnonzero(dense)
-            self._X_dense = np.ascontiguousarray(X[:, self.dense_cols])
-            csr = scipy.sparse.csr_matrix(X)
-            if self.dense_cols.size:
-                csr.data[dense[csr.indices]] = 0  # those columns are the dense block's
-                csr.eliminate_zeros()
-            self._csr = (csr.indptr.astype(np.int64), csr.indices.astype(np.int32), csr.data.astype(net.dtype))
+            *self._csr, self._X_dense = K.split_columns(X, dense)
+            self._csr = tuple(self._csr)
             self._bcsc = K.block_csc(*self._csr, SPARSE_BLOCK, X.shape[1])
         if X.shape[0] != self.n_samples:
             self._allocate(X.shape[0])
