@@ -7,7 +7,7 @@ first-layer delta in a block buffer. Once per block the first-layer gradient is 
 from that buffer through the block's CSC, several rows per pass. Nothing of size ``m × H``
 is written, and each part accumulates into a private slab until the final reduction.
 
-Hybrid first layer: the input columns that are non-zero in most rows (MNIST's centre pixels)
+Hybrid first layer: the input columns that are non-zero in many rows (MNIST's centre pixels)
 come as a separate dense matrix ``Xd`` with weights ``W1d = W1[dcols]``. BLAS does 4–5× the
 multiply-adds per second of the sparse row passes (which are bound by L2 traffic), so those
 columns are cheaper dense. Per super-block of ``n_sb`` blocks each part calls GEMM for
