@@ -268,8 +268,8 @@ class LossFunction:
         if self.first_layer == "sparse":
             dense = _column_counts(X) > self.max_sparse_fraction * X.shape[0]
             self.dense_cols = np.flatnonzero(dense)
-            *self._csr, self._X_dense = K.split_columns(X, dense)
-            self._csr = tuple(self._csr)
+            indptr, indices, data, self._X_dense = K.split_columns(X, dense)
+            self._csr = (indptr, indices, data)  # the other columns
             self._bcsc = K.block_csc(*self._csr, SPARSE_BLOCK, X.shape[1])
         if X.shape[0] != self.n_samples:
             self._allocate(X.shape[0])
