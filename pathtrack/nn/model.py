@@ -34,8 +34,9 @@ SPARSE_BLOCK = 64
 
 # With a sparse first layer, pixel columns non-zero in more than this fraction of the rows go
 # through BLAS as one dense block. BLAS does 4–5× the multiply-adds per second of the sparse
-# row passes (which are bound by L2 traffic), so a column pays off dense above about 1/4;
-# on MNIST float32 ReLU 0.2–0.35 measured within a few percent of each other.
+# row passes (which are bound by L2 traffic), so a column pays off dense above about 1/4.
+# On MNIST (float32 and float64 ReLU) 0.15–0.35 measured within 10% of each other, 0.2 and
+# 0.25 best; 1 (all sparse) was 1.3–1.5× slower.
 MAX_SPARSE_FRACTION = 0.25
 
 # Sparse blocks per GEMM call of the fused kernels' dense columns (8 × 64 = 512 rows: big
