@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from problems.polynomial import (PolynomialSyntaxError, PolynomialSystem, family, parse_phc, parse_polynomials,
+from pathtrack.polynomial import (PolynomialSyntaxError, PolynomialSystem, family, parse_phc, parse_polynomials,
                                  parse_system, read_phc)
 
 
@@ -125,7 +125,7 @@ def test_text_round_trip(terms):
 def test_sympy_input():
     sympy = pytest.importorskip("sympy")
     x, y = sympy.symbols("x y")
-    from problems.polynomial import from_sympy
+    from pathtrack.polynomial import from_sympy
 
     s = from_sympy([x**2 + 4 * y**2 - 4, x * y - sympy.I])
     assert s.variables == ("x", "y")
