@@ -38,11 +38,11 @@ from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence
 import numpy as np
 
 from . import events as ev
-from .corrector import CorrectorResult, NewtonCorrector, make_corrector
+from .corrector import Corrector, CorrectorResult, NewtonCorrector, make_corrector
 from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, tangent_dense,
                      tangent_matrix_free)
 from .options import OptionsError, TrackerOptions
-from .predictor import make_predictor
+from .predictor import Predictor, make_predictor
 from .problem import NonFiniteError, Problem, RealSystem, StartPoint, check_problem, normalize_starts
 from .status import CorrectorCode, RejectReason, Status
 from .stepcontrol import StepController, StepDecision, StepGuards
@@ -178,18 +178,26 @@ class Tracker:
     observers : sequence of Observer
     detect_bifurcations : bool
         Evaluate the fold and branch-point test functions (dense problems only).
+    predictor : Predictor, optional
+        In place of the one ``options.predictor`` names; the tracker reads its capability
+        attributes (``needs_tangent``, ``uses_history``, ``needs_natural``, ``needs_gradient``).
+    corrector : Corrector, optional
+        In place of the one ``options.corrector`` names; likewise read through
+        ``supports_arclength``, ``solves_bordered``, ``minimises`` and ``reports_contraction``.
     """
 
     def __init__(self, problem: Problem, options: Optional[TrackerOptions] = None, *,
                  events: Sequence[ev.Event] = (), observers: Sequence[Observer] = (),
-                 detect_bifurcations: bool = True):
+                 detect_bifurcations: bool = True, predictor: Optional[Predictor] = None,
+                 corrector: Optional[Corrector] = None):
         self.problem = problem
         self.options = options if options is not None else TrackerOptions(**problem.default_options)
         self.user_events: List[ev.Event] = list(problem.events()) + list(events)
         self.observers: List[Observer] = list(observers)
         self.detect_bifurcations = detect_bifurcations
         self.controller = StepController(self.options)
-        self.predictor = make_predictor(self.options.predictor)
+        self.predictor = predictor if predictor is not None else make_predictor(self.options.predictor)
+        self._predictor, self._corrector = predictor, corrector  # user instances, or None
         self.state: Optional[TrackerState] = None
         self.system: Optional[RealSystem] = None
         self.special_points: List[ev.SpecialPoint] = []
@@ -209,7 +217,7 @@ class Tracker:
         check_problem(self.problem, start, check_derivatives=resume is None)
         self.system = RealSystem(self.problem, start.p.shape[0])
         self.predictor.bind(self.system, self.options)
-        self.corrector = make_corrector(o, self.system)
+        self.corrector = self._corrector if self._corrector is not None else make_corrector(o, self.system)
         self._check_combination()
         self.controller.bind(self.corrector)
         if self.corrector.minimises and self._has_accept:
@@ -228,12 +236,14 @@ class Tracker:
 
     def _check_combination(self) -> None:
         o = self.options
+        corrector = o.corrector if self._corrector is None else type(self.corrector).__name__
+        predictor = o.predictor if self._predictor is None else type(self.predictor).__name__
         if not self.corrector.supports_arclength and o.parameterisation == "arclength":
-            raise OptionsError(f"corrector {o.corrector!r} minimises at fixed λ; use parameterisation='natural'")
+            raise OptionsError(f"corrector {corrector!r} minimises at fixed λ; use parameterisation='natural'")
         if self.predictor.needs_natural and o.parameterisation == "arclength":
-            raise OptionsError(f"predictor {o.predictor!r} needs parameterisation='natural'")
+            raise OptionsError(f"predictor {predictor!r} needs parameterisation='natural'")
         if self.predictor.needs_gradient and not self.problem.is_gradient:
-            raise OptionsError("predictor 'hessian' is for gradient homotopies (H = ∇_p L); "
+            raise OptionsError(f"predictor {predictor!r} is for gradient homotopies (H = ∇_p L); "
                                "use 'tangent' or 'secant'")
 
     def _set_box(self, lam0: float) -> None:
