@@ -58,10 +58,24 @@ class CorrectorResult(NamedTuple):
 
 
 class Corrector:
-    """Base class. ``correct(system, y_pred, b, c)`` returns a :class:`CorrectorResult`."""
+    """Base class. ``correct(system, y_pred, b, c)`` returns a :class:`CorrectorResult`.
+
+    Class attributes declare what the corrector can do; the tracker reads only these,
+    never the class.
+    """
 
     #: Whether the corrector can move λ (pseudo-arclength); minimisers cannot.
     supports_arclength = True
+    #: Whether ``correct`` solves the bordered system for any border ``b`` (and takes
+    #: ``max_iters``), so the tracker also uses it to land on ``lam_end``, refine the start
+    #: and correct event trial points; otherwise the tracker uses a dense Newton for those.
+    solves_bordered = True
+    #: Whether it minimises a loss at fixed λ: the tracker refines the start with it and sets
+    #: its ``accept`` hook to the problem's acceptance test.
+    minimises = False
+    #: Whether ``CorrectorResult.contraction`` and ``n_iters`` are Newton's (counted against
+    #: ``max_newton_iters``), so the step controller may scale the step by them.
+    reports_contraction = False
 
     def __init__(self, options: TrackerOptions):
         self.options = options
@@ -103,6 +117,8 @@ class Corrector:
 class NewtonCorrector(Corrector):
     """Dense Newton on the bordered system with HC.jl's contraction test."""
 
+    reports_contraction = True
+
     def correct(self, system, y_pred, b, c, max_iters=None):
         max_cond = self.options.max_cond
 
@@ -114,6 +130,8 @@ class NewtonCorrector(Corrector):
 
 class NewtonKrylovCorrector(Corrector):
     """Matrix-free Newton: GMRES on Jacobian-vector products (``Problem.jvp``)."""
+
+    reports_contraction = True
 
     def correct(self, system, y_pred, b, c, max_iters=None):
         o = self.options
@@ -135,6 +153,8 @@ class MinimizationCorrector(Corrector):
     """
 
     supports_arclength = False
+    solves_bordered = False
+    minimises = True
 
     def __init__(self, options: TrackerOptions, method: str = "lbfgs"):
         super().__init__(options)

@@ -148,7 +148,8 @@ class Recorder(Observer):
         if record.accepted:
             self._add(record)
         else:
-            self.rejected.append({"index": record.index, "lam": record.lam, "ds": record.ds, "reason": record.reason})
+            self.rejected.append({"index": record.index, "lam": record.lam, "ds": record.ds,
+                                  "reason": str(record.reason)})
 
     def _add(self, r: StepRecord) -> None:
         k = len(self.cols["lam"])

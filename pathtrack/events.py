@@ -2,8 +2,9 @@
 
 As in BifurcationKit, a special point is where a *test function* evaluated along the
 path changes sign. The tracker evaluates every active test function at each accepted
-point; on a sign change between two points it locates the zero with Brent's method
-over the chord between them, correcting every trial point back onto the path.
+point and hands the two points and their values to :class:`EventLocator`, which finds
+the sign changes and locates each zero with Brent's method over the chord between the
+points, correcting every trial point back onto the path through the tracker's callables.
 
 Built-in test functions:
 
@@ -26,12 +27,16 @@ Users add their own with :class:`Event` (a scalar ``fn(p, lam)``), either passed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from scipy.optimize import brentq
+
+from .linalg import SingularJacobianError
+from .problem import NonFiniteError
 
 __all__ = ["Event", "SpecialPoint", "FOLD", "BRANCH_POINT", "INDEX_CHANGE", "HOPF", "PointInfo",
-           "dense_spectrum", "lanczos_spectrum"]
+           "EventLocator", "dense_spectrum", "lanczos_spectrum"]
 
 FOLD = "fold"
 BRANCH_POINT = "bp"
@@ -114,6 +119,114 @@ class SpecialPoint:
     def to_dict(self) -> dict:
         return {"kind": self.kind, "lam": float(self.lam), "s": float(self.s), "step": int(self.step),
                 "value_a": float(self.value_a), "value_b": float(self.value_b), **self.extra}
+
+
+#: Chord-fraction tolerance of the event location.
+LOCATE_XTOL = 1e-13
+
+#: ``correct(guess, b) -> (y, tangent)`` or None: the point on the path in the hyperplane
+#: ``b·y = b·guess`` and its tangent. None when the correction fails; raises
+#: ``SingularJacobianError`` where the tangent is undefined, ``NonFiniteError`` on overflow.
+CorrectFn = Callable[[np.ndarray, np.ndarray], Optional[Tuple[np.ndarray, np.ndarray]]]
+#: ``test_value(name, y, tangent) -> float``: test function ``name`` at a corrected point.
+TestValueFn = Callable[[str, np.ndarray, np.ndarray], float]
+
+
+class EventLocator:
+    """Sign changes of test functions between two accepted points, located on the path.
+
+    Parameters
+    ----------
+    events : sequence of Event
+        User events (their ``direction`` and ``terminal``); every other test function
+        counts a sign change in either direction and is not terminal.
+    p_of : callable ``p_of(y) -> p``
+        The problem's unknowns from the real point ``y = (x, lam)``.
+    xtol : float
+        Chord-fraction tolerance of Brent's method.
+    """
+
+    def __init__(self, events: Sequence[Event], p_of: Callable[[np.ndarray], np.ndarray],
+                 xtol: float = LOCATE_XTOL):
+        self.events = {e.name: e for e in reversed(list(events))}  # the first event of a name wins
+        self.p_of, self.xtol = p_of, xtol
+
+    def locate_all(self, y_a: np.ndarray, y_b: np.ndarray, values_a: Dict[str, float],
+                   values_b: Dict[str, float], correct: CorrectFn, test_value: TestValueFn, s_b: float,
+                   step: int) -> List[Tuple[SpecialPoint, bool]]:
+        """Every test function whose sign changes from ``values_a`` to ``values_b``, located.
+
+        Parameters
+        ----------
+        y_a, y_b : ndarray
+            The two accepted points ``(x, lam)``.
+        values_a, values_b : dict
+            Test-function values at them, by name.
+        correct : CorrectFn
+            Brings a trial point on the chord back onto the path.
+        test_value : TestValueFn
+        s_b : float
+            Arclength at ``y_b``.
+        step : int
+            The index recorded in each point.
+
+        Returns
+        -------
+        list of (SpecialPoint, bool)
+            The located points with whether each is terminal, in the order of
+            ``values_b``; a sign change whose location fails is skipped.
+        """
+        found = []
+        for name, vb in values_b.items():
+            va = values_a.get(name, np.nan)
+            user = self.events.get(name)
+            if not (user or Event(name, None)).crosses(va, vb):
+                continue
+            point = self.locate(name, y_a, y_b, va, vb, correct, test_value, s_b, step)
+            if point is not None:
+                found.append((point, bool(user is not None and user.terminal)))
+        return found
+
+    def locate(self, name: str, y_a: np.ndarray, y_b: np.ndarray, va: float, vb: float, correct: CorrectFn,
+               test_value: TestValueFn, s_b: float, step: int) -> Optional[SpecialPoint]:
+        """Brent's method on the chord fraction θ; every trial point is corrected onto the path."""
+        d = y_b - y_a
+        chord = float(np.linalg.norm(d))
+        b = d / chord
+        cache = {}
+
+        def point(theta):
+            guess = y_a + theta * d
+            out = correct(guess, b)
+            if out is None:
+                raise _LocateFailed
+            cache[theta] = out
+            return out
+
+        def g(theta):
+            if theta == 0.0:
+                return va
+            if theta == 1.0:
+                return vb
+            try:
+                y, t = point(theta)
+            except (_LocateFailed, SingularJacobianError):
+                # the bordered system is singular exactly at a branch point: that is the zero
+                cache[theta] = (y_a + theta * d, None)
+                return 0.0
+            return float(test_value(name, y, t))
+
+        try:
+            theta = brentq(g, 0.0, 1.0, xtol=self.xtol, rtol=4 * np.finfo(float).eps, maxiter=100)
+            y, _ = cache[theta] if theta in cache else point(theta)
+        except (_LocateFailed, ValueError, SingularJacobianError, NonFiniteError):
+            return None
+        return SpecialPoint(kind=name, lam=float(y[-1]), s=s_b - chord * (1 - theta), step=step,
+                            p=self.p_of(y).copy(), value_a=va, value_b=vb, tol=self.xtol)
+
+
+class _LocateFailed(Exception):
+    pass
 
 
 def fold_value(info: PointInfo) -> float:

@@ -36,7 +36,7 @@ import numpy as np
 
 from .events import PointInfo, dense_spectrum
 from .problem import Problem
-from .status import Status
+from .status import RejectReason, Status
 from .tracker import Observer, StepRecord
 
 __all__ = ["gradient_flow", "FlowResult", "FlowState", "RateFit", "hessian_index", "plot_risk"]
@@ -345,7 +345,7 @@ class _Flow:
         return gn
 
     def _record(self, index, t, ds, p, risk, gn, g, nfev, wall) -> StepRecord:
-        return StepRecord(index=index, accepted=True, reason="", lam=float(t), s=self.state.s, ds=float(ds),
+        return StepRecord(index=index, accepted=True, reason=RejectReason.none, lam=float(t), s=self.state.s, ds=float(ds),
                           p=p.copy(), tangent=_tangent(g), n_newton_iters=int(nfev), residual=gn,
                           contraction=np.nan, wall_time=wall, metrics={"risk": risk, "grad_norm": gn},
                           step=self.state.n_accepted)

@@ -26,18 +26,18 @@ import numpy as np
 from ._version import __version__
 from .options import TrackerOptions
 from .problem import StartPoint
-from .status import Status
+from .status import RejectReason, Status
 from .tracker import Observer, StepRecord, TrackerState
 
 __all__ = ["StorageError", "PathWriter", "PathFile", "load", "FORMAT", "SCHEMA_VERSION"]
 
 FORMAT = "pathtrack-path"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: /rejected/reason holds RejectReason codes (1: their names as strings)
 
 #: Scalar columns of ``/steps``, one row per accepted step (row 0 is the start point).
 STEP_COLUMNS = {"index": "i8", "lam": "f8", "s": "f8", "ds": "f8", "n_newton_iters": "i8", "residual": "f8",
                 "contraction": "f8", "sigma_min": "f8", "cond": "f8", "det_sign": "f8", "wall_time": "f8"}
-#: Columns of ``/rejected``, one row per rejected attempt (``reason`` is a string).
+#: Columns of ``/rejected``, one row per rejected attempt (``reason`` besides: see ``_reason_column``).
 REJECTED_COLUMNS = {"index": "i8", "lam": "f8", "ds": "f8", "n_newton_iters": "i8", "residual": "f8",
                     "contraction": "f8", "wall_time": "f8"}
 #: Scalar columns of ``/events``, one row per special point (plus ``kind`` and ``p``).
@@ -51,8 +51,7 @@ CHECKPOINT_SCALARS = {"ds": "f8", "s": "f8", "lam_direction": "i8", "n_steps": "
 ROOT_ATTRS = ("format", "schema_version", "pathtrack_version", "problem", "parameters", "options", "created",
               "finished", "status", "end_reason", "message", "writer_pid", "writer_host", "resumed")
 FINISH_ATTRS = ("n_accepted", "n_rejected", "n_steps", "wall_time", "counters")
-REASON_LEN = 32  # fixed-length UTF-8 strings: variable-length data is not SWMR-safe
-KIND_LEN = 64
+KIND_LEN = 64  # fixed-length UTF-8 strings: variable-length data is not SWMR-safe
 RESUMABLE = ("running", "interrupted", "max_steps_reached")
 
 
@@ -217,6 +216,29 @@ def _str_dtype(length: int):
     return _h5py().string_dtype("utf-8", length)
 
 
+def _reason_column(group):
+    """``/rejected/reason``: int8 :class:`RejectReason` codes; the ``names`` attribute maps codes to names (JSON)."""
+    ds = _column(group, "reason", "i1")
+    ds.attrs["names"] = json.dumps({str(int(r)): r.name for r in RejectReason})
+    return ds
+
+
+def _reason_codes(names) -> List[int]:
+    """RejectReason codes of reason names (a resumed file's rows)."""
+    try:
+        return [int(RejectReason.parse(n)) for n in names]
+    except ValueError as exc:
+        raise StorageError(f"cannot store reject reason ({exc})") from None
+
+
+def _reason_names(ds, rows: np.ndarray) -> np.ndarray:
+    """Reason names of ``rows`` read from ``ds``: decoded through its ``names`` attribute, or strings (schema 1)."""
+    if ds.dtype.kind in "iu":
+        names = json.loads(ds.attrs["names"])
+        return np.array([names[str(int(r))] for r in rows], dtype=object)  # KeyError: damaged
+    return np.array([_decode(r) for r in rows], dtype=object)
+
+
 def _clip(text: str, length: int) -> bytes:
     raw = str(text).encode("utf-8")[:length]
     return raw.decode("utf-8", "ignore").encode("utf-8")
@@ -326,6 +348,7 @@ class PathWriter(Observer):
         f = h5py.File(tmp, "w", libver="latest")
         for k, v in old.attrs.items():
             f.attrs[k] = v
+        f.attrs["schema_version"] = SCHEMA_VERSION  # the rebuilt layout is this version's
         f.attrs["options"] = options.to_json()
         f.attrs["status"] = "running"
         f.attrs["finished"] = ""
@@ -358,7 +381,7 @@ class PathWriter(Observer):
                                f"checkpoint says {nrej}")
         for name in REJECTED_COLUMNS:
             _append(f["rejected"][name], rej[name][:nrej])
-        _append(f["rejected"]["reason"], [_clip(r, REASON_LEN) for r in rej["reason"][:nrej]])
+        _append(f["rejected"]["reason"], _reason_codes(rej["reason"][:nrej]))
         evs = old.events
         nev = state.n_events
         if len(evs) < nev:
@@ -395,7 +418,7 @@ class PathWriter(Observer):
         rej = f.create_group("rejected")
         for name, dt in REJECTED_COLUMNS.items():
             _column(rej, name, dt)
-        _column(rej, "reason", _str_dtype(REASON_LEN))
+        _reason_column(rej)
         evg = f.create_group("events")
         for name, dt in EVENT_COLUMNS.items():
             _column(evg, name, dt)
@@ -434,7 +457,7 @@ class PathWriter(Observer):
             rej = self._f["rejected"]
             for name in REJECTED_COLUMNS:
                 _append(rej[name], [getattr(record, name)])
-            _append(rej["reason"], [_clip(record.reason, REASON_LEN)])
+            _append(rej["reason"], [int(record.reason)])
 
     def on_event(self, tracker, point) -> None:
         if self._f is None or "events" not in self._f:
@@ -616,7 +639,7 @@ class PathFile:
         One value per accepted step (row 0 is the start point).
     metrics : dict of ndarray
     p, tangent : lazy rows (``f.p[k]``), stored every ``store_p_every`` steps at ``p_steps``.
-    rejected : dict of ndarray (``reason`` as str)
+    rejected : dict of ndarray (``reason`` as the :class:`RejectReason` name)
     events : list of dict (``kind, lam, s, step, value_a, value_b``); ``event_p(i)`` the located point.
     """
 
@@ -826,7 +849,8 @@ class PathFile:
         if not self.has_steps:
             return {k: np.zeros(0) for k in (*REJECTED_COLUMNS, "reason")}
         out = {k: self._col("rejected", k) for k in REJECTED_COLUMNS}
-        out["reason"] = np.array([_decode(r) for r in self._col("rejected", "reason")], dtype=object)
+        out["reason"] = self._read(lambda: _reason_names(self._ds("rejected/reason"), self._col("rejected", "reason")),
+                                   "rejected/reason")
         return out
 
     @property

@@ -64,7 +64,8 @@ class TrackerOptions:
     max_steps : int
         Maximum number of step attempts (accepted plus rejected).
     grow_factor, shrink_factor : float
-        Step growth after ``grow_after`` consecutive successes; shrink on rejection.
+        Largest step growth after ``grow_after`` consecutive successes (less when Newton
+        contracts slowly); shrink on rejection (down to ``shrink_factor²`` when Newton diverged).
     grow_after : int
         Consecutive accepted steps needed before the step grows.
     max_newton_iters : int
@@ -73,7 +74,8 @@ class TrackerOptions:
         Converged when ‖Δy‖ ≤ newton_tol·(1 + ‖y‖).
     max_contraction : float
         Reject the step when a Newton update is not at least this much smaller than
-        the one before (‖Δy_k‖ / ‖Δy_{k-1}‖ > max_contraction), as HC.jl does.
+        the one before (‖Δy_k‖ / ‖Δy_{k-1}‖ > max_contraction), as HC.jl does. The step
+        size aims at a contraction of ``max_contraction/4`` (:class:`~pathtrack.stepcontrol.StepController`).
     max_angle : float
         Path-jumping guard: reject steps whose tangent turns by more than this
         angle (radians) from the previous one.

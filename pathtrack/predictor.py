@@ -32,10 +32,22 @@ TangentFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 class Predictor:
-    """Base class. ``predict(y, tangent, h, y_prev, tangent_fn)`` returns ``y_pred``."""
+    """Base class. ``predict(y, tangent, h, y_prev, tangent_fn)`` returns ``y_pred``.
+
+    Class attributes declare what the predictor needs; the tracker reads only these,
+    never the class.
+    """
 
     #: Whether the tracker must compute a tangent at every accepted point.
     needs_tangent = True
+    #: Whether the prediction follows the chord through the last two accepted points
+    #: (``y_prev``): the natural parameterisation then measures the λ step along the chord.
+    uses_history = False
+    #: Whether the predictor moves λ only by the natural parameterisation's fixed step
+    #: (no pseudo-arclength).
+    needs_natural = False
+    #: Whether the predictor needs a gradient homotopy ``H = ∇_p L`` (``Problem.is_gradient``).
+    needs_gradient = False
 
     def bind(self, system, options) -> None:
         """Called once the tracker has its real system; predictors that need more than the
@@ -55,6 +67,7 @@ class SecantPredictor(Predictor):
     """Chord direction through the last two points; the tangent at the first step."""
 
     needs_tangent = False
+    uses_history = True
 
     def predict(self, y, tangent, h, y_prev, tangent_fn):
         if y_prev is None:
@@ -81,6 +94,7 @@ class ConstantPredictor(Predictor):
     """Keep ``x``, move λ by the λ-component of the step (natural parameterisation only)."""
 
     needs_tangent = False
+    needs_natural = True
 
     def predict(self, y, tangent, h, y_prev, tangent_fn):
         out = y.copy()
@@ -100,6 +114,8 @@ class HessianPredictor(Predictor):
     """
 
     needs_tangent = False
+    needs_natural = True
+    needs_gradient = True
 
     def __init__(self):
         self.system = None  # set by bind(), with the solver settings; unbound it predicts like 'constant'

@@ -5,15 +5,16 @@ message that says what happened *and what to change*, in the spirit of
 optimistix's ``RESULTS``. The tracker is the only place that assigns one.
 
 `CorrectorCode` is the small integer code returned by correctors and jitted
-kernels; the tracker translates it into a `Status` when a step failure ends
-the path.
+kernels. `RejectReason` says why the step controller refused a step attempt; its
+:attr:`RejectReason.status` is the `Status` a path ends with when the step size
+underflows after that rejection.
 """
 
 from __future__ import annotations
 
 import enum
 
-__all__ = ["Status", "CorrectorCode"]
+__all__ = ["Status", "CorrectorCode", "RejectReason"]
 
 
 class Status(enum.IntEnum):
@@ -136,3 +137,82 @@ class CorrectorCode(enum.IntEnum):
     singular = 3
     nonfinite = 4
     rejected = 5  # converged, but a guard (angle, acceptance test) refused the point
+
+
+class RejectReason(enum.IntEnum):
+    """Why a step attempt was rejected (``none`` for an accepted one).
+
+    The corrector's failures keep their :class:`CorrectorCode` values, so
+    ``RejectReason(int(code))`` is the reason for a failed correction. ``str()`` gives
+    the member's name, which is what summaries, messages and files show.
+
+    Attributes
+    ----------
+    none
+        The step was accepted.
+    max_iters, diverged, singular, nonfinite
+        The corrector did not converge (see :class:`CorrectorCode`).
+    landing
+        The correction at fixed λ onto ``lam_end`` or the box edge did not converge.
+    angle
+        The tangent turned by more than ``max_angle`` (path jumping).
+    acceptance_test
+        The problem's ``accept(p, lam)`` refused the corrected point.
+    interrupted
+        Ctrl-C arrived during the attempt.
+    """
+
+    none = 0
+    max_iters = 1
+    diverged = 2
+    singular = 3
+    nonfinite = 4
+    landing = 5
+    angle = 6
+    acceptance_test = 7
+    interrupted = 8
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
+    @property
+    def status(self) -> Status:
+        """The final status when the step size falls below ``min_ds`` after this rejection."""
+        return _REJECT_STATUS[self]
+
+    @classmethod
+    def from_corrector(cls, code: CorrectorCode) -> "RejectReason":
+        """The reason for a correction that ended with ``code`` (not ``converged``)."""
+        if code in (CorrectorCode.converged, CorrectorCode.rejected):
+            raise ValueError(f"corrector code {CorrectorCode(code).name!r} is no corrector failure")
+        return cls(int(code))
+
+    @classmethod
+    def parse(cls, value) -> "RejectReason":
+        """A member from its code, its name or ``''`` (none)."""
+        if isinstance(value, str):
+            if value == "":
+                return cls.none
+            try:
+                return cls[value]
+            except KeyError:
+                raise ValueError(f"unknown reject reason {value!r}; expected one of "
+                                 f"{[m.name for m in cls]}") from None
+        return cls(int(value))
+
+
+# Rejections the step size cannot cure have their own status; the rest mean ds_too_small.
+_REJECT_STATUS = {
+    RejectReason.none: Status.ds_too_small,
+    RejectReason.max_iters: Status.ds_too_small,
+    RejectReason.diverged: Status.ds_too_small,
+    RejectReason.singular: Status.singular_jacobian,
+    RejectReason.nonfinite: Status.nonfinite,
+    RejectReason.landing: Status.newton_failed,
+    RejectReason.angle: Status.ds_too_small,
+    RejectReason.acceptance_test: Status.ds_too_small,
+    RejectReason.interrupted: Status.interrupted,
+}

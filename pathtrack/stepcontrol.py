@@ -1,33 +1,137 @@
 """Step-size controller, kept apart from the corrector (as in diffrax).
 
-The corrector *estimates* (converged or not, iterations, contraction); the controller
-*decides* the next step size. The rules themselves are the jitted functions in
-:mod:`pathtrack.kernels.steprules`, shared with compiled trackers; this class only binds
-them to a :class:`~pathtrack.options.TrackerOptions`.
+The corrector *estimates* (converged or not, iterations, contraction) and the tracker
+*measures* the corrected point (landing, tangent, turn angle, the problem's acceptance
+test); the controller *decides*: accept or reject, why, and the next step size. The
+rules themselves are the jitted functions in :mod:`pathtrack.kernels.steprules`, shared
+with compiled trackers; this module binds them to a
+:class:`~pathtrack.options.TrackerOptions`.
 """
 
 from __future__ import annotations
 
-from typing import Tuple
+import math
+from dataclasses import dataclass
+from typing import Callable, Optional
 
-from .kernels.steprules import STEP_TOO_SMALL, next_step_size, turn_ok
+from .corrector import CorrectorResult
+from .kernels.steprules import STEP_TOO_SMALL, adapt_step_size, contraction_factor, turn_ok
 from .options import TrackerOptions
+from .status import CorrectorCode, RejectReason
 
-__all__ = ["StepController"]
+__all__ = ["StepGuards", "StepDecision", "StepController"]
+
+
+@dataclass(frozen=True)
+class StepGuards:
+    """The tracker's checks of a corrected point, judged by :meth:`StepController.adapt`.
+
+    A check the tracker did not reach or that does not apply keeps its default.
+
+    Attributes
+    ----------
+    landing_converged : bool or None
+        Whether the correction at fixed λ onto ``lam_end`` or the box edge converged
+        (None: no landing).
+    tangent_failure : RejectReason
+        ``singular`` or ``nonfinite`` when the tangent at the corrected point could not
+        be computed; ``none`` otherwise.
+    cos_angle : float or None
+        Cosine of the angle between the old and the new tangent (None: not checked, the
+        tracker carries no true tangent).
+    acceptance_test : callable ``() -> bool`` or None
+        The problem's acceptance test at the corrected point, called only when every
+        other check passed.
+    """
+
+    landing_converged: Optional[bool] = None
+    tangent_failure: RejectReason = RejectReason.none
+    cos_angle: Optional[float] = None
+    acceptance_test: Optional[Callable[[], bool]] = None
+
+
+@dataclass(frozen=True)
+class StepDecision:
+    """What the controller decided about one step attempt.
+
+    Attributes
+    ----------
+    accept : bool
+    ds : float
+        The step size of the next attempt.
+    reason : RejectReason
+        ``none`` when accepted.
+    n_consecutive : int
+        Consecutive successes counted towards the next growth.
+    too_small : bool
+        The rejected step cannot shrink further (``ds < min_ds``).
+    """
+
+    accept: bool
+    ds: float
+    reason: RejectReason
+    n_consecutive: int
+    too_small: bool
 
 
 class StepController:
-    """Grow after consecutive successes, shrink and retry on failure, within [min_ds, max_ds]."""
+    """Accept or reject a step attempt and choose the next step size, within [min_ds, max_ds].
 
-    def __init__(self, options: TrackerOptions):
+    A converged Newton correction scales the step by :func:`~pathtrack.kernels.steprules.contraction_factor`
+    (HC.jl-style): a slowly contracting Newton, or one that needed many iterations,
+    shrinks or holds the step; a fast one lets it grow after ``grow_after`` consecutive
+    successes. Correctors that report no contraction (``reports_contraction = False``,
+    the minimisers) get the plain rule: grow after consecutive successes, shrink on
+    rejection.
+    """
+
+    def __init__(self, options: TrackerOptions, uses_contraction: bool = True):
         self.options = options
+        self.uses_contraction = uses_contraction
 
-    def adapt(self, ds: float, accepted: bool, n_consecutive: int) -> Tuple[float, int, bool]:
-        """Return ``(new_ds, new_n_consecutive, too_small)``."""
+    def bind(self, corrector) -> None:
+        """Read the corrector's capabilities: whether its contraction and iterations mean anything."""
+        self.uses_contraction = bool(getattr(corrector, "reports_contraction", False))
+
+    def adapt(self, ds: float, corrector_result: CorrectorResult, guards: Optional[StepGuards] = None,
+              n_consecutive: int = 0) -> StepDecision:
+        """Judge one attempt from the corrector's report and the tracker's checks.
+
+        Parameters
+        ----------
+        ds : float
+            The step size of this attempt.
+        corrector_result : CorrectorResult
+        guards : StepGuards, optional
+            Checks of the corrected point (only read when the correction converged).
+        n_consecutive : int
+            Consecutive successes before this attempt.
+        """
+        reason = self.reject_reason(corrector_result, guards or StepGuards())
+        factor = math.inf
+        if self.uses_contraction:
+            factor = contraction_factor(int(corrector_result.n_iters), float(corrector_result.contraction),
+                                        self.options.max_contraction, self.options.max_newton_iters)
+        accept = reason is RejectReason.none
         o = self.options
-        new_ds, n_cons, code = next_step_size(float(ds), bool(accepted), int(n_consecutive), o.grow_factor,
-                                              o.shrink_factor, o.grow_after, o.min_ds, o.max_ds)
-        return float(new_ds), int(n_cons), code == STEP_TOO_SMALL
+        new_ds, n_cons, code = adapt_step_size(float(ds), accept, int(n_consecutive), factor, o.grow_factor,
+                                               o.shrink_factor, o.grow_after, o.min_ds, o.max_ds)
+        return StepDecision(accept=accept, ds=float(new_ds), reason=reason, n_consecutive=int(n_cons),
+                            too_small=code == STEP_TOO_SMALL)
+
+    def reject_reason(self, corrector_result: CorrectorResult, guards: StepGuards) -> RejectReason:
+        """The first failed check, in the order the tracker performs them; ``none`` if all pass."""
+        if corrector_result.code != CorrectorCode.converged:
+            return RejectReason.from_corrector(corrector_result.code)
+        if guards.landing_converged is False:
+            return RejectReason.landing
+        if guards.tangent_failure is not RejectReason.none:
+            return guards.tangent_failure
+        if guards.cos_angle is not None and not self.turn_ok(guards.cos_angle):
+            return RejectReason.angle
+        if guards.acceptance_test is not None and not guards.acceptance_test():
+            return RejectReason.acceptance_test
+        return RejectReason.none
 
     def turn_ok(self, cos_angle: float) -> bool:
         """Path-jumping guard on the angle between successive tangents."""

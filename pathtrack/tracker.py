@@ -13,10 +13,16 @@ One step, in order:
 2. correct onto the path with the bordered corrector (tangent border for
    pseudo-arclength, λ border for natural);
 3. if λ reached ``lam_end`` or left the box, land exactly there (correction at fixed λ);
-4. compute the new tangent; reject if it turned more than ``max_angle`` (path jumping);
-5. run the problem's acceptance test;
-6. accept: update state, evaluate metrics and test functions, locate events;
-   or reject: shrink ``ds`` and retry (backtracking).
+4. compute the new tangent and its turn from the old one;
+5. hand the corrector's report and these checks (:class:`~pathtrack.stepcontrol.StepGuards`,
+   with the problem's acceptance test) to :meth:`StepController.adapt`, which accepts or
+   rejects with a :class:`~pathtrack.status.RejectReason` and sets the next ``ds``;
+6. accept: update state, evaluate metrics and test functions, locate events with
+   :class:`~pathtrack.events.EventLocator`; or reject and retry from the same point.
+
+The tracker reads what predictors and correctors can do from their capability
+attributes (``needs_tangent``, ``uses_history``, ``minimises``, ``solves_bordered`` ...),
+never from their classes.
 """
 
 from __future__ import annotations
@@ -27,20 +33,19 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence
 
 import numpy as np
-from scipy.optimize import brentq
 
 from . import events as ev
-from .corrector import CorrectorResult, MinimizationCorrector, NewtonCorrector, make_corrector
+from .corrector import Corrector, CorrectorResult, NewtonCorrector, make_corrector
 from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, tangent_dense,
                      tangent_matrix_free)
 from .options import OptionsError, TrackerOptions
-from .predictor import SecantPredictor, make_predictor
+from .predictor import Predictor, make_predictor
 from .problem import NonFiniteError, Problem, RealSystem, StartPoint, check_problem, normalize_starts
-from .status import CorrectorCode, Status
-from .stepcontrol import StepController
+from .status import CorrectorCode, RejectReason, Status
+from .stepcontrol import StepController, StepDecision, StepGuards
 
 __all__ = ["TrackerState", "StepRecord", "Observer", "Tracker"]
 
@@ -67,7 +72,7 @@ class TrackerState:
     n_events: int = 0
     status: Status = Status.running
     end_reason: str = ""
-    last_reject_reason: str = ""
+    last_reject_reason: RejectReason = RejectReason.none
     event_values: Dict[str, float] = field(default_factory=dict)
     ref_log_abs_det: float = np.nan
     wall_time: float = 0.0
@@ -80,6 +85,7 @@ class TrackerState:
         """Arrays and plain scalars (for HDF5); inverse of :meth:`from_checkpoint`."""
         d = dataclasses.asdict(self)
         d["status"] = int(self.status)
+        d["last_reject_reason"] = int(self.last_reject_reason)
         d["y_prev"] = np.array([]) if self.y_prev is None else self.y_prev
         d["event_values"] = dict(self.event_values)
         return d
@@ -88,6 +94,7 @@ class TrackerState:
     def from_checkpoint(cls, d: Dict[str, Any]) -> "TrackerState":
         d = dict(d)
         d["status"] = Status(int(d["status"]))
+        d["last_reject_reason"] = RejectReason.parse(d.get("last_reject_reason", 0))
         y_prev = np.asarray(d.get("y_prev", []), dtype=float)
         d["y_prev"] = y_prev if y_prev.size else None
         d["y"] = np.asarray(d["y"], dtype=float)
@@ -103,7 +110,7 @@ class StepRecord:
 
     index: int  # attempt number (0 is the start point)
     accepted: bool
-    reason: str  # '' when accepted; else why it was rejected
+    reason: RejectReason  # none when accepted
     lam: float
     s: float
     ds: float
@@ -136,18 +143,26 @@ class Observer:
         """The final status is set."""
 
 
+class _Trial(NamedTuple):
+    """A corrected trial point and the measurements the controller judges."""
+
+    res: CorrectorResult  # the step's correction (what the step size is adapted from)
+    shown: CorrectorResult  # the correction recorded with the step: the landing's when it landed
+    guards: StepGuards
+    y: np.ndarray
+    info: Optional[TangentInfo] = None
+    end_reason: str = ""
+
+
 class _Outcome:
     """What one step attempt produced; read only by ``_check_terminated``."""
 
     __slots__ = ("accepted", "reason", "too_small", "end_reason", "terminal_event")
 
-    def __init__(self, accepted=False, reason="", too_small=False, end_reason="", terminal_event=False):
+    def __init__(self, accepted=False, reason=RejectReason.none, too_small=False, end_reason="",
+                 terminal_event=False):
         self.accepted, self.reason, self.too_small = accepted, reason, too_small
         self.end_reason, self.terminal_event = end_reason, terminal_event
-
-
-_REASON_STATUS = {"nonfinite": Status.nonfinite, "singular": Status.singular_jacobian,
-                  "landing": Status.newton_failed}
 
 
 class Tracker:
@@ -163,18 +178,26 @@ class Tracker:
     observers : sequence of Observer
     detect_bifurcations : bool
         Evaluate the fold and branch-point test functions (dense problems only).
+    predictor : Predictor, optional
+        In place of the one ``options.predictor`` names; the tracker reads its capability
+        attributes (``needs_tangent``, ``uses_history``, ``needs_natural``, ``needs_gradient``).
+    corrector : Corrector, optional
+        In place of the one ``options.corrector`` names; likewise read through
+        ``supports_arclength``, ``solves_bordered``, ``minimises`` and ``reports_contraction``.
     """
 
     def __init__(self, problem: Problem, options: Optional[TrackerOptions] = None, *,
                  events: Sequence[ev.Event] = (), observers: Sequence[Observer] = (),
-                 detect_bifurcations: bool = True):
+                 detect_bifurcations: bool = True, predictor: Optional[Predictor] = None,
+                 corrector: Optional[Corrector] = None):
         self.problem = problem
         self.options = options if options is not None else TrackerOptions(**problem.default_options)
         self.user_events: List[ev.Event] = list(problem.events()) + list(events)
         self.observers: List[Observer] = list(observers)
         self.detect_bifurcations = detect_bifurcations
         self.controller = StepController(self.options)
-        self.predictor = make_predictor(self.options.predictor)
+        self.predictor = predictor if predictor is not None else make_predictor(self.options.predictor)
+        self._predictor, self._corrector = predictor, corrector  # user instances, or None
         self.state: Optional[TrackerState] = None
         self.system: Optional[RealSystem] = None
         self.special_points: List[ev.SpecialPoint] = []
@@ -194,13 +217,14 @@ class Tracker:
         check_problem(self.problem, start, check_derivatives=resume is None)
         self.system = RealSystem(self.problem, start.p.shape[0])
         self.predictor.bind(self.system, self.options)
-        self.corrector = make_corrector(o, self.system)
+        self.corrector = self._corrector if self._corrector is not None else make_corrector(o, self.system)
         self._check_combination()
-        if isinstance(self.corrector, MinimizationCorrector) and self._has_accept:
+        self.controller.bind(self.corrector)
+        if self.corrector.minimises and self._has_accept:
             self.corrector.accept = lambda x, lam: self._accepts(np.append(x, lam))
-        self._newton = NewtonCorrector(o)  # for landing and refining (dense or Krylov as configured)
-        if not isinstance(self.corrector, NewtonCorrector) and not isinstance(self.corrector, MinimizationCorrector):
-            self._newton = self.corrector
+        # landing, refining and event location need a solver of the bordered system at any border
+        self._newton = self.corrector if self.corrector.solves_bordered else NewtonCorrector(o)
+        self.locator = ev.EventLocator(self.user_events, self.system.p_of)
         self._set_box(start.lam)
         self._t_start = time.perf_counter()
         if resume is not None:
@@ -212,12 +236,14 @@ class Tracker:
 
     def _check_combination(self) -> None:
         o = self.options
+        corrector = o.corrector if self._corrector is None else type(self.corrector).__name__
+        predictor = o.predictor if self._predictor is None else type(self.predictor).__name__
         if not self.corrector.supports_arclength and o.parameterisation == "arclength":
-            raise OptionsError(f"corrector {o.corrector!r} minimises at fixed λ; use parameterisation='natural'")
-        if o.predictor in ("constant", "hessian") and o.parameterisation == "arclength":
-            raise OptionsError(f"predictor {o.predictor!r} needs parameterisation='natural'")
-        if o.predictor == "hessian" and not self.problem.is_gradient:
-            raise OptionsError("predictor 'hessian' is for gradient homotopies (H = ∇_p L); "
+            raise OptionsError(f"corrector {corrector!r} minimises at fixed λ; use parameterisation='natural'")
+        if self.predictor.needs_natural and o.parameterisation == "arclength":
+            raise OptionsError(f"predictor {predictor!r} needs parameterisation='natural'")
+        if self.predictor.needs_gradient and not self.problem.is_gradient:
+            raise OptionsError(f"predictor {predictor!r} is for gradient homotopies (H = ∇_p L); "
                                "use 'tangent' or 'secant'")
 
     def _set_box(self, lam0: float) -> None:
@@ -270,7 +296,7 @@ class Tracker:
         pinfo = self._point_info(y0, info.tangent)
         self.state.ref_log_abs_det = pinfo.log_abs_det
         self.state.event_values = self._event_values(pinfo)
-        rec = self._record(0, True, "", y0, info, ds=0.0, res=None, t_wall=0.0, pinfo=pinfo, step=0)
+        rec = self._record(0, True, RejectReason.none, y0, info, ds=0.0, res=None, t_wall=0.0, pinfo=pinfo, step=0)
         for obs in self.observers:
             obs.on_start(self, rec)
         return self.state
@@ -281,7 +307,7 @@ class Tracker:
         Gradient homotopies refine with their minimiser, which stops as soon as the
         acceptance test passes; Newton would need a dense Hessian.
         """
-        if isinstance(self.corrector, MinimizationCorrector):
+        if self.corrector.minimises:
             return self.corrector.correct(self.system, y, b, c)
         return self._newton.correct(self.system, y, b, c, max_iters=4 * self.options.max_newton_iters)
 
@@ -369,12 +395,26 @@ class Tracker:
             outcome = self._attempt(t0)
         except KeyboardInterrupt:
             self._stop_requested = True
-            outcome = _Outcome(reason="interrupted")
+            outcome = _Outcome(reason=RejectReason.interrupted)
         st.wall_time += time.perf_counter() - t0
         self._check_terminated(outcome)
         return outcome.accepted
 
     def _attempt(self, t0: float) -> _Outcome:
+        trial = self._trial()
+        st = self.state
+        decision = self.controller.adapt(st.ds, trial.res, trial.guards, st.n_consecutive)
+        if not decision.accept:
+            return self._reject(t0, trial.shown, decision, trial.y)
+        y, y_new, info, end_reason = st.y, trial.y, trial.info, trial.end_reason
+        if not end_reason and self._closes_loop(y, y_new, info.tangent):
+            end_reason = "closed_loop"
+            y_new = self.y_start.copy()  # the start is on the path: end exactly there
+            info = self._tangent(y_new, st.tangent)
+        return self._accept(t0, trial.shown, decision, y_new, info, end_reason)
+
+    def _trial(self) -> "_Trial":
+        """Predict, correct, land, and measure the corrected point; stop at the first failed measurement."""
         o, st, sysm = self.options, self.state, self.system
         y, t = st.y, st.tangent
         landing_lam = None
@@ -385,7 +425,7 @@ class Tracker:
                 target = landing_lam = stop
             dlam = target - st.lam
             direction = t
-            if isinstance(self.predictor, SecantPredictor) and st.y_prev is not None:
+            if self.predictor.uses_history and st.y_prev is not None:
                 d = y - st.y_prev
                 direction = d / np.linalg.norm(d)
             h = dlam / direction[-1] if abs(direction[-1]) > 1e-12 else dlam
@@ -399,8 +439,8 @@ class Tracker:
             b, c = t, float(t @ y_pred)
         res = self.corrector.correct(sysm, y_pred, b, c)
         if res.code != CorrectorCode.converged:
-            return self._reject(t0, res, _CODE_REASON.get(res.code, res.code.name), y_pred)
-        y_new = res.y
+            return _Trial(res, res, StepGuards(), y_pred)
+        y_new, shown, landed = res.y, res, None
         end_reason = ""
         if landing_lam is not None:
             end_reason = self._end_reason(landing_lam)
@@ -412,27 +452,23 @@ class Tracker:
                 e_lam[-1] = 1.0
                 guess = y + theta * (y_new - y)
                 guess[-1] = edge
-                res = self._newton.correct(sysm, guess, e_lam, edge)
-                if res.code != CorrectorCode.converged:
-                    return self._reject(t0, res, "landing", guess)
-                y_new = res.y
+                shown = self._newton.correct(sysm, guess, e_lam, edge)
+                landed = shown.code == CorrectorCode.converged
+                if not landed:
+                    return _Trial(res, shown, StepGuards(landing_converged=False), guess)
+                y_new = shown.y
                 end_reason = self._end_reason(edge)
         try:
             info = self._tangent(y_new, t)
         except SingularJacobianError:
-            return self._reject(t0, res, "singular", y_new)
+            return _Trial(res, shown, StepGuards(landed, tangent_failure=RejectReason.singular), y_new)
         except NonFiniteError:
-            return self._reject(t0, res, "nonfinite", y_new)
+            return _Trial(res, shown, StepGuards(landed, tangent_failure=RejectReason.nonfinite), y_new)
         # the path-jumping guard needs true tangents; a minimiser's chord is no tangent
-        if self._needs_tangent() and not self.controller.turn_ok(float(info.tangent @ t)):
-            return self._reject(t0, res, "angle", y_new)
-        if self._has_accept and not self._accepts(y_new):
-            return self._reject(t0, res, "acceptance_test", y_new)
-        if not end_reason and self._closes_loop(y, y_new, info.tangent):
-            end_reason = "closed_loop"
-            y_new = self.y_start.copy()  # the start is on the path: end exactly there
-            info = self._tangent(y_new, t)
-        return self._accept(t0, res, y_new, info, end_reason)
+        cos_angle = float(info.tangent @ t) if self._needs_tangent() else None
+        acceptance_test = (lambda: self._accepts(y_new)) if self._has_accept else None
+        guards = StepGuards(landed, cos_angle=cos_angle, acceptance_test=acceptance_test)
+        return _Trial(res, shown, guards, y_new, info, end_reason)
 
     def _stop_between(self, lam_a: float, lam_b: float) -> Optional[float]:
         """The first stopping value of λ (lam_end, or a box edge) strictly passed when going a → b.
@@ -476,21 +512,21 @@ class Tracker:
         aligned = t0 is None or float(t_new @ t0) > 0.9
         return aligned and dist <= 0.05 * np.sqrt(nd2) + 1e-9
 
-    def _reject(self, t0: float, res: CorrectorResult, reason: str, y_try: np.ndarray) -> _Outcome:
+    def _reject(self, t0: float, res: CorrectorResult, decision: StepDecision, y_try: np.ndarray) -> _Outcome:
         st = self.state
         st.n_rejected += 1
         st.n_newton_iters += res.n_iters
-        st.last_reject_reason = reason
-        st.ds, st.n_consecutive, too_small = self.controller.adapt(st.ds, False, st.n_consecutive)
-        rec = StepRecord(index=st.n_steps, accepted=False, reason=reason, lam=float(y_try[-1]), s=st.s, ds=st.ds,
-                         p=None, tangent=None, n_newton_iters=res.n_iters, residual=res.residual,
+        st.last_reject_reason = decision.reason
+        st.ds, st.n_consecutive = decision.ds, decision.n_consecutive
+        rec = StepRecord(index=st.n_steps, accepted=False, reason=decision.reason, lam=float(y_try[-1]), s=st.s,
+                         ds=st.ds, p=None, tangent=None, n_newton_iters=res.n_iters, residual=res.residual,
                          contraction=res.contraction, wall_time=time.perf_counter() - t0)
         for obs in self.observers:
             obs.on_step(self, rec)
-        return _Outcome(accepted=False, reason=reason, too_small=too_small)
+        return _Outcome(accepted=False, reason=decision.reason, too_small=decision.too_small)
 
-    def _accept(self, t0: float, res: CorrectorResult, y_new: np.ndarray, info: TangentInfo,
-                end_reason: str) -> _Outcome:
+    def _accept(self, t0: float, res: CorrectorResult, decision: StepDecision, y_new: np.ndarray,
+                info: TangentInfo, end_reason: str) -> _Outcome:
         st = self.state
         if st.n_accepted == 0:
             self._start_tangent = st.tangent.copy()
@@ -500,13 +536,13 @@ class Tracker:
         st.s += float(np.linalg.norm(y_new - y_old))
         st.n_accepted += 1
         st.n_newton_iters += res.n_iters
-        st.ds, st.n_consecutive, _ = self.controller.adapt(st.ds, True, st.n_consecutive)
+        st.ds, st.n_consecutive = decision.ds, decision.n_consecutive
         pinfo = self._point_info(y_new, info.tangent)
         new_values = self._event_values(pinfo)
         terminal = self._locate_events(y_old, t_old, y_new, st.event_values, new_values)
         st.event_values = new_values
-        rec = self._record(st.n_steps, True, "", y_new, info, ds_used, res, time.perf_counter() - t0, pinfo,
-                           step=st.n_accepted)
+        rec = self._record(st.n_steps, True, RejectReason.none, y_new, info, ds_used, res,
+                           time.perf_counter() - t0, pinfo, step=st.n_accepted)
         for obs in self.observers:
             obs.on_step(self, rec)
         return _Outcome(accepted=True, end_reason=end_reason, terminal_event=terminal)
@@ -526,67 +562,33 @@ class Tracker:
 
     # ------------------------------------------------------------------ events
     def _locate_events(self, y_a, t_a, y_b, vals_a, vals_b) -> bool:
+        """Locate the sign changes between two accepted points and report them; True if one is terminal."""
+        st = self.state
+
+        def correct(guess, b):  # trial tangents are oriented like the one at y_a
+            res = self._newton.correct(self.system, guess, b, float(b @ guess))
+            if res.code != CorrectorCode.converged:
+                return None
+            return res.y, self._tangent(res.y, t_a).tangent
+
         terminal = False
-        for name, vb in vals_b.items():
-            va = vals_a.get(name, np.nan)
-            user = next((e for e in self.user_events if e.name == name), None)
-            crosses = user.crosses(va, vb) if user else ev.Event(name, None).crosses(va, vb)
-            if not crosses:
-                continue
-            point = self._locate(name, user, y_a, t_a, y_b, va, vb)
-            if point is None:
-                continue
+        found = self.locator.locate_all(y_a, y_b, vals_a, vals_b, correct, self._test_value, st.s,
+                                        st.n_accepted + 1)
+        for point, is_terminal in found:
             self.special_points.append(point)
-            self.state.n_events += 1
+            st.n_events += 1
             for obs in self.observers:
                 obs.on_event(self, point)
-            if user is not None and user.terminal:
+            if is_terminal:
                 terminal = True
                 self._terminal_point = point
         return terminal
 
-    def _locate(self, name, user, y_a, t_a, y_b, va, vb) -> Optional[ev.SpecialPoint]:
-        """Brent's method on the chord fraction θ; every trial point is corrected onto the path."""
-        sysm = self.system
-        d = y_b - y_a
-        chord = float(np.linalg.norm(d))
-        b = d / chord
-        cache = {}
-
-        def point(theta):
-            guess = y_a + theta * d
-            res = self._newton.correct(sysm, guess, b, float(b @ guess))
-            if res.code != CorrectorCode.converged:
-                raise _LocateFailed
-            y = res.y
-            t = self._tangent(y, t_a).tangent
-            cache[theta] = (y, t)
-            return y, t
-
-        def g(theta):
-            if theta == 0.0:
-                return va
-            if theta == 1.0:
-                return vb
-            try:
-                y, t = point(theta)
-            except (_LocateFailed, SingularJacobianError):
-                # the bordered system is singular exactly at a branch point: that is the zero
-                cache[theta] = (y_a + theta * d, None)
-                return 0.0
-            if user is not None:
-                return float(user.fn(sysm.p_of(y), float(y[-1])))
-            return self._event_values(self._point_info(y, t)).get(name, np.nan)
-
-        xtol = 1e-13
-        try:
-            theta = brentq(g, 0.0, 1.0, xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=100)
-            y, _ = cache[theta] if theta in cache else point(theta)
-        except (_LocateFailed, ValueError, SingularJacobianError, NonFiniteError):
-            return None
-        return ev.SpecialPoint(kind=name, lam=float(y[-1]), s=self.state.s - chord * (1 - theta),
-                               step=self.state.n_accepted + 1, p=sysm.p_of(y).copy(), value_a=va, value_b=vb,
-                               tol=xtol)
+    def _test_value(self, name: str, y: np.ndarray, tangent: np.ndarray) -> float:
+        user = self.locator.events.get(name)
+        if user is not None:
+            return float(user.fn(self.system.p_of(y), float(y[-1])))
+        return self._event_values(self._point_info(y, tangent)).get(name, np.nan)
 
     # ------------------------------------------------------------------ termination
     def request_stop(self) -> None:
@@ -602,8 +604,7 @@ class Tracker:
         elif outcome.accepted and outcome.end_reason:
             status, why = Status.success, outcome.end_reason
         elif outcome.too_small:
-            status = _REASON_STATUS.get(outcome.reason, Status.ds_too_small)
-            why = f"last rejection: {outcome.reason}"
+            status, why = outcome.reason.status, f"last rejection: {outcome.reason}"
         elif self._stop_requested:
             status, why = Status.interrupted, "stop requested"
         elif st.n_steps >= o.max_steps:
@@ -629,7 +630,7 @@ class Tracker:
             except KeyboardInterrupt:
                 if self.state.status.is_running:
                     self._stop_requested = True
-                    self._check_terminated(_Outcome(reason="interrupted"))
+                    self._check_terminated(_Outcome(reason=RejectReason.interrupted))
         return self.state.status
 
     def __iter__(self) -> Iterator[TrackerState]:
@@ -663,11 +664,3 @@ def _deferred_sigint(tracker: "Tracker"):
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-class _LocateFailed(Exception):
-    pass
-
-
-_CODE_REASON = {CorrectorCode.diverged: "diverged", CorrectorCode.max_iters: "max_iters",
-                CorrectorCode.singular: "singular", CorrectorCode.nonfinite: "nonfinite"}

@@ -1,5 +1,7 @@
 """Helpers shared by the HDF5 storage tests: write a run to a file, read a file completely."""
 
+import json
+
 import numpy as np
 
 from pathtrack.driver import track
@@ -74,3 +76,17 @@ class CtrlCAt:
 
     def on_finish(self, tracker):
         pass
+
+
+def as_schema_1(path):
+    """Rewrite a file as schema version 1 wrote it: reject reasons as fixed-length UTF-8 names."""
+    import h5py
+
+    with h5py.File(path, "r+") as h:
+        codes = h["rejected/reason"]
+        names = json.loads(codes.attrs["names"])
+        rows = [names[str(int(c))].encode() for c in codes[...]]
+        del h["rejected/reason"]
+        h["rejected"].create_dataset("reason", data=np.array(rows, dtype=h5py.string_dtype("utf-8", 32)),
+                                     maxshape=(None,), chunks=(256,))
+        h.attrs["schema_version"] = 1

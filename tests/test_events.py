@@ -97,3 +97,31 @@ def test_sigma_min_recorded_and_small_near_fold():
     fold_step = r.events("fold")[0].step
     assert set(np.unique(r.det_sign)) <= {-1.0, 1.0}
     assert r.sigma_min[fold_step] < np.median(r.sigma_min)
+
+
+def test_event_locator_on_the_unit_circle():
+    """Sign changes between two points, located with every trial point brought back onto the path."""
+    from pathtrack.events import EventLocator
+
+    y_a, y_b = np.array([0.6, 0.8]), np.array([-0.6, 0.8])
+    n_corrections = []
+
+    def correct(guess, b):
+        n_corrections.append(1)
+        y = guess / np.linalg.norm(guess)
+        return y, np.array([-y[1], y[0]])
+
+    def test_value(name, y, tangent):
+        return {"x": y[0], "rising": y[0], "stop": y[0]}[name]
+
+    events = [Event("rising", None, direction=1), Event("stop", None, terminal=True)]
+    locator = EventLocator(events, p_of=lambda y: y[:-1])
+    values_a = {"x": 0.6, "rising": 0.6, "stop": 0.6, "flat": 1.0}
+    values_b = {"x": -0.6, "rising": -0.6, "stop": -0.6, "flat": 2.0}
+    found = locator.locate_all(y_a, y_b, values_a, values_b, correct, test_value, s_b=3.0, step=7)
+    assert [(p.kind, terminal) for p, terminal in found] == [("x", False), ("stop", True)]
+    for point, _ in found:
+        assert point.lam == pytest.approx(1.0, abs=1e-12) and point.p == pytest.approx([0.0], abs=1e-12)
+        assert point.s == pytest.approx(3.0 - 0.6) and point.step == 7
+        assert (point.value_a, point.value_b) == (0.6, -0.6)
+    assert n_corrections  # trial points went through the path corrector

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from _h5util import CtrlCAt, read_everything, run_to_file, same
+from _h5util import CtrlCAt, as_schema_1, read_everything, run_to_file, same
 from pathtrack.cli import main
 from pathtrack.driver import track
 from pathtrack.hdf5 import FORMAT, SCHEMA_VERSION, PathWriter, StorageError, load
 from pathtrack.options import TrackerOptions
 from pathtrack.problem import FunctionProblem
+from pathtrack.status import RejectReason
 
 COLUMNS = ("lam", "s", "ds", "n_newton_iters", "residual", "contraction", "sigma_min", "det_sign", "wall_time")
 
@@ -112,6 +113,42 @@ def test_rejected_steps_recorded_with_reasons(tmp_path):
         # accepted and rejected attempts interleave: together they number every attempt
         assert sorted(f.index[1:].tolist() + rej["index"].tolist()) == list(range(1, res.n_steps + 1))
         assert f.summary()["rejected_reasons"] == {"angle": res.n_rejected}
+
+
+def test_reject_reasons_are_stored_as_codes_with_their_names(tmp_path):
+    path = tmp_path / "lin.h5"
+    res, _, _ = run_to_file(path, "linear-complex")
+    with h5py.File(path, "r") as h:
+        ds = h["rejected/reason"]
+        assert ds.dtype.kind == "i" and ds.dtype.itemsize == 1
+        names = json.loads(ds.attrs["names"])
+        assert names == {str(int(r)): r.name for r in RejectReason}
+        assert [names[str(c)] for c in ds[...]] == [r["reason"] for r in res.rejected]
+
+
+def test_schema_1_string_reasons_still_read(tmp_path):
+    path = tmp_path / "lin.h5"
+    res, _, _ = run_to_file(path, "linear-complex")
+    before = read_everything(path)
+    as_schema_1(path)
+    with load(path) as f:
+        assert f.attrs["schema_version"] == 1
+        assert list(f.rejected["reason"]) == [r["reason"] for r in res.rejected]
+        assert f.summary()["rejected_reasons"] == {"angle": res.n_rejected}
+    after = read_everything(path)
+    after["summary"]["schema_version"] = before["summary"]["schema_version"]
+    assert same(before, after)
+    out = CliRunner().invoke(main, ["inspect", str(path)])
+    assert out.exit_code == 0 and f"angle: {res.n_rejected}" in out.output
+
+
+def test_damaged_reason_names_are_a_storage_error(tmp_path):
+    path = tmp_path / "lin.h5"
+    run_to_file(path, "linear-complex")
+    with h5py.File(path, "r+") as h:
+        h["rejected/reason"].attrs["names"] = json.dumps({"0": "none"})
+    with load(path) as f, pytest.raises(StorageError, match="rejected/reason"):
+        f.rejected
 
 
 def test_refuses_overwrite_without_force(tmp_path):

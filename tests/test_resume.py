@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from _h5util import CtrlCAt, run_to_file
+from _h5util import CtrlCAt, as_schema_1, run_to_file
 from pathtrack.driver import run_problem, track
-from pathtrack.hdf5 import PathWriter, StorageError, load
+from pathtrack.hdf5 import SCHEMA_VERSION, PathWriter, StorageError, load
 from pathtrack.options import TrackerOptions
 from pathtrack.registry import make_problem
 
@@ -105,6 +105,21 @@ def test_resume_after_ctrl_c_in_process(tmp_path):
         np.testing.assert_allclose(f.p[-1], ref.p_end, atol=1e-12, rtol=0)
         assert list(f.rejected["reason"]) == [r["reason"] for r in ref.rejected]
         np.testing.assert_array_equal(f.rejected["index"], [r["index"] for r in ref.rejected])
+
+
+def test_resume_of_a_schema_1_file(tmp_path):
+    path = str(tmp_path / "int.h5")
+    problem, options = _interrupted_file(path, 10)
+    ref = track(problem, options=options)
+    as_schema_1(path)
+    with load(path) as f:
+        assert len(f.rejected["reason"]) > 0  # the rows carried over are old-style strings
+    writer, state, start = PathWriter.resume(path, problem, options)
+    res = track(problem, start.p, start.lam, options=options, observers=[writer], resume=state)
+    assert res.success
+    with load(path) as f:
+        assert f.attrs["schema_version"] == SCHEMA_VERSION
+        assert list(f.rejected["reason"]) == [r["reason"] for r in ref.rejected]
 
 
 def test_resume_refuses_other_problem_parameters_options(tmp_path):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from pathtrack import FunctionProblem, Status
+from pathtrack.status import CorrectorCode, RejectReason
 from pathtrack.driver import PathFailed, track
 from pathtrack.events import Event
 from pathtrack.tracker import Observer
@@ -100,6 +101,30 @@ def test_messages_say_what_to_change():
         assert any(w in s.message for w in ("Increase", "increase", "decrease", "Try", "restrict", "reduce"))
     assert Status.success.is_success and Status.ds_too_small.is_failure
     assert not Status.interrupted.is_failure and Status.interrupted.is_resumable
+
+
+def test_every_reject_reason_maps_to_a_status():
+    for reason in RejectReason:
+        assert isinstance(reason.status, Status) and not reason.status.is_running and not reason.status.is_success
+    assert RejectReason.singular.status is Status.singular_jacobian
+    assert RejectReason.nonfinite.status is Status.nonfinite
+    assert RejectReason.landing.status is Status.newton_failed
+    assert RejectReason.angle.status is Status.ds_too_small
+
+
+def test_reject_reasons_print_their_names_and_match_corrector_codes():
+    assert [str(r) for r in RejectReason][1:] == ["max_iters", "diverged", "singular", "nonfinite", "landing", "angle",
+                                                  "acceptance_test", "interrupted"]
+    assert f"last rejection: {RejectReason.angle}" == "last rejection: angle"
+    for code in CorrectorCode:
+        if code not in (CorrectorCode.converged, CorrectorCode.rejected):
+            assert RejectReason.from_corrector(code).name == code.name
+    with pytest.raises(ValueError):
+        RejectReason.from_corrector(CorrectorCode.converged)
+    assert RejectReason.parse("angle") is RejectReason.angle and RejectReason.parse("") is RejectReason.none
+    assert RejectReason.parse(7) is RejectReason.acceptance_test
+    with pytest.raises(ValueError, match="unknown reject reason"):
+        RejectReason.parse("sideways")
 
 
 def test_raise_on_failure():

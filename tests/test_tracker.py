@@ -282,3 +282,129 @@ def test_hessian_predictor_follows_the_implicit_function_slope():
     assert pred.n_fallbacks == 0
     with pytest.raises(OptionsError, match="gradient homotopies"):
         track(Ellipse(), predictor="hessian", parameterisation="natural")
+
+
+# -- user components: the tracker reads capabilities, never classes --------------------------------
+from pathtrack.corrector import Corrector, MinimizationCorrector  # noqa: E402
+from pathtrack.driver import Recorder  # noqa: E402
+from pathtrack.linalg import bordered_solve  # noqa: E402
+from pathtrack.predictor import Predictor, SecantPredictor  # noqa: E402
+from pathtrack.tracker import Tracker  # noqa: E402
+
+
+def _run(problem, options, **components):
+    recorder = Recorder(options.store_p_every)
+    tracker = Tracker(problem, options, observers=[recorder], **components)
+    tracker.init()
+    tracker.track()
+    return recorder.result(tracker, 0.0), tracker
+
+
+class ChordPredictor(Predictor):
+    """A user's secant-like predictor: along the chord through the last two accepted points."""
+
+    needs_tangent = False
+    uses_history = True
+
+    def __init__(self):
+        self.steps = []  # the arclength steps h the tracker asked for
+
+    def predict(self, y, tangent, h, y_prev, tangent_fn):
+        self.steps.append(h)
+        d = tangent if y_prev is None else (y - y_prev) / np.linalg.norm(y - y_prev)
+        return y + h * d
+
+
+class FrozenPredictor(Predictor):
+    """Declares that it is for the natural parameterisation only."""
+
+    needs_tangent = False
+    needs_natural = True
+
+    def predict(self, y, tangent, h, y_prev, tangent_fn):
+        return y.copy()
+
+
+class CountingNewton(Corrector):
+    """A user's dense Newton corrector (not a NewtonCorrector subclass) that counts its calls."""
+
+    reports_contraction = True
+
+    def __init__(self, options):
+        super().__init__(options)
+        self.n_calls = 0
+
+    def correct(self, system, y_pred, b, c, max_iters=None):
+        self.n_calls += 1
+        solve = lambda y, rhs: bordered_solve(system.jacobian(y), b, rhs[:-1], rhs[-1], self.options.max_cond)  # noqa: E731
+        return self._newton_loop(system, y_pred, b, c, solve, max_iters)
+
+
+class WrappedMinimiser(Corrector):
+    """A user's minimiser, declared as one; it delegates to L-BFGS."""
+
+    supports_arclength = False
+    solves_bordered = False
+    minimises = True
+
+    def __init__(self, options):
+        super().__init__(options)
+        self.inner = MinimizationCorrector(options, "lbfgs")
+        self.accept = None
+
+    def correct(self, system, y_pred, b, c, max_iters=None):
+        self.inner.accept = self.accept
+        return self.inner.correct(system, y_pred, b, c, max_iters)
+
+
+def test_user_secant_like_predictor_tracks_like_the_builtin_secant():
+    pb = QuarticGradient()
+    options = TrackerOptions(**pb.default_options).replace(corrector="newton")
+    class RecordingSecant(SecantPredictor):
+        def predict(self, y, tangent, h, y_prev, tangent_fn):
+            steps.append(h)
+            return super().predict(y, tangent, h, y_prev, tangent_fn)
+
+    steps = []
+    builtin, _ = _run(pb, options, predictor=RecordingSecant())
+    user, tracker = _run(pb, options, predictor=ChordPredictor())
+    assert user.status is Status.success and tracker.predictor.__class__ is ChordPredictor
+    # the natural λ step is measured along the chord, as for the built-in secant
+    assert tracker.predictor.steps == steps and len(steps) > 3
+    np.testing.assert_array_equal(user.lam, builtin.lam)
+    np.testing.assert_array_equal(user.n_newton_iters, builtin.n_newton_iters)
+    np.testing.assert_allclose(user.p_end, pb.exact(1.0), atol=1e-8)
+
+
+def test_user_predictor_needing_natural_refuses_arclength():
+    from pathtrack import OptionsError
+    options = TrackerOptions(parameterisation="arclength")
+    with pytest.raises(OptionsError, match="FrozenPredictor.*natural"):
+        _run(Bratu1D(n=20), options, predictor=FrozenPredictor())
+
+
+def test_user_newton_corrector_lands_and_locates_events():
+    pb = Bratu1D(n=30)
+    options = TrackerOptions(**pb.default_options)
+    builtin, _ = _run(pb, options)
+    corrector = CountingNewton(options)
+    user, _ = _run(pb, options, corrector=corrector)
+    assert user.status is Status.success and user.end_reason == "lam_end"
+    np.testing.assert_array_equal(user.lam, builtin.lam)
+    assert user.events("fold")[0].lam == builtin.events("fold")[0].lam
+    # one call per attempt, plus the landing and the trial points of the fold's location
+    assert corrector.n_calls > user.n_steps + 5
+
+
+def test_user_minimiser_gets_the_acceptance_hook_and_refines_the_start():
+    pb = ThresholdGradient()
+    options = TrackerOptions(**pb.default_options).replace(min_gtol=1e-10, stop_on_accept=True)
+    builtin, _ = _run(pb, options.replace(corrector="lbfgs"))
+    corrector = WrappedMinimiser(options)
+    user, _ = _run(pb, options, corrector=corrector)
+    assert corrector.accept is not None
+    assert user.status is Status.success
+    np.testing.assert_array_equal(user.lam, builtin.lam)
+    assert user.counters["n_grad_evals"] == builtin.counters["n_grad_evals"]
+    with pytest.raises(Exception, match="WrappedMinimiser.*natural"):
+        _run(pb, options.replace(parameterisation="arclength", predictor="tangent"), corrector=corrector)

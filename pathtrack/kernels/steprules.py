@@ -22,6 +22,12 @@ NONFINITE = 4
 STEP_OK = 0
 STEP_TOO_SMALL = 1
 
+# Newton contraction the step size aims at, as a fraction of max_contraction (at the
+# default max_contraction = 0.5 this is HC.jl's a = 0.125).
+TARGET_CONTRACTION = 0.25
+# A correction needing more than this fraction of max_newton_iters iterations is slow.
+SLOW_ITERS = 0.5
+
 
 @njit(cache=True)
 def newton_verdict(k, norm_dx, norm_dx_prev, norm_y, newton_tol, max_contraction, max_iters):
@@ -43,8 +49,55 @@ def newton_verdict(k, norm_dx, norm_dx_prev, norm_y, newton_tol, max_contraction
 
 
 @njit(cache=True)
+def contraction_factor(n_iters, contraction, max_contraction, max_iters):
+    """The step-size factor a converged Newton correction suggests.
+
+    The contraction ``θ = ‖Δy_1‖/‖Δy_0‖`` of Newton from a prediction of error
+    ``O(ds²)`` grows like ``ds²`` (Deuflhard), so the step that would contract at the
+    target ``θ̄ = TARGET_CONTRACTION·max_contraction`` is ``ds·sqrt(θ̄/θ)``. One update
+    gives no estimate (``θ`` is NaN): the factor is ``inf``. More than
+    ``SLOW_ITERS·max_iters`` iterations cap the factor at 1: the step may not grow.
+    """
+    factor = math.inf
+    if math.isfinite(contraction) and contraction > 0.0:
+        factor = math.sqrt(TARGET_CONTRACTION * max_contraction / contraction)
+    if n_iters > SLOW_ITERS * max_iters:
+        factor = min(factor, 1.0)
+    return factor
+
+
+@njit(cache=True)
+def adapt_step_size(ds, accepted, n_consecutive, factor, grow_factor, shrink_factor, grow_after, min_ds, max_ds):
+    """Backtracking step control scaled by the corrector's suggested ``factor``.
+
+    Accepted with ``factor < 1`` (slow contraction): shrink to ``ds·max(factor,
+    shrink_factor)`` and count again. Accepted otherwise: count; after ``grow_after``
+    consecutive successes grow by ``min(factor, grow_factor)``, capped at ``max_ds``.
+    Rejected: shrink by ``factor`` clipped to ``[shrink_factor², shrink_factor]``; below
+    ``min_ds`` report ``STEP_TOO_SMALL``. With ``factor = inf`` (no estimate) this is
+    :func:`next_step_size`.
+
+    Returns
+    -------
+    (new_ds, new_n_consecutive, code)
+    """
+    if accepted:
+        if factor < 1.0:
+            return min(ds * max(factor, shrink_factor), max_ds), 0, STEP_OK
+        n_consecutive += 1
+        if n_consecutive >= grow_after:
+            ds = min(ds * min(factor, grow_factor), max_ds)
+            n_consecutive = 0
+        return min(ds, max_ds), n_consecutive, STEP_OK
+    ds = ds * max(min(factor, shrink_factor), shrink_factor * shrink_factor)
+    if ds < min_ds:
+        return ds, 0, STEP_TOO_SMALL
+    return ds, 0, STEP_OK
+
+
+@njit(cache=True)
 def next_step_size(ds, accepted, n_consecutive, grow_factor, shrink_factor, grow_after, min_ds, max_ds):
-    """Backtracking step control.
+    """Backtracking step control without corrector information.
 
     On acceptance, grow by ``grow_factor`` after ``grow_after`` consecutive successes
     (then count again), capped at ``max_ds``. On rejection, shrink by ``shrink_factor``;
@@ -54,16 +107,8 @@ def next_step_size(ds, accepted, n_consecutive, grow_factor, shrink_factor, grow
     -------
     (new_ds, new_n_consecutive, code)
     """
-    if accepted:
-        n_consecutive += 1
-        if n_consecutive >= grow_after:
-            ds = min(ds * grow_factor, max_ds)
-            n_consecutive = 0
-        return min(ds, max_ds), n_consecutive, STEP_OK
-    ds = ds * shrink_factor
-    if ds < min_ds:
-        return ds, 0, STEP_TOO_SMALL
-    return ds, 0, STEP_OK
+    return adapt_step_size(ds, accepted, n_consecutive, math.inf, grow_factor, shrink_factor, grow_after, min_ds,
+                           max_ds)
 
 
 @njit(cache=True)
