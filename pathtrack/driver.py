@@ -272,12 +272,12 @@ def run_problem(name: str, params: Dict[str, Any], option_texts: Dict[str, str],
     resume_state = None
     start = None
     if resume is not None or out is not None:
-        from . import hdf5
+        from .io import PathWriter
         if resume is not None:
-            writer, resume_state, start = hdf5.PathWriter.resume(resume, problem, options)
+            writer, resume_state, start = PathWriter.resume(resume, problem, options)
             out = resume
         else:
-            writer = hdf5.PathWriter.create(out, problem, options, force=force)
+            writer = PathWriter.create(out, problem, options, force=force)
         observers.append(writer)
     t0 = time.perf_counter()
     result = track(problem, None if start is None else start.p, None if start is None else start.lam,
