@@ -1,4 +1,4 @@
-"""Benchmark: pathtrack.solve against PHCpack's blackbox solver ``phc -b -t2`` on the same systems.
+"""Benchmark: pathtrack.solve (pathtrack.polynomial) against PHCpack's blackbox solver ``phc -b -t2`` on the same systems.
 
 Run ``python benchmarks/bench_polynomial.py [SYSTEM ...] [--seed S] [--workers K]``. For each system
 it prints both wall times, their ratio (pathtrack / phc), both solution counts (finite
@@ -30,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
-from pathtrack.solve import REGULAR, as_system, solve  # noqa: E402
+from pathtrack.polynomial import REGULAR, as_system, solve  # noqa: E402
 
 DEFAULT = ["katsura:9", "katsura:10", "katsura:11", "cyclic:7", "cyclic:6", "noon:5", "eco:8"]
 SEED_DEFAULT = ["katsura:9", "katsura:10", "cyclic:7", "noon:5", "eco:8"]

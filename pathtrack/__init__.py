@@ -18,7 +18,7 @@ from .events import Event, SpecialPoint  # noqa: E402
 from .io import load  # noqa: E402
 from .options import OptionsError, TrackerOptions  # noqa: E402
 from .problem import FunctionProblem, Problem, ProblemError, StartPoint  # noqa: E402
-from .solve import SolveOptions, SolveResult, solve  # noqa: E402
+from .polynomial import SolveOptions, SolveResult, solve  # noqa: E402
 from .status import Status  # noqa: E402
 from .tracker import Observer, Tracker, TrackerState  # noqa: E402
 

@@ -221,7 +221,7 @@ def train_cmd(dataset, hidden, activation, temperature, loss, epochs, optimizer,
         click.echo(f"written   {out}")
 
 
-# --- solve (polynomial systems; pathtrack.solve) -------------------------------------------------
+# --- solve (polynomial systems; pathtrack.polynomial) -------------------------------------------------
 
 
 @main.command("solve")
@@ -236,15 +236,13 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
     """Find all isolated solutions of SYSTEM (a PHCpack file or a family such as katsura:8)."""
     import os
 
-    from problems.polynomial import PolynomialSyntaxError, is_family_spec
-
-    from .solve import solve
+    from .polynomial import PolynomialSyntaxError, available_families, is_family_spec, solve
 
     if out and os.path.exists(out) and not force:
         raise UserError(f"{out} exists; pass --force to overwrite it")
     if not is_family_spec(system) and not os.path.isfile(system):
         raise UserError(f"{system!r} is neither a file nor a family like katsura:8 "
-                        "(families: katsura, cyclic, noon, eco, reimer, random:n:d[:seed])")
+                        f"(families: {', '.join(available_families()) or 'none registered'})")
     try:
         result = solve(system, seed=seed, workers=workers)
         if out:

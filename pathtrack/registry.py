@@ -1,13 +1,21 @@
-"""Plugin registry: problems registered under the ``pathtrack.problems`` entry-point group.
+"""Plugin registry: the entry-point groups through which the core finds plugins.
 
-Users register their own problems exactly like the built-in ones, in their package's
-``pyproject.toml``::
+Two groups, both filled the same way in a package's ``pyproject.toml``:
+
+- ``pathtrack.problems``: homotopies for ``pathtrack run``; the value is a
+  :class:`pathtrack.Problem` subclass (or a factory taking keyword parameters and returning
+  a problem instance);
+- ``pathtrack.systems``: families of polynomial systems for ``pathtrack solve NAME:n``; the
+  value is a function of non-negative integers returning a
+  :class:`pathtrack.polynomial.PolynomialSystem` (see :mod:`pathtrack.polynomial.families`).
+
+::
 
     [project.entry-points."pathtrack.problems"]
     my-problem = "mypkg.module:MyProblem"
 
-The value is a :class:`pathtrack.Problem` subclass (or a factory taking keyword
-parameters and returning a problem instance).
+    [project.entry-points."pathtrack.systems"]
+    my-family = "mypkg.systems:my_family"
 """
 
 from __future__ import annotations
@@ -16,8 +24,9 @@ from importlib.metadata import entry_points
 from typing import Dict, List
 
 GROUP = "pathtrack.problems"
+SYSTEMS_GROUP = "pathtrack.systems"
 
-__all__ = ["GROUP", "UnknownProblemError", "available", "load_problem_class", "make_problem", "describe_all"]
+__all__ = ["GROUP", "SYSTEMS_GROUP", "entry_points_of", "UnknownProblemError", "available", "load_problem_class", "make_problem", "describe_all"]
 
 
 class UnknownProblemError(KeyError):
@@ -27,9 +36,14 @@ class UnknownProblemError(KeyError):
         return str(self.args[0])
 
 
-def _entry_points() -> Dict[str, object]:
-    eps = entry_points(group=GROUP)
+def entry_points_of(group: str) -> Dict[str, object]:
+    """The entry points registered in ``group``, by name, sorted."""
+    eps = entry_points(group=group)
     return {ep.name: ep for ep in sorted(eps, key=lambda e: e.name)}
+
+
+def _entry_points() -> Dict[str, object]:
+    return entry_points_of(GROUP)
 
 
 def available() -> List[str]:

@@ -75,7 +75,8 @@ def test_failed_path_exits_1():
 
 
 def test_entry_point_plugin_from_throwaway_package(tmp_path):
-    """A user package registers a problem via entry points; `pathtrack problems` and `run` see it."""
+    """A user package registers a problem and a system family via entry points; `problems`, `run` and
+    `solve` see them."""
     src = tmp_path / "src"
     (src / "myplug").mkdir(parents=True)
     (src / "myplug" / "__init__.py").write_text(textwrap.dedent('''
@@ -92,6 +93,12 @@ def test_entry_point_plugin_from_throwaway_package(tmp_path):
 
             def start(self):
                 return StartPoint(np.array([1.0]), 1.0)
+
+        def roots_of_unity(n, shift=0):
+            from pathtrack.polynomial import parse_polynomials
+            if n < 1:
+                raise ValueError("n must be at least 1")
+            return parse_polynomials([f"x^{n} - {1 + shift}", "y - x"])
     '''))
     (src / "pyproject.toml").write_text(textwrap.dedent('''
         [build-system]
@@ -102,6 +109,8 @@ def test_entry_point_plugin_from_throwaway_package(tmp_path):
         version = "0.0.1"
         [project.entry-points."pathtrack.problems"]
         parabola-test = "myplug:Parabola"
+        [project.entry-points."pathtrack.systems"]
+        unity-test = "myplug:roots_of_unity"
         [tool.setuptools]
         packages = ["myplug"]
     '''))
@@ -122,3 +131,9 @@ def test_entry_point_plugin_from_throwaway_package(tmp_path):
                          capture_output=True, text=True, timeout=120)
     summary = json.loads(out.stdout)
     assert summary["status"] == "success" and summary["lam_end"] == pytest.approx(4.0)
+    out = subprocess.run(cli + ["solve", "unity-test:4", "--json"], env=env, capture_output=True, text=True,
+                         timeout=300)
+    summary = json.loads(out.stdout)
+    assert summary["n_paths"] == 4 and summary["n_regular"] == 4 and summary["n_failed"] == 0
+    out = subprocess.run(cli + ["solve", "unity-test:x"], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "unity-test:n[:shift]" in out.stderr

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pathtrack.solve import solve
+from pathtrack.polynomial import solve
 
 
 def test_dask_local_cluster_identical_to_local_threads():

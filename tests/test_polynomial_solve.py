@@ -1,4 +1,4 @@
-"""pathtrack.solve: root counts of benchmark families, singular endpoints, crossings, HDF5 output."""
+"""pathtrack.polynomial.solve: root counts of benchmark families, singular endpoints, crossings, HDF5 output."""
 
 import json
 
@@ -6,8 +6,8 @@ import h5py
 import numpy as np
 import pytest
 
-from pathtrack.solve import AT_INFINITY, FAILED, REGULAR, SINGULAR, SolveOptions, solve
-from problems.polynomial import family, parse_polynomials
+from pathtrack.polynomial import (AT_INFINITY, FAILED, REGULAR, SINGULAR, SolveOptions, family, parse_polynomials,
+                                  solve, total_degree_start)
 
 
 def _check_solutions(res, tol=1e-8):
@@ -169,20 +169,19 @@ def test_cyclic_large(spec, paths, regular, seeds):
 
 def _kernel_setup(polys, seed=0):
     """Homogenised target, start system, gamma and patch exactly as solve() builds them."""
-    from pathtrack.solve import _start_system
-
     sys_ = parse_polynomials(polys)
     rng = np.random.default_rng(seed)
     gamma = complex(np.exp(2j * np.pi * rng.uniform()))
     patch = rng.standard_normal(sys_.n_variables + 1) + 1j * rng.standard_normal(sys_.n_variables + 1)
-    hom, start = sys_.homogenize().packed(), _start_system(sys_.degrees).packed()
-    return hom.arrays(), start.arrays(), gamma, patch / np.linalg.norm(patch), max(hom.max_exp, start.max_exp)
+    patch /= np.linalg.norm(patch)
+    hom, start = sys_.homogenize().packed(), total_degree_start(sys_.degrees, patch)[0].packed()
+    return hom.arrays(), start.arrays(), gamma, patch, max(hom.max_exp, start.max_exp)
 
 
 def test_unclosed_cauchy_loop_leaves_the_path_where_it_was():
     # x^3 = 0: every path has winding number 3, so loops capped at 2 turns cannot close. The
     # loops end on another sheet (another path); the endgame must go on from its own point.
-    from pathtrack.kernels import poly as k
+    from pathtrack.polynomial import kernels as k
 
     F, G, gamma, patch, max_exp = _kernel_setup(["x^3"])
     opt = SolveOptions(max_winding=2).to_array()
@@ -203,7 +202,7 @@ def test_unclosed_cauchy_loop_leaves_the_path_where_it_was():
 def test_regularity_test_does_not_depend_on_the_projective_scale():
     # A regular root written on a patch where ‖x‖ ~ 300: unscaled, the rows of the cubic
     # equations are ~‖x‖^2 times the patch row and the pivot ratio looked singular.
-    from pathtrack.kernels import poly as k
+    from pathtrack.polynomial import kernels as k
 
     F, G, gamma, patch, max_exp = _kernel_setup(["x^3 - 8", "y^3 - x*y - 1"])
     sols = solve(["x^3 - 8", "y^3 - x*y - 1"], seed=0).solutions

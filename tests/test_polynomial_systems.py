@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from problems.polynomial import (PolynomialSyntaxError, PolynomialSystem, family, parse_phc, parse_polynomials,
-                                 parse_system, read_phc)
+from pathtrack.polynomial import (PolynomialSyntaxError, PolynomialSystem, available_families, family, parse_phc,
+                                  parse_polynomials, parse_system, read_phc)
 
 
 def _dense_eval(system, x):
@@ -85,8 +85,15 @@ def test_families_shapes(spec, n, bezout):
 def test_family_errors_and_seeded_random():
     with pytest.raises(ValueError, match="katsura:n"):
         family("katsura:x")
-    with pytest.raises(ValueError, match="unknown family"):
+    with pytest.raises(ValueError, match="unknown family 'nope'; registered: .*katsura"):
         family("nope:3")
+    with pytest.raises(ValueError, match=r"random:n:d\[:seed\]"):
+        family("random:2")
+    with pytest.raises(ValueError, match="at least 2"):
+        family("cyclic:1")
+    with pytest.raises(ValueError, match="d must be at least 1"):
+        family("random:2:0")
+    assert {"katsura", "cyclic", "noon", "eco", "reimer", "random"} <= set(available_families())
     a, b, c = family("random:2:3:7"), family("random:2:3:7"), family("random:2:3:8")
     np.testing.assert_array_equal(a.coefficients[0], b.coefficients[0])
     assert not np.array_equal(a.coefficients[0], c.coefficients[0])
@@ -125,7 +132,7 @@ def test_text_round_trip(terms):
 def test_sympy_input():
     sympy = pytest.importorskip("sympy")
     x, y = sympy.symbols("x y")
-    from problems.polynomial import from_sympy
+    from pathtrack.polynomial import from_sympy
 
     s = from_sympy([x**2 + 4 * y**2 - 4, x * y - sympy.I])
     assert s.variables == ("x", "y")

@@ -2,7 +2,7 @@
 
 :func:`solve` homogenises the system, builds the start system ``x_i^{d_i} - x_0^{d_i}`` with
 its ``∏ d_i`` start points on a random affine patch, and tracks every path with the
-compiled tracker of :mod:`pathtrack.kernels.poly` (in parallel over Numba threads, or
+compiled tracker of :mod:`pathtrack.polynomial.kernels` (in parallel over Numba threads, or
 chunked over any executor with ``map``, e.g. a ``dask.distributed`` Client). Endpoints are
 classified as finite regular, finite singular (with multiplicity and winding number), at
 infinity, or failed; finite regular ones are refined by Newton and deduplicated, and paths
@@ -21,7 +21,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .status import Status
+from ..status import Status
+from .families import family, is_family_spec
+from .parse import from_sympy, parse_polynomials, parse_system, read_phc
+from .start import total_degree_start
+from .system import PolynomialSystem
 
 __all__ = ["solve", "SolveOptions", "SolveResult", "as_system", "KIND_NAMES"]
 
@@ -106,7 +110,7 @@ class SolveOptions:
     max_retracks: int = 3
 
     def __post_init__(self) -> None:
-        from .options import OptionsError
+        from ..options import OptionsError
 
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
@@ -139,8 +143,8 @@ class SolveOptions:
                             newton_tol=self.newton_tol / 100, max_steps=self.max_steps * 4)
 
     def to_array(self) -> np.ndarray:
-        """The float64 options vector read by :func:`pathtrack.kernels.poly.track_batch`."""
-        from .kernels import poly as k
+        """The float64 options vector read by :func:`pathtrack.polynomial.kernels.track_batch`."""
+        from . import kernels as k
 
         a = np.empty(k.N_OPTIONS)
         a[k.O_INITIAL_DS], a[k.O_MIN_DS], a[k.O_MAX_DS] = self.initial_ds, self.min_ds, self.max_ds
@@ -294,9 +298,6 @@ class SolveResult:
 def as_system(system: Any, variables: Optional[Sequence[str]] = None):
     """Accept a PolynomialSystem, a family spec (``'katsura:8'``), a PHCpack file path, a
     ``;``-separated string, a list of strings or of SymPy expressions."""
-    from problems.polynomial import PolynomialSystem, family, is_family_spec, parse_polynomials, read_phc
-    from problems.polynomial.parse import from_sympy, parse_system
-
     if isinstance(system, PolynomialSystem):
         return system
     if isinstance(system, (str, os.PathLike)):
@@ -315,33 +316,9 @@ def as_system(system: Any, variables: Optional[Sequence[str]] = None):
     return from_sympy(items, variables)
 
 
-def _start_points(degrees: np.ndarray, patch: np.ndarray) -> np.ndarray:
-    """All ``∏ d_i`` roots of ``x_i^{d_i} = x_0^{d_i}`` with ``x_0 = 1``, scaled onto ``patch·x = 1``."""
-    axes = [np.exp(2j * np.pi * np.arange(d) / d) for d in degrees]
-    grid = np.meshgrid(*axes, indexing="ij")
-    pts = np.ones((int(np.prod(degrees)), len(degrees) + 1), dtype=np.complex128)
-    for j, g in enumerate(grid):
-        pts[:, j + 1] = g.reshape(-1)
-    return pts / (pts @ patch)[:, None]
-
-
-def _start_system(degrees: np.ndarray):
-    from problems.polynomial import PolynomialSystem
-
-    n = len(degrees)
-    exps, coefs = [], []
-    for i, d in enumerate(degrees):
-        e = np.zeros((2, n + 1), dtype=np.int64)
-        e[0, i + 1] = d
-        e[1, 0] = d
-        exps.append(e)
-        coefs.append(np.array([1.0, -1.0], dtype=np.complex128))
-    return PolynomialSystem(tuple(f"v{j}" for j in range(n + 1)), tuple(exps), tuple(coefs), "start")
-
-
 def _track_chunk(starts, F, G, gamma, patch, opt, max_exp):
     """Executor task: one chunk of paths (module-level so it pickles)."""
-    from .kernels.poly import track_batch
+    from .kernels import track_batch
 
     return track_batch(starts, F, G, gamma, patch, opt, max_exp)
 
@@ -353,7 +330,7 @@ def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers):
     if executor is None:
         import numba
 
-        from .kernels.poly import track_batch
+        from .kernels import track_batch
 
         old = numba.get_num_threads()
         numba.set_num_threads(max(1, min(workers or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS)))
@@ -436,10 +413,10 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     patch /= np.linalg.norm(patch)
 
     hom = sys_.homogenize().packed()
-    start = _start_system(degrees).packed()
+    start_system, starts = total_degree_start(degrees, patch)
+    start = start_system.packed()
     max_exp = max(hom.max_exp, start.max_exp)
     F, G = hom.arrays(), start.arrays()
-    starts = _start_points(degrees, patch)
 
     ends, codes, kinds, winding, steps, _ = _track(starts, F, G, gamma, patch, opts.to_array(), max_exp,
                                                    executor, workers)
@@ -468,7 +445,7 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
 
 def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str, Any]:
     """Sort endpoints into regular / singular / at infinity / failed; refine and deduplicate."""
-    from .kernels.poly import END_INFINITY, refine_batch
+    from .kernels import END_INFINITY, refine_batch
 
     n_paths, n1 = ends.shape
     kind = np.full(n_paths, FAILED, dtype=np.int64)

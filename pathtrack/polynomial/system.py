@@ -1,7 +1,7 @@
 """Sparse polynomial systems: one exponent matrix and one complex coefficient vector per equation.
 
 The packed arrays (:meth:`PolynomialSystem.packed`) are what the compiled kernels in
-:mod:`pathtrack.kernels.poly` consume; this module validates and allocates.
+:mod:`pathtrack.polynomial.kernels` consume; this module validates and allocates.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class PolynomialSystem:
         return PolynomialSystem(names, tuple(exps), self.coefficients, self.name)
 
     def packed(self) -> PackedSystem:
-        """Flatten into the sparse arrays read by :mod:`pathtrack.kernels.poly`."""
+        """Flatten into the sparse arrays read by :mod:`pathtrack.polynomial.kernels`."""
         coef, toff, var, exp, eoff = [], [0], [], [], [0]
         for e, c in zip(self.exponents, self.coefficients):
             for row, cc in zip(e, c):
@@ -140,7 +140,7 @@ class PolynomialSystem:
         return self.evaluate_with_jacobian(x)[1]
 
     def evaluate_with_jacobian(self, x: Sequence[complex]) -> Tuple[np.ndarray, np.ndarray]:
-        from pathtrack.kernels.poly import eval_system_alloc
+        from .kernels import eval_system_alloc
 
         x = np.asarray(x, dtype=np.complex128).reshape(-1)
         if x.shape[0] != self.n_variables:
@@ -150,7 +150,7 @@ class PolynomialSystem:
 
     # -- text ----------------------------------------------------------------------------------------
     def to_strings(self) -> Tuple[str, ...]:
-        """Equations as text accepted back by :func:`problems.polynomial.parse_system`."""
+        """Equations as text accepted back by :func:`pathtrack.polynomial.parse_system`."""
         out = []
         for e, c in zip(self.exponents, self.coefficients):
             terms = []

@@ -1,18 +1,27 @@
-"""Built-in benchmark families: ``katsura:n``, ``cyclic:n``, ``noon:n``, ``eco:n``, ``reimer:n``, ``random:n:d[:seed]``.
+"""Benchmark families of polynomial systems: ``katsura:n``, ``cyclic:n``, ``noon:n``, ``eco:n``, ``reimer:n``,
+``random:n:d[:seed]``.
 
-Definitions follow the PHCpack demo database (Verschelde's collection).
+Each is registered in the ``pathtrack.systems`` entry-point group, so that
+``pathtrack.solve("katsura:8")`` and ``pathtrack solve cyclic:7`` find it; a user's family is
+registered the same way. Definitions follow the PHCpack demo database (Verschelde's
+collection).
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Dict, List, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 
-from .system import PolynomialSystem
+from pathtrack.polynomial import PolynomialSystem
 
-__all__ = ["FAMILIES", "family", "is_family_spec"]
+__all__ = ["katsura", "cyclic", "noon", "eco", "reimer", "random_dense"]
+
+
+def _at_least(family: str, n: int, minimum: int) -> None:
+    if n < minimum:
+        raise ValueError(f"{family}:{n}: n must be at least {minimum}")
 
 
 def _system(name: str, n_vars: int, eqs: List[Dict[Tuple[int, ...], complex]], prefix: str = "x") -> PolynomialSystem:
@@ -43,6 +52,7 @@ def _acc(eq: Dict[Tuple[int, ...], complex], mono: Tuple[int, ...], c: complex) 
 
 def katsura(n: int) -> PolynomialSystem:
     """Katsura-n: n+1 unknowns ``x0..xn``, 2^n isolated regular solutions (all paths finite)."""
+    _at_least("katsura", n, 1)
     m = n + 1
     eqs = []
     for k in range(n):  # sum_{l=-n}^{n} x_|l| x_|k-l| - x_k = 0
@@ -62,6 +72,7 @@ def katsura(n: int) -> PolynomialSystem:
 
 def cyclic(n: int) -> PolynomialSystem:
     """Cyclic n-roots: total degree n!, 70 / 156 / 924 isolated solutions for n = 5 / 6 / 7."""
+    _at_least("cyclic", n, 2)
     eqs = []
     for k in range(1, n):
         eq: Dict[Tuple[int, ...], complex] = {}
@@ -74,6 +85,7 @@ def cyclic(n: int) -> PolynomialSystem:
 
 def noon(n: int) -> PolynomialSystem:
     """Noonburg's neural network: ``x_i (sum_{j!=i} x_j^2) - 1.1 x_i + 1``; total degree 3^n (noon5: 233)."""
+    _at_least("noon", n, 2)
     eqs = []
     for i in range(n):
         eq: Dict[Tuple[int, ...], complex] = {}
@@ -91,6 +103,7 @@ def eco(n: int) -> PolynomialSystem:
 
     ``(x_k + sum_{i=1}^{n-k-1} x_i x_{i+k}) x_n - k = 0`` for k = 1..n-1 and ``sum_{k<n} x_k + 1 = 0``.
     """
+    _at_least("eco", n, 3)
     eqs = []
     last = n - 1  # 0-based index of x_n
     for k in range(1, n):
@@ -109,6 +122,7 @@ def eco(n: int) -> PolynomialSystem:
 
 def reimer(n: int) -> PolynomialSystem:
     """Reimer-n: ``2 sum_i (-1)^(i+1) x_i^(j+1) - 1 = 0`` for j = 1..n; total degree (n+1)!."""
+    _at_least("reimer", n, 1)
     eqs = []
     for j in range(1, n + 1):
         eq: Dict[Tuple[int, ...], complex] = {_mono(n, {}): -1}
@@ -120,6 +134,9 @@ def reimer(n: int) -> PolynomialSystem:
 
 def random_dense(n: int, d: int, seed: int = 0) -> PolynomialSystem:
     """Dense polynomials of degree ``d`` in ``n`` unknowns, complex normal coefficients: d^n regular roots."""
+    _at_least("random", n, 1)
+    if d < 1:
+        raise ValueError(f"random:{n}:{d}: d must be at least 1")
     rng = np.random.default_rng(seed)
     monos = [e for e in itertools.product(range(d + 1), repeat=n) if sum(e) <= d]
     eqs = []
@@ -127,28 +144,3 @@ def random_dense(n: int, d: int, seed: int = 0) -> PolynomialSystem:
         c = (rng.standard_normal(len(monos)) + 1j * rng.standard_normal(len(monos))) / np.sqrt(2)
         eqs.append(dict(zip(monos, c)))
     return _system(f"random:{n}:{d}:{seed}", n, eqs)
-
-
-FAMILIES: Dict[str, Callable[..., PolynomialSystem]] = {
-    "katsura": katsura, "cyclic": cyclic, "noon": noon, "eco": eco, "reimer": reimer, "random": random_dense,
-}
-_MIN_SIZE = {"katsura": 1, "cyclic": 2, "noon": 2, "eco": 3, "reimer": 1, "random": 1}
-
-
-def is_family_spec(text: str) -> bool:
-    return isinstance(text, str) and text.split(":", 1)[0] in FAMILIES and ":" in text
-
-
-def family(spec: str) -> PolynomialSystem:
-    """Build a family member from ``name:n`` (``random:n:d[:seed]``); errors list the valid forms."""
-    name, *args = spec.split(":")
-    if name not in FAMILIES:
-        raise ValueError(f"unknown family {name!r}; valid: {', '.join(FAMILIES)}")
-    want = "random:n:d[:seed]" if name == "random" else f"{name}:n"
-    n_args = (2, 3) if name == "random" else (1,)
-    if len(args) not in n_args or not all(a.isdigit() for a in args):
-        raise ValueError(f"family spec {spec!r} must look like {want} with non-negative integers")
-    ints = [int(a) for a in args]
-    if ints[0] < _MIN_SIZE[name] or (name == "random" and ints[1] < 1):
-        raise ValueError(f"{spec!r}: n must be at least {_MIN_SIZE[name]} (and d >= 1)")
-    return FAMILIES[name](*ints)

@@ -1,7 +1,7 @@
 """Compiled kernels for polynomial systems: evaluation, the total-degree path tracker and its endgame.
 
-Arrays in, status codes out; :mod:`pathtrack.solve` validates and allocates. A system is the
-packed sparse form of :class:`problems.polynomial.PolynomialSystem` (``coef, term_offsets,
+Arrays in, status codes out; :mod:`pathtrack.polynomial.solver` validates and allocates. A system is the
+packed sparse form of :class:`pathtrack.polynomial.PolynomialSystem` (``coef, term_offsets,
 var, exp, eq_offsets``). Every monomial reads its powers from one table ``P[j, k] = x_j**k``
 filled once per point, so powers are shared by all terms of all equations, and the
 Jacobian reuses each term's prefix/suffix products.
@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .steprules import (CONTINUE, CONVERGED, SINGULAR, STEP_TOO_SMALL, newton_verdict, next_step_size,
+from ..kernels.steprules import (CONTINUE, CONVERGED, SINGULAR, STEP_TOO_SMALL, newton_verdict, next_step_size,
                         turn_ok)
 
 # Path status codes; values equal pathtrack.status.Status members.
@@ -34,7 +34,7 @@ END_DIRECT = 0      # tracked to t = 1 and Newton converged there
 END_CAUCHY = 1      # Cauchy endgame: two successive radii agree
 END_INFINITY = 2    # endgame: the homogenising coordinate x_0 tends to 0 (valuation or Cauchy estimate)
 
-# Layout of the float64 options vector (filled by pathtrack.solve.SolveOptions.to_array).
+# Layout of the float64 options vector (filled by pathtrack.polynomial.SolveOptions.to_array).
 O_INITIAL_DS = 0
 O_MIN_DS = 1
 O_MAX_DS = 2

@@ -1,0 +1,30 @@
+"""Polynomial systems: representation, parsers, start systems, the compiled tracker and :func:`solve`.
+
+Modules
+-------
+system
+    :class:`PolynomialSystem` (sparse exponents and coefficients) and its packed arrays.
+parse
+    Text (PHCpack format, ``;``-separated strings) and SymPy input.
+families
+    ``NAME:n`` specs looked up in the ``pathtrack.systems`` entry-point group.
+start
+    Start systems and their roots.
+kernels
+    The jitted evaluator, path tracker and endgame: arrays in, status codes out.
+solver
+    :func:`solve`, :class:`SolveOptions` and :class:`SolveResult`: validates, allocates,
+    runs the kernels and classifies endpoints.
+"""
+
+from .families import available_families, family, family_form, is_family_spec
+from .parse import PolynomialSyntaxError, from_sympy, parse_phc, parse_polynomials, parse_system, read_phc
+from .solver import (AT_INFINITY, FAILED, KIND_NAMES, REGULAR, SINGULAR, SolveOptions, SolveResult, as_system,
+                     solve)
+from .start import total_degree_start
+from .system import PackedSystem, PolynomialSystem
+
+__all__ = ["PolynomialSystem", "PackedSystem", "PolynomialSyntaxError", "parse_polynomials", "parse_system",
+           "parse_phc", "read_phc", "from_sympy", "family", "family_form", "is_family_spec", "available_families",
+           "total_degree_start", "solve", "SolveOptions", "SolveResult", "as_system", "KIND_NAMES", "REGULAR",
+           "SINGULAR", "AT_INFINITY", "FAILED"]
