@@ -17,7 +17,7 @@ import numpy as np
 from .events import Event, SpecialPoint
 from .options import TrackerOptions
 from .problem import Problem, StartPoint
-from .status import Status
+from .results import Result
 from .tracker import Observer, StepRecord, Tracker, TrackerState
 
 __all__ = ["PathResult", "PathFailed", "track", "Recorder", "ProgressBar", "run_problem"]
@@ -32,8 +32,8 @@ class PathFailed(RuntimeError):
 
 
 @dataclass(frozen=True)
-class PathResult:
-    """A tracked path.
+class PathResult(Result):
+    """A tracked path (a :class:`~pathtrack.results.Result`).
 
     Attributes
     ----------
@@ -63,13 +63,13 @@ class PathResult:
     n_accepted, n_rejected, n_steps, n_newton_iters_total : int
     counters : dict
         ``n_H_evals``, ``n_jac_evals``, ``n_jvp_evals``, ``n_grad_evals``.
+    total_time : float
+        Wall-clock seconds of the whole run.
     state : TrackerState
         The final tracker state (resume from it with ``track(..., resume=result.state)``).
     """
 
     problem: str
-    status: Status
-    message: str
     end_reason: str
     lam: np.ndarray
     s: np.ndarray
@@ -90,14 +90,8 @@ class PathResult:
     n_rejected: int
     n_steps: int
     n_newton_iters_total: int
-    counters: Dict[str, int]
-    total_time: float
     options: TrackerOptions
     state: Optional[TrackerState] = field(repr=False, default=None)
-
-    @property
-    def success(self) -> bool:
-        return self.status.is_success
 
     @property
     def p_end(self) -> np.ndarray:

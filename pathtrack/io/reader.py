@@ -329,7 +329,8 @@ class PathFile:
         state = "finished" if self.finished else ("being written" if self.writer_alive() else
                                                   "incomplete (writer gone; resume with --resume)")
         out = {
-            "file": self.path, "format": self.attrs["format"], "schema_version": int(self.attrs["schema_version"]),
+            "file": self.path, "kind": KIND_OF_FORMAT[PATH_FORMAT], "format": self.attrs["format"],
+            "schema_version": int(self.attrs["schema_version"]),
             "pathtrack_version": str(self.attrs["pathtrack_version"]), "problem": self.problem,
             "parameters": self.parameters, "status": self.status, "state": state,
             "end_reason": str(self.attrs.get("end_reason", "")), "created": str(self.attrs["created"]),
