@@ -91,7 +91,8 @@ def problems_cmd(as_json: bool) -> None:
 @main.command("run")
 @click.argument("problem")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Problem parameter (repeatable).")
-@click.option("--option", "-o", "opts", multiple=True, metavar="KEY=VALUE", help="Tracker option (repeatable).")
+@click.option("--option", "-o", "opts", multiple=True, metavar="KEY=VALUE",
+              help="Tracker option (repeatable); preset=default|fast|conservative retunes the problem's defaults.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the path to this HDF5 file.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--resume", type=click.Path(dir_okay=False), default=None, help="Continue a run from its file.")

@@ -251,8 +251,10 @@ def track(problem: Problem, p0=None, lam0: Optional[float] = None, *, options: O
 
 
 def build_options(problem: Problem, option_texts: Dict[str, str]) -> TrackerOptions:
-    """The problem's default options with the user's ``KEY=VALUE`` texts on top."""
-    return TrackerOptions.from_strings(option_texts, base=TrackerOptions(**problem.default_options))
+    """The problem's default options, retuned by ``preset=NAME`` if given, with the other ``KEY=VALUE`` texts on top."""
+    texts = dict(option_texts)
+    base = TrackerOptions(**problem.default_options).with_preset(texts.pop("preset", "default"))
+    return TrackerOptions.from_strings(texts, base=base)
 
 
 def run_problem(name: str, params: Dict[str, Any], option_texts: Dict[str, str], *, out: Optional[str] = None,

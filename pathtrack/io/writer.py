@@ -29,7 +29,7 @@ from .schema import (CHECKPOINT_SCALARS, EVENT_COLUMNS, KIND_LEN, PATH_FORMAT, R
                      STEP_COLUMNS, TRAIN_FORMAT, StorageError, finish_header, jsonable, now, one_line,
                      problem_identity, write_header)
 
-__all__ = ["PathWriter", "problem_identity", "write_train"]
+__all__ = ["PathWriter", "write_result", "write_train"]
 
 
 class PathWriter(Observer):
@@ -371,10 +371,32 @@ class PathWriter(Observer):
 
 
 # ---------------------------------------------------------------------------- finished results
-def _new_file(path: str, force: bool):
+def write_result(path: str, fmt: str, *, attrs: Mapping[str, Any], datasets: Mapping[str, Optional[np.ndarray]],
+                 status: Status, message: str, wall_time: float, counters: Mapping[str, int],
+                 force: bool = False) -> None:
+    """Write a finished result file of format ``fmt``: the common header, ``attrs`` and ``datasets``.
+
+    Parameters
+    ----------
+    attrs : mapping
+        Root attributes besides the header (dicts and lists are stored as JSON).
+    datasets : mapping of path to ndarray or None
+        Arrays by their path inside the file (``"curves/loss"``); ``None`` entries are not stored.
+    force : bool
+        Overwrite an existing file; otherwise ``FileExistsError``.
+    """
     if os.path.exists(path) and not force:
         raise FileExistsError(f"{path} exists; use force=True (--force) to overwrite it")
-    return h5.create(path)
+    with h5.create(str(path)) as f:
+        write_header(f.attrs, fmt)
+        for key, value in attrs.items():
+            f.attrs[key] = json.dumps(value, default=jsonable) if isinstance(value, (dict, list, tuple)) else value
+        for key, value in datasets.items():
+            if value is not None:
+                group, _, name = key.rpartition("/")
+                h5.array(f.require_group(group) if group else f, name, value)
+        finish_header(f.attrs, status.name, message, wall_time,
+                      json.dumps(dict(counters), sort_keys=True, default=jsonable))
 
 
 def write_train(path: str, *, network: Mapping[str, Any], config: Mapping[str, Any], params: np.ndarray,
@@ -382,28 +404,9 @@ def write_train(path: str, *, network: Mapping[str, Any], config: Mapping[str, A
                 counters: Mapping[str, int], force: bool = False) -> None:
     """Write a finished training run (format ``pathtrack-train``; layout in ``docs/hdf5_format.md``).
 
-    Parameters
-    ----------
-    network : mapping
-        ``widths``, ``activation``, ``temperature``, ``dtype`` of the network.
-    config : mapping
-        The training configuration (optimizer, step size, data set, ...), stored as JSON.
-    params : ndarray
-        The final parameters.
-    curves : mapping of name to ndarray or None
-        Per-epoch curves; ``None`` entries are not stored.
-    force : bool
-        Overwrite an existing file; otherwise ``FileExistsError``.
+    ``network`` holds ``widths``, ``activation``, ``temperature``, ``dtype``; ``config`` the
+    training configuration; ``curves`` the per-epoch arrays (``None`` entries are not stored).
     """
-    with _new_file(str(path), force) as f:
-        write_header(f.attrs, TRAIN_FORMAT)
-        f.attrs["network"] = json.dumps(dict(network), default=jsonable)
-        f.attrs["config"] = json.dumps(dict(config), sort_keys=True, default=jsonable)
-        h5.array(f, "params", params)
-        g = f.create_group("curves")
-        g.attrs["description"] = "per epoch on the training set; row 0 is the initial point"
-        for name, value in curves.items():
-            if value is not None:
-                h5.array(g, name, value)
-        finish_header(f.attrs, status.name, message, wall_time,
-                      json.dumps(dict(counters), sort_keys=True, default=jsonable))
+    write_result(path, TRAIN_FORMAT, attrs={"network": dict(network), "config": dict(sorted(config.items()))},
+                 datasets={"params": params, **{f"curves/{k}": v for k, v in curves.items()}}, status=status,
+                 message=message, wall_time=wall_time, counters=counters, force=force)
