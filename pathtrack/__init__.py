@@ -15,7 +15,7 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "16")
 from ._version import __version__  # noqa: E402
 from .driver import PathFailed, PathResult, track  # noqa: E402
 from .events import Event, SpecialPoint  # noqa: E402
-from .hdf5 import load  # noqa: E402
+from .io import load  # noqa: E402
 from .options import OptionsError, TrackerOptions  # noqa: E402
 from .problem import FunctionProblem, Problem, ProblemError, StartPoint  # noqa: E402
 from .polynomial import SolveOptions, SolveResult, solve  # noqa: E402

@@ -91,7 +91,8 @@ def problems_cmd(as_json: bool) -> None:
 @main.command("run")
 @click.argument("problem")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Problem parameter (repeatable).")
-@click.option("--option", "-o", "opts", multiple=True, metavar="KEY=VALUE", help="Tracker option (repeatable).")
+@click.option("--option", "-o", "opts", multiple=True, metavar="KEY=VALUE",
+              help="Tracker option (repeatable); preset=default|fast|conservative retunes the problem's defaults.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the path to this HDF5 file.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--resume", type=click.Path(dir_okay=False), default=None, help="Continue a run from its file.")
@@ -100,6 +101,7 @@ def problems_cmd(as_json: bool) -> None:
 def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, force, resume, as_json, progress):
     """Track the solution path of PROBLEM and print a summary."""
     from .driver import run_problem
+    from .io import StorageError
     from .options import OptionsError
     from .problem import ProblemError, problem_parameters
     from .registry import UnknownProblemError, load_problem_class
@@ -115,9 +117,7 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
     try:
         summary = run_problem(problem, params, option_texts, out=out, force=force, resume=resume,
                               progress=progress)
-    except (OptionsError, ProblemError, FileExistsError, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from None
-    except _storage_errors() as exc:
+    except (OptionsError, ProblemError, FileExistsError, FileNotFoundError, StorageError) as exc:
         raise UserError(str(exc)) from None
     if as_json:
         click.echo(json.dumps(summary, default=_json_default))
@@ -125,14 +125,6 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
         _print_summary(summary)
     if summary["status"] not in ("success", "event_terminated"):
         sys.exit(1)
-
-
-def _storage_errors():
-    try:
-        from .hdf5 import StorageError
-        return (StorageError,)
-    except ImportError:  # storage layer not present
-        return ()
 
 
 def _json_default(o):
@@ -271,15 +263,15 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
 
 
 
-# --- inspect / plot (HDF5 files; pathtrack.hdf5, pathtrack.plotting) -------------------------------
+# --- inspect / plot (HDF5 files; pathtrack.io, pathtrack.plotting) ---------------------------------
 
 
-def _open_path_file(path: str):
-    """``pathtrack.hdf5.load`` with every storage problem turned into a one-line user error."""
-    from .hdf5 import StorageError, load
+def _open_file(path: str, any_kind: bool = False):
+    """Open a path file (or, with ``any_kind``, any pathtrack file); storage problems become user errors."""
+    from .io import StorageError, load, open_file
 
     try:
-        return load(path)
+        return open_file(path) if any_kind else load(path)
     except (StorageError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
 
@@ -288,20 +280,46 @@ def _open_path_file(path: str):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def inspect_cmd(file: str, as_json: bool) -> None:
-    """Describe a path file written by `pathtrack run --out` (also while it is being written)."""
-    from .hdf5 import StorageError
+    """Describe a file written by pathtrack: a path (also while it is being written), a solve or a training run."""
+    from .io import PathFile, StorageError
 
-    with _open_path_file(file) as f:
+    with _open_file(file, any_kind=True) as f:
         try:
             info = f.summary()
         except StorageError as exc:
             raise UserError(str(exc)) from None
     if as_json:
         click.echo(json.dumps(info, default=_json_default))
-        return
+    elif isinstance(f, PathFile):
+        _print_path_info(info)
+    else:
+        _print_result_info(info)
+
+
+def _print_result_info(info: dict) -> None:
+    """The text form of ``inspect`` for a solve or training file: the header, then its own fields."""
+    click.echo(f"file      {info['file']} ({info['format']} v{info['schema_version']}"
+               + (f", pathtrack {info['pathtrack_version']})" if info["pathtrack_version"] else ")"))
+    click.echo(f"kind      {info['kind']}")
+    click.echo(f"status    {info['status']}" + (f": {info['message']}" if info["message"] else ""))
+    if info["created"]:
+        click.echo(f"created   {info['created']}" + (f", finished {info['finished']}" if info["finished"] else ""))
+    if info["wall_time"] is not None:
+        click.echo(f"wall time {info['wall_time']:.3f} s")
+    if info["counters"]:
+        click.echo("counters  " + ", ".join(f"{k}={v}" for k, v in info["counters"].items()))
+    skip = {"file", "format", "schema_version", "pathtrack_version", "kind", "status", "message", "created",
+            "finished", "wall_time", "counters"}
+    for key, value in info.items():
+        if key not in skip:
+            click.echo(f"{key:<9} {json.dumps(value, default=_json_default)}")
+
+
+def _print_path_info(info: dict) -> None:
     params = ", ".join(f"{k}={v}" for k, v in info["parameters"].items()) or "(none)"
     click.echo(f"file      {info['file']} ({info['format']} v{info['schema_version']}, "
                f"pathtrack {info['pathtrack_version']})")
+    click.echo(f"kind      {info['kind']}")
     click.echo(f"problem   {info['problem']} ({params})")
     end = f" ({info['end_reason']})" if info["end_reason"] else ""
     click.echo(f"status    {info['status']}{end}; {info['state']}")
@@ -341,10 +359,10 @@ def inspect_cmd(file: str, as_json: bool) -> None:
 @click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True)
 def plot_cmd(file: str, kind: str, y, out, dpi: int) -> None:
     """Plot a path file: bifurcation diagram, steps, diagnostics or metrics."""
-    from .hdf5 import StorageError
+    from .io import StorageError
     from .plotting import plot_file
 
-    _open_path_file(file).close()  # a bad file is a one-line error before matplotlib starts
+    _open_file(file).close()  # a bad file is a one-line error before matplotlib starts
     try:
         written = plot_file(file, kind, y, out, dpi=dpi)
     except StorageError as exc:

@@ -17,7 +17,7 @@ import numpy as np
 from .events import Event, SpecialPoint
 from .options import TrackerOptions
 from .problem import Problem, StartPoint
-from .status import Status
+from .results import Result
 from .tracker import Observer, StepRecord, Tracker, TrackerState
 
 __all__ = ["PathResult", "PathFailed", "track", "Recorder", "ProgressBar", "run_problem"]
@@ -32,8 +32,8 @@ class PathFailed(RuntimeError):
 
 
 @dataclass(frozen=True)
-class PathResult:
-    """A tracked path.
+class PathResult(Result):
+    """A tracked path (a :class:`~pathtrack.results.Result`).
 
     Attributes
     ----------
@@ -63,13 +63,13 @@ class PathResult:
     n_accepted, n_rejected, n_steps, n_newton_iters_total : int
     counters : dict
         ``n_H_evals``, ``n_jac_evals``, ``n_jvp_evals``, ``n_grad_evals``.
+    total_time : float
+        Wall-clock seconds of the whole run.
     state : TrackerState
         The final tracker state (resume from it with ``track(..., resume=result.state)``).
     """
 
     problem: str
-    status: Status
-    message: str
     end_reason: str
     lam: np.ndarray
     s: np.ndarray
@@ -90,14 +90,8 @@ class PathResult:
     n_rejected: int
     n_steps: int
     n_newton_iters_total: int
-    counters: Dict[str, int]
-    total_time: float
     options: TrackerOptions
     state: Optional[TrackerState] = field(repr=False, default=None)
-
-    @property
-    def success(self) -> bool:
-        return self.status.is_success
 
     @property
     def p_end(self) -> np.ndarray:
@@ -258,8 +252,10 @@ def track(problem: Problem, p0=None, lam0: Optional[float] = None, *, options: O
 
 
 def build_options(problem: Problem, option_texts: Dict[str, str]) -> TrackerOptions:
-    """The problem's default options with the user's ``KEY=VALUE`` texts on top."""
-    return TrackerOptions.from_strings(option_texts, base=TrackerOptions(**problem.default_options))
+    """The problem's default options, retuned by ``preset=NAME`` if given, with the other ``KEY=VALUE`` texts on top."""
+    texts = dict(option_texts)
+    base = TrackerOptions(**problem.default_options).with_preset(texts.pop("preset", "default"))
+    return TrackerOptions.from_strings(texts, base=base)
 
 
 def run_problem(name: str, params: Dict[str, Any], option_texts: Dict[str, str], *, out: Optional[str] = None,
@@ -273,12 +269,12 @@ def run_problem(name: str, params: Dict[str, Any], option_texts: Dict[str, str],
     resume_state = None
     start = None
     if resume is not None or out is not None:
-        from . import hdf5
+        from .io import PathWriter
         if resume is not None:
-            writer, resume_state, start = hdf5.PathWriter.resume(resume, problem, options)
+            writer, resume_state, start = PathWriter.resume(resume, problem, options)
             out = resume
         else:
-            writer = hdf5.PathWriter.create(out, problem, options, force=force)
+            writer = PathWriter.create(out, problem, options, force=force)
         observers.append(writer)
     t0 = time.perf_counter()
     result = track(problem, None if start is None else start.p, None if start is None else start.lam,

@@ -36,6 +36,7 @@ import numpy as np
 
 from .events import PointInfo, dense_spectrum
 from .problem import Problem
+from .results import Result
 from .status import RejectReason, Status
 from .tracker import Observer, StepRecord
 
@@ -86,8 +87,8 @@ class RateFit:
 
 
 @dataclass(frozen=True)
-class FlowResult:
-    """A gradient-flow trajectory.
+class FlowResult(Result):
+    """A gradient-flow trajectory (a :class:`~pathtrack.results.Result`).
 
     Attributes
     ----------
@@ -108,24 +109,28 @@ class FlowResult:
         Number of negative Hessian eigenvalues at the final point (−1 when not computed), as
         :func:`pathtrack.events.dense_spectrum` counts them.
     method, lam : the integrator and the fixed λ of the loss.
-    nfev, njev, nlu : the integrator's counters.
+    counters : dict
+        The integrator's ``n_H_evals`` (right-hand sides), ``n_jac_evals`` and ``n_lu``
+        (LU factorisations); also as ``nfev``, ``njev``, ``nlu``.
+    total_time : float
+        Wall-clock seconds; also as ``wall_time``.
     """
 
     t: np.ndarray
     p: np.ndarray
     risk: np.ndarray
     grad_norm: np.ndarray
-    status: Status
     end_reason: str
     hessian_eigs: np.ndarray
     hessian_index: int
     method: str
     lam: float
-    nfev: int
-    njev: int
-    nlu: int
-    wall_time: float
     extra: Dict[str, Any] = field(default_factory=dict)
+
+    nfev = property(lambda self: self.counters["n_H_evals"])
+    njev = property(lambda self: self.counters["n_jac_evals"])
+    nlu = property(lambda self: self.counters["n_lu"])
+    wall_time = property(lambda self: self.total_time)
 
     @property
     def converged(self) -> bool:
@@ -314,9 +319,10 @@ def gradient_flow(problem: Problem, p0, lam: Optional[float] = None, *, method: 
         eigs, index = hessian_index(problem, p_end, lam)
     return FlowResult(t=np.array(flow.t), p=np.array(flow.p), risk=np.array(flow.risk),
                       grad_norm=np.array(flow.gnorm), status=status, end_reason=why, hessian_eigs=eigs,
-                      hessian_index=index, method=method, lam=lam, nfev=int(solver.nfev),
-                      njev=int(getattr(solver, "njev", 0)), nlu=int(getattr(solver, "nlu", 0)),
-                      wall_time=time.perf_counter() - t0)
+                      hessian_index=index, method=method, lam=lam, message=status.message,
+                      counters={"n_H_evals": int(solver.nfev), "n_jac_evals": int(getattr(solver, "njev", 0)),
+                                "n_lu": int(getattr(solver, "nlu", 0))},
+                      total_time=time.perf_counter() - t0)
 
 
 class _Flow:

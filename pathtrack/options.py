@@ -15,12 +15,14 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-__all__ = ["TrackerOptions", "OptionsError", "PARAMETERISATIONS", "PREDICTORS", "CORRECTORS"]
+__all__ = ["TrackerOptions", "OptionsError", "PARAMETERISATIONS", "PREDICTORS", "CORRECTORS", "PRESETS"]
 
 PARAMETERISATIONS = ("arclength", "natural")
 PREDICTORS = ("tangent", "secant", "rk4", "constant", "hessian")
 CORRECTORS = ("auto", "newton", "newton-krylov", "lbfgs", "gd", "adam")
 EIG_DIAGNOSTICS = ("auto", "dense", "lanczos", "off")
+#: Names of :meth:`TrackerOptions.with_preset`'s tunings.
+PRESETS = ("default", "fast", "conservative")
 
 
 class OptionsError(ValueError):
@@ -185,6 +187,52 @@ class TrackerOptions:
             raise OptionsError(f"{name} must be one of {', '.join(map(repr, choices))}; got {v!r}")
 
     # -- construction helpers -------------------------------------------------------------------
+    def with_preset(self, name: str) -> "TrackerOptions":
+        """These options retuned by the named preset (as HC.jl's DEFAULT, FAST and CONSERVATIVE parameters).
+
+        A preset scales the step-control fields of the options it is applied to, so it
+        keeps a problem's own scale (its ``max_ds``) and can be applied repeatedly:
+
+        ``'default'``
+            The options unchanged.
+        ``'fast'``
+            The step grows by at least a factor 3 (``grow_factor``) after ``grow_after`` accepted
+            steps, so it recovers sooner from a shrink; ``max_ds`` and the guards stay. On the
+            bundled problems it saves up to 6% of the evaluations of ``H``; raising ``max_ds``
+            or growing after every step saved more on smooth paths but lost the closed ellipse
+            (no loop closure, 10 folds) and reported spurious branch points on ``linear-complex``.
+        ``'conservative'``
+            Shorter steps and stricter guards against path jumping: ``max_ds`` divided by 4,
+            ``initial_ds`` at most half the new ``max_ds``, ``max_contraction`` halved (at most
+            0.25), ``max_angle`` halved (at most 0.5 rad), at most 3 Newton iterations (a step
+            that needs more is rejected and shortened rather than pulled onto a possibly other
+            path), ``grow_after`` at least 3, ``newton_tol`` divided by 100 and four times the
+            ``max_steps`` budget. :func:`pathtrack.polynomial.solve` re-tracks crossed and failed
+            paths with this preset, once more per round.
+
+        Measured (accepted steps / evaluations of ``H``, default -> fast -> conservative):
+        pitchfork 21/47 -> 20/45 -> 71/147, bratu1d (n=40) 43/210 -> 41/203 -> 150/638,
+        ellipse 51/271 -> 51/273 -> 196/818, linear-complex 28/122 -> 24/119 -> 51/194,
+        brusselator 13/32 -> 12/30 -> 42/90; every run succeeds with the same special points.
+        """
+        if name == "default":
+            return self
+        if name == "fast":
+            return self.replace(grow_factor=max(self.grow_factor, 3.0))
+        if name == "conservative":
+            max_ds = self.max_ds / 4
+            return self.replace(max_ds=max_ds, initial_ds=min(self.initial_ds, max_ds) / 2,
+                                max_contraction=min(self.max_contraction / 2, 0.25),
+                                max_angle=min(self.max_angle / 2, 0.5), max_newton_iters=min(self.max_newton_iters, 3),
+                                grow_after=max(self.grow_after, 3), newton_tol=self.newton_tol / 100,
+                                max_steps=self.max_steps * 4)
+        raise OptionsError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
+
+    @classmethod
+    def preset(cls, name: str, **changes: Any) -> "TrackerOptions":
+        """The default options retuned by preset ``name`` (see :meth:`with_preset`), then ``changes``."""
+        return cls().with_preset(name).replace(**changes)
+
     def replace(self, **changes: Any) -> "TrackerOptions":
         """Return a copy with ``changes`` applied (validated)."""
         unknown = set(changes) - set(self.field_names())

@@ -18,7 +18,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .hdf5 import PathFile, StorageError, load
+from .io import PathFile, StorageError, load
 
 __all__ = ["KINDS", "plot_file", "plot_branch", "plot_steps", "plot_diagnostics", "plot_metrics", "branch_values"]
 

@@ -119,7 +119,7 @@ def test_hdf5_layout_and_overwrite_refusal(tmp_path):
     path = tmp_path / "c5.h5"
     res.to_hdf5(str(path))
     with h5py.File(path, "r") as f:
-        assert f.attrs["format"] == "pathtrack.solve/1"
+        assert f.attrs["format"] == "pathtrack-solve" and f.attrs["schema_version"] == 2
         assert f["paths/endpoints"].shape == (120, 6)
         assert f["solutions/regular"].shape == (70, 5)
         assert json.loads(f.attrs["summary"])["n_regular"] == 70

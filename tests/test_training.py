@@ -1,5 +1,7 @@
 """Conventional training (Adam, SGD), its HDF5 files and the ``pathtrack train`` command."""
 
+import json
+
 import h5py
 import numpy as np
 import pytest
@@ -83,7 +85,7 @@ def test_cli_train_writes_file_and_refuses_overwrite(data_dir, tmp_path):
     final_pr = float(lines[-2].split()[2])
     assert final_pr > 0.8  # measured 0.872
     with h5py.File(out) as f:
-        assert f.attrs["format"] == "pathtrack.nn.train" and f.attrs["subset"] == 500
+        assert f.attrs["format"] == "pathtrack-train" and json.loads(f.attrs["config"])["subset"] == 500
         assert f["curves/pr"].shape == (5,) and f["curves/pr"][-1] == pytest.approx(final_pr, abs=1e-4)
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 2

@@ -3,8 +3,8 @@
 :func:`train` runs seeded mini-batch or full-batch epochs with a :class:`LossFunction`
 whose rows are re-selected per batch (workspaces reused), and logs the training loss and
 positive rate (PR, training accuracy) on the whole training set after every epoch.
-:func:`save_result` / :func:`load_result` store parameters and curves in a small
-self-describing HDF5 file.
+:func:`save_result` / :func:`load_result` store parameters and curves in a
+``pathtrack-train`` HDF5 file (:mod:`pathtrack.io`).
 """
 
 from __future__ import annotations
@@ -16,18 +16,35 @@ from typing import Dict, Optional
 
 import numpy as np
 
+from ..results import Result
+from ..status import Status
 from .model import LossFunction, Network
 
 __all__ = ["TrainResult", "train", "save_result", "load_result", "OPTIMIZERS"]
 
 OPTIMIZERS = ("sgd", "adam")
-FORMAT = "pathtrack.nn.train"
-FORMAT_VERSION = 1
+CURVES = ("epoch", "loss", "pr", "wall_time", "test_pr")
 
 
-@dataclass
-class TrainResult:
-    """Final parameters and per-epoch curves (index 0 is the initial point)."""
+@dataclass(frozen=True)
+class TrainResult(Result):
+    """Final parameters and per-epoch curves (index 0 is the initial point); a :class:`~pathtrack.results.Result`.
+
+    Attributes
+    ----------
+    net : Network
+    p : ndarray
+        The final parameters.
+    epoch, loss, pr, wall_time : ndarray
+        Per epoch on the whole training set: loss, positive rate (training accuracy), and
+        the wall-clock seconds since the start.
+    test_pr : ndarray or None
+        Per-epoch positive rate on the held-out set, when one was given.
+    config : dict
+        The training configuration.
+    counters : dict
+        ``n_steps`` (optimizer steps) and ``n_epochs``.
+    """
 
     net: Network
     p: np.ndarray
@@ -140,48 +157,43 @@ def train(net: Network, X, y, *, optimizer: str = "adam", lr: float = 1e-3, epoc
                   init_scale=init_scale, seed=seed, n_samples=n, n_steps=n_steps)
     return TrainResult(net=net, p=p, epoch=np.arange(len(curves["loss"])), loss=np.array(curves["loss"]),
                        pr=np.array(curves["pr"]), wall_time=np.array(curves["wall_time"]),
-                       test_pr=np.array(curves["test_pr"]) if test is not None else None, config=config)
+                       test_pr=np.array(curves["test_pr"]) if test is not None else None, config=config,
+                       status=Status.success, message=f"trained {int(epochs)} epochs",
+                       counters={"n_steps": n_steps, "n_epochs": int(epochs)}, total_time=curves["wall_time"][-1])
 
 
 def save_result(path, result: TrainResult, *, force: bool = False, attrs: Optional[dict] = None) -> None:
-    """Write parameters, curves and configuration to HDF5; refuse to overwrite unless ``force``."""
-    import os
+    """Write parameters, curves and configuration (plus ``attrs``) to a ``pathtrack-train`` HDF5 file.
 
-    import h5py
+    Refuses to overwrite an existing file unless ``force``.
+    """
+    from ..io import write_train
 
-    if os.path.exists(path) and not force:
-        raise FileExistsError(f"{path} exists; use force=True (--force) to overwrite it")
     net = result.net
-    with h5py.File(path, "w") as f:
-        f.attrs["format"] = FORMAT
-        f.attrs["format_version"] = FORMAT_VERSION
-        f.attrs["widths"] = np.array(net.widths)
-        f.attrs["activation"] = net.activation
-        f.attrs["temperature"] = net.temperature
-        f.attrs["dtype"] = net.dtype.name
-        for key, value in {**result.config, **(attrs or {})}.items():
-            f.attrs[key] = value
-        f.create_dataset("params", data=result.p)
-        curves = f.create_group("curves")
-        curves.attrs["description"] = "per epoch on the training set; row 0 is the initial point"
-        for name in ("epoch", "loss", "pr", "wall_time", "test_pr"):
-            value = getattr(result, name)
-            if value is not None:
-                curves.create_dataset(name, data=value)
+    write_train(str(path), network={"widths": list(net.widths), "activation": net.activation,
+                                    "temperature": float(net.temperature), "dtype": net.dtype.name},
+                config={**result.config, **(attrs or {})}, params=result.p,
+                curves={name: getattr(result, name) for name in CURVES}, status=result.status,
+                message=result.message, wall_time=result.total_time, counters=result.counters, force=force)
 
 
 def load_result(path) -> TrainResult:
-    """Read a file written by :func:`save_result`."""
-    import h5py
+    """Read a file written by :func:`save_result` (also the schema-1 ``pathtrack.nn.train`` layout).
 
-    with h5py.File(path, "r") as f:
-        if f.attrs.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a {FORMAT} file (format attribute {f.attrs.get('format')!r})")
-        net = Network(list(f.attrs["widths"]), str(f.attrs["activation"]), float(f.attrs["temperature"]),
-                      np.dtype(str(f.attrs["dtype"])))
-        skip = {"format", "format_version", "widths", "activation", "temperature", "dtype"}
-        config = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items() if k not in skip}
-        c = f["curves"]
-        return TrainResult(net=net, p=f["params"][...], epoch=c["epoch"][...], loss=c["loss"][...],
-                           pr=c["pr"][...], wall_time=c["wall_time"][...],
-                           test_pr=c["test_pr"][...] if "test_pr" in c else None, config=config)
+    Raises
+    ------
+    pathtrack.io.StorageError
+        The file is not a readable training file; the message names the file and what is wrong.
+    """
+    from ..io import TrainFile
+
+    with TrainFile(path) as f:
+        nw = f.network
+        net = Network(list(nw["widths"]), str(nw["activation"]), float(nw["temperature"]), np.dtype(str(nw["dtype"])))
+        c = f.curves
+        counters = f.header()["counters"] or {"n_steps": int(f.config.get("n_steps", 0)),
+                                               "n_epochs": max(len(c["epoch"]) - 1, 0)}
+        return TrainResult(net=net, p=f.params, epoch=c["epoch"], loss=c["loss"], pr=c["pr"],
+                           wall_time=c["wall_time"], test_pr=c.get("test_pr"), config=f.config,
+                           status=Status[f.status], message=f.message, counters=counters,
+                           total_time=float(c["wall_time"][-1]) if len(c["wall_time"]) else 0.0)

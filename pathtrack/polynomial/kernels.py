@@ -20,14 +20,15 @@ from numba import njit, prange
 
 from ..kernels.steprules import (CONTINUE, CONVERGED, SINGULAR, STEP_TOO_SMALL, newton_verdict, next_step_size,
                         turn_ok)
+from ..status import Status
 
-# Path status codes; values equal pathtrack.status.Status members.
-SUCCESS = 1
-MAX_STEPS_REACHED = 2
-DS_TOO_SMALL = 3
-NEWTON_FAILED = 4
-SINGULAR_JACOBIAN = 5
-NONFINITE = 6
+# Path status codes, taken from pathtrack.status.Status (plain ints: Numba compiles them in as constants).
+SUCCESS = int(Status.success)
+MAX_STEPS_REACHED = int(Status.max_steps_reached)
+DS_TOO_SMALL = int(Status.ds_too_small)
+NEWTON_FAILED = int(Status.newton_failed)
+SINGULAR_JACOBIAN = int(Status.singular_jacobian)
+NONFINITE = int(Status.nonfinite)
 
 # How a successful path ended.
 END_DIRECT = 0      # tracked to t = 1 and Newton converged there

@@ -12,7 +12,6 @@ that crossed (two paths, one regular endpoint) are tracked again more carefully.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -21,6 +20,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..options import OptionsError, TrackerOptions
+from ..results import Result
 from ..status import Status
 from .families import family, is_family_spec
 from .parse import from_sympy, parse_polynomials, parse_system, read_phc
@@ -34,29 +35,36 @@ REGULAR, SINGULAR, AT_INFINITY, FAILED = 0, 1, 2, 3
 KIND_NAMES = ("regular", "singular", "at_infinity", "failed")
 
 
-@dataclass(frozen=True)
+#: The :class:`~pathtrack.options.TrackerOptions` fields the compiled tracker reads.
+TRACKER_FIELDS = ("initial_ds", "min_ds", "max_ds", "max_steps", "grow_factor", "shrink_factor", "grow_after",
+                  "newton_tol", "max_newton_iters", "max_contraction", "max_angle")
+#: Tracker settings of :func:`solve` where they differ from ``TrackerOptions()``: steps are fractions
+#: of the ``t`` segment, and few, loose Newton iterations make a step far from the path fail fast.
+SOLVE_TRACKER_DEFAULTS = dict(initial_ds=0.05, min_ds=1e-12, max_ds=0.2, max_steps=2000, grow_after=3,
+                              newton_tol=1e-7, max_newton_iters=3, max_contraction=0.3, max_angle=1.0)
+
+
+def solve_tracker_options(**changes: Any) -> TrackerOptions:
+    """The tracker settings :func:`solve` uses by default, with ``changes``."""
+    return TrackerOptions(**SOLVE_TRACKER_DEFAULTS).replace(**changes)
+
+
+@dataclass(frozen=True, init=False)
 class SolveOptions:
     """Tracker and endgame settings of :func:`solve` (validated, immutable).
 
+    ``SolveOptions(max_ds=0.05, max_winding=8)`` takes the tracker fields of
+    :class:`~pathtrack.options.TrackerOptions` (:data:`TRACKER_FIELDS`, validated there) and
+    the endgame fields below as keywords; ``options.max_ds`` reads them back.
+
     Parameters
     ----------
-    initial_ds, min_ds, max_ds : float
-        Step sizes as fractions of the tracked segment of ``t`` (``0 -> 1 - endgame_radius``
-        has length about 1).
-    max_steps : int
-        Step attempts per segment.
-    grow_factor, shrink_factor : float
-        Step growth after ``grow_after`` consecutive successes, and shrink on rejection.
-    grow_after : int
-        Consecutive successes needed before the step grows.
-    newton_tol : float
-        Corrector tolerance ``‖Δx‖ ≤ newton_tol·(1 + ‖x‖)`` while tracking.
-    max_newton_iters : int
-        Corrector iterations per step; few, so a step far from the path is rejected.
-    max_contraction : float
-        Reject when a Newton update is not at least this much smaller than the last.
-    max_angle : float
-        Reject steps whose tangent turns by more than this (radians): path-jumping guard.
+    tracker : TrackerOptions, optional
+        Step control of the compiled tracker (default :func:`solve_tracker_options`): ``initial_ds``,
+        ``min_ds``, ``max_ds`` are fractions of the tracked segment of ``t`` (``0 -> 1 -
+        endgame_radius`` has length about 1), ``max_steps`` counts step attempts per segment, and
+        ``grow_factor``, ``shrink_factor``, ``grow_after``, ``newton_tol``, ``max_newton_iters``,
+        ``max_contraction``, ``max_angle`` mean what they mean for :func:`pathtrack.track`.
     endgame_radius : float
         ``1 - t`` where the endgame zone starts.
     endgame_ratio : float
@@ -82,20 +90,12 @@ class SolveOptions:
     dedup_tol : float
         Relative distance below which two endpoints are the same solution.
     max_retracks : int
-        Rounds of re-tracking crossed or failed paths with tighter settings.
+        Rounds of re-tracking crossed or failed paths, each with the tracker settings of the
+        round before retuned by the ``'conservative'`` preset
+        (:meth:`~pathtrack.options.TrackerOptions.with_preset`).
     """
 
-    initial_ds: float = 0.05
-    min_ds: float = 1e-12
-    max_ds: float = 0.2
-    max_steps: int = 2000
-    grow_factor: float = 2.0
-    shrink_factor: float = 0.5
-    grow_after: int = 3
-    newton_tol: float = 1e-7
-    max_newton_iters: int = 3
-    max_contraction: float = 0.3
-    max_angle: float = 1.0
+    tracker: TrackerOptions
     endgame_radius: float = 0.05
     endgame_ratio: float = 0.25
     min_endgame_radius: float = 1e-10
@@ -109,38 +109,59 @@ class SolveOptions:
     dedup_tol: float = 1e-6
     max_retracks: int = 3
 
-    def __post_init__(self) -> None:
-        from ..options import OptionsError
+    def __init__(self, tracker: Optional[TrackerOptions] = None, **changes: Any) -> None:
+        own = [f for f in dataclasses.fields(self) if f.name != "tracker"]
+        names = {f.name for f in own}
+        unknown = sorted(set(changes) - names - set(TRACKER_FIELDS))
+        if unknown:
+            raise OptionsError(f"unknown solve option(s) {unknown}; valid: "
+                               f"{', '.join([*TRACKER_FIELDS, *sorted(names)])}")
+        tracker = tracker if tracker is not None else solve_tracker_options()
+        tracker = tracker.replace(**{k: v for k, v in changes.items() if k not in names})
+        object.__setattr__(self, "tracker", tracker)
+        for f in own:
+            object.__setattr__(self, f.name, changes.get(f.name, f.default))
+        self._validate()
 
+    def __getattr__(self, name: str) -> Any:
+        if name in TRACKER_FIELDS:  # only reached for names that are not fields of SolveOptions
+            return getattr(self.__dict__["tracker"], name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _validate(self) -> None:
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if f.type in ("int", int):
+            if f.name == "tracker":
+                if not isinstance(v, TrackerOptions):
+                    raise OptionsError(f"tracker must be a TrackerOptions, got {type(v).__name__}")
+            elif f.type in ("int", int):
                 if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < (0 if f.name == "max_retracks" else 1):
                     raise OptionsError(f"{f.name} must be a positive integer, got {v!r}")
             elif not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise OptionsError(f"{f.name} must be a positive finite number, got {v!r}")
-        if not self.min_ds <= self.initial_ds <= self.max_ds <= 1.0:
+        if self.tracker.max_ds > 1.0:  # steps are fractions of the t segment
             raise OptionsError(f"need min_ds <= initial_ds <= max_ds <= 1, got {self.min_ds}, {self.initial_ds}, "
                                f"{self.max_ds}")
-        for name in ("shrink_factor", "max_contraction", "endgame_radius", "endgame_ratio"):
+        for name in ("endgame_radius", "endgame_ratio"):
             if not getattr(self, name) < 1.0:
                 raise OptionsError(f"{name} must lie in (0, 1), got {getattr(self, name)}")
-        if self.grow_factor < 1.0:
-            raise OptionsError(f"grow_factor must be >= 1, got {self.grow_factor}")
-        if self.max_angle > math.pi:
-            raise OptionsError(f"max_angle is in radians and must be <= pi, got {self.max_angle}")
         if self.min_endgame_radius >= self.endgame_radius:
             raise OptionsError("min_endgame_radius must be smaller than endgame_radius")
 
     def replace(self, **changes: Any) -> "SolveOptions":
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes`` (tracker or endgame fields, or ``tracker``) applied and validated."""
+        own = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "tracker"}
+        tracker = changes.pop("tracker", self.tracker)
+        return SolveOptions(tracker, **{**own, **changes})
 
-    def tighter(self) -> "SolveOptions":
-        """Settings for re-tracking crossed or failed paths: shorter steps, stricter guards."""
-        return self.replace(max_ds=self.max_ds / 4, initial_ds=min(self.initial_ds, self.max_ds / 4) / 2,
-                            max_contraction=min(self.max_contraction / 2, 0.25), max_angle=min(self.max_angle / 2, 0.5),
-                            max_newton_iters=min(self.max_newton_iters, 3), grow_after=max(self.grow_after, 3),
-                            newton_tol=self.newton_tol / 100, max_steps=self.max_steps * 4)
+    def with_preset(self, name: str) -> "SolveOptions":
+        """These options with the tracker settings retuned by preset ``name`` (``'conservative'``: re-tracking)."""
+        return self.replace(tracker=self.tracker.with_preset(name))
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The tracker fields the compiled tracker reads and the endgame fields, flat (as stored in files)."""
+        return {**{k: getattr(self.tracker, k) for k in TRACKER_FIELDS},
+                **{f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "tracker"}}
 
     def to_array(self) -> np.ndarray:
         """The float64 options vector read by :func:`pathtrack.polynomial.kernels.track_batch`."""
@@ -159,9 +180,12 @@ class SolveOptions:
         return a
 
 
-@dataclass
-class SolveResult:
-    """Solutions and per-path outcomes of :func:`solve`.
+@dataclass(frozen=True)
+class SolveResult(Result):
+    """Solutions and per-path outcomes of :func:`solve` (a :class:`~pathtrack.results.Result`).
+
+    ``status`` is ``success`` when no path failed, else the most frequent failure's status,
+    and ``message`` counts the failures.
 
     Attributes
     ----------
@@ -183,10 +207,13 @@ class SolveResult:
         Index into :data:`KIND_NAMES` (regular, singular, at_infinity, failed).
     path_winding, path_steps : ndarray of int
         Winding number (1 for paths finished without the Cauchy endgame) and steps taken.
-    n_path_crossings : int
-        Paths that reached a regular endpoint shared with another path, before re-tracking.
-    n_retracked : int
-        Paths tracked again with tighter settings (crossed or failed).
+    counters : dict
+        ``n_paths``, ``n_steps`` (over all paths), ``n_path_crossings`` (paths that reached a
+        regular endpoint shared with another path, before re-tracking) and ``n_retracked``
+        (paths tracked again with the ``'conservative'`` preset: crossed or failed); the last
+        two also as attributes.
+    total_time : float
+        Wall-clock seconds; also as ``wall_time``.
     """
 
     system: Any
@@ -203,10 +230,11 @@ class SolveResult:
     path_steps: np.ndarray
     seed: int
     gamma: complex
-    wall_time: float
-    n_path_crossings: int = 0
-    n_retracked: int = 0
     options: SolveOptions = field(default_factory=SolveOptions)
+
+    n_path_crossings = property(lambda self: int(self.counters.get("n_path_crossings", 0)))
+    n_retracked = property(lambda self: int(self.counters.get("n_retracked", 0)))
+    wall_time = property(lambda self: self.total_time)
 
     @property
     def n_paths(self) -> int:
@@ -262,37 +290,24 @@ class SolveResult:
                 f"{self.wall_time:.3g} s)")
 
     def to_hdf5(self, path: str, force: bool = False) -> None:
-        """Write endpoints and solutions to HDF5 (layout in ``docs/solving_systems.md``).
+        """Write endpoints and solutions to a ``pathtrack-solve`` HDF5 file (layout in ``docs/hdf5_format.md``).
 
         Raises ``FileExistsError`` when ``path`` exists and ``force`` is false.
         """
-        import h5py
+        from ..io import SOLVE_FORMAT, write_result
 
-        if os.path.exists(path) and not force:
-            raise FileExistsError(f"{path} exists; pass force=True (CLI: --force) to overwrite it")
-        with h5py.File(path, "w") as f:
-            f.attrs["format"] = "pathtrack.solve/1"
-            f.attrs["system"] = self.system.name
-            f.attrs["variables"] = json.dumps(list(self.system.variables))
-            f.attrs["equations"] = json.dumps(list(self.system.to_strings()))
-            f.attrs["seed"] = self.seed
-            f.attrs["gamma"] = self.gamma
-            f.attrs["summary"] = json.dumps(self.summary())
-            f.attrs["options"] = json.dumps(dataclasses.asdict(self.options))
-            f.attrs["kind_names"] = json.dumps(list(KIND_NAMES))
-            g = f.create_group("paths")
-            g["endpoints"] = self.path_endpoints
-            g["status"] = self.path_status
-            g["kind"] = self.path_kind
-            g["winding"] = self.path_winding
-            g["n_steps"] = self.path_steps
-            s = f.create_group("solutions")
-            s["regular"] = self.solutions
-            s["residual"] = self.residuals
-            s["cond"] = self.conds
-            s["singular"] = self.singular_solutions
-            s["multiplicity"] = self.multiplicities
-            s["winding"] = self.singular_winding
+        write_result(
+            path, SOLVE_FORMAT, status=self.status, message=self.message, wall_time=self.total_time,
+            counters=self.counters, force=force,
+            attrs={"system": self.system.name, "variables": list(self.system.variables),
+                   "equations": list(self.system.to_strings()), "seed": self.seed, "gamma": self.gamma,
+                   "summary": self.summary(), "options": self.options.to_dict(), "kind_names": list(KIND_NAMES)},
+            datasets={"paths/endpoints": self.path_endpoints, "paths/status": self.path_status,
+                      "paths/kind": self.path_kind, "paths/winding": self.path_winding,
+                      "paths/n_steps": self.path_steps, "solutions/regular": self.solutions,
+                      "solutions/residual": self.residuals, "solutions/cond": self.conds,
+                      "solutions/singular": self.singular_solutions, "solutions/multiplicity": self.multiplicities,
+                      "solutions/winding": self.singular_winding})
 
 
 def as_system(system: Any, variables: Optional[Sequence[str]] = None):
@@ -428,7 +443,7 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         redo = np.union1d(cls["crossed"], np.nonzero(cls["kind"] == FAILED)[0]).astype(np.int64)
         if len(redo) == 0:
             break
-        tight = tight.tighter()
+        tight = tight.with_preset("conservative")
         n_retracked += len(redo)
         e2, c2, k2, w2, s2, _ = _track(starts[redo], F, G, gamma, patch, tight.to_array(), max_exp, executor,
                                        workers)
@@ -439,8 +454,21 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         system=sys_, solutions=cls["regular"], residuals=cls["residual"], conds=cls["cond"],
         singular_solutions=cls["singular"], multiplicities=cls["multiplicity"], singular_winding=cls["sing_winding"],
         path_endpoints=ends, path_status=codes, path_kind=cls["kind"], path_winding=winding, path_steps=steps,
-        seed=seed, gamma=gamma, wall_time=time.perf_counter() - t0, n_path_crossings=n_crossings,
-        n_retracked=n_retracked, options=opts)
+        seed=seed, gamma=gamma, options=opts, total_time=time.perf_counter() - t0,
+        counters={"n_paths": int(len(codes)), "n_steps": int(np.sum(steps)), "n_path_crossings": n_crossings,
+                  "n_retracked": n_retracked},
+        **_overall_status(codes, cls["kind"]))
+
+
+def _overall_status(codes: np.ndarray, kind: np.ndarray) -> Dict[str, Any]:
+    """``status`` and ``message`` of a solve: success, or the most frequent failure with the count."""
+    failed = codes[kind == FAILED]
+    if failed.size == 0:
+        return {"status": Status.success, "message": Status.success.message}
+    values, counts = np.unique(failed, return_counts=True)
+    worst = Status(int(values[np.argmax(counts)]))
+    return {"status": worst, "message": f"{failed.size} of {codes.size} paths failed, most with {worst.name}: "
+                                        f"{worst.message}"}
 
 
 def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str, Any]:

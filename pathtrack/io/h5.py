@@ -1,0 +1,197 @@
+"""HDF5 primitives shared by the writers and readers: columns, copies, robust opening.
+
+Every file is created through :func:`create` (library-version bounds
+:data:`~pathtrack.io.schema.LIBVER`) and opened for reading through :func:`open_read`,
+which turns every failure into a one-line :class:`~pathtrack.io.schema.StorageError`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import numpy as np
+
+from .schema import LIBVER, StorageError, one_line
+
+
+def h5py():
+    import h5py as _h5py
+    return _h5py
+
+
+def create(path: str, mode: str = "w"):
+    """Open ``path`` for writing in the pinned file format (``mode`` ``'w'`` or ``'r+'``)."""
+    try:
+        return h5py().File(path, mode, libver=LIBVER)
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot {'create' if mode == 'w' else 'open'} HDF5 file "
+                           f"({one_line(exc)})") from None
+
+
+def column(group, name: str, dtype, width: Optional[int] = None):
+    """A resizable, chunked, checksummed dataset (rows of ``width`` when given).
+
+    Not compressed while the run writes: a compressed chunk changes size at every
+    rewrite and HDF5 then allocates it anew (the file grew ~60x on a 360-step run);
+    a Fletcher-32-only chunk keeps its size and is rewritten in place. :func:`compact`
+    compresses the file when the run finishes.
+    """
+    if width is None:
+        shape, maxshape, chunks = (0,), (None,), (256,)
+    else:
+        rows = int(max(1, min(64, 2 ** 13 // max(width, 1))))
+        shape, maxshape, chunks = (0, width), (None, width), (rows, width)
+    return group.create_dataset(name, shape=shape, maxshape=maxshape, chunks=chunks, dtype=dtype,
+                                fletcher32=True)
+
+
+def array(group, name: str, data) -> None:
+    """A complete, checksummed array (solve and training files); empty arrays stay contiguous."""
+    data = np.asarray(data)
+    if data.size:
+        group.create_dataset(name, data=data, chunks=True, fletcher32=True)
+    else:
+        group.create_dataset(name, data=data)
+
+
+def copy_tree(src, dst, compress: bool, block: int = 4096) -> None:
+    """Copy groups, datasets (in row blocks) and attributes; compress the resizable datasets."""
+    for k, v in src.attrs.items():
+        dst.attrs[k] = v
+    for name, obj in src.items():
+        if isinstance(obj, h5py().Group):
+            copy_tree(obj, dst.create_group(name), compress, block)
+            continue
+        kw = dict(chunks=obj.chunks, maxshape=obj.maxshape, fletcher32=obj.fletcher32)
+        if compress and obj.maxshape and obj.maxshape[0] is None:
+            kw.update(compression="gzip", compression_opts=4, shuffle=True)
+        ds = dst.create_dataset(name, shape=obj.shape, dtype=obj.dtype, **kw)
+        for start in range(0, obj.shape[0] if obj.shape else 0, block):
+            ds[start:start + block] = obj[start:start + block]
+        for k, v in obj.attrs.items():
+            ds.attrs[k] = v
+
+
+def compact(path: str) -> None:
+    """Rewrite a finished file with gzip-compressed columns, atomically (a failure keeps the original)."""
+    tmp = f"{path}.compact-{os.getpid()}.tmp"
+    try:
+        with h5py().File(path, "r") as src, create(tmp) as dst:
+            copy_tree(src, dst, compress=True)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def fixed(group, name: str, value, dtype="f8"):
+    """A fixed-size checksummed dataset (for the checkpoint), rewritten in place."""
+    value = np.atleast_1d(np.asarray(value, dtype=dtype))
+    ds = group.create_dataset(name, shape=value.shape, dtype=dtype, chunks=value.shape if value.size else None,
+                              fletcher32=bool(value.size))
+    if value.size:
+        ds[...] = value
+    return ds
+
+
+def append(ds, values) -> None:
+    values = np.asarray(values, dtype=ds.dtype if ds.dtype.kind == "S" else None)
+    if values.shape[0] == 0:
+        return
+    k = ds.shape[0]
+    ds.resize(k + values.shape[0], axis=0)
+    ds[k:] = values
+
+
+def trim(datasets, rows: Optional[int] = None) -> None:
+    """Cut datasets to a common number of rows: their shortest, or ``rows`` if fewer (never grow)."""
+    shortest = min(d.shape[0] for d in datasets)
+    rows = shortest if rows is None else min(rows, shortest)
+    for d in datasets:
+        if d.shape[0] != rows:
+            d.resize(rows, axis=0)
+
+
+def str_dtype(length: int):
+    return h5py().string_dtype("utf-8", length)
+
+
+def clip(text: str, length: int) -> bytes:
+    raw = str(text).encode("utf-8")[:length]
+    return raw.decode("utf-8", "ignore").encode("utf-8")
+
+
+def decode(v) -> str:
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+
+
+# ------------------------------------------------------------------------------------- reading
+#: Metadata read attempts of a SWMR reader. HDF5's default (100, with growing sleeps
+#: between them) made a reader of a damaged file appear to hang for minutes; a few
+#: attempts still ride out a writer that changes metadata mid-read.
+SWMR_READ_ATTEMPTS = 4
+
+
+def _hdf5_set_read_attempts():
+    """``H5Pset_metadata_read_attempts`` from the libhdf5 h5py loaded (not wrapped by h5py), or None."""
+    import ctypes
+    try:
+        with open("/proc/self/maps") as fh:
+            libs = {line.split()[-1] for line in fh if "libhdf5" in line and "libhdf5_hl" not in line}
+        for lib in sorted(libs):
+            fn = getattr(ctypes.CDLL(lib), "H5Pset_metadata_read_attempts", None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int64, ctypes.c_uint]
+                return fn
+    except OSError:
+        pass
+    return None
+
+
+def _open_swmr_read(path: str):
+    lib = h5py()
+    set_attempts = _hdf5_set_read_attempts()
+    if set_attempts is None:
+        return lib.File(path, "r", libver="latest", swmr=True)
+    fapl = lib.h5p.create(lib.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(lib.h5f.LIBVER_LATEST, lib.h5f.LIBVER_LATEST)
+    set_attempts(fapl.id, SWMR_READ_ATTEMPTS)
+    fid = lib.h5f.open(os.fsencode(path), lib.h5f.ACC_RDONLY | lib.h5f.ACC_SWMR_READ, fapl=fapl)
+    return lib.File(fid)
+
+
+def _superblock_eof(path: str) -> Optional[int]:
+    """The end-of-file address a version 2/3 superblock records (None for other layouts).
+
+    HDF5 checks it against the file size only outside SWMR; a SWMR reader of a
+    truncated file can loop on missing metadata, so :func:`open_read` checks it first.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(48)
+    if len(head) < 48 or head[:8] != b"\x89HDF\r\n\x1a\n" or head[8] not in (2, 3) or head[9] != 8:
+        return None
+    return int.from_bytes(head[28:36], "little")
+
+
+def open_read(path: str):
+    """Open ``path`` read-only: fully checked when closed, SWMR when a writer is (or was) active."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        try:  # a closed file: HDF5 checks it fully (truncation included)
+            return h5py().File(path, "r")
+        except OSError as exc:
+            if "already open for write" not in str(exc):
+                raise
+            # a writer is active or was killed: SWMR read, after our own truncation check
+            eof = _superblock_eof(path)
+            size = os.path.getsize(path)
+            if eof is not None and size < eof:
+                raise StorageError(f"{path}: truncated file ({size} bytes, the superblock says {eof})") from None
+            return _open_swmr_read(path)
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise StorageError(f"{path}: not a readable HDF5 file ({one_line(exc)})") from None

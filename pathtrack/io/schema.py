@@ -1,0 +1,167 @@
+"""What pathtrack's HDF5 files hold: format names, schema versions, columns and the one header.
+
+Every file pathtrack writes (a tracked path, a polynomial solve, a training run) starts
+with the same root attributes, :data:`HEADER_ATTRS`, and adds :data:`HEADER_FINISH_ATTRS`
+when the computation ends. The ``format`` attribute says which kind of file it is and
+``schema_version`` which layout of that kind; readers refuse versions newer than
+:data:`SCHEMA_VERSIONS` lists and read the older layouts of :data:`LEGACY_FORMATS`.
+
+Files are written with the HDF5 library-version bounds :data:`LIBVER` (the 1.10 file
+format: the lowest that supports SWMR), so HDF5 1.10-1.14 tools (``h5dump``, HDFView,
+MATLAB) open them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Dict, Tuple
+
+import numpy as np
+
+__all__ = ["StorageError", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "SCHEMA_VERSIONS",
+           "LEGACY_FORMATS", "KIND_OF_FORMAT", "HEADER_ATTRS", "HEADER_FINISH_ATTRS", "STEP_COLUMNS",
+           "REJECTED_COLUMNS", "EVENT_COLUMNS", "CHECKPOINT_SCALARS", "PATH_ATTRS", "PATH_FINISH_ATTRS",
+           "KIND_LEN", "reason_names_attr", "write_header", "finish_header", "now", "problem_identity"]
+
+
+class StorageError(Exception):
+    """A pathtrack HDF5 file is malformed, corrupt, truncated or does not match the run."""
+
+
+#: ``libver`` bounds of every file pathtrack writes: the HDF5 1.10 format, the lowest with SWMR.
+LIBVER = ("v110", "v110")
+
+PATH_FORMAT = "pathtrack-path"
+SOLVE_FORMAT = "pathtrack-solve"
+TRAIN_FORMAT = "pathtrack-train"
+
+#: The newest schema version of each format (the one this pathtrack writes).
+#: Path schema 2 stores ``/rejected/reason`` as RejectReason codes (1 stored their names as strings).
+SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 2, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2}
+
+#: ``format`` attributes of layouts written before the common header, as ``(format, schema_version)``.
+LEGACY_FORMATS: Dict[str, Tuple[str, int]] = {"pathtrack.solve/1": (SOLVE_FORMAT, 1),
+                                              "pathtrack.nn.train": (TRAIN_FORMAT, 1)}
+
+#: What ``pathtrack inspect`` calls each kind of file.
+KIND_OF_FORMAT = {PATH_FORMAT: "tracked path", SOLVE_FORMAT: "polynomial solve", TRAIN_FORMAT: "training run"}
+
+# ---------------------------------------------------------------------------------------- header
+#: Root attributes of every file: ``format``, ``schema_version`` and ``pathtrack_version`` say what
+#: wrote it; ``created``/``finished`` are ISO-8601 UTC times (``finished`` is ``""`` until the end);
+#: ``status`` is a :class:`pathtrack.Status` name (``"running"`` while written) with its ``message``.
+HEADER_ATTRS = ("format", "schema_version", "pathtrack_version", "created", "finished", "status", "message")
+#: Root attributes written when the computation ends: total ``wall_time`` (s) and ``counters`` (JSON).
+HEADER_FINISH_ATTRS = ("wall_time", "counters")
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line of at most 200 characters (for :class:`StorageError` messages)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) < 200 else text[:197] + "..."
+
+
+def jsonable(o):
+    """``json.dumps`` ``default`` for NumPy scalars and arrays."""
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def now() -> str:
+    """The current UTC time as ISO-8601 text (the header's time stamps)."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def write_header(attrs, fmt: str, *, status: str = "running", message: str = "") -> None:
+    """Write the common root attributes of a new file of format ``fmt``."""
+    from .._version import __version__
+
+    attrs["format"] = fmt
+    attrs["schema_version"] = SCHEMA_VERSIONS[fmt]
+    attrs["pathtrack_version"] = __version__
+    attrs["created"] = now()
+    attrs["finished"] = ""
+    attrs["status"] = status
+    attrs["message"] = message
+
+
+def finish_header(attrs, status: str, message: str, wall_time: float, counters_json: str) -> None:
+    """Write the attributes of a finished computation (``counters_json``: a JSON object)."""
+    attrs["status"] = status
+    attrs["message"] = message
+    attrs["wall_time"] = float(wall_time)
+    attrs["counters"] = counters_json
+    attrs["finished"] = now()
+
+
+# ----------------------------------------------------------------------------------- path files
+def problem_identity(problem) -> Tuple[str, str]:
+    """``(name, parameters as canonical JSON)`` of a problem, as a path file's root attributes store them."""
+    params = dict(getattr(problem, "params", {}) or {})
+    return str(getattr(problem, "name", type(problem).__name__)), json.dumps(params, sort_keys=True, default=jsonable)
+
+
+#: Root attributes of a path file besides the header.
+PATH_ATTRS = HEADER_ATTRS + ("problem", "parameters", "options", "end_reason", "writer_pid", "writer_host",
+                             "resumed")
+#: Root attributes a finished path file adds.
+PATH_FINISH_ATTRS = HEADER_FINISH_ATTRS + ("n_accepted", "n_rejected", "n_steps")
+#: Scalar columns of ``/steps``, one row per accepted step (row 0 is the start point).
+STEP_COLUMNS = {"index": "i8", "lam": "f8", "s": "f8", "ds": "f8", "n_newton_iters": "i8", "residual": "f8",
+                "contraction": "f8", "sigma_min": "f8", "cond": "f8", "det_sign": "f8", "wall_time": "f8"}
+#: Columns of ``/rejected``, one row per rejected attempt (``reason`` besides: see :func:`reason_names_attr`).
+REJECTED_COLUMNS = {"index": "i8", "lam": "f8", "ds": "f8", "n_newton_iters": "i8", "residual": "f8",
+                    "contraction": "f8", "wall_time": "f8"}
+#: Scalar columns of ``/events``, one row per special point (plus ``kind`` and ``p``).
+EVENT_COLUMNS = {"lam": "f8", "s": "f8", "step": "i8", "value_a": "f8", "value_b": "f8"}
+#: Scalar fields of the checkpoint (arrays ``y``, ``tangent``, ``y_prev`` and ``event_values`` besides).
+CHECKPOINT_SCALARS = {"ds": "f8", "s": "f8", "lam_direction": "i8", "n_steps": "i8", "n_accepted": "i8",
+                      "n_rejected": "i8", "n_consecutive": "i8", "n_newton_iters": "i8", "n_events": "i8",
+                      "status": "i8", "ref_log_abs_det": "f8", "wall_time": "f8", "has_y_prev": "i8",
+                      "start_lam": "f8", "heartbeat": "f8"}
+#: Checkpoint arrays besides :data:`CHECKPOINT_SCALARS`.
+CHECKPOINT_ARRAYS = ("y", "tangent", "y_prev", "event_values", "start_p")
+KIND_LEN = 64  # fixed-length UTF-8 strings: variable-length data is not SWMR-safe
+
+
+def reason_names_attr() -> str:
+    """The ``names`` attribute of ``/rejected/reason``: JSON ``{code: name}`` of every RejectReason."""
+    from ..status import RejectReason
+
+    return json.dumps({str(int(r)): r.name for r in RejectReason})
+
+
+def path_datasets() -> Tuple[str, ...]:
+    """Every dataset a path file with steps holds (besides the metric columns)."""
+    keys = [f"steps/{c}" for c in STEP_COLUMNS] + ["steps/p", "steps/p_steps", "steps/tangent"]
+    keys += [f"rejected/{c}" for c in (*REJECTED_COLUMNS, "reason")]
+    keys += [f"events/{c}" for c in (*EVENT_COLUMNS, "kind", "p")]
+    keys += [f"checkpoint/{c}" for c in (*CHECKPOINT_ARRAYS, *CHECKPOINT_SCALARS)]
+    return tuple(keys)
+
+
+# ---------------------------------------------------------------------------------- train files
+#: Root attributes of a training file besides the header: the network (JSON object with
+#: ``widths``, ``activation``, ``temperature``, ``dtype``) and the configuration (JSON object).
+TRAIN_ATTRS = HEADER_ATTRS + HEADER_FINISH_ATTRS + ("network", "config")
+#: Per-epoch curves under ``/curves`` (row 0 is the initial point); ``test_pr`` is optional.
+TRAIN_CURVES = ("epoch", "loss", "pr", "wall_time")
+TRAIN_DATASETS = ("params",) + tuple(f"curves/{c}" for c in TRAIN_CURVES)
+#: Root attributes of the schema-1 training layout that describe the network, not the configuration.
+TRAIN_V1_NETWORK_ATTRS = ("widths", "activation", "temperature", "dtype")
+
+# ---------------------------------------------------------------------------------- solve files
+#: Root attributes of a solve file besides the header.
+SOLVE_ATTRS = HEADER_ATTRS + HEADER_FINISH_ATTRS + ("system", "variables", "equations", "seed", "gamma", "summary",
+                                                    "options", "kind_names")
+#: Per-path columns under ``/paths`` and solution tables under ``/solutions``.
+SOLVE_DATASETS = ("paths/endpoints", "paths/status", "paths/kind", "paths/winding", "paths/n_steps",
+                  "solutions/regular", "solutions/residual", "solutions/cond", "solutions/singular",
+                  "solutions/multiplicity", "solutions/winding")
+#: Root attributes of the schema-1 solve layout (no common header).
+SOLVE_V1_ATTRS = ("format", "system", "variables", "equations", "seed", "gamma", "summary", "options",
+                  "kind_names")
