@@ -253,14 +253,29 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
         raise UserError(str(exc).splitlines()[0]) from None
     if as_json:
         click.echo(json.dumps(result.summary(with_solutions), default=_json_default))
-        return
+    else:
+        _print_solve_summary(result, with_solutions, out)
+    if not result.is_complete:
+        sys.exit(1)
+
+
+def _print_solve_summary(result, with_solutions: bool, out) -> None:
+    """Text summary of a SolveResult; an incomplete result says so and names the paths concerned."""
     click.echo(f"system      {result.system.name} ({result.system.n_variables} unknowns, "
                f"degrees {result.system.degrees.tolist()})")
     click.echo(f"paths       {result.n_paths}")
     click.echo(f"regular     {result.n_regular}")
     click.echo(f"singular    {result.n_singular} (multiplicities {result.multiplicities.tolist()})")
     click.echo(f"at infinity {result.n_at_infinity}")
+    failed = {i: st for i, st in result.failed_paths().items() if st != "interrupted"}
     click.echo(f"failed      {result.n_failed} {result.failures() or ''}")
+    if failed:
+        click.echo(f"            paths {_index_list(failed)}")
+    if result.n_interrupted:
+        click.echo(f"interrupted {result.n_interrupted} paths not tracked to the end")
+    if result.n_unresolved_crossings:
+        click.echo(f"crossings   {result.n_unresolved_crossings} unresolved (several paths reached the same "
+                   "regular solution)")
     click.echo(f"wall time   {result.wall_time:.3f} s")
     if with_solutions:
         names = result.system.variables
@@ -268,6 +283,16 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
             click.echo(f"solution {k + 1}: " + ", ".join(f"{v} = {z.real:.15g}{z.imag:+.15g}i" for v, z in zip(names, row)))
     if out:
         click.echo(f"written     {out}")
+    if not result.is_complete:
+        click.echo("INCOMPLETE: solutions may be missing from these counts (failed, interrupted or crossed "
+                   "paths above)", err=True)
+
+
+def _index_list(items: Dict[int, str], limit: int = 20) -> str:
+    """``3 (ds_too_small), 7 (...)``: the first ``limit`` paths and their status, then how many more."""
+    shown = [f"{i} ({st})" for i, st in list(items.items())[:limit]]
+    more = f", ... {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(shown) + more
 
 
 

@@ -30,8 +30,8 @@ from .system import PolynomialSystem
 __all__ = ["solve", "SolveOptions", "SolveResult", "as_system", "KIND_NAMES"]
 
 # Endpoint kinds, stored as small integers in SolveResult.path_kind and the HDF5 file.
-REGULAR, SINGULAR, AT_INFINITY, FAILED = 0, 1, 2, 3
-KIND_NAMES = ("regular", "singular", "at_infinity", "failed")
+REGULAR, SINGULAR, AT_INFINITY, FAILED, INTERRUPTED = 0, 1, 2, 3, 4
+KIND_NAMES = ("regular", "singular", "at_infinity", "failed", "interrupted")
 
 
 @dataclass(frozen=True)
@@ -228,6 +228,27 @@ class SolveResult:
     def n_failed(self) -> int:
         return int(np.sum(self.path_kind == FAILED))
 
+    @property
+    def n_interrupted(self) -> int:
+        """Paths not tracked to the end because the run was stopped (status ``interrupted``)."""
+        return int(np.sum(self.path_kind == INTERRUPTED))
+
+    @property
+    def n_unresolved_crossings(self) -> int:
+        """Regular paths beyond one per regular solution: crossings that re-tracking did not undo."""
+        return int(np.sum(self.path_kind == REGULAR)) - self.n_regular
+
+    @property
+    def is_complete(self) -> bool:
+        """True when every path ended and is accounted for: no failed or interrupted path and no
+        unresolved crossing. Otherwise solutions may be missing from the counts."""
+        return self.n_failed == 0 and self.n_interrupted == 0 and self.n_unresolved_crossings == 0
+
+    def failed_paths(self) -> Dict[int, str]:
+        """Index and :class:`Status` name of every failed or interrupted path."""
+        idx = np.nonzero((self.path_kind == FAILED) | (self.path_kind == INTERRUPTED))[0]
+        return {int(i): Status(int(self.path_status[i])).name for i in idx}
+
     def real_solutions(self, tol: float = 1e-8) -> np.ndarray:
         """Regular solutions whose imaginary parts are all below ``tol·(1 + ‖x‖)``."""
         if self.n_regular == 0:
@@ -248,6 +269,8 @@ class SolveResult:
             "n_regular": self.n_regular, "n_singular": self.n_singular, "n_at_infinity": self.n_at_infinity,
             "n_failed": self.n_failed, "n_path_crossings": self.n_path_crossings, "n_retracked": self.n_retracked,
             "failures": self.failures(), "wall_time": self.wall_time, "seed": self.seed,
+            "n_interrupted": self.n_interrupted, "n_unresolved_crossings": self.n_unresolved_crossings,
+            "complete": self.is_complete, "failed_paths": self.failed_paths(),
         }
         if with_solutions:
             out["solutions"] = [[[float(z.real), float(z.imag)] for z in row] for row in self.solutions]
@@ -257,8 +280,10 @@ class SolveResult:
         return out
 
     def __repr__(self) -> str:
+        extra = "".join(f", {n} {what}" for n, what in ((self.n_interrupted, "interrupted"),
+                                                        (self.n_unresolved_crossings, "unresolved crossings")) if n)
         return (f"SolveResult({self.system.name or 'system'}: {self.n_paths} paths -> {self.n_regular} regular, "
-                f"{self.n_singular} singular, {self.n_at_infinity} at infinity, {self.n_failed} failed; "
+                f"{self.n_singular} singular, {self.n_at_infinity} at infinity, {self.n_failed} failed{extra}; "
                 f"{self.wall_time:.3g} s)")
 
     def to_hdf5(self, path: str, force: bool = False) -> None:
@@ -443,9 +468,42 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         n_retracked=n_retracked, options=opts)
 
 
+def _term_scaled_cond(X: np.ndarray, jacs: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """``1/σ_min(D⁻¹J)`` at each point, ``D_i`` the larger of row ``i``'s largest ``|J_ij|`` and
+    ``T_i/(1 + ‖x‖)``, ``T_i`` the size of the terms of equation ``i`` (:func:`kernels.term_sizes`).
+
+    The 2-norm condition number of ``J`` does not see a Jacobian that is small as a whole
+    (for one unknown it is always 1): at a double root of ``(x-1)^2 (x+1)`` it calls ``x = 1``
+    regular. Measured against the terms that cancel in ``F``, a vanishing row is singular.
+    """
+    if len(X) == 0:
+        return np.empty(0)
+    floor = sizes / (1.0 + np.linalg.norm(X, axis=1))[:, None]
+    scale = np.maximum(np.max(np.abs(jacs), axis=2), floor)
+    with np.errstate(all="ignore"):
+        scaled = np.where(scale[:, :, None] > 0, jacs / scale[:, :, None], 0.0)
+        smin = np.linalg.svd(scaled, compute_uv=False)[:, -1]
+        kappa = 1.0 / smin
+    return np.where(np.isfinite(kappa), kappa, np.inf)
+
+
+def _near(points: np.ndarray, anchors: np.ndarray, tol: float) -> np.ndarray:
+    """Which ``points`` lie within ``tol·(1 + ‖x‖)`` of some ``points[anchors]`` (boolean mask)."""
+    out = np.zeros(len(points), dtype=bool)
+    if not anchors.any():
+        return out
+    from scipy.spatial import cKDTree
+
+    a = points[anchors]
+    tree = cKDTree(np.hstack([a.real, a.imag]))
+    scale = 1.0 + np.maximum(np.linalg.norm(points, axis=1), np.linalg.norm(a, axis=1).max())
+    d, _ = tree.query(np.hstack([points.real, points.imag]))
+    return d <= tol * scale
+
+
 def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str, Any]:
     """Sort endpoints into regular / singular / at infinity / failed; refine and deduplicate."""
-    from .kernels import END_INFINITY, refine_batch
+    from .kernels import END_INFINITY, refine_batch, term_sizes_batch
 
     n_paths, n1 = ends.shape
     kind = np.full(n_paths, FAILED, dtype=np.int64)
@@ -460,7 +518,11 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     with np.errstate(all="ignore"):
         conds = np.linalg.cond(jacs) if len(finite) else np.empty(0)
     conds = np.where(np.isfinite(conds), conds, np.inf)
-    regular = (winding[finite] == 1) & (conds < opts.max_cond)
+    kappa = _term_scaled_cond(refined, jacs, term_sizes_batch(refined, *p.arrays(), p.max_exp))
+    regular = (winding[finite] == 1) & (conds < opts.max_cond) & (kappa < opts.max_cond)
+    # A path reaching a multiple root analytically (winding number 1) lands within about the root's
+    # accuracy, eps^(1/m), and can look regular there; it shares the point with a singular path.
+    regular &= ~_near(refined, ~regular, math.sqrt(opts.dedup_tol))
     kind[finite[regular]] = REGULAR
     kind[finite[~regular]] = SINGULAR
     # regular: one path per solution; a second path reaching it crossed over on the way
