@@ -245,8 +245,8 @@ class SolveResult:
         return self.n_failed == 0 and self.n_interrupted == 0 and self.n_unresolved_crossings == 0
 
     def failed_paths(self) -> Dict[int, str]:
-        """Index and :class:`Status` name of every failed or interrupted path."""
-        idx = np.nonzero((self.path_kind == FAILED) | (self.path_kind == INTERRUPTED))[0]
+        """Index and :class:`Status` name of every failed path (interrupted ones are counted only)."""
+        idx = np.nonzero(self.path_kind == FAILED)[0]
         return {int(i): Status(int(self.path_status[i])).name for i in idx}
 
     def real_solutions(self, tol: float = 1e-8) -> np.ndarray:
@@ -348,30 +348,79 @@ def _track_chunk(starts, F, G, gamma, patch, opt, max_exp):
     return track_batch(starts, F, G, gamma, patch, opt, max_exp)
 
 
-def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers):
-    if len(starts) == 0:
-        z = np.empty(0, dtype=np.int64)
-        return starts.copy(), z, z, z, z, np.empty(0)
-    if executor is None:
-        import numba
+class _StopFlag:
+    """Stop request checked between chunks of paths (``request_stop`` is what SIGINT calls)."""
 
-        from .kernels import track_batch
+    def __init__(self) -> None:
+        self._stop_requested = False
 
-        old = numba.get_num_threads()
-        numba.set_num_threads(max(1, min(workers or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS)))
-        try:
-            return track_batch(starts, F, G, gamma, patch, opt, max_exp)
-        finally:
-            numba.set_num_threads(old)
-    n_chunks = max(1, min(len(starts), 4 * (workers or 4)))
-    chunks = np.array_split(starts, n_chunks)
-    args = [(F, G, gamma, patch, opt, max_exp)] * len(chunks)
-    if hasattr(executor, "gather"):  # dask.distributed.Client
-        futures = executor.map(_track_chunk, chunks, *zip(*args), pure=False)
-        parts = executor.gather(futures)
-    else:  # concurrent.futures.Executor and friends
-        parts = list(executor.map(_track_chunk, chunks, *zip(*args)))
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(6))
+    def request_stop(self) -> None:
+        self._stop_requested = True
+
+    @property
+    def requested(self) -> bool:
+        return self._stop_requested
+
+
+# Local tracking runs in chunks sized to take about this long, so that a stop request (Ctrl-C)
+# is honoured within about this time and the progress bar moves.
+CHUNK_SECONDS = 0.25
+MAX_CHUNK_PER_THREAD = 16
+
+
+def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers, stop=None, bar=None):
+    """Track every start; rows not reached before ``stop`` is requested keep their start point and
+    get status ``interrupted``. Returns ``(ends, codes, kinds, winding, steps, ratio)``."""
+    n_paths = len(starts)
+    ends = starts.copy()
+    codes = np.full(n_paths, int(Status.interrupted), dtype=np.int64)
+    kinds, winding, steps = (np.zeros(n_paths, dtype=np.int64) for _ in range(3))
+    ratio = np.zeros(n_paths)
+    out = (ends, codes, kinds, winding, steps, ratio)
+    if n_paths == 0:
+        return out
+    if executor is not None:
+        n_chunks = max(1, min(n_paths, 4 * (workers or 4)))
+        chunks = np.array_split(starts, n_chunks)
+        args = [(F, G, gamma, patch, opt, max_exp)] * len(chunks)
+        if hasattr(executor, "gather"):  # dask.distributed.Client
+            futures = executor.map(_track_chunk, chunks, *zip(*args), pure=False)
+            parts = executor.gather(futures)
+        else:  # concurrent.futures.Executor and friends
+            parts = list(executor.map(_track_chunk, chunks, *zip(*args)))
+        for dst, i in zip(out, range(6)):
+            dst[:] = np.concatenate([part[i] for part in parts])
+        if bar is not None:
+            bar.update(n_paths)
+        return out
+    import numba
+
+    from .kernels import track_batch
+
+    old = numba.get_num_threads()
+    threads = max(1, min(workers or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
+    try:
+        i, chunk = 0, threads
+        while i < n_paths and not (stop is not None and stop.requested):
+            j = min(n_paths, i + chunk)
+            t = time.perf_counter()
+            part = track_batch(starts[i:j], F, G, gamma, patch, opt, max_exp)
+            dt = time.perf_counter() - t
+            for dst, src in zip(out, part):
+                dst[i:j] = src
+            if bar is not None:
+                bar.update(j - i)
+            # paths per chunk: about CHUNK_SECONDS of work, a multiple of the threads, growing at most 2x
+            # and at most MAX_CHUNK_PER_THREAD per thread, as the cost of paths varies along the list
+            per_path = dt / (j - i)
+            chunk = min(2 * chunk, int(CHUNK_SECONDS / per_path) if per_path > 0 else 2 * chunk,
+                        MAX_CHUNK_PER_THREAD * threads)
+            chunk = max(threads, chunk - chunk % threads)
+            i = j
+    finally:
+        numba.set_num_threads(old)
+    return out
 
 
 def _clusters(points: np.ndarray, tol: float) -> np.ndarray:
@@ -398,8 +447,49 @@ def _clusters(points: np.ndarray, tol: float) -> np.ndarray:
     return np.array([find(i) for i in range(k)])
 
 
+# A job tracking more paths than this warns before it starts (the CLI refuses it without --yes).
+LARGE_JOB_PATHS = 10**6
+
+
+def job_size(degrees: Sequence[int]) -> Tuple[int, int]:
+    """Paths (the Bézout number, an exact integer) and bytes of memory for the start and end
+    points of the total-degree homotopy of a system with these degrees."""
+    n_paths = math.prod(int(d) for d in degrees)
+    # starts, ends and the meshgrid of start coordinates, complex; five int64/float64 per path
+    return n_paths, n_paths * (16 * (len(degrees) + 1) * 3 + 40)
+
+
+def _check_job_size(degrees, max_paths: Optional[int]) -> None:
+    """Refuse a job above ``max_paths`` or beyond the machine's memory; warn about a large one."""
+    import warnings
+
+    n_paths, n_bytes = job_size(degrees)
+    count = str(n_paths) if n_paths < 10**12 else f"{n_paths:.3g}"
+    what = f"{count} paths (Bézout number of degrees {list(map(int, degrees))}), about {_bytes(n_bytes)} of memory"
+    if max_paths is not None and n_paths > max_paths:
+        raise ValueError(f"{what}: above the limit of {max_paths} paths (CLI: raise it with --max-paths N or "
+                         "lift it with --yes)")
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = None
+    if physical and n_bytes > physical:
+        raise ValueError(f"{what}: more than this machine's {_bytes(physical)}")
+    if n_paths > LARGE_JOB_PATHS:
+        warnings.warn(f"solve: starting {what}", RuntimeWarning, stacklevel=3)
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} TiB"
+
+
 def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: Any = None,
-          options: Optional[SolveOptions] = None, variables: Optional[Sequence[str]] = None) -> SolveResult:
+          options: Optional[SolveOptions] = None, variables: Optional[Sequence[str]] = None,
+          progress: Optional[bool] = False, max_paths: Optional[int] = None) -> SolveResult:
     """Find all isolated solutions of a square polynomial system (total-degree homotopy).
 
     Parameters
@@ -416,11 +506,25 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         chunks on it. Per-path results do not depend on the executor.
     options : SolveOptions, optional
         Tracker and endgame settings.
+    progress : bool or None
+        A tqdm bar over paths; ``None`` shows it only on a terminal.
+    max_paths : int, optional
+        Refuse (``ValueError``) a system with more paths than this. Without it a job above
+        :data:`LARGE_JOB_PATHS` paths only warns (``RuntimeWarning``); one whose start and end
+        points would not fit in the machine's memory is always refused.
 
     Returns
     -------
     SolveResult
+        Local tracking runs in chunks of paths; in the main thread the first Ctrl-C (SIGINT)
+        stops it after the current chunk, and the result then marks the paths not tracked as
+        ``interrupted`` (see :attr:`SolveResult.is_complete`). A second Ctrl-C raises
+        ``KeyboardInterrupt``.
     """
+    from tqdm.auto import tqdm
+
+    from ..tracker import _deferred_sigint
+
     t0 = time.perf_counter()
     opts = options or SolveOptions()
     sys_ = as_system(system, variables)
@@ -431,6 +535,7 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         raise ValueError(f"equation(s) {np.nonzero(degrees < 1)[0].tolist()} are constant; nothing to solve")
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    _check_job_size(degrees, max_paths)
     rng = np.random.default_rng(seed)
     gamma = complex(np.exp(2j * np.pi * rng.uniform()))
     n = sys_.n_variables
@@ -443,23 +548,31 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     max_exp = max(hom.max_exp, start.max_exp)
     F, G = hom.arrays(), start.arrays()
 
-    ends, codes, kinds, winding, steps, _ = _track(starts, F, G, gamma, patch, opts.to_array(), max_exp,
-                                                   executor, workers)
-    cls = _classify(sys_, ends, codes, kinds, winding, opts)
-    n_crossings = int(len(cls["crossed"]))
-    n_retracked = 0
-    tight = opts
-    for _round in range(opts.max_retracks):
-        redo = np.union1d(cls["crossed"], np.nonzero(cls["kind"] == FAILED)[0]).astype(np.int64)
-        if len(redo) == 0:
-            break
-        tight = tight.tighter()
-        n_retracked += len(redo)
-        e2, c2, k2, w2, s2, _ = _track(starts[redo], F, G, gamma, patch, tight.to_array(), max_exp, executor,
-                                       workers)
-        ends[redo], codes[redo], kinds[redo], winding[redo] = e2, c2, k2, w2
-        steps[redo] += s2
+    stop = _StopFlag()
+    bar = tqdm(total=len(starts), unit="path", desc="solve", disable=None if progress is None else not progress,
+               leave=False, dynamic_ncols=True)
+    with bar, _deferred_sigint(stop):
+        ends, codes, kinds, winding, steps, _ = _track(starts, F, G, gamma, patch, opts.to_array(), max_exp,
+                                                       executor, workers, stop, bar)
         cls = _classify(sys_, ends, codes, kinds, winding, opts)
+        n_crossings = int(len(cls["crossed"]))
+        n_retracked = 0
+        tight = opts
+        for _round in range(opts.max_retracks):
+            redo = np.union1d(cls["crossed"], np.nonzero(cls["kind"] == FAILED)[0]).astype(np.int64)
+            if len(redo) == 0 or stop.requested:
+                break
+            tight = tight.tighter()
+            bar.set_description("re-track")
+            bar.reset(total=len(redo))
+            e2, c2, k2, w2, s2, _ = _track(starts[redo], F, G, gamma, patch, tight.to_array(), max_exp, executor,
+                                           workers, stop, bar)
+            done = c2 != int(Status.interrupted)  # a stopped round keeps the earlier outcome of the rest
+            redo = redo[done]
+            n_retracked += len(redo)
+            ends[redo], codes[redo], kinds[redo], winding[redo] = e2[done], c2[done], k2[done], w2[done]
+            steps[redo] += s2[done]
+            cls = _classify(sys_, ends, codes, kinds, winding, opts)
     return SolveResult(
         system=sys_, solutions=cls["regular"], residuals=cls["residual"], conds=cls["cond"],
         singular_solutions=cls["singular"], multiplicities=cls["multiplicity"], singular_winding=cls["sing_winding"],
@@ -507,6 +620,7 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
 
     n_paths, n1 = ends.shape
     kind = np.full(n_paths, FAILED, dtype=np.int64)
+    kind[codes == int(Status.interrupted)] = INTERRUPTED
     ok = codes == int(Status.success)
     norms = np.linalg.norm(ends, axis=1)
     infinite = ok & ((np.abs(ends[:, 0]) <= opts.infinity_tol * norms) | (kinds == END_INFINITY))
