@@ -215,6 +215,10 @@ def train_cmd(dataset, hidden, activation, temperature, loss, epochs, optimizer,
 
 # --- solve (polynomial systems; pathtrack.polynomial) -------------------------------------------------
 
+# Default of --max-paths; the value of pathtrack.polynomial.solver.LARGE_JOB_PATHS, written out so
+# that `pathtrack --help` does not import the compiled solver.
+LARGE_SOLVE_PATHS = 10**6
+
 
 @main.command("solve")
 @click.argument("system")
@@ -224,9 +228,19 @@ def train_cmd(dataset, hidden, activation, temperature, loss, epochs, optimizer,
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @click.option("--solutions", "with_solutions", is_flag=True, help="Include the solutions in the output.")
-def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, with_solutions: bool):
-    """Find all isolated solutions of SYSTEM (a PHCpack file or a family such as katsura:8)."""
+@click.option("--max-paths", type=click.IntRange(min=1), default=LARGE_SOLVE_PATHS, show_default=True,
+              help="Refuse systems with more paths (Bézout number) than this.")
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Start however many paths the system has.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, with_solutions: bool, max_paths,
+              assume_yes: bool, progress):
+    """Find all isolated solutions of SYSTEM (a PHCpack file or a family such as katsura:8).
+
+    Exit status: 0 when every path is accounted for, 1 when a path failed or a crossing stayed
+    unresolved, 130 when stopped by Ctrl-C (the partial summary is printed), 2 for a user error.
+    """
     import os
+    import warnings
 
     from .polynomial import PolynomialSyntaxError, available_families, is_family_spec, solve
 
@@ -235,8 +249,15 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
     if not is_family_spec(system) and not os.path.isfile(system):
         raise UserError(f"{system!r} is neither a file nor a family like katsura:8 "
                         f"(families: {', '.join(available_families()) or 'none registered'})")
+    if progress is None:
+        progress = sys.stderr.isatty() and not as_json
     try:
-        result = solve(system, seed=seed, workers=workers)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            result = solve(system, seed=seed, workers=workers, progress=progress,
+                           max_paths=None if assume_yes else max_paths)
+        for w in caught:
+            click.echo(f"warning: {w.message}", err=True)
         if out:
             result.to_hdf5(out, force=force)
     except PolynomialSyntaxError as exc:
@@ -245,14 +266,31 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
         raise UserError(str(exc).splitlines()[0]) from None
     if as_json:
         click.echo(json.dumps(result.summary(with_solutions), default=_json_default))
-        return
+    else:
+        _print_solve_summary(result, with_solutions, out)
+    if result.n_interrupted:
+        sys.exit(130)
+    if not result.is_complete:
+        sys.exit(1)
+
+
+def _print_solve_summary(result, with_solutions: bool, out) -> None:
+    """Text summary of a SolveResult; an incomplete result says so and names the paths concerned."""
     click.echo(f"system      {result.system.name} ({result.system.n_variables} unknowns, "
                f"degrees {result.system.degrees.tolist()})")
     click.echo(f"paths       {result.n_paths}")
     click.echo(f"regular     {result.n_regular}")
     click.echo(f"singular    {result.n_singular} (multiplicities {result.multiplicities.tolist()})")
     click.echo(f"at infinity {result.n_at_infinity}")
+    failed = result.failed_paths()
     click.echo(f"failed      {result.n_failed} {result.failures() or ''}")
+    if failed:
+        click.echo(f"            paths {_index_list(failed)}")
+    if result.n_interrupted:
+        click.echo(f"interrupted {result.n_interrupted} paths not tracked to the end")
+    if result.n_unresolved_crossings:
+        click.echo(f"crossings   {result.n_unresolved_crossings} unresolved (several paths reached the same "
+                   "regular solution)")
     click.echo(f"wall time   {result.wall_time:.3f} s")
     if with_solutions:
         names = result.system.variables
@@ -260,6 +298,16 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
             click.echo(f"solution {k + 1}: " + ", ".join(f"{v} = {z.real:.15g}{z.imag:+.15g}i" for v, z in zip(names, row)))
     if out:
         click.echo(f"written     {out}")
+    if not result.is_complete:
+        click.echo("INCOMPLETE: solutions may be missing from these counts (failed, interrupted or crossed "
+                   "paths above)", err=True)
+
+
+def _index_list(items: Dict[int, str], limit: int = 20) -> str:
+    """``3 (ds_too_small), 7 (...)``: the first ``limit`` paths and their status, then how many more."""
+    shown = [f"{i} ({st})" for i, st in list(items.items())[:limit]]
+    more = f", ... {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(shown) + more
 
 
 

@@ -43,6 +43,9 @@ class Status(enum.IntEnum):
         A terminal event fired.
     interrupted
         The run was interrupted (Ctrl-C or a stop request); it can be resumed.
+    path_crossing
+        (polynomial solve) Two paths still reached the same regular solution after re-tracking,
+        so a solution may be missing from the count.
     """
 
     running = 0
@@ -55,6 +58,7 @@ class Status(enum.IntEnum):
     invalid_start = 7
     event_terminated = 8
     interrupted = 9
+    path_crossing = 10
 
     def __str__(self) -> str:
         return self.name
@@ -124,6 +128,11 @@ _MESSAGES = {
     Status.event_terminated: "A terminal event fired; the path stopped at the located event.",
     Status.interrupted: (
         "The run was interrupted. Every accepted step is kept; resume from the checkpoint to continue."
+    ),
+    Status.path_crossing: (
+        "Paths crossed: two paths reached the same regular solution even after re-tracking with the "
+        "'conservative' preset, so another solution may be missing. Solve again with another `seed`, or "
+        "raise `max_retracks`."
     ),
 }
 

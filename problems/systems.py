@@ -9,7 +9,7 @@ collection).
 
 from __future__ import annotations
 
-import itertools
+import math
 from typing import Dict, List, Tuple
 
 import numpy as np
@@ -132,13 +132,31 @@ def reimer(n: int) -> PolynomialSystem:
     return _system(f"reimer:{n}", n, eqs)
 
 
+# random:n:d builds C(n+d, d) terms per equation; beyond this many in all it refuses at once.
+MAX_RANDOM_TERMS = 10**6
+
+
+def _exponents(n: int, d: int):
+    """Exponent tuples of the monomials of degree <= d in n unknowns, in lexicographic order."""
+    if n == 0:
+        yield ()
+        return
+    for k in range(d + 1):
+        for rest in _exponents(n - 1, d - k):
+            yield (k, *rest)
+
+
 def random_dense(n: int, d: int, seed: int = 0) -> PolynomialSystem:
     """Dense polynomials of degree ``d`` in ``n`` unknowns, complex normal coefficients: d^n regular roots."""
     _at_least("random", n, 1)
     if d < 1:
         raise ValueError(f"random:{n}:{d}: d must be at least 1")
+    n_terms = math.comb(n + d, d)  # monomials of degree <= d in n unknowns
+    if n * n_terms > MAX_RANDOM_TERMS:
+        raise ValueError(f"random:{n}:{d} has {n_terms} terms per equation ({n * n_terms} in all, above "
+                         f"{MAX_RANDOM_TERMS}) and {d}^{n} = {d ** n:.3g} paths")
     rng = np.random.default_rng(seed)
-    monos = [e for e in itertools.product(range(d + 1), repeat=n) if sum(e) <= d]
+    monos = list(_exponents(n, d))
     eqs = []
     for _ in range(n):
         c = (rng.standard_normal(len(monos)) + 1j * rng.standard_normal(len(monos))) / np.sqrt(2)

@@ -88,6 +88,18 @@ def test_interrupted_by_ctrl_c_keeps_accepted_steps():
     assert r.n_accepted >= 3 and len(r.lam) == r.n_accepted + 1
 
 
+def test_path_crossing_of_a_solve_with_careless_steps():
+    # Long steps with the path-jumping guard off and no re-tracking: paths jump onto each other,
+    # and the result says so instead of reporting success with too few solutions.
+    from pathtrack.polynomial import SolveOptions, solve
+
+    opts = SolveOptions(max_ds=0.5, initial_ds=0.5, max_angle=3.0, max_retracks=0, max_contraction=0.9,
+                        max_newton_iters=6)
+    r = _check(solve("cyclic:5", seed=0, options=opts), Status.path_crossing)
+    assert r.n_unresolved_crossings > 0 and not r.is_complete and r.n_regular < 70
+    assert "unresolved path crossing" in r.message
+
+
 def test_every_status_reached():
     expected = set(Status) - {Status.running}
     missing = expected - REACHED

@@ -19,12 +19,12 @@ solver
 
 from .families import available_families, family, family_form, is_family_spec
 from .parse import PolynomialSyntaxError, from_sympy, parse_phc, parse_polynomials, parse_system, read_phc
-from .solver import (AT_INFINITY, FAILED, KIND_NAMES, REGULAR, SINGULAR, SolveOptions, SolveResult, as_system,
-                     solve)
+from .solver import (AT_INFINITY, FAILED, INTERRUPTED, KIND_NAMES, REGULAR, SINGULAR, SolveOptions, SolveResult,
+                     as_system, solve)
 from .start import total_degree_start
 from .system import PackedSystem, PolynomialSystem
 
 __all__ = ["PolynomialSystem", "PackedSystem", "PolynomialSyntaxError", "parse_polynomials", "parse_system",
            "parse_phc", "read_phc", "from_sympy", "family", "family_form", "is_family_spec", "available_families",
            "total_degree_start", "solve", "SolveOptions", "SolveResult", "as_system", "KIND_NAMES", "REGULAR",
-           "SINGULAR", "AT_INFINITY", "FAILED"]
+           "SINGULAR", "AT_INFINITY", "FAILED", "INTERRUPTED"]

@@ -226,6 +226,30 @@ def newton(x, t, F, G, gamma, patch, ws, tol, max_contraction, max_iters):
 
 # -- tracking -------------------------------------------------------------------------------------
 @njit(cache=True)
+def _turn_resolved_ok(k1, kn, h, resolution, max_angle):
+    """Path-jumping guard: ``turn_ok`` on the tangents ``k1`` (step start) and ``kn`` (step end).
+
+    The angle between tangents means something only where the path moves by more than the
+    corrector resolves over the step. On a (nearly) stationary path, e.g. a target that is a
+    multiple of the start system, ``H_t`` is rounding noise at every point and so are the
+    tangents' directions: comparing them would reject every step and end the path in
+    ``ds_too_small``. When ``h·max(‖k1‖, ‖kn‖)`` is below ``resolution`` (the Newton
+    tolerance in units of ``x``) the step is accepted without the test.
+    """
+    n1 = k1.shape[0]
+    a = _norm(k1)
+    b = _norm(kn)
+    if h * max(a, b) <= resolution:
+        return True
+    if not (a > 0.0 and b > 0.0):
+        return False  # one end stands still, the other moves by more than the tolerance: a jump
+    dot = 0.0
+    for i in range(n1):
+        dot += (k1[i].conjugate() * kn[i]).real
+    return turn_ok(dot / (a * b), max_angle)
+
+
+@njit(cache=True)
 def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
     """Track ``x`` from ``t = ta`` to ``t = tb`` along the straight segment (complex ``t``).
 
@@ -270,11 +294,7 @@ def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
         if ok:  # path-jumping guard on the turn of the tangent
             ok = _tangent(xp, tn, dtdu, F, G, gamma, patch, ws, kn)
             if ok:
-                dot = 0.0
-                for i in range(n1):
-                    dot += (k1[i].conjugate() * kn[i]).real
-                den = _norm(k1) * _norm(kn)
-                ok = turn_ok(dot / den if den > 0.0 else 1.0, opt[O_MAX_ANGLE])  # standing still: no turn
+                ok = _turn_resolved_ok(k1, kn, h, tol * (1.0 + _norm(xp)), opt[O_MAX_ANGLE])
         if ok:
             for i in range(n1):
                 x[i] = xp[i]
@@ -331,19 +351,49 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
 
 
 @njit(cache=True)
+def term_sizes(P, coef, toff, var, exp, eoff, out):
+    """``out[e] = Σ_t |c_t|·|x^α_t|`` over the terms of equation ``e``, from a filled power table ``P``.
+
+    The size of the numbers that cancel in ``F_e(x)``: its rounding error is about ``eps`` times
+    this, whatever the Jacobian does.
+    """
+    for e in range(eoff.shape[0] - 1):
+        s = 0.0
+        for t in range(eoff[e], eoff[e + 1]):
+            m = abs(coef[t])
+            for q in range(toff[t], toff[t + 1]):
+                m *= abs(P[var[q], exp[q]])
+            s += m
+        out[e] = s
+
+
+@njit(cache=True)
 def _row_scaled(x, t, F, G, gamma, patch, ws):
-    """Fill ``A`` and ``rhs`` as :func:`homotopy` does, each row divided by its largest ``|A_ij|``.
+    """Fill ``A`` and ``rhs`` as :func:`homotopy` does, each row of ``H`` divided by its scale.
 
     Rows of a degree-d equation scale like ``‖x‖^(d-1)`` while the patch row does not, so on a
     patch where ``‖x‖`` is large the raw residual and pivot ratio mislead; scaled, ``rhs`` is
     about a Newton step (units of ``x``) and the pivot ratio no longer depends on ``‖x‖``.
+    The scale of a row is its largest ``|A_ij|``, but at least the size of the terms of the
+    equation divided by ``‖x‖`` (same units): at a singular root ``H_x`` vanishes while ``H``
+    keeps its rounding error, so dividing by ``H_x`` alone would turn that error into a large
+    residual and make the singular Jacobian look regular (for one unknown ``H_x`` is, by
+    Euler's relation, always proportional to the same vector).
     """
     homotopy(x, t, F, G, gamma, patch, ws, False)
-    A, rhs = ws[6], ws[7]
+    P, A, rhs = ws[0], ws[6], ws[7]
+    n = A.shape[0] - 1
+    sF = np.empty(n)
+    sG = np.empty(n)
+    term_sizes(P, F[0], F[1], F[2], F[3], F[4], sF)
+    term_sizes(P, G[0], G[1], G[2], G[3], G[4], sG)
+    nx = _norm(x)
     for i in range(A.shape[0]):
         m = 0.0
         for j in range(A.shape[1]):
             m = max(m, abs(A[i, j]))
+        if i < n and nx > 0.0:
+            m = max(m, (abs(1.0 - t) * abs(gamma) * sG[i] + abs(t) * sF[i]) / nx)
         if m > 0.0:
             for j in range(A.shape[1]):
                 A[i, j] /= m
@@ -533,3 +583,15 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
         res[p] = _norm(val)
         jacs[p] = J
     return out, res, jacs
+
+
+@njit(parallel=True, cache=True)
+def term_sizes_batch(X, coef, toff, var, exp, eoff, max_exp):
+    """:func:`term_sizes` at every row of ``X`` (affine points); returns shape ``(k, n_equations)``."""
+    k, n = X.shape
+    out = np.empty((k, eoff.shape[0] - 1), dtype=np.float64)
+    for p in prange(k):
+        P = np.empty((n, max_exp + 1), dtype=np.complex128)
+        fill_powers(X[p], P)
+        term_sizes(P, coef, toff, var, exp, eoff, out[p])
+    return out

@@ -31,8 +31,8 @@ from .system import PolynomialSystem
 __all__ = ["solve", "SolveOptions", "SolveResult", "as_system", "KIND_NAMES"]
 
 # Endpoint kinds, stored as small integers in SolveResult.path_kind and the HDF5 file.
-REGULAR, SINGULAR, AT_INFINITY, FAILED = 0, 1, 2, 3
-KIND_NAMES = ("regular", "singular", "at_infinity", "failed")
+REGULAR, SINGULAR, AT_INFINITY, FAILED, INTERRUPTED = 0, 1, 2, 3, 4
+KIND_NAMES = ("regular", "singular", "at_infinity", "failed", "interrupted")
 
 
 #: The :class:`~pathtrack.options.TrackerOptions` fields the compiled tracker reads.
@@ -256,6 +256,27 @@ class SolveResult(Result):
     def n_failed(self) -> int:
         return int(np.sum(self.path_kind == FAILED))
 
+    @property
+    def n_interrupted(self) -> int:
+        """Paths not tracked to the end because the run was stopped (status ``interrupted``)."""
+        return int(np.sum(self.path_kind == INTERRUPTED))
+
+    @property
+    def n_unresolved_crossings(self) -> int:
+        """Regular paths beyond one per regular solution: crossings that re-tracking did not undo."""
+        return int(np.sum(self.path_kind == REGULAR)) - self.n_regular
+
+    @property
+    def is_complete(self) -> bool:
+        """True when every path ended and is accounted for: no failed or interrupted path and no
+        unresolved crossing. Otherwise solutions may be missing from the counts."""
+        return self.n_failed == 0 and self.n_interrupted == 0 and self.n_unresolved_crossings == 0
+
+    def failed_paths(self) -> Dict[int, str]:
+        """Index and :class:`Status` name of every failed path (interrupted ones are counted only)."""
+        idx = np.nonzero(self.path_kind == FAILED)[0]
+        return {int(i): Status(int(self.path_status[i])).name for i in idx}
+
     def real_solutions(self, tol: float = 1e-8) -> np.ndarray:
         """Regular solutions whose imaginary parts are all below ``tol·(1 + ‖x‖)``."""
         if self.n_regular == 0:
@@ -276,6 +297,8 @@ class SolveResult(Result):
             "n_regular": self.n_regular, "n_singular": self.n_singular, "n_at_infinity": self.n_at_infinity,
             "n_failed": self.n_failed, "n_path_crossings": self.n_path_crossings, "n_retracked": self.n_retracked,
             "failures": self.failures(), "wall_time": self.wall_time, "seed": self.seed,
+            "n_interrupted": self.n_interrupted, "n_unresolved_crossings": self.n_unresolved_crossings,
+            "complete": self.is_complete, "failed_paths": self.failed_paths(),
         }
         if with_solutions:
             out["solutions"] = [[[float(z.real), float(z.imag)] for z in row] for row in self.solutions]
@@ -285,8 +308,10 @@ class SolveResult(Result):
         return out
 
     def __repr__(self) -> str:
+        extra = "".join(f", {n} {what}" for n, what in ((self.n_interrupted, "interrupted"),
+                                                        (self.n_unresolved_crossings, "unresolved crossings")) if n)
         return (f"SolveResult({self.system.name or 'system'}: {self.n_paths} paths -> {self.n_regular} regular, "
-                f"{self.n_singular} singular, {self.n_at_infinity} at infinity, {self.n_failed} failed; "
+                f"{self.n_singular} singular, {self.n_at_infinity} at infinity, {self.n_failed} failed{extra}; "
                 f"{self.wall_time:.3g} s)")
 
     def to_hdf5(self, path: str, force: bool = False) -> None:
@@ -338,30 +363,79 @@ def _track_chunk(starts, F, G, gamma, patch, opt, max_exp):
     return track_batch(starts, F, G, gamma, patch, opt, max_exp)
 
 
-def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers):
-    if len(starts) == 0:
-        z = np.empty(0, dtype=np.int64)
-        return starts.copy(), z, z, z, z, np.empty(0)
-    if executor is None:
-        import numba
+class _StopFlag:
+    """Stop request checked between chunks of paths (``request_stop`` is what SIGINT calls)."""
 
-        from .kernels import track_batch
+    def __init__(self) -> None:
+        self._stop_requested = False
 
-        old = numba.get_num_threads()
-        numba.set_num_threads(max(1, min(workers or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS)))
-        try:
-            return track_batch(starts, F, G, gamma, patch, opt, max_exp)
-        finally:
-            numba.set_num_threads(old)
-    n_chunks = max(1, min(len(starts), 4 * (workers or 4)))
-    chunks = np.array_split(starts, n_chunks)
-    args = [(F, G, gamma, patch, opt, max_exp)] * len(chunks)
-    if hasattr(executor, "gather"):  # dask.distributed.Client
-        futures = executor.map(_track_chunk, chunks, *zip(*args), pure=False)
-        parts = executor.gather(futures)
-    else:  # concurrent.futures.Executor and friends
-        parts = list(executor.map(_track_chunk, chunks, *zip(*args)))
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(6))
+    def request_stop(self) -> None:
+        self._stop_requested = True
+
+    @property
+    def requested(self) -> bool:
+        return self._stop_requested
+
+
+# Local tracking runs in chunks sized to take about this long, so that a stop request (Ctrl-C)
+# is honoured within about this time and the progress bar moves.
+CHUNK_SECONDS = 0.25
+MAX_CHUNK_PER_THREAD = 16
+
+
+def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers, stop=None, bar=None):
+    """Track every start; rows not reached before ``stop`` is requested keep their start point and
+    get status ``interrupted``. Returns ``(ends, codes, kinds, winding, steps, ratio)``."""
+    n_paths = len(starts)
+    ends = starts.copy()
+    codes = np.full(n_paths, int(Status.interrupted), dtype=np.int64)
+    kinds, winding, steps = (np.zeros(n_paths, dtype=np.int64) for _ in range(3))
+    ratio = np.zeros(n_paths)
+    out = (ends, codes, kinds, winding, steps, ratio)
+    if n_paths == 0:
+        return out
+    if executor is not None:
+        n_chunks = max(1, min(n_paths, 4 * (workers or 4)))
+        chunks = np.array_split(starts, n_chunks)
+        args = [(F, G, gamma, patch, opt, max_exp)] * len(chunks)
+        if hasattr(executor, "gather"):  # dask.distributed.Client
+            futures = executor.map(_track_chunk, chunks, *zip(*args), pure=False)
+            parts = executor.gather(futures)
+        else:  # concurrent.futures.Executor and friends
+            parts = list(executor.map(_track_chunk, chunks, *zip(*args)))
+        for dst, i in zip(out, range(6)):
+            dst[:] = np.concatenate([part[i] for part in parts])
+        if bar is not None:
+            bar.update(n_paths)
+        return out
+    import numba
+
+    from .kernels import track_batch
+
+    old = numba.get_num_threads()
+    threads = max(1, min(workers or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
+    try:
+        i, chunk = 0, threads
+        while i < n_paths and not (stop is not None and stop.requested):
+            j = min(n_paths, i + chunk)
+            t = time.perf_counter()
+            part = track_batch(starts[i:j], F, G, gamma, patch, opt, max_exp)
+            dt = time.perf_counter() - t
+            for dst, src in zip(out, part):
+                dst[i:j] = src
+            if bar is not None:
+                bar.update(j - i)
+            # paths per chunk: about CHUNK_SECONDS of work, a multiple of the threads, growing at most 2x
+            # and at most MAX_CHUNK_PER_THREAD per thread, as the cost of paths varies along the list
+            per_path = dt / (j - i)
+            chunk = min(2 * chunk, int(CHUNK_SECONDS / per_path) if per_path > 0 else 2 * chunk,
+                        MAX_CHUNK_PER_THREAD * threads)
+            chunk = max(threads, chunk - chunk % threads)
+            i = j
+    finally:
+        numba.set_num_threads(old)
+    return out
 
 
 def _clusters(points: np.ndarray, tol: float) -> np.ndarray:
@@ -388,8 +462,49 @@ def _clusters(points: np.ndarray, tol: float) -> np.ndarray:
     return np.array([find(i) for i in range(k)])
 
 
+# A job tracking more paths than this warns before it starts (the CLI refuses it without --yes).
+LARGE_JOB_PATHS = 10**6
+
+
+def job_size(degrees: Sequence[int]) -> Tuple[int, int]:
+    """Paths (the Bézout number, an exact integer) and bytes of memory for the start and end
+    points of the total-degree homotopy of a system with these degrees."""
+    n_paths = math.prod(int(d) for d in degrees)
+    # starts, ends and the meshgrid of start coordinates, complex; five int64/float64 per path
+    return n_paths, n_paths * (16 * (len(degrees) + 1) * 3 + 40)
+
+
+def _check_job_size(degrees, max_paths: Optional[int]) -> None:
+    """Refuse a job above ``max_paths`` or beyond the machine's memory; warn about a large one."""
+    import warnings
+
+    n_paths, n_bytes = job_size(degrees)
+    count = str(n_paths) if n_paths < 10**12 else f"{n_paths:.3g}"
+    what = f"{count} paths (Bézout number of degrees {list(map(int, degrees))}), about {_bytes(n_bytes)} of memory"
+    if max_paths is not None and n_paths > max_paths:
+        raise ValueError(f"{what}: above the limit of {max_paths} paths (CLI: raise it with --max-paths N or "
+                         "lift it with --yes)")
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = None
+    if physical and n_bytes > physical:
+        raise ValueError(f"{what}: more than this machine's {_bytes(physical)}")
+    if n_paths > LARGE_JOB_PATHS:
+        warnings.warn(f"solve: starting {what}", RuntimeWarning, stacklevel=3)
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} TiB"
+
+
 def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: Any = None,
-          options: Optional[SolveOptions] = None, variables: Optional[Sequence[str]] = None) -> SolveResult:
+          options: Optional[SolveOptions] = None, variables: Optional[Sequence[str]] = None,
+          progress: Optional[bool] = False, max_paths: Optional[int] = None) -> SolveResult:
     """Find all isolated solutions of a square polynomial system (total-degree homotopy).
 
     Parameters
@@ -406,11 +521,25 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         chunks on it. Per-path results do not depend on the executor.
     options : SolveOptions, optional
         Tracker and endgame settings.
+    progress : bool or None
+        A tqdm bar over paths; ``None`` shows it only on a terminal.
+    max_paths : int, optional
+        Refuse (``ValueError``) a system with more paths than this. Without it a job above
+        :data:`LARGE_JOB_PATHS` paths only warns (``RuntimeWarning``); one whose start and end
+        points would not fit in the machine's memory is always refused.
 
     Returns
     -------
     SolveResult
+        Local tracking runs in chunks of paths; in the main thread the first Ctrl-C (SIGINT)
+        stops it after the current chunk, and the result then marks the paths not tracked as
+        ``interrupted`` (see :attr:`SolveResult.is_complete`). A second Ctrl-C raises
+        ``KeyboardInterrupt``.
     """
+    from tqdm.auto import tqdm
+
+    from ..tracker import _deferred_sigint
+
     t0 = time.perf_counter()
     opts = options or SolveOptions()
     sys_ = as_system(system, variables)
@@ -421,6 +550,7 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         raise ValueError(f"equation(s) {np.nonzero(degrees < 1)[0].tolist()} are constant; nothing to solve")
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    _check_job_size(degrees, max_paths)
     rng = np.random.default_rng(seed)
     gamma = complex(np.exp(2j * np.pi * rng.uniform()))
     n = sys_.n_variables
@@ -433,23 +563,31 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     max_exp = max(hom.max_exp, start.max_exp)
     F, G = hom.arrays(), start.arrays()
 
-    ends, codes, kinds, winding, steps, _ = _track(starts, F, G, gamma, patch, opts.to_array(), max_exp,
-                                                   executor, workers)
-    cls = _classify(sys_, ends, codes, kinds, winding, opts)
-    n_crossings = int(len(cls["crossed"]))
-    n_retracked = 0
-    tight = opts
-    for _round in range(opts.max_retracks):
-        redo = np.union1d(cls["crossed"], np.nonzero(cls["kind"] == FAILED)[0]).astype(np.int64)
-        if len(redo) == 0:
-            break
-        tight = tight.with_preset("conservative")
-        n_retracked += len(redo)
-        e2, c2, k2, w2, s2, _ = _track(starts[redo], F, G, gamma, patch, tight.to_array(), max_exp, executor,
-                                       workers)
-        ends[redo], codes[redo], kinds[redo], winding[redo] = e2, c2, k2, w2
-        steps[redo] += s2
+    stop = _StopFlag()
+    bar = tqdm(total=len(starts), unit="path", desc="solve", disable=None if progress is None else not progress,
+               leave=False, dynamic_ncols=True)
+    with bar, _deferred_sigint(stop):
+        ends, codes, kinds, winding, steps, _ = _track(starts, F, G, gamma, patch, opts.to_array(), max_exp,
+                                                       executor, workers, stop, bar)
         cls = _classify(sys_, ends, codes, kinds, winding, opts)
+        n_crossings = int(len(cls["crossed"]))
+        n_retracked = 0
+        tight = opts
+        for _round in range(opts.max_retracks):
+            redo = np.union1d(cls["crossed"], np.nonzero(cls["kind"] == FAILED)[0]).astype(np.int64)
+            if len(redo) == 0 or stop.requested:
+                break
+            tight = tight.with_preset("conservative")
+            bar.set_description("re-track")
+            bar.reset(total=len(redo))
+            e2, c2, k2, w2, s2, _ = _track(starts[redo], F, G, gamma, patch, tight.to_array(), max_exp, executor,
+                                           workers, stop, bar)
+            done = c2 != int(Status.interrupted)  # a stopped round keeps the earlier outcome of the rest
+            redo = redo[done]
+            n_retracked += len(redo)
+            ends[redo], codes[redo], kinds[redo], winding[redo] = e2[done], c2[done], k2[done], w2[done]
+            steps[redo] += s2[done]
+            cls = _classify(sys_, ends, codes, kinds, winding, opts)
     return SolveResult(
         system=sys_, solutions=cls["regular"], residuals=cls["residual"], conds=cls["cond"],
         singular_solutions=cls["singular"], multiplicities=cls["multiplicity"], singular_winding=cls["sing_winding"],
@@ -457,26 +595,73 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         seed=seed, gamma=gamma, options=opts, total_time=time.perf_counter() - t0,
         counters={"n_paths": int(len(codes)), "n_steps": int(np.sum(steps)), "n_path_crossings": n_crossings,
                   "n_retracked": n_retracked},
-        **_overall_status(codes, cls["kind"]))
+        **_overall_status(codes, cls["kind"], len(cls["regular"])))
 
 
-def _overall_status(codes: np.ndarray, kind: np.ndarray) -> Dict[str, Any]:
-    """``status`` and ``message`` of a solve: success, or the most frequent failure with the count."""
+def _overall_status(codes: np.ndarray, kind: np.ndarray, n_regular: int) -> Dict[str, Any]:
+    """``status`` and ``message`` of a solve: ``success`` only when the result is complete.
+
+    Interrupted paths give ``interrupted``; failed paths the most frequent failure, with the
+    count; unresolved crossings (regular paths beyond one per regular solution) are named in
+    the message.
+    """
     failed = codes[kind == FAILED]
-    if failed.size == 0:
+    n_interrupted = int(np.sum(kind == INTERRUPTED))
+    if n_interrupted:
+        return {"status": Status.interrupted, "message": f"{n_interrupted} of {codes.size} paths not tracked "
+                                                          f"(interrupted), {failed.size} failed"}
+    n_crossed = int(np.sum(kind == REGULAR)) - n_regular
+    if failed.size == 0 and n_crossed == 0:
         return {"status": Status.success, "message": Status.success.message}
+    if failed.size == 0:
+        return {"status": Status.path_crossing, "message": f"{n_crossed} unresolved path crossing(s): "
+                                                           f"{Status.path_crossing.message}"}
     values, counts = np.unique(failed, return_counts=True)
     worst = Status(int(values[np.argmax(counts)]))
     return {"status": worst, "message": f"{failed.size} of {codes.size} paths failed, most with {worst.name}: "
                                         f"{worst.message}"}
 
 
+def _term_scaled_cond(X: np.ndarray, jacs: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """``1/σ_min(D⁻¹J)`` at each point, ``D_i`` the larger of row ``i``'s largest ``|J_ij|`` and
+    ``T_i/(1 + ‖x‖)``, ``T_i`` the size of the terms of equation ``i`` (:func:`kernels.term_sizes`).
+
+    The 2-norm condition number of ``J`` does not see a Jacobian that is small as a whole
+    (for one unknown it is always 1): at a double root of ``(x-1)^2 (x+1)`` it calls ``x = 1``
+    regular. Measured against the terms that cancel in ``F``, a vanishing row is singular.
+    """
+    if len(X) == 0:
+        return np.empty(0)
+    floor = sizes / (1.0 + np.linalg.norm(X, axis=1))[:, None]
+    scale = np.maximum(np.max(np.abs(jacs), axis=2), floor)
+    with np.errstate(all="ignore"):
+        scaled = np.where(scale[:, :, None] > 0, jacs / scale[:, :, None], 0.0)
+        smin = np.linalg.svd(scaled, compute_uv=False)[:, -1]
+        kappa = 1.0 / smin
+    return np.where(np.isfinite(kappa), kappa, np.inf)
+
+
+def _near(points: np.ndarray, anchors: np.ndarray, tol: float) -> np.ndarray:
+    """Which ``points`` lie within ``tol·(1 + ‖x‖)`` of some ``points[anchors]`` (boolean mask)."""
+    out = np.zeros(len(points), dtype=bool)
+    if not anchors.any():
+        return out
+    from scipy.spatial import cKDTree
+
+    a = points[anchors]
+    tree = cKDTree(np.hstack([a.real, a.imag]))
+    scale = 1.0 + np.maximum(np.linalg.norm(points, axis=1), np.linalg.norm(a, axis=1).max())
+    d, _ = tree.query(np.hstack([points.real, points.imag]))
+    return d <= tol * scale
+
+
 def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str, Any]:
     """Sort endpoints into regular / singular / at infinity / failed; refine and deduplicate."""
-    from .kernels import END_INFINITY, refine_batch
+    from .kernels import END_INFINITY, refine_batch, term_sizes_batch
 
     n_paths, n1 = ends.shape
     kind = np.full(n_paths, FAILED, dtype=np.int64)
+    kind[codes == int(Status.interrupted)] = INTERRUPTED
     ok = codes == int(Status.success)
     norms = np.linalg.norm(ends, axis=1)
     infinite = ok & ((np.abs(ends[:, 0]) <= opts.infinity_tol * norms) | (kinds == END_INFINITY))
@@ -488,7 +673,11 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     with np.errstate(all="ignore"):
         conds = np.linalg.cond(jacs) if len(finite) else np.empty(0)
     conds = np.where(np.isfinite(conds), conds, np.inf)
-    regular = (winding[finite] == 1) & (conds < opts.max_cond)
+    kappa = _term_scaled_cond(refined, jacs, term_sizes_batch(refined, *p.arrays(), p.max_exp))
+    regular = (winding[finite] == 1) & (conds < opts.max_cond) & (kappa < opts.max_cond)
+    # A path reaching a multiple root analytically (winding number 1) lands within about the root's
+    # accuracy, eps^(1/m), and can look regular there; it shares the point with a singular path.
+    regular &= ~_near(refined, ~regular, math.sqrt(opts.dedup_tol))
     kind[finite[regular]] = REGULAR
     kind[finite[~regular]] = SINGULAR
     # regular: one path per solution; a second path reaching it crossed over on the way

@@ -1,0 +1,136 @@
+"""Counts that must come out exactly: targets sharing roots with the total-degree start system.
+
+For ``x^5 - 1`` the target is the start system itself, so every path is stationary and its
+tangent is rounding noise; targets such as ``(x-1)^2 (x+1)`` put a start root on a double root
+of the target. Each count is checked against the known answer and no path may fail.
+"""
+
+import numpy as np
+import pytest
+
+from pathtrack.polynomial import SINGULAR, solve
+
+# system -> (distinct regular solutions, multiplicities of the singular ones)
+KNOWN = {
+    "x^5 - 1": (5, []),
+    "x^10 - 1": (10, []),
+    "x^4 - 1": (4, []),
+    "x^12 - 1": (12, []),
+    "x^7 + 1": (7, []),
+    "2*x^5 - 2": (5, []),
+    "x^5 - 1.000001": (5, []),
+    "x^50 - 1": (50, []),
+    "x^3 - 1; y^3 - 1": (9, []),
+    "x^2 - 1; y^2 - 1": (4, []),
+    "x^3 - y^3; y^3 - 1": (9, []),
+    "x^5 - 1; y^5 - 1; z^5 - 1": (125, []),
+    "x^5 - 1; y^2 - x": (10, []),
+    "x^5 - 1; x*y - 1": (5, []),
+    "x^2 - 1; x*y - 1": (2, []),
+    "x^6 - 1; y - x^2": (6, []),
+    "x^4 - x": (4, []),
+    "(x-1)*(x-2)*(x-3)": (3, []),
+    "(x-1)^2*(x+1)": (1, [2]),
+    "(x^2-1)*(x^3-1)": (3, [2]),
+    "x^3 - 1; (y-1)^2": (0, [2, 2, 2]),
+}
+
+
+@pytest.mark.parametrize("system", list(KNOWN))
+@pytest.mark.parametrize("seed", [0, 1, 3, 4])
+def test_targets_sharing_roots_with_the_start_system_give_exact_counts(system, seed):
+    n_regular, mult = KNOWN[system]
+    res = solve(system + ";", seed=seed)
+    assert res.failures() == {}
+    assert res.n_failed == 0
+    assert res.n_regular == n_regular
+    assert sorted(res.multiplicities.tolist()) == mult
+    # every finite path is accounted for: one per regular root, `mult` per singular point
+    assert np.sum(res.path_kind == SINGULAR) == sum(mult)
+    assert res.n_unresolved_crossings == 0 and res.is_complete
+
+
+def test_x100_minus_1_default_options_finds_all_100_roots():
+    res = solve("x^100 - 1;")
+    assert (res.n_regular, res.n_failed, res.n_singular) == (100, 0, 0)
+    roots = np.exp(2j * np.pi * np.arange(100) / 100)
+    assert np.abs(res.solutions[:, 0][:, None] - roots[None, :]).min(axis=0).max() < 1e-12
+
+
+@pytest.fixture
+def failing_solve(monkeypatch):
+    """``pathtrack solve`` with a step budget too small to finish any path, and no re-tracking."""
+    import pathtrack.polynomial as poly
+    from pathtrack.polynomial import SolveOptions
+
+    real = poly.solve
+
+    def solve_with_tiny_budget(system, **kw):
+        return real(system, options=SolveOptions(max_steps=2, direct_steps=2, max_retracks=0), **kw)
+
+    monkeypatch.setattr(poly, "solve", solve_with_tiny_budget)
+
+
+def test_failed_paths_make_the_cli_exit_1_and_are_named(failing_solve, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from pathtrack.cli import main
+
+    f = tmp_path / "q.phc"
+    f.write_text("2\n x^2 + y - 3;\n x*y - 1;\n")
+    r = CliRunner().invoke(main, ["solve", str(f)])
+    assert r.exit_code == 1, r.output
+    assert "max_steps_reached" in r.output and "paths 0 (max_steps_reached)" in r.output
+    assert "INCOMPLETE" in r.output
+    r = CliRunner().invoke(main, ["solve", str(f), "--json"])
+    assert r.exit_code == 1
+    s = json.loads(r.output)
+    assert s["complete"] is False and s["n_failed"] == 4 and s["failed_paths"]["0"] == "max_steps_reached"
+    for key in ("n_paths", "n_regular", "n_singular", "n_at_infinity", "n_failed", "n_path_crossings",
+                "n_retracked", "failures", "wall_time", "seed"):
+        assert key in s
+
+
+def test_complete_result_exits_0_and_reports_complete(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from pathtrack.cli import main
+
+    f = tmp_path / "q.phc"
+    f.write_text("1\n x^5 - 1;\n")
+    r = CliRunner().invoke(main, ["solve", str(f), "--json"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert (s["n_regular"], s["n_failed"], s["complete"], s["failed_paths"]) == (5, 0, True, {})
+
+
+def test_unresolved_crossing_makes_the_result_incomplete():
+    from pathtrack.polynomial import REGULAR
+
+    import dataclasses
+
+    res = solve("x^2 - 2;", seed=0)
+    assert res.is_complete
+    res.path_kind[:] = REGULAR  # two regular paths, one regular solution
+    res = dataclasses.replace(res, solutions=res.solutions[:1])
+    assert res.n_unresolved_crossings == 1 and not res.is_complete
+    assert res.summary()["n_unresolved_crossings"] == 1
+
+
+def test_overall_status_is_success_only_for_a_complete_result():
+    from pathtrack import Status
+    from pathtrack.polynomial import FAILED, INTERRUPTED, REGULAR
+    from pathtrack.polynomial.solver import _overall_status
+
+    ok = np.array([int(Status.success)] * 3)
+    assert _overall_status(ok, np.array([REGULAR] * 3), 3)["status"] is Status.success
+    crossed = _overall_status(ok, np.array([REGULAR] * 3), 2)
+    assert crossed["status"] is Status.path_crossing and "1 unresolved" in crossed["message"]
+    codes = np.array([int(Status.success), int(Status.ds_too_small), int(Status.interrupted)])
+    assert _overall_status(codes, np.array([REGULAR, FAILED, REGULAR]), 2)["status"] is Status.ds_too_small
+    stopped = _overall_status(codes, np.array([REGULAR, FAILED, INTERRUPTED]), 1)
+    assert stopped["status"] is Status.interrupted and "1 of 3 paths not tracked" in stopped["message"]
