@@ -140,6 +140,9 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
                               progress=progress)
     except (OptionsError, ProblemError, FileExistsError, FileNotFoundError, StorageError, DatasetError) as exc:
         raise UserError(str(exc)) from None
+    except ArithmeticError as exc:  # Python-float overflow or division by zero in the problem's code
+        raise UserError(f"{problem}: {type(exc).__name__} in the problem's functions ({exc}); "
+                        "check the --set values") from None
     if as_json:
         click.echo(json.dumps(summary, default=_json_default))
     else:
@@ -161,7 +164,8 @@ def _print_summary(summary: dict) -> None:
     click.echo(f"problem   {summary['problem']}")
     click.echo(f"status    {summary['status']}: {summary['message']}")
     click.echo(f"steps     {summary['n_accepted']} accepted, {summary['n_rejected']} rejected")
-    click.echo(f"lambda    {summary['lam_start']:.6g} -> {summary['lam_end']:.6g}")
+    if summary["lam_start"] is not None:  # None: the run stopped before its first step
+        click.echo(f"lambda    {summary['lam_start']:.6g} -> {summary['lam_end']:.6g}")
     click.echo(f"wall time {summary['wall_time']:.3f} s")
     if summary.get("metrics_end"):
         click.echo("metrics   " + ", ".join(f"{k}={v:.6g}" for k, v in summary["metrics_end"].items()))

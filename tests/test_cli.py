@@ -176,3 +176,16 @@ def test_plot_to_an_unsupported_image_type(tmp_path):
         assert r.exit_code == 2, r.output
         assert f"unsupported image type {what}; use one of " in r.output and ".png" in r.output and ".pdf" in r.output
         assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("value, error", [("1e308", "OverflowError"), ("1e-320", "ZeroDivisionError")])
+def test_arithmetic_errors_of_a_problem_are_one_line(value, error):
+    r = CliRunner().invoke(main, ["run", "ellipse", "--set", f"a={value}", "--set", f"b={value}"])
+    assert r.exit_code == 2, r.output
+    assert r.output.startswith(f"Error: ellipse: {error} in the problem's functions") and r.output.count("\n") == 1
+
+
+def test_summary_of_a_run_that_never_started():
+    r = invoke("run", "pitchfork", "--set", "lam_bp=nan")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.output.startswith("problem   pitchfork\nstatus    ")
