@@ -396,7 +396,6 @@ def plot_cmd(file: str, kind: str, y, out, dpi: int) -> None:
         if ext not in formats:
             raise UserError(f"--out {out}: unsupported image type {('.' + ext) if ext else '(no extension)'}; "
                             f"use one of {', '.join('.' + e for e in sorted(formats))}")
-        check_out(out, force=True)
     _open_file(file).close()  # a bad file is a one-line error before matplotlib starts
     try:
         written = plot_file(file, kind, y, out, dpi=dpi)

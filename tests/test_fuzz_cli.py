@@ -19,7 +19,7 @@ from pathtrack.problem import problem_parameters
 from pathtrack.registry import load_problem_class
 
 PROBLEMS = ("pitchfork", "ellipse", "bratu1d")
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=300, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 NUMBERS = ["nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e308", "-1e308", "1e-320", "0", "-0", "-1", "1",
