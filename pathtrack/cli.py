@@ -215,8 +215,8 @@ def train_cmd(dataset, hidden, activation, temperature, loss, epochs, optimizer,
     except ValueError:
         widths = []
     if not widths or min(widths) < 1:  # no hidden layer would train a linear model
-        raise UserError(f"--hidden expects one or more comma-separated positive integers (e.g. 100 or 300,100), "
-                        f"got {hidden!r}")
+        raise UserError(f"--hidden expects comma-separated integers, at least one and all positive "
+                        f"(e.g. 100 or 300,100), got {hidden!r}")
     check_out(out, force)
     try:
         data = load_idx_dataset(dataset, "train", data_dir=data_dir, dtype=dtype, subset=subset, seed=seed)

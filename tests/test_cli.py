@@ -144,8 +144,8 @@ def test_entry_point_plugin_from_throwaway_package(tmp_path):
     (["solve", "katsura:2", "--out", "missing/x.h5"], "directory"),
     (["train", "mnist", "--out", "missing/x.h5"], "directory"),
     (["run", "pitchfork", "--resume", "a.h5", "--out", "b.h5"], "--out cannot be combined with it"),
-    (["train", "mnist", "--hidden", ""], "--hidden expects one or more comma-separated positive integers"),
-    (["train", "mnist", "--hidden", "100,0"], "--hidden expects one or more comma-separated positive integers"),
+    (["train", "mnist", "--hidden", ""], "--hidden expects comma-separated integers, at least one and all positive"),
+    (["train", "mnist", "--hidden", "100,0"], "--hidden expects comma-separated integers, at least one and all positive"),
     (["run", "deng-mnist", "--set", "hidden=abc"], "--set hidden=abc: cannot read 'abc' as int"),
 ])
 def test_file_and_argument_errors_before_any_computation(tmp_path, monkeypatch, args, message):
