@@ -53,9 +53,24 @@ def convert_parameters(defaults: Dict[str, object], values: Dict[str, str], prob
                 out[key] = _guess(text)
             else:
                 out[key] = convert_text(key, text, type(default))
-        except OptionsError as exc:
-            raise UserError(f"--set {key}={text}: {exc}") from None
+        except OptionsError as exc:  # the message names a tracker "option"; this is a problem parameter
+            raise UserError(f"--set {key}={text}: {str(exc).removeprefix(f'option {key}: ')}") from None
     return out
+
+
+def check_out(out, force: bool) -> None:
+    """Refuse an ``--out`` file before any computation: an existing one without ``--force``, a missing directory."""
+    import os
+
+    if not out:
+        return
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise UserError(f"--out {out}: directory {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"--out {out}: directory {folder} is not writable")
+    if os.path.exists(out) and not force:
+        raise UserError(f"{out} exists; use --force to overwrite it")
 
 
 def _guess(text: str):
@@ -95,17 +110,23 @@ def problems_cmd(as_json: bool) -> None:
               help="Tracker option (repeatable); preset=default|fast|conservative retunes the problem's defaults.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the path to this HDF5 file.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
-@click.option("--resume", type=click.Path(dir_okay=False), default=None, help="Continue a run from its file.")
+@click.option("--resume", type=click.Path(dir_okay=False), default=None,
+              help="Continue a run from its file (the run goes on writing that file; not with --out).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, force, resume, as_json, progress):
     """Track the solution path of PROBLEM and print a summary."""
+    from .datasets import DatasetError
     from .driver import run_problem
     from .io import StorageError
     from .options import OptionsError
     from .problem import ProblemError, problem_parameters
     from .registry import UnknownProblemError, load_problem_class
 
+    if resume and out:
+        raise UserError("--resume continues the run in its own file; --out cannot be combined with it "
+                        "(copy the file first to keep the original)")
+    check_out(out, force)
     try:
         cls = load_problem_class(problem)
     except UnknownProblemError as exc:
@@ -117,8 +138,11 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
     try:
         summary = run_problem(problem, params, option_texts, out=out, force=force, resume=resume,
                               progress=progress)
-    except (OptionsError, ProblemError, FileExistsError, FileNotFoundError, StorageError) as exc:
+    except (OptionsError, ProblemError, FileExistsError, FileNotFoundError, StorageError, DatasetError) as exc:
         raise UserError(str(exc)) from None
+    except ArithmeticError as exc:  # Python-float overflow or division by zero in the problem's code
+        raise UserError(f"{problem}: {type(exc).__name__} in the problem's functions ({exc}); "
+                        "check the --set values") from None
     if as_json:
         click.echo(json.dumps(summary, default=_json_default))
     else:
@@ -140,7 +164,8 @@ def _print_summary(summary: dict) -> None:
     click.echo(f"problem   {summary['problem']}")
     click.echo(f"status    {summary['status']}: {summary['message']}")
     click.echo(f"steps     {summary['n_accepted']} accepted, {summary['n_rejected']} rejected")
-    click.echo(f"lambda    {summary['lam_start']:.6g} -> {summary['lam_end']:.6g}")
+    if summary["lam_start"] is not None:  # None: the run stopped before its first step
+        click.echo(f"lambda    {summary['lam_start']:.6g} -> {summary['lam_end']:.6g}")
     click.echo(f"wall time {summary['wall_time']:.3f} s")
     if summary.get("metrics_end"):
         click.echo("metrics   " + ", ".join(f"{k}={v:.6g}" for k, v in summary["metrics_end"].items()))
@@ -181,8 +206,6 @@ def _print_summary(summary: dict) -> None:
 def train_cmd(dataset, hidden, activation, temperature, loss, epochs, optimizer, lr, momentum, batch_size, subset,
               seed, init, init_scale, dtype, data_dir, out, force, progress):
     """Train a fully connected network on DATASET with SGD or Adam; print PR per epoch."""
-    import os
-
     from .datasets import DatasetError, load_idx_dataset
     from .nn import Network
     from .nn.train import save_result, train
@@ -190,9 +213,11 @@ def train_cmd(dataset, hidden, activation, temperature, loss, epochs, optimizer,
     try:
         widths = [int(h) for h in hidden.split(",") if h.strip()]
     except ValueError:
-        raise UserError(f"--hidden expects comma-separated integers, got {hidden!r}") from None
-    if out and os.path.exists(out) and not force:
-        raise UserError(f"{out} exists; use --force to overwrite it")
+        widths = []
+    if not widths or min(widths) < 1:  # no hidden layer would train a linear model
+        raise UserError(f"--hidden expects comma-separated integers, at least one and all positive "
+                        f"(e.g. 100 or 300,100), got {hidden!r}")
+    check_out(out, force)
     try:
         data = load_idx_dataset(dataset, "train", data_dir=data_dir, dtype=dtype, subset=subset, seed=seed)
         test = load_idx_dataset(dataset, "test", data_dir=data_dir, dtype=dtype)
@@ -244,8 +269,7 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
 
     from .polynomial import PolynomialSyntaxError, available_families, is_family_spec, solve
 
-    if out and os.path.exists(out) and not force:
-        raise UserError(f"{out} exists; pass --force to overwrite it")
+    check_out(out, force)
     if not is_family_spec(system) and not os.path.isfile(system):
         raise UserError(f"{system!r} is neither a file nor a family like katsura:8 "
                         f"(families: {', '.join(available_families()) or 'none registered'})")
@@ -407,9 +431,19 @@ def _print_path_info(info: dict) -> None:
 @click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True)
 def plot_cmd(file: str, kind: str, y, out, dpi: int) -> None:
     """Plot a path file: bifurcation diagram, steps, diagnostics or metrics."""
+    import os
+
     from .io import StorageError
     from .plotting import plot_file
 
+    if out is not None:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        formats = FigureCanvasBase.get_supported_filetypes()
+        ext = os.path.splitext(out)[1].lstrip(".").lower()
+        if ext not in formats:
+            raise UserError(f"--out {out}: unsupported image type {('.' + ext) if ext else '(no extension)'}; "
+                            f"use one of {', '.join('.' + e for e in sorted(formats))}")
     _open_file(file).close()  # a bad file is a one-line error before matplotlib starts
     try:
         written = plot_file(file, kind, y, out, dpi=dpi)

@@ -10,8 +10,11 @@ accepted when the md5 of its decompressed content matches the published raw file
 IDX header (magic number, dimensions) is validated against the file's length, so a
 truncated or foreign file is an error naming that file.
 
-Missing files are downloaded from the data set's mirrors into the first candidate
-directory (only when ``download=True``, the default).
+Missing files are downloaded from the data set's mirrors (only when ``download=True``,
+the default) into ``data_dir``, else ``PATHTRACK_DATA`` if that is an existing directory,
+else the user cache; a ``PATHTRACK_DATA`` that names no directory is never created. A
+missing or corrupt file raises :class:`DatasetError` with one line: where it looked,
+what is missing or wrong, and what to do.
 """
 
 from __future__ import annotations
@@ -124,10 +127,43 @@ def _find(name: str, fname: str, roots: List[Path]) -> Optional[Path]:
     return None
 
 
-def _download(fname: str, mirrors: Tuple[str, ...], target: Path) -> None:
+def _hint(name: str) -> str:
+    """What to do about a missing data set (the end of a :class:`DatasetError` message)."""
+    fname = DATASETS[name].files["train_images"][0]
+    text = (f"set PATHTRACK_DATA to a directory holding {name}/{fname} and the other files of "
+            f"{DATASETS[name].mirrors[0]}")
+    if name == "fashion-mnist":
+        text += " (or install Debian's package: apt install dataset-fashion-mnist)"
+    env = os.environ.get("PATHTRACK_DATA")
+    if env and not Path(env).is_dir():
+        text = f"PATHTRACK_DATA={env} is not a directory (mistyped?); " + text
+    return text
+
+
+def _download_root(data_dir, roots: List[Path]) -> Optional[Path]:
+    """Where a missing file is downloaded: ``data_dir``, an existing ``PATHTRACK_DATA``, or the user cache.
+
+    None when ``PATHTRACK_DATA`` names no directory: it is not created, since a mistyped
+    name would otherwise fill a new directory.
+    """
+    if data_dir is not None:
+        return Path(data_dir)
+    env = os.environ.get("PATHTRACK_DATA")
+    if env:
+        return Path(env) if Path(env).is_dir() else None
+    return Path.home() / ".cache" / "pathtrack"
+
+
+def _short(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or exc
+    return " ".join(str(reason).split()) or type(exc).__name__
+
+
+def _download(fname: str, mirrors: Tuple[str, ...], target: Path, looked: str, hint: str) -> None:
     """Fetch ``fname`` from the first mirror that answers, with a progress bar."""
     from tqdm.auto import tqdm
 
+    made = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
     errors = []
     for base in mirrors:
@@ -144,9 +180,15 @@ def _download(fname: str, mirrors: Tuple[str, ...], target: Path) -> None:
             part.replace(target)
             return
         except Exception as exc:  # any failure: try the next mirror, report all at the end
-            errors.append(f"{url}: {exc}")
+            errors.append(f"{url}: {_short(exc)}")
             part.unlink(missing_ok=True)
-    raise DatasetError(f"{fname} is missing and could not be downloaded to {target.parent}: " + "; ".join(errors))
+    for d in made:  # leave no empty directories behind
+        try:
+            d.rmdir()
+        except OSError:
+            break
+    raise DatasetError(f"{fname} is missing and could not be downloaded to {target.parent} "
+                       f"({'; '.join(errors)}); looked in {looked}; {hint}")
 
 
 def _locate(name: str, role: str, data_dir, download: bool) -> Path:
@@ -155,12 +197,12 @@ def _locate(name: str, role: str, data_dir, download: bool) -> Path:
     roots = data_dirs(data_dir)
     path = _find(name, fname, roots)
     if path is None:
-        if not download:
-            raise DatasetError(f"{name} file {fname} not found in any of: "
-                               + ", ".join(str(r / name) for r in roots))
-        writable = [r for r in roots if r != SYSTEM_DATA_DIR]
-        path = writable[0] / name / fname
-        _download(fname, spec.mirrors, path)
+        looked = ", ".join(str(r / name) for r in roots)
+        target = _download_root(data_dir, roots)
+        if not download or target is None:
+            raise DatasetError(f"{name} file {fname} not found in any of: {looked}; {_hint(name)}")
+        path = target / name / fname
+        _download(fname, spec.mirrors, path, looked, _hint(name))
     seen = _md5(path)
     if seen != md5 and _md5(path, decompress=True) != content_md5:
         raise DatasetError(f"{path}: md5 {seen} does not match the published {md5} "

@@ -137,3 +137,55 @@ def test_entry_point_plugin_from_throwaway_package(tmp_path):
     assert summary["n_paths"] == 4 and summary["n_regular"] == 4 and summary["n_failed"] == 0
     out = subprocess.run(cli + ["solve", "unity-test:x"], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "unity-test:n[:shift]" in out.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "pitchfork", "--out", "missing/x.h5"], "directory"),
+    (["solve", "katsura:2", "--out", "missing/x.h5"], "directory"),
+    (["train", "mnist", "--out", "missing/x.h5"], "directory"),
+    (["run", "pitchfork", "--resume", "a.h5", "--out", "b.h5"], "--out cannot be combined with it"),
+    (["train", "mnist", "--hidden", ""], "--hidden expects comma-separated integers, at least one and all positive"),
+    (["train", "mnist", "--hidden", "100,0"], "--hidden expects comma-separated integers, at least one and all positive"),
+    (["run", "deng-mnist", "--set", "hidden=abc"], "--set hidden=abc: cannot read 'abc' as int"),
+])
+def test_file_and_argument_errors_before_any_computation(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2, r.output
+    assert message in r.output and "option hidden" not in r.output
+    assert len(r.output.strip().splitlines()) == 1
+    assert not (tmp_path / "missing").exists()
+    if "missing/x.h5" in args:
+        assert f"--out missing/x.h5: directory {tmp_path / 'missing'} does not exist" in r.output
+
+
+def test_existing_out_names_the_cli_flag(tmp_path):
+    out = tmp_path / "x.h5"
+    out.write_bytes(b"keep")
+    for args in (["run", "pitchfork"], ["solve", "katsura:2"]):
+        r = CliRunner().invoke(main, [*args, "--out", str(out)])
+        assert r.exit_code == 2 and "use --force to overwrite it" in r.output and "force=True" not in r.output
+    assert out.read_bytes() == b"keep"
+
+
+def test_plot_to_an_unsupported_image_type(tmp_path):
+    path = tmp_path / "p.h5"
+    assert invoke("run", "pitchfork", "--out", str(path)).exit_code == 0
+    for name, what in (("x.txt", ".txt"), ("x", "(no extension)")):
+        r = CliRunner().invoke(main, ["plot", str(path), "--out", str(tmp_path / name)])
+        assert r.exit_code == 2, r.output
+        assert f"unsupported image type {what}; use one of " in r.output and ".png" in r.output and ".pdf" in r.output
+        assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("value, error", [("1e308", "OverflowError"), ("1e-320", "ZeroDivisionError")])
+def test_arithmetic_errors_of_a_problem_are_one_line(value, error):
+    r = CliRunner().invoke(main, ["run", "ellipse", "--set", f"a={value}", "--set", f"b={value}"])
+    assert r.exit_code == 2, r.output
+    assert r.output.startswith(f"Error: ellipse: {error} in the problem's functions") and r.output.count("\n") == 1
+
+
+def test_summary_of_a_run_that_never_started():
+    r = invoke("run", "pitchfork", "--set", "lam_bp=nan")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.output.startswith("problem   pitchfork\nstatus    ")

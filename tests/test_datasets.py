@@ -186,3 +186,57 @@ def test_bad_arguments():
         load_mnist("validation")
     with pytest.raises(ValueError, match="dtype"):
         load_mnist("test", dtype=np.int32)
+
+
+def _no_network(monkeypatch):
+    urls = []
+
+    def refuse(url, timeout=None):
+        urls.append(url)
+        raise OSError("network is closed\nsecond line of the reason")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    return urls
+
+
+def test_mistyped_pathtrack_data_creates_nothing_and_says_so(tmp_path, monkeypatch):
+    urls = _no_network(monkeypatch)
+    monkeypatch.setenv("PATHTRACK_DATA", str(tmp_path / "dta"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with pytest.raises(DatasetError) as info:
+        datasets.load_fashion_mnist("test")
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert f"PATHTRACK_DATA={tmp_path / 'dta'} is not a directory" in msg
+    assert str(tmp_path / "dta" / "fashion-mnist") in msg and "t10k-images-idx3-ubyte.gz not found" in msg
+    assert "apt install dataset-fashion-mnist" in msg
+    assert urls == [] and sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_failed_download_is_one_line_and_leaves_no_directory(tmp_path, monkeypatch):
+    _no_network(monkeypatch)
+    monkeypatch.setenv("PATHTRACK_DATA", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with pytest.raises(DatasetError) as info:
+        load_mnist("train")
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"train-images-idx3-ubyte.gz is missing and could not be downloaded to {tmp_path / 'mnist'} (")
+    assert f"looked in {tmp_path / 'mnist'}, " in msg and "network is closed second line" in msg
+    assert "set PATHTRACK_DATA to a directory holding mnist/train-images-idx3-ubyte.gz" in msg
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [["run", "deng-mnist"], ["train", "mnist", "--epochs", "0"]])
+def test_missing_data_on_the_command_line_is_one_line(tmp_path, monkeypatch, args):
+    from click.testing import CliRunner
+
+    from pathtrack.cli import main
+
+    _no_network(monkeypatch)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    r = CliRunner().invoke(main, args, env={"PATHTRACK_DATA": str(tmp_path)})
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: train-images-idx3-ubyte.gz is missing and could not be downloaded")
+    assert "PATHTRACK_DATA" in lines[0]

@@ -8,7 +8,9 @@ which turns every failure into a one-line :class:`~pathtrack.io.schema.StorageEr
 from __future__ import annotations
 
 import os
-from typing import Optional
+import re
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
@@ -34,7 +36,7 @@ def column(group, name: str, dtype, width: Optional[int] = None):
 
     Not compressed while the run writes: a compressed chunk changes size at every
     rewrite and HDF5 then allocates it anew (the file grew ~60x on a 360-step run);
-    a Fletcher-32-only chunk keeps its size and is rewritten in place. :func:`compact`
+    a Fletcher-32-only chunk keeps its size and is rewritten in place. :func:`rewrite`
     compresses the file when the run finishes.
     """
     if width is None:
@@ -73,17 +75,95 @@ def copy_tree(src, dst, compress: bool, block: int = 4096) -> None:
             ds.attrs[k] = v
 
 
-def compact(path: str) -> None:
-    """Rewrite a finished file with gzip-compressed columns, atomically (a failure keeps the original)."""
-    tmp = f"{path}.compact-{os.getpid()}.tmp"
+# ------------------------------------------------------------------------- atomic replacement
+#: Tags of the temporary files :func:`replacing` makes: ``{path}.{tag}-{pid}.tmp``.
+TMP_TAGS = ("create", "layout", "compact", "resume", "write")
+
+
+def tmp_path(path: str, tag: str) -> str:
+    """The temporary name this process uses for a new version of ``path`` (same directory)."""
+    if tag not in TMP_TAGS:
+        raise ValueError(f"unknown temporary-file tag {tag!r}")
+    return f"{path}.{tag}-{os.getpid()}.tmp"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (True when that cannot be told)."""
     try:
-        with h5py().File(path, "r") as src, create(tmp) as dst:
-            copy_tree(src, dst, compress=True)
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, ValueError, OverflowError):
+        return True
+    return True
+
+
+def remove_stale_tmp(path: str) -> None:
+    """Remove the temporary files of ``path`` left by processes of this host that no longer exist.
+
+    A kill during a rewrite (SIGKILL, power loss) leaves ``{path}.{tag}-{pid}.tmp``; a
+    live process's file is kept (it may be writing it). Errors (a read-only directory) are ignored.
+    """
+    folder, base = os.path.split(os.path.abspath(path))
+    pattern = re.compile(re.escape(base) + r"\.(" + "|".join(TMP_TAGS) + r")-(\d+)\.tmp")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m and int(m.group(2)) != os.getpid() and not pid_alive(int(m.group(2))):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def replacing(path: str, tag: str = "write", *, force: bool = True) -> Iterator[str]:
+    """Write a new version of ``path`` under a temporary name, then rename it over ``path``.
+
+    Yields the temporary name (same directory, so the rename is atomic). When the block
+    ends without an exception the file is synced and renamed: readers see either the
+    old file or the complete new one, never a partial one, and a reader holding the old
+    file keeps reading it. Any exception (``KeyboardInterrupt`` included) removes the
+    temporary file and leaves ``path`` untouched. ``force=False`` refuses to replace a
+    ``path`` that exists at the moment of the rename (``FileExistsError``).
+    """
+    tmp = tmp_path(path, tag)
+    try:
+        yield tmp
+        _fsync(tmp)
+        if not force and os.path.exists(path):
+            raise FileExistsError(f"{path} exists")
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
         raise
+
+
+def rewrite(path: str, edit: Callable, compress: bool = True) -> None:
+    """Copy ``path`` (closed) into a new file, apply ``edit(file)`` to the copy, and replace ``path`` by it.
+
+    Used when a run finishes: the copy gets gzip-compressed columns (``compress``), and
+    the file a concurrent reader holds open is never modified, so neither the reader nor
+    the writer waits for the other's HDF5 file lock. A failure leaves ``path`` as it was.
+    """
+    with replacing(path, "compact") as tmp:
+        with h5py().File(path, "r") as src, create(tmp) as dst:
+            copy_tree(src, dst, compress=compress)
+            edit(dst)
 
 
 def fixed(group, name: str, value, dtype="f8"):
@@ -175,10 +255,31 @@ def _superblock_eof(path: str) -> Optional[int]:
     return int.from_bytes(head[28:36], "little")
 
 
+def inode(h, path: str) -> int:
+    """The inode of the file HDF5 handle ``h`` reads (of ``path`` if the driver does not tell)."""
+    try:
+        return os.fstat(h.id.get_vfd_handle()).st_ino
+    except Exception:
+        return os.stat(path).st_ino
+
+
+def _busy(path: str, exc: BaseException) -> Optional[StorageError]:
+    """A clear error for a file another process holds for writing outside SWMR mode, else None."""
+    text = str(exc)
+    if "unable to lock file" in text:
+        return StorageError(f"{path}: locked by another process writing it outside SWMR mode (not a pathtrack "
+                            "run in progress); try again when it has finished")
+    if "not already open for SWMR writing" in text:
+        return StorageError(f"{path}: marked open for writing outside SWMR mode (another program is writing it, "
+                            "or was killed while writing it; h5clear -s clears the mark)")
+    return None
+
+
 def open_read(path: str):
     """Open ``path`` read-only: fully checked when closed, SWMR when a writer is (or was) active."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
+    remove_stale_tmp(path)
     try:
         try:  # a closed file: HDF5 checks it fully (truncation included)
             return h5py().File(path, "r")
@@ -194,4 +295,4 @@ def open_read(path: str):
     except StorageError:
         raise
     except Exception as exc:
-        raise StorageError(f"{path}: not a readable HDF5 file ({one_line(exc)})") from None
+        raise _busy(path, exc) or StorageError(f"{path}: not a readable HDF5 file ({one_line(exc)})") from None

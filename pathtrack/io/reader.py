@@ -86,6 +86,7 @@ class PathFile:
         self._cache: Dict[str, Any] = {}
         self._h = h5.open_read(self.path)
         try:
+            self._ino = h5.inode(self._h, self.path)
             self._validate()
         except StorageError:
             self.close()
@@ -269,13 +270,18 @@ class PathFile:
             return False
         if str(self.attrs.get("writer_host", "")) != socket.gethostname():
             return True  # cannot tell from here; assume it is
+        return h5.pid_alive(self.attrs.get("writer_pid", -1))
+
+    def replaced(self) -> bool:
+        """Whether ``path`` now names another file than the one open here.
+
+        A run replaces its file when it writes its first step and when it finishes
+        (:meth:`refresh` opens the new one); this reader keeps the version it opened.
+        """
         try:
-            os.kill(int(self.attrs.get("writer_pid", -1)), 0)
-        except ProcessLookupError:
-            return False
-        except (PermissionError, OSError, ValueError, OverflowError):
+            return os.stat(self.path).st_ino != self._ino
+        except OSError:
             return True
-        return True
 
     def checkpoint(self) -> TrackerState:
         """The :class:`TrackerState` of the last checkpoint (what a resume continues from)."""
@@ -327,8 +333,7 @@ class PathFile:
         for r in rej["reason"]:
             reasons[r] = reasons.get(r, 0) + 1
         wall = self.wall_time
-        state = "finished" if self.finished else ("being written" if self.writer_alive() else
-                                                  "incomplete (writer gone; resume with --resume)")
+        state = self._state()
         out = {
             "file": self.path, "kind": KIND_OF_FORMAT[PATH_FORMAT], "format": self.attrs["format"],
             "schema_version": int(self.attrs["schema_version"]),
@@ -350,6 +355,18 @@ class PathFile:
         if not self.finished and self.has_steps:
             out["last_checkpoint_age_s"] = time.time() - self.heartbeat()
         return out
+
+    def _state(self) -> str:
+        """What ``inspect`` says about the run: finished, being written, starting, replaced, incomplete."""
+        if self.replaced():
+            return "replaced on disk by the writer (refresh() or open the file again to read the new version)"
+        if self.finished:
+            return "finished"
+        if self.writer_alive():
+            return "being written" if self.has_steps else "starting (the run has not written its first step yet)"
+        if not self.has_steps:
+            return "incomplete (the writer stopped before its first step; start the run again)"
+        return "incomplete (writer gone; resume with --resume)"
 
     def refresh(self) -> None:
         """Drop cached columns so the next access sees rows a live writer added since."""

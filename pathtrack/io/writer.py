@@ -65,26 +65,33 @@ class PathWriter(Observer):
         self._last_p_step = -1
         self.closed = False
         self._committed: Optional[TrackerState] = None
+        self._header: Dict[str, Any] = {}  # root attributes of a new run, written again at its first step
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def create(cls, path: str, problem, options: TrackerOptions, force: bool = False, *,
                flush_interval: float = 0.5) -> "PathWriter":
-        """Start a new file; refuse to overwrite an existing one unless ``force``."""
+        """Start a new file; refuse to overwrite an existing one unless ``force``.
+
+        The file appears at once, closed and holding the header with status ``running``
+        and no steps, so a reader sees a run that is starting; the first step replaces it
+        by the file the run writes (see :meth:`on_start`).
+        """
+        path = str(path)
         if os.path.exists(path) and not force:
-            raise FileExistsError(f"{path} exists; pass --force (force=True) to overwrite it")
-        f = h5.create(path)
+            raise FileExistsError(f"{path} exists; pass force=True (--force) to overwrite it")
+        h5.remove_stale_tmp(path)
         name, params = problem_identity(problem)
-        a = f.attrs
-        write_header(a, PATH_FORMAT)
-        a["problem"] = name
-        a["parameters"] = params
-        a["options"] = options.to_json()
-        a["end_reason"] = ""
-        a["writer_pid"] = os.getpid()
-        a["writer_host"] = socket.gethostname()
-        a["resumed"] = 0
-        return cls(path, problem, options, flush_interval=flush_interval, _file=f)
+        header: Dict[str, Any] = {}
+        write_header(header, PATH_FORMAT)
+        header.update(problem=name, parameters=params, options=options.to_json(), end_reason="",
+                      writer_pid=os.getpid(), writer_host=socket.gethostname(), resumed=0)
+        with h5.replacing(path, "create", force=force) as tmp:
+            with h5.create(tmp) as f:
+                f.attrs.update(header)
+        w = cls(path, problem, options, flush_interval=flush_interval)
+        w._header = header
+        return w
 
     @classmethod
     def resume(cls, path: str, problem, options: TrackerOptions, *,
@@ -118,22 +125,31 @@ class PathWriter(Observer):
                 raise StorageError(f"{path}: no checkpoint (the run stopped before its first step); start it again")
             state = old.checkpoint()
             start = old.start_point()
-            tmp = f"{path}.resume-{os.getpid()}.tmp"
+            h5.remove_stale_tmp(path)
+            writer = None
             try:
-                writer = cls._rebuild(tmp, old, state, problem, options, flush_interval)
+                with h5.replacing(path, "resume") as tmp:
+                    writer = cls._rebuild(tmp, old, state, problem, options, flush_interval)
             except BaseException as exc:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+                if writer is not None:
+                    writer.close()
                 if isinstance(exc, Exception) and not isinstance(exc, StorageError):
                     raise StorageError(f"{path}: cannot resume ({one_line(exc)})") from None
                 raise
-        os.replace(tmp, path)
         writer.path = path
         return writer, state, start
 
     @classmethod
     def _rebuild(cls, tmp: str, old: "PathFile", state: TrackerState, problem, options, flush_interval):
         f = h5.create(tmp)
+        try:
+            return cls._rebuild_into(f, tmp, old, state, problem, options, flush_interval)
+        except BaseException:
+            f.close()
+            raise
+
+    @classmethod
+    def _rebuild_into(cls, f, tmp: str, old: "PathFile", state: TrackerState, problem, options, flush_interval):
         for k, v in old.attrs.items():
             f.attrs[k] = v
         f.attrs["schema_version"] = SCHEMA_VERSIONS[PATH_FORMAT]  # the rebuilt layout is this version's
@@ -224,14 +240,30 @@ class PathWriter(Observer):
 
     # ------------------------------------------------------------------ observer hooks
     def on_start(self, tracker, record: StepRecord) -> None:
-        p = np.asarray(record.p)
-        st = tracker.state
-        self._layout(p.shape[0], p.dtype, st.y.shape[0], sorted(record.metrics), sorted(st.event_values), p)
-        self._f["checkpoint/start_lam"][0] = record.lam
-        self._append_step(record)
-        self._commit(st)
-        self._f.swmr_mode = True  # from here on: no new objects, readers may attach
-        self._flush()
+        """Lay the file out at the run's first step and switch it to SWMR mode.
+
+        The layout is built in a new file that then replaces the header-only one of
+        :meth:`create`: readers can attach to an HDF5 file only once it is in SWMR mode,
+        and a reader still holding the header-only file never blocks this writer.
+        """
+        if self._f is not None:
+            return
+        with h5.replacing(self.path, "layout") as tmp:
+            self._f = h5.create(tmp)
+            try:
+                self._f.attrs.update(self._header)
+                p = np.asarray(record.p)
+                st = tracker.state
+                self._layout(p.shape[0], p.dtype, st.y.shape[0], sorted(record.metrics), sorted(st.event_values), p)
+                self._f["checkpoint/start_lam"][0] = record.lam
+                self._append_step(record)
+                self._commit(st)
+                self._f.swmr_mode = True  # from here on: no new objects, readers may attach
+                self._flush()
+            except BaseException:
+                self._f.close()
+                self._f = None
+                raise
 
     def on_step(self, tracker, record: StepRecord) -> None:
         if self._f is None or "steps" not in self._f:
@@ -317,10 +349,15 @@ class PathWriter(Observer):
         self._pending_flush = False
 
     def finalize(self, state: Optional[TrackerState], counters: Optional[Dict[str, int]] = None) -> None:
-        """Write the final status and close the file (called by ``on_finish``; idempotent)."""
-        if self.closed or self._f is None:
+        """Write the final status and close the file (called by ``on_finish``; idempotent).
+
+        The finished file is a compressed copy that replaces the one the run wrote
+        (:func:`~pathtrack.io.h5.rewrite`), so a reader holding the file open keeps
+        reading the version it opened and never blocks the writer with its file lock.
+        """
+        if self.closed:
             return
-        has_steps = "steps" in self._f
+        has_steps = self._f is not None and "steps" in self._f
         if has_steps and state is not None and state.n_accepted + 1 != self._rows:
             # interrupted between counting and reporting a step: end at the last reported one
             final = TrackerState.from_checkpoint(self._committed.to_checkpoint())
@@ -329,19 +366,35 @@ class PathWriter(Observer):
         final_y = None
         if has_steps and state is not None and self._last_p_step != self._rows - 1 and self._rows:
             final_y = (state.y.copy(), state.tangent.copy())
-        self._f.flush()
-        self._f.close()
-        # reopened without SWMR: attributes can be written and columns cut to the committed rows
-        with h5.create(self.path, "r+") as f:
-            self._f = f
+        if self._f is not None:
+            self._f.flush()
+            self._f.close()
+            self._f = None
+        self.closed = True
+
+        def finish(f) -> None:
+            self._finish_file(f, has_steps, state, final_y, counters)
+
+        try:
+            h5.rewrite(self.path, finish)
+        except Exception as exc:  # no room for the copy: finish the uncompressed file in place
+            import warnings
+            warnings.warn(f"{self.path}: left uncompressed ({one_line(exc)})", RuntimeWarning, stacklevel=2)
+            with h5.create(self.path, "r+") as f:
+                finish(f)
+
+    def _finish_file(self, f, has_steps: bool, state: Optional[TrackerState], final_y, counters) -> None:
+        """Cut the columns to the committed rows and write the final status into ``f``."""
+        self._f = f
+        try:
             if has_steps:  # cut rows half-written when an interrupt hit a write
                 h5.trim([f["steps"][c] for c in STEP_COLUMNS] + [f["steps/metrics"][c] for c in self._metric_names],
-                      self._rows)
+                        self._rows)
                 h5.trim([f["steps"][c] for c in ("p", "p_steps", "tangent")])
                 h5.trim([f["rejected"][c] for c in (*REJECTED_COLUMNS, "reason")],
-                      None if state is None else state.n_rejected)
+                        None if state is None else state.n_rejected)
                 h5.trim([f["events"][c] for c in (*EVENT_COLUMNS, "kind", "p")],
-                      None if state is None else state.n_events)
+                        None if state is None else state.n_events)
                 if final_y is not None:  # keep the final point even between p rows
                     n = int(f.attrs["n"])
                     y = final_y[0]
@@ -360,21 +413,18 @@ class PathWriter(Observer):
             else:
                 a["counters"] = counters_json
                 a["finished"] = now()
-        self._f = None
-        self.closed = True
-        try:
-            h5.compact(self.path)
-        except Exception as exc:  # the uncompressed file is complete and valid; keep it
-            import warnings
-            warnings.warn(f"{self.path}: left uncompressed ({one_line(exc)})", RuntimeWarning, stacklevel=2)
+        finally:
+            self._f = None
 
     def close(self) -> None:
         """Close without a final status (the file stays ``running``, resumable)."""
-        if self._f is not None and not self.closed:
+        if self.closed:
+            return
+        if self._f is not None:
             self._f.flush()
             self._f.close()
             self._f = None
-            self.closed = True
+        self.closed = True
 
 
 
@@ -393,10 +443,16 @@ def write_result(path: str, fmt: str, *, attrs: Mapping[str, Any], datasets: Map
         Arrays by their path inside the file (``"curves/loss"``); ``None`` entries are not stored.
     force : bool
         Overwrite an existing file; otherwise ``FileExistsError``.
+
+    The file is written under a temporary name in the same directory and renamed over
+    ``path`` when complete: an interrupted write leaves no partial file, and the file
+    ``force`` replaces stays intact until then.
     """
+    path = str(path)
     if os.path.exists(path) and not force:
-        raise FileExistsError(f"{path} exists; use force=True (--force) to overwrite it")
-    with h5.create(str(path)) as f:
+        raise FileExistsError(f"{path} exists; pass force=True (--force) to overwrite it")
+    h5.remove_stale_tmp(path)
+    with h5.replacing(path, "write", force=force) as tmp, h5.create(tmp) as f:
         write_header(f.attrs, fmt)
         for key, value in attrs.items():
             f.attrs[key] = json.dumps(value, default=jsonable) if isinstance(value, (dict, list, tuple)) else value
