@@ -440,6 +440,7 @@ class PathWriter(Observer):
         st = tracker.state
         self._layout(p.shape[0], p.dtype, st.y.shape[0], sorted(record.metrics), sorted(st.event_values), p)
         self._f["checkpoint/start_lam"][0] = record.lam
+        self._f.attrs["diagnostics_off"] = json.dumps(dict(getattr(tracker, "diagnostics_off", {})), sort_keys=True)
         self._append_step(record)
         self._commit(st)
         self._f.swmr_mode = True  # from here on: no new objects, readers may attach
@@ -951,6 +952,7 @@ class PathFile:
             "step_time_total": float(np.sum(wall)) + float(np.sum(rej["wall_time"])),
             "step_time_mean": float(np.mean(wall[1:])) if wall.size > 1 else None,
             "wall_time": float(self.attrs["wall_time"]) if "wall_time" in self.attrs else None,
+            "diagnostics_off": json.loads(self.attrs.get("diagnostics_off", "{}")),
         }
         if not self.finished and self.has_steps:
             out["last_checkpoint_age_s"] = time.time() - self.heartbeat()
