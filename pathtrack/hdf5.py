@@ -32,7 +32,7 @@ from .tracker import Observer, StepRecord, TrackerState
 __all__ = ["StorageError", "PathWriter", "PathFile", "load", "FORMAT", "SCHEMA_VERSION"]
 
 FORMAT = "pathtrack-path"
-SCHEMA_VERSION = 2  # 2: /rejected/reason holds RejectReason codes (1: their names as strings)
+SCHEMA_VERSION = 3  # 3: root attribute diagnostics_off; 2: /rejected/reason holds RejectReason codes (1: names)
 
 #: Scalar columns of ``/steps``, one row per accepted step (row 0 is the start point).
 STEP_COLUMNS = {"index": "i8", "lam": "f8", "s": "f8", "ds": "f8", "n_newton_iters": "i8", "residual": "f8",
@@ -471,7 +471,8 @@ class PathWriter(Observer):
         _append(evg["p"], np.asarray(point.p)[None, :])
 
     def on_finish(self, tracker) -> None:
-        self.finalize(tracker.state, getattr(tracker.system, "counters", lambda: {})())
+        self.finalize(tracker.state, getattr(tracker.system, "counters", lambda: {})(),
+                      diagnostics_off=getattr(tracker, "diagnostics_off", None))
 
     # ------------------------------------------------------------------ writing
     def _append_step(self, r: StepRecord) -> None:
@@ -529,7 +530,8 @@ class PathWriter(Observer):
         self._last_flush = time.monotonic()
         self._pending_flush = False
 
-    def finalize(self, state: Optional[TrackerState], counters: Optional[Dict[str, int]] = None) -> None:
+    def finalize(self, state: Optional[TrackerState], counters: Optional[Dict[str, int]] = None,
+                 diagnostics_off: Optional[Dict[str, str]] = None) -> None:
         """Write the final status and close the file (called by ``on_finish``; idempotent)."""
         if self.closed or self._f is None:
             return
@@ -573,6 +575,8 @@ class PathWriter(Observer):
                 a["n_steps"] = state.n_steps
                 a["wall_time"] = state.wall_time
             f.attrs["counters"] = json.dumps(counters or {}, sort_keys=True)
+            if diagnostics_off is not None:
+                f.attrs["diagnostics_off"] = json.dumps(dict(diagnostics_off), sort_keys=True)
             f.attrs["finished"] = _now()
         self._f = None
         self.closed = True
@@ -721,6 +725,7 @@ class PathFile:
                 raise StorageError(f"{self.path}: missing root attribute {key!r}")
         self.n = int(attrs["n"])
         self._p_dtype = np.dtype(str(attrs["p_dtype"]))
+        self.diagnostics_off = self._diagnostics_off(attrs, version)
         required = [f"steps/{c}" for c in STEP_COLUMNS] + ["steps/p", "steps/p_steps", "steps/tangent"]
         required += [f"rejected/{c}" for c in (*REJECTED_COLUMNS, "reason")]
         required += [f"events/{c}" for c in (*EVENT_COLUMNS, "kind", "p")]
@@ -787,6 +792,20 @@ class PathFile:
                  "events": self._n_events}[group]
             self._cache[key] = self._read(lambda: self._ds(key)[:n], key)
         return self._cache[key]
+
+    def _diagnostics_off(self, attrs: Dict[str, Any], version: int) -> Optional[Dict[str, str]]:
+        """``{test: why}`` of the tests that did not run; None where the file does not say (before version 3)."""
+        if "diagnostics_off" not in attrs:
+            if version >= 3 and self.status != "running":
+                raise StorageError(f"{self.path}: missing root attribute 'diagnostics_off'")
+            return None
+        try:
+            value = json.loads(attrs["diagnostics_off"])
+        except Exception as exc:
+            raise StorageError(f"{self.path}: bad diagnostics_off attribute ({_one_line(exc)})") from None
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise StorageError(f"{self.path}: diagnostics_off attribute is not a JSON object of strings")
+        return value
 
     def _cp_arrays(self) -> Dict[str, Any]:
         if "checkpoint" not in self._cache:
@@ -952,7 +971,7 @@ class PathFile:
             "step_time_total": float(np.sum(wall)) + float(np.sum(rej["wall_time"])),
             "step_time_mean": float(np.mean(wall[1:])) if wall.size > 1 else None,
             "wall_time": float(self.attrs["wall_time"]) if "wall_time" in self.attrs else None,
-            "diagnostics_off": json.loads(self.attrs.get("diagnostics_off", "{}")),
+            "diagnostics_off": getattr(self, "diagnostics_off", None),
         }
         if not self.finished and self.has_steps:
             out["last_checkpoint_age_s"] = time.time() - self.heartbeat()

@@ -225,3 +225,12 @@ def test_resume_summary_keeps_the_original_start_and_cumulative_counters(tmp_pat
     for key in ("n_accepted", "n_rejected", "n_steps", "n_newton_iters", "n_H_evals", "n_jac_evals"):
         assert second[key] == full[key], key
     assert [e["kind"] for e in second["events"]] == ["fold"]
+
+
+def test_diagnostics_off_stored_in_the_file(tmp_path):
+    out = str(tmp_path / "b.h5")
+    r = invoke("run", "bratu1d", "--set", "n=50", "-o", "dense_max_n=40", "--out", out, "--json")
+    assert r.exit_code == 0 and "dense_max_n = 40" in _strict(r.output)["diagnostics_off"]["bp"]
+    info = _strict(invoke("inspect", out, "--json").output)
+    assert info["diagnostics_off"] == _strict(r.output)["diagnostics_off"]
+    assert "off       bp: 50 real unknowns > dense_max_n = 40" in invoke("inspect", out).output
