@@ -8,6 +8,7 @@ traceback. Commands use the public Python API only.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Dict, Iterable, Tuple
 
@@ -55,6 +56,9 @@ def convert_parameters(defaults: Dict[str, object], values: Dict[str, str], prob
                 out[key] = convert_text(key, text, type(default))
         except OptionsError as exc:  # the message names a tracker "option"; this is a problem parameter
             raise UserError(f"--set {key}={text}: {str(exc).removeprefix(f'option {key}: ')}") from None
+        values = out[key] if isinstance(out[key], (list, tuple)) else [out[key]]
+        if any(isinstance(v, float) and math.isnan(v) for v in values):
+            raise UserError(f"--set {key}={text}: NaN is not a value of parameter {key!r}")
     return out
 
 
@@ -96,7 +100,7 @@ def problems_cmd(as_json: bool) -> None:
 
     rows = describe_all()
     if as_json:
-        click.echo(json.dumps(rows, indent=1))
+        click.echo(_dumps(rows, indent=1))
         return
     width = max((len(r["name"]) for r in rows), default=4)
     for r in rows:
@@ -116,6 +120,8 @@ def problems_cmd(as_json: bool) -> None:
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, force, resume, as_json, progress):
     """Track the solution path of PROBLEM and print a summary."""
+    import os
+
     from .datasets import DatasetError
     from .driver import run_problem
     from .io import StorageError
@@ -135,6 +141,8 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
     option_texts = parse_assignments(opts, "--option")
     if progress is None:
         progress = sys.stderr.isatty() and not as_json
+    if out is not None and resume is None and os.path.exists(out) and not force:
+        raise UserError(f"{out} exists; use --force to overwrite it")
     try:
         summary = run_problem(problem, params, option_texts, out=out, force=force, resume=resume,
                               progress=progress)
@@ -144,7 +152,7 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
         raise UserError(f"{problem}: {type(exc).__name__} in the problem's functions ({exc}); "
                         "check the --set values") from None
     if as_json:
-        click.echo(json.dumps(summary, default=_json_default))
+        click.echo(_dumps(summary))
     else:
         _print_summary(summary)
     if summary["status"] not in ("success", "event_terminated"):
@@ -160,19 +168,50 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+def _finite_or_none(o):
+    """``o`` with every NaN or infinity replaced by None (JSON has no such numbers)."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite_or_none(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite_or_none(v) for v in o]
+    try:
+        o = _json_default(o)
+    except TypeError:
+        return o
+    return _finite_or_none(o)
+
+
+def _dumps(obj, **kwargs) -> str:
+    """Strict JSON for every command's ``--json``: non-finite numbers become ``null``."""
+    return json.dumps(_finite_or_none(obj), allow_nan=False, **kwargs)
+
+
+def _num(value, spec: str = ".6g") -> str:
+    """A number for the text summaries; ``n/a`` for a missing or NaN one."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return format(value, spec)
+
+
 def _print_summary(summary: dict) -> None:
     click.echo(f"problem   {summary['problem']}")
     click.echo(f"status    {summary['status']}: {summary['message']}")
+    if summary.get("end_reason"):
+        click.echo(f"reason    {summary['end_reason']}")
     click.echo(f"steps     {summary['n_accepted']} accepted, {summary['n_rejected']} rejected")
     if summary["lam_start"] is not None:  # None: the run stopped before its first step
-        click.echo(f"lambda    {summary['lam_start']:.6g} -> {summary['lam_end']:.6g}")
-    click.echo(f"wall time {summary['wall_time']:.3f} s")
+        click.echo(f"lambda    {_num(summary['lam_start'])} -> {_num(summary['lam_end'])}")
+    click.echo(f"wall time {_num(summary['wall_time'], '.3f')} s")
     if summary.get("metrics_end"):
-        click.echo("metrics   " + ", ".join(f"{k}={v:.6g}" for k, v in summary["metrics_end"].items()))
+        click.echo("metrics   " + ", ".join(f"{k}={_num(v)}" for k, v in summary["metrics_end"].items()))
     if summary.get("report"):
-        click.echo("report    " + ", ".join(f"{k}={v:.6g}" for k, v in summary["report"].items()))
+        click.echo("report    " + ", ".join(f"{k}={_num(v)}" for k, v in summary["report"].items()))
     for ev in summary.get("events", []):
-        click.echo(f"event     {ev['kind']} at lam = {ev['lam']:.12g} (step {ev['step']})")
+        click.echo(f"event     {ev['kind']} at lam = {_num(ev['lam'], '.12g')} (step {ev['step']})")
+    for name, why in (summary.get("diagnostics_off") or {}).items():
+        click.echo(f"off       {name}: {why}")
     if summary.get("out"):
         click.echo(f"written   {summary['out']}")
 
@@ -289,7 +328,7 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
     except (ValueError, OSError) as exc:
         raise UserError(str(exc).splitlines()[0]) from None
     if as_json:
-        click.echo(json.dumps(result.summary(with_solutions), default=_json_default))
+        click.echo(_dumps(result.summary(with_solutions)))
     else:
         _print_solve_summary(result, with_solutions, out)
     if result.n_interrupted:
@@ -361,7 +400,7 @@ def inspect_cmd(file: str, as_json: bool) -> None:
         except StorageError as exc:
             raise UserError(str(exc)) from None
     if as_json:
-        click.echo(json.dumps(info, default=_json_default))
+        click.echo(_dumps(info))
     elif isinstance(f, PathFile):
         _print_path_info(info)
     else:
@@ -377,14 +416,14 @@ def _print_result_info(info: dict) -> None:
     if info["created"]:
         click.echo(f"created   {info['created']}" + (f", finished {info['finished']}" if info["finished"] else ""))
     if info["wall_time"] is not None:
-        click.echo(f"wall time {info['wall_time']:.3f} s")
+        click.echo(f"wall time {_num(info['wall_time'], '.3f')} s")
     if info["counters"]:
         click.echo("counters  " + ", ".join(f"{k}={v}" for k, v in info["counters"].items()))
     skip = {"file", "format", "schema_version", "pathtrack_version", "kind", "status", "message", "created",
             "finished", "wall_time", "counters"}
     for key, value in info.items():
         if key not in skip:
-            click.echo(f"{key:<9} {json.dumps(value, default=_json_default)}")
+            click.echo(f"{key:<9} {_dumps(value)}")
 
 
 def _print_path_info(info: dict) -> None:
@@ -418,6 +457,8 @@ def _print_path_info(info: dict) -> None:
             click.echo(f"          {e['kind']:<10} {e['lam']:>18.12g} {e['s']:>12.6g} {e['step']:>6d}")
     else:
         click.echo("events    (none)")
+    for name, why in (info.get("diagnostics_off") or {}).items():
+        click.echo(f"off       {name}: {why}")
 
 
 @main.command("plot")

@@ -8,6 +8,8 @@ with per-step columns, the status with its message, counters and special points.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
@@ -15,9 +17,10 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from .events import Event, SpecialPoint
-from .options import TrackerOptions
-from .problem import Problem, StartPoint
+from .options import OptionsError, TrackerOptions
+from .problem import Problem, ProblemError, StartPoint
 from .results import Result
+from .status import Status
 from .tracker import Observer, StepRecord, Tracker, TrackerState
 
 __all__ = ["PathResult", "PathFailed", "track", "Recorder", "ProgressBar", "run_problem"]
@@ -61,12 +64,20 @@ class PathResult(Result):
         ``{index, lam, ds, reason}`` for every rejected attempt.
     special_points : list of SpecialPoint
     n_accepted, n_rejected, n_steps, n_newton_iters_total : int
+        Cumulative: a resumed path counts the steps before the resume too.
     counters : dict
-        ``n_H_evals``, ``n_jac_evals``, ``n_jvp_evals``, ``n_grad_evals``.
+        ``n_H_evals``, ``n_jac_evals``, ``n_jvp_evals``, ``n_grad_evals``, cumulative like
+        the step counts.
     total_time : float
         Wall-clock seconds of the whole run.
+    lam_start : float or None
+        λ of the path's start point (on resume, of the original start, not of the resume
+        point); None only where no start was set up.
     state : TrackerState
         The final tracker state (resume from it with ``track(..., resume=result.state)``).
+    diagnostics_off : dict
+        ``{test or column: why}`` for every test function (``fold``, ``bp``,
+        ``index_change``, ``hopf``) or diagnostic column (``sigma_min``) that did not run.
     """
 
     problem: str
@@ -92,6 +103,8 @@ class PathResult(Result):
     n_newton_iters_total: int
     options: TrackerOptions
     state: Optional[TrackerState] = field(repr=False, default=None)
+    diagnostics_off: Dict[str, str] = field(default_factory=dict)
+    lam_start: Optional[float] = None
 
     @property
     def p_end(self) -> np.ndarray:
@@ -105,14 +118,27 @@ class PathResult(Result):
         return [sp for sp in self.special_points if kind is None or sp.kind == kind]
 
     def summary(self) -> Dict[str, Any]:
-        """The JSON summary printed by ``pathtrack run --json``."""
+        """The JSON summary printed by ``pathtrack run --json``.
+
+        Fields: ``problem``, ``status`` (a :class:`Status` name), ``message`` (what to
+        change), ``end_reason``; ``lam_start`` (λ of the original start, also after a
+        resume), ``lam_end`` (λ of the last accepted point; NaN without one), ``s_end``
+        (arclength there); the counters ``n_accepted``, ``n_rejected``, ``n_steps``,
+        ``n_newton_iters``, ``n_H_evals``, ``n_jac_evals``, ``n_jvp_evals`` and
+        ``n_grad_evals``, all cumulative over resumed sessions; ``wall_time`` (seconds
+        of this session); ``events`` (the special points located in this session);
+        ``diagnostics_off`` (``{test: why}`` for each test function or diagnostic
+        that did not run).
+        """
+        lam_start = self.lam_start if self.lam_start is not None else (float(self.lam[0]) if self.lam.size else None)
         return {
             "problem": self.problem, "status": self.status.name, "message": self.message,
             "end_reason": self.end_reason, "n_accepted": self.n_accepted, "n_rejected": self.n_rejected,
-            "n_steps": self.n_steps, "lam_start": float(self.lam[0]) if self.lam.size else None,
+            "n_steps": self.n_steps, "lam_start": lam_start,
             "lam_end": self.lam_end, "s_end": float(self.s[-1]) if self.s.size else 0.0,
             "wall_time": self.total_time, "events": [sp.to_dict() for sp in self.special_points],
             **self.counters, "n_newton_iters": self.n_newton_iters_total,
+            "diagnostics_off": dict(self.diagnostics_off),
         }
 
     def __str__(self) -> str:
@@ -174,7 +200,8 @@ class Recorder(Observer):
             tangent=np.array(self.tangent), metrics={k: np.asarray(v, dtype=float) for k, v in self.metrics.items()},
             rejected=list(self.rejected), special_points=list(tracker.special_points), n_accepted=st.n_accepted,
             n_rejected=st.n_rejected, n_steps=st.n_steps, n_newton_iters_total=st.n_newton_iters, counters=counters,
-            total_time=total_time, options=tracker.options, state=st, **cols)
+            total_time=total_time, options=tracker.options, state=st, diagnostics_off=dict(tracker.diagnostics_off),
+            lam_start=float(tracker.y_start[-1]) if getattr(tracker, "y_start", None) is not None else None, **cols)
 
 
 class ProgressBar(Observer):
@@ -215,8 +242,9 @@ def track(problem: Problem, p0=None, lam0: Optional[float] = None, *, options: O
     problem : Problem
     p0, lam0 : array_like and float, optional
         Start point; default ``problem.start()`` (the first one if several).
-    options : TrackerOptions, optional
-        Default: the problem's ``default_options``. ``option_overrides`` are applied on top.
+    options : TrackerOptions or mapping, optional
+        Default: the problem's ``default_options``; a mapping ``{name: value}`` goes on top
+        of them. ``option_overrides`` are applied on top of either.
     events : sequence of Event
         User test functions.
     observers : sequence of Observer
@@ -232,10 +260,7 @@ def track(problem: Problem, p0=None, lam0: Optional[float] = None, *, options: O
     -------
     PathResult
     """
-    if options is None:
-        options = TrackerOptions(**problem.default_options)
-    if option_overrides:
-        options = options.replace(**option_overrides)
+    options = TrackerOptions.resolve(options, problem.default_options, **option_overrides)
     start = None if p0 is None else StartPoint(np.asarray(p0), float(problem.lam_start if lam0 is None else lam0))
     recorder = Recorder(options.store_p_every)
     obs: List[Observer] = [recorder, *observers]
@@ -249,6 +274,23 @@ def track(problem: Problem, p0=None, lam0: Optional[float] = None, *, options: O
     if raise_on_failure and result.status.is_failure:
         raise PathFailed(result)
     return result
+
+
+def _earlier_session(path: str):
+    """The events up to the checkpoint and the evaluation counters of a file to resume.
+
+    Read before the file is reopened for writing; a file that cannot be read gives
+    nothing here, and ``PathWriter.resume`` says what is wrong with it.
+    """
+    from .io import load
+
+    try:
+        with load(path) as f:
+            events = f.events[:f.checkpoint().n_events]
+            counters = {str(k): int(v) for k, v in json.loads(f.attrs.get("counters", "{}")).items()}
+    except Exception:  # noqa: BLE001 (reported by PathWriter.resume)
+        return [], {}
+    return events, counters
 
 
 def build_options(problem: Problem, option_texts: Dict[str, str]) -> TrackerOptions:
@@ -268,18 +310,30 @@ def run_problem(name: str, params: Dict[str, Any], option_texts: Dict[str, str],
     observers: List[Observer] = []
     resume_state = None
     start = None
+    earlier_events: List[Dict[str, Any]] = []
+    created = None
     if resume is not None or out is not None:
         from .io import PathWriter
         if resume is not None:
+            earlier_events, earlier_counters = _earlier_session(resume)
             writer, resume_state, start = PathWriter.resume(resume, problem, options)
             out = resume
+            if not resume_state.counters:  # a checkpoint without counters: the last session's totals
+                resume_state.counters = earlier_counters
         else:
-            writer = PathWriter.create(out, problem, options, force=force)
+            writer = created = PathWriter.create(out, problem, options, force=force)
         observers.append(writer)
     t0 = time.perf_counter()
-    result = track(problem, None if start is None else start.p, None if start is None else start.lam,
-                   options=options, observers=observers, resume=resume_state, progress=progress)
+    try:
+        result = track(problem, None if start is None else start.p, None if start is None else start.lam,
+                       options=options, observers=observers, resume=resume_state, progress=progress)
+    except (OptionsError, ProblemError):
+        if created is not None and not created.closed:  # refused before the first step: leave no file
+            created.close()
+            os.unlink(out)
+        raise
     summary = result.summary()
+    summary["events"] = earlier_events + summary["events"]
     summary["metrics_end"] = {k: float(v[-1]) for k, v in result.metrics.items() if len(v)}
     if problem.has("report") and result.n_accepted:
         summary["report"] = {k: float(v) for k, v in problem.report(result.p_end, result.lam_end).items()}

@@ -31,6 +31,8 @@ class TangentInfo(NamedTuple):
     tangent: np.ndarray
     sigma_min: float  # smallest singular value of dH_dp (NaN when not computed)
     cond: float  # reserved: condition estimate of the augmented J (NaN when not computed)
+    det_sign: float = np.nan  # sign of det [J; tangent^T] (NaN when not computed)
+    log_abs_det: float = np.nan  # log |det [J; tangent^T]|
 
 
 def orient(t: np.ndarray, t_prev: Optional[np.ndarray], direction: int) -> np.ndarray:
@@ -47,7 +49,10 @@ def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, m
 
     Along the path the tangent solves the bordered system ``[J; t_prevᵀ] t = e`` (one LU);
     at the start, with no previous tangent, it is the last column of ``Q`` in ``Jᵀ = QR``.
-    Up to :data:`SVD_MAX_N` unknowns, ``σ_min(dH_dp)`` is computed for diagnostics.
+    Up to :data:`SVD_MAX_N` unknowns, ``σ_min(dH_dp)`` is computed for diagnostics. The
+    bordered determinant ``det [J; tᵀ]`` of the branch-point test comes with it at any
+    size: from the same LU, as ``det [J; bᵀ] / (b·t)`` (the border ``b`` differs from
+    ``t`` only by rows of ``J``).
 
     Raises
     ------
@@ -63,19 +68,36 @@ def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, m
             cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
             raise SingularJacobianError(f"augmented Jacobian is rank deficient (cond ≈ {cond:.3g})")
         t = q[:, -1].copy()
+        det_sign, log_abs_det = bordered_det(J, t)
     else:
         b = t_prev if t_prev is not None else _lam_row(m, direction)
         try:
-            t = bordered_solve(J, b, np.zeros(m), 1.0, max_cond)
+            lu = _bordered_lu(J, b, max_cond)
         except SingularJacobianError:
             if t_prev is not None:
                 raise
             # e_lam is a bad border at a fold: try a generic one
-            t = bordered_solve(J, np.random.default_rng(0).standard_normal(m + 1), np.zeros(m), 1.0, max_cond)
-        t = t / np.linalg.norm(t)
+            lu = _bordered_lu(J, np.random.default_rng(0).standard_normal(m + 1), max_cond)
+        z = scipy.linalg.lu_solve(lu, np.append(np.zeros(m), 1.0), check_finite=False)
+        norm_z = float(np.linalg.norm(z))
+        t = z / norm_z
+        det_sign, log_abs_det = _lu_slogdet(lu)
+        log_abs_det += np.log(norm_z)  # b·t = 1/|z|
     # σ_min of dH_dp (not of the augmented J): it vanishes at folds and branch points alike
     sigma_min = float(scipy.linalg.svdvals(J[:, :-1], check_finite=False)[-1]) if m + 1 <= SVD_MAX_N else np.nan
-    return TangentInfo(orient(t, t_prev, direction), sigma_min, np.nan)
+    oriented = orient(t, t_prev, direction)
+    if oriented is not t:  # the determinant is linear in its last row
+        det_sign = -det_sign
+    return TangentInfo(oriented, sigma_min, np.nan, float(det_sign), float(log_abs_det))
+
+
+def _lu_slogdet(lu) -> tuple:
+    """``(sign, log|det|)`` from scipy's ``lu_factor`` output."""
+    factors, piv = lu
+    d = np.diag(factors)
+    n_swaps = int(np.count_nonzero(piv != np.arange(piv.shape[0])))
+    sign = float(np.prod(np.sign(d))) * (-1.0 if n_swaps % 2 else 1.0)
+    return sign, float(np.sum(np.log(np.abs(d))))
 
 
 def _lam_row(m: int, direction: int) -> np.ndarray:
@@ -86,6 +108,11 @@ def _lam_row(m: int, direction: int) -> np.ndarray:
 
 def bordered_solve(J: np.ndarray, b: np.ndarray, r: np.ndarray, c: float, max_cond: float) -> np.ndarray:
     """Solve ``[J; b^T] z = [r; c]`` densely; singular (by LU pivots) raises SingularJacobianError."""
+    return scipy.linalg.lu_solve(_bordered_lu(J, b, max_cond), np.append(r, c), check_finite=False)
+
+
+def _bordered_lu(J: np.ndarray, b: np.ndarray, max_cond: float):
+    """LU factors of ``[J; b^T]``; singular (by LU pivots) raises SingularJacobianError."""
     A = np.vstack([J, b[None, :]])
     try:
         with warnings.catch_warnings():  # singularity is reported below, with a message
@@ -96,7 +123,7 @@ def bordered_solve(J: np.ndarray, b: np.ndarray, r: np.ndarray, c: float, max_co
     d = np.abs(np.diag(lu))
     if not d.min() > d.max() / max_cond:
         raise SingularJacobianError(f"bordered matrix is singular (pivot ratio {d.min() / max(d.max(), 1e-300):.3g})")
-    return scipy.linalg.lu_solve((lu, piv), np.append(r, c), check_finite=False)
+    return lu, piv
 
 
 def bordered_gmres(jvp, b: np.ndarray, r: np.ndarray, c: float, rtol: float, maxiter: int) -> np.ndarray:

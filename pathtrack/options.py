@@ -62,7 +62,9 @@ class TrackerOptions:
     direction : {-1, 0, 1}
         Initial direction of λ; 0 means towards ``lam_end``.
     initial_ds, min_ds, max_ds : float
-        Step sizes: arclength for ``'arclength'``, abs(Δλ) for ``'natural'``.
+        Step sizes: arclength for ``'arclength'``, abs(Δλ) for ``'natural'``. When
+        :meth:`replace` (and so ``-o``) changes ``min_ds`` or ``max_ds`` but not
+        ``initial_ds``, ``initial_ds`` is clipped into the new range.
     max_steps : int
         Maximum number of step attempts (accepted plus rejected).
     grow_factor, shrink_factor : float
@@ -81,6 +83,16 @@ class TrackerOptions:
     max_angle : float
         Path-jumping guard: reject steps whose tangent turns by more than this
         angle (radians) from the previous one.
+    max_jump : float
+        Discontinuity guard: reject a step whose corrector moves the predicted point by
+        more than ``max_jump`` times the length of the predicted step (rejection
+        ``jump``). On a continuous path the ratio shrinks with the step; a path whose
+        step underflows on this rejection ends ``discontinuous``. ``inf`` disables it.
+    max_norm : float or None
+        The path ends ``unbounded`` where ‖p‖ exceeds this bound. ``None``:
+        ``1e3·max(‖p0‖, √n)`` for the start ``p0`` of ``n`` unknowns (entries may grow to a
+        thousand times their start size, or to 1e3 from a start near zero). ``inf``
+        disables the test.
     start_tol : float
         Residual ‖H‖ above which the start point is refined by Newton at fixed λ.
     max_cond : float
@@ -128,6 +140,8 @@ class TrackerOptions:
     newton_tol: float = 1e-10
     max_contraction: float = 0.5
     max_angle: float = 0.6
+    max_jump: float = 1.0
+    max_norm: Optional[float] = None
     start_tol: float = 1e-9
     max_cond: float = 1e13
     krylov_tol: float = 1e-10
@@ -178,6 +192,10 @@ class TrackerOptions:
             raise OptionsError(f"max_contraction must lie in (0, 1), got {self.max_contraction}")
         if not 0.0 <= self.gd_momentum < 1.0:
             raise OptionsError(f"gd_momentum must lie in [0, 1), got {self.gd_momentum}")
+        if not (isinstance(self.max_jump, (int, float)) and self.max_jump > 0):  # inf allowed: disabled
+            raise OptionsError(f"max_jump must be a positive number (inf disables the test), got {self.max_jump!r}")
+        if self.max_norm is not None and not (isinstance(self.max_norm, (int, float)) and self.max_norm > 0):
+            raise OptionsError(f"max_norm must be a positive number, inf or None, got {self.max_norm!r}")
         if self.max_angle > math.pi:
             raise OptionsError(f"max_angle is in radians and must be <= pi, got {self.max_angle}")
 
@@ -234,11 +252,43 @@ class TrackerOptions:
         return cls().with_preset(name).replace(**changes)
 
     def replace(self, **changes: Any) -> "TrackerOptions":
-        """Return a copy with ``changes`` applied (validated)."""
+        """Return a copy with ``changes`` applied (validated).
+
+        A change of ``min_ds`` or ``max_ds`` without one of ``initial_ds`` clips
+        ``initial_ds`` into the new range (the inherited first step is no choice of the
+        caller's); an explicit inconsistent triple is still refused.
+        """
         unknown = set(changes) - set(self.field_names())
         if unknown:
             raise OptionsError(f"unknown tracker option(s) {sorted(unknown)}; valid: {', '.join(self.field_names())}")
+        if "initial_ds" not in changes and ({"min_ds", "max_ds"} & set(changes)):
+            lo, hi = changes.get("min_ds", self.min_ds), changes.get("max_ds", self.max_ds)
+            if _is_number(lo) and _is_number(hi) and lo <= hi:  # else validation names the culprit
+                changes["initial_ds"] = min(max(self.initial_ds, lo), hi)
         return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def resolve(cls, options: Any = None, defaults: Optional[Mapping[str, Any]] = None,
+                **overrides: Any) -> "TrackerOptions":
+        """Options from what a caller passed: None, a TrackerOptions or a mapping of field values.
+
+        ``defaults`` (a problem's ``default_options``) is the base of None and of a mapping;
+        ``overrides`` go on top of everything.
+
+        Raises
+        ------
+        TypeError
+            For anything else, saying what is expected.
+        OptionsError
+            For unknown names or invalid values.
+        """
+        if options is None or isinstance(options, Mapping):
+            base = cls(**dict(defaults or {}))
+            options = base.replace(**dict(options or {}))
+        elif not isinstance(options, cls):
+            raise TypeError(f"options must be a TrackerOptions or a mapping of option names to values "
+                            f"(e.g. {{'max_ds': 0.05}}), got {type(options).__name__}")
+        return options.replace(**overrides) if overrides else options
 
     @classmethod
     def field_names(cls) -> tuple:
@@ -253,7 +303,10 @@ class TrackerOptions:
         for key, text in values.items():
             if key not in hints:
                 raise OptionsError(f"unknown tracker option {key!r}; valid: {', '.join(cls.field_names())}")
-            converted[key] = _convert(key, text, hints[key])
+            try:
+                converted[key] = _convert(key, text, hints[key])
+            except OptionsError as exc:
+                raise OptionsError(f"option {key}: {exc}") from None
         return base.replace(**converted)
 
     def to_dict(self) -> dict:
@@ -269,8 +322,12 @@ class TrackerOptions:
         return cls(**known)
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def _convert(key: str, text: str, hint: Any) -> Any:
-    """Convert CLI text to the annotated type of option ``key``."""
+    """Convert CLI text to the annotated type of option ``key``; the error names the text, not the key."""
     if not isinstance(text, str):
         return text
     args = typing.get_args(hint)
@@ -292,7 +349,7 @@ def _convert(key: str, text: str, hint: Any) -> Any:
             return float(text)
         return target(text)
     except ValueError:
-        raise OptionsError(f"option {key}: cannot read {text!r} as {getattr(target, '__name__', target)}") from None
+        raise OptionsError(f"cannot read {text!r} as {getattr(target, '__name__', target)}") from None
 
 
 # Shared with the CLI and with plugins that expose typed parameters.

@@ -48,6 +48,9 @@ class Predictor:
     needs_natural = False
     #: Whether the predictor needs a gradient homotopy ``H = ∇_p L`` (``Problem.is_gradient``).
     needs_gradient = False
+    #: Whether the prediction follows the path to first order (the corrector's move then
+    #: vanishes faster than the step, which the discontinuity guard ``max_jump`` relies on).
+    follows_path = True
 
     def bind(self, system, options) -> None:
         """Called once the tracker has its real system; predictors that need more than the
@@ -95,6 +98,7 @@ class ConstantPredictor(Predictor):
 
     needs_tangent = False
     needs_natural = True
+    follows_path = False
 
     def predict(self, y, tangent, h, y_prev, tangent_fn):
         out = y.copy()
@@ -116,6 +120,7 @@ class HessianPredictor(Predictor):
     needs_tangent = False
     needs_natural = True
     needs_gradient = True
+    follows_path = False  # damped, and falls back to the constant prediction
 
     def __init__(self):
         self.system = None  # set by bind(), with the solver settings; unbound it predicts like 'constant'

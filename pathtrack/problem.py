@@ -88,6 +88,9 @@ class Problem:
             raise ProblemError(
                 f"problem {self.name!r}: unknown parameter(s) {sorted(unknown)}; "
                 f"valid: {', '.join(self.parameters) or '(none)'}")
+        for key, value in params.items():
+            if any(_is_nan(v) for v in (value if isinstance(value, (list, tuple)) else [value])):
+                raise ProblemError(f"problem {self.name!r}: parameter {key!r} is NaN")
         self.params: Dict[str, Any] = {**self.parameters, **params}
 
     # -- required -------------------------------------------------------------------------------
@@ -102,26 +105,34 @@ class Problem:
         """Jacobian ``∂H/∂p``, shape ``(n, n)``."""
         import autograd
         if np.iscomplexobj(p) and self.holomorphic:
-            re = autograd.jacobian(lambda xr: _np_real(self.H(xr + 1j * p.imag, lam)))(p.real.copy())
-            im = autograd.jacobian(lambda xr: _np_imag(self.H(xr + 1j * p.imag, lam)))(p.real.copy())
+            re = autograd.jacobian(lambda xr: _np_real(self._H_array(xr + 1j * p.imag, lam)))(p.real.copy())
+            im = autograd.jacobian(lambda xr: _np_imag(self._H_array(xr + 1j * p.imag, lam)))(p.real.copy())
             return re + 1j * im
-        return autograd.jacobian(lambda q: self.H(q, lam))(p)
+        return autograd.jacobian(lambda q: self._H_array(q, lam))(p)
 
     def dH_dlam(self, p: np.ndarray, lam: float) -> np.ndarray:
         """Derivative ``∂H/∂λ``, shape ``(n,)``."""
         import autograd
         if np.iscomplexobj(p):
-            re = autograd.jacobian(lambda t: _np_real(self.H(p, t)))(float(lam))
-            im = autograd.jacobian(lambda t: _np_imag(self.H(p, t)))(float(lam))
+            re = autograd.jacobian(lambda t: _np_real(self._H_array(p, t)))(float(lam))
+            im = autograd.jacobian(lambda t: _np_imag(self._H_array(p, t)))(float(lam))
             return re + 1j * im
-        return np.asarray(autograd.jacobian(lambda t: self.H(p, t))(float(lam)))
+        return np.asarray(autograd.jacobian(lambda t: self._H_array(p, t))(float(lam)))
 
     def jvp(self, p: np.ndarray, lam: float, v: np.ndarray) -> np.ndarray:
         """``∂H/∂p · v`` without forming the Jacobian (for large ``n``)."""
         if self.has("dH_dp"):
             return self.dH_dp(p, lam) @ v
         from autograd import make_jvp
-        return make_jvp(lambda q: self.H(q, lam))(p)(v)[1]
+        return make_jvp(lambda q: self._H_array(q, lam))(p)(v)[1]
+
+    def _H_array(self, p, lam):
+        """``H`` as an array autograd can differentiate (a list or tuple of entries is stacked)."""
+        h = self.H(p, lam)
+        if isinstance(h, (list, tuple)):
+            import autograd.numpy as anp
+            return anp.array(h)
+        return h
 
     def loss(self, p: np.ndarray, lam: float) -> float:
         """Objective of a gradient homotopy (``H = ∇_p loss``)."""
@@ -169,6 +180,10 @@ class Problem:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}({args})"
+
+
+def _is_nan(v) -> bool:
+    return isinstance(v, (float, np.floating)) and bool(np.isnan(v))
 
 
 def _np_real(z):
@@ -278,6 +293,10 @@ def check_problem(problem: Problem, start: StartPoint, *, check_derivatives: boo
         raise ProblemError(f"problem {name!r}: H returned complex values but dtype is {problem.dtype}")
     if not check_derivatives:
         return
+    # a small plain problem differentiated by autograd: the tracker will form dH_dp densely
+    if (n <= 200 and isinstance(problem, Problem) and not problem.has("dH_dp") and not problem.has("jvp")
+            and not problem.is_gradient):
+        _check_autograd(problem, name, p, lam)
     if n <= 2000 and problem.has("dH_dp"):
         J = np.asarray(problem.dH_dp(p, lam))
         if J.shape != (n, n):
@@ -290,6 +309,19 @@ def check_problem(problem: Problem, start: StartPoint, *, check_derivatives: boo
         v = np.asarray(problem.jvp(p, lam, np.ones_like(p)))
         if v.shape != (n,):
             raise ProblemError(f"problem {name!r}: jvp must return shape ({n},), got {v.shape}")
+
+
+def _check_autograd(problem: Problem, name: str, p: np.ndarray, lam: float) -> None:
+    """Differentiate H once at the start, so that an H autograd cannot trace fails here, in one line."""
+    for what, fn in (("dH_dp", problem.dH_dp), ("dH_dlam", problem.dH_dlam)):
+        if what == "dH_dlam" and problem.has("dH_dlam"):
+            continue
+        try:
+            fn(p, lam)
+        except Exception as exc:
+            raise ProblemError(f"problem {name!r}: autograd could not compute {what} "
+                               f"({type(exc).__name__}: {exc}); write H with autograd.numpy "
+                               "returning an array, or define dH_dp and dH_dlam") from exc
 
 
 class RealSystem:
@@ -379,6 +411,12 @@ class RealSystem:
         self.n_grad_evals += 1
         f, g = self.problem.loss_and_grad(self.p_of(np.append(x, lam)), lam)
         return float(f), self._real(g)
+
+    def add_counts(self, counts: Dict[str, int]) -> None:
+        """Continue counting from ``counts`` (a :meth:`counters` dict of earlier sessions)."""
+        for name, value in counts.items():
+            if name in self.counters():
+                setattr(self, name, getattr(self, name) + int(value))
 
     def counters(self) -> Dict[str, int]:
         return {"n_H_evals": self.n_H_evals, "n_jac_evals": self.n_jac_evals,

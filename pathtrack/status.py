@@ -43,9 +43,15 @@ class Status(enum.IntEnum):
         A terminal event fired.
     interrupted
         The run was interrupted (Ctrl-C or a stop request); it can be resumed.
+    unbounded
+        ‖p‖ grew past ``max_norm``: the path goes to infinity (an asymptote in λ).
+    discontinuous
+        The step size underflowed on ``jump`` rejections: H jumps (is discontinuous) here.
     path_crossing
         (polynomial solve) Two paths still reached the same regular solution after re-tracking,
         so a solution may be missing from the count.
+
+    New members are appended: compiled trackers mirror the values.
     """
 
     running = 0
@@ -58,7 +64,9 @@ class Status(enum.IntEnum):
     invalid_start = 7
     event_terminated = 8
     interrupted = 9
-    path_crossing = 10
+    unbounded = 10
+    discontinuous = 11
+    path_crossing = 12
 
     def __str__(self) -> str:
         return self.name
@@ -122,12 +130,24 @@ _MESSAGES = {
         "values), restrict the λ range with `lam_min`/`lam_max`, or reduce `max_ds`."
     ),
     Status.invalid_start: (
-        "The start point is not a solution of H(p, lam) = 0 (or is not finite) and Newton refinement "
-        "failed. Supply a better start point, or loosen `start_tol`."
+        "The start point cannot begin a path: it is not finite, lies outside the λ-box, H is not finite "
+        "there, or the problem's acceptance test refuses it (end_reason says which). Supply another start "
+        "point, or check the problem's parameters and the λ-box."
     ),
     Status.event_terminated: "A terminal event fired; the path stopped at the located event.",
     Status.interrupted: (
         "The run was interrupted. Every accepted step is kept; resume from the checkpoint to continue."
+    ),
+    Status.unbounded: (
+        "‖p‖ grew past `max_norm`: the path goes to infinity, typically as λ approaches an asymptote. "
+        "Restrict the λ range with `lam_min`/`lam_max` to stop before it, or increase `max_norm` if the "
+        "solution is legitimately this large."
+    ),
+    Status.discontinuous: (
+        "The corrector kept landing far from the prediction however small the step (rejections `jump`): "
+        "H (or its derivative) is discontinuous here, so no continuous path goes on. Check H for sign, "
+        "floor, abs or branch switches; restrict the λ range with `lam_min`/`lam_max` to stop before the "
+        "jump, or increase `max_jump` if the path is legitimately this steep."
     ),
     Status.path_crossing: (
         "Paths crossed: two paths reached the same regular solution even after re-tracking with the "
@@ -169,6 +189,10 @@ class RejectReason(enum.IntEnum):
         The problem's ``accept(p, lam)`` refused the corrected point.
     interrupted
         Ctrl-C arrived during the attempt.
+    jump
+        The corrector moved the predicted point by more than ``max_jump`` times the
+        predictor's step: on a continuous path this ratio vanishes with the step, so
+        when it persists down to ``min_ds`` H is discontinuous.
     """
 
     none = 0
@@ -180,6 +204,7 @@ class RejectReason(enum.IntEnum):
     angle = 6
     acceptance_test = 7
     interrupted = 8
+    jump = 9
 
     def __str__(self) -> str:
         return self.name
@@ -224,4 +249,5 @@ _REJECT_STATUS = {
     RejectReason.angle: Status.ds_too_small,
     RejectReason.acceptance_test: Status.ds_too_small,
     RejectReason.interrupted: Status.interrupted,
+    RejectReason.jump: Status.discontinuous,
 }

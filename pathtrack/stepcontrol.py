@@ -42,12 +42,18 @@ class StepGuards:
     acceptance_test : callable ``() -> bool`` or None
         The problem's acceptance test at the corrected point, called only when every
         other check passed.
+    jump_ratio : float or None
+        How far the corrector moved the predicted point, relative to the predicted
+        step (None: not measured). Large at a tiny step means H jumps. Judged after the
+        turn angle: on a smooth path the ratio is about half the turn angle, so a step
+        the angle guard passes is refused as a jump only where the tangent missed a jump.
     """
 
     landing_converged: Optional[bool] = None
     tangent_failure: RejectReason = RejectReason.none
     cos_angle: Optional[float] = None
     acceptance_test: Optional[Callable[[], bool]] = None
+    jump_ratio: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -129,9 +135,15 @@ class StepController:
             return guards.tangent_failure
         if guards.cos_angle is not None and not self.turn_ok(guards.cos_angle):
             return RejectReason.angle
+        if guards.jump_ratio is not None and not self.jump_ok(guards.jump_ratio):
+            return RejectReason.jump
         if guards.acceptance_test is not None and not guards.acceptance_test():
             return RejectReason.acceptance_test
         return RejectReason.none
+
+    def jump_ok(self, jump_ratio: float) -> bool:
+        """Discontinuity guard: the corrector moved at most ``max_jump`` times the predicted step."""
+        return not jump_ratio > self.options.max_jump
 
     def turn_ok(self, cos_angle: float) -> bool:
         """Path-jumping guard on the angle between successive tangents."""

@@ -55,7 +55,8 @@ class TrackerState:
     """Everything that changes from step to step, and everything a resume needs.
 
     ``y = (x, lam)`` is the real view of the last accepted point (``x = [Re p, Im p]``
-    for complex problems); ``tangent`` is its unit tangent in the same space.
+    for complex problems); ``tangent`` is its unit tangent in the same space. Counters
+    (``n_*``, ``counters``, ``wall_time``) are cumulative over resumed sessions.
     """
 
     y: np.ndarray
@@ -76,6 +77,7 @@ class TrackerState:
     event_values: Dict[str, float] = field(default_factory=dict)
     ref_log_abs_det: float = np.nan
     wall_time: float = 0.0
+    counters: Dict[str, int] = field(default_factory=dict)  # evaluations: RealSystem.counters()
 
     @property
     def lam(self) -> float:
@@ -100,6 +102,7 @@ class TrackerState:
         d["y"] = np.asarray(d["y"], dtype=float)
         d["tangent"] = np.asarray(d["tangent"], dtype=float)
         d["event_values"] = {str(k): float(v) for k, v in dict(d.get("event_values", {})).items()}
+        d["counters"] = {str(k): int(v) for k, v in dict(d.get("counters", {})).items()}
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 
@@ -177,7 +180,9 @@ class Tracker:
         User test functions, added to ``problem.events()``.
     observers : sequence of Observer
     detect_bifurcations : bool
-        Evaluate the fold and branch-point test functions (dense problems only).
+        Evaluate the fold test (pseudo-arclength, any size) and the branch-point test
+        (up to ``dense_max_n`` real unknowns). What does not run is named, with why, in
+        :attr:`diagnostics_off` after :meth:`init`.
     predictor : Predictor, optional
         In place of the one ``options.predictor`` names; the tracker reads its capability
         attributes (``needs_tangent``, ``uses_history``, ``needs_natural``, ``needs_gradient``).
@@ -191,7 +196,7 @@ class Tracker:
                  detect_bifurcations: bool = True, predictor: Optional[Predictor] = None,
                  corrector: Optional[Corrector] = None):
         self.problem = problem
-        self.options = options if options is not None else TrackerOptions(**problem.default_options)
+        self.options = TrackerOptions.resolve(options, problem.default_options)
         self.user_events: List[ev.Event] = list(problem.events()) + list(events)
         self.observers: List[Observer] = list(observers)
         self.detect_bifurcations = detect_bifurcations
@@ -205,6 +210,11 @@ class Tracker:
         self._start_tangent: Optional[np.ndarray] = None  # for the closed-loop test
         self._has_accept = problem.has("accept")
         self._has_metrics = problem.has("metrics")
+        self._last_tangent_info: Optional[TangentInfo] = None  # its determinant serves the bp test
+        #: ``{test or column: why it does not run}``, filled by :meth:`init`.
+        self.diagnostics_off: Dict[str, str] = {}
+        #: The bound on ‖p‖ beyond which the path ends ``unbounded`` (set by :meth:`init`).
+        self.max_norm = np.inf
 
     # ------------------------------------------------------------------ setup
     def init(self, start: Optional[StartPoint] = None, *, resume: Optional[TrackerState] = None) -> TrackerState:
@@ -226,10 +236,13 @@ class Tracker:
         self._newton = self.corrector if self.corrector.solves_bordered else NewtonCorrector(o)
         self.locator = ev.EventLocator(self.user_events, self.system.p_of)
         self._set_box(start.lam)
+        self.diagnostics_off = self._diagnostics_off()
+        self.max_norm = self._max_norm(start.p)
         self._t_start = time.perf_counter()
         if resume is not None:
             self.state = resume
             self.state.status = Status.running
+            self.system.add_counts(resume.counters)
             self.y_start = self.system.to_y(start.p, start.lam)
             return self.state
         return self._init_fresh(start)
@@ -248,16 +261,71 @@ class Tracker:
 
     def _set_box(self, lam0: float) -> None:
         o, pb = self.options, self.problem
-        lam_end = o.lam_end if o.lam_end is not None else float(pb.lam_end)
-        lo = o.lam_min if o.lam_min is not None else pb.lam_min
-        hi = o.lam_max if o.lam_max is not None else pb.lam_max
-        lo = min(lam0, lam_end) if lo is None else lo
-        hi = max(lam0, lam_end) if hi is None else hi
+        name = getattr(pb, "name", type(pb).__name__)
+
+        def pick(option, default):
+            if option is not None:
+                return float(option), "tracker option"
+            if default is not None:
+                return float(default), f"problem {name!r}"
+            return None, ""
+
+        lam_end, end_from = pick(o.lam_end, pb.lam_end)
+        lo, lo_from = pick(o.lam_min, pb.lam_min)
+        hi, hi_from = pick(o.lam_max, pb.lam_max)
+        for key, value, origin in (("lam_end", lam_end, end_from), ("lam_min", lo, lo_from),
+                                   ("lam_max", hi, hi_from)):
+            if value is not None and np.isnan(value):
+                raise OptionsError(f"{key} ({origin}) is NaN")
+        if lo is None:
+            lo, lo_from = min(lam0, lam_end), "start and lam_end"
+        if hi is None:
+            hi, hi_from = max(lam0, lam_end), "start and lam_end"
+        if lo > hi:  # an empty box: no start can lie in it, so do not blame the start
+            raise OptionsError(f"empty λ-box: lam_min = {lo:g} ({lo_from}) is above lam_max = {hi:g} ({hi_from}); "
+                               "lower lam_min or raise lam_max")
         self.lam_end, self.lam_lo, self.lam_hi = float(lam_end), float(lo), float(hi)
         if o.direction != 0:
             self.direction = o.direction
         else:
             self.direction = 1 if lam_end > lam0 else (-1 if lam_end < lam0 else 1)
+
+    def _diagnostics_off(self) -> Dict[str, str]:
+        """The test functions and diagnostic columns that cannot run here, each with why."""
+        o, pb, m = self.options, self.problem, self.system.m
+        off: Dict[str, str] = {}
+        if not self.detect_bifurcations:
+            off[ev.FOLD] = off[ev.BRANCH_POINT] = "detect_bifurcations=False"
+        else:
+            if o.parameterisation != "arclength":
+                off[ev.FOLD] = ("parameterisation='natural' stops at a fold instead of passing it; "
+                                "use parameterisation='arclength' to locate folds")
+            if not self._dense():
+                off[ev.BRANCH_POINT] = (f"{m} real unknowns > dense_max_n = {o.dense_max_n}: the branch-point "
+                                        "test needs the determinant of the dense bordered Jacobian; raise "
+                                        "dense_max_n to run it")
+        if not self._dense() or m + 1 > SVD_MAX_N:
+            off["sigma_min"] = (f"{m} real unknowns: sigma_min(dH_dp) is computed up to {SVD_MAX_N - 1} "
+                                f"unknowns within dense_max_n = {o.dense_max_n}")
+        if (pb.is_gradient or pb.is_ode_rhs) and self._spectral_mode() == "off":
+            test = ev.INDEX_CHANGE if pb.is_gradient else ev.HOPF
+            if o.eig_diagnostics == "off":
+                off[test] = "eig_diagnostics='off'"
+            elif self.system.is_complex:
+                off[test] = "eigenvalue diagnostics are for real problems only"
+            else:
+                off[test] = (f"{m} real unknowns: eig_diagnostics='auto' computes eigenvalues densely up to "
+                             f"{SVD_MAX_N - 1} unknowns; set eig_diagnostics="
+                             + ("'lanczos'" if pb.is_gradient else "'dense'") + " to run it")
+        return off
+
+    def _max_norm(self, p0: np.ndarray) -> float:
+        """``options.max_norm``, or by default 1e3·max(‖p0‖, √n)."""
+        if self.options.max_norm is not None:
+            return float(self.options.max_norm)
+        n = p0.shape[0]
+        norm0 = float(np.linalg.norm(p0)) if np.all(np.isfinite(p0)) else 0.0
+        return 1e3 * max(norm0, float(np.sqrt(n)))
 
     def _init_fresh(self, start: StartPoint) -> TrackerState:
         o = self.options
@@ -293,7 +361,7 @@ class Tracker:
         self.state.tangent = info.tangent
         if self._has_accept and not self._accepts(y0):
             return self._finish_init(Status.invalid_start, "the problem's acceptance test fails at the start point")
-        pinfo = self._point_info(y0, info.tangent)
+        pinfo = self._point_info(y0, info.tangent, info)
         self.state.ref_log_abs_det = pinfo.log_abs_det
         self.state.event_values = self._event_values(pinfo)
         rec = self._record(0, True, RejectReason.none, y0, info, ds=0.0, res=None, t_wall=0.0, pinfo=pinfo, step=0)
@@ -328,7 +396,9 @@ class Tracker:
     def _tangent(self, y: np.ndarray, t_prev: Optional[np.ndarray]) -> TangentInfo:
         o = self.options
         if self._dense():
-            return tangent_dense(self.system.jacobian(y), t_prev, self.direction, o.max_cond)
+            info = tangent_dense(self.system.jacobian(y), t_prev, self.direction, o.max_cond)
+            self._last_tangent_info = info
+            return info
         if not self._needs_tangent():
             # no tangent needed: carry the chord direction (or e_lam at the start)
             if t_prev is None or self.state is None or self.state.y is None:
@@ -344,12 +414,20 @@ class Tracker:
     def _accepts(self, y: np.ndarray) -> bool:
         return bool(self.problem.accept(self.system.p_of(y), float(y[-1])))
 
-    def _point_info(self, y: np.ndarray, tangent: np.ndarray) -> ev.PointInfo:
+    def _point_info(self, y: np.ndarray, tangent: np.ndarray, tinfo: Optional[TangentInfo] = None) -> ev.PointInfo:
+        """Test-function inputs at ``y``; ``tinfo`` is the :class:`TangentInfo` ``tangent`` came from."""
         info = ev.PointInfo(y=y, tangent=tangent, p=self.system.p_of(y), lam=float(y[-1]))
         m = self.system.m
-        if self.detect_bifurcations and m + 1 <= min(SVD_MAX_N, self.options.dense_max_n):
-            info.J = self.system.jacobian(y)
-            info.det_sign, info.log_abs_det = bordered_det(info.J, tangent)
+        if self._dense():
+            info.J = self.system.jacobian(y)  # cached: the tangent was computed from it
+            if self.detect_bifurcations:
+                last = self._last_tangent_info
+                if tinfo is None and last is not None and last.tangent is tangent:
+                    tinfo = last
+                if tinfo is not None and np.isfinite(tinfo.det_sign):  # free, from the tangent's LU
+                    info.det_sign, info.log_abs_det = tinfo.det_sign, tinfo.log_abs_det
+                else:
+                    info.det_sign, info.log_abs_det = bordered_det(info.J, tangent)
         mode = self._spectral_mode()
         if mode == "dense":
             Jx = info.J[:, :-1] if info.J is not None else self.system.dF_dx(y)
@@ -372,9 +450,9 @@ class Tracker:
 
     def _event_values(self, info: ev.PointInfo) -> Dict[str, float]:
         vals: Dict[str, float] = {}
-        if info.J is not None:
-            if self.options.parameterisation == "arclength":
-                vals[ev.FOLD] = ev.fold_value(info)
+        if ev.FOLD not in self.diagnostics_off:  # the tangent's λ-component: any size
+            vals[ev.FOLD] = ev.fold_value(info)
+        if ev.BRANCH_POINT not in self.diagnostics_off:
             vals[ev.BRANCH_POINT] = ev.bp_value(info, self.state.ref_log_abs_det)
         vals.update(info.tests)
         for e in self.user_events:
@@ -440,6 +518,7 @@ class Tracker:
         res = self.corrector.correct(sysm, y_pred, b, c)
         if res.code != CorrectorCode.converged:
             return _Trial(res, res, StepGuards(), y_pred)
+        jump = self._jump_ratio(y, y_pred, res.y)
         y_new, shown, landed = res.y, res, None
         end_reason = ""
         if landing_lam is not None:
@@ -455,20 +534,37 @@ class Tracker:
                 shown = self._newton.correct(sysm, guess, e_lam, edge)
                 landed = shown.code == CorrectorCode.converged
                 if not landed:
-                    return _Trial(res, shown, StepGuards(landing_converged=False), guess)
+                    return _Trial(res, shown, StepGuards(landing_converged=False, jump_ratio=jump), guess)
                 y_new = shown.y
                 end_reason = self._end_reason(edge)
         try:
             info = self._tangent(y_new, t)
         except SingularJacobianError:
-            return _Trial(res, shown, StepGuards(landed, tangent_failure=RejectReason.singular), y_new)
+            return _Trial(res, shown, StepGuards(landed, tangent_failure=RejectReason.singular, jump_ratio=jump),
+                          y_new)
         except NonFiniteError:
-            return _Trial(res, shown, StepGuards(landed, tangent_failure=RejectReason.nonfinite), y_new)
+            return _Trial(res, shown, StepGuards(landed, tangent_failure=RejectReason.nonfinite, jump_ratio=jump),
+                          y_new)
         # the path-jumping guard needs true tangents; a minimiser's chord is no tangent
         cos_angle = float(info.tangent @ t) if self._needs_tangent() else None
         acceptance_test = (lambda: self._accepts(y_new)) if self._has_accept else None
-        guards = StepGuards(landed, cos_angle=cos_angle, acceptance_test=acceptance_test)
+        guards = StepGuards(landed, cos_angle=cos_angle, acceptance_test=acceptance_test, jump_ratio=jump)
         return _Trial(res, shown, guards, y_new, info, end_reason)
+
+    def _jump_ratio(self, y: np.ndarray, y_pred: np.ndarray, y_corr: np.ndarray) -> Optional[float]:
+        """‖corrector move‖ / ‖predictor move‖, or None where the ratio says nothing.
+
+        A predictor that follows the path to first order leaves the corrector a move of
+        O(step²) on a continuous path, so the ratio vanishes with the step; across a jump
+        of H it grows like 1/step. Minimisers and zeroth-order predictors move p by O(step)
+        by design.
+        """
+        if self.corrector.minimises or not getattr(self.predictor, "follows_path", True):
+            return None
+        step = float(np.linalg.norm(y_pred - y))
+        if step == 0.0:
+            return None
+        return float(np.linalg.norm(y_corr - y_pred)) / step
 
     def _stop_between(self, lam_a: float, lam_b: float) -> Optional[float]:
         """The first stopping value of λ (lam_end, or a box edge) strictly passed when going a → b.
@@ -537,7 +633,7 @@ class Tracker:
         st.n_accepted += 1
         st.n_newton_iters += res.n_iters
         st.ds, st.n_consecutive = decision.ds, decision.n_consecutive
-        pinfo = self._point_info(y_new, info.tangent)
+        pinfo = self._point_info(y_new, info.tangent, info)
         new_values = self._event_values(pinfo)
         terminal = self._locate_events(y_old, t_old, y_new, st.event_values, new_values)
         st.event_values = new_values
@@ -603,6 +699,8 @@ class Tracker:
             status, why = Status.event_terminated, self._terminal_point.kind
         elif outcome.accepted and outcome.end_reason:
             status, why = Status.success, outcome.end_reason
+        elif outcome.accepted and self._norm_p() > self.max_norm:
+            status, why = Status.unbounded, f"‖p‖ = {self._norm_p():.3g} > max_norm = {self.max_norm:.3g}"
         elif outcome.too_small:
             status, why = outcome.reason.status, f"last rejection: {outcome.reason}"
         elif self._stop_requested:
@@ -611,8 +709,12 @@ class Tracker:
             status, why = Status.max_steps_reached, f"{st.n_steps} steps"
         if status is not Status.running:
             st.status, st.end_reason = status, why
+            st.counters = self.system.counters()
             for obs in self.observers:
                 obs.on_finish(self)
+
+    def _norm_p(self) -> float:
+        return float(np.linalg.norm(self.system.p_of(self.state.y)))
 
     def track(self) -> Status:
         """Step until the path ends; Ctrl-C ends it with status ``interrupted``.

@@ -185,7 +185,115 @@ def test_arithmetic_errors_of_a_problem_are_one_line(value, error):
     assert r.output.startswith(f"Error: ellipse: {error} in the problem's functions") and r.output.count("\n") == 1
 
 
-def test_summary_of_a_run_that_never_started():
-    r = invoke("run", "pitchfork", "--set", "lam_bp=nan")
-    assert r.exit_code == 1 and "Traceback" not in r.output
-    assert r.output.startswith("problem   pitchfork\nstatus    ")
+def test_summary_of_a_run_that_never_started(capsys):
+    # NaN parameters are refused up front (exit 2); a start that is not finite still ends the run
+    # before its first step, and its text summary must print.
+    import numpy as np
+
+    from pathtrack import FunctionProblem
+    from pathtrack.cli import _print_summary
+    from pathtrack.driver import track
+
+    assert invoke("run", "pitchfork", "--set", "lam_bp=nan").exit_code == 2
+    summary = track(FunctionProblem(lambda p, lam: p - lam, [np.nan], 0.0)).summary()
+    assert summary["status"] == "invalid_start"
+    _print_summary(summary)
+    out = capsys.readouterr().out
+    assert out.startswith("problem   ") and "status    invalid_start" in out
+
+
+def _strict(text):
+    def fail(name):
+        raise AssertionError(f"not JSON: bare {name}")
+    return json.loads(text, parse_constant=fail)
+
+
+def _pathtrack(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "pathtrack.cli", *args], capture_output=True, text=True,
+                          timeout=300, **kw)
+
+
+def test_fold_found_with_400_unknowns_through_the_cli():
+    r = _pathtrack("run", "bratu1d", "--set", "n=400", "--json")
+    assert r.returncode == 0, r.stderr
+    summary = _strict(r.stdout)
+    assert [e["kind"] for e in summary["events"]] == ["fold"]
+    assert summary["events"][0]["lam"] == pytest.approx(3.51381935, abs=1e-7)
+    assert set(summary["diagnostics_off"]) == {"sigma_min"}
+
+
+@pytest.mark.parametrize("args, names, blames_not", [
+    (["run", "bratu1d", "--set", "lam_min=5"], ["lam_min = 5", "lam_max = 4"], "start"),
+    (["run", "pitchfork", "--set", "lam_bp=nan"], ["--set lam_bp=nan", "NaN"], "start"),
+    (["run", "bratu1d", "-o", "lam_min=5", "-o", "lam_max=4.5"], ["lam_min"], "start"),
+    (["run", "bratu1d", "-o", "lam_end=nan"], ["lam_end"], "start"),
+    (["run", "bratu1d", "-o", "max_ds=0.01", "-o", "initial_ds=0.05"], ["initial_ds", "max_ds"], "Traceback"),
+    (["run", "bratu1d", "--set", "n=abc"], ["--set n=abc: cannot read 'abc' as int"], "option"),
+])
+def test_invalid_start_setup_is_a_one_line_error_naming_the_setting(args, names, blames_not):
+    r = _pathtrack(*args)
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    for name in names:
+        assert name in lines[0]
+    assert blames_not not in lines[0]
+
+
+@pytest.mark.parametrize("args, status", [
+    (["run", "bratu1d", "-o", "lam_min=5", "-o", "lam_max=6"], "invalid_start"),
+    (["run", "bratu1d", "--set", "lam_min=3.9"], "newton_failed"),
+    (["run", "bratu1d", "-o", "max_steps=2"], "max_steps_reached"),
+])
+def test_text_summary_prints_for_every_status(args, status):
+    r = _pathtrack(*args)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert f"status    {status}" in r.stdout and "lambda    " in r.stdout
+    js = _pathtrack(*args, "--json")
+    assert _strict(js.stdout)["status"] == status
+
+
+def test_json_output_has_no_bare_nan(tmp_path):
+    r = invoke("run", "bratu1d", "-o", "lam_min=5", "-o", "lam_max=6", "--json")
+    summary = _strict(r.output)
+    assert summary["lam_end"] is None and summary["lam_start"] == pytest.approx(0.05)
+    out = str(tmp_path / "b.h5")
+    assert invoke("run", "pitchfork", "--out", out, "--json").exit_code == 0
+    info = _strict(invoke("inspect", out, "--json").output)
+    assert info["status"] == "success" and "diagnostics_off" in info
+    _strict(invoke("problems", "--json").output)
+
+
+def test_max_ds_below_the_default_initial_ds_is_accepted():
+    r = invoke("run", "bratu1d", "-o", "max_ds=0.01", "-o", "max_steps=3", "--json")
+    assert r.exit_code == 1 and _strict(r.output)["status"] == "max_steps_reached"
+
+
+def test_existing_out_file_error_speaks_cli(tmp_path):
+    out = tmp_path / "x.h5"
+    out.write_bytes(b"keep")
+    r = CliRunner().invoke(main, ["run", "pitchfork", "--out", str(out)])
+    assert r.exit_code == 2 and "--force" in r.output and "force=True" not in r.output
+    assert out.read_bytes() == b"keep"
+
+
+def test_resume_summary_keeps_the_original_start_and_cumulative_counters(tmp_path):
+    out = str(tmp_path / "r.h5")
+    full = _strict(invoke("run", "bratu1d", "--set", "n=30", "--json").output)
+    first = invoke("run", "bratu1d", "--set", "n=30", "-o", "max_steps=10", "--out", out, "--json")
+    assert _strict(first.output)["status"] == "max_steps_reached"
+    second = _strict(invoke("run", "bratu1d", "--set", "n=30", "--resume", out, "--json").output)
+    assert second["status"] == "success"
+    assert second["lam_start"] == pytest.approx(0.05) == full["lam_start"]
+    for key in ("n_accepted", "n_rejected", "n_steps", "n_newton_iters", "n_H_evals", "n_jac_evals"):
+        assert second[key] == full[key], key
+    assert [e["kind"] for e in second["events"]] == ["fold"]
+
+
+def test_diagnostics_off_stored_in_the_file(tmp_path):
+    out = str(tmp_path / "b.h5")
+    r = invoke("run", "bratu1d", "--set", "n=50", "-o", "dense_max_n=40", "--out", out, "--json")
+    assert r.exit_code == 0 and "dense_max_n = 40" in _strict(r.output)["diagnostics_off"]["bp"]
+    info = _strict(invoke("inspect", out, "--json").output)
+    assert info["diagnostics_off"] == _strict(r.output)["diagnostics_off"]
+    assert "off       bp: 50 real unknowns > dense_max_n = 40" in invoke("inspect", out).output

@@ -100,6 +100,51 @@ def test_path_crossing_of_a_solve_with_careless_steps():
     assert "unresolved path crossing" in r.message
 
 
+def _jump_problem(step_fn, p0):
+    """H = p - step(λ): a jump in H that a tangent never sees (the derivative is 0 or 1)."""
+    return FunctionProblem(lambda p, lam: p - step_fn(lam), [p0], 0.0, dH_dp=lambda p, lam: np.eye(1),
+                           dH_dlam=lambda p, lam: np.zeros(1))
+
+
+@pytest.mark.parametrize("step_fn, p0, lam_jump", [
+    (lambda lam: np.sign(lam - 0.5), -1.0, 0.5),
+    (lambda lam: np.floor(10 * lam), 0.0, 0.1),
+])
+def test_discontinuous_h_is_not_tracked_across_its_jump(step_fn, p0, lam_jump):
+    r = _check(track(_jump_problem(step_fn, p0)), Status.discontinuous)
+    assert r.lam_end == pytest.approx(lam_jump, abs=1e-6) and r.lam_end <= lam_jump
+    assert r.p_end[0] == p0  # stopped on the branch it started on
+    assert "last rejection: jump" in r.end_reason and "max_jump" in r.message
+    assert {rej["reason"] for rej in r.rejected} >= {"jump"}
+
+
+def test_path_to_infinity_ends_unbounded_not_at_max_steps():
+    # p (λ - 1/2) = 1: p → -∞ as λ → 1/2
+    pb = FunctionProblem(lambda p, lam: p * (lam - 0.5) - 1.0, [-2.0], 0.0, dH_dp=lambda p, lam: np.eye(1) * (lam - 0.5),
+                         dH_dlam=lambda p, lam: np.asarray(p, dtype=float))
+    r = _check(track(pb), Status.unbounded)
+    assert r.n_steps < pb.default_options.get("max_steps", 10_000)
+    assert abs(r.p_end[0]) > 1e3 * 2.0 and 0.49 < r.lam_end < 0.5  # default max_norm: 1e3·max(‖p0‖, √n)
+    assert "max_norm" in r.message and "max_norm" in r.end_reason
+    r = track(pb, max_norm=100.0)
+    assert r.status is Status.unbounded and 100.0 < abs(r.p_end[0]) < 101.0
+
+
+@pytest.mark.parametrize("pb, event", [
+    (FunctionProblem(lambda p, lam: p - np.tanh(50 * (lam - 0.5)), [np.tanh(-25.0)], 0.0,
+                     dH_dp=lambda p, lam: np.eye(1),
+                     dH_dlam=lambda p, lam: -50 * np.ones(1) / np.cosh(50 * (lam - 0.5)) ** 2), None),
+    (Bratu1D(), "fold"),
+    (Pitchfork(lam_bp=0.5), "bp"),
+])
+def test_steep_but_smooth_paths_still_succeed(pb, event):
+    r = track(pb)
+    assert r.status is Status.success, r.end_reason
+    assert r.n_rejected < r.n_accepted  # a too long step may be refused as a jump; a shorter one passes
+    if event:
+        assert [sp.kind for sp in r.special_points] == [event]
+
+
 def test_every_status_reached():
     expected = set(Status) - {Status.running}
     missing = expected - REACHED
@@ -122,11 +167,21 @@ def test_every_reject_reason_maps_to_a_status():
     assert RejectReason.nonfinite.status is Status.nonfinite
     assert RejectReason.landing.status is Status.newton_failed
     assert RejectReason.angle.status is Status.ds_too_small
+    assert RejectReason.jump.status is Status.discontinuous
+
+
+def test_new_members_keep_the_codes_compiled_trackers_mirror():
+    from pathtrack.polynomial import kernels
+    assert [int(s) for s in Status] == list(range(13))
+    assert (kernels.SUCCESS, kernels.MAX_STEPS_REACHED, kernels.DS_TOO_SMALL, kernels.NEWTON_FAILED,
+            kernels.SINGULAR_JACOBIAN, kernels.NONFINITE) == (1, 2, 3, 4, 5, 6)
+    assert Status(int(Status.success)).name == "success" and Status.unbounded == 10 and Status.discontinuous == 11
+    assert Status.path_crossing == 12
 
 
 def test_reject_reasons_print_their_names_and_match_corrector_codes():
     assert [str(r) for r in RejectReason][1:] == ["max_iters", "diverged", "singular", "nonfinite", "landing", "angle",
-                                                  "acceptance_test", "interrupted"]
+                                                  "acceptance_test", "interrupted", "jump"]
     assert f"last rejection: {RejectReason.angle}" == "last rejection: angle"
     for code in CorrectorCode:
         if code not in (CorrectorCode.converged, CorrectorCode.rejected):

@@ -107,3 +107,23 @@ def test_next_step_size_is_the_rule_without_an_estimate():
             want = (ds * 0.5, 0, 1 if ds * 0.5 < 1e-8 else 0)
         assert plain == pytest.approx(want)
         assert plain == adapt_step_size(ds, accepted, n, math.inf, 2.0, 0.5, grow_after, 1e-8, 1.0)
+
+
+def test_jump_guard_after_the_turn_and_before_the_acceptance_test():
+    ctl = StepController(OPTIONS)
+    res = _converged(1, math.nan)
+    calls = []
+
+    def test():
+        calls.append(1)
+        return True
+
+    far = OPTIONS.max_jump * 1.5
+    assert ctl.adapt(0.1, res, StepGuards(cos_angle=-1.0, jump_ratio=far)).reason is RejectReason.angle
+    d = ctl.adapt(0.1, res, StepGuards(cos_angle=1.0, jump_ratio=far, acceptance_test=test))
+    assert d.reason is RejectReason.jump and not d.accept and not calls
+    assert ctl.adapt(0.1, res, StepGuards(cos_angle=1.0, jump_ratio=0.5 * OPTIONS.max_jump)).accept
+    tiny = StepController(OPTIONS).adapt(1.5e-6, res, StepGuards(jump_ratio=1e5))
+    assert tiny.too_small and tiny.reason.status.name == "discontinuous"
+    off = StepController(OPTIONS.replace(max_jump=math.inf))
+    assert off.adapt(0.1, res, StepGuards(jump_ratio=1e300)).accept

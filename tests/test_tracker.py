@@ -408,3 +408,87 @@ def test_user_minimiser_gets_the_acceptance_hook_and_refines_the_start():
     assert user.counters["n_grad_evals"] == builtin.counters["n_grad_evals"]
     with pytest.raises(Exception, match="WrappedMinimiser.*natural"):
         _run(pb, options.replace(parameterisation="arclength", predictor="tangent"), corrector=corrector)
+
+
+def test_fold_found_at_every_size_and_bp_reported_off_beyond_dense_max_n():
+    """The fold test needs only the tangent: it runs matrix-free too; what cannot run says why."""
+    pb = Bratu1D(n=60)
+    dense = track(pb)
+    free = track(pb, dense_max_n=40)  # Newton–Krylov: no dense Jacobian, no bordered determinant
+    assert free.status is Status.success
+    assert [sp.kind for sp in free.special_points] == ["fold"]
+    assert free.events("fold")[0].lam == pytest.approx(dense.events("fold")[0].lam, abs=1e-7)
+    assert "bp" in free.diagnostics_off and "dense_max_n = 40" in free.diagnostics_off["bp"]
+    assert "fold" not in free.diagnostics_off and "bp" not in dense.diagnostics_off
+    assert free.summary()["diagnostics_off"] == free.diagnostics_off
+    nat = track(pb, parameterisation="natural", min_ds=1e-6)
+    assert "arclength" in nat.diagnostics_off["fold"]
+    off = track(Pitchfork(lam_bp=0.5), detect_bifurcations=False)
+    assert off.special_points == [] and set(off.diagnostics_off) >= {"fold", "bp"}
+
+
+def test_bratu_fold_with_400_unknowns_matches_the_discrete_fold():
+    pb = Bratu1D(n=400)
+    r = track(pb)
+    assert r.status is Status.success
+    assert [sp.kind for sp in r.special_points] == ["fold"]
+    assert r.events("fold")[0].lam == pytest.approx(pb.fold_point()[1], abs=1e-8)
+    assert set(r.diagnostics_off) == {"sigma_min"}  # σ_min is computed below 400 unknowns only
+
+
+def test_branch_point_determinant_from_the_tangent_lu_beyond_400_unknowns():
+    """Pitchfork plus 450 decoupled unknowns: the bp test runs on the bordered LU of the tangent."""
+
+    class BigPitchfork(Problem):
+        name = "big-pitchfork"
+        lam_start, lam_end = -1.0, 2.0
+
+        def H(self, p, lam):
+            return np.concatenate([[(lam - 0.5) * p[0] - p[0] ** 3], p[1:] - lam])
+
+        def dH_dp(self, p, lam):
+            J = np.eye(p.shape[0])
+            J[0, 0] = lam - 0.5 - 3 * p[0] ** 2
+            return J
+
+        def dH_dlam(self, p, lam):
+            return np.concatenate([[p[0]], -np.ones(p.shape[0] - 1)])
+
+        def start(self):
+            return StartPoint(np.concatenate([[0.0], np.full(450, -1.0)]), -1.0)
+
+    r = track(BigPitchfork(), max_ds=0.25)
+    assert r.status is Status.success
+    assert [sp.kind for sp in r.special_points] == ["bp"]
+    assert r.events("bp")[0].lam == pytest.approx(0.5, abs=1e-8)
+
+
+def test_options_as_a_mapping_or_a_type_error():
+    r = track(Pitchfork(), options={"max_ds": 0.05})
+    assert r.status is Status.success and r.options.max_ds == 0.05
+    assert r.options.initial_ds == 0.05  # the problem's defaults underneath
+    assert track(Bratu1D(n=20), options={"max_ds": 0.01}, max_steps=3).options.initial_ds == 0.01
+    with pytest.raises(TypeError, match="TrackerOptions or a mapping"):
+        track(Pitchfork(), options=[("max_ds", 0.05)])
+
+
+def test_h_returning_a_list_is_converted_and_an_untraceable_h_named():
+    r = track(FunctionProblem(lambda p, lam: [p[0] - lam, p[1] + lam ** 2], [0.0, 0.0], 0.0))
+    assert r.status is Status.success
+    np.testing.assert_allclose(r.p_end, [1.0, -1.0], atol=1e-9)
+    import math
+    from pathtrack.problem import ProblemError
+    with pytest.raises(ProblemError, match="problem 'untraceable'.*autograd could not compute dH_dp") as info:
+        track(FunctionProblem(lambda p, lam: np.array([math.sin(p[0]) - lam]), [0.0], 0.0, name="untraceable"))
+    assert "\n" not in str(info.value)
+
+
+def test_nan_parameter_and_empty_box_are_refused_up_front():
+    from pathtrack.options import OptionsError
+    from pathtrack.problem import ProblemError
+    with pytest.raises(ProblemError, match="parameter 'lam_bp' is NaN"):
+        Pitchfork(lam_bp=float("nan"))
+    with pytest.raises(OptionsError, match=r"empty λ-box: lam_min = 5 \(problem 'bratu1d'\) is above lam_max = 4"):
+        track(Bratu1D(lam_min=5.0))
+    with pytest.raises(OptionsError, match=r"lam_min = 2 \(tracker option\) is above lam_max = 1 \(start and lam_end\)"):
+        track(FunctionProblem(lambda p, lam: p - lam, [0.0], 0.0), lam_min=2.0)

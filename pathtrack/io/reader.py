@@ -11,7 +11,7 @@ import json
 import os
 import socket
 import time
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 
@@ -98,7 +98,7 @@ class PathFile:
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
         attrs = root_attrs(self._h, self.path)
-        identify(attrs, self.path, PATH_FORMAT)
+        _, version = identify(attrs, self.path, PATH_FORMAT)
         require_attrs(attrs, self.path, PATH_ATTRS + (PATH_FINISH_ATTRS if attrs.get("status") != "running" else ()))
         self.attrs = attrs
         try:
@@ -110,6 +110,7 @@ class PathFile:
             raise StorageError(f"{self.path}: parameters attribute is not a JSON object")
         self.problem = str(attrs["problem"])
         self.status = check_status(attrs, self.path)
+        self.diagnostics_off = self._diagnostics_off(attrs, version)
         self.has_steps = "steps" in self._h
         self.metrics_names: List[str] = []
         if not self.has_steps:
@@ -163,6 +164,20 @@ class PathFile:
                     raise StorageError(f"{self.path}: checkpoint {key}={int(cp[key])} but {want} rows stored")
 
     # ------------------------------------------------------------------ low-level reads
+    def _diagnostics_off(self, attrs: Dict[str, Any], version: int) -> Optional[Dict[str, str]]:
+        """``{test: why}`` of the tests that did not run; None where the file does not say (before version 3)."""
+        if "diagnostics_off" not in attrs:
+            if version >= 3 and self.status != "running":
+                raise StorageError(f"{self.path}: missing root attribute 'diagnostics_off'")
+            return None
+        try:
+            value = json.loads(attrs["diagnostics_off"])
+        except Exception as exc:
+            raise StorageError(f"{self.path}: bad diagnostics_off attribute ({one_line(exc)})") from None
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise StorageError(f"{self.path}: diagnostics_off attribute is not a JSON object of strings")
+        return value
+
     def _read(self, fn, what: str):
         try:
             return fn()
@@ -351,6 +366,7 @@ class PathFile:
             "step_time_total": float(np.sum(wall)) + float(np.sum(rej["wall_time"])),
             "step_time_mean": float(np.mean(wall[1:])) if wall.size > 1 else None,
             "wall_time": float(self.attrs["wall_time"]) if "wall_time" in self.attrs else None,
+            "diagnostics_off": self.diagnostics_off,
         }
         if not self.finished and self.has_steps:
             out["last_checkpoint_age_s"] = time.time() - self.heartbeat()

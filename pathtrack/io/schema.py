@@ -37,8 +37,9 @@ SOLVE_FORMAT = "pathtrack-solve"
 TRAIN_FORMAT = "pathtrack-train"
 
 #: The newest schema version of each format (the one this pathtrack writes).
-#: Path schema 2 stores ``/rejected/reason`` as RejectReason codes (1 stored their names as strings).
-SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 2, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2}
+#: Path schema 3 adds the root attribute ``diagnostics_off``; 2 stores ``/rejected/reason`` as
+#: RejectReason codes (1 stored their names as strings).
+SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 3, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2}
 
 #: ``format`` attributes of layouts written before the common header, as ``(format, schema_version)``.
 LEGACY_FORMATS: Dict[str, Tuple[str, int]] = {"pathtrack.solve/1": (SOLVE_FORMAT, 1),

@@ -32,6 +32,11 @@ from .schema import (CHECKPOINT_SCALARS, EVENT_COLUMNS, KIND_LEN, PATH_FORMAT, R
 __all__ = ["PathWriter", "write_result", "write_train"]
 
 
+def _diagnostics_json(diagnostics_off) -> str:
+    """The ``diagnostics_off`` root attribute: JSON ``{test or column: why}``."""
+    return json.dumps({str(k): str(v) for k, v in dict(diagnostics_off or {}).items()}, sort_keys=True)
+
+
 def _reason_codes(names) -> List[int]:
     """RejectReason codes of reason names (the rows of a file being resumed)."""
     try:
@@ -256,6 +261,7 @@ class PathWriter(Observer):
                 st = tracker.state
                 self._layout(p.shape[0], p.dtype, st.y.shape[0], sorted(record.metrics), sorted(st.event_values), p)
                 self._f["checkpoint/start_lam"][0] = record.lam
+                self._f.attrs["diagnostics_off"] = _diagnostics_json(getattr(tracker, "diagnostics_off", {}))
                 self._append_step(record)
                 self._commit(st)
                 self._f.swmr_mode = True  # from here on: no new objects, readers may attach
@@ -290,7 +296,8 @@ class PathWriter(Observer):
         h5.append(evg["p"], np.asarray(point.p)[None, :])
 
     def on_finish(self, tracker) -> None:
-        self.finalize(tracker.state, getattr(tracker.system, "counters", lambda: {})())
+        self.finalize(tracker.state, getattr(tracker.system, "counters", lambda: {})(),
+                      diagnostics_off=getattr(tracker, "diagnostics_off", None))
 
     # ------------------------------------------------------------------ writing
     def _append_step(self, r: StepRecord) -> None:
@@ -348,8 +355,11 @@ class PathWriter(Observer):
         self._last_flush = time.monotonic()
         self._pending_flush = False
 
-    def finalize(self, state: Optional[TrackerState], counters: Optional[Dict[str, int]] = None) -> None:
+    def finalize(self, state: Optional[TrackerState], counters: Optional[Dict[str, int]] = None,
+                 diagnostics_off: Optional[Dict[str, str]] = None) -> None:
         """Write the final status and close the file (called by ``on_finish``; idempotent).
+
+        ``diagnostics_off`` (``{test: why}``, the tracker's) is stored when given.
 
         The finished file is a compressed copy that replaces the one the run wrote
         (:func:`~pathtrack.io.h5.rewrite`), so a reader holding the file open keeps
@@ -374,6 +384,8 @@ class PathWriter(Observer):
 
         def finish(f) -> None:
             self._finish_file(f, has_steps, state, final_y, counters)
+            if diagnostics_off is not None:
+                f.attrs["diagnostics_off"] = _diagnostics_json(diagnostics_off)
 
         try:
             h5.rewrite(self.path, finish)
