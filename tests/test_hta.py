@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from pathtrack.cli import main
 from pathtrack.driver import track
 from pathtrack.problem import ProblemError
-from problems.hta import HTAProblem, HTATestFunction, bfgs_start, hessian_index, hta_solve, hta_start, make_split
+from pathtrack.events import hessian_spectrum
+from problems.hta import HTAProblem, HTATestFunction, bfgs_start, hta_solve, hta_start, make_split
 from problems.hta.kernels import tf_grad, tf_hess, tf_value
 
 from _scripts import load_script
@@ -115,7 +116,7 @@ def test_path_metrics_record_gap_hessian_index_and_work():
     assert set(m) >= {"L", "f_theta", "f_eta", "gap", "hess_index", "n_grad_evals", "n_hess_evals", "dist_global"}
     assert m["gap"][-1] < m["gap"][0]  # theta and eta merge as L -> L_min
     assert np.all(np.diff(m["n_grad_evals"]) > 0)
-    assert hessian_index(np.diag([1.0, -2.0, -3.0])) == 2
+    assert hessian_spectrum(np.diag([1.0, -2.0, -3.0]))[1] == 2
 
 
 def test_cli_runs_one_start():
