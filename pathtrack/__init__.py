@@ -8,6 +8,7 @@ call :func:`configure_threads` before numpy loads.
 """
 
 import importlib
+import importlib.util
 import sys
 import types
 
@@ -33,11 +34,13 @@ __all__ = ["__version__", "configure_threads", "track", "PathResult", "PathFaile
 
 def __getattr__(name):
     module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f".{name}", __name__)  # pathtrack.hdf5 etc. without an import statement
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from pathtrack.threads import THREAD_ENV
 
 
@@ -70,3 +72,16 @@ main(["run", "pitchfork", "--json"], standalone_mode=False)
 print(json.dumps(seen))
 """
     assert _run(code) == THREAD_ENV
+
+
+def test_public_names_and_submodules_resolve_on_first_use():
+    import types
+
+    import pathtrack
+
+    assert isinstance(pathtrack.hdf5, types.ModuleType) and pathtrack.load is pathtrack.hdf5.load
+    assert callable(pathtrack.track) and callable(pathtrack.solve)
+    assert set(pathtrack.__all__) <= set(dir(pathtrack))
+    assert all(getattr(pathtrack, name) is not None for name in pathtrack.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        pathtrack.no_such_name  # noqa: B018
