@@ -28,7 +28,11 @@ import os
 import sys
 import time
 
-import numpy as np
+import pathtrack
+
+pathtrack.configure_threads()  # before numpy loads (see pathtrack.threads.THREAD_ENV)
+
+import numpy as np  # noqa: E402
 
 ROWS = {"100": dict(hidden=100, activation="switch", temperature=1.0),
         "60": dict(hidden=60, activation="switch", temperature=1.0),

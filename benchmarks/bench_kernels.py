@@ -107,6 +107,9 @@ def main(argv=None):
         for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(args.threads)
     global np
+    from pathtrack import configure_threads
+
+    configure_threads()  # before numpy loads (see pathtrack.threads.THREAD_ENV)
     import numpy as np
 
     from pathtrack.datasets import load_mnist

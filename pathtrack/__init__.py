@@ -1,27 +1,45 @@
 """pathtrack: robust predictor-corrector numerical continuation.
 
 The public API: define a :class:`Problem`, call :func:`track`, read the :class:`PathResult`.
+
+``import pathtrack`` imports neither numpy nor matplotlib and changes no environment
+variable: the names below load their modules on first use, so that a program can still
+call :func:`configure_threads` before numpy loads.
 """
 
-import os
+import importlib
+import importlib.util
 
-# Before numpy loads OpenBLAS: its idle workers otherwise spin for ~2^28 cycles (0.1 s) after
-# every BLAS call, stealing the cores from Numba's parallel kernels that run next. 2^16 cycles
-# keeps them warm between back-to-back BLAS calls only. Measured: Deng's 784-100-10 run under
-# load took 26-33 s with the default, 19-21 s with this. Only a default; no effect if numpy
-# was imported first.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "16")
+from ._version import __version__
+from .threads import configure_threads
 
-from ._version import __version__  # noqa: E402
-from .driver import PathFailed, PathResult, track  # noqa: E402
-from .events import Event, SpecialPoint  # noqa: E402
-from .io import load  # noqa: E402
-from .options import OptionsError, TrackerOptions  # noqa: E402
-from .problem import FunctionProblem, Problem, ProblemError, StartPoint  # noqa: E402
-from .polynomial import SolveOptions, SolveResult, solve  # noqa: E402
-from .status import Status  # noqa: E402
-from .tracker import Observer, Tracker, TrackerState  # noqa: E402
+#: Public name -> the submodule that defines it.
+_EXPORTS = {
+    "track": "driver", "PathResult": "driver", "PathFailed": "driver",
+    "Event": "events", "SpecialPoint": "events",
+    "load": "io",
+    "OptionsError": "options", "TrackerOptions": "options",
+    "FunctionProblem": "problem", "Problem": "problem", "ProblemError": "problem", "StartPoint": "problem",
+    "SolveOptions": "polynomial", "SolveResult": "polynomial", "solve": "polynomial",
+    "Status": "status",
+    "Observer": "tracker", "Tracker": "tracker", "TrackerState": "tracker",
+}
 
-__all__ = ["__version__", "track", "PathResult", "PathFailed", "TrackerOptions", "OptionsError", "Problem",
-           "FunctionProblem", "StartPoint", "ProblemError", "Status", "Event", "SpecialPoint", "Tracker",
-           "TrackerState", "Observer", "load", "solve", "SolveOptions", "SolveResult"]
+__all__ = ["__version__", "configure_threads", "track", "PathResult", "PathFailed", "TrackerOptions",
+           "OptionsError", "Problem", "FunctionProblem", "StartPoint", "ProblemError", "Status", "Event",
+           "SpecialPoint", "Tracker", "TrackerState", "Observer", "load", "solve", "SolveOptions", "SolveResult"]
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f".{name}", __name__)  # pathtrack.hdf5 etc. without an import statement
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -90,6 +90,9 @@ def _guess(text: str):
 @click.version_option(__version__, "--version", prog_name="pathtrack")
 def main() -> None:
     """pathtrack: numerical continuation and homotopy path tracking."""
+    from .threads import configure_threads
+
+    configure_threads()  # before any command imports numpy: see THREAD_ENV for the measured effect
 
 
 @main.command("problems")

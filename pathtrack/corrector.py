@@ -26,6 +26,7 @@ import numpy as np
 
 from .kernels.steprules import CONTINUE, newton_verdict
 from .linalg import SingularJacobianError, bordered_gmres, bordered_solve
+from .optim import Adam, Momentum
 from .options import TrackerOptions
 from .problem import NonFiniteError, RealSystem
 from .status import CorrectorCode
@@ -203,30 +204,15 @@ class MinimizationCorrector(Corrector):
         return res.x, int(res.nit), gnorm, code
 
     def _gd(self, system, x, lam, max_iters):
-        o = self.options
-        v = np.zeros_like(x)
+        opt = Momentum(x, self.options.gd_lr, self.options.gd_momentum)
+        return self._descend(system, x, lam, max_iters, opt.update)
 
-        def step(k, g):
-            nonlocal v
-            v = o.gd_momentum * v - o.gd_lr * g  # heavy ball
-            return v
-
-        return self._descend(system, x, lam, max_iters, step)
-
-    def _adam(self, system, x, lam, max_iters, beta1=0.9, beta2=0.999, eps=1e-8):
-        lr = self.options.gd_lr
-        m1 = np.zeros_like(x)
-        m2 = np.zeros_like(x)
-
-        def step(k, g):
-            m1[:] = beta1 * m1 + (1 - beta1) * g
-            m2[:] = beta2 * m2 + (1 - beta2) * g * g
-            return -lr * (m1 / (1 - beta1 ** (k + 1))) / (np.sqrt(m2 / (1 - beta2 ** (k + 1))) + eps)
-
-        return self._descend(system, x, lam, max_iters, step)
+    def _adam(self, system, x, lam, max_iters):
+        opt = Adam(x, self.options.gd_lr)
+        return self._descend(system, x, lam, max_iters, opt.update)
 
     def _descend(self, system, x, lam, max_iters, step):
-        """First-order loop shared by 'gd' and 'adam': ``x += step(k, g)`` until converged or accepted."""
+        """First-order loop shared by 'gd' and 'adam': ``x += step(g)`` until converged or accepted."""
         o = self.options
         gnorm = np.inf
         n = max_iters or o.min_maxiter
@@ -235,7 +221,7 @@ class MinimizationCorrector(Corrector):
             gnorm = float(np.max(np.abs(g)))
             if gnorm <= o.min_gtol or self._accepts(x, lam):
                 return x, k, gnorm, CorrectorCode.converged
-            x = x + step(k, g)
+            x = x + step(g)
         if self._accepts(x, lam):
             return x, n, gnorm, CorrectorCode.converged
         return x, n, gnorm, CorrectorCode.max_iters

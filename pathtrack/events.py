@@ -36,7 +36,7 @@ from .linalg import SingularJacobianError
 from .problem import NonFiniteError
 
 __all__ = ["Event", "SpecialPoint", "FOLD", "BRANCH_POINT", "INDEX_CHANGE", "HOPF", "PointInfo",
-           "EventLocator", "dense_spectrum", "lanczos_spectrum"]
+           "EventLocator", "dense_spectrum", "lanczos_spectrum", "hessian_spectrum", "negative_count"]
 
 FOLD = "fold"
 BRANCH_POINT = "bp"
@@ -240,12 +240,37 @@ def bp_value(info: PointInfo, ref_log_abs_det: float = 0.0) -> float:
     return float(info.det_sign * np.exp(np.clip(info.log_abs_det - ref_log_abs_det, -700.0, 700.0)))
 
 
+def negative_count(eigs: np.ndarray, rel_tol: float = 1e-10) -> int:
+    """Number of eigenvalues below ``−rel_tol·max(1, max|λ|)``: the Hessian index.
+
+    The tolerance keeps rounding-level zeros out of the count; the default is the tracker's.
+    """
+    tol = rel_tol * max(1.0, float(np.nanmax(np.abs(eigs))))
+    return int(np.sum(eigs < -tol))
+
+
+def hessian_spectrum(h: np.ndarray):
+    """Eigenvalues and index of a Hessian: the one dense Hessian-index computation.
+
+    ``h`` is symmetrised first (rounding makes computed Hessians slightly asymmetric).
+
+    Returns
+    -------
+    eigs : ndarray
+        Eigenvalues in ascending order.
+    index : int
+        Number of eigenvalues below ``−1e-10·max(1, max|λ|)``.
+    """
+    h = np.asarray(h)
+    eigs = np.linalg.eigvalsh(0.5 * (h + h.T))
+    return eigs, negative_count(eigs)
+
+
 def dense_spectrum(info: PointInfo, Jx: np.ndarray, is_gradient: bool) -> None:
     """Fill ``info`` with the Hessian index (gradient problems) or stability (ODE problems)."""
     if is_gradient:
-        eigs = np.linalg.eigvalsh(0.5 * (Jx + Jx.T))  # symmetrise away rounding
-        tol = 1e-10 * max(1.0, float(np.abs(eigs).max()))
-        info.spectral["hessian_index"] = float(np.sum(eigs < -tol))
+        eigs, index = hessian_spectrum(Jx)
+        info.spectral["hessian_index"] = float(index)
         info.spectral["hessian_min_eig"] = float(eigs[0])
         info.tests[INDEX_CHANGE] = float(eigs[0])
         return
@@ -274,7 +299,6 @@ def lanczos_spectrum(info: PointInfo, hvp, m: int, k: int = 6) -> None:
         eigs = np.sort(eigsh(op, k=k, which="SA", tol=1e-8, return_eigenvectors=False))
     except ArpackNoConvergence as exc:
         eigs = np.sort(exc.eigenvalues) if len(exc.eigenvalues) else np.array([np.nan])
-    tol = 1e-10 * max(1.0, float(np.nanmax(np.abs(eigs))))
-    info.spectral["hessian_index"] = float(np.sum(eigs < -tol))
+    info.spectral["hessian_index"] = float(negative_count(eigs))
     info.spectral["hessian_min_eig"] = float(eigs[0])
     info.tests[INDEX_CHANGE] = float(eigs[0])

@@ -34,7 +34,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .events import PointInfo, dense_spectrum
+from .events import hessian_spectrum, negative_count
 from .problem import Problem
 from .results import Result
 from .status import RejectReason, Status
@@ -107,7 +107,7 @@ class FlowResult(Result):
         Eigenvalues of the (symmetrised) Hessian at the final point (empty when not computed).
     hessian_index : int
         Number of negative Hessian eigenvalues at the final point (−1 when not computed), as
-        :func:`pathtrack.events.dense_spectrum` counts them.
+        :func:`pathtrack.events.hessian_spectrum` counts them.
     method, lam : the integrator and the fixed λ of the loss.
     counters : dict
         The integrator's ``n_H_evals`` (right-hand sides), ``n_jac_evals`` and ``n_lu``
@@ -153,8 +153,7 @@ class FlowResult(Result):
         """
         if self.hessian_eigs.size == 0:
             return -1
-        scale = max(1.0, float(np.abs(self.hessian_eigs).max()))
-        return int(np.sum(self.hessian_eigs < -rel_tol * scale))
+        return negative_count(self.hessian_eigs, rel_tol)
 
     def excess_risk(self) -> np.ndarray:
         """``L(p(t)) − L(p(t_final))`` per stored step."""
@@ -217,12 +216,9 @@ class FlowResult(Result):
 def hessian_index(problem: Problem, p: np.ndarray, lam: float):
     """Eigenvalues and index (number of negative eigenvalues) of the problem's Hessian at ``p``.
 
-    Uses :func:`pathtrack.events.dense_spectrum`, so the tolerance is the tracker's.
+    Uses :func:`pathtrack.events.hessian_spectrum`, so the tolerance is the tracker's.
     """
-    Hm = np.asarray(problem.dH_dp(p, lam), dtype=float)
-    info = PointInfo(y=np.append(p, lam), tangent=None, p=p, lam=lam)
-    dense_spectrum(info, Hm, True)
-    return np.linalg.eigvalsh(0.5 * (Hm + Hm.T)), int(info.spectral["hessian_index"])
+    return hessian_spectrum(problem.dH_dp(p, lam))
 
 
 def _tangent(g: np.ndarray) -> np.ndarray:

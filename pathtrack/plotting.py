@@ -1,4 +1,4 @@
-"""Figures from pathtrack HDF5 files (matplotlib, Agg backend): what ``pathtrack plot`` draws.
+"""Figures from pathtrack HDF5 files (matplotlib): what ``pathtrack plot`` draws.
 
 Kinds:
 
@@ -26,8 +26,7 @@ KINDS = ("branch", "steps", "diagnostics", "metrics")
 
 
 def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg", force=True)
+    """matplotlib.pyplot, imported when a figure is made; the backend is matplotlib's choice (MPLBACKEND)."""
     import matplotlib.pyplot as plt
     return plt
 

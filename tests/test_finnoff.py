@@ -5,7 +5,12 @@ import pytest
 
 from pathtrack import Status
 from problems.finnoff import GENERATORS, Finnoff, TanhNet, make_dataset, sgd_epochs
-from problems.finnoff.compare import batch_gd, constant_sgd, data_homotopy, lbfgs_direct
+
+from _scripts import load_script
+
+_compare = load_script("docs/examples/finnoff_compare.py")
+batch_gd, constant_sgd, data_homotopy, lbfgs_direct = (_compare.batch_gd, _compare.constant_sgd,
+                                                       _compare.data_homotopy, _compare.lbfgs_direct)
 
 
 @pytest.mark.parametrize("name", GENERATORS)

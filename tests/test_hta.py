@@ -11,8 +11,11 @@ from click.testing import CliRunner
 from pathtrack.cli import main
 from pathtrack.driver import track
 from pathtrack.problem import ProblemError
-from problems.hta import HTAProblem, HTATestFunction, bfgs_start, hessian_index, hta_solve, hta_start, make_split
+from pathtrack.events import hessian_spectrum
+from problems.hta import HTAProblem, HTATestFunction, bfgs_start, hta_solve, hta_start, make_split
 from problems.hta.kernels import tf_grad, tf_hess, tf_value
+
+from _scripts import load_script
 
 RNG = np.random.default_rng(12345)
 
@@ -113,7 +116,7 @@ def test_path_metrics_record_gap_hessian_index_and_work():
     assert set(m) >= {"L", "f_theta", "f_eta", "gap", "hess_index", "n_grad_evals", "n_hess_evals", "dist_global"}
     assert m["gap"][-1] < m["gap"][0]  # theta and eta merge as L -> L_min
     assert np.all(np.diff(m["n_grad_evals"]) > 0)
-    assert hessian_index(np.diag([1.0, -2.0, -3.0])) == 2
+    assert hessian_spectrum(np.diag([1.0, -2.0, -3.0]))[1] == 2
 
 
 def test_cli_runs_one_start():
@@ -126,20 +129,39 @@ def test_cli_runs_one_start():
     assert bad.exit_code == 2 and "start has 2 values but n = 4" in bad.output
 
 
-def test_hta_trains_a_small_network_with_lbfgs_corrector_and_counts_its_work():
-    from problems.hta.nn import MLP, load_mnist, train_hta, train_lbfgs
+def test_hta_trains_a_small_network_with_lbfgs_corrector_and_counts_its_work(data_dir):
+    from pathtrack.nn import LossFunction, Network
+    from problems.hta.network import NetworkObjective, train_hta
 
-    xtr, ytr, xte, yte = load_mnist(200, 200)
+    bench = load_script("benchmarks/bench_hta_nn.py")
+    xtr, ytr, xte, yte = bench.load_data(200, 200, data_dir)
     assert xtr.shape == (200, 784) and 0.0 <= xtr.min() and xtr.max() <= 1.0 and set(ytr) == set(range(10))
-    net = MLP(784, 4)
-    f = net.loss_fn(xtr, ytr)
-    w0 = net.init(0)
-    w, evals, diag = train_hta(net, f, w0, polish_maxiter=30, min_maxiter=100)
+    net = Network([784, 4, 10], activation="tanh")
+    f = NetworkObjective(LossFunction(net, xtr, ytr))
+    w0 = net.init_params("glorot", seed=0)
+    w, evals, diag = train_hta(f, w0, polish_maxiter=30, min_maxiter=100)
     assert diag["status"] == "success" and diag["gap_end"] < 1e-2  # theta and eta merged at L_min
-    assert f(w) < f(w0) - 1.0 and net.accuracy(w, xtr, ytr) > 0.7
-    w_b, used = train_lbfgs(f, w0, evals)
+    assert f(w) < f(w0) - 1.0 and f.loss.accuracy(w) > 0.7
+    w_b, used = bench.train_lbfgs(f, w0, evals)
     assert used <= evals + 25  # scipy may overrun maxfun by a line search
-    assert net.accuracy(w_b, xtr, ytr) > 0.7
+    assert f.loss.accuracy(w_b) > 0.7
+
+
+def test_network_objective_adds_weight_decay_to_the_loss_and_its_derivatives():
+    from pathtrack.nn import LossFunction, Network
+    from problems.hta.network import NetworkObjective
+
+    X, y = RNG.uniform(0, 1, (12, 5)), np.arange(12) % 3
+    net = Network([5, 4, 3], activation="tanh")
+    loss = LossFunction(net, X, y)
+    f = NetworkObjective(loss, weight_decay=0.3)
+    w, v = RNG.standard_normal(net.n_params), RNG.standard_normal(net.n_params)
+    assert f.n == net.n_params and f.blocks == [5 * 4 + 4, 4 * 3 + 3]
+    assert f(w) == pytest.approx(loss.loss(w) + 0.3 * w @ w, rel=1e-14)
+    np.testing.assert_allclose(f.grad(w), fd_grad(f, w), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(f.hvp(w, v), fd_jac(f.grad, w) @ v, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="float64"):
+        NetworkObjective(LossFunction(Network([5, 4, 3], dtype=np.float32), X, y))
 
 
 def test_docs_example_runs(capsys):

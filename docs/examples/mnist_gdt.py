@@ -19,11 +19,15 @@ The same run through the CLI: ``pathtrack run deng-mnist --set hidden=100 --out 
 import argparse
 import time
 
-from pathtrack import TrackerOptions, track
-from pathtrack.hdf5 import PathWriter
-from pathtrack.nn import LossFunction
-from problems.deng import DengMNIST
-from problems.deng.plots import plot_output_triangle
+import pathtrack
+
+pathtrack.configure_threads()  # before numpy loads (see pathtrack.threads.THREAD_ENV)
+
+from pathtrack import TrackerOptions, track  # noqa: E402
+from pathtrack.hdf5 import PathWriter  # noqa: E402
+from pathtrack.nn import LossFunction  # noqa: E402
+from problems.deng import DengMNIST  # noqa: E402
+from problems.deng.plots import plot_output_triangle  # noqa: E402
 
 
 def main():

@@ -10,7 +10,9 @@
 3. Integrate a few gradient flows (width 1 and width 3), fit the convergence rate of the
    risk (algebraic and exponential fits), and plot risk against time with the fits.
 
-    OPENBLAS_NUM_THREADS=1 python docs/examples/relu1d_critical_points.py --outdir .
+    python docs/examples/relu1d_critical_points.py --outdir .
+
+BLAS runs on one thread: the matrices are tiny, so more threads only contend.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ import argparse
 import os
 import time
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
+from threadpoolctl import threadpool_limits
 
-import numpy as np  # noqa: E402
-
-from pathtrack.flow import gradient_flow, plot_risk  # noqa: E402
-from problems.relu1d import ReLU1D  # noqa: E402
-from problems.relu1d.critical import find_critical_points, format_table  # noqa: E402
-from problems.relu1d.plots import landscape_slice, plot_critical_realisations, plot_slice  # noqa: E402
+from pathtrack.flow import gradient_flow, plot_risk
+from problems.relu1d import ReLU1D
+from problems.relu1d.critical import find_critical_points, format_table
+from problems.relu1d.plots import landscape_slice, plot_critical_realisations, plot_slice
 
 
 def saturation(classes, checkpoints):
@@ -43,8 +44,6 @@ def main():
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--outdir", default=".")
     a = ap.parse_args()
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     pb = ReLU1D(width=1, target=a.target)
@@ -108,4 +107,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with threadpool_limits(limits=1, user_api="blas"):
+        main()

@@ -8,11 +8,15 @@ The same as ``pathtrack train mnist --hidden 100 --activation switch --epochs 6
 
 import argparse
 
-import numpy as np
+import pathtrack
 
-from pathtrack.datasets import load_mnist
-from pathtrack.nn import Network
-from pathtrack.nn.train import save_result, train
+pathtrack.configure_threads()  # before numpy loads (see pathtrack.threads.THREAD_ENV)
+
+import numpy as np  # noqa: E402
+
+from pathtrack.datasets import load_mnist  # noqa: E402
+from pathtrack.nn import Network  # noqa: E402
+from pathtrack.nn.train import save_result, train  # noqa: E402
 
 
 def main():

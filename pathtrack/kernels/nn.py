@@ -12,15 +12,9 @@ deltas), ``R*`` buffers the directional derivatives of Pearlmutter's R-operator.
 """
 
 import math
-import os
 
-# Numba's OpenMP workers otherwise spin after each parallel region and steal the cores from
-# BLAS and from the next region; on a loaded machine that costs milliseconds per call.
-# Only a default: libgomp reads it when numba first starts its thread pool.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numpy as np  # noqa: E402
-from numba import njit, prange  # noqa: E402
+import numpy as np
+from numba import njit, prange
 
 # Hidden activations.
 SWITCH = 0    # Deng's switch: tanh(x/2)^2 for x > 0, else 0

@@ -16,6 +16,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
+from ..optim import Adam, Momentum
 from ..results import Result
 from ..status import Status
 from .model import LossFunction, Network
@@ -114,9 +115,7 @@ def train(net: Network, X, y, *, optimizer: str = "adam", lr: float = 1e-3, epoc
     test = LossFunction(net, X_test, y_test, loss=loss, kappa=kappa) if X_test is not None else None
     p = net.init_params(init, init_scale, seed) if p0 is None else net.check_params(p0, "p0").copy()
     rng = np.random.default_rng(seed)
-    m1 = np.zeros_like(p)  # momentum buffer / Adam first moment
-    m2 = np.zeros_like(p)  # Adam second moment
-    n_steps = 0
+    opt = Momentum(p, lr, momentum) if optimizer == "sgd" else Adam(p, lr, beta1, beta2, eps)
 
     def record(t0):
         curves["loss"].append(full.loss(p))
@@ -137,29 +136,17 @@ def train(net: Network, X, y, *, optimizer: str = "adam", lr: float = 1e-3, epoc
         for start in range(0, n, step):
             if not full_batch:
                 batch.select(order[start:start + step])
-            g = batch.grad(p)
-            n_steps += 1
-            if optimizer == "sgd":
-                m1 *= momentum
-                m1 -= lr * g
-                p += m1
-            else:
-                m1 *= beta1
-                m1 += (1 - beta1) * g
-                m2 *= beta2
-                m2 += (1 - beta2) * g * g
-                step_size = lr * np.sqrt(1 - beta2 ** n_steps) / (1 - beta1 ** n_steps)
-                p -= step_size * m1 / (np.sqrt(m2) + eps)
+            opt.step(p, batch.grad(p))
         record(t0)
         bar.set_postfix(loss=f"{curves['loss'][-1]:.4g}", pr=f"{curves['pr'][-1]:.4f}")
     config = dict(optimizer=optimizer, lr=lr, epochs=int(epochs), batch_size=0 if full_batch else int(batch_size),
                   momentum=momentum, beta1=beta1, beta2=beta2, eps=eps, loss=loss, kappa=kappa, init=init,
-                  init_scale=init_scale, seed=seed, n_samples=n, n_steps=n_steps)
+                  init_scale=init_scale, seed=seed, n_samples=n, n_steps=opt.n_steps)
     return TrainResult(net=net, p=p, epoch=np.arange(len(curves["loss"])), loss=np.array(curves["loss"]),
                        pr=np.array(curves["pr"]), wall_time=np.array(curves["wall_time"]),
                        test_pr=np.array(curves["test_pr"]) if test is not None else None, config=config,
                        status=Status.success, message=f"trained {int(epochs)} epochs",
-                       counters={"n_steps": n_steps, "n_epochs": int(epochs)}, total_time=curves["wall_time"][-1])
+                       counters={"n_steps": opt.n_steps, "n_epochs": int(epochs)}, total_time=curves["wall_time"][-1])
 
 
 def save_result(path, result: TrainResult, *, force: bool = False, attrs: Optional[dict] = None) -> None:

@@ -34,9 +34,6 @@ def plot_output_triangle(outputs_by_model: Sequence[np.ndarray], y: np.ndarray, 
     out : path, optional
         Save the figure there (PNG).
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     rng = np.random.default_rng(seed)

@@ -5,8 +5,8 @@
 - :func:`hta_solve`: one HTA run (Newton tracking, L-BFGS jumps over folds, polish).
 """
 
-from .core import HTAProblem, HTAResult, hessian_index, hta_solve, make_split
+from .core import HTAProblem, HTAResult, hta_solve, make_split
 from .testfn import GlobalMinCheck, HTATestFunction, bfgs_start, hta_start
 
-__all__ = ["HTAProblem", "HTAResult", "HTATestFunction", "GlobalMinCheck", "hessian_index", "hta_solve",
-           "make_split", "hta_start", "bfgs_start"]
+__all__ = ["HTAProblem", "HTAResult", "HTATestFunction", "GlobalMinCheck", "hta_solve", "make_split", "hta_start",
+           "bfgs_start"]

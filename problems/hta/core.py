@@ -26,13 +26,14 @@ import numpy as np
 from scipy.optimize import minimize
 
 from pathtrack.driver import PathResult, track
+from pathtrack.events import hessian_spectrum
 from pathtrack.options import TrackerOptions
 from pathtrack.problem import Problem, ProblemError, StartPoint
 from pathtrack.status import Status
 
 from .kernels import coupled_grad, coupled_hess
 
-__all__ = ["HTAProblem", "HTAResult", "make_split", "hta_solve", "hessian_index"]
+__all__ = ["HTAProblem", "HTAResult", "make_split", "hta_solve"]
 
 #: Above this many unknowns (2n) no dense Hessian is formed: no Newton, no Hessian index.
 DENSE_MAX = 400
@@ -69,12 +70,6 @@ def make_split(n: int, split="halves", seed: int = 0, blocks=None, fraction: flo
     if m.all() or not m.any():
         raise ProblemError(f"hta: split {split!r} leaves θ1 or θ2 empty for n = {n}")
     return m
-
-
-def hessian_index(h: np.ndarray) -> int:
-    """Number of negative eigenvalues of the symmetric matrix ``h``."""
-    ev = np.linalg.eigvalsh(h)
-    return int(np.sum(ev < -1e-10 * max(1.0, float(np.max(np.abs(ev))))))
 
 
 class HTAProblem(Problem):
@@ -211,7 +206,7 @@ class HTAProblem(Problem):
         th, et = self.split_theta(p)
         out = {"L": self.L(lam), "f_theta": float(self.f(th)), "f_eta": float(self.f(et)),
                "gap": float(np.linalg.norm(th - et)),
-               "hess_index": float(hessian_index(self.dH_dp(p, lam))) if self.dense else np.nan,
+               "hess_index": float(hessian_spectrum(self.dH_dp(p, lam))[1]) if self.dense else np.nan,
                "n_grad_evals": float(self.n_grad_evals), "n_hess_evals": float(self.n_hess_evals)}
         return out
 

@@ -1,0 +1,87 @@
+"""Importing pathtrack leaves the process environment alone and loads no matplotlib; thread settings
+happen only in ``configure_threads()``, which the ``pathtrack`` command calls before numpy loads."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pathtrack.threads import THREAD_ENV
+
+
+def _run(code: str, extra_env=None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_ENV and k != "MPLBACKEND"}
+    env.update(extra_env or {})
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+IMPORTS = """
+import json, os, sys
+before = dict(os.environ)
+import pathtrack
+light = {m: m in sys.modules for m in ("numpy", "matplotlib")}
+import pathtrack.driver, pathtrack.hdf5, pathtrack.io, pathtrack.polynomial, pathtrack.flow, pathtrack.nn
+import pathtrack.nn.train, pathtrack.plotting, pathtrack.multistart
+from pathtrack import track, solve, load, Status, TrackerOptions
+print(json.dumps({"changed": sorted(k for k in set(os.environ) | set(before) if os.environ.get(k) != before.get(k)),
+                  "light": light, "matplotlib": "matplotlib" in sys.modules,
+                  "solve": [pathtrack.solve.__module__, solve is pathtrack.solve, callable(pathtrack.track)]}))
+"""
+
+
+def test_import_changes_no_environment_and_loads_no_matplotlib():
+    r = _run(IMPORTS)
+    assert r["changed"] == []
+    assert r["light"] == {"numpy": False, "matplotlib": False}  # configure_threads() can still act in time
+    assert r["matplotlib"] is False  # not even after the public submodules
+    assert r["solve"] == ["pathtrack.polynomial.solver", True, True]
+
+
+def test_configure_threads_sets_defaults_once_and_keeps_user_values():
+    code = """
+import json, os
+import pathtrack
+first = pathtrack.configure_threads()
+second = pathtrack.configure_threads()
+print(json.dumps({"first": first, "second": second, "env": {k: os.environ[k] for k in first}}))
+"""
+    r = _run(code, {"OMP_WAIT_POLICY": "ACTIVE"})
+    assert r["first"] == {"OPENBLAS_THREAD_TIMEOUT": "16"} and r["second"] == {}
+    assert r["env"] == {"OPENBLAS_THREAD_TIMEOUT": "16"}
+    assert set(THREAD_ENV) == {"OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY"}
+
+
+def test_cli_sets_the_thread_environment_before_numpy_loads():
+    code = """
+import json, os, sys
+seen = {}
+
+class Spy:  # records the environment at the moment numpy is first imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy" and not seen:
+            seen.update({k: os.environ.get(k) for k in ("OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY")})
+        return None
+
+sys.meta_path.insert(0, Spy())
+from pathtrack.cli import main
+main(["run", "pitchfork", "--json"], standalone_mode=False)
+print(json.dumps(seen))
+"""
+    assert _run(code) == THREAD_ENV
+
+
+def test_public_names_and_submodules_resolve_on_first_use():
+    import types
+
+    import pathtrack
+
+    assert isinstance(pathtrack.hdf5, types.ModuleType) and pathtrack.load is pathtrack.hdf5.load
+    assert callable(pathtrack.track) and callable(pathtrack.solve)
+    assert set(pathtrack.__all__) <= set(dir(pathtrack))
+    assert all(getattr(pathtrack, name) is not None for name in pathtrack.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        pathtrack.no_such_name  # noqa: B018
