@@ -144,7 +144,7 @@ def _save(args, row, route, p):
 
 
 def run_row(name, cfg, args):
-    from problems.deng import DengMNIST
+    from pathtrack_problems.deng import DengMNIST
 
     t0 = time.perf_counter()
     params = {**cfg, **dict(kv.split("=", 1) for kv in args.set)}

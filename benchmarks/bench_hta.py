@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pathtrack.multistart import multistart  # noqa: E402
-from problems.hta.testfn import bfgs_start, hta_start  # noqa: E402
+from pathtrack_problems.hta.testfn import bfgs_start, hta_start  # noqa: E402
 
 #: n -> the start grid's values per coordinate (the paper's starts).
 ROWS: Dict[int, Sequence[float]] = {2: range(0, 6), 4: range(0, 6), 6: range(3, 7)}

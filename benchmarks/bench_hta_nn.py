@@ -4,7 +4,7 @@
     python benchmarks/bench_hta_nn.py --train 200 --test 200 --hidden 4 --seeds 0   # seconds
 
 A ``n_in–hidden–10`` tanh :class:`pathtrack.nn.Network` with mean softmax cross-entropy plus
-``10⁻⁴‖w‖²`` (:class:`problems.hta.network.NetworkObjective`) on the first ``--train``
+``10⁻⁴‖w‖²`` (:class:`pathtrack_problems.hta.network.NetworkObjective`) on the first ``--train``
 MNIST training images (:mod:`pathtrack.datasets`; ``PATHTRACK_DATA`` names the data
 directory). HTA (split by layers, anchors at the initial weights, L-BFGS corrector) runs
 first; L-BFGS and full-batch Adam (:class:`pathtrack.optim.Adam`) from the same
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pathtrack.datasets import load_mnist  # noqa: E402
 from pathtrack.nn import LossFunction, Network  # noqa: E402
 from pathtrack.optim import Adam  # noqa: E402
-from problems.hta.network import NetworkObjective, train_hta  # noqa: E402
+from pathtrack_problems.hta.network import NetworkObjective, train_hta  # noqa: E402
 
 
 def load_data(n_train: int = 1000, n_test: int = 2000, data_dir=None):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from pathtrack import Status, track
-from problems.deng import DengMNIST, choose_partners
-from problems.deng.homotopy import class_margins
+from pathtrack_problems.deng import DengMNIST, choose_partners
+from pathtrack_problems.deng.homotopy import class_margins
 
 SMALL = dict(hidden=32, activation="switch", subset=2000, seed=0, pretrain_epochs=5)
 
@@ -75,7 +75,7 @@ def test_bad_parameters_are_clear(data_dir):
 
 def test_fig2_plot(small_problem, tmp_path):
     import matplotlib.image as mpimg
-    from problems.deng.plots import plot_output_triangle
+    from pathtrack_problems.deng.plots import plot_output_triangle
     from pathtrack.nn import LossFunction
     pb = small_problem
     lf = LossFunction(pb.net, pb.X, pb.y)
@@ -107,7 +107,7 @@ def test_cli_run_stores_path_and_reports_verified_pr(data_dir, tmp_path, monkeyp
 def test_temperature_scale_makes_relu_net_at_T_the_unit_temperature_net():
     # scaling both layers by sqrt(T) (output bias by T) multiplies the logits by T exactly
     from pathtrack.nn import LossFunction, Network
-    from problems.deng import temperature_scale
+    from pathtrack_problems.deng import temperature_scale
 
     T = 100.0
     net_T = Network([6, 5, 3], activation="relu", temperature=T, dtype="float64")

@@ -7,8 +7,8 @@ import pytest
 from pathtrack import Problem, StartPoint, Status
 from pathtrack.driver import track
 from pathtrack.events import Event
-from problems.brusselator import Brusselator
-from problems.pitchfork import Pitchfork
+from pathtrack_problems.brusselator import Brusselator
+from pathtrack_problems.pitchfork import Pitchfork
 
 
 @pytest.mark.parametrize("A", [1.0, 1.5])
@@ -91,7 +91,7 @@ def test_event_direction_filter():
 
 
 def test_sigma_min_recorded_and_small_near_fold():
-    from problems.bratu import Bratu1D
+    from pathtrack_problems.bratu import Bratu1D
     r = track(Bratu1D(n=30))
     assert np.all(np.isfinite(r.sigma_min)) and np.all(r.sigma_min > 0)
     fold_step = r.events("fold")[0].step

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pathtrack import Status
-from problems.finnoff import GENERATORS, Finnoff, TanhNet, make_dataset, sgd_epochs
+from pathtrack_problems.finnoff import GENERATORS, Finnoff, TanhNet, make_dataset, sgd_epochs
 
 from _scripts import load_script
 

@@ -12,8 +12,8 @@ from pathtrack.cli import main
 from pathtrack.driver import track
 from pathtrack.problem import ProblemError
 from pathtrack.events import hessian_spectrum
-from problems.hta import HTAProblem, HTATestFunction, bfgs_start, hta_solve, hta_start, make_split
-from problems.hta.kernels import tf_grad, tf_hess, tf_value
+from pathtrack_problems.hta import HTAProblem, HTATestFunction, bfgs_start, hta_solve, hta_start, make_split
+from pathtrack_problems.hta.kernels import tf_grad, tf_hess, tf_value
 
 from _scripts import load_script
 
@@ -131,7 +131,7 @@ def test_cli_runs_one_start():
 
 def test_hta_trains_a_small_network_with_lbfgs_corrector_and_counts_its_work(data_dir):
     from pathtrack.nn import LossFunction, Network
-    from problems.hta.network import NetworkObjective, train_hta
+    from pathtrack_problems.hta.network import NetworkObjective, train_hta
 
     bench = load_script("benchmarks/bench_hta_nn.py")
     xtr, ytr, xte, yte = bench.load_data(200, 200, data_dir)
@@ -149,7 +149,7 @@ def test_hta_trains_a_small_network_with_lbfgs_corrector_and_counts_its_work(dat
 
 def test_network_objective_adds_weight_decay_to_the_loss_and_its_derivatives():
     from pathtrack.nn import LossFunction, Network
-    from problems.hta.network import NetworkObjective
+    from pathtrack_problems.hta.network import NetworkObjective
 
     X, y = RNG.uniform(0, 1, (12, 5)), np.arange(12) % 3
     net = Network([5, 4, 3], activation="tanh")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pathtrack.multistart import multistart
-from problems.hta import bfgs_start, hta_start
+from pathtrack_problems.hta import bfgs_start, hta_start
 
 STARTS = [np.array(s, float) for s in itertools.product([0.0, 2.0, 3.0, 5.0], repeat=2)]
 

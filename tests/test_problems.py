@@ -101,6 +101,6 @@ def test_unknown_parameter_is_an_error():
 
 def test_start_p_must_be_one_dimensional():
     from pathtrack.driver import track
-    from problems.bratu import Bratu1D
+    from pathtrack_problems.bratu import Bratu1D
     with pytest.raises(ProblemError, match="1-D"):
         track(Bratu1D(n=4), p0=np.zeros((2, 2)), lam0=0.05)

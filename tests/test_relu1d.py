@@ -9,8 +9,8 @@ from scipy.optimize import minimize_scalar
 
 from pathtrack import Status
 from pathtrack.flow import gradient_flow
-from problems.relu1d import TARGETS, PiecewiseLinear, ReLU1D
-from problems.relu1d.critical import find_critical_points, format_table, polish
+from pathtrack_problems.relu1d import TARGETS, PiecewiseLinear, ReLU1D
+from pathtrack_problems.relu1d.critical import find_critical_points, format_table, polish
 
 
 def quad_risk(pb, p, lam):
@@ -170,7 +170,7 @@ def test_balanced_representative_keeps_the_function():
 def test_landscape_slice_and_realisation_plot(tmp_path):
     import matplotlib
     matplotlib.use("Agg")
-    from problems.relu1d.plots import landscape_slice, plot_critical_realisations, plot_slice
+    from pathtrack_problems.relu1d.plots import landscape_slice, plot_critical_realisations, plot_slice
     pb = ReLU1D(width=1)
     rng = np.random.default_rng(0)
     pa, pb_ = pb.random_params(rng), pb.random_params(rng)

@@ -8,9 +8,9 @@ from pathtrack.status import CorrectorCode, RejectReason
 from pathtrack.driver import PathFailed, track
 from pathtrack.events import Event
 from pathtrack.tracker import Observer
-from problems.bratu import Bratu1D
-from problems.linear import ComplexLinear
-from problems.pitchfork import Pitchfork
+from pathtrack_problems.bratu import Bratu1D
+from pathtrack_problems.linear import ComplexLinear
+from pathtrack_problems.pitchfork import Pitchfork
 
 REACHED = set()
 

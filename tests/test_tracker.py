@@ -6,10 +6,10 @@ from scipy.optimize import brentq
 
 from pathtrack import FunctionProblem, Problem, Status, StartPoint, TrackerOptions
 from pathtrack.driver import track
-from problems.bratu import LAMBDA_STAR, Bratu1D, refined_fold
-from problems.ellipse import Ellipse
-from problems.linear import ComplexLinear
-from problems.pitchfork import Pitchfork
+from pathtrack_problems.bratu import LAMBDA_STAR, Bratu1D, refined_fold
+from pathtrack_problems.ellipse import Ellipse
+from pathtrack_problems.linear import ComplexLinear
+from pathtrack_problems.pitchfork import Pitchfork
 
 
 def bratu_upper_branch(problem: Bratu1D, lam: float) -> np.ndarray:

@@ -36,7 +36,7 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from pathtrack import track
-from problems.finnoff import GENERATORS, Finnoff, sgd_epochs
+from pathtrack_problems.finnoff import GENERATORS, Finnoff, sgd_epochs
 
 
 class Trained(NamedTuple):

@@ -10,7 +10,7 @@ final PR from scratch and draws Deng's Fig. 2 for p0 and the final parameters.
     python docs/examples/mnist_gdt.py --hidden 100 --activation relu --temperature 100 --out relu100.h5
 
 At a temperature T ≠ 1 a ReLU network is pretrained with its initialisation and learning
-rate scaled by T^(1/2) (``problems.deng.temperature_scale``), and the margin κ is in units
+rate scaled by T^(1/2) (``pathtrack_problems.deng.temperature_scale``), and the margin κ is in units
 of z/T, so the run behaves as it does at T = 1.
 
 The same run through the CLI: ``pathtrack run deng-mnist --set hidden=100 --out deng100.h5``.
@@ -26,8 +26,8 @@ pathtrack.configure_threads()  # before numpy loads (see pathtrack.threads.THREA
 from pathtrack import TrackerOptions, track  # noqa: E402
 from pathtrack.hdf5 import PathWriter  # noqa: E402
 from pathtrack.nn import LossFunction  # noqa: E402
-from problems.deng import DengMNIST  # noqa: E402
-from problems.deng.plots import plot_output_triangle  # noqa: E402
+from pathtrack_problems.deng import DengMNIST  # noqa: E402
+from pathtrack_problems.deng.plots import plot_output_triangle  # noqa: E402
 
 
 def main():

@@ -25,9 +25,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from pathtrack.flow import gradient_flow, plot_risk
-from problems.relu1d import ReLU1D
-from problems.relu1d.critical import find_critical_points, format_table
-from problems.relu1d.plots import landscape_slice, plot_critical_realisations, plot_slice
+from pathtrack_problems.relu1d import ReLU1D
+from pathtrack_problems.relu1d.critical import find_critical_points, format_table
+from pathtrack_problems.relu1d.plots import landscape_slice, plot_critical_realisations, plot_slice
 
 
 def saturation(classes, checkpoints):
