@@ -17,7 +17,17 @@ import enum
 __all__ = ["Status", "CorrectorCode", "RejectReason"]
 
 
-class Status(enum.IntEnum):
+class _NamedIntEnum(enum.IntEnum):
+    """An IntEnum that prints (``str``, f-strings with or without a format spec) as its name."""
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
+
+class Status(_NamedIntEnum):
     """How a path ended.
 
     Attributes
@@ -67,9 +77,6 @@ class Status(enum.IntEnum):
     unbounded = 10
     discontinuous = 11
     path_crossing = 12
-
-    def __str__(self) -> str:
-        return self.name
 
     @property
     def message(self) -> str:
@@ -168,7 +175,7 @@ class CorrectorCode(enum.IntEnum):
     rejected = 5  # converged, but a guard (angle, acceptance test) refused the point
 
 
-class RejectReason(enum.IntEnum):
+class RejectReason(_NamedIntEnum):
     """Why a step attempt was rejected (``none`` for an accepted one).
 
     The corrector's failures keep their :class:`CorrectorCode` values, so
@@ -205,12 +212,6 @@ class RejectReason(enum.IntEnum):
     acceptance_test = 7
     interrupted = 8
     jump = 9
-
-    def __str__(self) -> str:
-        return self.name
-
-    def __format__(self, spec: str) -> str:
-        return format(self.name, spec)
 
     @property
     def status(self) -> Status:
