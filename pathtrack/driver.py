@@ -20,7 +20,6 @@ from .events import Event, SpecialPoint
 from .options import OptionsError, TrackerOptions
 from .problem import Problem, ProblemError, StartPoint
 from .results import Result
-from .status import Status
 from .tracker import Observer, StepRecord, Tracker, TrackerState
 
 __all__ = ["PathResult", "PathFailed", "track", "Recorder", "ProgressBar", "run_problem"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from _h5util import run_to_file
-from pathtrack.io import StorageError, TrainFile, h5, load, open_file, write_train
+from pathtrack.io import StorageError, TrainFile, h5, load, open_file
 from pathtrack.status import Status
 
 WRITE_TRAIN = textwrap.dedent("""

@@ -1,7 +1,5 @@
 """Hypothesis fuzzing of PHC input: every text ends in a result or a one-line error, never a traceback."""
 
-import string
-
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -66,7 +66,7 @@ def test_stop_request_marks_unfinished_paths_interrupted(monkeypatch):
     real = solver_mod._track
 
     def stop_after_first_chunk(*args, **kw):
-        stop, bar = kw.get("stop", args[9] if len(args) > 9 else None), None
+        stop = kw.get("stop", args[9] if len(args) > 9 else None)
 
         class Bar:
             def update(self, n):

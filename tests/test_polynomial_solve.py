@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 import pytest
 
-from pathtrack.polynomial import (AT_INFINITY, FAILED, REGULAR, SINGULAR, SolveOptions, family, parse_polynomials,
+from pathtrack.polynomial import (AT_INFINITY, FAILED, REGULAR, SINGULAR, SolveOptions, parse_polynomials,
                                   solve, total_degree_start)
 
 

@@ -98,7 +98,7 @@ def run(seeds, epochs, n_train, noise, gd_lr, sgd_lr):
 
 
 def table(rows) -> str:
-    out = [f"| generator | method | train MSE | test MSE | grad evals |", "|---|---|---|---|---|"]
+    out = ["| generator | method | train MSE | test MSE | grad evals |", "|---|---|---|---|---|"]
     for (gen, method), rs in rows.items():
         tr = np.array([r.train_mse for r in rs])
         te = np.array([r.test_mse for r in rs])

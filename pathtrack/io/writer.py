@@ -16,7 +16,7 @@ import json
 import os
 import socket
 import time
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from . import h5
 from .schema import (CHECKPOINT_SCALARS, EVENT_COLUMNS, KIND_LEN, PATH_FORMAT, REJECTED_COLUMNS,
                      SCHEMA_VERSIONS, STEP_COLUMNS, TRAIN_FORMAT, StorageError, finish_header, jsonable, now, one_line,
                      problem_identity, reason_names_attr, write_header)
+
+if TYPE_CHECKING:  # the reader imports this module's names; only annotations need it here
+    from .reader import PathFile
 
 __all__ = ["PathWriter", "write_result", "write_train"]
 

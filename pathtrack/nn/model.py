@@ -384,7 +384,7 @@ class LossFunction:
         (W1, b1), (W2, b2) = self.net.layers(p)
         (V1, vb1), (V2, vb2) = self.net.layers(v)
         if self._R is None:
-            n_parts, (d, H, n_classes) = self._slabs1.shape[0], self.net.widths
+            n_parts, (_, H, n_classes) = self._slabs1.shape[0], self.net.widths
             self._R = dict(rowH=np.empty((n_parts, 6, H), self.net.dtype),
                            rowK=np.empty((n_parts, 5, n_classes), self.net.dtype),
                            RD=np.empty_like(self._Dblock))
