@@ -123,7 +123,7 @@ def test_endpoint_decisions_do_not_depend_on_equation_scales(spec):
     assert np.allclose(a["regular"], b["regular"], rtol=0, atol=1e-12)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_random_rescalings_keep_the_counts(data):
     spec = data.draw(st.sampled_from(SMALL))

@@ -26,7 +26,7 @@ __all__ = ["Scaling", "balance", "rms_log10"]
 
 #: ``solve(..., options=SolveOptions(scaling="auto"))`` scales a system when balancing lowers the
 #: root-mean-square of ``log10|coefficient|`` by at least this many decades.
-AUTO_MIN_GAIN = 1.0
+AUTO_MIN_GAIN = 2.0
 
 
 def rms_log10(system: PolynomialSystem) -> float:

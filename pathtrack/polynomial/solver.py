@@ -79,7 +79,9 @@ class SolveOptions:
     max_winding : int
         Largest winding number tried.
     max_cond : float
-        Condition number above which a finite endpoint is called singular.
+        Bound on ``1/σ_min`` of the row-scaled Jacobian (each equation divided by its own
+        scale, so that the test does not depend on how equations are scaled) above which a
+        finite endpoint is called singular.
     infinity_tol : float
         An endpoint (direct, or the Cauchy endgame's estimate) is at infinity when
         ``|x_0| ≤ infinity_tol·‖x‖`` (``x_0`` homogenising). The endgame also ends a path at
@@ -204,7 +206,8 @@ class SolveResult(Result):
     solutions : ndarray, shape (n_regular, n)
         Distinct finite regular solutions, Newton-refined.
     residuals, conds : ndarray, shape (n_regular,)
-        ``‖F(x)‖`` and the Jacobian's 2-norm condition number at each of them.
+        ``‖F(x)‖`` of :attr:`system` at each of them, and the 2-norm condition number of the
+        Jacobian of the system that was tracked (the balanced one when :attr:`scaling` is set).
     singular_solutions : ndarray, shape (n_singular, n)
         Distinct finite singular endpoints (Cauchy-endgame estimates).
     multiplicities, singular_winding : ndarray, shape (n_singular,)
