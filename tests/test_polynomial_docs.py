@@ -6,10 +6,10 @@ from pathlib import Path
 DOC = Path(__file__).resolve().parents[1] / "docs" / "solving_systems.md"
 
 
-def test_tutorial_examples_run():
+def test_tutorial_examples_run(monkeypatch):
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
     local = [b for b in blocks if "LocalCluster" not in b]  # the dask example is exercised in test_polynomial_dask
-    assert len(local) == 3
+    assert len(local) == 4
     scope = {}
     exec(compile(local[0], "first.py", "exec"), scope)
     assert scope["result"].n_regular == 4 and scope["result"].n_failed == 0
@@ -18,3 +18,8 @@ def test_tutorial_examples_run():
     exec(compile(local[2], "double.py", "exec"), scope)
     assert scope["res"].multiplicities.tolist() == [2, 2]
     assert scope["res"].singular_winding.tolist() == [2, 2]
+    monkeypatch.chdir(DOC.parents[1])  # the scaling example names tests/data/comb3000.phc
+    scope = {}
+    exec(compile(local[3], "scaling.py", "exec"), scope)
+    assert scope["res"].n_regular == 16
+    assert scope["res"].scaling.variable_exponents.tolist()[:3] == [-21, -19, -17]

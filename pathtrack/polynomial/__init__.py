@@ -10,6 +10,8 @@ families
     ``NAME:n`` specs looked up in the ``pathtrack.systems`` entry-point group.
 start
     Start systems and their roots.
+scaling
+    Power-of-two balancing of equations and variables (PHCpack's scaling) before tracking.
 kernels
     The jitted evaluator, path tracker and endgame: arrays in, status codes out.
 solver

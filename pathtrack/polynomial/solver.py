@@ -25,6 +25,7 @@ from ..results import Result
 from ..status import Status
 from .families import family, is_family_spec
 from .parse import from_sympy, parse_polynomials, parse_system, read_phc
+from .scaling import AUTO_MIN_GAIN, Scaling, balance
 from .start import total_degree_start
 from .system import PolynomialSystem
 
@@ -78,7 +79,9 @@ class SolveOptions:
     max_winding : int
         Largest winding number tried.
     max_cond : float
-        Condition number above which a finite endpoint is called singular.
+        Bound on ``1/σ_min`` of the row-scaled Jacobian (each equation divided by its own
+        scale, so that the test does not depend on how equations are scaled) above which a
+        finite endpoint is called singular.
     infinity_tol : float
         An endpoint (direct, or the Cauchy endgame's estimate) is at infinity when
         ``|x_0| ≤ infinity_tol·‖x‖`` (``x_0`` homogenising). The endgame also ends a path at
@@ -93,6 +96,11 @@ class SolveOptions:
         Rounds of re-tracking crossed or failed paths, each with the tracker settings of the
         round before retuned by the ``'conservative'`` preset
         (:meth:`~pathtrack.options.TrackerOptions.with_preset`).
+    scaling : {'auto', True, False}
+        Balance the coefficients by scaling equations and variables with powers of two before
+        tracking (:func:`pathtrack.polynomial.scaling.balance`), and map the solutions back.
+        ``'auto'`` scales when that lowers the root-mean-square of ``log10|coefficient|`` by at
+        least :data:`~pathtrack.polynomial.scaling.AUTO_MIN_GAIN` decades.
     """
 
     tracker: TrackerOptions
@@ -108,6 +116,7 @@ class SolveOptions:
     direct_steps: int = 200
     dedup_tol: float = 1e-6
     max_retracks: int = 3
+    scaling: Any = "auto"
 
     def __init__(self, tracker: Optional[TrackerOptions] = None, **changes: Any) -> None:
         own = [f for f in dataclasses.fields(self) if f.name != "tracker"]
@@ -134,6 +143,9 @@ class SolveOptions:
             if f.name == "tracker":
                 if not isinstance(v, TrackerOptions):
                     raise OptionsError(f"tracker must be a TrackerOptions, got {type(v).__name__}")
+            elif f.name == "scaling":
+                if not (v is True or v is False or (isinstance(v, str) and v == "auto")):
+                    raise OptionsError(f"scaling must be 'auto', True or False, got {v!r}")
             elif f.type in ("int", int):
                 if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < (0 if f.name == "max_retracks" else 1):
                     raise OptionsError(f"{f.name} must be a positive integer, got {v!r}")
@@ -194,7 +206,8 @@ class SolveResult(Result):
     solutions : ndarray, shape (n_regular, n)
         Distinct finite regular solutions, Newton-refined.
     residuals, conds : ndarray, shape (n_regular,)
-        ``‖F(x)‖`` and the Jacobian's 2-norm condition number at each of them.
+        ``‖F(x)‖`` of :attr:`system` at each of them, and the 2-norm condition number of the
+        Jacobian of the system that was tracked (the balanced one when :attr:`scaling` is set).
     singular_solutions : ndarray, shape (n_singular, n)
         Distinct finite singular endpoints (Cauchy-endgame estimates).
     multiplicities, singular_winding : ndarray, shape (n_singular,)
@@ -214,6 +227,11 @@ class SolveResult(Result):
         two also as attributes.
     total_time : float
         Wall-clock seconds; also as ``wall_time``.
+    scaling : Scaling or None
+        The scaling of equations and variables the paths were tracked on, or None when the
+        system was tracked as given (``SolveOptions.scaling``). Endpoints, solutions and
+        residuals are always those of :attr:`system`; ``conds`` and the endpoint decisions
+        are made on the scaled system.
     """
 
     system: Any
@@ -231,6 +249,7 @@ class SolveResult(Result):
     seed: int
     gamma: complex
     options: SolveOptions = field(default_factory=SolveOptions)
+    scaling: Optional[Scaling] = None
 
     n_path_crossings = property(lambda self: int(self.counters.get("n_path_crossings", 0)))
     n_retracked = property(lambda self: int(self.counters.get("n_retracked", 0)))
@@ -299,6 +318,7 @@ class SolveResult(Result):
             "failures": self.failures(), "wall_time": self.wall_time, "seed": self.seed,
             "n_interrupted": self.n_interrupted, "n_unresolved_crossings": self.n_unresolved_crossings,
             "complete": self.is_complete, "failed_paths": self.failed_paths(),
+            "scaling": self.scaling.to_dict() if self.scaling is not None else None,
         }
         if with_solutions:
             out["solutions"] = [[[float(z.real), float(z.imag)] for z in row] for row in self.solutions]
@@ -557,7 +577,9 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     patch = rng.standard_normal(n + 1) + 1j * rng.standard_normal(n + 1)
     patch /= np.linalg.norm(patch)
 
-    hom = sys_.homogenize().packed()
+    scaling = _choose_scaling(sys_, opts.scaling)
+    work = scaling.apply(sys_) if scaling is not None else sys_
+    hom = work.homogenize().packed()
     start_system, starts = total_degree_start(degrees, patch)
     start = start_system.packed()
     max_exp = max(hom.max_exp, start.max_exp)
@@ -569,7 +591,8 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     with bar, _deferred_sigint(stop):
         ends, codes, kinds, winding, steps, _ = _track(starts, F, G, gamma, patch, opts.to_array(), max_exp,
                                                        executor, workers, stop, bar)
-        cls = _classify(sys_, ends, codes, kinds, winding, opts)
+        cls = _classify(work, ends, codes, kinds, winding, opts)
+        codes[cls["unsolved"]] = int(Status.newton_failed)
         n_crossings = int(len(cls["crossed"]))
         n_retracked = 0
         tight = opts
@@ -587,15 +610,41 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
             n_retracked += len(redo)
             ends[redo], codes[redo], kinds[redo], winding[redo] = e2[done], c2[done], k2[done], w2[done]
             steps[redo] += s2[done]
-            cls = _classify(sys_, ends, codes, kinds, winding, opts)
+            cls = _classify(work, ends, codes, kinds, winding, opts)
+            codes[cls["unsolved"]] = int(Status.newton_failed)
+    if scaling is not None:
+        ends, cls = _unscale(sys_, scaling, ends, cls, opts)
     return SolveResult(
         system=sys_, solutions=cls["regular"], residuals=cls["residual"], conds=cls["cond"],
         singular_solutions=cls["singular"], multiplicities=cls["multiplicity"], singular_winding=cls["sing_winding"],
         path_endpoints=ends, path_status=codes, path_kind=cls["kind"], path_winding=winding, path_steps=steps,
-        seed=seed, gamma=gamma, options=opts, total_time=time.perf_counter() - t0,
+        seed=seed, gamma=gamma, options=opts, scaling=scaling, total_time=time.perf_counter() - t0,
         counters={"n_paths": int(len(codes)), "n_steps": int(np.sum(steps)), "n_path_crossings": n_crossings,
                   "n_retracked": n_retracked},
         **_overall_status(codes, cls["kind"], len(cls["regular"])))
+
+
+def _choose_scaling(system, mode) -> Optional[Scaling]:
+    """The scaling ``SolveOptions.scaling`` asks for, or None to track ``system`` as given."""
+    if mode is False:
+        return None
+    scaling = balance(system)
+    if scaling.is_identity or (mode == "auto" and scaling.gain < AUTO_MIN_GAIN):
+        return None
+    return scaling
+
+
+def _unscale(system, scaling: Scaling, ends: np.ndarray, cls: Dict[str, Any], opts: SolveOptions):
+    """Endpoints and solutions of the scaled system mapped back to ``system``; the regular ones
+    are refined by Newton on ``system`` and their residuals are ``system``'s."""
+    from .kernels import refine_batch
+
+    p = system.packed()
+    regular = scaling.unscale(cls["regular"]).reshape(-1, system.n_variables)
+    regular, res, _ = refine_batch(regular, *p.arrays(), p.max_exp, opts.final_tol, 3)
+    singular = scaling.unscale(cls["singular"]).reshape(-1, system.n_variables)
+    return scaling.unscale(ends, homogeneous=True), {**cls, "regular": regular, "residual": res,
+                                                     "singular": singular}
 
 
 def _overall_status(codes: np.ndarray, kind: np.ndarray, n_regular: int) -> Dict[str, Any]:
@@ -622,23 +671,47 @@ def _overall_status(codes: np.ndarray, kind: np.ndarray, n_regular: int) -> Dict
                                         f"{worst.message}"}
 
 
-def _term_scaled_cond(X: np.ndarray, jacs: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """``1/σ_min(D⁻¹J)`` at each point, ``D_i`` the larger of row ``i``'s largest ``|J_ij|`` and
-    ``T_i/(1 + ‖x‖)``, ``T_i`` the size of the terms of equation ``i`` (:func:`kernels.term_sizes`).
+def _row_scales(X: np.ndarray, jacs: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """``D_i`` at each point: the larger of row ``i``'s largest ``|J_ij|`` and ``T_i/(1 + ‖x‖)``,
+    ``T_i`` the size of the terms of equation ``i`` (:func:`kernels.term_sizes`).
+
+    Dividing equation ``i`` by ``D_i`` makes residuals and Jacobians independent of how the
+    equations are scaled; the floor keeps a row that vanishes at a singular root measured
+    against the terms that cancel in ``F``.
+    """
+    floor = sizes / (1.0 + np.linalg.norm(X, axis=1))[:, None]
+    return np.maximum(np.max(np.abs(jacs), axis=2), floor)
+
+
+def _term_scaled_cond(jacs: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``1/σ_min(D⁻¹J)`` at each point, ``D`` from :func:`_row_scales`.
 
     The 2-norm condition number of ``J`` does not see a Jacobian that is small as a whole
     (for one unknown it is always 1): at a double root of ``(x-1)^2 (x+1)`` it calls ``x = 1``
     regular. Measured against the terms that cancel in ``F``, a vanishing row is singular.
+    Unlike ``cond(J)``, it does not grow when equations are multiplied by different factors.
     """
-    if len(X) == 0:
+    if len(jacs) == 0:
         return np.empty(0)
-    floor = sizes / (1.0 + np.linalg.norm(X, axis=1))[:, None]
-    scale = np.maximum(np.max(np.abs(jacs), axis=2), floor)
     with np.errstate(all="ignore"):
         scaled = np.where(scale[:, :, None] > 0, jacs / scale[:, :, None], 0.0)
         smin = np.linalg.svd(scaled, compute_uv=False)[:, -1]
         kappa = 1.0 / smin
     return np.where(np.isfinite(kappa), kappa, np.inf)
+
+
+def _scaled_residuals(X: np.ndarray, packed, scale: np.ndarray) -> np.ndarray:
+    """``‖D⁻¹F(x)‖`` at each point (units of ``x``, whatever the equations' scales)."""
+    from .kernels import eval_system_alloc
+
+    out = np.empty(len(X))
+    arrays = packed.arrays()
+    with np.errstate(all="ignore"):
+        for k, x in enumerate(X):
+            val, _ = eval_system_alloc(x, *arrays, packed.max_exp)
+            r = np.linalg.norm(np.where(scale[k] > 0, val / scale[k], np.where(val == 0, 0.0, np.inf)))
+            out[k] = r if np.isfinite(r) else np.inf
+    return out
 
 
 def _near(points: np.ndarray, anchors: np.ndarray, tol: float) -> np.ndarray:
@@ -673,8 +746,16 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     with np.errstate(all="ignore"):
         conds = np.linalg.cond(jacs) if len(finite) else np.empty(0)
     conds = np.where(np.isfinite(conds), conds, np.inf)
-    kappa = _term_scaled_cond(refined, jacs, term_sizes_batch(refined, *p.arrays(), p.max_exp))
-    regular = (winding[finite] == 1) & (conds < opts.max_cond) & (kappa < opts.max_cond)
+    scale = _row_scales(refined, jacs, term_sizes_batch(refined, *p.arrays(), p.max_exp))
+    # An endpoint that does not solve F (relative to its equations' terms) is no solution of
+    # either kind; its path failed and is re-tracked.
+    solved = _scaled_residuals(refined, p, scale) <= math.sqrt(opts.endgame_tol) * (1.0 + np.linalg.norm(refined,
+                                                                                                       axis=1))
+    unsolved = finite[~solved]
+    kind[unsolved] = FAILED
+    finite, refined, res, jacs, conds, scale = (a[solved] for a in (finite, refined, res, jacs, conds, scale))
+    kappa = _term_scaled_cond(jacs, scale)
+    regular = (winding[finite] == 1) & (kappa < opts.max_cond)
     # A path reaching a multiple root analytically (winding number 1) lands within about the root's
     # accuracy, eps^(1/m), and can look regular there; it shares the point with a singular path.
     regular &= ~_near(refined, ~regular, math.sqrt(opts.dedup_tol))
@@ -692,7 +773,7 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     uniq, sfirst, scounts = np.unique(slab, return_index=True, return_counts=True)
     sorder = np.argsort(sfirst)
     return {
-        "kind": kind, "crossed": crossed,
+        "kind": kind, "crossed": crossed, "unsolved": unsolved,
         "regular": reg_pts[order], "residual": res[regular][order], "cond": conds[regular][order],
         "singular": sing_pts[sfirst[sorder]], "multiplicity": scounts[sorder].astype(np.int64),
         "sing_winding": winding[sing_paths[sfirst[sorder]]].astype(np.int64) if len(sing_paths) else
