@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -383,6 +384,38 @@ class _NoBar:
         pass
 
 
+# Say what is being compiled when the first call of the kernels takes longer than this (seconds).
+COMPILE_NOTICE_SECONDS = 1.0
+
+
+def _compile_kernels(packed, F, G, gamma, patch, opts: "SolveOptions", max_exp: int, notice: bool) -> None:
+    """Compile the kernels :func:`solve` calls, or load them from Numba's cache, by calling each on no rows.
+
+    With ``notice``, a compile that is still running after :data:`COMPILE_NOTICE_SECONDS`
+    (an empty or stale Numba cache: the first run) says so on stderr, once.
+    """
+    import threading
+
+    from .kernels import refine_batch, term_sizes_batch, track_batch
+
+    timer = None
+    if notice and not track_batch.signatures:
+        timer = threading.Timer(COMPILE_NOTICE_SECONDS, print, ("pathtrack: compiling the polynomial tracker "
+                                                                "(first run only; later runs load it from Numba's "
+                                                                "cache)...",), {"file": sys.stderr, "flush": True})
+        timer.daemon = True
+        timer.start()
+    try:
+        n = len(patch) - 1  # unknowns of the affine system
+        track_batch(np.empty((0, n + 1), dtype=np.complex128), F, G, gamma, patch, opts.to_array(), max_exp)
+        none = np.empty((0, n), dtype=np.complex128)
+        refine_batch(none, *packed.arrays(), packed.max_exp, opts.final_tol, 5)
+        term_sizes_batch(none, *packed.arrays(), packed.max_exp)
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
 def _progress_bar(total: int, progress: Optional[bool]):
     """A tqdm bar over paths (``None``: only on a terminal); without one tqdm is not imported."""
     if progress is False:
@@ -605,6 +638,9 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     max_exp = max(hom.max_exp, start.max_exp)
     F, G = hom.arrays(), start.arrays()
 
+    if executor is None:
+        _compile_kernels(sys_.packed(), F, G, gamma, patch, opts, max_exp,
+                         notice=progress is not False and sys.stderr.isatty())
     stop = _StopFlag()
     bar = _progress_bar(len(starts), progress)
     with bar, deferred_sigint(stop):
