@@ -23,7 +23,6 @@ import gzip
 import hashlib
 import os
 import struct
-import urllib.request
 import zlib
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple
@@ -161,6 +160,8 @@ def _short(exc: BaseException) -> str:
 
 def _download(fname: str, mirrors: Tuple[str, ...], target: Path, looked: str, hint: str) -> None:
     """Fetch ``fname`` from the first mirror that answers, with a progress bar."""
+    import urllib.request
+
     from tqdm.auto import tqdm
 
     made = [d for d in (target.parent, *target.parent.parents) if not d.exists()]

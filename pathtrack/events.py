@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .linalg import SingularJacobianError
 from .problem import NonFiniteError
@@ -216,6 +215,8 @@ class EventLocator:
                 return 0.0
             return float(test_value(name, y, t))
 
+        from scipy.optimize import brentq  # imported here: scipy.optimize takes ~0.3 s to import
+
         try:
             theta = brentq(g, 0.0, 1.0, xtol=self.xtol, rtol=4 * np.finfo(float).eps, maxiter=100)
             y, _ = cache[theta] if theta in cache else point(theta)
@@ -302,3 +303,4 @@ def lanczos_spectrum(info: PointInfo, hvp, m: int, k: int = 6) -> None:
     info.spectral["hessian_index"] = float(negative_count(eigs))
     info.spectral["hessian_min_eig"] = float(eigs[0])
     info.tests[INDEX_CHANGE] = float(eigs[0])
+

@@ -14,7 +14,6 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 import scipy.linalg
-from scipy.sparse.linalg import LinearOperator, gmres
 
 __all__ = ["SingularJacobianError", "TangentInfo", "tangent_dense", "tangent_matrix_free", "bordered_solve",
            "bordered_gmres", "bordered_det", "SVD_MAX_N"]
@@ -128,6 +127,8 @@ def _bordered_lu(J: np.ndarray, b: np.ndarray, max_cond: float):
 
 def bordered_gmres(jvp, b: np.ndarray, r: np.ndarray, c: float, rtol: float, maxiter: int) -> np.ndarray:
     """Solve ``[J; b^T] z = [r; c]`` with GMRES, ``J`` given by ``jvp(v)`` (v of length m+1)."""
+    from scipy.sparse.linalg import LinearOperator, gmres  # only large problems need it
+
     m1 = b.shape[0]
 
     def matvec(v):

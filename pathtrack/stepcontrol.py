@@ -3,7 +3,7 @@
 The corrector *estimates* (converged or not, iterations, contraction) and the tracker
 *measures* the corrected point (landing, tangent, turn angle, the problem's acceptance
 test); the controller *decides*: accept or reject, why, and the next step size. The
-rules themselves are the jitted functions in :mod:`pathtrack.kernels.steprules`, shared
+rules themselves are the functions of :mod:`pathtrack.kernels.steprules`, shared
 with compiled trackers; this module binds them to a
 :class:`~pathtrack.options.TrackerOptions`.
 """

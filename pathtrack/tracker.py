@@ -27,10 +27,7 @@ never from their classes.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence
@@ -39,6 +36,7 @@ import numpy as np
 
 from . import events as ev
 from .corrector import Corrector, CorrectorResult, NewtonCorrector, make_corrector
+from .interrupt import deferred_sigint
 from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, tangent_dense,
                      tangent_matrix_free)
 from .options import OptionsError, TrackerOptions
@@ -725,7 +723,7 @@ class Tracker:
         """
         if self.state is None:
             self.init()
-        with _deferred_sigint(self):
+        with deferred_sigint(self):
             try:
                 while self.state.status.is_running:
                     self.step()
@@ -742,27 +740,3 @@ class Tracker:
         while self.state.status.is_running:
             if self.step():
                 yield self.state
-
-
-@contextlib.contextmanager
-def _deferred_sigint(tracker: "Tracker"):
-    """Turn the first SIGINT into ``tracker.request_stop()``; restore the old handler afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum, frame):
-        if tracker._stop_requested:  # second Ctrl-C: the user means it
-            raise KeyboardInterrupt
-        tracker.request_stop()
-
-    try:
-        signal.signal(signal.SIGINT, handler)
-    except (ValueError, OSError):  # not allowed here (embedded interpreter): keep the default
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -1,5 +1,6 @@
 """Importing pathtrack leaves the process environment alone and loads no matplotlib; thread settings
-happen only in ``configure_threads()``, which the ``pathtrack`` command calls before numpy loads."""
+happen only in ``configure_threads()``, which the ``pathtrack`` command calls before numpy loads.
+``run`` and ``solve`` import only what they use (start-up time: benchmarks/bench_startup.py)."""
 
 import json
 import os
@@ -85,3 +86,37 @@ def test_public_names_and_submodules_resolve_on_first_use():
     assert all(getattr(pathtrack, name) is not None for name in pathtrack.__all__)
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         pathtrack.no_such_name  # noqa: B018
+
+
+COMMAND_MODULES = """
+import json, sys
+from pathtrack.cli import main
+main({args!r}, standalone_mode=False)
+print(json.dumps({{m: m in sys.modules for m in ("matplotlib", "h5py", "tqdm", "numba", "scipy.optimize",
+                                               "pathtrack.tracker", "pathtrack.kernels.nn")}}))
+"""
+
+
+def test_run_imports_no_matplotlib_numba_h5py_or_tqdm():
+    r = _run(COMMAND_MODULES.format(args=["run", "bratu1d", "--json"]))
+    assert r["matplotlib"] is False and r["h5py"] is False and r["tqdm"] is False  # no plot, no --out, no bar
+    assert r["numba"] is False and r["pathtrack.kernels.nn"] is False  # the Python tracker needs no kernel
+    assert r["pathtrack.tracker"] is True
+
+
+def test_solve_imports_no_matplotlib_h5py_tqdm_or_python_tracker():
+    r = _run(COMMAND_MODULES.format(args=["solve", "katsura:3", "--json"]))
+    assert r["matplotlib"] is False and r["h5py"] is False and r["tqdm"] is False
+    assert r["pathtrack.tracker"] is False and r["scipy.optimize"] is False  # Ctrl-C handling is pathtrack.interrupt
+    assert r["numba"] is True and r["pathtrack.kernels.nn"] is False
+
+
+def test_numba_loads_when_solve_is_called_not_on_import():
+    code = """
+import json, sys
+import pathtrack.polynomial
+before = "numba" in sys.modules
+pathtrack.polynomial.solve(["x^2 - 1"])
+print(json.dumps({"before": before, "after": "numba" in sys.modules}))
+"""
+    assert _run(code) == {"before": False, "after": True}

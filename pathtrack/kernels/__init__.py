@@ -1,8 +1,10 @@
 """Numba-jitted kernels. Arrays and scalars in, status codes out; no validation, no allocation policy.
 
 The Python API modules (``pathtrack.stepcontrol``, ``pathtrack.corrector``, ...) validate
-inputs and allocate; these kernels only compute. Every kernel is compiled with
-``cache=True`` so that repeated runs skip compilation.
+inputs and allocate; these kernels only compute. The kernels that Python calls are compiled
+with ``cache=True`` so that repeated runs skip compilation. ``steprules`` is plain Python
+that compiled trackers inline (:func:`steprules.register_for_numba`), so the Python tracker
+runs without Numba.
 
 Deliberate twins (``duplicates`` pairs them; each pair stays two kernels because a shared
 helper would need a Python-level branch or dummy arrays inside the innermost loop):

@@ -1,14 +1,13 @@
-"""Step-size and Newton-acceptance rules, compiled once and shared.
+"""Step-size and Newton-acceptance rules, defined once and shared.
 
-These are the *only* definitions of the rules. The Python tracker calls them through
-:mod:`pathtrack.stepcontrol` and :mod:`pathtrack.corrector`; compiled trackers (the
-polynomial solver) call them directly from ``@njit`` code. jit-compiled; scalars only;
-returns codes.
+These are the *only* definitions of the rules: plain Python on scalars, returning codes.
+The Python tracker calls them through :mod:`pathtrack.stepcontrol` and
+:mod:`pathtrack.corrector` as Python functions, so a path tracked in Python never imports
+Numba. Compiled trackers (the polynomial solver) call the same functions from ``@njit``
+code after :func:`register_for_numba`, which makes Numba compile them into their callers.
 """
 
 import math
-
-from numba import njit
 
 # Newton verdict codes; values match pathtrack.status.CorrectorCode, plus CONTINUE.
 CONTINUE = -1
@@ -29,7 +28,6 @@ TARGET_CONTRACTION = 0.25
 SLOW_ITERS = 0.5
 
 
-@njit(cache=True)
 def newton_verdict(k, norm_dx, norm_dx_prev, norm_y, newton_tol, max_contraction, max_iters):
     """Judge Newton iteration ``k`` (0-based) from the size of its update.
 
@@ -48,7 +46,6 @@ def newton_verdict(k, norm_dx, norm_dx_prev, norm_y, newton_tol, max_contraction
     return CONTINUE
 
 
-@njit(cache=True)
 def contraction_factor(n_iters, contraction, max_contraction, max_iters):
     """The step-size factor a converged Newton correction suggests.
 
@@ -66,7 +63,6 @@ def contraction_factor(n_iters, contraction, max_contraction, max_iters):
     return factor
 
 
-@njit(cache=True)
 def adapt_step_size(ds, accepted, n_consecutive, factor, grow_factor, shrink_factor, grow_after, min_ds, max_ds):
     """Backtracking step control scaled by the corrector's suggested ``factor``.
 
@@ -95,7 +91,6 @@ def adapt_step_size(ds, accepted, n_consecutive, factor, grow_factor, shrink_fac
     return ds, 0, STEP_OK
 
 
-@njit(cache=True)
 def next_step_size(ds, accepted, n_consecutive, grow_factor, shrink_factor, grow_after, min_ds, max_ds):
     """Backtracking step control without corrector information.
 
@@ -111,10 +106,32 @@ def next_step_size(ds, accepted, n_consecutive, grow_factor, shrink_factor, grow
                            max_ds)
 
 
-@njit(cache=True)
 def turn_ok(cos_angle, max_angle):
     """Path-jumping guard: True when successive tangents turn by at most ``max_angle``."""
     if not math.isfinite(cos_angle):
         return False
     c = min(1.0, max(-1.0, cos_angle))
     return math.acos(c) <= max_angle
+
+
+_RULES = (newton_verdict, contraction_factor, adapt_step_size, next_step_size, turn_ok)
+
+
+def register_for_numba() -> None:
+    """Make the rules callable from ``@njit`` code (idempotent; imports Numba).
+
+    Each rule is registered with ``numba.extending.register_jitable`` and inlined at Numba-IR
+    level into its caller: no separate compilation per rule, and no second specialisation
+    when a caller passes an integer literal (``max_iters=8``).
+    """
+    global _registered
+    if _registered:
+        return
+    from numba.extending import register_jitable
+
+    for rule in _RULES:
+        register_jitable(inline="always")(rule)
+    _registered = True
+
+
+_registered = False

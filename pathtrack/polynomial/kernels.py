@@ -11,6 +11,14 @@ random affine patch ``a·x = 1`` is appended as the last equation, so paths goin
 infinity stay bounded. The homotopy is ``H(x, t) = (1-t)·gamma·G(x) + t·F(x)``. Step
 acceptance, Newton verdicts and the path-jumping guard are the shared rules of
 :mod:`pathtrack.kernels.steprules`.
+
+Compilation is what a first ``solve`` waits for, so it is kept small. Only the entry points
+(``track_batch``, ``refine_batch``, ``term_sizes_batch``, ``eval_system_alloc``) are cached
+on disk: a cached entry point holds its callees' code, so a warm start loads three
+functions. Helpers with one caller, and ``newton``, are inlined at Numba-IR level
+(``inline="always"``) instead of compiled on their own. The batch kernels release the GIL
+and run serially (``prange`` is ``range`` without ``parallel=True``): the solver spreads
+paths over Python threads, which costs no parallel-lowering compile (measured 8 s of 35 s).
 """
 
 import math
@@ -19,8 +27,10 @@ import numpy as np
 from numba import njit, prange
 
 from ..kernels.steprules import (CONTINUE, CONVERGED, SINGULAR, STEP_TOO_SMALL, newton_verdict, next_step_size,
-                        turn_ok)
+                                 register_for_numba, turn_ok)
 from ..status import Status
+
+register_for_numba()
 
 # Path status codes, taken from pathtrack.status.Status (plain ints: Numba compiles them in as constants).
 SUCCESS = int(Status.success)
@@ -61,7 +71,7 @@ N_OPTIONS = 21
 
 
 # -- linear algebra -------------------------------------------------------------------------------
-@njit(cache=True)
+@njit
 def _norm(v):
     s = 0.0
     for i in range(v.shape[0]):
@@ -69,7 +79,7 @@ def _norm(v):
     return math.sqrt(s)
 
 
-@njit(cache=True)
+@njit
 def lu_solve(A, b, out):
     """Solve ``A out = b`` by Gaussian elimination with partial pivoting, overwriting ``A`` and ``b``.
 
@@ -115,7 +125,7 @@ def lu_solve(A, b, out):
 
 
 # -- evaluation -----------------------------------------------------------------------------------
-@njit(cache=True)
+@njit
 def fill_powers(x, P):
     """``P[j, k] = x_j**k``: the power table every monomial reads."""
     for j in range(x.shape[0]):
@@ -124,7 +134,7 @@ def fill_powers(x, P):
             P[j, k] = P[j, k - 1] * x[j]
 
 
-@njit(cache=True)
+@njit
 def eval_system(P, coef, toff, var, exp, eoff, pre, val, jac):
     """Values and Jacobian of a packed system from a filled power table ``P``."""
     n_eq = eoff.shape[0] - 1
@@ -160,7 +170,7 @@ def eval_system_alloc(x, coef, toff, var, exp, eoff, max_exp):
     return val, jac
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _workspace(n1, max_exp):
     c = np.complex128
     return (np.empty((n1, max_exp + 1), dtype=c), np.empty(n1, dtype=c),          # P, pre
@@ -169,7 +179,7 @@ def _workspace(n1, max_exp):
             np.empty((n1, n1), dtype=c), np.empty(n1, dtype=c), np.empty(n1, dtype=c))  # A, rhs, sol
 
 
-@njit(cache=True)
+@njit
 def homotopy(x, t, F, G, gamma, patch, ws, want_dt):
     """Fill ``A = [H_x; a]`` and ``rhs = -[H; a·x-1]`` (or ``-[H_t; 0]`` when ``want_dt``) at ``(x, t)``."""
     P, pre, vF, JF, vG, JG, A, rhs, sol = ws
@@ -192,7 +202,7 @@ def homotopy(x, t, F, G, gamma, patch, ws, want_dt):
     rhs[n] = 0.0 if want_dt else -s
 
 
-@njit(cache=True)
+@njit
 def _tangent(x, t, dtdu, F, G, gamma, patch, ws, out):
     """``dx/du`` along a segment with ``dt/du = dtdu``; returns False where the Jacobian is singular."""
     homotopy(x, t, F, G, gamma, patch, ws, True)
@@ -203,7 +213,7 @@ def _tangent(x, t, dtdu, F, G, gamma, patch, ws, out):
     return True
 
 
-@njit(cache=True)
+@njit(inline="always")
 def newton(x, t, F, G, gamma, patch, ws, tol, max_contraction, max_iters):
     """Newton at fixed ``t``, updating ``x`` in place; returns (steprules verdict, pivot ratio)."""
     prev = np.inf
@@ -225,7 +235,7 @@ def newton(x, t, F, G, gamma, patch, ws, tol, max_contraction, max_iters):
 
 
 # -- tracking -------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(inline="always")
 def _turn_resolved_ok(k1, kn, h, resolution, max_angle):
     """Path-jumping guard: ``turn_ok`` on the tangents ``k1`` (step start) and ``kn`` (step end).
 
@@ -249,7 +259,7 @@ def _turn_resolved_ok(k1, kn, h, resolution, max_angle):
     return turn_ok(dot / (a * b), max_angle)
 
 
-@njit(cache=True)
+@njit
 def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
     """Track ``x`` from ``t = ta`` to ``t = tb`` along the straight segment (complex ``t``).
 
@@ -307,7 +317,7 @@ def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
     return SUCCESS, n_steps, ds
 
 
-@njit(cache=True)
+@njit(inline="always")
 def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
     """Circle ``t = 1 - r·e^{iθ}`` until the path closes; ``est`` = mean of the samples = x(t=1).
 
@@ -350,7 +360,7 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
     return False, max_winding, n_steps
 
 
-@njit(cache=True)
+@njit
 def term_sizes(P, coef, toff, var, exp, eoff, out):
     """``out[e] = Σ_t |c_t|·|x^α_t|`` over the terms of equation ``e``, from a filled power table ``P``.
 
@@ -367,7 +377,7 @@ def term_sizes(P, coef, toff, var, exp, eoff, out):
         out[e] = s
 
 
-@njit(cache=True)
+@njit
 def _row_scaled(x, t, F, G, gamma, patch, ws):
     """Fill ``A`` and ``rhs`` as :func:`homotopy` does, each row of ``H`` divided by its scale.
 
@@ -400,21 +410,21 @@ def _row_scaled(x, t, F, G, gamma, patch, ws):
             rhs[i] /= m
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _residual(x, t, F, G, gamma, patch, ws):
     """Row-scaled residual ``‖H(x, t)‖`` (comparable with ``‖x‖``)."""
     _row_scaled(x, t, F, G, gamma, patch, ws)
     return _norm(ws[7])
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _pivot_ratio(x, t, F, G, gamma, patch, ws):
     """Pivot ratio of the row-scaled ``[H_x; a]`` at ``(x, t)``: the regularity test of an endpoint."""
     _row_scaled(x, t, F, G, gamma, patch, ws)
     return lu_solve(ws[6], ws[7], ws[8])
 
 
-@njit(cache=True)
+@njit(inline="always")
 def track_path(x, F, G, gamma, patch, opt, max_exp):
     """Track one path from ``t = 0`` to ``t = 1`` with the endgame; ``x`` becomes the endpoint.
 
@@ -517,9 +527,9 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
     return code, END_CAUCHY, winding, n_steps, 0.0
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, nogil=True)
 def track_batch(starts, F, G, gamma, patch, opt, max_exp):
-    """Track every row of ``starts`` (in parallel over Numba threads); each path is independent."""
+    """Track every row of ``starts``; each path is independent (the solver runs slices on threads)."""
     n_paths = starts.shape[0]
     ends = starts.copy()
     codes = np.empty(n_paths, dtype=np.int64)
@@ -539,7 +549,7 @@ def track_batch(starts, F, G, gamma, patch, opt, max_exp):
     return ends, codes, kinds, winding, steps, ratio
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, nogil=True)
 def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
     """Newton on the affine square system for every row of ``X``; returns X, residual norms, Jacobians.
 
@@ -585,7 +595,7 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
     return out, res, jacs
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, nogil=True)
 def term_sizes_batch(X, coef, toff, var, exp, eoff, max_exp):
     """:func:`term_sizes` at every row of ``X`` (affine points); returns shape ``(k, n_equations)``."""
     k, n = X.shape

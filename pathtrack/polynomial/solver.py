@@ -2,7 +2,7 @@
 
 :func:`solve` homogenises the system, builds the start system ``x_i^{d_i} - x_0^{d_i}`` with
 its ``∏ d_i`` start points on a random affine patch, and tracks every path with the
-compiled tracker of :mod:`pathtrack.polynomial.kernels` (in parallel over Numba threads, or
+compiled tracker of :mod:`pathtrack.polynomial.kernels` (in parallel over threads, or
 chunked over any executor with ``map``, e.g. a ``dask.distributed`` Client). Endpoints are
 classified as finite regular, finite singular (with multiplicity and winding number), at
 infinity, or failed; finite regular ones are refined by Newton and deduplicated, and paths
@@ -14,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Sequence, Tuple
 
@@ -383,6 +385,67 @@ def _track_chunk(starts, F, G, gamma, patch, opt, max_exp):
     return track_batch(starts, F, G, gamma, patch, opt, max_exp)
 
 
+class _NoBar:
+    """What :func:`solve` updates when no progress bar is shown: tqdm's calls, doing nothing."""
+
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_description(self, desc: str) -> None:
+        pass
+
+    def reset(self, total: int) -> None:
+        pass
+
+
+# Say what is being compiled when the first call of the kernels takes longer than this (seconds).
+COMPILE_NOTICE_SECONDS = 1.0
+
+
+def _compile_kernels(packed, F, G, gamma, patch, opts: "SolveOptions", max_exp: int, notice: bool) -> None:
+    """Compile the kernels :func:`solve` calls, or load them from Numba's cache, by calling each on no rows.
+
+    With ``notice``, a compile that is still running after :data:`COMPILE_NOTICE_SECONDS`
+    (an empty or stale Numba cache: the first run) says so on stderr, once.
+    """
+    import threading
+
+    from .kernels import refine_batch, term_sizes_batch, track_batch
+
+    timer = None
+    if notice and not track_batch.signatures:
+        timer = threading.Timer(COMPILE_NOTICE_SECONDS, print, ("pathtrack: compiling the polynomial tracker "
+                                                                "(first run only; later runs load it from Numba's "
+                                                                "cache)...",), {"file": sys.stderr, "flush": True})
+        timer.daemon = True
+        timer.start()
+    try:
+        n = len(patch) - 1  # unknowns of the affine system
+        track_batch(np.empty((0, n + 1), dtype=np.complex128), F, G, gamma, patch, opts.to_array(), max_exp)
+        none = np.empty((0, n), dtype=np.complex128)
+        refine_batch(none, *packed.arrays(), packed.max_exp, opts.final_tol, 5)
+        term_sizes_batch(none, *packed.arrays(), packed.max_exp)
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def _progress_bar(total: int, progress: Optional[bool]):
+    """A tqdm bar over paths (``None``: only on a terminal); without one tqdm is not imported."""
+    if progress is False:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="path", desc="solve", disable=None if progress is None else not progress,
+                leave=False, dynamic_ncols=True)
+
+
 class _StopFlag:
     """Stop request checked between chunks of paths (``request_stop`` is what SIGINT calls)."""
 
@@ -428,19 +491,22 @@ def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers, stop=Non
         if bar is not None:
             bar.update(n_paths)
         return out
-    import numba
-
     from .kernels import track_batch
 
-    old = numba.get_num_threads()
-    threads = max(1, min(workers or numba.config.NUMBA_NUM_THREADS, numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(threads)
+    threads = min(workers or _default_threads(), n_paths)
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
     try:
         i, chunk = 0, threads
         while i < n_paths and not (stop is not None and stop.requested):
             j = min(n_paths, i + chunk)
             t = time.perf_counter()
-            part = track_batch(starts[i:j], F, G, gamma, patch, opt, max_exp)
+            if pool is None:
+                part = track_batch(starts[i:j], F, G, gamma, patch, opt, max_exp)
+            else:  # track_batch releases the GIL: one slice of the chunk per thread
+                slices = np.array_split(np.arange(i, j), threads)
+                parts = list(pool.map(lambda rows: track_batch(starts[rows], F, G, gamma, patch, opt, max_exp),
+                                      [rows for rows in slices if len(rows)]))
+                part = tuple(np.concatenate([q[k] for q in parts]) for k in range(6))
             dt = time.perf_counter() - t
             for dst, src in zip(out, part):
                 dst[i:j] = src
@@ -454,8 +520,19 @@ def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers, stop=Non
             chunk = max(threads, chunk - chunk % threads)
             i = j
     finally:
-        numba.set_num_threads(old)
+        if pool is not None:
+            pool.shutdown()
     return out
+
+
+def _default_threads() -> int:
+    """Threads for local tracking: the CPUs this process may use (``NUMBA_NUM_THREADS`` caps it)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    cap = os.environ.get("NUMBA_NUM_THREADS", "")
+    return max(1, min(n, int(cap))) if cap.isdigit() and int(cap) > 0 else max(1, n)
 
 
 def _clusters(points: np.ndarray, tol: float) -> np.ndarray:
@@ -535,7 +612,7 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     seed : int
         Seeds ``gamma`` and the affine patch; results are reproducible for a given seed.
     workers : int, optional
-        Numba threads for local tracking (default: all cores); with ``executor``, a hint for chunking.
+        Threads for local tracking (default: all cores); with ``executor``, a hint for chunking.
     executor : optional
         A ``dask.distributed.Client`` or any ``concurrent.futures.Executor``; paths are tracked in
         chunks on it. Per-path results do not depend on the executor.
@@ -556,9 +633,7 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         ``interrupted`` (see :attr:`SolveResult.is_complete`). A second Ctrl-C raises
         ``KeyboardInterrupt``.
     """
-    from tqdm.auto import tqdm
-
-    from ..tracker import _deferred_sigint
+    from ..interrupt import deferred_sigint
 
     t0 = time.perf_counter()
     opts = options or SolveOptions()
@@ -585,10 +660,12 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     max_exp = max(hom.max_exp, start.max_exp)
     F, G = hom.arrays(), start.arrays()
 
+    if executor is None:
+        _compile_kernels(sys_.packed(), F, G, gamma, patch, opts, max_exp,
+                         notice=progress is not False and sys.stderr.isatty())
     stop = _StopFlag()
-    bar = tqdm(total=len(starts), unit="path", desc="solve", disable=None if progress is None else not progress,
-               leave=False, dynamic_ncols=True)
-    with bar, _deferred_sigint(stop):
+    bar = _progress_bar(len(starts), progress)
+    with bar, deferred_sigint(stop):
         ends, codes, kinds, winding, steps, _ = _track(starts, F, G, gamma, patch, opts.to_array(), max_exp,
                                                        executor, workers, stop, bar)
         cls = _classify(work, ends, codes, kinds, winding, opts)
