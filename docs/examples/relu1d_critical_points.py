@@ -36,6 +36,19 @@ def saturation(classes, checkpoints):
     return {k: sum(f < k for f in first) for k in checkpoints}
 
 
+#: (width, seed) of the flows whose risk convergence is fitted; (2, 4) is a start whose two kinks
+#: merge: a degenerate limit, where convergence is slow.
+RATE_STARTS = ((1, 0), (1, 3), (3, 0), (3, 1), (2, 4))
+
+
+def rate_flows(target: str = "zigzag"):
+    """``(width, seed, problem, FlowResult)`` for each start in ``RATE_STARTS``: BDF to ‖∇L‖ < 1e-10."""
+    for width, seed in RATE_STARTS:
+        prob = ReLU1D(width=width, target=target)
+        p0 = prob.random_params(np.random.default_rng(seed))
+        yield width, seed, prob, gradient_flow(prob, p0, gtol=1e-10, rtol=1e-10, atol=1e-14, t_max=1e9)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--target", default="zigzag")
@@ -82,11 +95,7 @@ def main():
     # convergence rates of the risk along flows
     print("\nrisk convergence along gradient flows (BDF, gtol 1e-10):")
     results, labels, fits = [], [], []
-    # (2, 4) is a start whose two kinks merge: a degenerate limit, where convergence is slow
-    for width, seed in ((1, 0), (1, 3), (3, 0), (3, 1), (2, 4)):
-        prob = ReLU1D(width=width, target=a.target)
-        p0 = prob.random_params(np.random.default_rng(seed))
-        r = gradient_flow(prob, p0, gtol=1e-10, rtol=1e-10, atol=1e-14, t_max=1e9)
+    for width, seed, prob, r in rate_flows(a.target):
         fp, fe = r.rate("power"), r.rate("exp")
         print(f"  width {width} seed {seed}: {r.status.name} at t={r.t[-1]:.4g}, {len(r.t)} steps, "
               f"L_final={r.risk_final:.10f}, |grad|={r.grad_norm[-1]:.1e}, index(1e-6)={r.index(1e-6)}; "

@@ -1,0 +1,165 @@
+"""The fast tables in docs/ re-run from their commands and match the committed numbers.
+
+Each test parses a Markdown table out of a doc, re-runs the command that produced it (or a
+reduced version: one row, one seed) and compares. Counts, indices and statuses must match
+exactly; floats must match to the digits the doc prints (the tolerance is half a unit in the
+last printed digit, stated per test). So an edit of the doc's numbers, or an engine change
+that moves a result, fails here instead of leaving a stale table.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from _scripts import ROOT, load_script
+
+DOCS = ROOT / "docs"
+
+
+def markdown_table(doc: str, header_start: str) -> List[Dict[str, str]]:
+    """The rows of the table in ``docs/doc`` whose header line starts with ``header_start``, as dicts."""
+    lines = (DOCS / doc).read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
+    cells = lambda line: [c.strip() for c in line.strip().strip("|").split("|")]  # noqa: E731
+    names = cells(lines[start])
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(dict(zip(names, cells(line))))
+    assert rows, f"no rows under {header_start!r} in {doc}"
+    return rows
+
+
+def numbers(text: str) -> List[float]:
+    """The decimal numbers in ``text`` (Unicode minus read as minus)."""
+    return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", text.replace("−", "-"))]
+
+
+def signed_decimals(text: str) -> List[str]:
+    """The decimals in ``text`` as printed, with their signs: "0.661 − 0.251 (x + 1)" and
+    "0.661000 + -0.251000(x+1)" both give 0.661 and -0.251."""
+    return [m.replace(" ", "") for m in re.findall(r"-\s?\d+\.\d+|\d+\.\d+", text.replace("−", "-"))]
+
+
+def half_unit(text: str) -> float:
+    """Half a unit in the last printed digit of the number ``text`` ("0.56", "6.27e4", "6.6e-5"):
+    the rounding tolerance."""
+    mantissa, _, exponent = text.lower().partition("e")
+    digits = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return 0.5 * 10.0 ** (int(exponent or 0) - digits)
+
+
+def close_to_printed(value: float, text: str) -> bool:
+    """``value`` rounds to the number printed as ``text`` (a little slack for a value on the rounding edge)."""
+    return abs(value - float(text)) <= half_unit(text) * (1 + 1e-9)
+
+
+# --- docs/flows.md: the relu1d critical points (docs/examples/relu1d_critical_points.py) ----------
+
+@pytest.fixture(scope="module")
+def relu1d_runs():
+    """``find_critical_points`` as the example runs it (60 flows, 200 Newton starts) for seeds 0, 1, 2."""
+    from pathtrack_problems.relu1d import ReLU1D
+    from pathtrack_problems.relu1d.critical import find_critical_points
+
+    pb = ReLU1D(width=1, target="zigzag")
+    with threadpool_limits(limits=1, user_api="blas"):  # as the example runs; the matrices are tiny
+        return [find_critical_points(pb, n_starts=60, newton_starts=200, seed=seed) for seed in range(3)]
+
+
+def test_relu1d_critical_point_table(relu1d_runs):
+    """Risks to the 8 printed digits (tolerance 5e-9), realisation parameters to the printed digits,
+    Hessian indices, nullities and seed 0's hit counts exactly; every seed finds the same classes."""
+    rows = markdown_table("flows.md", "| # | risk |")
+    for classes in relu1d_runs:
+        assert len(classes) == len(rows)
+        for row, cls in zip(rows, classes):
+            assert close_to_printed(cls.risk, row["risk"])
+    classes = relu1d_runs[0]
+    for row, cls in zip(rows, classes):
+        assert sorted(cls.indices) == numbers(row["Hessian index"])
+        assert sorted({cp.nullity for cp in cls.points}) == numbers(row["nullity"])
+        n_flow = sum(cp.source == "flow" for cp in cls.points)
+        assert (n_flow, cls.count - n_flow) == (int(row["flow hits"]), int(row["Newton hits"]))
+        doc_text = row["realisation"].split("(neuron")[0].split("(=")[0]
+        assert cls.description.split()[0] == doc_text.split()[0]  # hinge / affine / constant
+        doc_params, got = signed_decimals(doc_text), signed_decimals(cls.description)
+        assert len(got) == len(doc_params)
+        for text, value in zip(doc_params, got):
+            assert close_to_printed(float(value), text)
+
+
+def test_relu1d_saturation_table(relu1d_runs):
+    """Distinct realisations among the first k starts, exactly, for every seed and k."""
+    example = load_script("docs/examples/relu1d_critical_points.py")
+    for row in markdown_table("flows.md", "| seed | k = 5 |"):
+        checkpoints = {int(name.split("=")[1]): name for name in row if name.startswith("k =")}
+        got = example.saturation(relu1d_runs[int(row["seed"])], sorted(checkpoints))
+        assert {k: int(row[name]) for k, name in checkpoints.items()} == got
+
+
+def test_relu1d_flow_rate_table():
+    """The gradient-flow rate rows: every number to its printed digits (half a unit in the last digit);
+    "window empty" where the power fit has no window."""
+    example = load_script("docs/examples/relu1d_critical_points.py")
+    rows = {r["width, seed"]: r for r in markdown_table("flows.md", "| width, seed | t_final |")}
+    with threadpool_limits(limits=1, user_api="blas"):
+        flows = list(example.rate_flows("zigzag"))
+    assert sorted(rows) == sorted(f"{width}, {seed}" for width, seed, _, _ in flows)
+    for width, seed, _, r in flows:
+        row = rows[f"{width}, {seed}"]
+        fe, fp = r.rate("exp"), r.rate("power")
+        eigs = np.abs(r.hessian_eigs)
+        rate, r2 = row["exp-fit rate (R²)"].replace("(", "").replace(")", "").split()
+        checks = [(r.t[-1], row["t_final"]), (r.risk_final, row["L_final"]), (fe.rate, rate), (fe.r2, r2),
+                  (2 * eigs[eigs > 1e-7].min(), row["2 μ_min (non-zero Hessian eig.)"]),
+                  (np.max(r.t * r.excess_risk()), row["max_t t·(L − L_final)"])]
+        if row["power fit"] == "window empty":
+            assert np.isnan(fp.rate)
+        else:
+            rate, r2 = row["power fit"].replace("(", "").replace(")", "").split()
+            checks += [(fp.rate, rate), (fp.r2, r2)]
+        for value, text in checks:
+            assert close_to_printed(value, text), (width, seed, value, text)
+
+
+# --- docs/hta.md: the paper's Table 1, row n = 2 (benchmarks/bench_hta.py --rows 2) ----------------
+
+def test_hta_table_row_n2():
+    """Counts and failed paths exactly; HTA jumps per start to the 2 printed decimals (tolerance 0.005)."""
+    bench = load_script("benchmarks/bench_hta.py")
+    row = next(r for r in markdown_table("hta.md", "| n | starts | paper: homotopy |") if r["n"] == "2")
+    got = bench.measure_row(2, workers=1)
+    assert got["starts"] == int(row["starts"])
+    assert bench.PAPER[2] == (int(row["paper: homotopy"]), int(row["paper: quasi-Newton"]))
+    assert got["hta"]["global"] == numbers(row["pathtrack HTA"])[0]
+    assert got["bfgs"]["global"] == numbers(row["scipy BFGS"])[0]
+    assert got["hta"]["failed_paths"] == int(row["HTA failed paths"])
+    jumps = row["HTA jumps/start"]
+    assert close_to_printed(got["hta"]["jumps_per_start"], jumps)
+
+
+# --- docs/solving_systems.md: the PHCpack demo table, row comb3000 (benchmarks/bench_phc_demos.py) --
+
+def test_phc_demo_table_row_comb3000():
+    """pathtrack's columns of the comb3000 row, exactly (the system ships in tests/data; phc's columns
+    need PHCpack and are not re-run)."""
+    from pathtrack.polynomial import SolveOptions, read_phc, solve
+
+    bench = load_script("benchmarks/bench_phc_demos.py")
+    row = next(r for r in markdown_table("solving_systems.md", "| system | n | total degree | phc finite |")
+               if r["system"] == "comb3000")
+    system = read_phc(str(ROOT / "tests" / "data" / "comb3000.phc"))
+    raw = solve(system, seed=0, options=SolveOptions(scaling=False))
+    res = solve(system, seed=0)
+    assert (system.n_variables, system.bezout_number) == (int(row["n"]), int(row["total degree"]))
+    assert bench.cell(raw) == row["pathtrack unscaled"]
+    assert bench.cell(res) + (" (scaled)" if res.scaling is not None else "") == row["pathtrack default"]
+    assert (res.n_at_infinity, res.n_failed) == (int(row["at infinity"]), int(row["failed"]))
