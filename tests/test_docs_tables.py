@@ -26,7 +26,10 @@ def markdown_table(doc: str, header_start: str) -> List[Dict[str, str]]:
     """The rows of the table in ``docs/doc`` whose header line starts with ``header_start``, as dicts."""
     lines = (DOCS / doc).read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
-    cells = lambda line: [c.strip() for c in line.strip().strip("|").split("|")]  # noqa: E731
+
+    def cells(line):
+        return [c.strip() for c in line.strip().strip("|").split("|")]
+
     names = cells(lines[start])
     rows = []
     for line in lines[start + 2:]:
@@ -57,7 +60,7 @@ def half_unit(text: str) -> float:
 
 
 def close_to_printed(value: float, text: str) -> bool:
-    """``value`` rounds to the number printed as ``text`` (a little slack for a value on the rounding edge)."""
+    """``value`` rounds to the number printed as ``text`` (slack 1e-9 for a value on the rounding edge)."""
     return abs(value - float(text)) <= half_unit(text) * (1 + 1e-9)
 
 
