@@ -123,8 +123,6 @@ def problems_cmd(as_json: bool) -> None:
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, force, resume, as_json, progress):
     """Track the solution path of PROBLEM and print a summary."""
-    import os
-
     from .datasets import DatasetError
     from .driver import run_problem
     from .io import StorageError
@@ -144,8 +142,6 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
     option_texts = parse_assignments(opts, "--option")
     if progress is None:
         progress = sys.stderr.isatty() and not as_json
-    if out is not None and resume is None and os.path.exists(out) and not force:
-        raise UserError(f"{out} exists; use --force to overwrite it")
     try:
         summary = run_problem(problem, params, option_texts, out=out, force=force, resume=resume,
                               progress=progress)

@@ -27,7 +27,7 @@ Users add their own with :class:`Event` (a scalar ``fn(p, lam)``), either passed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -124,11 +124,12 @@ class SpecialPoint:
 LOCATE_XTOL = 1e-13
 
 #: ``correct(guess, b) -> (y, tangent)`` or None: the point on the path in the hyperplane
-#: ``b·y = b·guess`` and its tangent. None when the correction fails; raises
-#: ``SingularJacobianError`` where the tangent is undefined, ``NonFiniteError`` on overflow.
-CorrectFn = Callable[[np.ndarray, np.ndarray], Optional[Tuple[np.ndarray, np.ndarray]]]
+#: ``b·y = b·guess`` and its tangent (the caller's own object, e.g. a TangentInfo, handed to
+#: ``test_value`` untouched). None when the correction fails; raises ``SingularJacobianError``
+#: where the tangent is undefined, ``NonFiniteError`` on overflow.
+CorrectFn = Callable[[np.ndarray, np.ndarray], Optional[Tuple[np.ndarray, Any]]]
 #: ``test_value(name, y, tangent) -> float``: test function ``name`` at a corrected point.
-TestValueFn = Callable[[str, np.ndarray, np.ndarray], float]
+TestValueFn = Callable[[str, np.ndarray, Any], float]
 
 
 class EventLocator:

@@ -208,7 +208,6 @@ class Tracker:
         self._start_tangent: Optional[np.ndarray] = None  # for the closed-loop test
         self._has_accept = problem.has("accept")
         self._has_metrics = problem.has("metrics")
-        self._last_tangent_info: Optional[TangentInfo] = None  # its determinant serves the bp test
         #: ``{test or column: why it does not run}``, filled by :meth:`init`.
         self.diagnostics_off: Dict[str, str] = {}
         #: The bound on ‖p‖ beyond which the path ends ``unbounded`` (set by :meth:`init`).
@@ -394,9 +393,7 @@ class Tracker:
     def _tangent(self, y: np.ndarray, t_prev: Optional[np.ndarray]) -> TangentInfo:
         o = self.options
         if self._dense():
-            info = tangent_dense(self.system.jacobian(y), t_prev, self.direction, o.max_cond)
-            self._last_tangent_info = info
-            return info
+            return tangent_dense(self.system.jacobian(y), t_prev, self.direction, o.max_cond)
         if not self._needs_tangent():
             # no tangent needed: carry the chord direction (or e_lam at the start)
             if t_prev is None or self.state is None or self.state.y is None:
@@ -419,9 +416,6 @@ class Tracker:
         if self._dense():
             info.J = self.system.jacobian(y)  # cached: the tangent was computed from it
             if self.detect_bifurcations:
-                last = self._last_tangent_info
-                if tinfo is None and last is not None and last.tangent is tangent:
-                    tinfo = last
                 if tinfo is not None and np.isfinite(tinfo.det_sign):  # free, from the tangent's LU
                     info.det_sign, info.log_abs_det = tinfo.det_sign, tinfo.log_abs_det
                 else:
@@ -663,7 +657,7 @@ class Tracker:
             res = self._newton.correct(self.system, guess, b, float(b @ guess))
             if res.code != CorrectorCode.converged:
                 return None
-            return res.y, self._tangent(res.y, t_a).tangent
+            return res.y, self._tangent(res.y, t_a)  # the whole TangentInfo: its LU gives the bp test
 
         terminal = False
         found = self.locator.locate_all(y_a, y_b, vals_a, vals_b, correct, self._test_value, st.s,
@@ -678,11 +672,11 @@ class Tracker:
                 self._terminal_point = point
         return terminal
 
-    def _test_value(self, name: str, y: np.ndarray, tangent: np.ndarray) -> float:
+    def _test_value(self, name: str, y: np.ndarray, tinfo: TangentInfo) -> float:
         user = self.locator.events.get(name)
         if user is not None:
             return float(user.fn(self.system.p_of(y), float(y[-1])))
-        return self._event_values(self._point_info(y, tangent)).get(name, np.nan)
+        return self._event_values(self._point_info(y, tinfo.tangent, tinfo)).get(name, np.nan)
 
     # ------------------------------------------------------------------ termination
     def request_stop(self) -> None:
@@ -693,12 +687,13 @@ class Tracker:
         """The single place where a path's final status is decided."""
         st, o = self.state, self.options
         status, why = Status.running, ""
+        norm_p = self._norm_p() if outcome.accepted else 0.0
         if outcome.accepted and outcome.terminal_event:
             status, why = Status.event_terminated, self._terminal_point.kind
         elif outcome.accepted and outcome.end_reason:
             status, why = Status.success, outcome.end_reason
-        elif outcome.accepted and self._norm_p() > self.max_norm:
-            status, why = Status.unbounded, f"‖p‖ = {self._norm_p():.3g} > max_norm = {self.max_norm:.3g}"
+        elif outcome.accepted and norm_p > self.max_norm:
+            status, why = Status.unbounded, f"‖p‖ = {norm_p:.3g} > max_norm = {self.max_norm:.3g}"
         elif outcome.too_small:
             status, why = outcome.reason.status, f"last rejection: {outcome.reason}"
         elif self._stop_requested:

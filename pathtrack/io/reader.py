@@ -20,8 +20,9 @@ from ..problem import StartPoint
 from ..tracker import TrackerState
 from . import h5
 from .h5 import decode
-from .schema import (CHECKPOINT_SCALARS, EVENT_COLUMNS, KIND_OF_FORMAT, PATH_ATTRS, PATH_FINISH_ATTRS, PATH_FORMAT,
-                     REJECTED_COLUMNS, SOLVE_ATTRS, SOLVE_DATASETS, SOLVE_FORMAT, SOLVE_V1_ATTRS, STEP_COLUMNS,
+from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, EVENT_COLUMNS, KIND_OF_FORMAT, PATH_ATTRS,
+                     PATH_FINISH_ATTRS, PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS, SOLVE_DATASETS, SOLVE_FORMAT,
+                     SOLVE_V1_ATTRS, STEP_COLUMNS,
                      TRAIN_ATTRS, TRAIN_DATASETS, TRAIN_FORMAT, TRAIN_V1_NETWORK_ATTRS, StorageError, one_line,
                      path_datasets, problem_identity)
 from .validate import check_status, identify, require_attrs, require_datasets, root_attrs
@@ -118,14 +119,10 @@ class PathFile:
                 raise StorageError(f"{self.path}: missing group /steps")
             self.num_steps = 0
             return
-        for key in ("n", "p_dtype"):
-            if key not in attrs:
-                raise StorageError(f"{self.path}: missing root attribute {key!r}")
+        require_attrs(attrs, self.path, ("n", "p_dtype"))
         self.n = int(attrs["n"])
         self._p_dtype = np.dtype(str(attrs["p_dtype"]))
-        require_datasets(self._h, self.path, path_datasets())
-        if "steps/metrics" not in self._h:
-            raise StorageError(f"{self.path}: missing group /steps/metrics")
+        require_datasets(self._h, self.path, path_datasets() + ("steps/metrics",))
         try:
             self.metrics_names = list(json.loads(self._h["steps/metrics"].attrs["names"]))
         except Exception as exc:
@@ -201,7 +198,7 @@ class PathFile:
         if "checkpoint" not in self._cache:
             def read():
                 cp = self._ds("checkpoint")
-                d = {k: cp[k][...] for k in ("y", "tangent", "y_prev", "event_values", "start_p")}
+                d = {k: cp[k][...] for k in CHECKPOINT_ARRAYS}
                 d.update({k: cp[k][0] for k in CHECKPOINT_SCALARS})
                 d["event_names"] = json.loads(cp["event_values"].attrs["names"])
                 return d

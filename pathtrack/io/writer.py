@@ -379,11 +379,7 @@ class PathWriter(Observer):
         final_y = None
         if has_steps and state is not None and self._last_p_step != self._rows - 1 and self._rows:
             final_y = (state.y.copy(), state.tangent.copy())
-        if self._f is not None:
-            self._f.flush()
-            self._f.close()
-            self._f = None
-        self.closed = True
+        self.close()
 
         def finish(f) -> None:
             self._finish_file(f, has_steps, state, final_y, counters)

@@ -10,7 +10,7 @@ with ``8``. The form shown in error messages comes from the function's signature
 from __future__ import annotations
 
 import inspect
-from typing import List
+from typing import List, Optional
 
 from ..registry import SYSTEMS_GROUP, entry_points_of
 from .system import PolynomialSystem
@@ -28,15 +28,22 @@ def is_family_spec(text) -> bool:
     return isinstance(text, str) and ":" in text and text.split(":", 1)[0] in entry_points_of(SYSTEMS_GROUP)
 
 
-def family_form(name: str, factory) -> str:
-    """``name:a:b[:c]`` from the factory's positional parameters (optional ones in brackets)."""
+def _signature(factory) -> Optional[inspect.Signature]:
     try:
-        params = [p for p in inspect.signature(factory).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
+        return inspect.signature(factory)
+    except (TypeError, ValueError):  # no signature to read (some builtins)
+        return None
+
+
+def family_form(name: str, factory, signature: Optional[inspect.Signature] = None) -> str:
+    """``name:a:b[:c]`` from the factory's positional parameters (optional ones in brackets)."""
+    signature = signature or _signature(factory)
+    if signature is None:
         return f"{name}:n"
     form = name
-    for p in params:
+    for p in signature.parameters.values():
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            continue
         form += f"[:{p.name}]" if p.default is not p.empty else f":{p.name}"
     return form
 
@@ -55,16 +62,16 @@ def family(spec: str) -> PolynomialSystem:
     if name not in eps:
         raise ValueError(f"unknown family {name!r}; registered: {', '.join(eps) or '(none)'}")
     factory = eps[name].load()
-    form = family_form(name, factory)
+    signature = _signature(factory)
+    form = family_form(name, factory, signature)
     if not args or not all(a.isdigit() for a in args):
         raise ValueError(f"family spec {spec!r} must look like {form} with non-negative integers")
     ints = [int(a) for a in args]
-    try:
-        inspect.signature(factory).bind(*ints)
-    except TypeError:
-        raise ValueError(f"family spec {spec!r} must look like {form} with non-negative integers") from None
-    except ValueError:  # no signature to check against: let the call decide
-        pass
+    if signature is not None:  # without one, the call decides
+        try:
+            signature.bind(*ints)
+        except TypeError:
+            raise ValueError(f"family spec {spec!r} must look like {form} with non-negative integers") from None
     system = factory(*ints)
     if not isinstance(system, PolynomialSystem):
         raise ValueError(f"family {name!r} ({eps[name].value}) returned {type(system).__name__}, "

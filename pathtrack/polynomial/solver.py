@@ -478,10 +478,12 @@ def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers, stop=Non
     if n_paths == 0:
         return out
     if executor is not None:
-        n_chunks = max(1, min(n_paths, 4 * (workers or 4)))
+        from ..multistart import _executor_workers, _is_dask_client  # the executor handling multistart uses
+
+        n_chunks = max(1, min(n_paths, 4 * (workers or _executor_workers(executor))))
         chunks = np.array_split(starts, n_chunks)
         args = [(F, G, gamma, patch, opt, max_exp)] * len(chunks)
-        if hasattr(executor, "gather"):  # dask.distributed.Client
+        if _is_dask_client(executor):
             futures = executor.map(_track_chunk, chunks, *zip(*args), pure=False)
             parts = executor.gather(futures)
         else:  # concurrent.futures.Executor and friends
