@@ -307,7 +307,8 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
     import os
     import warnings
 
-    from .polynomial import CertifyUnavailable, PolynomialSyntaxError, available_families, is_family_spec, solve
+    from .polynomial import (CertifyUnavailable, PolynomialSyntaxError, available_families, is_family_spec,
+                             solve)
 
     check_out(out, force)
     if not is_family_spec(system) and not os.path.isfile(system):
@@ -358,8 +359,8 @@ def _print_solve_summary(result, with_solutions: bool, out) -> None:
     cert = result.certificate
     if cert is not None:
         reasons = {k: v for k, v in cert.reasons().items() if k != "success"}
-        click.echo(f"certified   {cert.n_certified} of {cert.n_solutions} regular ({cert.n_certified_distinct} distinct, "
-                   f"{cert.n_certified_real} real; {cert.total_time:.3f} s)"
+        click.echo(f"certified   {cert.n_certified} of {cert.n_solutions} regular ({cert.n_certified_distinct} "
+                   f"distinct, {cert.n_certified_real} real; {cert.total_time:.3f} s)"
                    + (f", not certified: {reasons}" if reasons else ""))
     click.echo(f"wall time   {result.wall_time:.3f} s")
     if with_solutions:

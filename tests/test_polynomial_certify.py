@@ -98,7 +98,8 @@ def test_near_roots_certified_distinct_with_small_boxes():
 
 
 def test_same_root_twice_is_one_distinct_root():
-    cert = certify(["x^2 - 2", "y^2 + 1"], [[math.sqrt(2), 1j], [math.sqrt(2) * (1 + 1e-15), 1j], [-1.4142, -1j]])
+    points = [[math.sqrt(2), 1j], [math.sqrt(2) * (1 + 1e-15), 1j], [-1.4142, -1j]]
+    cert = certify(["x^2 - 2", "y^2 + 1"], points)
     assert cert.n_certified == 2 and cert.n_certified_distinct == 1 and cert.n_unproven_overlaps == 0
     assert cert.root[0] == cert.root[1] and cert.root[2] == -1
     assert cert.solution_status[2] == int(Status.box_too_large)
@@ -180,3 +181,18 @@ def test_cli_certify_json_text_and_hdf5(tmp_path):
     assert runner.invoke(main, ["solve", "katsura:3", "--out", str(plain)]).exit_code == 0
     with open_file(plain) as f:
         assert f.certificate is None and "n_certified" not in f.summary()
+
+
+def test_docs_examples_run_and_print_what_they_show():
+    import doctest
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "solving_systems.md").read_text()
+    section = text.split("## Certified solutions", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```pycon\n(.*?)```", section, re.S)
+    assert len(blocks) == 1
+    test = doctest.DocTestParser().get_doctest(blocks[0], {}, "certified solutions", None, 0)
+    runner = doctest.DocTestRunner()
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0 and len(test.examples) == 5

@@ -9,8 +9,10 @@ the Krawczyk operator
 evaluated in interval arithmetic encloses the image of ``X`` under the Newton-like map
 ``x - Y F(x)``. If ``K(X)`` lies in the interior of ``X``, then ``X`` holds exactly one
 root of ``F`` and ``J`` is invertible on ``X`` (Krawczyk 1969; Rump, *Verification methods*,
-Acta Numerica 2010, Theorem 8.1, which holds for complex boxes because ``F`` is holomorphic;
-HomotopyContinuation.jl's ``certify`` runs the same test, Breiding, Rose and Timme 2020).
+Acta Numerica 2010). The proof carries over to complex boxes because ``F`` is holomorphic, so
+``F(x) - F(c)`` is ``(x - c)`` times an integral of ``J`` along the segment, which lies in the
+box ``J(X)``; HomotopyContinuation.jl's ``certify`` runs the same test (Breiding, Rose and
+Timme, *Certifying zeros of polynomial systems using interval arithmetic*, 2023).
 
 Every quantity is computed with Arb's ball arithmetic (python-flint's ``acb`` and
 ``acb_mat``), whose results provably contain the exact ones, so a passed test is a proof.
@@ -126,7 +128,8 @@ class CertifyResult(Result):
 
     def reasons(self) -> Dict[str, int]:
         """Count of solutions by :class:`~pathtrack.Status` name (``success``: certified)."""
-        return {Status(int(c)).name: int(k) for c, k in zip(*np.unique(self.solution_status, return_counts=True))}
+        codes, counts = np.unique(self.solution_status, return_counts=True)
+        return {Status(int(c)).name: int(k) for c, k in zip(codes, counts)}
 
     def summary(self) -> Dict[str, Any]:
         """Counts as a JSON-ready dict (what ``--json`` and ``pathtrack inspect`` show)."""
@@ -143,8 +146,8 @@ class CertifyResult(Result):
                 "certificate/root": self.root}
 
     def __repr__(self) -> str:
-        return (f"CertifyResult({self.n_certified} of {self.n_solutions} certified, {self.n_certified_distinct} "
-                f"distinct, {self.n_certified_real} real; {self.total_time:.3g} s)")
+        return (f"CertifyResult({self.n_certified} of {self.n_solutions} certified, "
+                f"{self.n_certified_distinct} distinct, {self.n_certified_real} real; {self.total_time:.3g} s)")
 
 
 class _BallSystem:
@@ -273,7 +276,9 @@ def _certify_one(ball: _BallSystem, packed, x: np.ndarray, max_radius: float, pr
     head = flint.acb_mat([[z] for z in _exact(flint, c)]) - step  # K(X) = head + (I - Y J(X)) (X - c)
     eye = flint.acb_mat([[int(i == j) for j in range(n)] for i in range(n)])
     r = _pow2_ceil(max(2.0 * steps[-1], 2.0 ** -(prec - 8) * (1.0 + np.max(np.abs(c)))))
-    while r <= _pow2_ceil(limit):
+    if r > limit:  # no box allowed can hold the Newton step
+        return _Certificate(Status.box_too_large, c)
+    while r <= limit:
         X = _box(flint, c, r)
         M = eye - Yb * ball.jacobian(X)
         K = head + M * flint.acb_mat([[flint.acb(flint.arb(0, r), flint.arb(0, r))] for _ in range(n)])
@@ -405,8 +410,8 @@ def certify(system: Any, solutions: Any, max_radius: float = 1e-6, prec: int = 1
     root = np.full(len(certs), -1, dtype=np.int64)
     root[idx] = labels
     codes = np.array([int(c.status) for c in certs], dtype=np.int64)
-    counters = {"n_solutions": len(codes), "n_certified": int(ok.sum()), "n_certified_distinct": _n_labels(root),
-                "n_certified_real": _n_labels(root[real == REAL]), "n_unproven_overlaps": int(unproven)}
+    counters = {"n_solutions": len(codes), "n_certified": int(ok.sum()),
+                "n_certified_distinct": _n_labels(root), "n_certified_real": _n_labels(root[real == REAL]), "n_unproven_overlaps": int(unproven)}
     return CertifyResult(
         system=sys_, centers=np.array([c.center for c in certs], dtype=np.complex128).reshape(-1, n),
         radii=np.array([c.radius for c in certs], dtype=float), solution_status=codes, real=real, root=root,

@@ -610,7 +610,8 @@ def _bytes(n: float) -> str:
 
 def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: Any = None,
           options: Optional[SolveOptions] = None, variables: Optional[Sequence[str]] = None,
-          progress: Optional[bool] = False, max_paths: Optional[int] = None, certify: bool = False) -> SolveResult:
+          progress: Optional[bool] = False, max_paths: Optional[int] = None,
+          certify: bool = False) -> SolveResult:
     """Find all isolated solutions of a square polynomial system (total-degree homotopy).
 
     Parameters
