@@ -4,6 +4,7 @@ import json
 import math
 import sys
 from decimal import Decimal, getcontext
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -68,6 +69,18 @@ def test_every_regular_root_certified_and_counted(spec, n_roots):
     # each box is tight around a point where F is tiny
     assert np.all(cert.radii < 1e-12 * (1 + np.abs(cert.centers).max(axis=1)))
     assert np.all(np.abs(np.array([res.system.evaluate(c) for c in cert.centers])) < 1e-12)
+
+
+def test_badly_scaled_system_certified_on_its_own_coefficients():
+    # comb3000: coefficients from 1 to 2e-15, roots near 1e-5; solved on the balanced system,
+    # certified on the one given
+    res = solve(str(Path(__file__).parent / "data" / "comb3000.phc"), certify=True)
+    cert = res.certificate
+    assert res.scaling is not None and res.n_regular == 16
+    assert (cert.n_certified, cert.n_certified_distinct) == (16, 16)
+    assert cert.n_certified_real == len(res.real_solutions()) == 4
+    # every box is far smaller than the smallest coordinate of its root
+    assert np.all(cert.radii < 1e-6 * np.abs(cert.centers).min(axis=1))
 
 
 def test_double_root_is_not_certified_singular():
@@ -140,8 +153,12 @@ def test_bad_input():
         certify(["x^2 - 1", "y - 1"], [[1, 1, 1]])
     with pytest.raises(ValueError, match="max_radius"):
         certify(["x^2 - 2"], [[1.4]], max_radius=float("nan"))
-    cert = certify(["x^2 - 2"], [[float("nan")], [math.sqrt(2)]])
-    assert list(cert.solution_status) == [int(Status.nonfinite), int(Status.success)]
+    with pytest.raises(ValueError, match="complex numbers"):
+        certify(["x^2 - 1", "y - 1"], [["a", 1]])
+    cert = certify(["x^3 - 2"], [[float("nan")], [2 ** (1 / 3)], [1e200], [1e100]])
+    # J(1e200) overflows in double; at 1e100 the Newton step is far beyond max_radius
+    assert list(cert.solution_status) == [int(Status.nonfinite), int(Status.success), int(Status.nonfinite),
+                                          int(Status.box_too_large)]
     empty = certify(["x^2 - 2"], np.empty((0, 1)))
     assert empty.n_solutions == 0 and empty.status is Status.success
 
@@ -186,7 +203,6 @@ def test_cli_certify_json_text_and_hdf5(tmp_path):
 def test_docs_examples_run_and_print_what_they_show():
     import doctest
     import re
-    from pathlib import Path
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "solving_systems.md").read_text()
     section = text.split("## Certified solutions", 1)[1].split("\n## ", 1)[0]

@@ -89,11 +89,11 @@ class CertifyResult(Result):
         The box is ``{x : |Re(x_j - c_j)| <= r, |Im(x_j - c_j)| <= r}``; 0 where not certified.
     solution_status : ndarray of int
         A :class:`~pathtrack.Status` value per solution: ``success`` (certified),
-        ``singular_jacobian`` (``J`` is singular at the point, or varies by more than its own
-        size within the smallest box that can hold the root: a singular or nearly singular
-        root), ``box_too_large`` (the root, if any, is farther than ``max_radius`` from the
-        point), ``newton_failed`` (the Krawczyk image did not fall inside any box tried) or
-        ``nonfinite``.
+        ``singular_jacobian`` (``J`` at the point is singular to LU, or the test failed after
+        Newton steps that shrank only linearly, as next to a multiple root), ``box_too_large``
+        (the root, if any, is farther than ``max_radius`` from the point), ``newton_failed``
+        (the Krawczyk image did not fall inside any box tried) or ``nonfinite`` (the point is
+        not finite, or ``J`` overflows in double there).
     real : ndarray of int
         :data:`REAL`, :data:`NOT_REAL` or :data:`UNDECIDED` per solution (UNDECIDED where not
         certified).
@@ -229,12 +229,14 @@ def _pow2_ceil(x: float) -> float:
 
 
 def _inverse(jac: np.ndarray) -> Optional[np.ndarray]:
-    """A floating-point inverse of ``jac``, or None when it is singular to working precision."""
+    """A floating-point inverse of ``jac``, or None when LU finds it singular.
+
+    No condition-number threshold: a Jacobian that is merely badly scaled (equations and
+    unknowns of very different sizes) still has a useful inverse, and the Krawczyk test
+    itself decides whether it is good enough.
+    """
     with np.errstate(all="ignore"):
         try:
-            s = np.linalg.svd(jac, compute_uv=False)
-            if not np.all(np.isfinite(s)) or s[-1] <= s[0] * np.finfo(float).eps * len(s):
-                return None
             Y = np.linalg.inv(jac)
         except np.linalg.LinAlgError:
             return None
@@ -258,7 +260,11 @@ def _certify_one(ball: _BallSystem, packed, x: np.ndarray, max_radius: float, pr
     limit = max_radius * (1.0 + np.max(np.abs(x)))
     c, steps = x.copy(), []
     for _ in range(N_NEWTON + 1):
-        Y = _inverse(eval_system_alloc(c, *packed.arrays(), packed.max_exp)[1])
+        with np.errstate(all="ignore"):
+            jac = eval_system_alloc(c, *packed.arrays(), packed.max_exp)[1]
+        if not np.all(np.isfinite(jac)):  # overflow in double: too large a point to refine
+            return _Certificate(Status.nonfinite, c)
+        Y = _inverse(jac)
         if Y is None:
             return _Certificate(Status.singular_jacobian, c)
         Yb = flint.acb_mat(Y.tolist())
@@ -384,7 +390,10 @@ def certify(system: Any, solutions: Any, max_radius: float = 1e-6, prec: int = 1
     n = sys_.n_variables
     if sys_.n_equations != n:
         raise ValueError(f"certify needs a square system: {sys_.n_equations} equations in {n} unknowns")
-    X = np.asarray(solutions, dtype=np.complex128)
+    try:
+        X = np.asarray(solutions, dtype=np.complex128)
+    except (TypeError, ValueError):
+        raise ValueError(f"solutions must be an array of complex numbers of shape (n_solutions, {n})") from None
     if X.ndim == 1 and X.size == n:
         X = X.reshape(1, n)
     if X.ndim != 2 or (X.shape[1] != n and X.size):
