@@ -33,6 +33,7 @@ imported when a certification runs.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -408,7 +409,7 @@ def certify(system: Any, solutions: Any, max_radius: float = 1e-6, prec: int = 1
         raise ValueError(f"max_radius must be positive, got {max_radius!r}")
 
     packed = sys_.packed()
-    with flint.ctx.workprec(int(prec)):
+    with _precision(flint, int(prec)):
         ball = _BallSystem(sys_, flint, float(coefficient_radius))
         certs = [_certify_one(ball, packed, x, float(max_radius), int(prec)) for x in X]
         ok = np.array([c.status is Status.success for c in certs], dtype=bool)
@@ -426,6 +427,18 @@ def certify(system: Any, solutions: Any, max_radius: float = 1e-6, prec: int = 1
         radii=np.array([c.radius for c in certs], dtype=float), solution_status=codes, real=real, root=root,
         coefficient_radius=float(coefficient_radius), prec=int(prec), counters=counters,
         total_time=time.perf_counter() - t0, **_overall_status(codes))
+
+
+@contextlib.contextmanager
+def _precision(flint, prec: int):
+    """Arb's working precision set to ``prec`` bits, then restored (python-flint's context is
+    process-wide, and python-flint 0.6 has no ``ctx.workprec``)."""
+    old = flint.ctx.prec
+    flint.ctx.prec = prec
+    try:
+        yield
+    finally:
+        flint.ctx.prec = old
 
 
 def _n_labels(root: np.ndarray) -> int:
