@@ -148,7 +148,8 @@ class CertifyResult(Result):
 
     def __repr__(self) -> str:
         return (f"CertifyResult({self.n_certified} of {self.n_solutions} certified, "
-                f"{self.n_certified_distinct} distinct, {self.n_certified_real} real; {self.total_time:.3g} s)")
+                f"{self.n_certified_distinct} distinct, {self.n_certified_real} real; "
+                f"{self.total_time:.3g} s)")
 
 
 class _BallSystem:
@@ -158,8 +159,8 @@ class _BallSystem:
         acb, arb = flint.acb, flint.arb
         self.flint, self.n = flint, system.n_variables
 
-        def ball(x: float) -> Any:
-            return arb(x, abs(x) * coefficient_radius) if coefficient_radius and x else arb(x)
+        def ball(x: float) -> Any:  # the radius nudged up past the rounding of the product
+            return arb(x, abs(x) * coefficient_radius * (1 + 2.0 ** -50)) if coefficient_radius else arb(x)
 
         self.max_exp = [0] * self.n
         self.equations: List[List[Tuple[Any, Tuple[Tuple[int, int], ...]]]] = []
@@ -220,12 +221,12 @@ def _exact(flint, c: np.ndarray) -> List[Any]:
 
 
 def _upper(x) -> float:
-    """An upper bound of ``|x|`` for an ``acb`` ball, as a float rounded up."""
+    """About the largest ``|x|`` in an ``acb`` ball, as a float (sizes steps and radii; no proof uses it)."""
     return float(x.abs_upper())
 
 
 def _pow2_ceil(x: float) -> float:
-    """The smallest power of two >= x (radii are powers of two, so Arb stores them exactly)."""
+    """A power of two in ``[x, 2x]`` (radii are powers of two, so Arb stores them exactly)."""
     return math.ldexp(1.0, math.frexp(x)[1]) if x > 0 else 0.0
 
 
@@ -394,7 +395,7 @@ def certify(system: Any, solutions: Any, max_radius: float = 1e-6, prec: int = 1
     try:
         X = np.asarray(solutions, dtype=np.complex128)
     except (TypeError, ValueError):
-        raise ValueError(f"solutions must be an array of complex numbers of shape (n_solutions, {n})") from None
+        raise ValueError(f"solutions must be complex numbers of shape (n_solutions, {n})") from None
     if X.ndim == 1 and X.size == n:
         X = X.reshape(1, n)
     if X.ndim != 2 or (X.shape[1] != n and X.size):
@@ -421,7 +422,8 @@ def certify(system: Any, solutions: Any, max_radius: float = 1e-6, prec: int = 1
     root[idx] = labels
     codes = np.array([int(c.status) for c in certs], dtype=np.int64)
     counters = {"n_solutions": len(codes), "n_certified": int(ok.sum()),
-                "n_certified_distinct": _n_labels(root), "n_certified_real": _n_labels(root[real == REAL]), "n_unproven_overlaps": int(unproven)}
+                "n_certified_distinct": _n_labels(root), "n_certified_real": _n_labels(root[real == REAL]),
+                "n_unproven_overlaps": int(unproven)}
     return CertifyResult(
         system=sys_, centers=np.array([c.center for c in certs], dtype=np.complex128).reshape(-1, n),
         radii=np.array([c.radius for c in certs], dtype=float), solution_status=codes, real=real, root=root,
