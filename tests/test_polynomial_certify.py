@@ -180,6 +180,12 @@ def test_cli_certify_json_text_and_hdf5(tmp_path):
     assert r.exit_code == 0, r.output
     summary = json.loads(r.output)
     assert (summary["n_certified"], summary["n_certified_distinct"], summary["n_certified_real"]) == (8, 8, 6)
+    assert "certificates" not in summary
+    r = runner.invoke(main, ["solve", "katsura:3", "--certify", "--json", "--solutions"])
+    rows = json.loads(r.output)["certificates"]
+    assert len(rows) == 8 and {row["status"] for row in rows} == {"success"}
+    assert sum(row["real"] == REAL for row in rows) == 6 and sorted(row["root"] for row in rows) == list(range(8))
+    assert all(0 < row["radius"] < 1e-12 for row in rows)
     r = runner.invoke(main, ["solve", "katsura:3", "--certify"])
     assert r.exit_code == 0 and "certified   8 of 8 regular (8 distinct, 6 real" in r.output
     with open_file(out) as f:

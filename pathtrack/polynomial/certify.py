@@ -140,6 +140,11 @@ class CertifyResult(Result):
                     float(self.radii.max()) if self.n_certified else None,
                 "coefficient_radius": self.coefficient_radius, "certify_time": self.total_time}
 
+    def per_solution(self) -> List[Dict[str, Any]]:
+        """One JSON-ready certificate per solution: ``radius``, ``status`` name, ``real`` and ``root``."""
+        return [{"radius": float(r), "status": Status(int(s)).name, "real": int(re), "root": int(k)}
+                for r, s, re, k in zip(self.radii, self.solution_status, self.real, self.root)]
+
     def datasets(self) -> Dict[str, np.ndarray]:
         """The per-solution arrays as a solve file stores them (``certificate/...``)."""
         return {"certificate/center": self.centers, "certificate/radius": self.radii,

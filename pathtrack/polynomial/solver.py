@@ -333,6 +333,8 @@ class SolveResult(Result):
             out["singular_solutions"] = [[[float(z.real), float(z.imag)] for z in row]
                                          for row in self.singular_solutions]
             out["multiplicities"] = self.multiplicities.tolist()
+            if self.certificate is not None:
+                out["certificates"] = self.certificate.per_solution()
         return out
 
     def __repr__(self) -> str:
