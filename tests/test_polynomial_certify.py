@@ -52,6 +52,20 @@ def _real_roots_by_elimination(system):
     return last.count_roots()
 
 
+def _mp_root(system, start):
+    """The root of ``system`` next to ``start`` by mpmath's Newton at 60 digits, rounded to complex."""
+    import mpmath as mp
+
+    terms = [list(zip(e.tolist(), c.tolist())) for e, c in zip(system.exponents, system.coefficients)]
+
+    def F(*x):
+        return [mp.fsum(mp.mpc(c) * mp.fprod(xi ** k for xi, k in zip(x, row)) for row, c in eq) for eq in terms]
+
+    with mp.workdps(60):
+        root = mp.findroot(F, [mp.mpc(z) for z in start], tol=mp.mpf(10) ** -50, maxsteps=20)
+        return np.array([complex(z) for z in root])
+
+
 @pytest.mark.parametrize("spec, n_roots", [("katsura:3", 8), ("katsura:4", 16), ("cyclic:5", 70)])
 def test_every_regular_root_certified_and_counted(spec, n_roots):
     res = solve(spec, seed=1, certify=True)
@@ -63,6 +77,10 @@ def test_every_regular_root_certified_and_counted(spec, n_roots):
     assert cert.n_certified_real == len(res.real_solutions())
     if spec == "katsura:3":  # exact: Sturm sequences on the eliminant of the Gröbner basis
         assert cert.n_certified_real == _real_roots_by_elimination(family(spec)) == 6
+    if spec.startswith("katsura"):  # each box holds the root Newton finds from its centre at 60 digits
+        for k in range(n_roots):
+            root = _mp_root(res.system, cert.centers[k])  # rounded to double: half an ulp of slack
+            assert _contains(cert, k, root, slack=math.ulp(np.abs(root).max()))
     # a box proved real is symmetric about the real axis within its radius; one proved not real is not
     far = np.max(np.abs(cert.centers.imag), axis=1) > cert.radii
     assert np.all(far[cert.real == NOT_REAL]) and not np.any(far[cert.real == REAL])
