@@ -295,8 +295,10 @@ LARGE_SOLVE_PATHS = 10**6
               help="Refuse systems with more paths (Bézout number) than this.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Start however many paths the system has.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.option("--certify", "certify", is_flag=True,
+              help="Prove each regular solution by an interval Krawczyk test (needs the 'certify' extra).")
 def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, with_solutions: bool, max_paths,
-              assume_yes: bool, progress):
+              assume_yes: bool, progress, certify: bool):
     """Find all isolated solutions of SYSTEM (a PHCpack file or a family such as katsura:8).
 
     Exit status: 0 when every path is accounted for, 1 when a path failed or a crossing stayed
@@ -305,7 +307,8 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
     import os
     import warnings
 
-    from .polynomial import PolynomialSyntaxError, available_families, is_family_spec, solve
+    from .polynomial import (CertifyUnavailable, PolynomialSyntaxError, available_families, is_family_spec,
+                             solve)
 
     check_out(out, force)
     if not is_family_spec(system) and not os.path.isfile(system):
@@ -317,12 +320,12 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
             result = solve(system, seed=seed, workers=workers, progress=progress,
-                           max_paths=None if assume_yes else max_paths)
+                           max_paths=None if assume_yes else max_paths, certify=certify)
         for w in caught:
             click.echo(f"warning: {w.message}", err=True)
         if out:
             result.to_hdf5(out, force=force)
-    except PolynomialSyntaxError as exc:
+    except (PolynomialSyntaxError, CertifyUnavailable) as exc:
         raise UserError(str(exc)) from None
     except (ValueError, OSError) as exc:
         raise UserError(str(exc).splitlines()[0]) from None
@@ -353,6 +356,12 @@ def _print_solve_summary(result, with_solutions: bool, out) -> None:
     if result.n_unresolved_crossings:
         click.echo(f"crossings   {result.n_unresolved_crossings} unresolved (several paths reached the same "
                    "regular solution)")
+    cert = result.certificate
+    if cert is not None:
+        reasons = {k: v for k, v in cert.reasons().items() if k != "success"}
+        click.echo(f"certified   {cert.n_certified} of {cert.n_solutions} regular ({cert.n_certified_distinct} "
+                   f"distinct, {cert.n_certified_real} real; {cert.total_time:.3f} s)"
+                   + (f", not certified: {reasons}" if reasons else ""))
     click.echo(f"wall time   {result.wall_time:.3f} s")
     if with_solutions:
         names = result.system.variables

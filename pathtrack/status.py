@@ -60,6 +60,9 @@ class Status(_NamedIntEnum):
     path_crossing
         (polynomial solve) Two paths still reached the same regular solution after re-tracking,
         so a solution may be missing from the count.
+    box_too_large
+        (certification) The root near a solution, if there is one, lies outside the largest
+        box allowed around it, so the solution was not certified.
 
     New members are appended: compiled trackers mirror the values.
     """
@@ -77,6 +80,7 @@ class Status(_NamedIntEnum):
     unbounded = 10
     discontinuous = 11
     path_crossing = 12
+    box_too_large = 13
 
     @property
     def message(self) -> str:
@@ -160,6 +164,11 @@ _MESSAGES = {
         "Paths crossed: two paths reached the same regular solution even after re-tracking with the "
         "'conservative' preset, so another solution may be missing. Solve again with another `seed`, or "
         "raise `max_retracks`."
+    ),
+    Status.box_too_large: (
+        "The Newton step from the solution is larger than the largest box allowed (`max_radius`, relative "
+        "to 1 + max|x|): the point is not close enough to a root to certify. Refine it (solve again, or "
+        "Newton steps in higher precision), or raise `max_radius`."
     ),
 }
 

@@ -145,6 +145,13 @@ def test_steep_but_smooth_paths_still_succeed(pb, event):
         assert [sp.kind for sp in r.special_points] == [event]
 
 
+def test_box_too_large_when_certifying_a_point_far_from_a_root():
+    from pathtrack.polynomial import certify
+
+    r = _check(certify(["x^2 - 2"], [[1.5]]), Status.box_too_large)
+    assert r.n_certified == 0 and r.radii[0] == 0 and "max_radius" in r.message
+
+
 def test_every_status_reached():
     expected = set(Status) - {Status.running}
     missing = expected - REACHED
@@ -172,7 +179,7 @@ def test_every_reject_reason_maps_to_a_status():
 
 def test_new_members_keep_the_codes_compiled_trackers_mirror():
     from pathtrack.polynomial import kernels
-    assert [int(s) for s in Status] == list(range(13))
+    assert [int(s) for s in Status] == list(range(14))
     assert (kernels.SUCCESS, kernels.MAX_STEPS_REACHED, kernels.DS_TOO_SMALL, kernels.NEWTON_FAILED,
             kernels.SINGULAR_JACOBIAN, kernels.NONFINITE) == (1, 2, 3, 4, 5, 6)
     assert Status(int(Status.success)).name == "success" and Status.unbounded == 10 and Status.discontinuous == 11

@@ -21,8 +21,8 @@ from ..tracker import TrackerState
 from . import h5
 from .h5 import decode
 from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, EVENT_COLUMNS, KIND_OF_FORMAT, PATH_ATTRS,
-                     PATH_FINISH_ATTRS, PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS, SOLVE_DATASETS, SOLVE_FORMAT,
-                     SOLVE_V1_ATTRS, STEP_COLUMNS,
+                     PATH_FINISH_ATTRS, PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS, SOLVE_CERTIFICATE_DATASETS,
+                     SOLVE_DATASETS, SOLVE_FORMAT, SOLVE_V1_ATTRS, STEP_COLUMNS,
                      TRAIN_ATTRS, TRAIN_DATASETS, TRAIN_FORMAT, TRAIN_V1_NETWORK_ATTRS, StorageError, one_line,
                      path_datasets, problem_identity)
 from .validate import check_status, identify, require_attrs, require_datasets, root_attrs
@@ -525,6 +525,9 @@ class SolveFile(_ResultFile):
         The solve options and ``SolveResult.summary()`` as stored.
     kind_names : list of str
         Names of the endpoint kinds ``data["paths/kind"]`` indexes.
+    certificate : dict of ndarray or None
+        ``center``, ``radius``, ``status``, ``real``, ``root`` per regular solution when the
+        solve was certified (:data:`~pathtrack.io.schema.SOLVE_CERTIFICATE_DATASETS`), else None.
     """
 
     FORMAT = SOLVE_FORMAT
@@ -541,6 +544,16 @@ class SolveFile(_ResultFile):
         self.kind_names = self._json("kind_names")
         if not isinstance(self.summary_json, dict):
             raise StorageError(f"{self.path}: summary attribute is not a JSON object")
+        self.certificate = None
+        if any(k.startswith("certificate/") for k in self.data):
+            missing = [k for k in SOLVE_CERTIFICATE_DATASETS if k not in self.data]
+            if missing:
+                raise StorageError(f"{self.path}: missing dataset /{missing[0]} of the certificates")
+            n_regular = len(self.data["solutions/regular"])
+            if any(len(self.data[k]) != n_regular for k in SOLVE_CERTIFICATE_DATASETS):
+                raise StorageError(f"{self.path}: certificate datasets do not have one row per regular solution "
+                                   f"({n_regular})")
+            self.certificate = {k.split("/", 1)[1]: self.data[k] for k in SOLVE_CERTIFICATE_DATASETS}
 
     def summary(self) -> Dict[str, Any]:
         """What ``pathtrack inspect --json`` prints."""

@@ -163,6 +163,12 @@ SOLVE_ATTRS = HEADER_ATTRS + HEADER_FINISH_ATTRS + ("system", "variables", "equa
 SOLVE_DATASETS = ("paths/endpoints", "paths/status", "paths/kind", "paths/winding", "paths/n_steps",
                   "solutions/regular", "solutions/residual", "solutions/cond", "solutions/singular",
                   "solutions/multiplicity", "solutions/winding")
+#: Optional per-solution certificates of a solve file (``solve(..., certify=True)``, ``--certify``),
+#: one row per row of ``solutions/regular``: box centre and radius, a Status code, realness
+#: (1 real, 0 not real, -1 undecided) and the label of the distinct root (-1: not certified).
+#: A file holds all of them or none.
+SOLVE_CERTIFICATE_DATASETS = ("certificate/center", "certificate/radius", "certificate/status", "certificate/real",
+                              "certificate/root")
 #: Root attributes of the schema-1 solve layout (no common header).
 SOLVE_V1_ATTRS = ("format", "system", "variables", "equations", "seed", "gamma", "summary", "options",
                   "kind_names")

@@ -17,8 +17,12 @@ kernels
 solver
     :func:`solve`, :class:`SolveOptions` and :class:`SolveResult`: validates, allocates,
     runs the kernels and classifies endpoints.
+certify
+    :func:`certify` and :class:`CertifyResult`: the interval Krawczyk test of regular
+    solutions in ball arithmetic (python-flint, the ``certify`` extra).
 """
 
+from .certify import CertifyResult, CertifyUnavailable, certify
 from .families import available_families, family, family_form, is_family_spec
 from .parse import PolynomialSyntaxError, from_sympy, parse_phc, parse_polynomials, parse_system, read_phc
 from .solver import (AT_INFINITY, FAILED, INTERRUPTED, KIND_NAMES, REGULAR, SINGULAR, SolveOptions, SolveResult,
@@ -29,4 +33,4 @@ from .system import PackedSystem, PolynomialSystem
 __all__ = ["PolynomialSystem", "PackedSystem", "PolynomialSyntaxError", "parse_polynomials", "parse_system",
            "parse_phc", "read_phc", "from_sympy", "family", "family_form", "is_family_spec", "available_families",
            "total_degree_start", "solve", "SolveOptions", "SolveResult", "as_system", "KIND_NAMES", "REGULAR",
-           "SINGULAR", "AT_INFINITY", "FAILED", "INTERRUPTED"]
+           "SINGULAR", "AT_INFINITY", "FAILED", "INTERRUPTED", "certify", "CertifyResult", "CertifyUnavailable"]

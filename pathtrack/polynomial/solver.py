@@ -234,6 +234,9 @@ class SolveResult(Result):
         system was tracked as given (``SolveOptions.scaling``). Endpoints, solutions and
         residuals are always those of :attr:`system`; ``conds`` and the endpoint decisions
         are made on the scaled system.
+    certificate : CertifyResult or None
+        With ``solve(..., certify=True)``, the Krawczyk certificates of :attr:`solutions` on
+        :attr:`system` (:func:`pathtrack.polynomial.certify`); its counts are in :meth:`summary`.
     """
 
     system: Any
@@ -252,6 +255,7 @@ class SolveResult(Result):
     gamma: complex
     options: SolveOptions = field(default_factory=SolveOptions)
     scaling: Optional[Scaling] = None
+    certificate: Any = None
 
     n_path_crossings = property(lambda self: int(self.counters.get("n_path_crossings", 0)))
     n_retracked = property(lambda self: int(self.counters.get("n_retracked", 0)))
@@ -322,11 +326,15 @@ class SolveResult(Result):
             "complete": self.is_complete, "failed_paths": self.failed_paths(),
             "scaling": self.scaling.to_dict() if self.scaling is not None else None,
         }
+        if self.certificate is not None:
+            out.update(self.certificate.summary())
         if with_solutions:
             out["solutions"] = [[[float(z.real), float(z.imag)] for z in row] for row in self.solutions]
             out["singular_solutions"] = [[[float(z.real), float(z.imag)] for z in row]
                                          for row in self.singular_solutions]
             out["multiplicities"] = self.multiplicities.tolist()
+            if self.certificate is not None:
+                out["certificates"] = self.certificate.per_solution()
         return out
 
     def __repr__(self) -> str:
@@ -354,7 +362,8 @@ class SolveResult(Result):
                       "paths/n_steps": self.path_steps, "solutions/regular": self.solutions,
                       "solutions/residual": self.residuals, "solutions/cond": self.conds,
                       "solutions/singular": self.singular_solutions, "solutions/multiplicity": self.multiplicities,
-                      "solutions/winding": self.singular_winding})
+                      "solutions/winding": self.singular_winding,
+                      **(self.certificate.datasets() if self.certificate is not None else {})})
 
 
 def as_system(system: Any, variables: Optional[Sequence[str]] = None):
@@ -603,7 +612,8 @@ def _bytes(n: float) -> str:
 
 def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: Any = None,
           options: Optional[SolveOptions] = None, variables: Optional[Sequence[str]] = None,
-          progress: Optional[bool] = False, max_paths: Optional[int] = None) -> SolveResult:
+          progress: Optional[bool] = False, max_paths: Optional[int] = None,
+          certify: bool = False) -> SolveResult:
     """Find all isolated solutions of a square polynomial system (total-degree homotopy).
 
     Parameters
@@ -626,6 +636,10 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         Refuse (``ValueError``) a system with more paths than this. Without it a job above
         :data:`LARGE_JOB_PATHS` paths only warns (``RuntimeWarning``); one whose start and end
         points would not fit in the machine's memory is always refused.
+    certify : bool
+        Certify the regular solutions with :func:`pathtrack.polynomial.certify` (needs
+        python-flint: ``CertifyUnavailable``, an ``ImportError``, names the extra to install,
+        before any path is tracked); the result's ``certificate`` holds the certificates.
 
     Returns
     -------
@@ -638,6 +652,10 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     from ..interrupt import deferred_sigint
 
     t0 = time.perf_counter()
+    if certify:
+        from .certify import certify as certify_solutions, require_flint
+
+        require_flint()
     opts = options or SolveOptions()
     sys_ = as_system(system, variables)
     if sys_.n_equations != sys_.n_variables:
@@ -693,11 +711,13 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
             codes[cls["unsolved"]] = int(Status.newton_failed)
     if scaling is not None:
         ends, cls = _unscale(sys_, scaling, ends, cls, opts)
+    certificate = certify_solutions(sys_, cls["regular"]) if certify else None
     return SolveResult(
         system=sys_, solutions=cls["regular"], residuals=cls["residual"], conds=cls["cond"],
         singular_solutions=cls["singular"], multiplicities=cls["multiplicity"], singular_winding=cls["sing_winding"],
         path_endpoints=ends, path_status=codes, path_kind=cls["kind"], path_winding=winding, path_steps=steps,
-        seed=seed, gamma=gamma, options=opts, scaling=scaling, total_time=time.perf_counter() - t0,
+        seed=seed, gamma=gamma, options=opts, scaling=scaling, certificate=certificate,
+        total_time=time.perf_counter() - t0,
         counters={"n_paths": int(len(codes)), "n_steps": int(np.sum(steps)), "n_path_crossings": n_crossings,
                   "n_retracked": n_retracked},
         **_overall_status(codes, cls["kind"], len(cls["regular"])))
