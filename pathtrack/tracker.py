@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -187,13 +187,18 @@ class Tracker:
     corrector : Corrector, optional
         In place of the one ``options.corrector`` names; likewise read through
         ``supports_arclength``, ``solves_bordered``, ``minimises`` and ``reports_contraction``.
+    stop_at : callable ``stop_at(point) -> bool``, optional
+        Makes a located special point terminal (status ``event_terminated``) when it returns
+        True: a bifurcation diagram ends a branch where it reaches a point already explored.
     """
 
     def __init__(self, problem: Problem, options: Optional[TrackerOptions] = None, *,
                  events: Sequence[ev.Event] = (), observers: Sequence[Observer] = (),
                  detect_bifurcations: bool = True, predictor: Optional[Predictor] = None,
-                 corrector: Optional[Corrector] = None):
+                 corrector: Optional[Corrector] = None,
+                 stop_at: Optional[Callable[[ev.SpecialPoint], bool]] = None):
         self.problem = problem
+        self.stop_at = stop_at
         self.options = TrackerOptions.resolve(options, problem.default_options)
         self.user_events: List[ev.Event] = list(problem.events()) + list(events)
         self.observers: List[Observer] = list(observers)
@@ -214,9 +219,16 @@ class Tracker:
         self.max_norm = np.inf
 
     # ------------------------------------------------------------------ setup
-    def init(self, start: Optional[StartPoint] = None, *, resume: Optional[TrackerState] = None) -> TrackerState:
-        """Prepare the path from ``start`` (refining it onto the path) or from a resumed state."""
+    def init(self, start: Optional[StartPoint] = None, *, resume: Optional[TrackerState] = None,
+             orient_like: Optional[np.ndarray] = None) -> TrackerState:
+        """Prepare the path from ``start`` (refining it onto the path) or from a resumed state.
+
+        ``orient_like`` (a vector in the real space ``(x, lam)``) orients the start tangent
+        along it instead of by ``direction``: a branch leaving a branch point along a computed
+        tangent may move λ either way, or not at first order at all.
+        """
         o = self.options
+        self._orient_like = None if orient_like is None else np.asarray(orient_like, dtype=float)
         if start is None:
             start = normalize_starts(self.problem)[0]
         else:
@@ -255,6 +267,11 @@ class Tracker:
         if self.predictor.needs_gradient and not self.problem.is_gradient:
             raise OptionsError(f"predictor {predictor!r} is for gradient homotopies (H = ∇_p L); "
                                "use 'tangent' or 'secant'")
+
+    def lam_box(self, lam0: float):
+        """``(lam_end, lam_min, lam_max)`` of a path of this tracker starting at λ = ``lam0``."""
+        self._set_box(lam0)
+        return self.lam_end, self.lam_lo, self.lam_hi
 
     def _set_box(self, lam0: float) -> None:
         o, pb = self.options, self.problem
@@ -355,6 +372,9 @@ class Tracker:
             return self._finish_init(Status.singular_jacobian, str(exc))
         except NonFiniteError as exc:
             return self._finish_init(Status.invalid_start, str(exc))
+        if self._orient_like is not None and float(info.tangent @ self._orient_like) < 0.0:
+            info = info._replace(tangent=-info.tangent, det_sign=-info.det_sign)
+            self.state.lam_direction = -self.state.lam_direction
         self.state.tangent = info.tangent
         if self._has_accept and not self._accepts(y0):
             return self._finish_init(Status.invalid_start, "the problem's acceptance test fails at the start point")
@@ -663,6 +683,7 @@ class Tracker:
         found = self.locator.locate_all(y_a, y_b, vals_a, vals_b, correct, self._test_value, st.s,
                                         st.n_accepted + 1)
         for point, is_terminal in found:
+            is_terminal = is_terminal or (self.stop_at is not None and bool(self.stop_at(point)))
             self.special_points.append(point)
             st.n_events += 1
             for obs in self.observers:
