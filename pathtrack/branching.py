@@ -28,6 +28,7 @@ import scipy.linalg
 
 from .corrector import NewtonCorrector
 from .events import BRANCH_POINT, INDEX_CHANGE, SpecialPoint
+from .linalg import refine_branch_point
 from .options import TrackerOptions
 from .problem import Problem, RealSystem, StartPoint
 from .status import CorrectorCode
@@ -102,7 +103,7 @@ def _second_derivative(system: RealSystem, y: np.ndarray, u: np.ndarray, v: np.n
 
 
 def analyse_branch_point(problem: Problem, point, *, parent_tangent: Optional[np.ndarray] = None,
-                         n: Optional[int] = None) -> BranchPointAnalysis:
+                         n: Optional[int] = None, refine: bool = True) -> BranchPointAnalysis:
     """Kernel and bifurcation equation at a located branch point; the tangents of every branch.
 
     Parameters
@@ -113,6 +114,8 @@ def analyse_branch_point(problem: Problem, point, *, parent_tangent: Optional[np
     parent_tangent : ndarray, optional
         Tangent (real space) of the branch the point was located on; the root of the
         bifurcation equation closest to it is marked ``'parent'``.
+    refine : bool
+        First refine the point (:func:`refine_branch_point`).
 
     Raises
     ------
@@ -128,6 +131,9 @@ def analyse_branch_point(problem: Problem, point, *, parent_tangent: Optional[np
     y = system.to_y(p, lam)
     if not np.all(np.isfinite(y)):
         raise BranchSwitchError("not a branch point: the point is not finite")
+    if refine:
+        y = refine_branch_point(system, y)
+        lam = float(y[-1])
     J = system.jacobian(y)
     m = J.shape[0]
     u_mat, sv, vt = scipy.linalg.svd(J, full_matrices=True, check_finite=False)
@@ -204,9 +210,9 @@ def child_options(problem: Problem, options=None, lam_start: Optional[float] = N
     return o.replace(**changes)
 
 
-def branch_start(problem: Problem, analysis: BranchPointAnalysis, tangent: np.ndarray, h: float,
+def branch_start(problem: Problem, y_star: np.ndarray, n: int, tangent: np.ndarray, h: float,
                  options: TrackerOptions) -> StartPoint:
-    """A start point on the branch leaving ``analysis.y`` along ``tangent``, at distance ≈ ``h``.
+    """A start point on the branch leaving ``y_star`` (real space, ``n`` unknowns) along ``tangent``, at ≈ ``h``.
 
     The predictor ``y* + h t`` is corrected in the hyperplane ``t·(y − y*) = h`` (a pitchfork
     branch has no point at λ* but the branch point itself, so a correction at fixed λ would
@@ -217,12 +223,12 @@ def branch_start(problem: Problem, analysis: BranchPointAnalysis, tangent: np.nd
     BranchSwitchError
         When the correction does not converge.
     """
-    system = RealSystem(problem, analysis.p.shape[0])
-    y_pred = analysis.y + h * tangent
+    system = RealSystem(problem, n)
+    y_pred = np.asarray(y_star, dtype=float) + h * tangent
     res = NewtonCorrector(options).correct(system, y_pred, tangent, float(tangent @ y_pred),
                                            max_iters=4 * options.max_newton_iters)
     if res.code != CorrectorCode.converged:
-        raise BranchSwitchError(f"cannot start the branch leaving λ = {analysis.lam:.10g} at distance {h:.3g} "
+        raise BranchSwitchError(f"cannot start the branch leaving λ = {y_star[-1]:.10g} at distance {h:.3g} "
                                 f"({res.code.name}); try a smaller initial_ds")
     return StartPoint(system.p_of(res.y).copy(), float(res.y[-1]))
 
@@ -274,6 +280,6 @@ def switch_branch(problem: Problem, result, point: SpecialPoint, *, options=None
     out = []
     for t in analysis.new_tangents:
         for sign in directions:
-            start = branch_start(problem, analysis, sign * t, 0.1 * opts.initial_ds, opts)
+            start = branch_start(problem, analysis.y, analysis.p.shape[0], sign * t, 0.1 * opts.initial_ds, opts)
             out.append(track(problem, start.p, start.lam, options=opts, orient_like=sign * t, **track_kw))
     return out

@@ -37,8 +37,8 @@ import numpy as np
 from . import events as ev
 from .corrector import Corrector, CorrectorResult, NewtonCorrector, make_corrector
 from .interrupt import deferred_sigint
-from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, tangent_dense,
-                     tangent_matrix_free)
+from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, refine_branch_point,
+                     tangent_dense, tangent_matrix_free)
 from .options import OptionsError, TrackerOptions
 from .predictor import Predictor, make_predictor
 from .problem import NonFiniteError, Problem, RealSystem, StartPoint, check_problem, normalize_starts
@@ -677,12 +677,17 @@ class Tracker:
             res = self._newton.correct(self.system, guess, b, float(b @ guess))
             if res.code != CorrectorCode.converged:
                 return None
-            return res.y, self._tangent(res.y, t_a)  # the whole TangentInfo: its LU gives the bp test
+            try:
+                return res.y, self._tangent(res.y, t_a)  # the whole TangentInfo: its LU gives the bp test
+            except SingularJacobianError:
+                return res.y, None  # on the path, where the tangent is undefined: a branch point
 
         terminal = False
         found = self.locator.locate_all(y_a, y_b, vals_a, vals_b, correct, self._test_value, st.s,
                                         st.n_accepted + 1)
         for point, is_terminal in found:
+            if point.kind in (ev.BRANCH_POINT, ev.INDEX_CHANGE):
+                self._polish_branch_point(point)
             is_terminal = is_terminal or (self.stop_at is not None and bool(self.stop_at(point)))
             self.special_points.append(point)
             st.n_events += 1
@@ -692,6 +697,23 @@ class Tracker:
                 terminal = True
                 self._terminal_point = point
         return terminal
+
+    def _polish_branch_point(self, point: ev.SpecialPoint) -> None:
+        """Refine a located branch point in place (:func:`~pathtrack.linalg.refine_branch_point`).
+
+        The sign change of the determinant brackets it, but the trial points next to it are
+        corrected in a hyperplane that also cuts the crossing branch, where Newton may fail;
+        the located point can then be off by a fraction of the step. Dense problems only.
+        """
+        sysm = self.system
+        if not self._dense() or sysm.m + 1 > SVD_MAX_N:
+            return
+        y = sysm.to_y(point.p, point.lam)
+        try:
+            y_bp = refine_branch_point(sysm, y)
+        except (NonFiniteError, np.linalg.LinAlgError):
+            return
+        point.p, point.lam = sysm.p_of(y_bp).copy(), float(y_bp[-1])
 
     def _test_value(self, name: str, y: np.ndarray, tinfo: TangentInfo) -> float:
         user = self.locator.events.get(name)
