@@ -73,7 +73,7 @@ def _title(f: PathFile, what: str) -> str:
     import textwrap
 
     params = ", ".join(f"{k}={v}" for k, v in f.parameters.items())
-    return textwrap.fill(f"{f.problem}: {what} [{f.status}] ({params})", width=110)
+    return textwrap.fill(f"{f.problem}: {what} [{f.status}] ({params})", width=80)
 
 
 def plot_branch(f: PathFile, y: Optional[str] = None, ax=None):

@@ -21,7 +21,9 @@ class PredatorPrey(Problem):
     description = "predator-prey steady states (AUTO demo pp2) in lam = p1: two branch points, a fold, a Hopf point"
     is_ode_rhs = True
     parameters = {"p2": 3.0, "p3": 5.0, "p4": 3.0, "lam_min": -0.1, "lam_max": 1.0}
-    default_options = {"parameterisation": "arclength", "initial_ds": 0.01, "max_ds": 0.05, "max_steps": 2000}
+    # max_norm: the prey-only branch runs off to u₁ → −∞ as λ → 0⁺ (negative prey); stop it at ‖u‖ = 3
+    default_options = {"parameterisation": "arclength", "initial_ds": 0.01, "max_ds": 0.05, "max_steps": 2000,
+                       "max_norm": 3.0}
 
     def __init__(self, **params):
         super().__init__(**params)
