@@ -251,8 +251,9 @@ def switch_branch(problem: Problem, result, point: SpecialPoint, *, options=None
     ----------
     problem : Problem
         The problem ``result`` was tracked for.
-    result : PathResult
-        The path the point was located on (its tangent identifies the parent branch).
+    result : PathResult or PathFile
+        The path the point was located on (its tangent identifies the parent branch, its
+        options and start the new branches' options and λ-box).
     point : SpecialPoint
         One of ``result.special_points``.
     options : TrackerOptions or mapping, optional
@@ -275,7 +276,8 @@ def switch_branch(problem: Problem, result, point: SpecialPoint, *, options=None
     from .driver import track
 
     analysis = analyse_branch_point(problem, point, parent_tangent=parent_tangent_at(result, point))
-    lam_start = result.lam_start if result.lam_start is not None else float(result.lam[0])
+    lam_start = getattr(result, "lam_start", None)
+    lam_start = float(result.lam[0]) if lam_start is None else lam_start
     opts = child_options(problem, result.options if options is None else options, lam_start)
     out = []
     for t in analysis.new_tangents:

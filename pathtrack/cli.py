@@ -282,6 +282,48 @@ def diagram_cmd(problem, depth: str, sets, opts, max_branches: int, out, force, 
         sys.exit(1)
 
 
+@main.command("switch")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--event", "event", type=int, required=True, metavar="K",
+              help="Row of the file's events to switch at (as `pathtrack inspect` lists them, from 0).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def switch_cmd(file: str, event: int, as_json: bool) -> None:
+    """Track the new branches through branch point K of a path file, in both directions."""
+    from .branching import BranchSwitchError, switch_branch
+    from .events import SpecialPoint
+    from .io import DiagramFile, StorageError
+    from .options import OptionsError
+    from .problem import ProblemError
+    from .registry import UnknownProblemError, make_problem
+
+    f = _open_file(file)
+    with f:
+        if isinstance(f, DiagramFile):
+            raise UserError(f"{file}: a diagram file; switch at an event of a path file "
+                            "(or explore deeper with pathtrack diagram --depth)")
+        events = f.events
+        if not 0 <= event < len(events):
+            raise UserError(f"--event {event}: {file} has {len(events)} event(s)"
+                            + (f"; use 0..{len(events) - 1}" if events else ""))
+        e = events[event]
+        point = SpecialPoint(kind=e["kind"], lam=e["lam"], s=e["s"], step=e["step"], p=f.event_p(event))
+        try:
+            problem = make_problem(f.problem, **f.parameters)
+            results = switch_branch(problem, f, point)
+        except (BranchSwitchError, OptionsError, ProblemError, UnknownProblemError, StorageError) as exc:
+            raise UserError(f"--event {event} ({e['kind']} at lam = {e['lam']:.10g}): {exc}") from None
+    summaries = [r.summary() for r in results]
+    if as_json:
+        click.echo(_dumps({"file": file, "event": event, "branches": summaries}))
+    else:
+        for k, sm in enumerate(summaries):
+            pts = ", ".join(f"{ev['kind']} {ev['lam']:.12g}" for ev in sm["events"]) or "-"
+            click.echo(f"branch {k}  {sm['status']:<16} lam {_num(sm['lam_start'])} -> {_num(sm['lam_end'])}  "
+                       f"{sm['n_accepted']} steps  {pts}")
+    if any(r.status.is_failure for r in results):
+        sys.exit(1)
+
+
 # --- train (neural-network training; pathtrack.nn) -----------------------------------------------
 
 

@@ -153,3 +153,24 @@ def test_degenerate_and_higher_kernels_are_reported_not_guessed():
     cubic = FunctionProblem(lambda p, lam: anp.array([lam ** 2 * p[0] - p[0] ** 3]), np.array([0.0]), -1.0)
     with pytest.raises(BranchSwitchError, match="degenerate branch point"):
         analyse_branch_point(cubic, (np.zeros(1), 0.0))
+
+
+def test_cli_switch_at_a_path_files_event(tmp_path):
+    from click.testing import CliRunner
+
+    from pathtrack.cli import main
+
+    runner = CliRunner()
+    pf, bratu = str(tmp_path / "pf.h5"), str(tmp_path / "bratu.h5")
+    assert runner.invoke(main, ["run", "pitchfork", "--out", pf]).exit_code == 0
+    res = runner.invoke(main, ["switch", pf, "--event", "0", "--json"])
+    assert res.exit_code == 0, res.output
+    import json
+    branches = json.loads(res.output)["branches"]
+    assert len(branches) == 2 and all(b["status"] == "success" and b["lam_end"] == 2.0 for b in branches)
+    res = runner.invoke(main, ["switch", pf, "--event", "1"])
+    assert res.exit_code == 2 and res.output.count("\n") == 1 and "has 1 event(s)" in res.output
+    assert runner.invoke(main, ["run", "bratu1d", "--set", "n=20", "--out", bratu]).exit_code == 0
+    res = runner.invoke(main, ["switch", bratu, "--event", "0"])  # the fold
+    assert res.exit_code == 2 and res.output.count("\n") == 1
+    assert "not a branch point" in res.output and "kernel dimension 1" in res.output
