@@ -282,6 +282,14 @@ def diagram_cmd(problem, depth: str, sets, opts, max_branches: int, out, force, 
         sys.exit(1)
 
 
+def _event_point(f, k: int):
+    """Event ``k`` of a path file as a :class:`~pathtrack.events.SpecialPoint`."""
+    from .events import SpecialPoint
+
+    e = f.events[k]
+    return SpecialPoint(kind=e["kind"], lam=e["lam"], s=e["s"], step=e["step"], p=f.event_p(k))
+
+
 @main.command("switch")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--event", "event", type=int, required=True, metavar="K",
@@ -290,7 +298,6 @@ def diagram_cmd(problem, depth: str, sets, opts, max_branches: int, out, force, 
 def switch_cmd(file: str, event: int, as_json: bool) -> None:
     """Track the new branches through branch point K of a path file, in both directions."""
     from .branching import BranchSwitchError, switch_branch
-    from .events import SpecialPoint
     from .io import DiagramFile, StorageError
     from .options import OptionsError
     from .problem import ProblemError
@@ -305,8 +312,7 @@ def switch_cmd(file: str, event: int, as_json: bool) -> None:
         if not 0 <= event < len(events):
             raise UserError(f"--event {event}: {file} has {len(events)} event(s)"
                             + (f"; use 0..{len(events) - 1}" if events else ""))
-        e = events[event]
-        point = SpecialPoint(kind=e["kind"], lam=e["lam"], s=e["s"], step=e["step"], p=f.event_p(event))
+        e, point = events[event], _event_point(f, event)
         try:
             problem = make_problem(f.problem, **f.parameters)
             results = switch_branch(problem, f, point)
@@ -321,6 +327,70 @@ def switch_cmd(file: str, event: int, as_json: bool) -> None:
             click.echo(f"branch {k}  {sm['status']:<16} lam {_num(sm['lam_start'])} -> {_num(sm['lam_end'])}  "
                        f"{sm['n_accepted']} steps  {pts}")
     if any(r.status.is_failure for r in results):
+        sys.exit(1)
+
+
+@main.command("fold")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--event", "event", type=int, required=True, metavar="K",
+              help="Row of the file's events: a fold (as `pathtrack inspect` lists them, from 0).")
+@click.option("--branch", "branch", type=int, default=None, metavar="B",
+              help="For a diagram file: the branch whose event K is the fold.")
+@click.option("--par2", required=True, metavar="NAME", help="The second parameter: a numeric problem parameter.")
+@click.option("--min", "par2_min", type=float, default=None, help="Lower end of the --par2 range (default: value - 1).")
+@click.option("--max", "par2_max", type=float, default=None, help="Upper end of the --par2 range (default: value + 1).")
+@click.option("--direction", type=click.Choice(["1", "-1"]), default="1", show_default=True,
+              help="Increase (1) or decrease (-1) --par2 from its value.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
+def fold_cmd(file: str, event: int, branch, par2: str, par2_min, par2_max, direction: str, as_json: bool) -> None:
+    """Continue fold K of a path file (or of --branch B of a diagram file) in a second parameter (--par2).
+
+    Prints the fold curve's ends and its cusp (CP) and Bogdanov-Takens (BT) points.
+    """
+    from .events import FOLD
+    from .io import DiagramFile
+    from .options import OptionsError
+    from .problem import ProblemError
+    from .registry import make_problem
+    from .twoparam import continue_fold
+
+    with _open_file(file) as opened:
+        f = opened
+        if isinstance(opened, DiagramFile):
+            ids = [int(b) for b in opened.tree["branch"]]
+            if branch not in ids:
+                raise UserError(f"{file}: a diagram file; name one of its branches with --branch "
+                                f"({', '.join(map(str, ids))})")
+            f = opened.branches[ids.index(branch)]
+        elif branch is not None:
+            raise UserError(f"--branch: {file} is a path file, not a diagram")
+        events = f.events
+        if not 0 <= event < len(events) or events[event]["kind"] != FOLD:
+            folds = [i for i, e in enumerate(events) if e["kind"] == FOLD]
+            raise UserError(f"--event {event}: not a fold of {file} (its folds: "
+                            f"{', '.join(map(str, folds)) or 'none'})")
+        point = _event_point(f, event)
+        try:
+            problem = make_problem(f.problem, **f.parameters)
+            curve = continue_fold(problem, point, par2, direction=int(direction), lam_min=par2_min,
+                                  lam_max=par2_max)
+        except (OptionsError, ProblemError) as exc:
+            raise UserError(str(exc)) from None
+    summary = curve.summary()
+    summary["par2"] = par2
+    if as_json:
+        click.echo(_dumps(summary))
+    else:
+        click.echo(f"fold curve of {f.problem} in ({par2}, lambda)")
+        click.echo(f"status    {summary['status']}: {summary['message']}")
+        click.echo(f"steps     {summary['n_accepted']} accepted; {par2} {_num(summary['lam_start'])} -> "
+                   f"{_num(summary['lam_end'])}, lambda {_num(float(curve.p[0, -1]))} -> "
+                   f"{_num(float(curve.p[-1, -1]))}")
+        for ev in summary["events"]:
+            i = [sp.to_dict() for sp in curve.special_points].index(ev)
+            click.echo(f"event     {ev['kind']} at {par2} = {ev['lam']:.12g}, lambda = "
+                       f"{float(curve.special_points[i].p[-1]):.12g}")
+    if curve.status.is_failure:
         sys.exit(1)
 
 

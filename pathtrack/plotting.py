@@ -30,8 +30,9 @@ __all__ = ["KINDS", "plot_file", "plot_branch", "plot_steps", "plot_diagnostics"
 #: Figures of a path file; a diagram file has the one kind ``'diagram'``.
 KINDS = ("branch", "steps", "diagnostics", "metrics")
 
-#: The field's abbreviations of special-point kinds (AUTO, MatCont): limit point, branch point, Hopf.
-POINT_LABELS = {"fold": "LP", "bp": "BP", "hopf": "HB", "index_change": "IC"}
+#: The field's abbreviations of special-point kinds (AUTO, MatCont): limit point, branch point, Hopf,
+#: Hessian-index change, and the cusp and Bogdanov–Takens points of fold curves.
+POINT_LABELS = {"fold": "LP", "bp": "BP", "hopf": "HB", "index_change": "IC", "cusp": "CP", "bt": "BT"}
 
 
 def _pyplot():

@@ -1,4 +1,4 @@
-parnames = {1:'p1'}
+parnames = {1:'p1', 3:'p3'}
 NDIM=2, IPS=1, IRS=0, ILP=1
 ICP=['p1']
 NTST=15, NCOL=4, IAD=3, ISP=2, ISW=1, IPLT=0, NBC=0, NINT=0
