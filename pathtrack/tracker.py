@@ -39,6 +39,7 @@ from .corrector import Corrector, CorrectorResult, NewtonCorrector, make_correct
 from .interrupt import deferred_sigint
 from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, refine_branch_point,
                      tangent_dense, tangent_matrix_free)
+from .normalform import first_lyapunov
 from .options import OptionsError, TrackerOptions
 from .predictor import Predictor, make_predictor
 from .problem import NonFiniteError, Problem, RealSystem, StartPoint, check_problem, normalize_starts
@@ -688,6 +689,11 @@ class Tracker:
         for point, is_terminal in found:
             if point.kind in (ev.BRANCH_POINT, ev.INDEX_CHANGE):
                 self._polish_branch_point(point)
+            elif point.kind == ev.HOPF and self._dense() and not self.system.is_complex:
+                try:
+                    point.extra["l1"] = first_lyapunov(self.problem, point.p, point.lam)
+                except (ValueError, NonFiniteError, np.linalg.LinAlgError):
+                    pass  # no eigenvalue pair at the located point: nothing to report
             is_terminal = is_terminal or (self.stop_at is not None and bool(self.stop_at(point)))
             self.special_points.append(point)
             st.n_events += 1

@@ -117,3 +117,45 @@ def test_predprey_fold_curve_matches_closed_form_and_auto(tmp_path):
     assert res.exit_code == 0, res.output
     res = runner.invoke(main, ["fold", path, "--event", "0", "--par2", "p3"])
     assert res.exit_code == 2 and "not a fold" in res.output  # its only event is the BP at 0.6
+
+
+class HopfNormalForm(Problem):
+    """ż = (λ + iω) z + (a + ib) z|z|² in x = Re z, y = Im z, optionally in coordinates p = M (x, y)."""
+
+    name = "hopf-normal-form"
+    is_ode_rhs = True
+    parameters = {"a": -0.7, "b": 0.3, "omega": 2.0}
+    lam_start, lam_end = -0.5, 0.5
+    M = np.eye(2)
+
+    def H(self, p, lam):
+        a, b, w = self.params["a"], self.params["b"], self.params["omega"]
+        Mi = np.linalg.inv(self.M)
+        x, y = Mi[0, 0] * p[0] + Mi[0, 1] * p[1], Mi[1, 0] * p[0] + Mi[1, 1] * p[1]
+        r2 = x * x + y * y
+        f1, f2 = lam * x - w * y + (a * x - b * y) * r2, w * x + lam * y + (b * x + a * y) * r2
+        return anp.stack([self.M[0, 0] * f1 + self.M[0, 1] * f2, self.M[1, 0] * f1 + self.M[1, 1] * f2])
+
+    def start(self):
+        return StartPoint(np.zeros(2), -0.5)
+
+
+def test_first_lyapunov_coefficient_of_the_hopf_normal_form():
+    from pathtrack.normalform import first_lyapunov
+
+    for a, b, w in ((-0.7, 0.3, 2.0), (0.4, -1.0, 1.0), (1.3, 0.0, 0.5)):
+        assert first_lyapunov(HopfNormalForm(a=a, b=b, omega=w), np.zeros(2), 0.0) == pytest.approx(2 * a / w,
+                                                                                                      abs=1e-7)
+    rotated = HopfNormalForm()
+    c, s = np.cos(0.4), np.sin(0.4)
+    rotated.M = np.array([[c, -s], [s, c]])  # an orthogonal change of coordinates keeps l₁
+    assert first_lyapunov(rotated, np.zeros(2), 0.0) == pytest.approx(-0.7, abs=1e-7)
+    sheared = HopfNormalForm(a=0.4)
+    sheared.M = np.array([[1.0, 0.5], [0.2, 2.0]])  # any other keeps its sign
+    assert first_lyapunov(sheared, np.zeros(2), 0.0) > 0
+    # the tracker attaches it to every located Hopf point
+    r = track(HopfNormalForm(), max_ds=0.1)
+    (hb,) = r.events("hopf")
+    assert hb.lam == pytest.approx(0.0, abs=1e-10) and hb.extra["l1"] == pytest.approx(-0.35 * 2, abs=1e-7)
+    with pytest.raises(ValueError, match="not a Hopf point"):
+        first_lyapunov(Cusp(), np.array([0.5]), 0.75)
