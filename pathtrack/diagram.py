@@ -17,6 +17,7 @@ progress and ``resume=`` finishes it.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -191,12 +192,14 @@ def diagram(problem: Problem, depth: int = 1, *, options=None, out: Optional[str
             if not hasattr(f, "tree"):
                 raise StorageError(f"{resume}: not a pathtrack diagram file")
             name, params = problem_identity(problem)
-            import json
             if name != f.problem or json.loads(params) != f.parameters:
                 raise StorageError(f"{resume} was written for problem {f.problem} {json.dumps(f.parameters)}, "
                                    f"not {name} {params}")
             if f.status == "success":
                 raise StorageError(f"{resume}: the diagram is complete and has nothing left to do")
+            if f.status == "running" and f.writer_alive():
+                raise StorageError(f"{resume} is being written by process {f.attrs['writer_pid']}; "
+                                   "wait for it or stop it first")
             base = f.options
             depth = f.depth
             ex = _Explorer(f.explorer)

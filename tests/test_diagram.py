@@ -151,6 +151,9 @@ def test_kill_9_loses_at_most_the_branch_in_progress_and_resume_finishes(tmp_pat
             if stored >= 2:
                 break
             time.sleep(0.2)
+        if proc.poll() is None:  # a live writer's diagram is not resumed under it
+            res = CliRunner().invoke(main, ["diagram", "predprey", "--resume", path])
+            assert res.exit_code == 2 and "is being written by process" in res.output
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)

@@ -31,6 +31,15 @@ from .validate import check_status, identify, require_attrs, require_datasets, r
 __all__ = ["PathFile", "TrainFile", "SolveFile", "DiagramFile", "load", "open_file"]
 
 
+def _writer_alive(status: str, attrs: Dict[str, Any]) -> bool:
+    """Whether the writer named in ``attrs`` of a ``running`` file still exists (same host only)."""
+    if status != "running":
+        return False
+    if str(attrs.get("writer_host", "")) != socket.gethostname():
+        return True  # cannot tell from here; assume it is
+    return h5.pid_alive(attrs.get("writer_pid", -1))
+
+
 def _validate_or_close(reader, what: str, first=None) -> None:
     """Run ``first()`` and ``reader._validate()``; on any failure close the reader and raise a StorageError."""
     try:
@@ -293,11 +302,7 @@ class PathFile:
 
     def writer_alive(self) -> bool:
         """Whether the process that writes a ``running`` file still exists (same host only)."""
-        if self.status != "running":
-            return False
-        if str(self.attrs.get("writer_host", "")) != socket.gethostname():
-            return True  # cannot tell from here; assume it is
-        return h5.pid_alive(self.attrs.get("writer_pid", -1))
+        return _writer_alive(self.status, self.attrs)
 
     def replaced(self) -> bool:
         """Whether ``path`` now names another file than the one open here.
@@ -613,6 +618,10 @@ class DiagramFile:
     @property
     def finished(self) -> bool:
         return self.status != "running"
+
+    def writer_alive(self) -> bool:
+        """Whether the process that writes a ``running`` diagram still exists (same host only)."""
+        return _writer_alive(self.status, self.attrs)
 
     def points(self) -> List[Dict[str, Any]]:
         """Every special point of every branch: ``branch``, ``event`` (its row) and the event's fields."""
