@@ -22,12 +22,14 @@ _EXPORTS = {
     "FunctionProblem": "problem", "Problem": "problem", "ProblemError": "problem", "StartPoint": "problem",
     "SolveOptions": "polynomial", "SolveResult": "polynomial", "solve": "polynomial",
     "Status": "status",
+    "switch_branch": "branching", "analyse_branch_point": "branching", "BranchSwitchError": "branching",
     "Observer": "tracker", "Tracker": "tracker", "TrackerState": "tracker",
 }
 
 __all__ = ["__version__", "configure_threads", "track", "PathResult", "PathFailed", "TrackerOptions",
            "OptionsError", "Problem", "FunctionProblem", "StartPoint", "ProblemError", "Status", "Event",
-           "SpecialPoint", "Tracker", "TrackerState", "Observer", "load", "solve", "SolveOptions", "SolveResult"]
+           "SpecialPoint", "Tracker", "TrackerState", "Observer", "load", "solve", "SolveOptions", "SolveResult",
+           "switch_branch", "analyse_branch_point", "BranchSwitchError"]
 
 
 def __getattr__(name):

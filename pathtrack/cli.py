@@ -62,6 +62,18 @@ def convert_parameters(defaults: Dict[str, object], values: Dict[str, str], prob
     return out
 
 
+def problem_params(problem: str, sets: Iterable[str]) -> Dict[str, object]:
+    """The ``--set`` values of a registered problem, converted by its parameters' types."""
+    from .problem import problem_parameters
+    from .registry import UnknownProblemError, load_problem_class
+
+    try:
+        cls = load_problem_class(problem)
+    except UnknownProblemError as exc:
+        raise UserError(str(exc)) from None
+    return convert_parameters(problem_parameters(cls), parse_assignments(sets, "--set"), problem)
+
+
 def check_out(out, force: bool) -> None:
     """Refuse an ``--out`` file before any computation: an existing one without ``--force``, a missing directory."""
     import os
@@ -127,18 +139,13 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
     from .driver import run_problem
     from .io import StorageError
     from .options import OptionsError
-    from .problem import ProblemError, problem_parameters
-    from .registry import UnknownProblemError, load_problem_class
+    from .problem import ProblemError
 
     if resume and out:
         raise UserError("--resume continues the run in its own file; --out cannot be combined with it "
                         "(copy the file first to keep the original)")
     check_out(out, force)
-    try:
-        cls = load_problem_class(problem)
-    except UnknownProblemError as exc:
-        raise UserError(str(exc)) from None
-    params = convert_parameters(problem_parameters(cls), parse_assignments(sets, "--set"), problem)
+    params = problem_params(problem, sets)
     option_texts = parse_assignments(opts, "--option")
     if progress is None:
         progress = sys.stderr.isatty() and not as_json
@@ -213,6 +220,178 @@ def _print_summary(summary: dict) -> None:
         click.echo(f"off       {name}: {why}")
     if summary.get("out"):
         click.echo(f"written   {summary['out']}")
+
+
+@main.command("diagram")
+@click.argument("problem", required=False)
+@click.option("--depth", default="1", show_default=True, metavar="N",
+              help="Switch at branch points this many times deep (a positive integer).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Problem parameter (repeatable).")
+@click.option("--option", "-o", "opts", multiple=True, metavar="KEY=VALUE",
+              help="Tracker option of the first branch (repeatable); the switched ones use pseudo-arclength.")
+@click.option("--max-branches", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the diagram to this HDF5 file.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+@click.option("--resume", type=click.Path(dir_okay=False), default=None,
+              help="Finish a diagram from its file (PROBLEM and --set must match it).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
+def diagram_cmd(problem, depth: str, sets, opts, max_branches: int, out, force, resume, as_json):
+    """Explore the bifurcation diagram of PROBLEM: every branch point spawns its branches, up to --depth."""
+    from .branching import BranchSwitchError
+    from .diagram import check_depth, diagram
+    from .driver import build_options
+    from .io import StorageError
+    from .options import OptionsError
+    from .problem import ProblemError
+    from .registry import make_problem
+
+    if problem is None:
+        raise UserError("missing argument PROBLEM")
+    if resume and out:
+        raise UserError("--resume continues the diagram in its own file; --out cannot be combined with it")
+    try:
+        depth_n = check_depth(int(depth) if depth.strip().lstrip("+-").isdigit() else depth)
+    except OptionsError as exc:
+        raise UserError(f"--depth: {exc}") from None
+    check_out(out, force)
+    params = problem_params(problem, sets)
+    try:
+        pb = make_problem(problem, **params)
+        options = build_options(pb, parse_assignments(opts, "--option"))
+        result = diagram(pb, depth_n, options=options, out=out, force=force, resume=resume,
+                         max_branches=max_branches)
+    except (OptionsError, ProblemError, BranchSwitchError, FileExistsError, FileNotFoundError, StorageError) as exc:
+        raise UserError(str(exc)) from None
+    summary = result.summary()
+    if as_json:
+        click.echo(_dumps(summary))
+    else:
+        click.echo(f"problem   {summary['problem']}")
+        click.echo(f"status    {summary['status']}: {summary['message']}")
+        click.echo(f"branches  {summary['n_branches']} (depth {summary['depth']}); wall time "
+                   f"{_num(summary['wall_time'], '.3f')} s")
+        for b in summary["branches"]:
+            pts = ", ".join(f"{e['kind']} {e['lam']:.12g}" for e in b["events"]) or "-"
+            click.echo(f"  {b['branch']:>3} from {b['parent']:>3}  {b['status']:<16} lam {_num(b['lam_start'])} -> "
+                       f"{_num(b['lam_end'])}  {pts}")
+        for u in summary["unswitched"]:
+            click.echo(f"  not switched at lam = {_num(u['lam'], '.10g')}: {u['reason']}")
+        if out or resume:
+            click.echo(f"written   {out or resume}")
+    if summary["status"] != "success":
+        sys.exit(1)
+
+
+def _event_point(f, k: int):
+    """Event ``k`` of a path file as a :class:`~pathtrack.events.SpecialPoint`."""
+    from .events import SpecialPoint
+
+    e = f.events[k]
+    return SpecialPoint(kind=e["kind"], lam=e["lam"], s=e["s"], step=e["step"], p=f.event_p(k))
+
+
+@main.command("switch")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--event", "event", type=int, required=True, metavar="K",
+              help="Row of the file's events to switch at (as `pathtrack inspect` lists them, from 0).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def switch_cmd(file: str, event: int, as_json: bool) -> None:
+    """Track the new branches through branch point K of a path file, in both directions."""
+    from .branching import BranchSwitchError, switch_branch
+    from .io import DiagramFile, StorageError
+    from .options import OptionsError
+    from .problem import ProblemError
+    from .registry import UnknownProblemError, make_problem
+
+    f = _open_file(file)
+    with f:
+        if isinstance(f, DiagramFile):
+            raise UserError(f"{file}: a diagram file; switch at an event of a path file "
+                            "(or explore deeper with pathtrack diagram --depth)")
+        events = f.events
+        if not 0 <= event < len(events):
+            raise UserError(f"--event {event}: {file} has {len(events)} event(s)"
+                            + (f"; use 0..{len(events) - 1}" if events else ""))
+        e, point = events[event], _event_point(f, event)
+        try:
+            problem = make_problem(f.problem, **f.parameters)
+            results = switch_branch(problem, f, point)
+        except (BranchSwitchError, OptionsError, ProblemError, UnknownProblemError, StorageError) as exc:
+            raise UserError(f"--event {event} ({e['kind']} at lam = {e['lam']:.10g}): {exc}") from None
+    summaries = [r.summary() for r in results]
+    if as_json:
+        click.echo(_dumps({"file": file, "event": event, "branches": summaries}))
+    else:
+        for k, sm in enumerate(summaries):
+            pts = ", ".join(f"{ev['kind']} {ev['lam']:.12g}" for ev in sm["events"]) or "-"
+            click.echo(f"branch {k}  {sm['status']:<16} lam {_num(sm['lam_start'])} -> {_num(sm['lam_end'])}  "
+                       f"{sm['n_accepted']} steps  {pts}")
+    if any(r.status.is_failure for r in results):
+        sys.exit(1)
+
+
+@main.command("fold")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--event", "event", type=int, required=True, metavar="K",
+              help="Row of the file's events: a fold (as `pathtrack inspect` lists them, from 0).")
+@click.option("--branch", "branch", type=int, default=None, metavar="B",
+              help="For a diagram file: the branch whose event K is the fold.")
+@click.option("--par2", required=True, metavar="NAME", help="The second parameter: a numeric problem parameter.")
+@click.option("--min", "par2_min", type=float, default=None, help="Lower end of the --par2 range (default: value - 1).")
+@click.option("--max", "par2_max", type=float, default=None, help="Upper end of the --par2 range (default: value + 1).")
+@click.option("--direction", type=click.Choice(["1", "-1"]), default="1", show_default=True,
+              help="Increase (1) or decrease (-1) --par2 from its value.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
+def fold_cmd(file: str, event: int, branch, par2: str, par2_min, par2_max, direction: str, as_json: bool) -> None:
+    """Continue fold K of a path file (or of --branch B of a diagram file) in a second parameter (--par2).
+
+    Prints the fold curve's ends and its cusp (CP) and Bogdanov-Takens (BT) points.
+    """
+    from .events import FOLD
+    from .io import DiagramFile
+    from .options import OptionsError
+    from .problem import ProblemError
+    from .registry import make_problem
+    from .twoparam import continue_fold
+
+    with _open_file(file) as opened:
+        f = opened
+        if isinstance(opened, DiagramFile):
+            ids = [int(b) for b in opened.tree["branch"]]
+            if branch not in ids:
+                raise UserError(f"{file}: a diagram file; name one of its branches with --branch "
+                                f"({', '.join(map(str, ids))})")
+            f = opened.branches[ids.index(branch)]
+        elif branch is not None:
+            raise UserError(f"--branch: {file} is a path file, not a diagram")
+        events = f.events
+        if not 0 <= event < len(events) or events[event]["kind"] != FOLD:
+            folds = [i for i, e in enumerate(events) if e["kind"] == FOLD]
+            raise UserError(f"--event {event}: not a fold of {file} (its folds: "
+                            f"{', '.join(map(str, folds)) or 'none'})")
+        point = _event_point(f, event)
+        try:
+            problem = make_problem(f.problem, **f.parameters)
+            curve = continue_fold(problem, point, par2, direction=int(direction), lam_min=par2_min,
+                                  lam_max=par2_max)
+        except (OptionsError, ProblemError) as exc:
+            raise UserError(str(exc)) from None
+    summary = curve.summary()
+    summary["par2"] = par2
+    if as_json:
+        click.echo(_dumps(summary))
+    else:
+        click.echo(f"fold curve of {f.problem} in ({par2}, lambda)")
+        click.echo(f"status    {summary['status']}: {summary['message']}")
+        click.echo(f"steps     {summary['n_accepted']} accepted; {par2} {_num(summary['lam_start'])} -> "
+                   f"{_num(summary['lam_end'])}, lambda {_num(float(curve.p[0, -1]))} -> "
+                   f"{_num(float(curve.p[-1, -1]))}")
+        for ev in summary["events"]:
+            i = [sp.to_dict() for sp in curve.special_points].index(ev)
+            click.echo(f"event     {ev['kind']} at {par2} = {ev['lam']:.12g}, lambda = "
+                       f"{float(curve.special_points[i].p[-1]):.12g}")
+    if curve.status.is_failure:
+        sys.exit(1)
 
 
 # --- train (neural-network training; pathtrack.nn) -----------------------------------------------
@@ -399,8 +578,9 @@ def _open_file(path: str, any_kind: bool = False):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def inspect_cmd(file: str, as_json: bool) -> None:
-    """Describe a file written by pathtrack: a path (also while it is being written), a solve or a training run."""
-    from .io import PathFile, StorageError
+    """Describe a file written by pathtrack: a path (also while it is being written), a diagram, a solve or a
+    training run."""
+    from .io import DiagramFile, PathFile, StorageError
 
     with _open_file(file, any_kind=True) as f:
         try:
@@ -411,6 +591,8 @@ def inspect_cmd(file: str, as_json: bool) -> None:
         click.echo(_dumps(info))
     elif isinstance(f, PathFile):
         _print_path_info(info)
+    elif isinstance(f, DiagramFile):
+        _print_diagram_info(info)
     else:
         _print_result_info(info)
 
@@ -434,12 +616,29 @@ def _print_result_info(info: dict) -> None:
             click.echo(f"{key:<9} {_dumps(value)}")
 
 
-def _print_path_info(info: dict) -> None:
+def _print_problem_file_head(info: dict) -> None:
+    """The first lines of ``inspect`` for a file of one problem (a path or a diagram)."""
     params = ", ".join(f"{k}={v}" for k, v in info["parameters"].items()) or "(none)"
     click.echo(f"file      {info['file']} ({info['format']} v{info['schema_version']}, "
                f"pathtrack {info['pathtrack_version']})")
     click.echo(f"kind      {info['kind']}")
     click.echo(f"problem   {info['problem']} ({params})")
+
+
+def _print_diagram_info(info: dict) -> None:
+    _print_problem_file_head(info)
+    click.echo(f"status    {info['status']}: {info['message']}")
+    click.echo(f"branches  {info['n_branches']} stored, {info['n_pending']} pending (depth {info['depth']})")
+    click.echo(f"tree      {'branch':>6} {'parent':>6} {'depth':>5} {'status':<16} {'steps':>6}  lambda")
+    for b in info["branches"]:
+        click.echo(f"          {b['branch']:>6} {b['parent']:>6} {b['depth']:>5} {b['status']:<16} "
+                   f"{b['n_accepted']:>6}  {_num(b['lam_start'])} -> {_num(b['lam_end'])}  {' '.join(b['events'])}")
+    for u in info["unswitched"]:
+        click.echo(f"unswitched lam = {_num(u['lam'], '.10g')}: {u['reason']}")
+
+
+def _print_path_info(info: dict) -> None:
+    _print_problem_file_head(info)
     end = f" ({info['end_reason']})" if info["end_reason"] else ""
     click.echo(f"status    {info['status']}{end}; {info['state']}")
     click.echo(f"created   {info['created']}" + (f", finished {info['finished']}" if info["finished"] else ""))
@@ -471,15 +670,15 @@ def _print_path_info(info: dict) -> None:
 
 @main.command("plot")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--kind", type=click.Choice(["branch", "steps", "diagnostics", "metrics"]), default="branch",
-              show_default=True, help="Which figure.")
+@click.option("--kind", type=click.Choice(["branch", "steps", "diagnostics", "metrics", "diagram"]), default=None,
+              help="Which figure (default: branch for a path file, diagram for a diagram file).")
 @click.option("--y", "y", default=None, metavar="NAME",
               help="branch: 'norm' (default), 'p[i]' or a metric; metrics: one metric.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Output image (default FILE.<kind>.png).")
 @click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True)
-def plot_cmd(file: str, kind: str, y, out, dpi: int) -> None:
-    """Plot a path file: bifurcation diagram, steps, diagnostics or metrics."""
+def plot_cmd(file: str, kind, y, out, dpi: int) -> None:
+    """Plot a path file (branch, steps, diagnostics or metrics) or a diagram file (diagram)."""
     import os
 
     from .io import StorageError
@@ -493,7 +692,11 @@ def plot_cmd(file: str, kind: str, y, out, dpi: int) -> None:
         if ext not in formats:
             raise UserError(f"--out {out}: unsupported image type {('.' + ext) if ext else '(no extension)'}; "
                             f"use one of {', '.join('.' + e for e in sorted(formats))}")
-    _open_file(file).close()  # a bad file is a one-line error before matplotlib starts
+    f = _open_file(file)  # a bad file is a one-line error before matplotlib starts
+    f.close()
+    if kind is None:
+        from .io import DiagramFile
+        kind = "diagram" if isinstance(f, DiagramFile) else "branch"
     try:
         written = plot_file(file, kind, y, out, dpi=dpi)
     except StorageError as exc:

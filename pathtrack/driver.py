@@ -233,7 +233,7 @@ class ProgressBar(Observer):
 def track(problem: Problem, p0=None, lam0: Optional[float] = None, *, options: Optional[TrackerOptions] = None,
           events: Sequence[Event] = (), observers: Sequence[Observer] = (), resume: Optional[TrackerState] = None,
           progress: bool = False, raise_on_failure: bool = False, detect_bifurcations: bool = True,
-          **option_overrides) -> PathResult:
+          orient_like=None, stop_at=None, **option_overrides) -> PathResult:
     """Track the solution path of ``problem`` from a start point.
 
     Parameters
@@ -254,6 +254,11 @@ def track(problem: Problem, p0=None, lam0: Optional[float] = None, *, options: O
         Show a progress bar.
     raise_on_failure : bool
         Raise :class:`PathFailed` instead of returning a failed result.
+    orient_like : array_like, optional
+        Orient the start tangent along this vector of the real space ``(x, lam)`` instead
+        of by ``options.direction`` (see :meth:`Tracker.init`).
+    stop_at : callable ``stop_at(point) -> bool``, optional
+        End the path at a located special point for which it returns True (see :class:`Tracker`).
 
     Returns
     -------
@@ -265,9 +270,10 @@ def track(problem: Problem, p0=None, lam0: Optional[float] = None, *, options: O
     obs: List[Observer] = [recorder, *observers]
     if progress:
         obs.append(ProgressBar())
-    tracker = Tracker(problem, options, events=events, observers=obs, detect_bifurcations=detect_bifurcations)
+    tracker = Tracker(problem, options, events=events, observers=obs, detect_bifurcations=detect_bifurcations,
+                      stop_at=stop_at)
     t0 = time.perf_counter()
-    tracker.init(start, resume=resume)
+    tracker.init(start, resume=resume, orient_like=orient_like)
     tracker.track()
     result = recorder.result(tracker, time.perf_counter() - t0)
     if raise_on_failure and result.status.is_failure:

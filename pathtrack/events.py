@@ -125,8 +125,9 @@ LOCATE_XTOL = 1e-13
 
 #: ``correct(guess, b) -> (y, tangent)`` or None: the point on the path in the hyperplane
 #: ``b·y = b·guess`` and its tangent (the caller's own object, e.g. a TangentInfo, handed to
-#: ``test_value`` untouched). None when the correction fails; raises ``SingularJacobianError``
-#: where the tangent is undefined, ``NonFiniteError`` on overflow.
+#: ``test_value`` untouched; None where the tangent is undefined, as exactly at a branch point).
+#: None when the correction fails; raises ``SingularJacobianError`` where the correction itself
+#: is singular, ``NonFiniteError`` on overflow.
 CorrectFn = Callable[[np.ndarray, np.ndarray], Optional[Tuple[np.ndarray, Any]]]
 #: ``test_value(name, y, tangent) -> float``: test function ``name`` at a corrected point.
 TestValueFn = Callable[[str, np.ndarray, Any], float]
@@ -194,6 +195,7 @@ class EventLocator:
         chord = float(np.linalg.norm(d))
         b = d / chord
         cache = {}
+        off_path = set()  # trial fractions whose correction failed: their cache entry is the chord point
 
         def point(theta):
             guess = y_a + theta * d
@@ -213,6 +215,9 @@ class EventLocator:
             except (_LocateFailed, SingularJacobianError):
                 # the bordered system is singular exactly at a branch point: that is the zero
                 cache[theta] = (y_a + theta * d, None)
+                off_path.add(theta)
+                return 0.0
+            if t is None:  # corrected onto the path, where the tangent is undefined: a branch point
                 return 0.0
             return float(test_value(name, y, t))
 
@@ -220,6 +225,12 @@ class EventLocator:
 
         try:
             theta = brentq(g, 0.0, 1.0, xtol=self.xtol, rtol=4 * np.finfo(float).eps, maxiter=100)
+            if theta in off_path:
+                # Newton fails next to a branch point (two branches in the hyperplane): report the
+                # nearest trial that reached the path, not a chord point off it
+                on_path = [t for t in cache if t not in off_path and abs(t - theta) <= 1e-6]
+                if on_path:
+                    theta = min(on_path, key=lambda t: abs(t - theta))
             y, _ = cache[theta] if theta in cache else point(theta)
         except (_LocateFailed, ValueError, SingularJacobianError, NonFiniteError):
             return None

@@ -8,7 +8,11 @@ Kinds:
   attempts marked;
 - ``diagnostics``: smallest singular value of the augmented Jacobian and the sign of
   the bordered determinant against λ-arclength;
-- ``metrics``: the problem's metrics against λ.
+- ``metrics``: the problem's metrics against λ;
+- ``diagram`` (diagram files): every branch of a bifurcation diagram, solid where stable
+  and dashed where unstable (when the file knows: ``n_unstable`` of ODE problems,
+  ``hessian_index`` of gradient problems), special points marked and labelled with the
+  field's abbreviations (LP, BP, HB, ...).
 """
 
 from __future__ import annotations
@@ -18,11 +22,17 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .io import PathFile, StorageError, load
+from .io import DiagramFile, PathFile, StorageError, load
 
-__all__ = ["KINDS", "plot_file", "plot_branch", "plot_steps", "plot_diagnostics", "plot_metrics", "branch_values"]
+__all__ = ["KINDS", "plot_file", "plot_branch", "plot_steps", "plot_diagnostics", "plot_metrics", "branch_values",
+           "plot_diagram", "POINT_LABELS"]
 
+#: Figures of a path file; a diagram file has the one kind ``'diagram'``.
 KINDS = ("branch", "steps", "diagnostics", "metrics")
+
+#: The field's abbreviations of special-point kinds (AUTO, MatCont): limit point, branch point, Hopf,
+#: Hessian-index change, and the cusp and Bogdanov–Takens points of fold curves.
+POINT_LABELS = {"fold": "LP", "bp": "BP", "hopf": "HB", "index_change": "IC", "cusp": "CP", "bt": "BT"}
 
 
 def _pyplot():
@@ -64,7 +74,7 @@ def _title(f: PathFile, what: str) -> str:
     import textwrap
 
     params = ", ".join(f"{k}={v}" for k, v in f.parameters.items())
-    return textwrap.fill(f"{f.problem}: {what} [{f.status}] ({params})", width=110)
+    return textwrap.fill(f"{f.problem}: {what} [{f.status}] ({params})", width=80)
 
 
 def plot_branch(f: PathFile, y: Optional[str] = None, ax=None):
@@ -86,6 +96,69 @@ def plot_branch(f: PathFile, y: Optional[str] = None, ax=None):
     ax.set_title(_title(f, "branch"), fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def _stable_mask(f: PathFile) -> Optional[np.ndarray]:
+    """Per stored ``p`` row: stable (True), unstable (False); None where the file has no stability column."""
+    for name in ("n_unstable", "hessian_index"):
+        if name in f.metrics_names:
+            col = f.metrics[name][f.p_steps]
+            return np.where(np.isfinite(col), col == 0, True)
+    return None
+
+
+def plot_diagram(d: DiagramFile, y: Optional[str] = None, ax=None):
+    """Every branch of a diagram file: solid stable, dashed unstable, special points labelled."""
+    plt = _pyplot()
+    from matplotlib.lines import Line2D
+
+    ax = ax or plt.gca()
+    label = "‖p‖"
+    points = {}
+    known_stability = False
+    for k, f in enumerate(d.branches):
+        if not f.has_steps or f.num_steps == 0:
+            continue
+        lam, vals, label, of_point = branch_values(f, y)
+        parent, origin = int(d.tree["parent"][k]), int(d.tree["origin_event"][k])
+        if parent >= 0 and of_point is not None:  # join the branch to the point it leaves from
+            pf = d.branches[list(d.tree["branch"]).index(parent)]
+            lam = np.concatenate([[pf.events[origin]["lam"]], lam])
+            vals = np.concatenate([[of_point(pf.event_p(origin))], vals])
+        stable = _stable_mask(f) if of_point is not None else None
+        color = f"C{k % 10}"
+        if stable is None:
+            ax.plot(lam, vals, "-", color=color, lw=1.5)
+        else:
+            known_stability = True
+            if parent >= 0:
+                stable = np.concatenate([stable[:1], stable])
+            for i in range(len(lam) - 1):  # a segment is stable when both its ends are
+                ok = bool(stable[i] and stable[i + 1])
+                ax.plot(lam[i:i + 2], vals[i:i + 2], "-" if ok else "--", color=color, lw=1.6 if ok else 1.1)
+        for i, e in enumerate(f.events):
+            v = of_point(f.event_p(i)) if of_point is not None else float(np.interp(e["s"], f.s, vals))
+            tag = POINT_LABELS.get(e["kind"], e["kind"])
+            key = (tag, round(e["lam"], 8), round(v, 8))
+            if key in points:  # a point located on two branches is marked once
+                continue
+            points[key] = True
+            ax.plot([e["lam"]], [v], "o" if tag == "BP" else "s", color="k", ms=5, zorder=3)
+            ax.annotate(tag, (e["lam"], v), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    handles = [Line2D([], [], color="C0", ls="-", label="stable" if known_stability else "branch")]
+    if known_stability:
+        handles.append(Line2D([], [], color="C0", ls="--", label="unstable"))
+    kinds = sorted({t for t, _, _ in points})
+    for tag in kinds:
+        handles.append(Line2D([], [], color="k", ls="", marker="o" if tag == "BP" else "s", ms=5,
+                              label={"LP": "LP: fold", "BP": "BP: branch point", "HB": "HB: Hopf",
+                                     "IC": "IC: index change"}.get(tag, tag)))
+    ax.legend(handles=handles, loc="best", fontsize=8)
+    ax.set_xlabel("λ")
+    ax.set_ylabel(label)
+    ax.set_title(_title(d, f"bifurcation diagram, {len(d.branches)} branches"), fontsize=9)
+    ax.grid(True, alpha=0.3)
     return ax
 
 
@@ -173,16 +246,23 @@ def plot_metrics(f: PathFile, y: Optional[str] = None, fig=None):
 def plot_file(path: str, kind: str = "branch", y: Optional[str] = None, out: Optional[str] = None,
               dpi: int = 100) -> str:
     """Draw ``kind`` from the file at ``path`` and save it to ``out`` (default ``<path>.<kind>.png``)."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if kind not in KINDS + ("diagram",):
+        raise ValueError(f"kind must be one of {', '.join(KINDS + ('diagram',))}, got {kind!r}")
     plt = _pyplot()
     out = out or f"{path.rsplit('.', 1)[0]}.{kind}.png"
     with load(path) as f:
-        if not f.has_steps or f.num_steps == 0:
+        if isinstance(f, DiagramFile) != (kind == "diagram"):
+            raise StorageError(f"{path}: --kind diagram plots diagram files only" if kind == "diagram" else
+                               f"{path}: a bifurcation diagram; plot it with --kind diagram")
+        if kind == "diagram" and not f.branches:
+            raise StorageError(f"{path}: no branch stored, nothing to plot")
+        if kind != "diagram" and (not f.has_steps or f.num_steps == 0):
             raise StorageError(f"{path}: no steps stored, nothing to plot")
-        fig = plt.figure(figsize=(6.4, 4.8 if kind == "branch" else 6.0))
+        fig = plt.figure(figsize=(6.4, 4.8 if kind in ("branch", "diagram") else 6.0))
         try:
-            if kind == "branch":
+            if kind == "diagram":
+                plot_diagram(f, y, fig.gca())
+            elif kind == "branch":
                 plot_branch(f, y, fig.gca())
             elif kind == "steps":
                 plot_steps(f, fig)

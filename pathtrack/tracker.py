@@ -30,15 +30,16 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
 from . import events as ev
 from .corrector import Corrector, CorrectorResult, NewtonCorrector, make_corrector
 from .interrupt import deferred_sigint
-from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, tangent_dense,
-                     tangent_matrix_free)
+from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, refine_branch_point,
+                     tangent_dense, tangent_matrix_free)
+from .normalform import first_lyapunov
 from .options import OptionsError, TrackerOptions
 from .predictor import Predictor, make_predictor
 from .problem import NonFiniteError, Problem, RealSystem, StartPoint, check_problem, normalize_starts
@@ -187,13 +188,18 @@ class Tracker:
     corrector : Corrector, optional
         In place of the one ``options.corrector`` names; likewise read through
         ``supports_arclength``, ``solves_bordered``, ``minimises`` and ``reports_contraction``.
+    stop_at : callable ``stop_at(point) -> bool``, optional
+        Makes a located special point terminal (status ``event_terminated``) when it returns
+        True: a bifurcation diagram ends a branch where it reaches a point already explored.
     """
 
     def __init__(self, problem: Problem, options: Optional[TrackerOptions] = None, *,
                  events: Sequence[ev.Event] = (), observers: Sequence[Observer] = (),
                  detect_bifurcations: bool = True, predictor: Optional[Predictor] = None,
-                 corrector: Optional[Corrector] = None):
+                 corrector: Optional[Corrector] = None,
+                 stop_at: Optional[Callable[[ev.SpecialPoint], bool]] = None):
         self.problem = problem
+        self.stop_at = stop_at
         self.options = TrackerOptions.resolve(options, problem.default_options)
         self.user_events: List[ev.Event] = list(problem.events()) + list(events)
         self.observers: List[Observer] = list(observers)
@@ -214,9 +220,16 @@ class Tracker:
         self.max_norm = np.inf
 
     # ------------------------------------------------------------------ setup
-    def init(self, start: Optional[StartPoint] = None, *, resume: Optional[TrackerState] = None) -> TrackerState:
-        """Prepare the path from ``start`` (refining it onto the path) or from a resumed state."""
+    def init(self, start: Optional[StartPoint] = None, *, resume: Optional[TrackerState] = None,
+             orient_like: Optional[np.ndarray] = None) -> TrackerState:
+        """Prepare the path from ``start`` (refining it onto the path) or from a resumed state.
+
+        ``orient_like`` (a vector in the real space ``(x, lam)``) orients the start tangent
+        along it instead of by ``direction``: a branch leaving a branch point along a computed
+        tangent may move λ either way, or not at first order at all.
+        """
         o = self.options
+        self._orient_like = None if orient_like is None else np.asarray(orient_like, dtype=float)
         if start is None:
             start = normalize_starts(self.problem)[0]
         else:
@@ -255,6 +268,11 @@ class Tracker:
         if self.predictor.needs_gradient and not self.problem.is_gradient:
             raise OptionsError(f"predictor {predictor!r} is for gradient homotopies (H = ∇_p L); "
                                "use 'tangent' or 'secant'")
+
+    def lam_box(self, lam0: float):
+        """``(lam_end, lam_min, lam_max)`` of a path of this tracker starting at λ = ``lam0``."""
+        self._set_box(lam0)
+        return self.lam_end, self.lam_lo, self.lam_hi
 
     def _set_box(self, lam0: float) -> None:
         o, pb = self.options, self.problem
@@ -355,6 +373,9 @@ class Tracker:
             return self._finish_init(Status.singular_jacobian, str(exc))
         except NonFiniteError as exc:
             return self._finish_init(Status.invalid_start, str(exc))
+        if self._orient_like is not None and float(info.tangent @ self._orient_like) < 0.0:
+            info = info._replace(tangent=-info.tangent, det_sign=-info.det_sign)
+            self.state.lam_direction = -self.state.lam_direction
         self.state.tangent = info.tangent
         if self._has_accept and not self._accepts(y0):
             return self._finish_init(Status.invalid_start, "the problem's acceptance test fails at the start point")
@@ -657,12 +678,23 @@ class Tracker:
             res = self._newton.correct(self.system, guess, b, float(b @ guess))
             if res.code != CorrectorCode.converged:
                 return None
-            return res.y, self._tangent(res.y, t_a)  # the whole TangentInfo: its LU gives the bp test
+            try:
+                return res.y, self._tangent(res.y, t_a)  # the whole TangentInfo: its LU gives the bp test
+            except SingularJacobianError:
+                return res.y, None  # on the path, where the tangent is undefined: a branch point
 
         terminal = False
         found = self.locator.locate_all(y_a, y_b, vals_a, vals_b, correct, self._test_value, st.s,
                                         st.n_accepted + 1)
         for point, is_terminal in found:
+            if point.kind in (ev.BRANCH_POINT, ev.INDEX_CHANGE):
+                self._polish_branch_point(point)
+            elif point.kind == ev.HOPF and self._dense() and not self.system.is_complex:
+                try:
+                    point.extra["l1"] = first_lyapunov(self.problem, point.p, point.lam)
+                except (ValueError, NonFiniteError, np.linalg.LinAlgError):
+                    pass  # no eigenvalue pair at the located point: nothing to report
+            is_terminal = is_terminal or (self.stop_at is not None and bool(self.stop_at(point)))
             self.special_points.append(point)
             st.n_events += 1
             for obs in self.observers:
@@ -671,6 +703,23 @@ class Tracker:
                 terminal = True
                 self._terminal_point = point
         return terminal
+
+    def _polish_branch_point(self, point: ev.SpecialPoint) -> None:
+        """Refine a located branch point in place (:func:`~pathtrack.linalg.refine_branch_point`).
+
+        The sign change of the determinant brackets it, but the trial points next to it are
+        corrected in a hyperplane that also cuts the crossing branch, where Newton may fail;
+        the located point can then be off by a fraction of the step. Dense problems only.
+        """
+        sysm = self.system
+        if not self._dense() or sysm.m + 1 > SVD_MAX_N:
+            return
+        y = sysm.to_y(point.p, point.lam)
+        try:
+            y_bp = refine_branch_point(sysm, y)
+        except (NonFiniteError, np.linalg.LinAlgError):
+            return
+        point.p, point.lam = sysm.p_of(y_bp).copy(), float(y_bp[-1])
 
     def _test_value(self, name: str, y: np.ndarray, tinfo: TangentInfo) -> float:
         user = self.locator.events.get(name)

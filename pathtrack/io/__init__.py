@@ -10,10 +10,10 @@
 The layouts are documented in ``docs/hdf5_format.md``.
 """
 
-from .reader import PathFile, SolveFile, TrainFile, load, open_file
-from .schema import (LIBVER, PATH_FORMAT, SCHEMA_VERSIONS, SOLVE_FORMAT, TRAIN_FORMAT, StorageError,
+from .reader import DiagramFile, PathFile, SolveFile, TrainFile, load, open_file
+from .schema import (DIAGRAM_FORMAT, LIBVER, PATH_FORMAT, SCHEMA_VERSIONS, SOLVE_FORMAT, TRAIN_FORMAT, StorageError,
                      problem_identity)
-from .writer import PathWriter, write_result, write_train
+from .writer import DiagramWriter, PathWriter, write_result, write_train
 
-__all__ = ["StorageError", "PathWriter", "PathFile", "SolveFile", "TrainFile", "load", "open_file", "write_result", "write_train",
+__all__ = ["StorageError", "PathWriter", "DiagramWriter", "DiagramFile", "PathFile", "SolveFile", "TrainFile", "load", "open_file", "write_result", "write_train",
            "problem_identity", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "SCHEMA_VERSIONS"]

@@ -77,7 +77,7 @@ def copy_tree(src, dst, compress: bool, block: int = 4096) -> None:
 
 # ------------------------------------------------------------------------- atomic replacement
 #: Tags of the temporary files :func:`replacing` makes: ``{path}.{tag}-{pid}.tmp``.
-TMP_TAGS = ("create", "layout", "compact", "resume", "write")
+TMP_TAGS = ("create", "layout", "compact", "resume", "write", "branch")
 
 
 def tmp_path(path: str, tag: str) -> str:

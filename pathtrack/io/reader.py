@@ -20,14 +20,38 @@ from ..problem import StartPoint
 from ..tracker import TrackerState
 from . import h5
 from .h5 import decode
-from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, EVENT_COLUMNS, KIND_OF_FORMAT, PATH_ATTRS,
+from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, DIAGRAM_ATTRS, DIAGRAM_FORMAT, EVENT_COLUMNS,
+                     HEADER_FINISH_ATTRS, KIND_OF_FORMAT, PATH_ATTRS, TREE_COLUMNS, branch_group,
                      PATH_FINISH_ATTRS, PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS, SOLVE_CERTIFICATE_DATASETS,
                      SOLVE_DATASETS, SOLVE_FORMAT, SOLVE_V1_ATTRS, STEP_COLUMNS,
                      TRAIN_ATTRS, TRAIN_DATASETS, TRAIN_FORMAT, TRAIN_V1_NETWORK_ATTRS, StorageError, one_line,
                      path_datasets, problem_identity)
 from .validate import check_status, identify, require_attrs, require_datasets, root_attrs
 
-__all__ = ["PathFile", "TrainFile", "SolveFile", "load", "open_file"]
+__all__ = ["PathFile", "TrainFile", "SolveFile", "DiagramFile", "load", "open_file"]
+
+
+def _writer_alive(status: str, attrs: Dict[str, Any]) -> bool:
+    """Whether the writer named in ``attrs`` of a ``running`` file still exists (same host only)."""
+    if status != "running":
+        return False
+    if str(attrs.get("writer_host", "")) != socket.gethostname():
+        return True  # cannot tell from here; assume it is
+    return h5.pid_alive(attrs.get("writer_pid", -1))
+
+
+def _validate_or_close(reader, what: str, first=None) -> None:
+    """Run ``first()`` and ``reader._validate()``; on any failure close the reader and raise a StorageError."""
+    try:
+        if first is not None:
+            first()
+        reader._validate()
+    except StorageError:
+        reader.close()
+        raise
+    except Exception as exc:
+        reader.close()
+        raise StorageError(f"{reader.path}: corrupt pathtrack {what} ({one_line(exc)})") from None
 
 
 class _Rows:
@@ -82,19 +106,19 @@ class PathFile:
     events : list of dict (``kind, lam, s, step, value_a, value_b``); ``event_p(i)`` the located point.
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, group: Optional[str] = None, *, _handle=None):
         self.path = str(path)
+        self.group = group  # a branch of a diagram file: a path file's layout under this group
         self._cache: Dict[str, Any] = {}
-        self._h = h5.open_read(self.path)
+        self._file = h5.open_read(self.path) if _handle is None else _handle
+        self._owns = _handle is None
         try:
-            self._ino = h5.inode(self._h, self.path)
-            self._validate()
-        except StorageError:
+            self._h = self._file if group is None else self._file[group]
+        except Exception:
+            self._h = None
             self.close()
-            raise
-        except Exception as exc:
-            self.close()
-            raise StorageError(f"{self.path}: corrupt pathtrack file ({one_line(exc)})") from None
+            raise StorageError(f"{self.path}: missing group /{group}") from None
+        _validate_or_close(self, "file", lambda: setattr(self, "_ino", h5.inode(self._file, self.path)))
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
@@ -278,11 +302,7 @@ class PathFile:
 
     def writer_alive(self) -> bool:
         """Whether the process that writes a ``running`` file still exists (same host only)."""
-        if self.status != "running":
-            return False
-        if str(self.attrs.get("writer_host", "")) != socket.gethostname():
-            return True  # cannot tell from here; assume it is
-        return h5.pid_alive(self.attrs.get("writer_pid", -1))
+        return _writer_alive(self.status, self.attrs)
 
     def replaced(self) -> bool:
         """Whether ``path`` now names another file than the one open here.
@@ -384,15 +404,15 @@ class PathFile:
     def refresh(self) -> None:
         """Drop cached columns so the next access sees rows a live writer added since."""
         self.close()
-        self.__init__(self.path)
+        self.__init__(self.path, self.group)
 
     def close(self) -> None:
-        if getattr(self, "_h", None) is not None:
+        if getattr(self, "_file", None) is not None and self._owns:
             try:
-                self._h.close()
+                self._file.close()
             except Exception:
                 pass
-            self._h = None
+        self._file = self._h = None
 
     def __enter__(self) -> "PathFile":
         return self
@@ -563,22 +583,130 @@ class SolveFile(_ResultFile):
         return out
 
 
-_READERS = {PATH_FORMAT: PathFile, SOLVE_FORMAT: SolveFile, TRAIN_FORMAT: TrainFile}
+class DiagramFile:
+    """A bifurcation-diagram file opened read-only: the tree, and every branch as a :class:`PathFile`.
+
+    Attributes
+    ----------
+    attrs : dict
+        The root attributes (see ``docs/hdf5_format.md``).
+    problem, parameters, options, status, depth
+        Problem name, its parameters, the branches' :class:`TrackerOptions`, the status name,
+        the switching depth.
+    tree : dict of ndarray
+        The columns of ``/tree`` (``branch``, ``parent``, ``origin_event``, ``depth``, ``n_children``).
+    branches : list of PathFile
+        One per stored branch, in tree order (each reads its group lazily).
+    explorer : dict
+        What a resume continues from (``pending`` branches, branch points met, ``unswitched`` points).
+    """
+
+    def __init__(self, path: str):
+        self.path = str(path)
+        self.branches: List[PathFile] = []
+        self._file = h5.open_read(self.path)
+        _validate_or_close(self, "diagram file")
+
+    def _validate(self) -> None:
+        attrs = root_attrs(self._file, self.path)
+        identify(attrs, self.path, DIAGRAM_FORMAT)
+        finished = attrs.get("status") != "running"
+        require_attrs(attrs, self.path, DIAGRAM_ATTRS + (HEADER_FINISH_ATTRS if finished else ()))
+        self.attrs = attrs
+        try:
+            self.parameters = json.loads(attrs["parameters"])
+            self.options = TrackerOptions.from_json(attrs["options"])
+            self.explorer = json.loads(attrs["explorer"])
+        except Exception as exc:
+            raise StorageError(f"{self.path}: bad parameters/options/explorer attribute ({one_line(exc)})") from None
+        self.problem = str(attrs["problem"])
+        self.status = check_status(attrs, self.path)
+        self.depth = int(attrs["depth"])
+        require_datasets(self._file, self.path, [f"tree/{c}" for c in TREE_COLUMNS])
+        self.tree = {c: np.asarray(self._file[f"tree/{c}"][...]) for c in TREE_COLUMNS}
+        if len({v.shape for v in self.tree.values()}) > 1:
+            raise StorageError(f"{self.path}: /tree columns differ in length")
+        self.branches = [PathFile(self.path, branch_group(b), _handle=self._file) for b in self.tree["branch"]]
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "running"
+
+    def writer_alive(self) -> bool:
+        """Whether the process that writes a ``running`` diagram still exists (same host only)."""
+        return _writer_alive(self.status, self.attrs)
+
+    def points(self) -> List[Dict[str, Any]]:
+        """Every special point of every branch: ``branch``, ``event`` (its row) and the event's fields."""
+        return [{"branch": int(b), "event": i, **e}
+                for b, f in zip(self.tree["branch"], self.branches) for i, e in enumerate(f.events)]
+
+    def summary(self) -> Dict[str, Any]:
+        """What ``pathtrack inspect --json`` prints for a diagram."""
+        rows = []
+        for k, f in enumerate(self.branches):
+            lam = f.lam
+            rows.append({"branch": int(self.tree["branch"][k]), "parent": int(self.tree["parent"][k]),
+                         "origin_event": int(self.tree["origin_event"][k]), "depth": int(self.tree["depth"][k]),
+                         "n_children": int(self.tree["n_children"][k]), "status": f.status,
+                         "end_reason": str(f.attrs.get("end_reason", "")), "n_accepted": max(f.num_steps - 1, 0),
+                         "lam_start": float(lam[0]) if lam.size else None,
+                         "lam_end": float(lam[-1]) if lam.size else None,
+                         "events": [e["kind"] for e in f.events]})
+        return {"file": self.path, "kind": KIND_OF_FORMAT[DIAGRAM_FORMAT], "format": self.attrs["format"],
+                "schema_version": int(self.attrs["schema_version"]),
+                "pathtrack_version": str(self.attrs["pathtrack_version"]), "problem": self.problem,
+                "parameters": self.parameters, "status": self.status, "message": str(self.attrs["message"]),
+                "depth": self.depth, "created": str(self.attrs["created"]),
+                "finished": str(self.attrs["finished"]) or None, "n_branches": len(self.branches),
+                "n_pending": len(self.explorer.get("pending", [])), "branches": rows,
+                "unswitched": list(self.explorer.get("unswitched", [])),
+                "wall_time": float(self.attrs["wall_time"]) if "wall_time" in self.attrs else None}
+
+    def close(self) -> None:
+        for f in self.branches:
+            f.close()
+        if getattr(self, "_file", None) is not None:
+            try:
+                self._file.close()
+            except Exception:
+                pass
+            self._file = None
+
+    def __enter__(self) -> "DiagramFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        self.close()
 
 
-def open_file(path: str) -> Union[PathFile, SolveFile, TrainFile]:
-    """Open any file pathtrack writes, by its ``format`` attribute (what ``pathtrack inspect`` reads)."""
+_READERS = {PATH_FORMAT: PathFile, SOLVE_FORMAT: SolveFile, TRAIN_FORMAT: TrainFile, DIAGRAM_FORMAT: DiagramFile}
+
+
+def _format(path: str) -> str:
     h = h5.open_read(str(path))
     try:
         fmt, _ = identify(root_attrs(h, str(path)), str(path))
     finally:
         h.close()
-    return _READERS[fmt](path)
+    return fmt
 
 
-def load(path: str) -> PathFile:
-    """Open a pathtrack path file read-only (lazily; use as a context manager or call ``close()``)."""
-    return PathFile(path)
+def open_file(path: str) -> Union[PathFile, SolveFile, TrainFile, DiagramFile]:
+    """Open any file pathtrack writes, by its ``format`` attribute (what ``pathtrack inspect`` reads)."""
+    return _READERS[_format(path)](path)
+
+
+def load(path: str) -> Union[PathFile, DiagramFile]:
+    """Open a pathtrack path or diagram file read-only (lazily; use as a context manager or call ``close()``)."""
+    try:
+        is_diagram = _format(path) == DIAGRAM_FORMAT
+    except (StorageError, OSError):
+        is_diagram = False  # PathFile says what is wrong
+    return DiagramFile(path) if is_diagram else PathFile(path)
 
 
 def _reason_names(ds, rows: np.ndarray) -> np.ndarray:

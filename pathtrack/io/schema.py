@@ -20,7 +20,7 @@ from typing import Dict, Tuple
 import numpy as np
 
 __all__ = ["StorageError", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "SCHEMA_VERSIONS",
-           "LEGACY_FORMATS", "KIND_OF_FORMAT", "HEADER_ATTRS", "HEADER_FINISH_ATTRS", "STEP_COLUMNS",
+           "LEGACY_FORMATS", "KIND_OF_FORMAT", "HEADER_ATTRS", "HEADER_FINISH_ATTRS", "STEP_COLUMNS", "DIAGRAM_FORMAT", "DIAGRAM_ATTRS", "TREE_COLUMNS", "branch_group",
            "REJECTED_COLUMNS", "EVENT_COLUMNS", "CHECKPOINT_SCALARS", "PATH_ATTRS", "PATH_FINISH_ATTRS",
            "KIND_LEN", "reason_names_attr", "write_header", "finish_header", "now", "problem_identity"]
 
@@ -35,18 +35,20 @@ LIBVER = ("v110", "v110")
 PATH_FORMAT = "pathtrack-path"
 SOLVE_FORMAT = "pathtrack-solve"
 TRAIN_FORMAT = "pathtrack-train"
+DIAGRAM_FORMAT = "pathtrack-diagram"
 
 #: The newest schema version of each format (the one this pathtrack writes).
 #: Path schema 3 adds the root attribute ``diagnostics_off``; 2 stores ``/rejected/reason`` as
 #: RejectReason codes (1 stored their names as strings).
-SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 3, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2}
+SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 3, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2, DIAGRAM_FORMAT: 1}
 
 #: ``format`` attributes of layouts written before the common header, as ``(format, schema_version)``.
 LEGACY_FORMATS: Dict[str, Tuple[str, int]] = {"pathtrack.solve/1": (SOLVE_FORMAT, 1),
                                               "pathtrack.nn.train": (TRAIN_FORMAT, 1)}
 
 #: What ``pathtrack inspect`` calls each kind of file.
-KIND_OF_FORMAT = {PATH_FORMAT: "tracked path", SOLVE_FORMAT: "polynomial solve", TRAIN_FORMAT: "training run"}
+KIND_OF_FORMAT = {PATH_FORMAT: "tracked path", SOLVE_FORMAT: "polynomial solve", TRAIN_FORMAT: "training run",
+                  DIAGRAM_FORMAT: "bifurcation diagram"}
 
 # ---------------------------------------------------------------------------------------- header
 #: Root attributes of every file: ``format``, ``schema_version`` and ``pathtrack_version`` say what
@@ -172,3 +174,19 @@ SOLVE_CERTIFICATE_DATASETS = ("certificate/center", "certificate/radius", "certi
 #: Root attributes of the schema-1 solve layout (no common header).
 SOLVE_V1_ATTRS = ("format", "system", "variables", "equations", "seed", "gamma", "summary", "options",
                   "kind_names")
+
+# -------------------------------------------------------------------------------- diagram files
+#: Root attributes of a diagram file besides the header: the problem, its parameters, the tracker
+#: options of the branches (JSON), the switching ``depth``, and ``explorer`` (JSON: the queue of
+#: branches still to track and the branch points met, what ``--resume`` continues from).
+DIAGRAM_ATTRS = HEADER_ATTRS + ("problem", "parameters", "options", "depth", "explorer", "writer_pid",
+                                "writer_host")
+#: Columns of ``/tree``, one row per stored branch: its id, its parent (-1 for the first branch),
+#: the row of the parent's ``events`` it was switched from (-1), its depth, and the number of
+#: branches switched from it.
+TREE_COLUMNS = {"branch": "i8", "parent": "i8", "origin_event": "i8", "depth": "i8", "n_children": "i8"}
+
+
+def branch_group(branch: int) -> str:
+    """The group of branch ``branch`` in a diagram file: a path file's layout (``/steps``, ``/events`` ...)."""
+    return f"branches/{int(branch):04d}"

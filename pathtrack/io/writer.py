@@ -25,14 +25,15 @@ from ..problem import StartPoint
 from ..status import RejectReason, Status
 from ..tracker import Observer, StepRecord, TrackerState
 from . import h5
-from .schema import (CHECKPOINT_SCALARS, EVENT_COLUMNS, KIND_LEN, PATH_FORMAT, REJECTED_COLUMNS,
+from .schema import (CHECKPOINT_SCALARS, DIAGRAM_FORMAT, EVENT_COLUMNS, KIND_LEN, PATH_FORMAT, REJECTED_COLUMNS,
+                     TREE_COLUMNS, branch_group,
                      SCHEMA_VERSIONS, STEP_COLUMNS, TRAIN_FORMAT, StorageError, finish_header, jsonable, now, one_line,
                      problem_identity, reason_names_attr, write_header)
 
 if TYPE_CHECKING:  # the reader imports this module's names; only annotations need it here
     from .reader import PathFile
 
-__all__ = ["PathWriter", "write_result", "write_train"]
+__all__ = ["PathWriter", "DiagramWriter", "write_result", "write_train"]
 
 
 def _diagnostics_json(diagnostics_off) -> str:
@@ -438,6 +439,94 @@ class PathWriter(Observer):
         self.closed = True
 
 
+
+
+# ------------------------------------------------------------------------------ diagram files
+class DiagramWriter:
+    """Writes a bifurcation diagram to one HDF5 file, one finished branch at a time.
+
+    Each branch is tracked into a temporary path file by a :class:`PathWriter` (so it has
+    exactly a path file's layout) and, when it ends, copied under ``/branches/NNNN`` of a
+    new version of the diagram file that atomically replaces the old one, together with its
+    ``/tree`` row and the explorer's state (the branches still to track). A kill at any
+    moment leaves the last complete version: at most the branch in progress is lost, and
+    ``--resume`` continues from the stored queue.
+    """
+
+    def __init__(self, path: str):
+        self.path = str(path)
+
+    @classmethod
+    def create(cls, path: str, problem, options: TrackerOptions, depth: int, explorer: Dict[str, Any],
+               force: bool = False) -> "DiagramWriter":
+        """Start a new diagram file holding no branch; refuse to overwrite one unless ``force``."""
+        path = str(path)
+        if os.path.exists(path) and not force:
+            raise FileExistsError(f"{path} exists; pass force=True (--force) to overwrite it")
+        h5.remove_stale_tmp(path)
+        name, params = problem_identity(problem)
+        with h5.replacing(path, "create", force=force) as tmp, h5.create(tmp) as f:
+            write_header(f.attrs, DIAGRAM_FORMAT)
+            f.attrs.update(problem=name, parameters=params, options=options.to_json(), depth=int(depth),
+                           explorer=json.dumps(explorer, default=jsonable), writer_pid=os.getpid(),
+                           writer_host=socket.gethostname())
+            tree = f.create_group("tree")
+            for c, dt in TREE_COLUMNS.items():
+                h5.column(tree, c, dt)
+            f.create_group("branches")
+        return cls(path)
+
+    @classmethod
+    def reopen(cls, path: str) -> "DiagramWriter":
+        """Continue writing a diagram file (its stale temporary files are removed)."""
+        h5.remove_stale_tmp(str(path))
+
+        def mark(f) -> None:
+            f.attrs["status"] = "running"
+            f.attrs["finished"] = ""
+            f.attrs["writer_pid"] = os.getpid()
+            f.attrs["writer_host"] = socket.gethostname()
+
+        h5.rewrite(str(path), mark)
+        return cls(path)
+
+    def branch_path(self) -> str:
+        """The temporary path file the branch in progress is written to."""
+        return h5.tmp_path(self.path, "branch")
+
+    def add_branch(self, branch: int, tree_row: Dict[str, int], explorer: Dict[str, Any],
+                   n_children: Optional[Dict[int, int]] = None) -> None:
+        """Copy the finished branch file into the diagram, with its tree row and the explorer's state.
+
+        ``n_children`` updates the ``n_children`` column of earlier branches ``{branch: count}``.
+        """
+        src = self.branch_path()
+
+        def edit(f) -> None:
+            with h5.h5py().File(src, "r") as b:
+                h5.copy_tree(b, f.create_group(branch_group(branch)), compress=True)
+            tree = f["tree"]
+            for c in TREE_COLUMNS:
+                h5.append(tree[c], [int(tree_row.get(c, 0))])
+            if n_children:
+                ids = tree["branch"][...]
+                counts = tree["n_children"][...]
+                for b_id, n in n_children.items():
+                    counts[ids == b_id] = n
+                tree["n_children"][...] = counts
+            f.attrs["explorer"] = json.dumps(explorer, default=jsonable)
+
+        h5.rewrite(self.path, edit)
+        os.unlink(src)
+
+    def finish(self, status: Status, message: str, wall_time: float, counters: Mapping[str, int],
+               explorer: Dict[str, Any]) -> None:
+        """Write the final status (the explorer keeps what an interrupted diagram has left to do)."""
+        def edit(f) -> None:
+            f.attrs["explorer"] = json.dumps(explorer, default=jsonable)
+            finish_header(f.attrs, status.name, message, wall_time, json.dumps(dict(counters), sort_keys=True))
+
+        h5.rewrite(self.path, edit)
 
 
 # ---------------------------------------------------------------------------- finished results

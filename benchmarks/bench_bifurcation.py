@@ -1,0 +1,128 @@
+"""Benchmark: the predator-prey diagram (AUTO-07p demo pp2's model) in pathtrack and in AUTO-07p, same run.
+
+Run ``python benchmarks/bench_bifurcation.py``. It builds the diagram of the ``predprey``
+plugin with ``pathtrack.diagram(depth=2)`` and continues its fold in (λ, p3) from p3 = 5 to
+p3 = 4 and to p3 = 6 with ``pathtrack.twoparam.continue_fold``, in this process (Python
+start-up and imports excluded from the times). Then, when ``auto-07p`` and ``gfortran`` are on
+PATH, it runs ``benchmarks/auto/pp/run2.auto`` in a temporary directory: the same diagram in
+one AUTO run with automatic branch switching, then the fold continued in (p1, p3) both ways
+with user points at p3 = 4 and 6. It prints, for every special point and for the fold at
+p3 = 4 and 6, the closed form, AUTO's value (11 significant digits, as its s-file stores
+them) and pathtrack's, then the wall times, their ratio and the largest difference.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+AUTO_DIR = REPO / "benchmarks" / "auto" / "pp"
+
+
+def closed_forms(p2=3.0, p3=5.0, p4=3.0):
+    """λ of BP1, BP2, LP and HB without any continuation (LP by brentq on dλ/du₁ = 0 of the prey-only branch)."""
+    from scipy.optimize import brentq
+
+    u = 1.0 / p4
+    lam_u = lambda x: p2 * x * (1 - x) / (1 - np.exp(-p3 * x))  # noqa: E731 (prey-only branch λ(u₁))
+    dlam = lambda x: (lam_u(x + 1e-7) - lam_u(x - 1e-7)) / 2e-7  # noqa: E731
+    u_lp = brentq(dlam, 0.35, 0.5, xtol=1e-14)
+    # coexistence u₁ = 1/p₄: trace of the Jacobian = p₂(1 − 2u) − u₂ − λp₃e^(−p₃u) with u₂ from f₁ = 0
+    e = np.exp(-p3 * u)
+
+    def trace(lam):  # (J₂₂ = −1 + p₄u₁ = 0 there)
+        u2 = p2 * (1 - u) - lam * (1 - e) / u
+        return p2 * (1 - 2 * u) - u2 - lam * p3 * e
+    hb = brentq(trace, 0.1, 1.0, xtol=1e-15)
+    out = {"BP1": p2 / p3, "BP2": lam_u(u), "LP": lam_u(u_lp), "HB": hb}
+    for q in (4.0, 6.0):  # the fold curve: the maximum of λ(u₁) at p3 = q
+        lam_q = lambda x: p2 * x * (1 - x) / (1 - np.exp(-q * x))  # noqa: E731
+        u_q = brentq(lambda x: (lam_q(x + 1e-7) - lam_q(x - 1e-7)) / 2e-7, 0.2, 0.6, xtol=1e-14)
+        out[f"LP(p3={q:g})"] = lam_q(u_q)
+    return out
+
+
+def run_pathtrack():
+    from pathtrack.diagram import diagram
+    from pathtrack.twoparam import continue_fold
+    from pathtrack_problems.predprey import PredatorPrey
+
+    pb = PredatorPrey()
+    t0 = time.perf_counter()
+    r = diagram(pb, depth=2)
+    pts, fold = {}, None
+    for b in r.branches:
+        for sp in b.result.special_points:
+            key = {"fold": "LP", "hopf": "HB"}.get(sp.kind)
+            if sp.kind == "bp":
+                key = "BP1" if sp.lam < 0.7 else "BP2"
+            if sp.kind == "fold":
+                fold = sp
+            pts.setdefault(key, sp.lam)
+    for direction, key in ((-1, "LP(p3=4)"), (1, "LP(p3=6)")):
+        curve = continue_fold(pb, fold, "p3", direction=direction, lam_min=4.0, lam_max=6.0)
+        pts[key] = float(curve.p[-1, -1])  # λ where the curve lands on p3 = 4 or 6
+    wall = time.perf_counter() - t0
+    return pts, wall, r
+
+
+def run_auto():
+    """``(points, compile_s, run_s)`` or None without auto-07p/gfortran."""
+    if not (shutil.which("auto-07p") and shutil.which("gfortran")):
+        return None
+    sys.path.insert(0, str(AUTO_DIR))
+    from parse_s import special_points
+
+    with tempfile.TemporaryDirectory() as d:
+        for name in ("pp.f90", "c.pp", "run2.auto"):
+            shutil.copy(AUTO_DIR / name, d)
+        t0 = time.perf_counter()
+        subprocess.run(["gfortran", "-c", "-O2", "pp.f90"], cwd=d, check=True, capture_output=True)
+        t1 = time.perf_counter()
+        subprocess.run(["auto-07p", "run2.auto"], cwd=d, check=True, capture_output=True, env=dict(os.environ))
+        t2 = time.perf_counter()
+        pts = {}
+        for kind, _lab, _br, par, _u in special_points(os.path.join(d, "s.pp2")):
+            p1, p3 = par[0], par[2]
+            if kind == "UZ":
+                if round(p3, 6) in (4.0, 6.0):
+                    pts[f"LP(p3={round(p3):g})"] = p1
+                continue
+            key = kind if kind != "BP" else ("BP1" if p1 < 0.7 else "BP2")
+            pts.setdefault(key, p1)
+    return pts, t1 - t0, t2 - t1
+
+
+def main() -> None:
+    exact = closed_forms()
+    mine, wall, r = run_pathtrack()
+    auto = run_auto()
+    print(f"pathtrack: {r.n_branches} branches, status {r.status.name} ({r.message})")
+    print(f"{'point':<9} {'closed form':>20} {'AUTO-07p':>16} {'pathtrack':>20} {'|pt - exact|':>13} "
+          f"{'|AUTO - exact|':>15}")
+    worst = 0.0
+    for key in ("BP1", "BP2", "LP", "HB", "LP(p3=4)", "LP(p3=6)"):
+        a = auto[0].get(key, float("nan")) if auto else float("nan")
+        m = mine.get(key, float("nan"))
+        worst = max(worst, abs(m - a)) if auto else worst
+        print(f"{key:<9} {exact[key]:>20.16f} {a:>16.11f} {m:>20.16f} {abs(m - exact[key]):>13.2e} "
+              f"{abs(a - exact[key]):>15.2e}")
+    print(f"pathtrack wall time {wall:.3f} s (diagram(depth=2) and the fold curve both ways, imports excluded)")
+    if auto:
+        print(f"AUTO-07p wall time {auto[2]:.3f} s (run, with its own compile and link of the model; "
+              f"gfortran -c alone {auto[1]:.3f} s)")
+        print(f"ratio pathtrack / AUTO {wall / auto[2]:.2f}; largest |pathtrack - AUTO| = {worst:.2e}")
+    else:
+        print("AUTO-07p: not run (auto-07p or gfortran not on PATH)")
+
+
+if __name__ == "__main__":
+    main()
