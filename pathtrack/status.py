@@ -60,6 +60,11 @@ class Status(_NamedIntEnum):
     path_crossing
         (polynomial solve) Two paths still reached the same regular solution after re-tracking,
         so a solution may be missing from the count.
+    homoclinic
+        (periodic orbits) The period grew past ``max_period`` while the orbit stayed bounded:
+        the branch approaches a homoclinic orbit (or a saddle-node on the cycle).
+    hopf_end
+        (periodic orbits) The orbit shrank to an equilibrium: the branch ended at a Hopf point.
 
     New members are appended: compiled trackers mirror the values.
     """
@@ -77,6 +82,8 @@ class Status(_NamedIntEnum):
     unbounded = 10
     discontinuous = 11
     path_crossing = 12
+    homoclinic = 13
+    hopf_end = 14
 
     @property
     def message(self) -> str:
@@ -160,6 +167,15 @@ _MESSAGES = {
         "Paths crossed: two paths reached the same regular solution even after re-tracking with the "
         "'conservative' preset, so another solution may be missing. Solve again with another `seed`, or "
         "raise `max_retracks`."
+    ),
+    Status.homoclinic: (
+        "The period of the orbits grew past `max_period` while the orbits stayed bounded: the branch "
+        "approaches a homoclinic orbit (or a saddle-node on the cycle), where the period is infinite. Raise "
+        "`max_period` (with a finer mesh, `ntst`) to follow it closer."
+    ),
+    Status.hopf_end: (
+        "The orbits shrank to an equilibrium: the cycle branch ended at a Hopf point. Start the other way, "
+        "or continue the equilibria from there."
     ),
 }
 

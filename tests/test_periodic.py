@@ -1,0 +1,157 @@
+"""Periodic orbits from Hopf points: collocation against closed forms and independent integration."""
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from pathtrack import OptionsError, ProblemError, Status, track
+from pathtrack.periodic import continue_cycles, hopf_point
+from pathtrack.periodic.collocation import BatchedRHS, CollocationBasis, CollocationSystem
+from pathtrack_problems.bratu import Bratu1D
+from pathtrack_problems.brusselator import Brusselator
+
+from _cycle_problems import HopfNormalForm, SnicCircle
+
+
+def test_basis_integrates_and_differentiates_polynomials_exactly():
+    for ncol in range(2, 8):
+        b = CollocationBasis(ncol)
+        poly = np.polynomial.Polynomial(np.arange(1.0, ncol + 2))  # degree ncol
+        vals = poly(b.nodes)
+        np.testing.assert_allclose(b.L @ vals, poly(b.gauss), rtol=1e-11)
+        np.testing.assert_allclose(b.D @ vals, poly.deriv()(b.gauss), rtol=1e-10)
+        assert b.node_w @ vals == pytest.approx(poly.integ()(1.0) - poly.integ()(0.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("omega, l1", [(1.3, -1.0), (2.0, -0.5)])
+def test_hopf_normal_form_radius_and_period(omega, l1):
+    pb = HopfNormalForm(omega=omega, l1=l1)
+    hp = hopf_point(pb, np.zeros(2), 0.0)
+    assert hp.omega == pytest.approx(omega, rel=1e-12)
+    # with q̄ᵀq = 1, x − x₀ = 2 Re(z q) has radius √2|z|, so Re c₁ = 2ℓ
+    assert hp.re_c1 == pytest.approx(2 * l1, rel=1e-5) and hp.dmu == pytest.approx(1.0, rel=1e-8)
+    r = continue_cycles(pb, hp, ntst=50, ncol=4, lam_max=0.5, max_ds=0.1)
+    assert r.status is Status.success and r.end_reason == "box" and r.lam[-1] == pytest.approx(0.5, abs=1e-12)
+    assert r.n_accepted >= 5
+    radius = np.sqrt(np.sum(r.profile ** 2, axis=2))
+    assert np.max(np.abs(radius - np.sqrt(r.lam / -l1)[:, None])) < 1e-7
+    np.testing.assert_allclose(r.period, 2 * np.pi / omega, rtol=0, atol=1e-7)
+    # between the nodes too
+    t = np.linspace(0, 1, 333)
+    np.testing.assert_allclose(np.linalg.norm(r.orbit(len(r.lam) - 1, t), axis=1), np.sqrt(0.5 / -l1), atol=1e-7)
+    # L2 norm of a circle of radius R about the origin is R
+    np.testing.assert_allclose(r.l2, np.sqrt(r.lam / -l1), atol=1e-7)
+    # the non-trivial multiplier is exp(∫ div f dt) = exp(−2μT) on the circle (Liouville)
+    mu = r.multipliers
+    np.testing.assert_allclose(mu[:, 0].real, 1.0, atol=1e-8)
+    np.testing.assert_allclose(mu[:, 1].real, np.exp(-2 * r.lam * r.period), rtol=1e-7)
+    assert np.all(r.n_unstable == 0)
+
+
+def test_subcritical_branch_lies_on_the_other_side_and_is_unstable():
+    pb = HopfNormalForm(l1=1.0)
+    r = continue_cycles(pb, (np.zeros(2), 0.0), ntst=20, ncol=4, lam_min=-0.3, max_ds=0.1)
+    assert r.status is Status.success and r.lam[-1] == pytest.approx(-0.3)
+    assert np.all(r.lam < 0) and np.all(r.n_unstable == 1)
+    assert np.max(np.abs(np.sqrt(np.sum(r.profile ** 2, axis=2)) - np.sqrt(-r.lam)[:, None])) < 1e-7
+
+
+def _integrate_orbit(pb, u0, T, lam):
+    """Flow of u' = f over one period and the monodromy matrix, by solve_ivp (independent of collocation)."""
+    n = len(u0)
+
+    def rhs(t, z):
+        u, Y = z[:n], z[n:].reshape(n, n)
+        return np.concatenate([pb.H(u, lam), (pb.dH_dp(u, lam) @ Y).ravel()])
+
+    sol = solve_ivp(rhs, (0, T), np.concatenate([u0, np.eye(n).ravel()]), rtol=1e-12, atol=1e-13, method="DOP853")
+    return sol.y[:n, -1], sol.y[n:, -1].reshape(n, n)
+
+
+@pytest.mark.parametrize("A", [1.0, 2.0])
+def test_brusselator_near_its_hopf_point(A):
+    pb = Brusselator(A=A, lam_end=2.0 + A ** 2)
+    path = track(pb)  # the equilibrium branch locates the Hopf point at B = 1 + A²
+    hb = path.events("hopf")[0]
+    hp = hopf_point(pb, hb.p, hb.lam)
+    assert hp.omega == pytest.approx(A, rel=1e-7)  # det of the Jacobian at the Hopf point is A²
+    r = continue_cycles(pb, hb, ntst=50, ncol=4, initial_ds=1e-3, max_ds=0.05, lam_max=hb.lam + 0.05)
+    assert r.status is Status.success and r.n_accepted >= 3
+    # near the Hopf point the period tends to 2π/ω and λ − λ₀ ≈ −Re c₁ ρ²/μ' (ρ = L2 amplitude/√2)
+    dev = r.profile[0] - r.profile[0].mean(axis=0)
+    rho2 = np.mean(np.sum(dev ** 2, axis=1)) / 2
+    assert (r.lam[0] - hp.lam) / rho2 == pytest.approx(-hp.re_c1 / hp.dmu, rel=0.05)
+    assert r.period[0] == pytest.approx(2 * np.pi / A, rel=1e-5)
+    # every orbit is periodic under an independent integrator to 1e-7, and its multipliers agree
+    for i in (0, len(r.lam) // 2, len(r.lam) - 1):
+        u0 = r.profile[i][0]
+        u1, M = _integrate_orbit(pb, u0, r.period[i], r.lam[i])
+        assert np.max(np.abs(u1 - u0)) < 1e-7
+        mu_ref = np.sort_complex(np.linalg.eigvals(M))
+        np.testing.assert_allclose(np.sort_complex(r.multipliers[i]), mu_ref, atol=1e-7)
+    assert np.all(r.n_unstable == 0)  # supercritical: stable orbits
+
+
+def test_snic_period_with_mesh_adaptation_and_homoclinic_end():
+    pb = SnicCircle()
+    r = continue_cycles(pb, (np.zeros(2), 0.0), ntst=50, ncol=4, max_ds=2.0, max_period=30.0)
+    assert r.status is Status.homoclinic and "max_period" in r.end_reason
+    assert 30.0 < r.period[-1] < 60.0
+    np.testing.assert_allclose(r.period, pb.period(r.lam), rtol=1e-7)
+    # near the saddle-node the orbit is slow on a short arc: 1.5e-7 at T = 36 with ntst = 50
+    assert np.max(np.abs(np.sqrt(np.sum(r.profile ** 2, axis=2)) - np.sqrt(r.lam)[:, None])) < 1e-6
+    # the adapted mesh is finest where the orbit is slow (near the coming saddle-node at θ = −π/2)
+    h = np.diff(r.mesh[-1])
+    assert h.max() / h.min() > 3
+
+
+def test_branch_between_two_hopf_points_ends_at_the_second():
+    pb = HopfNormalForm(lam2=0.5)
+    r = continue_cycles(pb, (np.zeros(2), 0.0), ntst=20, ncol=4, max_ds=0.1)
+    assert r.status is Status.hopf_end
+    lam_end = float(r.end_reason.split("lam = ")[1])
+    assert lam_end == pytest.approx(0.5, abs=0.02)
+    radius = np.sqrt(np.sum(r.profile ** 2, axis=2))
+    assert np.max(np.abs(radius - np.sqrt(r.lam * (1 - r.lam / 0.5))[:, None])) < 1e-7
+
+
+def test_time_per_step_grows_linearly_with_ntst():
+    import time
+    pb = Brusselator(A=1.0)
+    y = {}
+    for ntst in (50, 400):
+        sysm = CollocationSystem(BatchedRHS(pb, 2), np.linspace(0, 1, ntst + 1), 4)
+        sysm.rhs.probe(np.array([1.0, 2.0]), 2.0)
+        yy = sysm.pack(np.array([1.0, 2.0]) + 0.1 * np.column_stack([np.cos(6.3 * sysm.times),
+                                                                    np.sin(6.3 * sysm.times)]), 6.3, 2.1)
+        sysm.set_reference(yy)
+        b = sysm.weights()
+        rhs = np.ones(sysm.size)
+        t0 = time.process_time()
+        for _ in range(5):
+            sysm.solve(yy, b, rhs)
+        y[ntst] = time.process_time() - t0
+    assert y[400] < 8 * 3 * y[50]  # 8× the intervals: far from the 64× of a dense solve's cube law (loose: noisy)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"ntst": 1}, "ntst must be an integer >= 2"),
+    ({"ncol": 8}, "ncol must be an integer from 2 to 7"),
+    ({"ncol": 1}, "ncol must be an integer from 2 to 7"),
+])
+def test_bad_mesh_options_are_one_line_errors(kwargs, match):
+    with pytest.raises(OptionsError, match=match) as exc:
+        continue_cycles(HopfNormalForm(), (np.zeros(2), 0.0), **kwargs)
+    assert "\n" not in str(exc.value)
+
+
+def test_not_a_hopf_point_and_not_an_ode_are_one_line_errors():
+    with pytest.raises(ProblemError, match="not a Hopf point") as exc:
+        continue_cycles(HopfNormalForm(), (np.zeros(2), 0.2))
+    assert "\n" not in str(exc.value)
+    with pytest.raises(ProblemError, match="not an equilibrium"):
+        continue_cycles(HopfNormalForm(), (np.ones(2), 0.0))
+    with pytest.raises(ProblemError, match="no complex eigenvalue pair"):
+        continue_cycles(Brusselator(), (np.array([1.0, 0.0]), 0.0))  # eigenvalues −1, −1
+    with pytest.raises(ProblemError, match="is_ode_rhs"):
+        continue_cycles(Bratu1D(n=4), (np.zeros(4), 0.0))
