@@ -7,19 +7,21 @@ from pathtrack.problem import Problem
 
 
 class HopfNormalForm(Problem):
-    """x' = μx − ωy + ℓ(x²+y²)x, y' = ωx + μy + ℓ(x²+y²)y with μ = λ(1 − λ/λ₂) (λ₂ = inf: μ = λ).
+    """x' = μx − ωy + g(r²)x, y' = ωx + μy + g(r²)y, g = ℓr² + ℓ₂r⁴, μ = λ(1 − λ/λ₂) (λ₂ = inf: μ = λ).
 
-    Orbits: circles of radius sqrt(−μ/ℓ) and period 2π/ω; Hopf points at λ = 0 and λ = λ₂.
+    Orbits: circles of period 2π/ω with μ + ℓr² + ℓ₂r⁴ = 0 (radius sqrt(−μ/ℓ) for ℓ₂ = 0);
+    Hopf points at λ = 0 and λ = λ₂; for ℓ > 0 > ℓ₂ (Bautin) a fold of cycles at
+    r² = −ℓ/(2ℓ₂), μ = ℓ²/(4ℓ₂).
     """
 
     name = "hopf-normal-form"
     is_ode_rhs = True
-    parameters = {"omega": 1.3, "l1": -1.0, "lam2": np.inf}
+    parameters = {"omega": 1.3, "l1": -1.0, "l2": 0.0, "lam2": np.inf}
     lam_start, lam_end = -1.0, 1.0
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.omega, self.l1, self.lam2 = (float(self.params[k]) for k in ("omega", "l1", "lam2"))
+        self.omega, self.l1, self.l2, self.lam2 = (float(self.params[k]) for k in ("omega", "l1", "l2", "lam2"))
 
     def mu(self, lam):
         return lam if np.isinf(self.lam2) else lam * (1.0 - lam / self.lam2)
@@ -28,7 +30,8 @@ class HopfNormalForm(Problem):
         x, y = p[0], p[1]
         r2 = x * x + y * y
         m = self.mu(lam)
-        return anp.stack([m * x - self.omega * y + self.l1 * r2 * x, self.omega * x + m * y + self.l1 * r2 * y])
+        g = self.l1 * r2 + self.l2 * r2 * r2
+        return anp.stack([m * x - self.omega * y + g * x, self.omega * x + m * y + g * y])
 
     def start(self):
         return np.zeros(2), self.lam_start
@@ -58,3 +61,52 @@ class SnicCircle(Problem):
 
     def period(self, lam):
         return 2 * np.pi / np.sqrt(self.omega ** 2 - self.a ** 2 * lam)
+
+
+class TransverseOscillator(Problem):
+    """The Hopf normal form (ω, ℓ = −1) with a linear oscillator z' = (λ − κ₀ + iν) z beside it (4-D).
+
+    The orbits r = sqrt(λ), z = 0 have period 2π/ω and multipliers 1, exp(−2λT),
+    exp((λ − κ₀ ± iν)T): a Neimark–Sacker point at λ = κ₀.
+    """
+
+    name = "transverse-oscillator"
+    is_ode_rhs = True
+    parameters = {"omega": 1.0, "kappa0": 0.3, "nu": 0.7}
+    lam_start, lam_end = -1.0, 1.0
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.omega, self.kappa0, self.nu = (float(self.params[k]) for k in ("omega", "kappa0", "nu"))
+
+    def H(self, p, lam):
+        x, y, z1, z2 = p[0], p[1], p[2], p[3]
+        g = lam - x * x - y * y
+        k = lam - self.kappa0
+        return anp.stack([g * x - self.omega * y, g * y + self.omega * x, k * z1 - self.nu * z2,
+                          k * z2 + self.nu * z1])
+
+
+class Rossler(Problem):
+    """Rössler's system x' = −y − z, y' = x + λy, z' = b + z(x − c), continued in λ = a.
+
+    Equilibrium x = λz, y = −z, λz² − cz + b = 0 (the root near the origin); a Hopf point
+    and, further on the cycle branch, period doublings.
+    """
+
+    name = "rossler"
+    is_ode_rhs = True
+    parameters = {"b": 0.2, "c": 5.7}
+    lam_start, lam_end = 0.0, 0.5
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.b, self.c = float(self.params["b"]), float(self.params["c"])
+
+    def H(self, p, lam):
+        x, y, z = p[0], p[1], p[2]
+        return anp.stack([-y - z, x + lam * y, self.b + z * (x - self.c)])
+
+    def equilibrium(self, lam):
+        z = 2 * self.b / (self.c + np.sqrt(self.c ** 2 - 4 * lam * self.b))
+        return np.array([lam * z, -z, z])

@@ -10,7 +10,7 @@ from pathtrack.periodic.collocation import BatchedRHS, CollocationBasis, Colloca
 from pathtrack_problems.bratu import Bratu1D
 from pathtrack_problems.brusselator import Brusselator
 
-from _cycle_problems import HopfNormalForm, SnicCircle
+from _cycle_problems import HopfNormalForm, Rossler, SnicCircle, TransverseOscillator
 
 
 def test_basis_integrates_and_differentiates_polynomials_exactly():
@@ -155,3 +155,53 @@ def test_not_a_hopf_point_and_not_an_ode_are_one_line_errors():
         continue_cycles(Brusselator(), (np.array([1.0, 0.0]), 0.0))  # eigenvalues −1, −1
     with pytest.raises(ProblemError, match="is_ode_rhs"):
         continue_cycles(Bratu1D(n=4), (np.zeros(4), 0.0))
+
+
+def test_fold_of_cycles_located_at_the_closed_form():
+    # Bautin: μ + r² − r⁴ = 0 folds at r² = 1/2, λ = −1/4; the subcritical branch turns back there
+    r = continue_cycles(HopfNormalForm(l1=1.0, l2=-1.0), (np.zeros(2), 0.0), ntst=20, lam_min=-1, lam_max=1,
+                        max_ds=0.1)
+    assert r.status is Status.success
+    (lpc,) = r.events("lpc")
+    assert lpc.lam == pytest.approx(-0.25, abs=1e-9)
+    assert np.linalg.norm(lpc.p[:-1].reshape(-1, 2), axis=1) == pytest.approx(np.sqrt(0.5), abs=1e-8)
+    assert lpc.extra["period"] == pytest.approx(2 * np.pi / 1.3, abs=1e-9)
+    # unstable before the fold (inner circle), stable after it (outer circle)
+    i = lpc.step  # rows i − 1 and i bracket the fold
+    assert i > 1 and np.all(r.n_unstable[:i] == 1) and np.all(r.n_unstable[i:] == 0)
+    assert r.s[i - 1] < lpc.s < r.s[i]
+
+
+def test_neimark_sacker_located_at_the_closed_form():
+    pb = TransverseOscillator(kappa0=0.3, nu=0.7)
+    r = continue_cycles(pb, (np.zeros(4), 0.0), ntst=20, lam_max=0.6, max_ds=0.1)
+    assert r.status is Status.success
+    (ns,) = r.events("ns")
+    assert ns.lam == pytest.approx(0.3, abs=1e-9)
+    # the critical pair is exp(±iνT) with T = 2π/ω
+    assert ns.extra["mu_re"] == pytest.approx(np.cos(0.7 * 2 * np.pi), abs=1e-8)
+    assert ns.extra["mu_im"] == pytest.approx(abs(np.sin(0.7 * 2 * np.pi)), abs=1e-8)
+    i = np.searchsorted(r.lam, 0.3)
+    k, T = r.lam - 0.3, r.period
+    expected = np.sort(np.column_stack([np.ones_like(T), np.exp(-2 * r.lam * T), np.exp(k * T), np.exp(k * T)]))
+    np.testing.assert_allclose(np.sort(np.abs(r.multipliers)), expected, rtol=1e-7)
+    assert np.all(r.n_unstable[:i] == 0) and np.all(r.n_unstable[i:] == 2)
+
+
+def test_period_doubling_of_rossler_has_multiplier_minus_one_by_independent_integration():
+    from scipy.optimize import brentq
+    pb = Rossler()
+
+    def max_re(lam):
+        e = np.linalg.eigvals(pb.dH_dp(pb.equilibrium(lam), lam))
+        return e[np.abs(e.imag) > 1e-9].real.max()
+
+    lam_h = brentq(max_re, -0.2, 0.3, xtol=1e-14)
+    r = continue_cycles(pb, (pb.equilibrium(lam_h), lam_h), ntst=50, lam_max=0.15, max_ds=0.5)
+    assert r.status is Status.success
+    (pd,) = r.events("pd")
+    assert pd.extra["mu_re"] == pytest.approx(-1.0, abs=1e-9)
+    u0 = pd.p[:3]
+    u1, M = _integrate_orbit(pb, u0, pd.extra["period"], pd.lam)
+    assert np.max(np.abs(u1 - u0)) < 1e-7
+    assert np.min(np.abs(np.linalg.eigvals(M) + 1.0)) < 1e-6

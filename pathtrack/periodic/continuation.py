@@ -178,8 +178,9 @@ class CycleTracker:
             self._finish(Status.singular_jacobian, f"no tangent at the first orbit: {exc}")
             return
         self.y, self.t, self.ds, self.s = y, t, o.initial_ds, 0.0
-        self.values = self._test_values(y, t)
-        self._record(y, 0.0, res.n_iters, time.perf_counter() - t0)
+        mu = self._multipliers(y)
+        self.values = self._test_values(y, t, mu)
+        self._record(y, mu, 0.0, res.n_iters, time.perf_counter() - t0)
 
     def _tangent(self, y: np.ndarray, t_prev: np.ndarray) -> np.ndarray:
         """Unit tangent (in the continuation's inner product) at ``y``, oriented along ``t_prev``."""
@@ -240,15 +241,14 @@ class CycleTracker:
             self._finish(Status.hopf_end, f"orbit amplitude vanishes near lam = {through:.6g}")
             return False
         self.n_accepted += 1
+        s_old = self.s
         self.s += float(np.sqrt((y_new - y) @ (w * (y_new - y))))
-        try:
-            values = self._test_values(y_new, t_new)
-        except (SingularJacobianError, NonFiniteError):
-            values = {}
-        self._locate(y, t, y_new, self.values, values)
+        mu = self._multipliers(y_new)
+        values = self._test_values(y_new, t_new, mu)
+        self._locate(y, t, y_new, self.values, values, s_old)
         self.y, self.t, self.values = y_new, t_new, values
         end = "box" if guards.landing_converged else ""
-        self._record(y_new, ds, res.n_iters, time.perf_counter() - t_start)
+        self._record(y_new, mu, ds, res.n_iters, time.perf_counter() - t_start)
         if o.mesh_adapt_every and self.n_accepted % o.mesh_adapt_every == 0 and not end:
             self._adapt_mesh()
         self._check_terminated(True, None, end)
@@ -291,9 +291,7 @@ class CycleTracker:
         sysm.set_reference(y)
 
     # ------------------------------------------------------------------ tests and events
-    def _test_values(self, y: np.ndarray, t: np.ndarray) -> Dict[str, float]:
-        mu = self._multipliers(y)
-        self._last_mu = mu
+    def _test_values(self, y: np.ndarray, t: np.ndarray, mu: np.ndarray) -> Dict[str, float]:
         vals = {ev.LPC: float(t[-1])}
         vals.update(ev.floquet_tests(mu))
         for e in self.user_events:
@@ -301,11 +299,16 @@ class CycleTracker:
         return vals
 
     def _multipliers(self, y: np.ndarray) -> np.ndarray:
-        mu = np.linalg.eigvals(self.system.monodromy(y))
+        """Floquet multipliers by decreasing modulus (NaN where the collocation block is singular)."""
+        try:
+            mu = np.linalg.eigvals(self.system.monodromy(y))
+        except (SingularJacobianError, NonFiniteError, np.linalg.LinAlgError):
+            return np.full(self.n, np.nan + 0j)
         return mu[np.argsort(-np.abs(mu))]
 
-    def _locate(self, y_a, t_a, y_b, vals_a, vals_b) -> None:
+    def _locate(self, y_a, t_a, y_b, vals_a, vals_b, s_a) -> None:
         sysm = self.system
+        w = sysm.weights()
 
         def correct(guess, b):
             sysm.set_reference(y_a)
@@ -319,23 +322,24 @@ class CycleTracker:
         def test_value(name, y, t):
             if name == ev.LPC:
                 return float(t[-1])
-            return self._test_values(y, t).get(name, np.nan)
+            return self._test_values(y, t, self._multipliers(y)).get(name, np.nan)
 
         for point, terminal in self.locator.locate_all(y_a, y_b, vals_a, vals_b, correct, test_value, self.s,
                                                        self.n_accepted):
+            y_p = np.append(point.p, point.lam)
+            point.s = s_a + float(np.sqrt((y_p - y_a) @ (w * (y_p - y_a))))  # the branch's arclength
             point.extra["period"] = float(point.p[-1])
             if point.kind in (ev.PD, ev.NS, ev.LPC):
-                mu = self._multipliers(np.append(point.p, point.lam))
+                mu = self._multipliers(y_p)
                 point.extra["mu_re"], point.extra["mu_im"] = _critical(point.kind, mu)
             self.special_points.append(point)
             if terminal:
                 self._terminal = point.kind
 
     # ------------------------------------------------------------------ bookkeeping
-    def _record(self, y: np.ndarray, ds: float, n_iters: int, wall: float) -> None:
+    def _record(self, y: np.ndarray, mu: np.ndarray, ds: float, n_iters: int, wall: float) -> None:
         sysm, r = self.system, self.rows
         U, T, lam = sysm.split(y)
-        mu = self._last_mu
         r["lam"].append(lam)
         r["period"].append(T)
         r["l2"].append(sysm.l2_norm(y))
