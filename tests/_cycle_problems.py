@@ -86,27 +86,3 @@ class TransverseOscillator(Problem):
         return anp.stack([g * x - self.omega * y, g * y + self.omega * x, k * z1 - self.nu * z2,
                           k * z2 + self.nu * z1])
 
-
-class Rossler(Problem):
-    """Rössler's system x' = −y − z, y' = x + λy, z' = b + z(x − c), continued in λ = a.
-
-    Equilibrium x = λz, y = −z, λz² − cz + b = 0 (the root near the origin); a Hopf point
-    and, further on the cycle branch, period doublings.
-    """
-
-    name = "rossler"
-    is_ode_rhs = True
-    parameters = {"b": 0.2, "c": 5.7}
-    lam_start, lam_end = 0.0, 0.5
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        self.b, self.c = float(self.params["b"]), float(self.params["c"])
-
-    def H(self, p, lam):
-        x, y, z = p[0], p[1], p[2]
-        return anp.stack([-y - z, x + lam * y, self.b + z * (x - self.c)])
-
-    def equilibrium(self, lam):
-        z = 2 * self.b / (self.c + np.sqrt(self.c ** 2 - 4 * lam * self.b))
-        return np.array([lam * z, -z, z])

@@ -9,8 +9,9 @@ from pathtrack.periodic import continue_cycles, hopf_point
 from pathtrack.periodic.collocation import BatchedRHS, CollocationBasis, CollocationSystem
 from pathtrack_problems.bratu import Bratu1D
 from pathtrack_problems.brusselator import Brusselator
+from pathtrack_problems.rossler import Rossler
 
-from _cycle_problems import HopfNormalForm, Rossler, SnicCircle, TransverseOscillator
+from _cycle_problems import HopfNormalForm, SnicCircle, TransverseOscillator
 
 
 def test_basis_integrates_and_differentiates_polynomials_exactly():

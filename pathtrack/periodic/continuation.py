@@ -71,7 +71,8 @@ class CycleResult(Result):
         The orbits at the mesh's collocation nodes (``u(t)`` for ``t`` from 0 to 1).
     n_newton_iters, wall_time : ndarray, shape (k,)
     special_points : list of SpecialPoint
-        ``lpc``, ``pd``, ``ns`` (and user events), each with ``extra['period']``.
+        ``lpc``, ``pd``, ``ns`` (and user events), each with ``extra['period']`` and ``extra['l2']``;
+        ``lpc``, ``pd`` and ``ns`` also with the critical multiplier (``mu_re``, ``mu_im ≥ 0``).
     n_accepted, n_rejected, n_steps : int
     ntst, ncol : int
     """
@@ -329,6 +330,7 @@ class CycleTracker:
             y_p = np.append(point.p, point.lam)
             point.s = s_a + float(np.sqrt((y_p - y_a) @ (w * (y_p - y_a))))  # the branch's arclength
             point.extra["period"] = float(point.p[-1])
+            point.extra["l2"] = sysm.l2_norm(y_p)
             if point.kind in (ev.PD, ev.NS, ev.LPC):
                 mu = self._multipliers(y_p)
                 point.extra["mu_re"], point.extra["mu_im"] = _critical(point.kind, mu)
