@@ -14,6 +14,12 @@ period doubling located by each (a, period, and the L2 norm ``sqrt(∫₀¹|u|²
 solution file with the same node quadrature). The two codes take different step sequences, so
 the time per step is the comparable number; both use analytic Jacobians (AUTO: JAC=1), one
 thread each.
+
+``--demos`` prints instead every special point of three branches at NTST = 50, for AUTO
+(``benchmarks/auto/{ros,bautin,snic}.f90``), pathtrack and the closed form where there is one:
+the period doubling of ``ros``; the fold of cycles of the Bautin normal form
+(``hopf-normal-form``, ℓ₁ = 1, ℓ₂ = −1: λ = −1/4, r² = 1/2); and the orbit of period 30 on the
+way to the saddle-node on the cycle of ``snic-circle`` (λ = 1 − (2π/30)²).
 """
 
 from __future__ import annotations
@@ -34,22 +40,30 @@ import numpy as np  # noqa: E402
 HERE = Path(__file__).resolve().parent
 A_END = 0.15
 
-C_EQUILIBRIA = """NDIM=3, IPS=1, IRS=0, ILP=1
+C_EQUILIBRIA = """NDIM={ndim}, IPS=1, IRS=0, ILP=1
 ICP=[1]
 NTST={ntst}, NCOL=4, IAD=3, ISP=2, ISW=1, IPLT=0, NBC=0, NINT=0
 NMX=200, NPR=1000, MXBF=0, IID=0, ITMX=8, ITNW=5, NWTN=3, JAC=1
 EPSL=1e-10, EPSU=1e-10, EPSS=1e-7
-DS=0.005, DSMIN=1e-6, DSMAX=0.05, IADS=1
-UZSTOP={{1: 0.2}}
+DS={eq_ds}, DSMIN=1e-6, DSMAX=0.05, IADS=1
+UZSTOP={eq_stop}
 """
-C_CYCLES = """NDIM=3, IPS=2, IRS=2, ILP=1
+C_CYCLES = """NDIM={ndim}, IPS=2, IRS=2, ILP=1
 ICP=[1, 11]
 NTST={ntst}, NCOL=4, IAD=3, ISP=2, ISW=1, IPLT=0, NBC=0, NINT=0
 NMX=500, NPR=1000, MXBF=0, IID=0, ITMX=8, ITNW=7, NWTN=3, JAC=1
 EPSL=1e-10, EPSU=1e-10, EPSS=1e-7
-DS=0.01, DSMIN=1e-6, DSMAX=0.5, IADS=1
-UZSTOP={{1: {a_end}}}
+DS=0.01, DSMIN=1e-6, DSMAX={dsmax}, IADS=1
+UZSTOP={stop}
 """
+#: AUTO runs of the model files in benchmarks/auto: equilibria to the Hopf point (label 2), then cycles.
+AUTO_DEMOS = {
+    "ros": dict(ndim=3, eq_ds=0.005, eq_stop="{1: 0.2}", dsmax=0.5, stop=f"{{1: {A_END}}}"),
+    "bautin": dict(ndim=2, eq_ds=0.01, eq_stop="{1: 0.5}", dsmax=0.1, stop="{1: [-1.0, 1.0]}"),
+    "snic": dict(ndim=2, eq_ds=0.01, eq_stop="{1: 0.5}", dsmax=2.0, stop="{11: 30.0}"),
+}
+#: AUTO's solution types: fold (LP), period doubling (PD), torus (TR), user zero (UZ).
+AUTO_TYPES = {5: "LP", 7: "PD", 8: "TR", 4: "UZ"}
 
 
 def run_pathtrack(ntst: int) -> dict:
@@ -102,29 +116,35 @@ def auto_l2(sol: dict) -> float:
     return float(np.sqrt(total))
 
 
-def run_auto(ntst: int, auto_dir: Path, work: Path) -> dict:
-    # one thread, as pathtrack's run (OPENBLAS_NUM_THREADS=1 is set for it in main)
+def run_auto(model: str, ntst: int, auto_dir: Path, work: Path) -> dict:
+    """The cycle branch of ``benchmarks/auto/MODEL.f90``: steps, CPU seconds, labelled solutions."""
+    # one thread, as pathtrack's run (OPENBLAS_NUM_THREADS=1)
     env = dict(os.environ, AUTO_DIR=str(auto_dir), PATH=f"{auto_dir / 'cmds'}:{os.environ['PATH']}",
                OMP_NUM_THREADS="1")
-    exe = work / "ros.exe"
+    work = work / model
+    work.mkdir(exist_ok=True)
+    exe = work / f"{model}.exe"
     if not exe.exists():
-        shutil.copy(HERE / "auto" / "ros.f90", work / "ros.f90")
-        subprocess.run(["make", "-s", "-f", str(auto_dir / "cmds" / "cmds.make"), "EQUATION_NAME=ros", "ros.exe"],
-                       cwd=work, env=env, check=True, capture_output=True)
+        for name in (f"{model}.f90", "stubs.inc"):
+            shutil.copy(HERE / "auto" / name, work / name)
+        subprocess.run(["make", "-s", "-f", str(auto_dir / "cmds" / "cmds.make"), f"EQUATION_NAME={model}",
+                        exe.name], cwd=work, env=env, check=True, capture_output=True)
     for f in ("fort.7", "fort.8", "fort.9", "fort.3"):
         (work / f).unlink(missing_ok=True)
-    (work / "fort.2").write_text(C_EQUILIBRIA.format(ntst=ntst))
+    demo = AUTO_DEMOS[model]
+    (work / "fort.2").write_text(C_EQUILIBRIA.format(ntst=ntst, **demo))
     subprocess.run([str(exe)], cwd=work, env=env, check=True, capture_output=True)
-    (work / "fort.3").write_bytes((work / "fort.8").read_bytes())  # the restart file: s.ros
-    (work / "fort.2").write_text(C_CYCLES.format(ntst=ntst, a_end=A_END))
+    (work / "fort.3").write_bytes((work / "fort.8").read_bytes())  # the restart file (s.MODEL)
+    (work / "fort.2").write_text(C_CYCLES.format(ntst=ntst, **demo))
     t0 = _children_cpu()
     subprocess.run([str(exe)], cwd=work, env=env, check=True, capture_output=True)
     cpu = _children_cpu() - t0
     rows = [ln.split() for ln in (work / "fort.7").read_text().splitlines()]
     steps = max(abs(int(r[1])) for r in rows if r and r[0].lstrip("-") == "2" and len(r) > 4)
-    sols = read_solutions(work / "fort.8")
-    pd = [(float(s["par"][0]), float(s["par"][10]), auto_l2(s)) for s in sols if abs(s["type"]) == 7]
-    return {"steps": steps, "time": cpu, "pd": pd}
+    points = [(AUTO_TYPES.get(abs(s["type"]), str(s["type"])), float(s["par"][0]), float(s["par"][10]),
+               auto_l2(s)) for s in read_solutions(work / "fort.8")]
+    return {"steps": steps, "time": cpu, "points": points,
+            "pd": [pt[1:] for pt in points if pt[0] == "PD"]}
 
 
 def _children_cpu() -> float:
@@ -132,12 +152,63 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def pathtrack_demos() -> dict:
+    """The special points of the three demo branches in pathtrack (NTST = 50): kind, λ, period, L2."""
+    from pathtrack import Event, track
+    from pathtrack.periodic import continue_cycles
+    from pathtrack_problems.normal_forms import HopfNormalForm, SnicCircle
+    from pathtrack_problems.rossler import Rossler
+
+    out = {}
+    ros = Rossler()
+    r = continue_cycles(ros, track(ros).events("hopf")[0], ntst=50, lam_max=A_END, initial_ds=0.01, max_ds=0.5)
+    out["ros"] = r
+    out["bautin"] = continue_cycles(HopfNormalForm(l1=1.0, l2=-1.0), (np.zeros(2), 0.0), ntst=50, lam_min=-1.0,
+                                    lam_max=1.0, max_ds=0.1)
+    period30 = Event("period=30", lambda p, lam: p[-1] - 30.0, terminal=True)  # AUTO's UZSTOP={11: 30}
+    out["snic"] = continue_cycles(SnicCircle(), (np.zeros(2), 0.0), ntst=50, max_ds=2.0, events=[period30])
+    return {k: [(sp.kind, sp.lam, sp.extra["period"], sp.extra["l2"]) for sp in r.special_points]
+            for k, r in out.items()}
+
+
+#: Closed forms of the demo points: λ, period and L2 norm (None: none known).
+CLOSED = {
+    ("bautin", "LP"): (-0.25, 2 * np.pi / 1.3, np.sqrt(0.5)),
+    ("snic", "UZ"): (1 - (2 * np.pi / 30) ** 2, 30.0, np.sqrt(1 - (2 * np.pi / 30) ** 2)),
+}
+
+
+def demos(auto_dir) -> None:
+    """Print every special point of the demo branches: AUTO, pathtrack, closed form, differences."""
+    pt = pathtrack_demos()
+    print(f"{'demo':<7} {'AUTO':<4} {'pathtrack':<10} {'quantity':<8} {'AUTO':>16} {'pathtrack':>16} "
+          f"{'closed form':>16} {'|pt - AUTO|':>11} {'|pt - exact|':>12}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for model in AUTO_DEMOS:
+            au = [p for p in run_auto(model, 50, auto_dir, Path(tmp))["points"] if p[0] != "UZ" or model == "snic"]
+            au = [p for p in au if not (model == "snic" and p[0] == "UZ" and abs(p[2] - 30.0) > 1e-6)]
+            for a_pt, p_pt in zip(au, pt[model]):
+                exact = CLOSED.get((model, a_pt[0]), (None,) * 3)
+                for q, va, vp, ve in zip(("lam", "period", "L2"), a_pt[1:], p_pt[1:], exact):
+                    diff_e = f"{abs(vp - ve):>12.1e}" if ve is not None else f"{'-':>12}"
+                    ve_s = f"{ve:>16.11f}" if ve is not None else f"{'-':>16}"
+                    print(f"{model:<7} {a_pt[0]:<4} {p_pt[0]:<10} {q:<8} {va:>16.11f} {vp:>16.11f} {ve_s} "
+                          f"{abs(vp - va):>11.1e} {diff_e}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ntst", type=int, nargs="+", default=[20, 50, 100, 200])
     ap.add_argument("--no-auto", action="store_true", help="pathtrack only")
+    ap.add_argument("--demos", action="store_true",
+                    help="instead of the timings, the special points of the ros, bautin and snic branches")
     args = ap.parse_args()
     auto_dir = None if args.no_auto else _auto_dir()
+    if args.demos:
+        if auto_dir is None:
+            raise SystemExit("--demos needs AUTO-07p (gfortran and $AUTO_DIR/lib)")
+        demos(auto_dir)
+        return
     if not args.no_auto and auto_dir is None:
         print("AUTO-07p not found (gfortran and $AUTO_DIR/lib): pathtrack only")
     print(f"{'NTST':>5} {'pt steps':>8} {'pt ms/step':>10} {'AUTO steps':>10} {'AUTO ms/step':>12} {'ratio':>6}"
@@ -146,12 +217,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run_pathtrack(args.ntst[0])  # warm-up: imports and first calls are no step's cost
         if auto_dir:
-            run_auto(args.ntst[0], auto_dir, Path(tmp))  # compiles the model; loads the library
+            run_auto("ros", args.ntst[0], auto_dir, Path(tmp))  # compiles the model; loads the library
         for ntst in args.ntst:
             pt = run_pathtrack(ntst)
             pt_ms = 1e3 * pt["time"] / pt["steps"]
             line = f"{ntst:>5} {pt['steps']:>8} {pt_ms:>10.2f}"
-            au = run_auto(ntst, auto_dir, Path(tmp)) if auto_dir else None
+            au = run_auto("ros", ntst, auto_dir, Path(tmp)) if auto_dir else None
             if au:
                 au_ms = 1e3 * au["time"] / au["steps"]
                 line += f" {au['steps']:>10} {au_ms:>12.2f} {pt_ms / au_ms:>6.2f}"

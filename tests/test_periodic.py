@@ -11,7 +11,8 @@ from pathtrack_problems.bratu import Bratu1D
 from pathtrack_problems.brusselator import Brusselator
 from pathtrack_problems.rossler import Rossler
 
-from _cycle_problems import HopfNormalForm, SnicCircle, TransverseOscillator
+from _cycle_problems import TransverseOscillator
+from pathtrack_problems.normal_forms import HopfNormalForm, SnicCircle
 
 
 def test_basis_integrates_and_differentiates_polynomials_exactly():

@@ -146,7 +146,7 @@ def test_steep_but_smooth_paths_still_succeed(pb, event):
 
 
 def test_cycle_branch_to_infinite_period_ends_homoclinic():
-    from _cycle_problems import SnicCircle
+    from pathtrack_problems.normal_forms import SnicCircle
     from pathtrack.periodic import continue_cycles
     r = _check(continue_cycles(SnicCircle(), (np.zeros(2), 0.0), ntst=20, max_ds=2.0, max_period=20.0),
                Status.homoclinic)
@@ -154,7 +154,7 @@ def test_cycle_branch_to_infinite_period_ends_homoclinic():
 
 
 def test_cycle_branch_back_to_an_equilibrium_ends_hopf_end():
-    from _cycle_problems import HopfNormalForm
+    from pathtrack_problems.normal_forms import HopfNormalForm
     from pathtrack.periodic import continue_cycles
     r = _check(continue_cycles(HopfNormalForm(lam2=0.5), (np.zeros(2), 0.0), ntst=10, max_ds=0.1), Status.hopf_end)
     assert 0.45 < r.lam[-1] < 0.5
