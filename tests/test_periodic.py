@@ -166,6 +166,7 @@ def test_fold_of_cycles_located_at_the_closed_form():
     assert r.status is Status.success
     (lpc,) = r.events("lpc")
     assert lpc.lam == pytest.approx(-0.25, abs=1e-9)
+    assert lpc.extra["l2"] == pytest.approx(np.sqrt(0.5), abs=1e-8)  # node quadrature at ntst = 20
     assert np.linalg.norm(lpc.p[:-1].reshape(-1, 2), axis=1) == pytest.approx(np.sqrt(0.5), abs=1e-8)
     assert lpc.extra["period"] == pytest.approx(2 * np.pi / 1.3, abs=1e-9)
     # unstable before the fold (inner circle), stable after it (outer circle)
@@ -199,7 +200,7 @@ def test_period_doubling_of_rossler_has_multiplier_minus_one_by_independent_inte
         return e[np.abs(e.imag) > 1e-9].real.max()
 
     lam_h = brentq(max_re, -0.2, 0.3, xtol=1e-14)
-    r = continue_cycles(pb, (pb.equilibrium(lam_h), lam_h), ntst=50, lam_max=0.15, max_ds=0.5)
+    r = continue_cycles(pb, (pb.equilibrium(lam_h), lam_h), ntst=50, lam_max=0.15, initial_ds=0.01, max_ds=0.5)
     assert r.status is Status.success
     (pd,) = r.events("pd")
     assert pd.extra["mu_re"] == pytest.approx(-1.0, abs=1e-9)
@@ -207,3 +208,9 @@ def test_period_doubling_of_rossler_has_multiplier_minus_one_by_independent_inte
     u1, M = _integrate_orbit(pb, u0, pd.extra["period"], pd.lam)
     assert np.max(np.abs(u1 - u0)) < 1e-7
     assert np.min(np.abs(np.linalg.eigvals(M) + 1.0)) < 1e-6
+    # AUTO-07p (Debian auto-07p 0.9.2) on benchmarks/auto/ros.f90 with NTST=50, NCOL=4, IAD=3,
+    # EPSL=EPSU=1e-10, JAC=1, as `python benchmarks/bench_periodic.py --demos` runs it: PD label,
+    # PAR(1), PAR(11) from its s-file, L2 by the node quadrature of its stored orbit
+    assert pd.lam == pytest.approx(0.10963893654, abs=1e-9)
+    assert pd.extra["period"] == pytest.approx(6.04813182760, abs=1e-9)
+    assert pd.extra["l2"] == pytest.approx(7.92393557525, abs=1e-8)
