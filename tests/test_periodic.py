@@ -1,5 +1,7 @@
 """Periodic orbits from Hopf points: collocation against closed forms and independent integration."""
 
+import os
+
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -214,3 +216,43 @@ def test_period_doubling_of_rossler_has_multiplier_minus_one_by_independent_inte
     assert pd.lam == pytest.approx(0.10963893654, abs=1e-9)
     assert pd.extra["period"] == pytest.approx(6.04813182760, abs=1e-9)
     assert pd.extra["l2"] == pytest.approx(7.92393557525, abs=1e-8)
+
+
+def test_cycle_branch_file_round_trip_inspect_and_plots(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from pathtrack.cli import main
+    from pathtrack.io import CyclesFile, open_file
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    runner = CliRunner()
+    path, cyc = str(tmp_path / "bru.h5"), str(tmp_path / "cyc.h5")
+    assert runner.invoke(main, ["run", "brusselator", "--out", path]).exit_code == 0
+    res = runner.invoke(main, ["run", "brusselator", "--from", f"{path}:hopf1", "-o", "ntst=20", "-o", "lam_max=2.5",
+                               "-o", "max_ds=0.5", "--out", cyc, "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert summary["status"] == "success" and summary["lam_end"] == pytest.approx(2.5)
+    assert summary["hopf_lam"] == pytest.approx(2.0, abs=1e-8)
+    # the file holds what the API computes
+    r = continue_cycles(Brusselator(), (np.array([1.0, 2.0]), 2.0), ntst=20, lam_max=2.5, max_ds=0.5)
+    f = open_file(cyc)
+    assert isinstance(f, CyclesFile) and f.status == "success" and f.problem == "brusselator"
+    np.testing.assert_allclose(f.orbits["lam"], r.lam, atol=1e-9)
+    np.testing.assert_allclose(f.orbits["period"], r.period, atol=1e-9)
+    assert f.orbits["profile"].shape == r.profile.shape and f.orbits["multipliers"].dtype.kind == "c"
+    info = json.loads(runner.invoke(main, ["inspect", cyc, "--json"]).output)
+    assert info["kind"] == "cycle branch" and info["n_orbits"] == len(r.lam) and info["ntst"] == 20
+    for kind in ("orbits", "cycles"):
+        out = str(tmp_path / f"{kind}.png")
+        res = runner.invoke(main, ["plot", cyc, "--kind", kind, "--out", out])
+        assert res.exit_code == 0 and os.path.getsize(out) > 1000, res.output
+    # one-line errors: no such Hopf point, a path file where a cycle file is needed, wrong problem
+    for args, match in ((["run", "brusselator", "--from", f"{path}:hopf2"], "1 Hopf point"),
+                        (["run", "brusselator", "--from", f"{path}:fold1"], "hopfK or HBK"),
+                        (["run", "pitchfork", "--from", f"{path}:hopf1"], "of problem 'brusselator'"),
+                        (["plot", path, "--kind", "cycles"], "plots a cycle branch")):
+        res = runner.invoke(main, args)
+        assert res.exit_code == 2 and match in res.output and len(res.output.strip().splitlines()) == 1, res.output

@@ -19,7 +19,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-__all__ = ["StorageError", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "SCHEMA_VERSIONS",
+__all__ = ["StorageError", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "CYCLES_FORMAT", "SCHEMA_VERSIONS",
            "LEGACY_FORMATS", "KIND_OF_FORMAT", "HEADER_ATTRS", "HEADER_FINISH_ATTRS", "STEP_COLUMNS",
            "REJECTED_COLUMNS", "EVENT_COLUMNS", "CHECKPOINT_SCALARS", "PATH_ATTRS", "PATH_FINISH_ATTRS",
            "KIND_LEN", "reason_names_attr", "write_header", "finish_header", "now", "problem_identity"]
@@ -35,18 +35,20 @@ LIBVER = ("v110", "v110")
 PATH_FORMAT = "pathtrack-path"
 SOLVE_FORMAT = "pathtrack-solve"
 TRAIN_FORMAT = "pathtrack-train"
+CYCLES_FORMAT = "pathtrack-cycles"
 
 #: The newest schema version of each format (the one this pathtrack writes).
 #: Path schema 3 adds the root attribute ``diagnostics_off``; 2 stores ``/rejected/reason`` as
 #: RejectReason codes (1 stored their names as strings).
-SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 3, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2}
+SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 3, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2, CYCLES_FORMAT: 1}
 
 #: ``format`` attributes of layouts written before the common header, as ``(format, schema_version)``.
 LEGACY_FORMATS: Dict[str, Tuple[str, int]] = {"pathtrack.solve/1": (SOLVE_FORMAT, 1),
                                               "pathtrack.nn.train": (TRAIN_FORMAT, 1)}
 
 #: What ``pathtrack inspect`` calls each kind of file.
-KIND_OF_FORMAT = {PATH_FORMAT: "tracked path", SOLVE_FORMAT: "polynomial solve", TRAIN_FORMAT: "training run"}
+KIND_OF_FORMAT = {PATH_FORMAT: "tracked path", SOLVE_FORMAT: "polynomial solve", TRAIN_FORMAT: "training run",
+                  CYCLES_FORMAT: "cycle branch"}
 
 # ---------------------------------------------------------------------------------------- header
 #: Root attributes of every file: ``format``, ``schema_version`` and ``pathtrack_version`` say what
@@ -166,3 +168,17 @@ SOLVE_DATASETS = ("paths/endpoints", "paths/status", "paths/kind", "paths/windin
 #: Root attributes of the schema-1 solve layout (no common header).
 SOLVE_V1_ATTRS = ("format", "system", "variables", "equations", "seed", "gamma", "summary", "options",
                   "kind_names")
+
+# --------------------------------------------------------------------------------- cycles files
+#: Root attributes of a cycle-branch file besides the header: the problem, its parameters and
+#: the options (JSON objects), ``end_reason``, ``hopf`` (JSON: the start's ``lam``, ``omega``,
+#: ``l1``, ``p``) and ``special_points`` (JSON list: ``kind``, ``lam``, ``s``, ``step`` and the
+#: extras ``period``, ``l2``, ``mu_re``, ``mu_im``).
+CYCLES_ATTRS = HEADER_ATTRS + HEADER_FINISH_ATTRS + ("problem", "parameters", "options", "end_reason", "hopf",
+                                                     "special_points", "ntst", "ncol")
+#: Per-orbit columns under ``/orbits`` (row 0 is the first orbit).
+CYCLES_COLUMNS = ("lam", "period", "l2", "amplitude", "s", "ds", "n_unstable", "n_newton_iters", "wall_time")
+#: Per-orbit arrays: Floquet multipliers (k, n) as real and imaginary parts, the mesh (k, ntst + 1)
+#: and the orbit at its nodes (k, ntst·ncol + 1, n).
+CYCLES_DATASETS = tuple(f"orbits/{c}" for c in CYCLES_COLUMNS + ("multipliers_re", "multipliers_im", "mesh",
+                                                                  "profile"))

@@ -75,6 +75,8 @@ class CycleResult(Result):
         ``lpc``, ``pd`` and ``ns`` also with the critical multiplier (``mu_re``, ``mu_im ≥ 0``).
     n_accepted, n_rejected, n_steps : int
     ntst, ncol : int
+    parameters, options : dict
+        The problem's parameters and the options used (what the HDF5 file stores).
     """
 
     problem: str = ""
@@ -98,6 +100,13 @@ class CycleResult(Result):
     n_steps: int = 0
     ntst: int = 0
     ncol: int = 0
+    parameters: Dict[str, object] = field(default_factory=dict)
+    options: Dict[str, object] = field(default_factory=dict)
+
+    def to_hdf5(self, path: str, force: bool = False) -> None:
+        """Write the branch (format ``pathtrack-cycles``: ``pathtrack inspect`` and ``plot`` read it)."""
+        from ..io import write_cycles
+        write_cycles(path, self, force=force)
 
     def events(self, kind: str) -> List[ev.SpecialPoint]:
         """The special points of one kind."""
@@ -407,7 +416,8 @@ class CycleTracker:
             profile=np.array(r["profile"]).reshape(k, -1, n),
             n_newton_iters=np.asarray(r["n_newton_iters"], dtype=int),
             special_points=list(self.special_points), n_accepted=self.n_accepted, n_rejected=self.n_rejected,
-            n_steps=self.n_steps, ntst=o.ntst, ncol=o.ncol)
+            n_steps=self.n_steps, ntst=o.ntst, ncol=o.ncol, parameters=dict(getattr(self.problem, "params", {})),
+            options=o.to_dict())
 
 
 def _critical(kind: str, mu: np.ndarray):
@@ -463,3 +473,58 @@ def continue_cycles(problem: Problem, start: Union[HopfPoint, ev.SpecialPoint, t
     tracker = CycleTracker(problem, hp, o, events)
     tracker.track()
     return tracker.result(time.perf_counter() - t0)
+
+
+def hopf_from_file(path: str, label: str):
+    """The ``(p, lam)`` of a Hopf point stored in a path file: ``label`` ``hopf1`` (or ``HB1``) is the first.
+
+    Raises
+    ------
+    OptionsError
+        A malformed label, or no such event in the file (the message lists the file's Hopf points).
+    """
+    import re
+
+    from ..io import load
+    from ..options import OptionsError
+
+    m = re.fullmatch(r"(hopf|hb)(\d+)", label.strip().lower())
+    if m is None or int(m.group(2)) < 1:
+        raise OptionsError(f"--from {path}:{label}: EVENT must be hopfK or HBK (K = 1 for the first Hopf point)")
+    k = int(m.group(2))
+    with load(path) as f:
+        rows = [i for i, e in enumerate(f.events) if e["kind"] == ev.HOPF]
+        if k > len(rows):
+            raise OptionsError(f"--from {path}:{label}: the file has {len(rows)} Hopf point(s)"
+                               + (f" (hopf1..hopf{len(rows)})" if rows else ""))
+        i = rows[k - 1]
+        return np.asarray(f.event_p(i), dtype=float), float(f.events[i]["lam"]), str(f.attrs.get("problem", ""))
+
+
+def run_cycles(name: str, params: Dict[str, object], option_texts: Dict[str, str], source: str, *,
+               out: Optional[str] = None, force: bool = False) -> Dict[str, object]:
+    """What ``pathtrack run PROBLEM --from FILE:hopfK`` does: continue the cycles, optionally store; the summary."""
+    from ..driver import build_options
+    from ..options import OptionsError
+    from ..registry import make_problem
+
+    path, sep, label = source.rpartition(":")
+    if not sep or not path:
+        raise OptionsError(f"--from {source!r}: expected FILE:EVENT, e.g. path.h5:hopf1")
+    problem = make_problem(name, **params)
+    options = build_options(problem, option_texts)
+    p, lam, stored = hopf_from_file(path, label)
+    if stored and stored != name:
+        raise OptionsError(f"--from {source}: the file's path is of problem {stored!r}, not {name!r}")
+    result = continue_cycles(problem, (p, lam), options=options)
+    if out is not None:
+        result.to_hdf5(out, force=force)
+    k = len(result.lam)
+    last = (lambda col: float(col[-1]) if k else float("nan"))  # noqa: E731
+    return {"problem": name, "status": result.status.name, "message": result.message,
+            "end_reason": result.end_reason, "n_accepted": result.n_accepted, "n_rejected": result.n_rejected,
+            "n_steps": result.n_steps, "lam_start": float(result.lam[0]) if k else None,
+            "lam_end": last(result.lam), "hopf_lam": result.hopf.lam, "wall_time": result.total_time,
+            "metrics_end": {"period": last(result.period), "l2": last(result.l2),
+                            "n_unstable": last(result.n_unstable)},
+            "events": [sp.to_dict() for sp in result.special_points], "out": out}
