@@ -17,7 +17,8 @@ thread each.
 
 ``--demos`` prints instead every special point of three branches at NTST = 50, for AUTO
 (``benchmarks/auto/{ros,bautin,snic}.f90``), pathtrack and the closed form where there is one:
-the period doubling of ``ros``; the fold of cycles of the Bautin normal form
+the period doubling of ``ros`` and, on the branch of doubled period switched to there
+(AUTO: ISW=-1; pathtrack: ``switch_period_doubling``, both at NTST = 100), the next one; the fold of cycles of the Bautin normal form
 (``hopf-normal-form``, ℓ₁ = 1, ℓ₂ = −1: λ = −1/4, r² = 1/2); and the orbit of period 30 on the
 way to the saddle-node on the cycle of ``snic-circle`` (λ = 1 − (2π/30)²).
 """
@@ -55,6 +56,15 @@ NMX=500, NPR=1000, MXBF=0, IID=0, ITMX=8, ITNW=7, NWTN=3, JAC=1
 EPSL=1e-10, EPSU=1e-10, EPSS=1e-7
 DS=0.01, DSMIN=1e-6, DSMAX={dsmax}, IADS=1
 UZSTOP={stop}
+"""
+#: The doubled branch: restart at the period doubling (label 4 of the cycle run) with ISW=-1.
+C_DOUBLED = """NDIM={ndim}, IPS=2, IRS=4, ILP=1, ISW=-1
+ICP=[1, 11]
+NTST=100, NCOL=4, IAD=3, ISP=2, NBC=0, NINT=0
+NMX=500, NPR=1000, MXBF=0, IID=0, ITMX=8, ITNW=7, NWTN=3, JAC=1
+EPSL=1e-10, EPSU=1e-10, EPSS=1e-7
+DS=0.01, DSMIN=1e-6, DSMAX=0.5, IADS=1
+UZSTOP={{1: 0.16}}
 """
 #: AUTO runs of the model files in benchmarks/auto: equilibria to the Hopf point (label 2), then cycles.
 AUTO_DEMOS = {
@@ -116,8 +126,12 @@ def auto_l2(sol: dict) -> float:
     return float(np.sqrt(total))
 
 
-def run_auto(model: str, ntst: int, auto_dir: Path, work: Path) -> dict:
-    """The cycle branch of ``benchmarks/auto/MODEL.f90``: steps, CPU seconds, labelled solutions."""
+def run_auto(model: str, ntst: int, auto_dir: Path, work: Path, doubled: bool = False) -> dict:
+    """The cycle branch of ``benchmarks/auto/MODEL.f90``: steps, CPU seconds, labelled solutions.
+
+    ``doubled``: then the branch of doubled period from its period doubling (label 4), whose
+    labelled solutions are appended.
+    """
     # one thread, as pathtrack's run (OPENBLAS_NUM_THREADS=1)
     env = dict(os.environ, AUTO_DIR=str(auto_dir), PATH=f"{auto_dir / 'cmds'}:{os.environ['PATH']}",
                OMP_NUM_THREADS="1")
@@ -141,8 +155,14 @@ def run_auto(model: str, ntst: int, auto_dir: Path, work: Path) -> dict:
     cpu = _children_cpu() - t0
     rows = [ln.split() for ln in (work / "fort.7").read_text().splitlines()]
     steps = max(abs(int(r[1])) for r in rows if r and r[0].lstrip("-") == "2" and len(r) > 4)
+    sols = read_solutions(work / "fort.8")
+    if doubled:
+        (work / "fort.3").write_bytes((work / "fort.8").read_bytes())
+        (work / "fort.2").write_text(C_DOUBLED.format(**demo))
+        subprocess.run([str(exe)], cwd=work, env=env, check=True, capture_output=True)
+        sols += read_solutions(work / "fort.8")
     points = [(AUTO_TYPES.get(abs(s["type"]), str(s["type"])), float(s["par"][0]), float(s["par"][10]),
-               auto_l2(s)) for s in read_solutions(work / "fort.8")]
+               auto_l2(s)) for s in sols]
     return {"steps": steps, "time": cpu, "points": points,
             "pd": [pt[1:] for pt in points if pt[0] == "PD"]}
 
@@ -155,7 +175,7 @@ def _children_cpu() -> float:
 def pathtrack_demos() -> dict:
     """The special points of the three demo branches in pathtrack (NTST = 50): kind, λ, period, L2."""
     from pathtrack import Event, track
-    from pathtrack.periodic import continue_cycles
+    from pathtrack.periodic import continue_cycles, switch_period_doubling
     from pathtrack_problems.normal_forms import HopfNormalForm, SnicCircle
     from pathtrack_problems.rossler import Rossler
 
@@ -163,12 +183,15 @@ def pathtrack_demos() -> dict:
     ros = Rossler()
     r = continue_cycles(ros, track(ros).events("hopf")[0], ntst=50, lam_max=A_END, initial_ds=0.01, max_ds=0.5)
     out["ros"] = r
+    out["ros2"] = switch_period_doubling(ros, r, 0, ntst=100, lam_max=0.16, initial_ds=0.01, max_ds=0.5)
     out["bautin"] = continue_cycles(HopfNormalForm(l1=1.0, l2=-1.0), (np.zeros(2), 0.0), ntst=50, lam_min=-1.0,
                                     lam_max=1.0, max_ds=0.1)
     period30 = Event("period=30", lambda p, lam: p[-1] - 30.0, terminal=True)  # AUTO's UZSTOP={11: 30}
     out["snic"] = continue_cycles(SnicCircle(), (np.zeros(2), 0.0), ntst=50, max_ds=2.0, events=[period30])
-    return {k: [(sp.kind, sp.lam, sp.extra["period"], sp.extra["l2"]) for sp in r.special_points]
-            for k, r in out.items()}
+    pts = {k: [(sp.kind, sp.lam, sp.extra["period"], sp.extra["l2"]) for sp in r.special_points]
+           for k, r in out.items()}
+    pts["ros"] += pts.pop("ros2")  # AUTO's doubled branch is appended to its ros points likewise
+    return pts
 
 
 #: Closed forms of the demo points: λ, period and L2 norm (None: none known).
@@ -185,7 +208,8 @@ def demos(auto_dir) -> None:
           f"{'closed form':>16} {'|pt - AUTO|':>11} {'|pt - exact|':>12}")
     with tempfile.TemporaryDirectory() as tmp:
         for model in AUTO_DEMOS:
-            au = [p for p in run_auto(model, 50, auto_dir, Path(tmp))["points"] if p[0] != "UZ" or model == "snic"]
+            au = [p for p in run_auto(model, 50, auto_dir, Path(tmp), doubled=model == "ros")["points"]
+                  if p[0] != "UZ" or model == "snic"]
             au = [p for p in au if not (model == "snic" and p[0] == "UZ" and abs(p[2] - 30.0) > 1e-6)]
             for a_pt, p_pt in zip(au, pt[model]):
                 exact = CLOSED.get((model, a_pt[0]), (None,) * 3)

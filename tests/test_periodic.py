@@ -7,7 +7,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from pathtrack import OptionsError, ProblemError, Status, track
-from pathtrack.periodic import continue_cycles, hopf_point
+from pathtrack.periodic import continue_cycles, hopf_point, switch_period_doubling
 from pathtrack.periodic.collocation import BatchedRHS, CollocationBasis, CollocationSystem
 from pathtrack_problems.bratu import Bratu1D
 from pathtrack_problems.brusselator import Brusselator
@@ -193,7 +193,7 @@ def test_neimark_sacker_located_at_the_closed_form():
     assert np.all(r.n_unstable[:i] == 0) and np.all(r.n_unstable[i:] == 2)
 
 
-def test_period_doubling_of_rossler_has_multiplier_minus_one_by_independent_integration():
+def test_period_doublings_of_rossler_located_switched_and_checked_by_independent_integration():
     from scipy.optimize import brentq
     pb = Rossler()
 
@@ -216,6 +216,24 @@ def test_period_doubling_of_rossler_has_multiplier_minus_one_by_independent_inte
     assert pd.lam == pytest.approx(0.10963893654, abs=1e-9)
     assert pd.extra["period"] == pytest.approx(6.04813182760, abs=1e-9)
     assert pd.extra["l2"] == pytest.approx(7.92393557525, abs=1e-8)
+    # the branch of doubled period from there: period 2T at the switch, then a second doubling
+    r2 = switch_period_doubling(pb, r, 0, ntst=100, lam_max=0.16, initial_ds=0.01, max_ds=0.5)
+    assert r2.status is Status.success
+    assert r2.period[0] == pytest.approx(2 * pd.extra["period"], rel=1e-4) and r2.lam[0] == pytest.approx(pd.lam,
+                                                                                                          abs=1e-4)
+    i = len(r2.lam) - 1  # away from the doubling: returns after 2T, not after T
+    u0 = r2.profile[i][0]
+    u_half, _ = _integrate_orbit(pb, u0, r2.period[i] / 2, r2.lam[i])
+    u_full, _ = _integrate_orbit(pb, u0, r2.period[i], r2.lam[i])
+    assert np.max(np.abs(u_full - u0)) < 1e-6 and np.max(np.abs(u_half - u0)) > 0.1
+    (pd2,) = r2.events("pd")
+    _, M2 = _integrate_orbit(pb, pd2.p[:3], pd2.extra["period"], pd2.lam)
+    assert np.min(np.abs(np.linalg.eigvals(M2) + 1.0)) < 1e-5
+    # AUTO-07p, restarted at its PD label with ISW=-1, NTST=100 (same run as above)
+    assert pd2.lam == pytest.approx(0.14299724791, abs=1e-8)
+    assert pd2.extra["period"] == pytest.approx(11.96478219, abs=1e-7)
+    with pytest.raises(OptionsError, match="1 period doubling"):
+        switch_period_doubling(pb, r, 1)
 
 
 def test_cycle_branch_file_round_trip_inspect_and_plots(tmp_path, monkeypatch):

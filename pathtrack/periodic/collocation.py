@@ -273,6 +273,10 @@ class CollocationSystem:
     # -- stability -------------------------------------------------------------------------------
     def monodromy(self, y: np.ndarray) -> np.ndarray:
         """``∂u(1)/∂u(0)`` from the collocation Jacobian at fixed ``T`` and ``λ``, shape ``(n, n)``."""
+        return self.variational(y)[-1]
+
+    def variational(self, y: np.ndarray) -> np.ndarray:
+        """``∂u(t_g)/∂u(0)`` at every node ``g`` (fixed ``T``, ``λ``), shape ``(n_nodes, n, n)``."""
         vals, _, _ = self.colloc_blocks(y, with_params=False)
         n = self.n
         A0 = np.zeros((self.n_colloc, n))
@@ -282,7 +286,7 @@ class CollocationSystem:
             X = spla.splu(Ar).solve(-A0)
         except RuntimeError as exc:
             raise SingularJacobianError(f"collocation block is singular ({exc})") from None
-        return X[-n:, :]
+        return np.concatenate([np.eye(n), X]).reshape(self.n_nodes, n, n)
 
     # -- measures of an orbit --------------------------------------------------------------------
     def l2_norm(self, y: np.ndarray) -> float:

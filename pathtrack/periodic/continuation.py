@@ -36,7 +36,7 @@ from ..stepcontrol import StepController, StepGuards
 from .collocation import BatchedRHS, CollocationSystem
 from .hopf import HopfPoint, hopf_point
 
-__all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles"]
+__all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles", "switch_period_doubling"]
 
 
 class CycleCorrector(Corrector):
@@ -73,6 +73,8 @@ class CycleResult(Result):
     special_points : list of SpecialPoint
         ``lpc``, ``pd``, ``ns`` (and user events), each with ``extra['period']`` and ``extra['l2']``;
         ``lpc``, ``pd`` and ``ns`` also with the critical multiplier (``mu_re``, ``mu_im ≥ 0``).
+    point_meshes : list of ndarray
+        The mesh of each special point's orbit (``p`` holds its node values and period).
     n_accepted, n_rejected, n_steps : int
     ntst, ncol : int
     parameters, options : dict
@@ -95,6 +97,7 @@ class CycleResult(Result):
     n_newton_iters: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     wall_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
     special_points: List[ev.SpecialPoint] = field(default_factory=list)
+    point_meshes: List[np.ndarray] = field(default_factory=list)
     n_accepted: int = 0
     n_rejected: int = 0
     n_steps: int = 0
@@ -136,18 +139,21 @@ class CycleTracker:
     """
 
     def __init__(self, problem: Problem, hopf: HopfPoint, options: TrackerOptions,
-                 events: Sequence[ev.Event] = ()):
+                 events: Sequence[ev.Event] = (), start=None):
         self.problem, self.hopf, self.options = problem, hopf, options
+        self.start = None if start is None else start[:2]  # (y, direction) on the mesh start[2]
         self.n = len(hopf.p)
         self.rhs = BatchedRHS(problem, self.n)
         self.rhs.probe(hopf.p, hopf.lam)
-        self.system = CollocationSystem(self.rhs, np.linspace(0.0, 1.0, options.ntst + 1), options.ncol)
+        mesh = np.linspace(0.0, 1.0, options.ntst + 1) if start is None else start[2]
+        self.system = CollocationSystem(self.rhs, mesh, options.ncol)
         self.corrector = CycleCorrector(options)
         self.controller = StepController(options)
         self.controller.bind(self.corrector)
         self.locator = ev.EventLocator(list(events), lambda y: y[:-1])
         self.user_events = list(events)
         self.special_points: List[ev.SpecialPoint] = []
+        self.point_meshes: List[np.ndarray] = []  # the mesh of each special point's orbit
         self.status, self.end_reason = Status.running, ""
         self.rows: Dict[str, list] = {k: [] for k in ("lam", "period", "l2", "amplitude", "s", "ds",
                                                       "multipliers", "n_unstable", "mesh", "profile",
@@ -166,15 +172,21 @@ class CycleTracker:
     # ------------------------------------------------------------------ start
     def init(self) -> None:
         """Correct the first orbit at the amplitude ``initial_ds`` and compute its tangent."""
-        t0 = time.perf_counter()
         sysm, hp, o = self.system, self.hopf, self.options
+        if self.start is not None:  # a branch switch: the predicted orbit and its direction are given
+            self._start_from(*self.start)
+            return
         rho = o.initial_ds / np.sqrt(2.0)  # ‖2 Re(ρ q e^{2πit})‖_L2 = √2 ρ
         lam1 = hp.amplitude_lam(rho)
         phase = np.exp(2j * np.pi * sysm.times)
         eigen = 2.0 * np.real(np.outer(phase, hp.q))  # (n_nodes, n)
         U = hp.p + (lam1 - hp.lam) * hp.dx_dlam + rho * eigen
-        y = sysm.pack(U, hp.period, lam1)
-        direction = sysm.pack(eigen, 0.0, 0.0)
+        self._start_from(sysm.pack(U, hp.period, lam1), sysm.pack(eigen, 0.0, 0.0))
+
+    def _start_from(self, y: np.ndarray, direction: np.ndarray) -> None:
+        """Correct the predicted first orbit ``y`` with its projection on ``direction`` held; the tangent along it."""
+        t0 = time.perf_counter()
+        sysm, o = self.system, self.options
         sysm.set_reference(y)
         b = sysm.weights() * direction
         res = self.corrector.correct(sysm, y, b, float(b @ y), max_iters=4 * o.max_newton_iters)
@@ -344,6 +356,7 @@ class CycleTracker:
                 mu = self._multipliers(y_p)
                 point.extra["mu_re"], point.extra["mu_im"] = _critical(point.kind, mu)
             self.special_points.append(point)
+            self.point_meshes.append(sysm.mesh.copy())
             if terminal:
                 self._terminal = point.kind
 
@@ -415,7 +428,7 @@ class CycleTracker:
             mesh=np.array(r["mesh"]).reshape(k, -1),
             profile=np.array(r["profile"]).reshape(k, -1, n),
             n_newton_iters=np.asarray(r["n_newton_iters"], dtype=int),
-            special_points=list(self.special_points), n_accepted=self.n_accepted, n_rejected=self.n_rejected,
+            special_points=list(self.special_points), point_meshes=list(self.point_meshes), n_accepted=self.n_accepted, n_rejected=self.n_rejected,
             n_steps=self.n_steps, ntst=o.ntst, ncol=o.ncol, parameters=dict(getattr(self.problem, "params", {})),
             options=o.to_dict())
 
@@ -471,6 +484,69 @@ def continue_cycles(problem: Problem, start: Union[HopfPoint, ev.SpecialPoint, t
         hp = hopf_point(problem, p, lam)
     t0 = time.perf_counter()
     tracker = CycleTracker(problem, hp, o, events)
+    tracker.track()
+    return tracker.result(time.perf_counter() - t0)
+
+
+def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[int, ev.SpecialPoint] = 0, *,
+                           options: Optional[TrackerOptions] = None, events: Sequence[ev.Event] = (),
+                           **option_overrides) -> CycleResult:
+    """Continue the branch of doubled-period orbits that bifurcates at a period doubling of ``branch``.
+
+    At the located ``pd`` point (period ``T``, multiplier −1 with eigenvector ``v₀``) the
+    variational solution ``v(t)`` with ``v(1) = −v(0)`` is read off the collocation system.
+    The orbit is traversed twice on a mesh of ``[0, 1]`` (period ``2T``) and the
+    perturbation ``v`` on the first pass, ``−v`` on the second (so it closes up), scaled to
+    the L2 amplitude ``initial_ds``, is added; that orbit is corrected with its projection on
+    the perturbation held, and the branch is continued away from the period doubling.
+
+    Parameters
+    ----------
+    branch : CycleResult
+        A branch with a located ``pd`` point.
+    point : int or SpecialPoint
+        Which ``pd`` point (its index among ``branch.events('pd')``), or the point itself.
+    options, events, option_overrides
+        As for :func:`continue_cycles` (the doubled branch's mesh has ``ntst`` intervals).
+
+    Raises
+    ------
+    OptionsError
+        No such period doubling on ``branch``.
+    """
+    from ..options import OptionsError
+
+    pds = branch.events(ev.PD)
+    if isinstance(point, ev.SpecialPoint):
+        sp = point
+    elif 0 <= int(point) < len(pds):
+        sp = pds[int(point)]
+    else:
+        raise OptionsError(f"the branch has {len(pds)} period doubling(s); no pd point {point!r}")
+    if sp.kind != ev.PD or not any(q is sp for q in branch.special_points):
+        raise OptionsError("switch_period_doubling needs a 'pd' special point of the given branch")
+    mesh = branch.point_meshes[next(i for i, q in enumerate(branch.special_points) if q is sp)]
+    o = TrackerOptions.resolve(options, {k: v for k, v in problem.default_options.items()
+                                         if k not in ("parameterisation",)}, **option_overrides)
+    n = branch.profile.shape[2]
+    rhs = BatchedRHS(problem, n)
+    rhs.probe(sp.p[:n], sp.lam)
+    sysm = CollocationSystem(rhs, mesh, branch.ncol)
+    y = np.append(sp.p, sp.lam)
+    Y = sysm.variational(y)
+    mu, vecs = np.linalg.eig(Y[-1])
+    v0 = np.real(vecs[:, np.argmin(np.abs(mu + 1.0))])
+    V = Y @ v0  # v(t) at the nodes; v(1) = −v(0)
+    U = sysm.split(y)[0]
+    twice = CollocationSystem(rhs, np.concatenate([mesh / 2, 0.5 + mesh[1:] / 2]), branch.ncol)
+    U2, W2 = np.concatenate([U, U[1:]]), np.concatenate([V, -V[1:]])
+    W2 /= np.sqrt(twice.node_weights @ np.sum(W2 * W2, axis=1))
+    y2 = twice.pack(U2 + o.initial_ds * W2, 2 * float(sp.p[-1]), sp.lam)
+    d2 = twice.pack(W2, 0.0, 0.0)
+    new_mesh = np.linspace(0.0, 1.0, o.ntst + 1)
+    start = (twice.remesh(y2, new_mesh), twice.remesh(d2, new_mesh), new_mesh)
+    t0 = time.perf_counter()
+    tracker = CycleTracker(problem, branch.hopf, o, events, start=start)
     tracker.track()
     return tracker.result(time.perf_counter() - t0)
 
