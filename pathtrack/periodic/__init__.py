@@ -10,4 +10,5 @@
 from .continuation import CycleResult, CycleTracker, continue_cycles, switch_period_doubling
 from .hopf import HopfPoint, hopf_point
 
-__all__ = ["continue_cycles", "switch_period_doubling", "CycleResult", "CycleTracker", "HopfPoint", "hopf_point"]
+__all__ = ["continue_cycles", "switch_period_doubling", "CycleResult", "CycleTracker", "HopfPoint",
+           "hopf_point"]

@@ -89,8 +89,8 @@ class BatchedRHS:
             self.vectorised = True
             f, fu, fl = self.f(X, lam), self.fu(X, lam), self.flam(X, lam)
             self.vectorised = False
-            ok = all(np.allclose(a[1], b, rtol=1e-12, atol=1e-14) for a, b in
-                     ((f, self.f(X[1:], lam)[0]), (fu, self.fu(X[1:], lam)[0]), (fl, self.flam(X[1:], lam)[0])))
+            single = (self.f(X[1:], lam)[0], self.fu(X[1:], lam)[0], self.flam(X[1:], lam)[0])
+            ok = all(np.allclose(a[1], b, rtol=1e-12, atol=1e-14) for a, b in zip((f, fu, fl), single))
         except Exception:  # a right-hand side written for one point only
             ok = False
         self.vectorised = ok
@@ -104,7 +104,7 @@ class BatchedRHS:
         return a
 
     def _eval(self, what: str, X: np.ndarray, tail: tuple, batched, single) -> np.ndarray:
-        """``batched(P)`` on all points (trailing point axis) when vectorised, else ``single(x)`` per point."""
+        """``batched(P)`` on all points (trailing point axis) if vectorised, else ``single(x)`` per point."""
         if self.vectorised:
             a = np.moveaxis(np.asarray(batched(X.T), dtype=float), -1, 0)
         else:

@@ -184,7 +184,7 @@ class CycleTracker:
         self._start_from(sysm.pack(U, hp.period, lam1), sysm.pack(eigen, 0.0, 0.0))
 
     def _start_from(self, y: np.ndarray, direction: np.ndarray) -> None:
-        """Correct the predicted first orbit ``y`` with its projection on ``direction`` held; the tangent along it."""
+        """Correct the predicted first orbit ``y``, its projection on ``direction`` held; tangent along it."""
         t0 = time.perf_counter()
         sysm, o = self.system, self.options
         sysm.set_reference(y)
@@ -417,7 +417,8 @@ class CycleTracker:
         r = self.rows
         k = len(r["lam"])
         n, o = self.n, self.options
-        arr = {name: np.asarray(r[name], dtype=float) for name in ("lam", "period", "l2", "amplitude", "s", "ds",
+        arr = {name: np.asarray(r[name], dtype=float) for name in ("lam", "period", "l2", "amplitude", "s",
+                                                                    "ds",
                                                                     "wall_time")}
         return CycleResult(
             status=self.status, message=self.status.message, total_time=total_time,
@@ -428,13 +429,14 @@ class CycleTracker:
             mesh=np.array(r["mesh"]).reshape(k, -1),
             profile=np.array(r["profile"]).reshape(k, -1, n),
             n_newton_iters=np.asarray(r["n_newton_iters"], dtype=int),
-            special_points=list(self.special_points), point_meshes=list(self.point_meshes), n_accepted=self.n_accepted, n_rejected=self.n_rejected,
-            n_steps=self.n_steps, ntst=o.ntst, ncol=o.ncol, parameters=dict(getattr(self.problem, "params", {})),
+            special_points=list(self.special_points), point_meshes=list(self.point_meshes),
+            n_accepted=self.n_accepted, n_rejected=self.n_rejected, n_steps=self.n_steps, ntst=o.ntst,
+            ncol=o.ncol, parameters=dict(getattr(self.problem, "params", {})),
             options=o.to_dict())
 
 
 def _critical(kind: str, mu: np.ndarray):
-    """The multiplier that crosses the unit circle at a located ``pd`` or ``ns`` (the trivial one at ``lpc``)."""
+    """The multiplier crossing the unit circle at a located ``pd`` or ``ns`` (the trivial one at ``lpc``)."""
     nt = ev.nontrivial_multipliers(mu)
     if kind == ev.PD:
         m = nt[np.argmin(np.abs(nt + 1.0))]
@@ -566,7 +568,8 @@ def hopf_from_file(path: str, label: str):
 
     m = re.fullmatch(r"(hopf|hb)(\d+)", label.strip().lower())
     if m is None or int(m.group(2)) < 1:
-        raise OptionsError(f"--from {path}:{label}: EVENT must be hopfK or HBK (K = 1 for the first Hopf point)")
+        raise OptionsError(f"--from {path}:{label}: EVENT must be hopfK or HBK "
+                           "(K = 1 for the first Hopf point)")
     k = int(m.group(2))
     with load(path) as f:
         rows = [i for i, e in enumerate(f.events) if e["kind"] == ev.HOPF]
@@ -574,12 +577,13 @@ def hopf_from_file(path: str, label: str):
             raise OptionsError(f"--from {path}:{label}: the file has {len(rows)} Hopf point(s)"
                                + (f" (hopf1..hopf{len(rows)})" if rows else ""))
         i = rows[k - 1]
-        return np.asarray(f.event_p(i), dtype=float), float(f.events[i]["lam"]), str(f.attrs.get("problem", ""))
+        problem = str(f.attrs.get("problem", ""))
+        return np.asarray(f.event_p(i), dtype=float), float(f.events[i]["lam"]), problem
 
 
 def run_cycles(name: str, params: Dict[str, object], option_texts: Dict[str, str], source: str, *,
                out: Optional[str] = None, force: bool = False) -> Dict[str, object]:
-    """What ``pathtrack run PROBLEM --from FILE:hopfK`` does: continue the cycles, optionally store; the summary."""
+    """What ``pathtrack run PROBLEM --from FILE:hopfK`` does: continue, optionally store; the summary."""
     from ..driver import build_options
     from ..options import OptionsError
     from ..registry import make_problem

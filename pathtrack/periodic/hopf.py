@@ -88,8 +88,8 @@ def hopf_point(problem: Problem, p, lam: float, *, tol: float = HOPF_TOL) -> Hop
     """
     name = _name(problem)
     if not getattr(problem, "is_ode_rhs", False):
-        raise ProblemError(f"problem {name!r} does not declare is_ode_rhs = True: periodic orbits need an ODE "
-                           "right-hand side u' = H(u, lam)")
+        raise ProblemError(f"problem {name!r} does not declare is_ode_rhs = True: periodic orbits need "
+                           "an ODE right-hand side u' = H(u, lam)")
     if np.issubdtype(np.dtype(problem.dtype), np.complexfloating):
         raise ProblemError(f"problem {name!r} is complex; periodic orbits are computed for real ODEs only")
     x = np.array(p, dtype=float).ravel()
@@ -125,8 +125,8 @@ def hopf_point(problem: Problem, p, lam: float, *, tol: float = HOPF_TOL) -> Hop
     mu = eigs[k]
     omega = float(mu.imag)
     if abs(mu.real) > tol * max(1.0, omega):
-        raise ProblemError(f"problem {name!r}: not a Hopf point at lam = {lam:g}: the closest eigenvalue pair "
-                           f"{mu.real:.3g} ± {omega:.3g}i is off the imaginary axis")
+        raise ProblemError(f"problem {name!r}: not a Hopf point at lam = {lam:g}: the closest eigenvalue "
+                           f"pair {mu.real:.3g} ± {omega:.3g}i is off the imaginary axis")
     # exact eigenvectors of ±iω (the pair is on the axis up to tol)
     q = _null_vector(A - 1j * omega * np.eye(len(x)), vecs[:, k])
     q = q / np.sqrt(np.vdot(q, q).real)
