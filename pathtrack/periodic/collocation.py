@@ -162,6 +162,7 @@ class CollocationSystem:
     # -- layout ----------------------------------------------------------------------------------
     def set_mesh(self, mesh: np.ndarray) -> None:
         mesh = np.asarray(mesh, dtype=float)
+        self.last_factor = None
         self.mesh, self.ntst = mesh, len(mesh) - 1
         self.h = np.diff(mesh)
         n, c, N = self.n, self.ncol, self.ntst
@@ -265,7 +266,18 @@ class CollocationSystem:
             lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.1)
         except RuntimeError as exc:  # "Factor is exactly singular"
             raise SingularJacobianError(f"collocation Jacobian is singular ({exc})") from None
-        z = lu.solve(rhs)
+        self.last_factor = (lu, border)
+        return self._checked(lu.solve(rhs))
+
+    def resolve_last(self, border: np.ndarray, rhs: np.ndarray) -> Optional[np.ndarray]:
+        """Solve with the last factorisation if it was bordered by ``border`` (the same array), else None."""
+        last = getattr(self, "last_factor", None)
+        if last is None or last[1] is not border:
+            return None
+        return self._checked(last[0].solve(rhs))
+
+    @staticmethod
+    def _checked(z: np.ndarray) -> np.ndarray:
         if not np.all(np.isfinite(z)):
             raise SingularJacobianError("collocation Jacobian is numerically singular")
         return z

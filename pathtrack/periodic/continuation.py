@@ -204,14 +204,20 @@ class CycleTracker:
         self.values = self._test_values(y, t, mu)
         self._record(y, mu, 0.0, res.n_iters, time.perf_counter() - t0)
 
-    def _tangent(self, y: np.ndarray, t_prev: np.ndarray) -> np.ndarray:
-        """Unit tangent (in the continuation's inner product) at ``y``, oriented along ``t_prev``."""
+    def _tangent(self, y: np.ndarray, t_prev: np.ndarray, border: Optional[np.ndarray] = None) -> np.ndarray:
+        """Unit tangent (in the continuation's inner product) at ``y``, oriented along ``t_prev``.
+
+        ``border``: the array ``w·t_prev`` of a Newton correction that just converged to ``y``;
+        its last factorisation (one iterate before ``y``, within ``newton_tol``) is reused.
+        """
         sysm = self.system
         w = sysm.weights()
-        sysm.set_reference(y)
         rhs = np.zeros(sysm.size)
         rhs[-1] = 1.0
-        z = sysm.solve(y, w * t_prev, rhs)
+        z = sysm.resolve_last(border, rhs) if border is not None else None
+        if z is None:
+            sysm.set_reference(y)
+            z = sysm.solve(y, w * t_prev, rhs)
         return z / np.sqrt(z @ (w * z))
 
     # ------------------------------------------------------------------ one step
@@ -240,7 +246,8 @@ class CycleTracker:
                 landed = land.code == CorrectorCode.converged
                 y_new = land.y
             try:
-                t_new = self._tangent(y_new, t) if landed is not False else None
+                reuse = b if landed is None else None  # a landing moved y_new off the Newton's point
+                t_new = self._tangent(y_new, t, reuse) if landed is not False else None
                 cos = None if t_new is None else float(t_new @ (w * t))
                 tangent_failure = RejectReason.none
             except SingularJacobianError:
