@@ -274,3 +274,24 @@ def test_cycle_branch_file_round_trip_inspect_and_plots(tmp_path, monkeypatch):
                         (["plot", path, "--kind", "cycles"], "plots a cycle branch")):
         res = runner.invoke(main, args)
         assert res.exit_code == 2 and match in res.output and len(res.output.strip().splitlines()) == 1, res.output
+
+
+def test_a_branch_that_stops_midway_keeps_its_orbits_in_the_file(tmp_path):
+    from click.testing import CliRunner
+
+    from pathtrack.cli import main
+    from pathtrack.io import open_file
+
+    runner = CliRunner()
+    path, cyc = str(tmp_path / "bru.h5"), str(tmp_path / "cyc.h5")
+    assert runner.invoke(main, ["run", "brusselator", "--out", path]).exit_code == 0
+    res = runner.invoke(main, ["run", "brusselator", "--from", f"{path}:HB1", "-o", "max_steps=3", "-o", "max_ds=0.05",
+                                "--out", cyc])
+    assert res.exit_code == 1 and "max_steps_reached" in res.output
+    f = open_file(cyc)
+    assert f.status == "max_steps_reached" and len(f.orbits["lam"]) == 4  # the first orbit and 3 steps
+    # each stored orbit is one: periodic under an independent integrator
+    pb = Brusselator()
+    for i in range(4):
+        u1, _ = _integrate_orbit(pb, f.orbits["profile"][i][0], f.orbits["period"][i], f.orbits["lam"][i])
+        assert np.max(np.abs(u1 - f.orbits["profile"][i][0])) < 1e-6

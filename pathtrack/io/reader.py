@@ -421,6 +421,8 @@ class _ResultFile:
     DATASETS: tuple = ()
     LEGACY_ATTRS: tuple = ()
     ATTRS: tuple = ()
+    #: The first schema version with the common header (older ones are read as LEGACY_ATTRS).
+    HEADER_SINCE = 2
 
     def __init__(self, path: str):
         self.path = str(path)
@@ -428,8 +430,9 @@ class _ResultFile:
         try:
             self.attrs = root_attrs(h, self.path)
             self.format, self.schema_version = identify(self.attrs, self.path, self.FORMAT)
-            require_attrs(self.attrs, self.path, self.ATTRS if self.schema_version > 1 else self.LEGACY_ATTRS)
-            self.status = check_status(self.attrs, self.path) if self.schema_version > 1 else "success"
+            legacy = self.schema_version < self.HEADER_SINCE
+            require_attrs(self.attrs, self.path, self.LEGACY_ATTRS if legacy else self.ATTRS)
+            self.status = "success" if legacy else check_status(self.attrs, self.path)
             self.message = str(self.attrs.get("message", ""))
             require_datasets(h, self.path, self.DATASETS)
             self.data: Dict[str, np.ndarray] = {}
@@ -567,6 +570,7 @@ class CyclesFile(_ResultFile):
     FORMAT = CYCLES_FORMAT
     DATASETS = CYCLES_DATASETS
     ATTRS = CYCLES_ATTRS
+    HEADER_SINCE = 1
 
     def _read_attrs(self) -> None:
         self.problem = str(self.attrs["problem"])
