@@ -131,10 +131,14 @@ def problems_cmd(as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--resume", type=click.Path(dir_okay=False), default=None,
               help="Continue a run from its file (the run goes on writing that file; not with --out).")
+@click.option("--from", "source", default=None, metavar="FILE:hopfK",
+              help="Continue the periodic orbits born at the K-th Hopf point of a path file instead "
+                   "(--out then writes the cycle branch).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, force, resume, as_json, progress):
-    """Track the solution path of PROBLEM and print a summary."""
+def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, force, resume, source, as_json,
+            progress):
+    """Track the solution path of PROBLEM (or its periodic orbits, --from) and print a summary."""
     from .datasets import DatasetError
     from .driver import run_problem
     from .io import StorageError
@@ -149,9 +153,15 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
     option_texts = parse_assignments(opts, "--option")
     if progress is None:
         progress = sys.stderr.isatty() and not as_json
+    if source and resume:
+        raise UserError("--from starts a cycle branch; --resume continues a path: use one of them")
     try:
-        summary = run_problem(problem, params, option_texts, out=out, force=force, resume=resume,
-                              progress=progress)
+        if source:
+            from .periodic.continuation import run_cycles
+            summary = run_cycles(problem, params, option_texts, source, out=out, force=force)
+        else:
+            summary = run_problem(problem, params, option_texts, out=out, force=force, resume=resume,
+                                  progress=progress)
     except (OptionsError, ProblemError, FileExistsError, FileNotFoundError, StorageError, DatasetError) as exc:
         raise UserError(str(exc)) from None
     except ArithmeticError as exc:  # Python-float overflow or division by zero in the problem's code
@@ -670,15 +680,18 @@ def _print_path_info(info: dict) -> None:
 
 @main.command("plot")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--kind", type=click.Choice(["branch", "steps", "diagnostics", "metrics", "diagram"]), default=None,
-              help="Which figure (default: branch for a path file, diagram for a diagram file).")
+@click.option("--kind", type=click.Choice(["branch", "steps", "diagnostics", "metrics", "diagram", "orbits", "cycles"]),
+              default=None,
+              help="Which figure (default: branch for a path file, diagram for a diagram file, cycles for a "
+                   "cycle-branch file; orbits: the orbits of a cycle branch in phase space).")
 @click.option("--y", "y", default=None, metavar="NAME",
-              help="branch: 'norm' (default), 'p[i]' or a metric; metrics: one metric.")
+              help="branch: 'norm' (default), 'p[i]' or a metric; metrics: one metric; orbits: 'i,j'.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Output image (default FILE.<kind>.png).")
 @click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True)
 def plot_cmd(file: str, kind, y, out, dpi: int) -> None:
-    """Plot a path file (branch, steps, diagnostics or metrics) or a diagram file (diagram)."""
+    """Plot a path file (branch, steps, diagnostics, metrics), a diagram file (diagram) or a cycle branch
+    (orbits, cycles)."""
     import os
 
     from .io import StorageError
@@ -692,11 +705,12 @@ def plot_cmd(file: str, kind, y, out, dpi: int) -> None:
         if ext not in formats:
             raise UserError(f"--out {out}: unsupported image type {('.' + ext) if ext else '(no extension)'}; "
                             f"use one of {', '.join('.' + e for e in sorted(formats))}")
-    f = _open_file(file)  # a bad file is a one-line error before matplotlib starts
+    from .io import CyclesFile, DiagramFile
+
+    f = _open_file(file, any_kind=True)  # a bad file is a one-line error before matplotlib starts
     f.close()
     if kind is None:
-        from .io import DiagramFile
-        kind = "diagram" if isinstance(f, DiagramFile) else "branch"
+        kind = "diagram" if isinstance(f, DiagramFile) else "cycles" if isinstance(f, CyclesFile) else "branch"
     try:
         written = plot_file(file, kind, y, out, dpi=dpi)
     except StorageError as exc:
@@ -704,7 +718,6 @@ def plot_cmd(file: str, kind, y, out, dpi: int) -> None:
     except OSError as exc:  # the output image could not be written (the input was opened above)
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"written   {written}")
-
 
 
 if __name__ == "__main__":  # pragma: no cover

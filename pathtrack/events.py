@@ -20,6 +20,14 @@ Built-in test functions:
   where a pair crosses the imaginary axis; the columns ``n_unstable`` and ``max_re_eig``
   give the stability at every step.
 
+Periodic orbits (:mod:`pathtrack.periodic`) have their own, from the tangent and the Floquet
+multipliers ``μ`` without the trivial one (:func:`floquet_tests`):
+
+- ``lpc``: the λ-component of the tangent (a fold of cycles);
+- ``pd``: ``∏ (μ + 1)``, which changes sign where a real multiplier crosses −1 (period doubling);
+- ``ns``: ``∏_{i<j} (μ_i μ_j − 1)``, which changes sign where a complex pair crosses the unit
+  circle (Neimark–Sacker; also where a real pair with product 1 appears, a neutral saddle).
+
 Users add their own with :class:`Event` (a scalar ``fn(p, lam)``), either passed to
 ``track(events=...)`` or returned by ``Problem.events()``.
 """
@@ -34,13 +42,17 @@ import numpy as np
 from .linalg import SingularJacobianError
 from .problem import NonFiniteError
 
-__all__ = ["Event", "SpecialPoint", "FOLD", "BRANCH_POINT", "INDEX_CHANGE", "HOPF", "PointInfo",
+__all__ = ["Event", "SpecialPoint", "FOLD", "BRANCH_POINT", "INDEX_CHANGE", "HOPF", "LPC", "PD", "NS",
+           "PointInfo", "floquet_tests", "nontrivial_multipliers",
            "EventLocator", "dense_spectrum", "lanczos_spectrum", "hessian_spectrum", "negative_count"]
 
 FOLD = "fold"
 BRANCH_POINT = "bp"
 INDEX_CHANGE = "index_change"
 HOPF = "hopf"
+LPC = "lpc"
+PD = "pd"
+NS = "ns"
 
 
 @dataclass(frozen=True)
@@ -316,3 +328,21 @@ def lanczos_spectrum(info: PointInfo, hvp, m: int, k: int = 6) -> None:
     info.spectral["hessian_min_eig"] = float(eigs[0])
     info.tests[INDEX_CHANGE] = float(eigs[0])
 
+
+
+def nontrivial_multipliers(multipliers: np.ndarray) -> np.ndarray:
+    """The Floquet multipliers of a periodic orbit without the trivial one (the one closest to 1)."""
+    mu = np.asarray(multipliers, dtype=complex)
+    return np.delete(mu, np.argmin(np.abs(mu - 1.0))) if mu.size else mu
+
+
+def floquet_tests(multipliers: np.ndarray) -> Dict[str, float]:
+    """``{pd, ns}`` test-function values from all Floquet multipliers (the trivial one is dropped).
+
+    ``ns`` is NaN with fewer than two non-trivial multipliers (planar systems have no torus bifurcation).
+    """
+    mu = nontrivial_multipliers(multipliers)
+    pd = float(np.prod(mu + 1.0).real) if mu.size else np.nan
+    i, j = np.triu_indices(mu.size, k=1)
+    ns = float(np.prod(mu[i] * mu[j] - 1.0).real) if i.size else np.nan
+    return {PD: pd, NS: ns}

@@ -119,6 +119,14 @@ class TrackerOptions:
         End successfully when the path returns to its start (closed curves).
     store_p_every : int
         Keep ``p`` in memory every k accepted steps (scalar columns keep every step).
+    ntst, ncol : int
+        Periodic orbits (:mod:`pathtrack.periodic`): mesh intervals (at least 2) and Gauss
+        collocation points per interval (2 to 7, as AUTO).
+    mesh_adapt_every : int
+        Periodic orbits: re-distribute the mesh every this many accepted steps (0: never).
+    max_period : float or None
+        Periodic orbits: the branch ends ``homoclinic`` where the period exceeds this bound
+        while the orbit stays bounded. ``None``: 20 times the period at the start.
     """
 
     parameterisation: str = "arclength"
@@ -155,6 +163,10 @@ class TrackerOptions:
     eig_diagnostics: str = "auto"
     close_loop: bool = True
     store_p_every: int = 1
+    ntst: int = 20
+    ncol: int = 4
+    mesh_adapt_every: int = 3
+    max_period: Optional[float] = None
 
     def __post_init__(self) -> None:
         self._check_choice("parameterisation", PARAMETERISATIONS)
@@ -196,6 +208,15 @@ class TrackerOptions:
             raise OptionsError(f"max_jump must be a positive number (inf disables the test), got {self.max_jump!r}")
         if self.max_norm is not None and not (isinstance(self.max_norm, (int, float)) and self.max_norm > 0):
             raise OptionsError(f"max_norm must be a positive number, inf or None, got {self.max_norm!r}")
+        if not isinstance(self.ntst, int) or isinstance(self.ntst, bool) or self.ntst < 2:
+            raise OptionsError(f"ntst must be an integer >= 2 (mesh intervals), got {self.ntst!r}")
+        if not isinstance(self.ncol, int) or isinstance(self.ncol, bool) or not 2 <= self.ncol <= 7:
+            raise OptionsError(f"ncol must be an integer from 2 to 7 (collocation points), got {self.ncol!r}")
+        if not isinstance(self.mesh_adapt_every, int) or isinstance(self.mesh_adapt_every, bool) \
+                or self.mesh_adapt_every < 0:
+            raise OptionsError(f"mesh_adapt_every must be a non-negative integer, got {self.mesh_adapt_every!r}")
+        if self.max_period is not None and not (_is_number(self.max_period) and self.max_period > 0):
+            raise OptionsError(f"max_period must be a positive finite number or None, got {self.max_period!r}")
         if self.max_angle > math.pi:
             raise OptionsError(f"max_angle is in radians and must be <= pi, got {self.max_angle}")
 

@@ -24,11 +24,13 @@ import numpy as np
 
 from .io import DiagramFile, PathFile, StorageError, load
 
-__all__ = ["KINDS", "plot_file", "plot_branch", "plot_steps", "plot_diagnostics", "plot_metrics", "branch_values",
-           "plot_diagram", "POINT_LABELS"]
+__all__ = ["KINDS", "CYCLE_KINDS", "plot_file", "plot_branch", "plot_steps", "plot_diagnostics", "plot_metrics",
+           "branch_values", "plot_diagram", "POINT_LABELS", "plot_orbits", "plot_cycles"]
 
 #: Figures of a path file; a diagram file has the one kind ``'diagram'``.
 KINDS = ("branch", "steps", "diagnostics", "metrics")
+#: Figures of a cycle-branch file (``pathtrack run PROBLEM --from FILE:hopfK --out``).
+CYCLE_KINDS = ("orbits", "cycles")
 
 #: The field's abbreviations of special-point kinds (AUTO, MatCont): limit point, branch point, Hopf,
 #: Hessian-index change, and the cusp and Bogdanov–Takens points of fold curves.
@@ -246,10 +248,12 @@ def plot_metrics(f: PathFile, y: Optional[str] = None, fig=None):
 def plot_file(path: str, kind: str = "branch", y: Optional[str] = None, out: Optional[str] = None,
               dpi: int = 100) -> str:
     """Draw ``kind`` from the file at ``path`` and save it to ``out`` (default ``<path>.<kind>.png``)."""
-    if kind not in KINDS + ("diagram",):
-        raise ValueError(f"kind must be one of {', '.join(KINDS + ('diagram',))}, got {kind!r}")
+    if kind not in KINDS + ("diagram",) + CYCLE_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS + ('diagram',) + CYCLE_KINDS)}, got {kind!r}")
     plt = _pyplot()
     out = out or f"{path.rsplit('.', 1)[0]}.{kind}.png"
+    if kind in CYCLE_KINDS:
+        return _plot_cycles_file(plt, path, kind, y, out, dpi)
     with load(path) as f:
         if isinstance(f, DiagramFile) != (kind == "diagram"):
             raise StorageError(f"{path}: --kind diagram plots diagram files only" if kind == "diagram" else
@@ -275,3 +279,74 @@ def plot_file(path: str, kind: str = "branch", y: Optional[str] = None, out: Opt
         finally:
             plt.close(fig)
     return out
+
+
+def _plot_cycles_file(plt, path: str, kind: str, y: Optional[str], out: str, dpi: int) -> str:
+    from .io import CyclesFile, open_file
+
+    f = open_file(path)
+    if not isinstance(f, CyclesFile):
+        f.close()
+        raise StorageError(f"{path}: --kind {kind} plots a cycle branch (written by pathtrack run PROBLEM "
+                           "--from FILE:hopfK --out FILE); this is another kind of file")
+    if not len(f.orbits["lam"]):
+        raise StorageError(f"{path}: no orbits stored, nothing to plot")
+    fig = plt.figure(figsize=(6.4, 4.8 if kind == "orbits" else 6.0))
+    try:
+        if kind == "orbits":
+            plot_orbits(f, y, fig.gca())
+        else:
+            plot_cycles(f, fig)
+        fig.tight_layout()
+        fig.savefig(out, dpi=dpi)
+    finally:
+        plt.close(fig)
+    return out
+
+
+def plot_orbits(f, y: Optional[str], ax, max_orbits: int = 25) -> None:
+    """A family of orbits in phase space: components ``u[i]`` against ``u[j]`` (``y`` = ``'i,j'``, default 0,1).
+
+    At most ``max_orbits`` orbits, evenly spaced along the branch, coloured by λ.
+    """
+    prof = f.orbits["profile"]
+    n = prof.shape[2]
+    i, j = (0, 1) if y in (None, "") else _pair(y, n)
+    rows = np.unique(np.linspace(0, len(prof) - 1, min(max_orbits, len(prof))).round().astype(int))
+    lam = f.orbits["lam"]
+    import matplotlib as mpl
+    norm = mpl.colors.Normalize(vmin=float(lam.min()), vmax=float(lam.max()) if lam.max() > lam.min() else None)
+    cmap = mpl.colormaps["viridis"]
+    for r in rows:
+        ax.plot(prof[r, :, i], prof[r, :, j], color=cmap(norm(lam[r])), lw=1.0)
+    ax.figure.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="λ")
+    ax.set_xlabel(f"u[{i}]")
+    ax.set_ylabel(f"u[{j}]")
+    ax.set_title(f"{f.problem}: {len(rows)} of {len(prof)} orbits")
+
+
+def _pair(y: str, n: int) -> Tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*,\s*(\d+)\s*", y)
+    if not m or not (int(m.group(1)) < n and int(m.group(2)) < n):
+        raise StorageError(f"--y {y!r}: expected two components 'i,j' below n = {n}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def plot_cycles(f, fig) -> None:
+    """Period and L2 norm against λ, solid where the orbits are stable and dashed where not; special points marked."""
+    o = f.orbits
+    lam, stable = o["lam"], o["n_unstable"] == 0
+    axes = fig.subplots(2, 1, sharex=True)
+    for ax, key, label in zip(axes, ("period", "l2"), ("period", "L2 norm")):
+        v = o[key]
+        # one line per run of equal stability, sharing the boundary point so the curve stays connected
+        cuts = np.flatnonzero(np.diff(stable.astype(int))) + 1
+        for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(lam)]):
+            ax.plot(lam[max(a - 1, 0):b], v[max(a - 1, 0):b], "k-" if stable[a] else "k--", lw=1.2)
+        for sp in f.special_points:
+            if key in sp:
+                ax.plot(sp["lam"], sp[key], "o", ms=5)
+                ax.annotate(sp["kind"], (sp["lam"], sp[key]), textcoords="offset points", xytext=(4, 4))
+        ax.set_ylabel(label)
+    axes[-1].set_xlabel("λ")
+    axes[0].set_title(f"{f.problem}: cycles (solid stable, dashed unstable)")

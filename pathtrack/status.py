@@ -63,6 +63,11 @@ class Status(_NamedIntEnum):
     box_too_large
         (certification) The root near a solution, if there is one, lies outside the largest
         box allowed around it, so the solution was not certified.
+    homoclinic
+        (periodic orbits) The period grew past ``max_period`` while the orbit stayed bounded:
+        the branch approaches a homoclinic orbit (or a saddle-node on the cycle).
+    hopf_end
+        (periodic orbits) The orbit shrank to an equilibrium: the branch ended at a Hopf point.
 
     New members are appended: compiled trackers mirror the values.
     """
@@ -81,6 +86,8 @@ class Status(_NamedIntEnum):
     discontinuous = 11
     path_crossing = 12
     box_too_large = 13
+    homoclinic = 14
+    hopf_end = 15
 
     @property
     def message(self) -> str:
@@ -169,6 +176,15 @@ _MESSAGES = {
         "The Newton step from the solution is larger than the largest box allowed (`max_radius`, relative "
         "to 1 + max|x|): the point is not close enough to a root to certify. Refine it (solve again, or "
         "Newton steps in higher precision), or raise `max_radius`."
+    ),
+    Status.homoclinic: (
+        "The period of the orbits grew past `max_period` while the orbits stayed bounded: the branch "
+        "approaches a homoclinic orbit (or a saddle-node on the cycle), where the period is infinite. Raise "
+        "`max_period` (with a finer mesh, `ntst`) to follow it closer."
+    ),
+    Status.hopf_end: (
+        "The orbits shrank to an equilibrium: the cycle branch ended at a Hopf point. Start the other way, "
+        "or continue the equilibria from there."
     ),
 }
 

@@ -7,7 +7,7 @@ from pathtrack import Problem, ProblemError, StartPoint
 from pathtrack.problem import check_problem, RealSystem
 from pathtrack.registry import available, make_problem
 
-BUILTIN = ["bratu1d", "ellipse", "pitchfork", "linear-complex"]
+BUILTIN = ["bratu1d", "ellipse", "pitchfork", "linear-complex", "rossler"]
 
 
 def _autograd_twin(problem):

@@ -152,6 +152,21 @@ def test_box_too_large_when_certifying_a_point_far_from_a_root():
     assert r.n_certified == 0 and r.radii[0] == 0 and "max_radius" in r.message
 
 
+def test_cycle_branch_to_infinite_period_ends_homoclinic():
+    from pathtrack_problems.normal_forms import SnicCircle
+    from pathtrack.periodic import continue_cycles
+    r = _check(continue_cycles(SnicCircle(), (np.zeros(2), 0.0), ntst=20, max_ds=2.0, max_period=20.0),
+               Status.homoclinic)
+    assert r.period[-1] > 20.0 and "max_period" in r.message
+
+
+def test_cycle_branch_back_to_an_equilibrium_ends_hopf_end():
+    from pathtrack_problems.normal_forms import HopfNormalForm
+    from pathtrack.periodic import continue_cycles
+    r = _check(continue_cycles(HopfNormalForm(lam2=0.5), (np.zeros(2), 0.0), ntst=10, max_ds=0.1), Status.hopf_end)
+    assert 0.45 < r.lam[-1] < 0.5
+
+
 def test_every_status_reached():
     expected = set(Status) - {Status.running}
     missing = expected - REACHED
@@ -179,7 +194,8 @@ def test_every_reject_reason_maps_to_a_status():
 
 def test_new_members_keep_the_codes_compiled_trackers_mirror():
     from pathtrack.polynomial import kernels
-    assert [int(s) for s in Status] == list(range(14))
+    assert [int(s) for s in Status][:13] == list(range(13))  # appended members leave these codes
+    assert [int(s) for s in Status] == list(range(len(Status)))
     assert (kernels.SUCCESS, kernels.MAX_STEPS_REACHED, kernels.DS_TOO_SMALL, kernels.NEWTON_FAILED,
             kernels.SINGULAR_JACOBIAN, kernels.NONFINITE) == (1, 2, 3, 4, 5, 6)
     assert Status(int(Status.success)).name == "success" and Status.unbounded == 10 and Status.discontinuous == 11

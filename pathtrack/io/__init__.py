@@ -2,7 +2,8 @@
 
 - :mod:`~pathtrack.io.schema`: format names, schema versions, columns, the common header;
 - :mod:`~pathtrack.io.writer`: :class:`PathWriter` (a tracked path, crash-safe and resumable),
-  :func:`write_result` (a finished result; :func:`write_train` for training runs);
+  :func:`write_result` (a finished result; :func:`write_train` for training runs,
+  :func:`write_cycles` for cycle branches);
 - :mod:`~pathtrack.io.reader`: :func:`load` (a path file), :func:`open_file` (any kind);
 - :mod:`~pathtrack.io.validate`: the checks the readers apply, driven by the schema;
 - :mod:`~pathtrack.io.h5`: HDF5 primitives (columns, compaction, robust opening).
@@ -10,10 +11,12 @@
 The layouts are documented in ``docs/hdf5_format.md``.
 """
 
-from .reader import DiagramFile, PathFile, SolveFile, TrainFile, load, open_file
-from .schema import (DIAGRAM_FORMAT, LIBVER, PATH_FORMAT, SCHEMA_VERSIONS, SOLVE_FORMAT, TRAIN_FORMAT, StorageError,
-                     problem_identity)
-from .writer import DiagramWriter, PathWriter, write_result, write_train
+from .reader import CyclesFile, DiagramFile, PathFile, SolveFile, TrainFile, load, open_file
+from .schema import (CYCLES_FORMAT, DIAGRAM_FORMAT, LIBVER, PATH_FORMAT, SCHEMA_VERSIONS, SOLVE_FORMAT, TRAIN_FORMAT,
+                     StorageError, problem_identity)
+from .writer import DiagramWriter, PathWriter, write_cycles, write_result, write_train
 
-__all__ = ["StorageError", "PathWriter", "DiagramWriter", "DiagramFile", "PathFile", "SolveFile", "TrainFile", "load", "open_file", "write_result", "write_train",
-           "problem_identity", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "SCHEMA_VERSIONS"]
+__all__ = ["StorageError", "PathWriter", "DiagramWriter", "DiagramFile", "PathFile", "SolveFile", "TrainFile",
+           "CyclesFile", "load", "open_file", "write_result", "write_train", "write_cycles", "problem_identity",
+           "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "DIAGRAM_FORMAT", "CYCLES_FORMAT",
+           "SCHEMA_VERSIONS"]

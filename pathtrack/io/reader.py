@@ -20,10 +20,10 @@ from ..problem import StartPoint
 from ..tracker import TrackerState
 from . import h5
 from .h5 import decode
-from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, DIAGRAM_ATTRS, DIAGRAM_FORMAT, EVENT_COLUMNS,
-                     HEADER_FINISH_ATTRS, KIND_OF_FORMAT, PATH_ATTRS, TREE_COLUMNS, branch_group,
-                     PATH_FINISH_ATTRS, PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS, SOLVE_CERTIFICATE_DATASETS,
-                     SOLVE_DATASETS, SOLVE_FORMAT, SOLVE_V1_ATTRS, STEP_COLUMNS,
+from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, CYCLES_ATTRS, CYCLES_DATASETS, CYCLES_FORMAT,
+                     DIAGRAM_ATTRS, DIAGRAM_FORMAT, EVENT_COLUMNS, HEADER_FINISH_ATTRS, KIND_OF_FORMAT, PATH_ATTRS,
+                     TREE_COLUMNS, branch_group, PATH_FINISH_ATTRS, PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS,
+                     SOLVE_CERTIFICATE_DATASETS, SOLVE_DATASETS, SOLVE_FORMAT, SOLVE_V1_ATTRS, STEP_COLUMNS,
                      TRAIN_ATTRS, TRAIN_DATASETS, TRAIN_FORMAT, TRAIN_V1_NETWORK_ATTRS, StorageError, one_line,
                      path_datasets, problem_identity)
 from .validate import check_status, identify, require_attrs, require_datasets, root_attrs
@@ -440,6 +440,8 @@ class _ResultFile:
     DATASETS: tuple = ()
     LEGACY_ATTRS: tuple = ()
     ATTRS: tuple = ()
+    #: The first schema version with the common header (older ones are read as LEGACY_ATTRS).
+    HEADER_SINCE = 2
 
     def __init__(self, path: str):
         self.path = str(path)
@@ -447,8 +449,9 @@ class _ResultFile:
         try:
             self.attrs = root_attrs(h, self.path)
             self.format, self.schema_version = identify(self.attrs, self.path, self.FORMAT)
-            require_attrs(self.attrs, self.path, self.ATTRS if self.schema_version > 1 else self.LEGACY_ATTRS)
-            self.status = check_status(self.attrs, self.path) if self.schema_version > 1 else "success"
+            legacy = self.schema_version < self.HEADER_SINCE
+            require_attrs(self.attrs, self.path, self.LEGACY_ATTRS if legacy else self.ATTRS)
+            self.status = "success" if legacy else check_status(self.attrs, self.path)
             self.message = str(self.attrs.get("message", ""))
             require_datasets(h, self.path, self.DATASETS)
             self.data: Dict[str, np.ndarray] = {}
@@ -683,7 +686,52 @@ class DiagramFile:
         self.close()
 
 
-_READERS = {PATH_FORMAT: PathFile, SOLVE_FORMAT: SolveFile, TRAIN_FORMAT: TrainFile, DIAGRAM_FORMAT: DiagramFile}
+class CyclesFile(_ResultFile):
+    """A branch of periodic orbits written by :func:`pathtrack.io.write_cycles` (format ``pathtrack-cycles``).
+
+    Attributes
+    ----------
+    problem : str
+    parameters, options, hopf : dict
+    special_points : list of dict
+    orbits : dict of ndarray
+        ``lam``, ``period``, ``l2``, ``amplitude``, ``s``, ``ds``, ``n_unstable``, ``n_newton_iters``,
+        ``wall_time``; ``multipliers`` (complex, (k, n)), ``mesh`` and ``profile``.
+    """
+
+    FORMAT = CYCLES_FORMAT
+    DATASETS = CYCLES_DATASETS
+    ATTRS = CYCLES_ATTRS
+    HEADER_SINCE = 1
+
+    def _read_attrs(self) -> None:
+        self.problem = str(self.attrs["problem"])
+        self.parameters, self.options = self._json("parameters"), self._json("options")
+        self.hopf, self.special_points = self._json("hopf"), self._json("special_points")
+        self.end_reason = str(self.attrs["end_reason"])
+        if not all(isinstance(v, dict) for v in (self.parameters, self.options, self.hopf)) \
+                or not isinstance(self.special_points, list):
+            raise StorageError(f"{self.path}: parameters/options/hopf/special_points attributes are malformed")
+        o = {k[len("orbits/"):]: v for k, v in self.data.items() if k.startswith("orbits/")}
+        k = len(o["lam"])
+        if any(len(v) != k for v in o.values()):
+            raise StorageError(f"{self.path}: the /orbits columns have different lengths")
+        o["multipliers"] = o.pop("multipliers_re") + 1j * o.pop("multipliers_im")
+        self.orbits = o
+
+    def summary(self) -> Dict[str, Any]:
+        """What ``pathtrack inspect --json`` prints."""
+        o = self.orbits
+        span = (lambda v: [float(v.min()), float(v.max())] if len(v) else None)  # noqa: E731
+        return {**self.header(), "problem": self.problem, "parameters": self.parameters,
+                "end_reason": self.end_reason, "hopf": self.hopf, "ntst": int(self.attrs["ntst"]),
+                "ncol": int(self.attrs["ncol"]), "n_orbits": len(o["lam"]), "lam_range": span(o["lam"]),
+                "period_range": span(o["period"]), "l2_range": span(o["l2"]),
+                "special_points": self.special_points}
+
+
+_READERS = {PATH_FORMAT: PathFile, SOLVE_FORMAT: SolveFile, TRAIN_FORMAT: TrainFile, DIAGRAM_FORMAT: DiagramFile,
+            CYCLES_FORMAT: CyclesFile}
 
 
 def _format(path: str) -> str:
@@ -695,7 +743,7 @@ def _format(path: str) -> str:
     return fmt
 
 
-def open_file(path: str) -> Union[PathFile, SolveFile, TrainFile, DiagramFile]:
+def open_file(path: str) -> Union[PathFile, SolveFile, TrainFile, DiagramFile, CyclesFile]:
     """Open any file pathtrack writes, by its ``format`` attribute (what ``pathtrack inspect`` reads)."""
     return _READERS[_format(path)](path)
 

@@ -19,8 +19,9 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-__all__ = ["StorageError", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "SCHEMA_VERSIONS",
-           "LEGACY_FORMATS", "KIND_OF_FORMAT", "HEADER_ATTRS", "HEADER_FINISH_ATTRS", "STEP_COLUMNS", "DIAGRAM_FORMAT", "DIAGRAM_ATTRS", "TREE_COLUMNS", "branch_group",
+__all__ = ["StorageError", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "DIAGRAM_FORMAT", "CYCLES_FORMAT",
+           "SCHEMA_VERSIONS", "LEGACY_FORMATS", "KIND_OF_FORMAT", "HEADER_ATTRS", "HEADER_FINISH_ATTRS", "STEP_COLUMNS",
+           "DIAGRAM_ATTRS", "TREE_COLUMNS", "branch_group",
            "REJECTED_COLUMNS", "EVENT_COLUMNS", "CHECKPOINT_SCALARS", "PATH_ATTRS", "PATH_FINISH_ATTRS",
            "KIND_LEN", "reason_names_attr", "write_header", "finish_header", "now", "problem_identity"]
 
@@ -36,11 +37,13 @@ PATH_FORMAT = "pathtrack-path"
 SOLVE_FORMAT = "pathtrack-solve"
 TRAIN_FORMAT = "pathtrack-train"
 DIAGRAM_FORMAT = "pathtrack-diagram"
+CYCLES_FORMAT = "pathtrack-cycles"
 
 #: The newest schema version of each format (the one this pathtrack writes).
 #: Path schema 3 adds the root attribute ``diagnostics_off``; 2 stores ``/rejected/reason`` as
 #: RejectReason codes (1 stored their names as strings).
-SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 3, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2, DIAGRAM_FORMAT: 1}
+SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 3, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2, DIAGRAM_FORMAT: 1,
+                                    CYCLES_FORMAT: 1}
 
 #: ``format`` attributes of layouts written before the common header, as ``(format, schema_version)``.
 LEGACY_FORMATS: Dict[str, Tuple[str, int]] = {"pathtrack.solve/1": (SOLVE_FORMAT, 1),
@@ -48,7 +51,7 @@ LEGACY_FORMATS: Dict[str, Tuple[str, int]] = {"pathtrack.solve/1": (SOLVE_FORMAT
 
 #: What ``pathtrack inspect`` calls each kind of file.
 KIND_OF_FORMAT = {PATH_FORMAT: "tracked path", SOLVE_FORMAT: "polynomial solve", TRAIN_FORMAT: "training run",
-                  DIAGRAM_FORMAT: "bifurcation diagram"}
+                  DIAGRAM_FORMAT: "bifurcation diagram", CYCLES_FORMAT: "cycle branch"}
 
 # ---------------------------------------------------------------------------------------- header
 #: Root attributes of every file: ``format``, ``schema_version`` and ``pathtrack_version`` say what
@@ -190,3 +193,18 @@ TREE_COLUMNS = {"branch": "i8", "parent": "i8", "origin_event": "i8", "depth": "
 def branch_group(branch: int) -> str:
     """The group of branch ``branch`` in a diagram file: a path file's layout (``/steps``, ``/events`` ...)."""
     return f"branches/{int(branch):04d}"
+
+
+# --------------------------------------------------------------------------------- cycles files
+#: Root attributes of a cycle-branch file besides the header: the problem, its parameters and
+#: the options (JSON objects), ``end_reason``, ``hopf`` (JSON: the start's ``lam``, ``omega``,
+#: ``l1``, ``p``) and ``special_points`` (JSON list: ``kind``, ``lam``, ``s``, ``step`` and the
+#: extras ``period``, ``l2``, ``mu_re``, ``mu_im``).
+CYCLES_ATTRS = HEADER_ATTRS + HEADER_FINISH_ATTRS + ("problem", "parameters", "options", "end_reason", "hopf",
+                                                     "special_points", "ntst", "ncol")
+#: Per-orbit columns under ``/orbits`` (row 0 is the first orbit).
+CYCLES_COLUMNS = ("lam", "period", "l2", "amplitude", "s", "ds", "n_unstable", "n_newton_iters", "wall_time")
+#: Per-orbit arrays: Floquet multipliers (k, n) as real and imaginary parts, the mesh (k, ntst + 1)
+#: and the orbit at its nodes (k, ntst·ncol + 1, n).
+CYCLES_DATASETS = tuple(f"orbits/{c}" for c in CYCLES_COLUMNS + ("multipliers_re", "multipliers_im", "mesh",
+                                                                  "profile"))

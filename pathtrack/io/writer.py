@@ -25,8 +25,8 @@ from ..problem import StartPoint
 from ..status import RejectReason, Status
 from ..tracker import Observer, StepRecord, TrackerState
 from . import h5
-from .schema import (CHECKPOINT_SCALARS, DIAGRAM_FORMAT, EVENT_COLUMNS, KIND_LEN, PATH_FORMAT, REJECTED_COLUMNS,
-                     TREE_COLUMNS, branch_group,
+from .schema import (CHECKPOINT_SCALARS, CYCLES_COLUMNS, CYCLES_FORMAT, DIAGRAM_FORMAT, EVENT_COLUMNS, KIND_LEN,
+                     PATH_FORMAT, REJECTED_COLUMNS, TREE_COLUMNS, branch_group,
                      SCHEMA_VERSIONS, STEP_COLUMNS, TRAIN_FORMAT, StorageError, finish_header, jsonable, now, one_line,
                      problem_identity, reason_names_attr, write_header)
 
@@ -575,3 +575,23 @@ def write_train(path: str, *, network: Mapping[str, Any], config: Mapping[str, A
     write_result(path, TRAIN_FORMAT, attrs={"network": dict(network), "config": dict(sorted(config.items()))},
                  datasets={"params": params, **{f"curves/{k}": v for k, v in curves.items()}}, status=status,
                  message=message, wall_time=wall_time, counters=counters, force=force)
+
+
+def write_cycles(path: str, result, *, force: bool = False) -> None:
+    """Write a cycle branch (a :class:`pathtrack.periodic.CycleResult`; format ``pathtrack-cycles``).
+
+    Written whole when the branch ends, like solve and training files: a branch that failed
+    midway is stored with its status and every orbit it reached.
+    """
+    r = result
+    hopf = r.hopf
+    attrs = {"problem": r.problem, "parameters": dict(r.parameters), "options": dict(r.options),
+             "end_reason": r.end_reason, "ntst": int(r.ntst), "ncol": int(r.ncol),
+             "hopf": {} if hopf is None else {"lam": hopf.lam, "omega": hopf.omega, "l1": hopf.l1,
+                                              "p": np.asarray(hopf.p)},
+             "special_points": [sp.to_dict() for sp in r.special_points]}
+    datasets = {f"orbits/{c}": np.asarray(getattr(r, c)) for c in CYCLES_COLUMNS}
+    datasets.update({"orbits/multipliers_re": r.multipliers.real, "orbits/multipliers_im": r.multipliers.imag,
+                     "orbits/mesh": r.mesh, "orbits/profile": r.profile})
+    write_result(path, CYCLES_FORMAT, attrs=attrs, datasets=datasets, status=r.status, message=r.message,
+                 wall_time=r.total_time, counters=r.counters, force=force)

@@ -1,0 +1,617 @@
+"""Continuation of a branch of periodic orbits from a Hopf point: :func:`continue_cycles`.
+
+The loop is the engine's, applied to the collocation system of
+:mod:`pathtrack.periodic.collocation`: predict along the tangent, correct by Newton on the
+bordered system (pseudo-arclength in ``(orbit, T, λ)`` with the inner product
+``∫₀¹ u·v dt + T_a T_b + λ_a λ_b``), judge the attempt with the engine's
+:class:`~pathtrack.stepcontrol.StepController`, and at each accepted orbit compute the
+Floquet multipliers and locate sign changes of the cycle test functions (``lpc``, ``pd``,
+``ns``; :func:`pathtrack.events.floquet_tests`) with the engine's
+:class:`~pathtrack.events.EventLocator`. The phase condition of each step is taken
+against the previous orbit. Every ``mesh_adapt_every`` accepted steps the mesh is
+re-distributed to equidistribute the error estimate.
+
+Start (:func:`first_orbit`): the orbit predicted from the Hopf point's eigenvector at a
+small amplitude, with λ from the first Lyapunov coefficient, is corrected with the
+amplitude fixed (border: the eigen-profile), which gives the first orbit whichever side
+the branch lies on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+from .. import events as ev
+from ..corrector import Corrector, CorrectorResult
+from ..linalg import SingularJacobianError
+from ..options import TrackerOptions
+from ..problem import NonFiniteError, Problem
+from ..results import Result
+from ..status import CorrectorCode, RejectReason, Status
+from ..stepcontrol import StepController, StepGuards
+from .collocation import BatchedRHS, CollocationSystem
+from .hopf import HopfPoint, hopf_point
+
+__all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles", "switch_period_doubling"]
+
+
+class CycleCorrector(Corrector):
+    """Newton on the bordered collocation system, by sparse LU (the engine's Newton iteration and verdict)."""
+
+    reports_contraction = True
+
+    def correct(self, system: CollocationSystem, y_pred: np.ndarray, b: np.ndarray, c: float,
+                max_iters: Optional[int] = None) -> CorrectorResult:
+        return self._newton_loop(system, y_pred, b, c, lambda y, rhs: system.solve(y, b, rhs), max_iters)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CycleResult(Result):
+    """A branch of periodic orbits (a :class:`~pathtrack.results.Result`).
+
+    Attributes
+    ----------
+    problem : str
+    end_reason : str
+    hopf : HopfPoint
+        The start.
+    lam, period, l2, amplitude, s, ds : ndarray, shape (k,)
+        Per accepted orbit: λ, period, AUTO's L2 norm ``sqrt(∫₀¹|u|²)``, the largest
+        half peak-to-peak of a component, arclength and step used.
+    multipliers : ndarray of complex, shape (k, n)
+        Floquet multipliers (eigenvalues of the monodromy matrix), by decreasing modulus.
+    n_unstable : ndarray of int, shape (k,)
+        Non-trivial multipliers outside the unit circle (0: a stable orbit).
+    mesh : ndarray, shape (k, ntst + 1)
+    profile : ndarray, shape (k, ntst·ncol + 1, n)
+        The orbits at the mesh's collocation nodes (``u(t)`` for ``t`` from 0 to 1).
+    n_newton_iters, wall_time : ndarray, shape (k,)
+    special_points : list of SpecialPoint
+        ``lpc``, ``pd``, ``ns`` (and user events), each with ``extra['period']`` and ``extra['l2']``;
+        ``lpc``, ``pd`` and ``ns`` also with the critical multiplier (``mu_re``, ``mu_im ≥ 0``).
+    point_meshes : list of ndarray
+        The mesh of each special point's orbit (``p`` holds its node values and period).
+    n_accepted, n_rejected, n_steps : int
+    ntst, ncol : int
+    parameters, options : dict
+        The problem's parameters and the options used (what the HDF5 file stores).
+    """
+
+    problem: str = ""
+    end_reason: str = ""
+    hopf: Optional[HopfPoint] = None
+    lam: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    period: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    l2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    amplitude: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    ds: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    multipliers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), complex))
+    n_unstable: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    mesh: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    profile: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))
+    n_newton_iters: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    wall_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    special_points: List[ev.SpecialPoint] = field(default_factory=list)
+    point_meshes: List[np.ndarray] = field(default_factory=list)
+    n_accepted: int = 0
+    n_rejected: int = 0
+    n_steps: int = 0
+    ntst: int = 0
+    ncol: int = 0
+    parameters: Dict[str, object] = field(default_factory=dict)
+    options: Dict[str, object] = field(default_factory=dict)
+
+    def to_hdf5(self, path: str, force: bool = False) -> None:
+        """Write the branch (format ``pathtrack-cycles``: ``pathtrack inspect`` and ``plot`` read it)."""
+        from ..io import write_cycles
+        write_cycles(path, self, force=force)
+
+    def events(self, kind: str) -> List[ev.SpecialPoint]:
+        """The special points of one kind."""
+        return [sp for sp in self.special_points if sp.kind == kind]
+
+    def orbit(self, i: int, t: Optional[np.ndarray] = None) -> np.ndarray:
+        """Orbit ``i`` at its nodes, or interpolated at times ``t`` in [0, 1]."""
+        if t is None:
+            return self.profile[i]
+        sysm = CollocationSystem(BatchedRHS(None, self.profile.shape[2]), self.mesh[i], self.ncol)
+        return sysm.interpolate(sysm.pack(self.profile[i], self.period[i], self.lam[i]), t)
+
+
+class CycleTracker:
+    """Predictor-corrector continuation of periodic orbits from a Hopf point.
+
+    Parameters
+    ----------
+    problem : Problem
+        With ``is_ode_rhs = True``.
+    hopf : HopfPoint
+    options : TrackerOptions
+        ``ntst``, ``ncol``, ``mesh_adapt_every``, ``max_period`` and the step control
+        (``initial_ds`` is also the amplitude, in the L2 norm, of the first orbit).
+    events : sequence of Event
+        User test functions ``fn(p, lam)``, called with ``p`` the node profile and period.
+    """
+
+    def __init__(self, problem: Problem, hopf: HopfPoint, options: TrackerOptions,
+                 events: Sequence[ev.Event] = (), start=None):
+        self.problem, self.hopf, self.options = problem, hopf, options
+        self.start = None if start is None else start[:2]  # (y, direction) on the mesh start[2]
+        self.n = len(hopf.p)
+        self.rhs = BatchedRHS(problem, self.n)
+        self.rhs.probe(hopf.p, hopf.lam)
+        mesh = np.linspace(0.0, 1.0, options.ntst + 1) if start is None else start[2]
+        self.system = CollocationSystem(self.rhs, mesh, options.ncol)
+        self.corrector = CycleCorrector(options)
+        self.controller = StepController(options)
+        self.controller.bind(self.corrector)
+        self.locator = ev.EventLocator(list(events), lambda y: y[:-1])
+        self.user_events = list(events)
+        self.special_points: List[ev.SpecialPoint] = []
+        self.point_meshes: List[np.ndarray] = []  # the mesh of each special point's orbit
+        self.status, self.end_reason = Status.running, ""
+        self.rows: Dict[str, list] = {k: [] for k in ("lam", "period", "l2", "amplitude", "s", "ds",
+                                                      "multipliers", "n_unstable", "mesh", "profile",
+                                                      "n_newton_iters", "wall_time")}
+        self.n_steps = self.n_accepted = self.n_rejected = self.n_consecutive = 0
+        self.lam_lo, self.lam_hi = self._box()
+        self.max_period = options.max_period if options.max_period is not None else 20.0 * hopf.period
+
+    def _box(self):
+        o, pb = self.options, self.problem
+        lo = o.lam_min if o.lam_min is not None else pb.lam_min
+        hi = o.lam_max if o.lam_max is not None else pb.lam_max
+        ends = [float(pb.lam_start), float(pb.lam_end), self.hopf.lam]
+        return (min(ends) if lo is None else float(lo)), (max(ends) if hi is None else float(hi))
+
+    # ------------------------------------------------------------------ start
+    def init(self) -> None:
+        """Correct the first orbit at the amplitude ``initial_ds`` and compute its tangent."""
+        sysm, hp, o = self.system, self.hopf, self.options
+        if self.start is not None:  # a branch switch: the predicted orbit and its direction are given
+            self._start_from(*self.start)
+            return
+        rho = o.initial_ds / np.sqrt(2.0)  # ‖2 Re(ρ q e^{2πit})‖_L2 = √2 ρ
+        lam1 = hp.amplitude_lam(rho)
+        phase = np.exp(2j * np.pi * sysm.times)
+        eigen = 2.0 * np.real(np.outer(phase, hp.q))  # (n_nodes, n)
+        U = hp.p + (lam1 - hp.lam) * hp.dx_dlam + rho * eigen
+        self._start_from(sysm.pack(U, hp.period, lam1), sysm.pack(eigen, 0.0, 0.0))
+
+    def _start_from(self, y: np.ndarray, direction: np.ndarray) -> None:
+        """Correct the predicted first orbit ``y``, its projection on ``direction`` held; tangent along it."""
+        t0 = time.perf_counter()
+        sysm, o = self.system, self.options
+        sysm.set_reference(y)
+        b = sysm.weights() * direction
+        res = self.corrector.correct(sysm, y, b, float(b @ y), max_iters=4 * o.max_newton_iters)
+        if res.code != CorrectorCode.converged:
+            self._finish(Status.newton_failed, f"first orbit did not converge ({res.code.name})")
+            return
+        y = res.y
+        try:
+            t = self._tangent(y, direction)
+        except (SingularJacobianError, NonFiniteError) as exc:
+            self._finish(Status.singular_jacobian, f"no tangent at the first orbit: {exc}")
+            return
+        self.y, self.t, self.ds, self.s = y, t, o.initial_ds, 0.0
+        mu = self._multipliers(y)
+        self.values = self._test_values(y, t, mu)
+        self._record(y, mu, 0.0, res.n_iters, time.perf_counter() - t0)
+
+    def _tangent(self, y: np.ndarray, t_prev: np.ndarray, border: Optional[np.ndarray] = None) -> np.ndarray:
+        """Unit tangent (in the continuation's inner product) at ``y``, oriented along ``t_prev``.
+
+        ``border``: the array ``w·t_prev`` of a Newton correction that just converged to ``y``;
+        its last factorisation (one iterate before ``y``, within ``newton_tol``) is reused.
+        """
+        sysm = self.system
+        w = sysm.weights()
+        rhs = np.zeros(sysm.size)
+        rhs[-1] = 1.0
+        z = sysm.resolve_last(border, rhs) if border is not None else None
+        if z is None:
+            sysm.set_reference(y)
+            z = sysm.solve(y, w * t_prev, rhs)
+        return z / np.sqrt(z @ (w * z))
+
+    # ------------------------------------------------------------------ one step
+    def step(self) -> bool:
+        """Attempt one step; True when it was accepted."""
+        t_start = time.perf_counter()
+        o, sysm = self.options, self.system
+        self.n_steps += 1
+        y, t, ds = self.y, self.t, self.ds
+        w = sysm.weights()
+        y_pred = y + ds * t
+        sysm.set_reference(y)
+        b = w * t
+        res = self.corrector.correct(sysm, y_pred, b, float(b @ y_pred))
+        guards, t_new, y_new = StepGuards(), None, res.y
+        if res.code == CorrectorCode.converged:
+            edge = self._edge(float(y[-1]), float(y_new[-1]))
+            landed = None
+            if edge is not None:  # land exactly on the box edge, λ fixed
+                e_lam = np.zeros_like(y)
+                e_lam[-1] = 1.0
+                theta = (edge - y[-1]) / (y_new[-1] - y[-1])
+                guess = y + theta * (y_new - y)
+                guess[-1] = edge
+                land = self.corrector.correct(sysm, guess, e_lam, edge)
+                landed = land.code == CorrectorCode.converged
+                y_new = land.y
+            try:
+                reuse = b if landed is None else None  # a landing moved y_new off the Newton's point
+                t_new = self._tangent(y_new, t, reuse) if landed is not False else None
+                cos = None if t_new is None else float(t_new @ (w * t))
+                tangent_failure = RejectReason.none
+            except SingularJacobianError:
+                cos, tangent_failure = None, RejectReason.singular
+            except NonFiniteError:
+                cos, tangent_failure = None, RejectReason.nonfinite
+            d = y_pred - y
+            jump = float(np.sqrt((y_new - y_pred) @ (w * (y_new - y_pred))) / np.sqrt(d @ (w * d)))
+            guards = StepGuards(landing_converged=landed, tangent_failure=tangent_failure, cos_angle=cos,
+                                jump_ratio=jump)
+        decision = self.controller.adapt(ds, res, guards, self.n_consecutive)
+        self.ds, self.n_consecutive = decision.ds, decision.n_consecutive
+        if not decision.accept:
+            self.n_rejected += 1
+            sysm.set_reference(y)
+            self._check_terminated(False, decision.reason if decision.too_small else None, "")
+            return False
+        through = self._through_hopf(y, y_new)
+        if through is not None:  # the step passed through a zero-amplitude orbit: the branch ends there
+            self._finish(Status.hopf_end, f"orbit amplitude vanishes near lam = {through:.6g}")
+            return False
+        self.n_accepted += 1
+        s_old = self.s
+        self.s += float(np.sqrt((y_new - y) @ (w * (y_new - y))))
+        mu = self._multipliers(y_new)
+        values = self._test_values(y_new, t_new, mu)
+        self._locate(y, t, y_new, self.values, values, s_old)
+        self.y, self.t, self.values = y_new, t_new, values
+        end = "box" if guards.landing_converged else ""
+        self._record(y_new, mu, ds, res.n_iters, time.perf_counter() - t_start)
+        if o.mesh_adapt_every and self.n_accepted % o.mesh_adapt_every == 0 and not end:
+            self._adapt_mesh()
+        self._check_terminated(True, None, end)
+        return True
+
+    def _through_hopf(self, y_a: np.ndarray, y_b: np.ndarray) -> Optional[float]:
+        """λ where the amplitude vanishes between two orbits, or None.
+
+        A step through a zero-amplitude orbit (a Hopf point) continues with the orbit
+        mirrored about its mean (``u − ū → −(u − ū)``, the half-period shift that the
+        phase condition cannot tell apart), so the deviations from the means of the two
+        orbits are anti-correlated; elsewhere they are close to parallel.
+        """
+        sysm = self.system
+        wn = sysm.node_weights
+        da, db = (U - wn @ U for U in (sysm.split(y_a)[0], sysm.split(y_b)[0]))
+        ca, cb, cab = (float(wn @ np.sum(a * b, axis=1)) for a, b in ((da, da), (db, db), (da, db)))
+        if cab >= 0.0:
+            return None
+        ra, rb = np.sqrt(ca), np.sqrt(cb)  # amplitude +ra, then −rb: zero at the fraction ra/(ra+rb)
+        return float(y_a[-1] + ra / (ra + rb) * (y_b[-1] - y_a[-1]))
+
+    def _edge(self, lam_a: float, lam_b: float) -> Optional[float]:
+        if lam_b > self.lam_hi >= lam_a:
+            return self.lam_hi
+        if lam_b < self.lam_lo <= lam_a:
+            return self.lam_lo
+        return None
+
+    def _adapt_mesh(self) -> None:
+        sysm = self.system
+        new = sysm.adapted_mesh([self.y])
+        y, t = sysm.remesh(self.y, new), sysm.remesh(self.t, new)
+        sysm.set_mesh(new)
+        try:  # the tangent on the new mesh: re-solve with the interpolated one as border
+            self.t = self._tangent(y, t)
+        except (SingularJacobianError, NonFiniteError):
+            self.t = t / np.sqrt(t @ (sysm.weights() * t))
+        self.y = y
+        sysm.set_reference(y)
+
+    # ------------------------------------------------------------------ tests and events
+    def _test_values(self, y: np.ndarray, t: np.ndarray, mu: np.ndarray) -> Dict[str, float]:
+        vals = {ev.LPC: float(t[-1])}
+        vals.update(ev.floquet_tests(mu))
+        for e in self.user_events:
+            vals[e.name] = float(e.fn(y[:-1], float(y[-1])))
+        return vals
+
+    def _multipliers(self, y: np.ndarray) -> np.ndarray:
+        """Floquet multipliers by decreasing modulus (NaN where the collocation block is singular)."""
+        try:
+            mu = np.linalg.eigvals(self.system.monodromy(y))
+        except (SingularJacobianError, NonFiniteError, np.linalg.LinAlgError):
+            return np.full(self.n, np.nan + 0j)
+        return mu[np.argsort(-np.abs(mu))]
+
+    def _locate(self, y_a, t_a, y_b, vals_a, vals_b, s_a) -> None:
+        sysm = self.system
+        w = sysm.weights()
+
+        def correct(guess, b):
+            sysm.set_reference(y_a)
+            res = self.corrector.correct(sysm, guess, b, float(b @ guess))
+            if res.code != CorrectorCode.converged:
+                return None
+            t = self._tangent(res.y, t_a)
+            sysm.set_reference(y_a)
+            return res.y, t
+
+        def test_value(name, y, t):
+            if name == ev.LPC:
+                return float(t[-1])
+            return self._test_values(y, t, self._multipliers(y)).get(name, np.nan)
+
+        for point, terminal in self.locator.locate_all(y_a, y_b, vals_a, vals_b, correct, test_value, self.s,
+                                                       self.n_accepted):
+            y_p = np.append(point.p, point.lam)
+            point.s = s_a + float(np.sqrt((y_p - y_a) @ (w * (y_p - y_a))))  # the branch's arclength
+            point.extra["period"] = float(point.p[-1])
+            point.extra["l2"] = sysm.l2_norm(y_p)
+            if point.kind in (ev.PD, ev.NS, ev.LPC):
+                mu = self._multipliers(y_p)
+                point.extra["mu_re"], point.extra["mu_im"] = _critical(point.kind, mu)
+            self.special_points.append(point)
+            self.point_meshes.append(sysm.mesh.copy())
+            if terminal:
+                self._terminal = point.kind
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _record(self, y: np.ndarray, mu: np.ndarray, ds: float, n_iters: int, wall: float) -> None:
+        sysm, r = self.system, self.rows
+        U, T, lam = sysm.split(y)
+        r["lam"].append(lam)
+        r["period"].append(T)
+        r["l2"].append(sysm.l2_norm(y))
+        r["amplitude"].append(float(np.max(U.max(axis=0) - U.min(axis=0)) / 2))
+        r["s"].append(self.s)
+        r["ds"].append(ds)
+        r["multipliers"].append(mu)
+        r["n_unstable"].append(int(np.sum(np.abs(ev.nontrivial_multipliers(mu)) > 1.0 + 1e-6)))
+        r["mesh"].append(sysm.mesh.copy())
+        r["profile"].append(U.copy())
+        r["n_newton_iters"].append(n_iters)
+        r["wall_time"].append(wall)
+
+    def _finish(self, status: Status, why: str) -> None:
+        self.status, self.end_reason = status, why
+
+    def _check_terminated(self, accepted: bool, too_small: Optional[RejectReason], end: str) -> None:
+        """The one place that ends a cycle branch."""
+        o = self.options
+        status, why = Status.running, ""
+        if accepted:
+            T = self.rows["period"][-1]
+            norm = float(np.max(np.abs(self.rows["profile"][-1])))
+            if getattr(self, "_terminal", None):
+                status, why = Status.event_terminated, self._terminal
+            elif end:
+                status, why = Status.success, end
+            elif o.max_norm is not None and norm > o.max_norm:
+                status, why = Status.unbounded, f"max |u| = {norm:.3g} > max_norm = {o.max_norm:.3g}"
+            elif T > self.max_period:
+                status, why = Status.homoclinic, f"period {T:.6g} > max_period = {self.max_period:.6g}"
+        if status is Status.running:
+            if too_small is not None:
+                status, why = too_small.status, f"last rejection: {too_small}"
+            elif self.n_steps >= o.max_steps:
+                status, why = Status.max_steps_reached, f"{self.n_steps} steps"
+        if status is not Status.running:
+            self._finish(status, why)
+
+    def track(self) -> Status:
+        if not hasattr(self, "y") and self.status.is_running:
+            self.init()
+        try:
+            while self.status.is_running:
+                self.step()
+        except KeyboardInterrupt:
+            self._finish(Status.interrupted, "interrupted")
+        return self.status
+
+    def result(self, total_time: float) -> CycleResult:
+        r = self.rows
+        k = len(r["lam"])
+        n, o = self.n, self.options
+        arr = {name: np.asarray(r[name], dtype=float) for name in ("lam", "period", "l2", "amplitude", "s",
+                                                                    "ds",
+                                                                    "wall_time")}
+        return CycleResult(
+            status=self.status, message=self.status.message, total_time=total_time,
+            counters={"n_H_evals": self.rhs.n_evals}, problem=getattr(self.problem, "name", ""),
+            end_reason=self.end_reason, hopf=self.hopf, **arr,
+            multipliers=np.array(r["multipliers"], dtype=complex).reshape(k, n),
+            n_unstable=np.asarray(r["n_unstable"], dtype=int),
+            mesh=np.array(r["mesh"]).reshape(k, -1),
+            profile=np.array(r["profile"]).reshape(k, -1, n),
+            n_newton_iters=np.asarray(r["n_newton_iters"], dtype=int),
+            special_points=list(self.special_points), point_meshes=list(self.point_meshes),
+            n_accepted=self.n_accepted, n_rejected=self.n_rejected, n_steps=self.n_steps, ntst=o.ntst,
+            ncol=o.ncol, parameters=dict(getattr(self.problem, "params", {})),
+            options=o.to_dict())
+
+
+def _critical(kind: str, mu: np.ndarray):
+    """The multiplier crossing the unit circle at a located ``pd`` or ``ns`` (the trivial one at ``lpc``)."""
+    nt = ev.nontrivial_multipliers(mu)
+    if kind == ev.PD:
+        m = nt[np.argmin(np.abs(nt + 1.0))]
+    elif kind == ev.NS:
+        cand = nt[np.abs(nt.imag) > 0] if np.any(np.abs(nt.imag) > 0) else nt
+        m = cand[np.argmin(np.abs(np.abs(cand) - 1.0))]
+    else:
+        m = nt[np.argmin(np.abs(nt - 1.0))] if nt.size else np.nan
+    return float(np.real(m)), float(np.abs(np.imag(m)))
+
+
+def continue_cycles(problem: Problem, start: Union[HopfPoint, ev.SpecialPoint, tuple], *,
+                    options: Optional[TrackerOptions] = None, events: Sequence[ev.Event] = (),
+                    **option_overrides) -> CycleResult:
+    """Continue the branch of periodic orbits born at a Hopf point.
+
+    Parameters
+    ----------
+    problem : Problem
+        An ODE right-hand side (``is_ode_rhs = True``), real.
+    start : HopfPoint, SpecialPoint or (p, lam)
+        The Hopf point: a located ``hopf`` special point of a path, or a point.
+    options : TrackerOptions or mapping, optional
+        Default: the problem's ``default_options``; ``option_overrides`` go on top.
+        ``ntst``/``ncol`` set the mesh, ``initial_ds`` the L2 amplitude of the first orbit,
+        ``lam_min``/``lam_max`` the box the branch ends on.
+
+    Returns
+    -------
+    CycleResult
+
+    Raises
+    ------
+    ProblemError
+        Not an ODE right-hand side, or the start is not a Hopf point (one line).
+    OptionsError
+        ``ntst < 2``, ``ncol`` outside 2..7, or another invalid option.
+    """
+    o = TrackerOptions.resolve(options, {k: v for k, v in problem.default_options.items()
+                                         if k not in ("parameterisation",)}, **option_overrides)
+    if isinstance(start, HopfPoint):
+        hp = start
+    elif isinstance(start, ev.SpecialPoint):
+        hp = hopf_point(problem, start.p, start.lam)
+    else:
+        p, lam = start
+        hp = hopf_point(problem, p, lam)
+    t0 = time.perf_counter()
+    tracker = CycleTracker(problem, hp, o, events)
+    tracker.track()
+    return tracker.result(time.perf_counter() - t0)
+
+
+def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[int, ev.SpecialPoint] = 0, *,
+                           options: Optional[TrackerOptions] = None, events: Sequence[ev.Event] = (),
+                           **option_overrides) -> CycleResult:
+    """Continue the branch of doubled-period orbits that bifurcates at a period doubling of ``branch``.
+
+    At the located ``pd`` point (period ``T``, multiplier −1 with eigenvector ``v₀``) the
+    variational solution ``v(t)`` with ``v(1) = −v(0)`` is read off the collocation system.
+    The orbit is traversed twice on a mesh of ``[0, 1]`` (period ``2T``) and the
+    perturbation ``v`` on the first pass, ``−v`` on the second (so it closes up), scaled to
+    the L2 amplitude ``initial_ds``, is added; that orbit is corrected with its projection on
+    the perturbation held, and the branch is continued away from the period doubling.
+
+    Parameters
+    ----------
+    branch : CycleResult
+        A branch with a located ``pd`` point.
+    point : int or SpecialPoint
+        Which ``pd`` point (its index among ``branch.events('pd')``), or the point itself.
+    options, events, option_overrides
+        As for :func:`continue_cycles` (the doubled branch's mesh has ``ntst`` intervals).
+
+    Raises
+    ------
+    OptionsError
+        No such period doubling on ``branch``.
+    """
+    from ..options import OptionsError
+
+    pds = branch.events(ev.PD)
+    if isinstance(point, ev.SpecialPoint):
+        sp = point
+    elif 0 <= int(point) < len(pds):
+        sp = pds[int(point)]
+    else:
+        raise OptionsError(f"the branch has {len(pds)} period doubling(s); no pd point {point!r}")
+    if sp.kind != ev.PD or not any(q is sp for q in branch.special_points):
+        raise OptionsError("switch_period_doubling needs a 'pd' special point of the given branch")
+    mesh = branch.point_meshes[next(i for i, q in enumerate(branch.special_points) if q is sp)]
+    o = TrackerOptions.resolve(options, {k: v for k, v in problem.default_options.items()
+                                         if k not in ("parameterisation",)}, **option_overrides)
+    n = branch.profile.shape[2]
+    rhs = BatchedRHS(problem, n)
+    rhs.probe(sp.p[:n], sp.lam)
+    sysm = CollocationSystem(rhs, mesh, branch.ncol)
+    y = np.append(sp.p, sp.lam)
+    Y = sysm.variational(y)
+    mu, vecs = np.linalg.eig(Y[-1])
+    v0 = np.real(vecs[:, np.argmin(np.abs(mu + 1.0))])
+    V = Y @ v0  # v(t) at the nodes; v(1) = −v(0)
+    U = sysm.split(y)[0]
+    twice = CollocationSystem(rhs, np.concatenate([mesh / 2, 0.5 + mesh[1:] / 2]), branch.ncol)
+    U2, W2 = np.concatenate([U, U[1:]]), np.concatenate([V, -V[1:]])
+    W2 /= np.sqrt(twice.node_weights @ np.sum(W2 * W2, axis=1))
+    y2 = twice.pack(U2 + o.initial_ds * W2, 2 * float(sp.p[-1]), sp.lam)
+    d2 = twice.pack(W2, 0.0, 0.0)
+    new_mesh = np.linspace(0.0, 1.0, o.ntst + 1)
+    start = (twice.remesh(y2, new_mesh), twice.remesh(d2, new_mesh), new_mesh)
+    t0 = time.perf_counter()
+    tracker = CycleTracker(problem, branch.hopf, o, events, start=start)
+    tracker.track()
+    return tracker.result(time.perf_counter() - t0)
+
+
+def hopf_from_file(path: str, label: str):
+    """The ``(p, lam)`` of a Hopf point stored in a path file: ``label`` ``hopf1`` (or ``HB1``) is the first.
+
+    Raises
+    ------
+    OptionsError
+        A malformed label, or no such event in the file (the message lists the file's Hopf points).
+    """
+    import re
+
+    from ..io import load
+    from ..options import OptionsError
+
+    m = re.fullmatch(r"(hopf|hb)(\d+)", label.strip().lower())
+    if m is None or int(m.group(2)) < 1:
+        raise OptionsError(f"--from {path}:{label}: EVENT must be hopfK or HBK "
+                           "(K = 1 for the first Hopf point)")
+    k = int(m.group(2))
+    with load(path) as f:
+        rows = [i for i, e in enumerate(f.events) if e["kind"] == ev.HOPF]
+        if k > len(rows):
+            raise OptionsError(f"--from {path}:{label}: the file has {len(rows)} Hopf point(s)"
+                               + (f" (hopf1..hopf{len(rows)})" if rows else ""))
+        i = rows[k - 1]
+        problem = str(f.attrs.get("problem", ""))
+        return np.asarray(f.event_p(i), dtype=float), float(f.events[i]["lam"]), problem
+
+
+def run_cycles(name: str, params: Dict[str, object], option_texts: Dict[str, str], source: str, *,
+               out: Optional[str] = None, force: bool = False) -> Dict[str, object]:
+    """What ``pathtrack run PROBLEM --from FILE:hopfK`` does: continue, optionally store; the summary."""
+    from ..driver import build_options
+    from ..options import OptionsError
+    from ..registry import make_problem
+
+    path, sep, label = source.rpartition(":")
+    if not sep or not path:
+        raise OptionsError(f"--from {source!r}: expected FILE:EVENT, e.g. path.h5:hopf1")
+    problem = make_problem(name, **params)
+    options = build_options(problem, option_texts)
+    p, lam, stored = hopf_from_file(path, label)
+    if stored and stored != name:
+        raise OptionsError(f"--from {source}: the file's path is of problem {stored!r}, not {name!r}")
+    result = continue_cycles(problem, (p, lam), options=options)
+    if out is not None:
+        result.to_hdf5(out, force=force)
+    k = len(result.lam)
+    last = (lambda col: float(col[-1]) if k else float("nan"))  # noqa: E731
+    return {"problem": name, "status": result.status.name, "message": result.message,
+            "end_reason": result.end_reason, "n_accepted": result.n_accepted, "n_rejected": result.n_rejected,
+            "n_steps": result.n_steps, "lam_start": float(result.lam[0]) if k else None,
+            "lam_end": last(result.lam), "hopf_lam": result.hopf.lam, "wall_time": result.total_time,
+            "metrics_end": {"period": last(result.period), "l2": last(result.l2),
+                            "n_unstable": last(result.n_unstable)},
+            "events": [sp.to_dict() for sp in result.special_points], "out": out}
