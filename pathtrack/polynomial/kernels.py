@@ -80,6 +80,14 @@ def _norm(v):
 
 
 @njit
+def _copy(src, dst):
+    """``dst[:] = src`` for vectors, as a loop: a slice assignment makes Numba compile its shape-mismatch
+    error formatter into every caller, seconds of a cold start."""
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
+
+
+@njit
 def lu_solve(A, b, out):
     """Solve ``A out = b`` by Gaussian elimination with partial pivoting, overwriting ``A`` and ``b``.
 
@@ -344,7 +352,7 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
             code, steps, ds = track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, min(1.0, ds))
             n_steps += steps
             if code != SUCCESS:
-                x[:] = x_start
+                _copy(x_start, x)
                 return False, c, n_steps
         d = 0.0
         for i in range(x.shape[0]):
@@ -352,11 +360,11 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
         if math.sqrt(d) <= 1e3 * opt[O_NEWTON_TOL] * (1.0 + _norm(x_start)):
             for i in range(est.shape[0]):
                 est[i] /= c * n_samples
-            x[:] = x_start
+            _copy(x_start, x)
             return True, c, n_steps
     # Not closed: a loop that encircles a branch point other than t = 1 permutes the sheets, so x
     # now lies on another path. Go back to this one, or the endgame would finish someone else's.
-    x[:] = x_start
+    _copy(x_start, x)
     return False, max_winding, n_steps
 
 
@@ -458,7 +466,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
     # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and not decaying means the path goes to
     # infinity (cheap: no loops). Where v looks finite run Cauchy loops until two radii agree;
     # their estimate is the endpoint, at infinity when its x_0 vanishes.
-    x[:] = x_eg
+    _copy(x_eg, x)
     est = np.empty(n1, c)
     prev = np.empty(n1, c)
     have_prev = False
@@ -504,11 +512,11 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
                     # not a solution: demand a small residual at t = 1 too
                     if (math.sqrt(d) <= opt[O_EG_TOL] * (1.0 + ne)
                             and _residual(est, 1.0 + 0.0j, F, G, gamma, patch, ws) <= opt[O_EG_TOL] * (1.0 + ne)):
-                        x[:] = est
+                        _copy(est, x)
                         if abs(est[0]) <= opt[O_INFINITY_TOL] * ne:  # the limit point lies at infinity
                             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
                         return SUCCESS, END_CAUCHY, winding, n_steps, 0.0
-                prev[:] = est
+                _copy(est, prev)
                 prev_winding = winding
                 have_prev = True
         q_prev = q
@@ -523,7 +531,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
             break
         r = r_next
     if have_prev:
-        x[:] = prev
+        _copy(prev, x)
     return code, END_CAUCHY, winding, n_steps, 0.0
 
 
@@ -540,7 +548,7 @@ def track_batch(starts, F, G, gamma, patch, opt, max_exp):
     for p in prange(n_paths):
         x = starts[p].copy()
         code, kind, w, s, q = track_path(x, F, G, gamma, patch, opt, max_exp)
-        ends[p] = x
+        _copy(x, ends[p])
         codes[p] = code
         kinds[p] = kind
         winding[p] = w
@@ -567,13 +575,16 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
         x = out[p].copy()
         xt = np.empty(n, dtype=np.complex128)
         dx = np.empty(n, dtype=np.complex128)
+        A = np.empty((n, n), dtype=np.complex128)
+        b = np.empty(n, dtype=np.complex128)
         fill_powers(x, P)
         eval_system(P, coef, toff, var, exp, eoff, pre, val, J)
         r = _norm(val)
         for it in range(max_iters):
-            jacs[p] = J
-            A = J.copy()
-            b = -val
+            for i in range(n):  # loops, not array expressions: each of those is a compile of its own
+                b[i] = -val[i]
+                for j in range(n):
+                    A[i, j] = J[i, j]
             if lu_solve(A, b, dx) == 0.0:
                 break
             for i in range(n):
@@ -583,15 +594,17 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
             rn = _norm(val)
             if not (rn < r or rn == 0.0):
                 break
-            x[:] = xt
+            _copy(xt, x)
             r = rn
             if _norm(dx) <= tol * (1.0 + _norm(x)):
                 break
         fill_powers(x, P)
         eval_system(P, coef, toff, var, exp, eoff, pre, val, J)
-        out[p] = x
+        _copy(x, out[p])
         res[p] = _norm(val)
-        jacs[p] = J
+        for i in range(n):
+            for j in range(n):
+                jacs[p, i, j] = J[i, j]
     return out, res, jacs
 
 
