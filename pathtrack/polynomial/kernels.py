@@ -71,7 +71,7 @@ N_OPTIONS = 21
 
 
 # -- linear algebra -------------------------------------------------------------------------------
-@njit
+@njit(error_model="numpy")
 def _norm(v):
     s = 0.0
     for i in range(v.shape[0]):
@@ -79,7 +79,7 @@ def _norm(v):
     return math.sqrt(s)
 
 
-@njit
+@njit(error_model="numpy")
 def _copy(src, dst):
     """``dst[:] = src`` for vectors, as a loop: a slice assignment makes Numba compile its shape-mismatch
     error formatter into every caller, seconds of a cold start."""
@@ -87,7 +87,7 @@ def _copy(src, dst):
         dst[i] = src[i]
 
 
-@njit
+@njit(error_model="numpy")
 def lu_solve(A, b, out):
     """Solve ``A out = b`` by Gaussian elimination with partial pivoting, overwriting ``A`` and ``b``.
 
@@ -133,7 +133,7 @@ def lu_solve(A, b, out):
 
 
 # -- evaluation -----------------------------------------------------------------------------------
-@njit
+@njit(error_model="numpy")
 def fill_powers(x, P):
     """``P[j, k] = x_j**k``: the power table every monomial reads."""
     for j in range(x.shape[0]):
@@ -142,7 +142,7 @@ def fill_powers(x, P):
             P[j, k] = P[j, k - 1] * x[j]
 
 
-@njit
+@njit(error_model="numpy")
 def eval_system(P, coef, toff, var, exp, eoff, pre, val, jac):
     """Values and Jacobian of a packed system from a filled power table ``P``."""
     n_eq = eoff.shape[0] - 1
@@ -166,7 +166,7 @@ def eval_system(P, coef, toff, var, exp, eoff, pre, val, jac):
                 suf *= P[v, k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def eval_system_alloc(x, coef, toff, var, exp, eoff, max_exp):
     """``F(x)`` and its Jacobian at one point, allocating the outputs (for Python callers)."""
     n = x.shape[0]
@@ -178,7 +178,7 @@ def eval_system_alloc(x, coef, toff, var, exp, eoff, max_exp):
     return val, jac
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _workspace(n1, max_exp):
     c = np.complex128
     return (np.empty((n1, max_exp + 1), dtype=c), np.empty(n1, dtype=c),          # P, pre
@@ -187,7 +187,7 @@ def _workspace(n1, max_exp):
             np.empty((n1, n1), dtype=c), np.empty(n1, dtype=c), np.empty(n1, dtype=c))  # A, rhs, sol
 
 
-@njit
+@njit(error_model="numpy")
 def homotopy(x, t, F, G, gamma, patch, ws, want_dt):
     """Fill ``A = [H_x; a]`` and ``rhs = -[H; a·x-1]`` (or ``-[H_t; 0]`` when ``want_dt``) at ``(x, t)``."""
     P, pre, vF, JF, vG, JG, A, rhs, sol = ws
@@ -210,10 +210,11 @@ def homotopy(x, t, F, G, gamma, patch, ws, want_dt):
     rhs[n] = 0.0 if want_dt else -s
 
 
-@njit
+@njit(error_model="numpy")
 def _tangent(x, t, dtdu, F, G, gamma, patch, ws, out):
     """``dx/du`` along a segment with ``dt/du = dtdu``; returns False where the Jacobian is singular."""
-    homotopy(x, t, F, G, gamma, patch, ws, True)
+    # bool(): a plain bool, not Literal[bool](True), so one compile of homotopy serves every caller
+    homotopy(x, t, F, G, gamma, patch, ws, bool(True))
     if lu_solve(ws[6], ws[7], ws[8]) == 0.0:
         return False
     for i in range(out.shape[0]):
@@ -221,13 +222,13 @@ def _tangent(x, t, dtdu, F, G, gamma, patch, ws, out):
     return True
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def newton(x, t, F, G, gamma, patch, ws, tol, max_contraction, max_iters):
     """Newton at fixed ``t``, updating ``x`` in place; returns (steprules verdict, pivot ratio)."""
     prev = np.inf
     ratio = 0.0
     for k in range(max_iters):
-        homotopy(x, t, F, G, gamma, patch, ws, False)
+        homotopy(x, t, F, G, gamma, patch, ws, bool(False))
         ratio = lu_solve(ws[6], ws[7], ws[8])
         if ratio == 0.0:
             return SINGULAR, 0.0
@@ -243,7 +244,7 @@ def newton(x, t, F, G, gamma, patch, ws, tol, max_contraction, max_iters):
 
 
 # -- tracking -------------------------------------------------------------------------------------
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _turn_resolved_ok(k1, kn, h, resolution, max_angle):
     """Path-jumping guard: ``turn_ok`` on the tangents ``k1`` (step start) and ``kn`` (step end).
 
@@ -267,7 +268,7 @@ def _turn_resolved_ok(k1, kn, h, resolution, max_angle):
     return turn_ok(dot / (a * b), max_angle)
 
 
-@njit
+@njit(error_model="numpy")
 def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
     """Track ``x`` from ``t = ta`` to ``t = tb`` along the straight segment (complex ``t``).
 
@@ -325,7 +326,7 @@ def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
     return SUCCESS, n_steps, ds
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
     """Circle ``t = 1 - r·e^{iθ}`` until the path closes; ``est`` = mean of the samples = x(t=1).
 
@@ -368,7 +369,7 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
     return False, max_winding, n_steps
 
 
-@njit
+@njit(error_model="numpy")
 def term_sizes(P, coef, toff, var, exp, eoff, out):
     """``out[e] = Σ_t |c_t|·|x^α_t|`` over the terms of equation ``e``, from a filled power table ``P``.
 
@@ -385,7 +386,7 @@ def term_sizes(P, coef, toff, var, exp, eoff, out):
         out[e] = s
 
 
-@njit
+@njit(error_model="numpy")
 def _row_scaled(x, t, F, G, gamma, patch, ws):
     """Fill ``A`` and ``rhs`` as :func:`homotopy` does, each row of ``H`` divided by its scale.
 
@@ -398,7 +399,7 @@ def _row_scaled(x, t, F, G, gamma, patch, ws):
     residual and make the singular Jacobian look regular (for one unknown ``H_x`` is, by
     Euler's relation, always proportional to the same vector).
     """
-    homotopy(x, t, F, G, gamma, patch, ws, False)
+    homotopy(x, t, F, G, gamma, patch, ws, bool(False))
     P, A, rhs = ws[0], ws[6], ws[7]
     n = A.shape[0] - 1
     sF = np.empty(n)
@@ -418,21 +419,21 @@ def _row_scaled(x, t, F, G, gamma, patch, ws):
             rhs[i] /= m
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _residual(x, t, F, G, gamma, patch, ws):
     """Row-scaled residual ``‖H(x, t)‖`` (comparable with ``‖x‖``)."""
     _row_scaled(x, t, F, G, gamma, patch, ws)
     return _norm(ws[7])
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _pivot_ratio(x, t, F, G, gamma, patch, ws):
     """Pivot ratio of the row-scaled ``[H_x; a]`` at ``(x, t)``: the regularity test of an endpoint."""
     _row_scaled(x, t, F, G, gamma, patch, ws)
     return lu_solve(ws[6], ws[7], ws[8])
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def track_path(x, F, G, gamma, patch, opt, max_exp):
     """Track one path from ``t = 0`` to ``t = 1`` with the endgame; ``x`` becomes the endpoint.
 
@@ -457,7 +458,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
                                    int(opt[O_DIRECT_STEPS]), tmp, ds_direct)
     n_steps += steps
     if code == SUCCESS:
-        verdict, _ = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, 8)
+        verdict, _ = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, np.int64(8))
         if verdict == CONVERGED:
             ratio = _pivot_ratio(x, 1.0 + 0.0j, F, G, gamma, patch, ws)
             if ratio * opt[O_MAX_COND] > 1.0:
@@ -535,7 +536,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
     return code, END_CAUCHY, winding, n_steps, 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def track_batch(starts, F, G, gamma, patch, opt, max_exp):
     """Track every row of ``starts``; each path is independent (the solver runs slices on threads)."""
     n_paths = starts.shape[0]
@@ -557,7 +558,7 @@ def track_batch(starts, F, G, gamma, patch, opt, max_exp):
     return ends, codes, kinds, winding, steps, ratio
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
     """Newton on the affine square system for every row of ``X``; returns X, residual norms, Jacobians.
 
@@ -608,7 +609,7 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
     return out, res, jacs
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def term_sizes_batch(X, coef, toff, var, exp, eoff, max_exp):
     """:func:`term_sizes` at every row of ``X`` (affine points); returns shape ``(k, n_equations)``."""
     k, n = X.shape
