@@ -101,6 +101,7 @@ def test_run_imports_no_matplotlib_numba_h5py_or_tqdm():
     r = _run(COMMAND_MODULES.format(args=["run", "bratu1d", "--json"]))
     assert r["matplotlib"] is False and r["h5py"] is False and r["tqdm"] is False  # no plot, no --out, no bar
     assert r["numba"] is False and r["pathtrack.kernels.nn"] is False  # the Python tracker needs no kernel
+    assert r["scipy.optimize"] is False  # the fold is located by pathtrack.events.brentq
     assert r["pathtrack.tracker"] is True
 
 
