@@ -14,7 +14,8 @@ directory:
 - ``pathtrack run bratu1d`` warm;
 - ``python -c "import pathtrack"`` warm;
 
-and prints each against its target with the ratio measured / target. Machines are noisy, and
+and prints each against its target with the ratio measured / target, and the CPU time (user +
+system) of the measured process, which load inflates less than wall time. Machines are noisy, and
 a loaded one slows every row alike: the median of ``python -c "import numpy"`` measured in the
 same run is printed as a reference, and each row is also given in units of it. The 1-minute
 load average is printed before and after. ``--cores N`` (default 2) pins the measured
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import site
 import statistics
@@ -72,19 +74,22 @@ def make_env(root: Path, rev: str) -> tuple:
     return python, venv / "bin" / "pathtrack", clone, time.perf_counter() - t
 
 
-def timed(cmd, env, cwd, cores: int) -> float:
-    """Wall seconds of one run of ``cmd`` (stdout discarded; a failure stops the benchmark)."""
+def timed(cmd, env, cwd, cores: int) -> tuple:
+    """Wall and CPU (user + system) seconds of one run of ``cmd`` (stdout discarded; a failure stops the
+    benchmark)."""
     def pin():
         if cores and hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > cores:
             os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
 
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           preexec_fn=pin)
     dt = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stderr}")
-    return dt
+    return dt, (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
 
 
 def main(argv=None) -> int:
@@ -107,7 +112,10 @@ def main(argv=None) -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "PYTHON"))}
         env.update(NUMBA_CACHE_DIR=str(cache), MPLBACKEND="Agg")
         run = lambda cmd: timed(cmd, env, root, args.cores)  # noqa: E731
-        rep = lambda cmd: statistics.median(run(cmd) for _ in range(args.repeats))  # noqa: E731
+
+        def rep(cmd):  # medians of wall and CPU seconds
+            runs = [run(cmd) for _ in range(args.repeats)]
+            return statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
 
         run([python, "-c", "import numpy, pathtrack"])  # write the clone's .pyc files: not a Numba matter
         ref = rep([python, "-c", "import numpy"])
@@ -117,12 +125,14 @@ def main(argv=None) -> int:
         rows["run bratu1d, warm"] = rep([script, "run", "bratu1d"])
         rows["import pathtrack"] = rep([python, "-c", "import pathtrack"])
 
-        print(f"\nreference: python -c 'import numpy' {ref:.3f} s (median of {args.repeats})\n")
-        print(f"{'command':<36} {'target/s':>9} {'measured/s':>11} {'ratio':>6} {'x numpy':>8}")
-        for name, value in rows.items():
+        print(f"\nreference: python -c 'import numpy' {ref[0]:.3f} s, CPU {ref[1]:.3f} s (median of "
+              f"{args.repeats})\n")
+        print(f"{'command':<36} {'target/s':>9} {'measured/s':>11} {'ratio':>6} {'x numpy':>8} {'cpu/s':>7}")
+        for name, (value, cpu) in rows.items():
             target = TARGETS[name]
             flag = "" if value <= target else "  over target"
-            print(f"{name:<36} {target:9.2f} {value:11.3f} {value / target:6.2f} {value / ref:8.1f}{flag}")
+            print(f"{name:<36} {target:9.2f} {value:11.3f} {value / target:6.2f} {value / ref[0]:8.1f} "
+                  f"{cpu:7.2f}{flag}")
         print(f"\nload average {_load()}")
     finally:
         if args.keep:

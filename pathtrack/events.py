@@ -34,6 +34,7 @@ Users add their own with :class:`Event` (a scalar ``fn(p, lam)``), either passed
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -233,8 +234,6 @@ class EventLocator:
                 return 0.0
             return float(test_value(name, y, t))
 
-        from scipy.optimize import brentq  # imported here: scipy.optimize takes ~0.3 s to import
-
         try:
             theta = brentq(g, 0.0, 1.0, xtol=self.xtol, rtol=4 * np.finfo(float).eps, maxiter=100)
             if theta in off_path:
@@ -252,6 +251,66 @@ class EventLocator:
 
 class _LocateFailed(Exception):
     pass
+
+
+def brentq(f: Callable[[float], float], a: float, b: float, xtol: float, rtol: float, maxiter: int) -> float:
+    """A zero of ``f`` in ``[a, b]`` by Brent's method: the iteration of ``scipy.optimize.brentq``.
+
+    The same iterates as scipy's C implementation (Charles Harris's ``brentq.c``), so located
+    points are the same to the last bit; defined here because importing ``scipy.optimize``
+    costs more than a whole ``pathtrack run`` of a small problem. Raises ``ValueError`` when
+    ``f(a)`` and ``f(b)`` have the same sign or ``f`` returns NaN, and ``RuntimeError`` after
+    ``maxiter`` iterations without convergence, as scipy's does.
+    """
+    def value(x):
+        fx = f(x)
+        if np.isnan(fx):
+            raise ValueError(f"the function value at x={x} is NaN; solver cannot continue")
+        return fx
+
+    xpre, xcur = a, b
+    xblk = fblk = spre = scur = 0.0
+    fpre, fcur = value(xpre), value(xcur)
+    if fpre == 0:
+        return xpre
+    if fcur == 0:
+        return xcur
+    if _negative(fpre) == _negative(fcur):  # signs, not the product, which can underflow to 0
+        raise ValueError("f(a) and f(b) must have different signs")
+    for _ in range(maxiter):
+        if fpre != 0 and fcur != 0 and _negative(fpre) != _negative(fcur):
+            xblk, fblk = xpre, fpre
+            spre = scur = xcur - xpre
+        if abs(fblk) < abs(fcur):
+            xpre, xcur, xblk = xcur, xblk, xcur
+            fpre, fcur, fblk = fcur, fblk, fcur
+        delta = (xtol + rtol * abs(xcur)) / 2
+        sbis = (xblk - xcur) / 2
+        if fcur == 0 or abs(sbis) < delta:
+            return xcur
+        if abs(spre) > delta and abs(fcur) < abs(fpre):
+            if xpre == xblk:  # interpolate
+                num, den = -fcur * (xcur - xpre), fcur - fpre
+            else:  # extrapolate (inverse quadratic)
+                dpre = (fpre - fcur) / (xpre - xcur)
+                dblk = (fblk - fcur) / (xblk - xcur)
+                num, den = -fcur * (fblk * dblk - fpre * dpre), dblk * dpre * (fblk - fpre)
+            stry = num / den if den != 0 else math.inf  # C's x/0 is inf or NaN: either way, bisect
+            if 2 * abs(stry) < min(abs(spre), 3 * abs(sbis) - delta):  # good short step
+                spre, scur = scur, stry
+            else:
+                spre = scur = sbis
+        else:
+            spre = scur = sbis
+        xpre, fpre = xcur, fcur
+        xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
+        fcur = value(xcur)
+    raise RuntimeError(f"failed to converge after {maxiter} iterations, value is {xcur}")
+
+
+def _negative(x: float) -> bool:
+    """The sign bit of ``x`` (C's ``signbit``)."""
+    return math.copysign(1.0, x) < 0
 
 
 def fold_value(info: PointInfo) -> float:

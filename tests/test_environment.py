@@ -101,6 +101,7 @@ def test_run_imports_no_matplotlib_numba_h5py_or_tqdm():
     r = _run(COMMAND_MODULES.format(args=["run", "bratu1d", "--json"]))
     assert r["matplotlib"] is False and r["h5py"] is False and r["tqdm"] is False  # no plot, no --out, no bar
     assert r["numba"] is False and r["pathtrack.kernels.nn"] is False  # the Python tracker needs no kernel
+    assert r["scipy.optimize"] is False  # the fold is located by pathtrack.events.brentq
     assert r["pathtrack.tracker"] is True
 
 
@@ -120,3 +121,25 @@ pathtrack.polynomial.solve(["x^2 - 1"])
 print(json.dumps({"before": before, "after": "numba" in sys.modules}))
 """
     assert _run(code) == {"before": False, "after": True}
+
+
+@pytest.mark.slow
+def test_first_compile_builds_each_kernel_once(tmp_path):
+    """From an empty Numba cache every jitted function of the compiled tracker is compiled for one
+    signature (a literal argument would add a second), and no slice assignment is lowered."""
+    code = """
+import json
+from numba.np import arrayobj
+import pathtrack.polynomial.kernels as K
+from pathtrack.polynomial import solve
+slices = []
+orig = arrayobj.fancy_setslice  # lowers a slice assignment, with its shape-mismatch error formatter
+arrayobj.fancy_setslice = lambda *a, **k: slices.append(1) or orig(*a, **k)
+solve("katsura:3")
+counts = {name: len(f.signatures) for name, f in vars(K).items() if hasattr(f, "signatures")}
+print(json.dumps({"counts": counts, "slices": len(slices)}))
+"""
+    r = _run(code, {"NUMBA_CACHE_DIR": str(tmp_path)})
+    assert r["counts"]["track_batch"] == 1 and r["counts"]["homotopy"] == 1
+    assert max(r["counts"].values()) == 1, r["counts"]
+    assert r["slices"] == 0

@@ -125,3 +125,28 @@ def test_event_locator_on_the_unit_circle():
         assert point.s == pytest.approx(3.0 - 0.6) and point.step == 7
         assert (point.value_a, point.value_b) == (0.6, -0.6)
     assert n_corrections  # trial points went through the path corrector
+
+
+def _brent_outcome(fn, f, a, b, xtol):
+    try:
+        return fn(f, a, b, xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=100)
+    except (ValueError, RuntimeError) as exc:
+        return type(exc).__name__
+
+
+@pytest.mark.parametrize("f", [lambda x: x ** 3 - 0.3, lambda x: np.tan(x) - 0.4, lambda x: (x - 0.2) ** 5,
+                               lambda x: np.sin(10 * x) + 0.01, lambda x: 1e-300 * (x - 0.3),
+                               lambda x: np.nan if x > 0.9 else x - 0.3, lambda x: x * x + 1.0])
+def test_brentq_takes_scipys_iterates(f):
+    """Event location's Brent iteration gives scipy.optimize.brentq's result bit for bit, errors included."""
+    from scipy.optimize import brentq as scipy_brentq
+
+    from pathtrack.events import brentq
+
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        a, b, xtol = rng.uniform(-0.5, 0.2), rng.uniform(0.6, 1.0), 10.0 ** rng.uniform(-13, -4)
+        ours = _brent_outcome(brentq, f, a, b, xtol)
+        assert ours == _brent_outcome(scipy_brentq, f, a, b, xtol)
+        if isinstance(ours, float):
+            assert abs(f(ours)) <= abs(f(ours + 10 * xtol)) or abs(f(ours)) <= abs(f(ours - 10 * xtol))

@@ -19,6 +19,13 @@ functions. Helpers with one caller, and ``newton``, are inlined at Numba-IR leve
 (``inline="always"``) instead of compiled on their own. The batch kernels release the GIL
 and run serially (``prange`` is ``range`` without ``parallel=True``): the solver spreads
 paths over Python threads, which costs no parallel-lowering compile (measured 8 s of 35 s).
+Kernel bodies copy arrays with loops (:func:`_copy`), not slice assignments or array
+expressions: each of those makes Numba compile a shape-mismatch error formatter or an
+array-expression kernel into its caller (10 of 24 CPU seconds of the first compile). A
+constant passed between jitted functions keeps its literal type and makes a second compile
+of the callee, so flags are passed as ``bool(...)`` and ``np.int64(...)``. Every kernel uses
+NumPy's error model: no ``ZeroDivisionError`` checks (divisions are guarded, or by validated
+positive options).
 """
 
 import math
@@ -71,7 +78,7 @@ N_OPTIONS = 21
 
 
 # -- linear algebra -------------------------------------------------------------------------------
-@njit
+@njit(error_model="numpy")
 def _norm(v):
     s = 0.0
     for i in range(v.shape[0]):
@@ -79,7 +86,15 @@ def _norm(v):
     return math.sqrt(s)
 
 
-@njit
+@njit(error_model="numpy")
+def _copy(src, dst):
+    """``dst[:] = src`` for vectors, as a loop: a slice assignment makes Numba compile its shape-mismatch
+    error formatter into every caller, seconds of a cold start."""
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
+
+
+@njit(error_model="numpy")
 def lu_solve(A, b, out):
     """Solve ``A out = b`` by Gaussian elimination with partial pivoting, overwriting ``A`` and ``b``.
 
@@ -125,7 +140,7 @@ def lu_solve(A, b, out):
 
 
 # -- evaluation -----------------------------------------------------------------------------------
-@njit
+@njit(error_model="numpy")
 def fill_powers(x, P):
     """``P[j, k] = x_j**k``: the power table every monomial reads."""
     for j in range(x.shape[0]):
@@ -134,7 +149,7 @@ def fill_powers(x, P):
             P[j, k] = P[j, k - 1] * x[j]
 
 
-@njit
+@njit(error_model="numpy")
 def eval_system(P, coef, toff, var, exp, eoff, pre, val, jac):
     """Values and Jacobian of a packed system from a filled power table ``P``."""
     n_eq = eoff.shape[0] - 1
@@ -158,7 +173,7 @@ def eval_system(P, coef, toff, var, exp, eoff, pre, val, jac):
                 suf *= P[v, k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def eval_system_alloc(x, coef, toff, var, exp, eoff, max_exp):
     """``F(x)`` and its Jacobian at one point, allocating the outputs (for Python callers)."""
     n = x.shape[0]
@@ -170,7 +185,7 @@ def eval_system_alloc(x, coef, toff, var, exp, eoff, max_exp):
     return val, jac
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _workspace(n1, max_exp):
     c = np.complex128
     return (np.empty((n1, max_exp + 1), dtype=c), np.empty(n1, dtype=c),          # P, pre
@@ -179,7 +194,7 @@ def _workspace(n1, max_exp):
             np.empty((n1, n1), dtype=c), np.empty(n1, dtype=c), np.empty(n1, dtype=c))  # A, rhs, sol
 
 
-@njit
+@njit(error_model="numpy")
 def homotopy(x, t, F, G, gamma, patch, ws, want_dt):
     """Fill ``A = [H_x; a]`` and ``rhs = -[H; a·x-1]`` (or ``-[H_t; 0]`` when ``want_dt``) at ``(x, t)``."""
     P, pre, vF, JF, vG, JG, A, rhs, sol = ws
@@ -202,10 +217,11 @@ def homotopy(x, t, F, G, gamma, patch, ws, want_dt):
     rhs[n] = 0.0 if want_dt else -s
 
 
-@njit
+@njit(error_model="numpy")
 def _tangent(x, t, dtdu, F, G, gamma, patch, ws, out):
     """``dx/du`` along a segment with ``dt/du = dtdu``; returns False where the Jacobian is singular."""
-    homotopy(x, t, F, G, gamma, patch, ws, True)
+    # bool(): a plain bool, not Literal[bool](True), so one compile of homotopy serves every caller
+    homotopy(x, t, F, G, gamma, patch, ws, bool(True))
     if lu_solve(ws[6], ws[7], ws[8]) == 0.0:
         return False
     for i in range(out.shape[0]):
@@ -213,13 +229,13 @@ def _tangent(x, t, dtdu, F, G, gamma, patch, ws, out):
     return True
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def newton(x, t, F, G, gamma, patch, ws, tol, max_contraction, max_iters):
     """Newton at fixed ``t``, updating ``x`` in place; returns (steprules verdict, pivot ratio)."""
     prev = np.inf
     ratio = 0.0
     for k in range(max_iters):
-        homotopy(x, t, F, G, gamma, patch, ws, False)
+        homotopy(x, t, F, G, gamma, patch, ws, bool(False))
         ratio = lu_solve(ws[6], ws[7], ws[8])
         if ratio == 0.0:
             return SINGULAR, 0.0
@@ -235,7 +251,7 @@ def newton(x, t, F, G, gamma, patch, ws, tol, max_contraction, max_iters):
 
 
 # -- tracking -------------------------------------------------------------------------------------
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _turn_resolved_ok(k1, kn, h, resolution, max_angle):
     """Path-jumping guard: ``turn_ok`` on the tangents ``k1`` (step start) and ``kn`` (step end).
 
@@ -259,7 +275,7 @@ def _turn_resolved_ok(k1, kn, h, resolution, max_angle):
     return turn_ok(dot / (a * b), max_angle)
 
 
-@njit
+@njit(error_model="numpy")
 def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
     """Track ``x`` from ``t = ta`` to ``t = tb`` along the straight segment (complex ``t``).
 
@@ -317,7 +333,7 @@ def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
     return SUCCESS, n_steps, ds
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
     """Circle ``t = 1 - r·e^{iθ}`` until the path closes; ``est`` = mean of the samples = x(t=1).
 
@@ -344,7 +360,7 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
             code, steps, ds = track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, min(1.0, ds))
             n_steps += steps
             if code != SUCCESS:
-                x[:] = x_start
+                _copy(x_start, x)
                 return False, c, n_steps
         d = 0.0
         for i in range(x.shape[0]):
@@ -352,15 +368,15 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
         if math.sqrt(d) <= 1e3 * opt[O_NEWTON_TOL] * (1.0 + _norm(x_start)):
             for i in range(est.shape[0]):
                 est[i] /= c * n_samples
-            x[:] = x_start
+            _copy(x_start, x)
             return True, c, n_steps
     # Not closed: a loop that encircles a branch point other than t = 1 permutes the sheets, so x
     # now lies on another path. Go back to this one, or the endgame would finish someone else's.
-    x[:] = x_start
+    _copy(x_start, x)
     return False, max_winding, n_steps
 
 
-@njit
+@njit(error_model="numpy")
 def term_sizes(P, coef, toff, var, exp, eoff, out):
     """``out[e] = Σ_t |c_t|·|x^α_t|`` over the terms of equation ``e``, from a filled power table ``P``.
 
@@ -377,7 +393,7 @@ def term_sizes(P, coef, toff, var, exp, eoff, out):
         out[e] = s
 
 
-@njit
+@njit(error_model="numpy")
 def _row_scaled(x, t, F, G, gamma, patch, ws):
     """Fill ``A`` and ``rhs`` as :func:`homotopy` does, each row of ``H`` divided by its scale.
 
@@ -390,7 +406,7 @@ def _row_scaled(x, t, F, G, gamma, patch, ws):
     residual and make the singular Jacobian look regular (for one unknown ``H_x`` is, by
     Euler's relation, always proportional to the same vector).
     """
-    homotopy(x, t, F, G, gamma, patch, ws, False)
+    homotopy(x, t, F, G, gamma, patch, ws, bool(False))
     P, A, rhs = ws[0], ws[6], ws[7]
     n = A.shape[0] - 1
     sF = np.empty(n)
@@ -410,21 +426,21 @@ def _row_scaled(x, t, F, G, gamma, patch, ws):
             rhs[i] /= m
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _residual(x, t, F, G, gamma, patch, ws):
     """Row-scaled residual ``‖H(x, t)‖`` (comparable with ``‖x‖``)."""
     _row_scaled(x, t, F, G, gamma, patch, ws)
     return _norm(ws[7])
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _pivot_ratio(x, t, F, G, gamma, patch, ws):
     """Pivot ratio of the row-scaled ``[H_x; a]`` at ``(x, t)``: the regularity test of an endpoint."""
     _row_scaled(x, t, F, G, gamma, patch, ws)
     return lu_solve(ws[6], ws[7], ws[8])
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def track_path(x, F, G, gamma, patch, opt, max_exp):
     """Track one path from ``t = 0`` to ``t = 1`` with the endgame; ``x`` becomes the endpoint.
 
@@ -449,7 +465,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
                                    int(opt[O_DIRECT_STEPS]), tmp, ds_direct)
     n_steps += steps
     if code == SUCCESS:
-        verdict, _ = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, 8)
+        verdict, _ = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, np.int64(8))
         if verdict == CONVERGED:
             ratio = _pivot_ratio(x, 1.0 + 0.0j, F, G, gamma, patch, ws)
             if ratio * opt[O_MAX_COND] > 1.0:
@@ -458,7 +474,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
     # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and not decaying means the path goes to
     # infinity (cheap: no loops). Where v looks finite run Cauchy loops until two radii agree;
     # their estimate is the endpoint, at infinity when its x_0 vanishes.
-    x[:] = x_eg
+    _copy(x_eg, x)
     est = np.empty(n1, c)
     prev = np.empty(n1, c)
     have_prev = False
@@ -504,11 +520,11 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
                     # not a solution: demand a small residual at t = 1 too
                     if (math.sqrt(d) <= opt[O_EG_TOL] * (1.0 + ne)
                             and _residual(est, 1.0 + 0.0j, F, G, gamma, patch, ws) <= opt[O_EG_TOL] * (1.0 + ne)):
-                        x[:] = est
+                        _copy(est, x)
                         if abs(est[0]) <= opt[O_INFINITY_TOL] * ne:  # the limit point lies at infinity
                             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
                         return SUCCESS, END_CAUCHY, winding, n_steps, 0.0
-                prev[:] = est
+                _copy(est, prev)
                 prev_winding = winding
                 have_prev = True
         q_prev = q
@@ -523,11 +539,11 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
             break
         r = r_next
     if have_prev:
-        x[:] = prev
+        _copy(prev, x)
     return code, END_CAUCHY, winding, n_steps, 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def track_batch(starts, F, G, gamma, patch, opt, max_exp):
     """Track every row of ``starts``; each path is independent (the solver runs slices on threads)."""
     n_paths = starts.shape[0]
@@ -540,7 +556,7 @@ def track_batch(starts, F, G, gamma, patch, opt, max_exp):
     for p in prange(n_paths):
         x = starts[p].copy()
         code, kind, w, s, q = track_path(x, F, G, gamma, patch, opt, max_exp)
-        ends[p] = x
+        _copy(x, ends[p])
         codes[p] = code
         kinds[p] = kind
         winding[p] = w
@@ -549,7 +565,7 @@ def track_batch(starts, F, G, gamma, patch, opt, max_exp):
     return ends, codes, kinds, winding, steps, ratio
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
     """Newton on the affine square system for every row of ``X``; returns X, residual norms, Jacobians.
 
@@ -567,13 +583,16 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
         x = out[p].copy()
         xt = np.empty(n, dtype=np.complex128)
         dx = np.empty(n, dtype=np.complex128)
+        A = np.empty((n, n), dtype=np.complex128)
+        b = np.empty(n, dtype=np.complex128)
         fill_powers(x, P)
         eval_system(P, coef, toff, var, exp, eoff, pre, val, J)
         r = _norm(val)
         for it in range(max_iters):
-            jacs[p] = J
-            A = J.copy()
-            b = -val
+            for i in range(n):  # loops, not array expressions: each of those is a compile of its own
+                b[i] = -val[i]
+                for j in range(n):
+                    A[i, j] = J[i, j]
             if lu_solve(A, b, dx) == 0.0:
                 break
             for i in range(n):
@@ -583,19 +602,21 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
             rn = _norm(val)
             if not (rn < r or rn == 0.0):
                 break
-            x[:] = xt
+            _copy(xt, x)
             r = rn
             if _norm(dx) <= tol * (1.0 + _norm(x)):
                 break
         fill_powers(x, P)
         eval_system(P, coef, toff, var, exp, eoff, pre, val, J)
-        out[p] = x
+        _copy(x, out[p])
         res[p] = _norm(val)
-        jacs[p] = J
+        for i in range(n):
+            for j in range(n):
+                jacs[p, i, j] = J[i, j]
     return out, res, jacs
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def term_sizes_batch(X, coef, toff, var, exp, eoff, max_exp):
     """:func:`term_sizes` at every row of ``X`` (affine points); returns shape ``(k, n_equations)``."""
     k, n = X.shape
