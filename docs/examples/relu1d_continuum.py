@@ -61,7 +61,8 @@ def lower_minima(n_starts: int = 40, seed: int = 0):
     rng = np.random.default_rng(seed)
     found = []
     for _ in range(n_starts):
-        r = gradient_flow(net, net.random_params(rng), 1.0, gtol=1e-8, rtol=1e-8, t_max=1e7, compute_index=False)
+        r = gradient_flow(net, net.random_params(rng), 1.0, gtol=1e-8, rtol=1e-8, t_max=1e7,
+                          compute_index=False)
         q, gn = polish(net, r.p_final, 1.0)
         eigs = np.linalg.eigvalsh(net.dH_dp(q, 1.0))
         found.append(dict(risk=net.loss(q, 1.0), grad=gn, kinks=[float(k) for k in net.kinks(q)],
@@ -80,15 +81,17 @@ def main():
         lower = lower_minima(a.starts)
         h1 = find_critical_points(ReLU1D(width=1, target=ContinuumTarget(), quadrature="gauss"),
                                   n_starts=30, newton_starts=100, seed=0)
-    print(f"track: {res.status.name}, {len(res.lam)} accepted steps from λ = {res.lam[0]:.3g} to {res.lam[-1]:.3g}; "
+    print(f"track: {res.status.name}, {len(res.lam)} accepted steps from λ = {res.lam[0]:.3g} to "
+          f"{res.lam[-1]:.3g}; "
           f"{time.process_time() - t0:.0f} s CPU in all\n")
     risks = np.array([r["risk"] for r in rows])
     print("| path points | λ range | risk (min – max) | max ‖∇L‖ (all 7 parameters) | min Hessian eig. | "
           "zero eig. per point | smallest positive eig. | max distance from closed form | "
-          "max sup |N_λ − N_0.1| |")
+          "max sup-norm distance of N_λ from N_0.1 |")
     print("|---|---|---|---|---|---|---|---|---|")
     nz = sorted({r["n_zero"] for r in rows})
-    print(f"| {len(rows)} | {rows[0]['lam']:.2f} – {rows[-1]['lam']:.2f} | {risks.min():.12f} – {risks.max():.12f} | "
+    print(f"| {len(rows)} | {rows[0]['lam']:.2f} – {rows[-1]['lam']:.2f} | "
+          f"{risks.min():.12f} – {risks.max():.12f} | "
           f"{max(r['grad'] for r in rows):.1e} | {min(r['min_eig'] for r in rows):.1e} | "
           f"{', '.join(map(str, nz))} | {min(r['min_pos'] for r in rows):.4f} | "
           f"{max(r['dist_closed_form'] for r in rows):.1e} | {max(r['sup_dist_first'] for r in rows):.3f} |")
@@ -103,7 +106,8 @@ def main():
             print(f"| {ds[0]['risk']:.8f} | {len(ds)} | {', '.join(f'{k:.4f}' for k in ds[0]['kinks'])} | "
                   f"{ds[0]['min_eig']:.1e} |")
     on_curve = sum(abs(d["risk"] - risks.mean()) < 1e-8 for d in lower)
-    print(f"\n{on_curve} of {len(lower)} flows ended on the curve's risk; best risk found {lower[0]['risk']:.8f}")
+    print(f"\n{on_curve} of {len(lower)} flows ended on the curve's risk; "
+          f"best risk found {lower[0]['risk']:.8f}")
     print(f"\nwidth 1, same target: {len(h1)} critical realisations, risks "
           f"{', '.join(f'{c.risk:.6f}' for c in h1)}")
     with open(a.json, "w", encoding="utf-8") as fh:

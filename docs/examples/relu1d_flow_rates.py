@@ -48,7 +48,7 @@ ZERO_EIG = 1e-7  # eigenvalues below this times the largest count as zero
 
 
 def composite_gauss(cuts, n: int = 8):
-    """Nodes and weights (normalised to total 1) of ``n``-point Gauss–Legendre on each piece between ``cuts``."""
+    """Nodes and weights (summing to 1) of ``n``-point Gauss–Legendre on each piece between ``cuts``."""
     xi, wi = np.polynomial.legendre.leggauss(n)
     cuts = np.unique(cuts)
     lo, hi = cuts[:-1], cuts[1:]
@@ -164,7 +164,8 @@ def _fmt(x, spec):
 
 def summary_table(rows) -> str:
     out = ["| width | starts | converged | degenerate | merged kinks | singular beyond symmetry | "
-           "degenerate: β median (range) | all converged: max late (1+t)(L − L∞) |", "|---|---|---|---|---|---|---|---|"]
+           "degenerate: β median (range) | all converged: max late (1+t)(L − L∞) |",
+           "|---|---|---|---|---|---|---|---|"]
     for width in sorted({r["width"] for r in rows}):
         rs = [r for r in rows if r["width"] == width]
         ok = [r for r in rs if r["status"] == "success"]
@@ -173,14 +174,15 @@ def summary_table(rows) -> str:
         late = [r["late_max"] for r in ok if np.isfinite(r["late_max"])]
         brange = f"{np.median(betas):.2f} ({min(betas):.2f} – {max(betas):.2f})" if betas else "–"
         out.append(f"| {width} | {len(rs)} | {len(ok)} | {len(deg)} | "
-                   f"{sum(r['merged'] for r in ok)} | {sum(r['nullity_hessian'] > r['nullity_gauss_newton'] for r in ok)}"
+                   f"{sum(r['merged'] for r in ok)} | "
+                   f"{sum(r['nullity_hessian'] > r['nullity_gauss_newton'] for r in ok)}"
                    f" | {brange} | {max(late):.3g} |")
     return "\n".join(out)
 
 
 def degenerate_table(rows) -> str:
-    out = ["| width, seed | t_final | L∞ (Newton) | L∞ (lstsq) − L∞ | merged | nullity H / GN | late window | "
-           "β (R²) | exp R² | max late (1+t)(L − L∞) | at t_end |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| width, seed | t_final | L∞ (Newton) | L∞ (lstsq) − L∞ | merged | nullity H / GN | "
+           "late window | β (R²) | exp R² | max late (1+t)(L − L∞) | at t_end |", "|---" * 11 + "|"]
     for r in rows:
         if not r["degenerate"]:
             continue

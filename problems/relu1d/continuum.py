@@ -108,7 +108,8 @@ class ReLU1DCurve(Problem):
     """
 
     name = "relu1d_curve"
-    description = "width-2 ReLU net on a constructed Lipschitz target: a curve of non-global local minima (lam = kink)"
+    description = ("width-2 ReLU net on a constructed Lipschitz target: a curve of non-global local minima "
+                   "(lam = kink)")
     lam_start, lam_end = 0.1, 0.45
     parameters = {"k1": 0.5, "n_gauss": 20}
     default_options = {"eig_diagnostics": "off"}
@@ -116,9 +117,11 @@ class ReLU1DCurve(Problem):
     def __init__(self, **params):
         super().__init__(**params)
         self.target = ContinuumTarget(float(self.params["k1"]))
-        self.net = ReLU1D(width=2, target=self.target, quadrature="gauss", n_gauss=int(self.params["n_gauss"]))
+        self.net = ReLU1D(width=2, target=self.target, quadrature="gauss",
+                          n_gauss=int(self.params["n_gauss"]))
         if not 0.0 < self.lam_end <= self.target.k1:
-            raise ProblemError(f"relu1d_curve: the continuum ends at k1 = {self.target.k1}; lam_end must lie below it")
+            raise ProblemError(f"relu1d_curve: the continuum ends at k1 = {self.target.k1}; "
+                               "lam_end must lie below it")
 
     def full(self, p, lam) -> np.ndarray:
         """The width-2 parameters ``(w₁, w₂, b₁, b₂, v₁, v₂, c)`` of the unknowns ``p`` at λ."""

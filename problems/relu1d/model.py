@@ -131,7 +131,10 @@ class ReLU1D(Problem):
             raise ProblemError("relu1d: exact integration needs a piecewise-linear target; use quadrature='gauss'")
         # the quadrature splits at the target's non-smooth points: the knots of a piecewise-linear
         # target, or a callable's own ``knots`` attribute when it has one
-        knots = target.xs if isinstance(target, PiecewiseLinear) else np.asarray(getattr(target, "knots", []), float)
+        if isinstance(target, PiecewiseLinear):
+            knots = target.xs
+        else:
+            knots = np.asarray(getattr(target, "knots", []), dtype=float)
         self.knots = knots[(knots > self.a) & (knots < self.b)]
         n = 2 if self.quadrature == "exact" else int(self.params["n_gauss"])
         self._xi, self._wi = _GL2 if n == 2 else np.polynomial.legendre.leggauss(n)
