@@ -86,3 +86,15 @@ def test_beyond_k1_the_family_is_not_critical_and_bad_k1_is_refused():
 def test_registered_as_plugin():
     from pathtrack.registry import make_problem
     assert isinstance(make_problem("relu1d_curve"), ReLU1DCurve)
+
+
+def test_homotopy_derivatives_match_finite_differences():
+    pb = ReLU1DCurve()
+    p, lam = pb.start()
+    p = p + 0.05 * np.random.default_rng(0).normal(size=p.size)
+    lam = lam + 0.03
+    eps = 1e-6
+    fd = np.column_stack([(pb.H(p + eps * e, lam) - pb.H(p - eps * e, lam)) / (2 * eps) for e in np.eye(p.size)])
+    np.testing.assert_allclose(pb.dH_dp(p, lam), fd, atol=1e-6)
+    fd_lam = (pb.H(p, lam + eps) - pb.H(p, lam - eps)) / (2 * eps)
+    np.testing.assert_allclose(pb.dH_dlam(p, lam), fd_lam, atol=1e-6)
