@@ -235,3 +235,38 @@ def test_relu1d_continuum_curve_row():
     assert min(r["min_eig"] for r in rows) > -10 * abs(float(row["min Hessian eig."].replace("−", "-")))
     assert max(r["dist_closed_form"] for r in rows) < 10 * float(row["max distance from closed form"])
 
+
+# --- docs/flows.md: Finnoff redone (docs/examples/finnoff_compare.py --study stuck / sde) ---------------
+
+def test_finnoff_stuck_seed_rows():
+    """One (generator, seed) of the stuck study re-run: gradient counts and verdicts exactly, MSEs, gradient
+    norms and eigenvalue ratios to their printed digits."""
+    example = load_script("docs/examples/finnoff_compare.py")
+    rows = markdown_table("flows.md", "| method (one seed) |")
+    with threadpool_limits(limits=1, user_api="blas"):
+        got = example.stuck_study(["product"], [0])
+    assert [r["method"] for r in got] == [r["method (one seed)"] for r in rows]
+    for r, row in zip(got, rows):
+        assert f"{r['grad_evals']:.0f}" == row["grad evals"] and r["verdict"] == row["verdict"]
+        for value, text in ((r["train_mse"], row["train MSE"]), (r["test_mse"], row["test MSE"]),
+                            (r["grad_norm"], row["‖∇L‖₂"]),
+                            (r["eig_min"] / r["eig_max"], row["min eig. / max eig."].replace("−", "-"))):
+            assert close_to_printed(value, text), (r["method"], value, text)
+
+
+@pytest.mark.slow
+def test_finnoff_sde_table():
+    """The SGD-against-diffusion table re-run (about 10 s CPU): every ratio to its printed digits."""
+    example = load_script("docs/examples/finnoff_compare.py")
+    rows = markdown_table("flows.md", "| η | SGD steps to T |")
+    with threadpool_limits(limits=1, user_api="blas"):
+        got, _, _ = example.sde_study("product")
+    assert [f"{r['eta']:g}" for r in got] == [row["η"] for row in rows]
+    for r, row in zip(got, rows):
+        assert r["steps"] == int(row["SGD steps to T"])
+        for value, text in ((r["mean_dev"], row["‖mean p_SGD − p(T)‖"]),
+                            (r["bias"] / r["eta"], row["bias (noise removed) / η"]),
+                            (r["rms_dev"] / np.sqrt(r["eta"]), row["RMS ‖p_SGD − p(T)‖ / √η"]),
+                            (r["trace_ratio"], row["tr Cov / (η tr Σ(T))"]),
+                            (r["top_ratio"], row["top direction: Var / (η σ²)"])):
+            assert close_to_printed(value, text), (r["eta"], value, text)

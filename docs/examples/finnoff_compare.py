@@ -220,6 +220,18 @@ def stuck_tables(rows):
     return "\n".join(out)
 
 
+def seed_table(rows, gen: str, seed: int) -> str:
+    """Markdown: every method's end point for one (generator, seed), the row a fast test re-runs."""
+    out = ["| method (one seed) | train MSE | test MSE | grad evals | ‖∇L‖₂ | min eig. / max eig. | "
+           "verdict |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["generator"] == gen and r["seed"] == seed:
+            out.append(f"| {r['method']} | {r['train_mse']:.5f} | {r['test_mse']:.5f} | "
+                       f"{r['grad_evals']:.0f} | "
+                       f"{r['grad_norm']:.2e} | {r['eig_min'] / r['eig_max']:.1e} | {r['verdict']} |")
+    return "\n".join(out)
+
+
 # --- Finnoff's theory: SGD against the gradient-flow ODE and its diffusion approximation ----------------
 
 def sde_study(gen: str = "product", seed: int = 0, n_train: int = 200, T: float = 2.0,
@@ -271,7 +283,8 @@ def sde_study(gen: str = "product", seed: int = 0, n_train: int = 200, T: float 
 
 def sde_table(rows, trace_S: float, replicas: int) -> str:
     out = ["| η | SGD steps to T | ‖mean p_SGD − p(T)‖ | bias (noise removed) / η | "
-           "RMS ‖p_SGD − p(T)‖ / √η | tr Cov / (η tr Σ(T)) | top direction: Var / (η σ²) |", "|---|---|---|---|---|---|---|"]
+           "RMS ‖p_SGD − p(T)‖ / √η | tr Cov / (η tr Σ(T)) | top direction: Var / (η σ²) |",
+           "|---|---|---|---|---|---|---|"]
     for r in rows:
         out.append(f"| {r['eta']:g} | {r['steps']} | {r['mean_dev']:.4f} | {r['bias'] / r['eta']:.2f} | "
                    f"{r['rms_dev'] / np.sqrt(r['eta']):.3f} | "
@@ -353,7 +366,7 @@ def main():
         with threadpool_limits(limits=1, user_api="blas"):
             if a.study == "stuck":
                 rows = stuck_study(a.generators, range(a.seeds), a.n_train, a.budget, a.epochs, a.sgd_lr)
-                text = stuck_tables(rows)
+                text = stuck_tables(rows) + "\n\n" + seed_table(rows, a.generators[0], 0)
             else:
                 rows, trace_S, _ = sde_study(a.generators[0], replicas=a.replicas)
                 text = sde_table(rows, trace_S, a.replicas)
