@@ -293,9 +293,9 @@ def sde_table(rows, trace_S: float, replicas: int) -> str:
     return "\n".join(out)
 
 
-def run(seeds, epochs, n_train, noise, gd_lr, sgd_lr):
+def run(seeds, epochs, n_train, noise, gd_lr, sgd_lr, generators=GENERATORS):
     rows = {}
-    for gen in GENERATORS:
+    for gen in generators:
         for seed in seeds:
             pb = Finnoff(generator=gen, seed=seed, n_train=n_train, noise=noise)
             p0 = pb.start().p  # the same initial weights for every method
@@ -325,15 +325,16 @@ def plot(rows, path):
     import matplotlib.pyplot as plt
 
     methods = list(dict.fromkeys(m for _, m in rows))
+    gens = list(dict.fromkeys(g for g, _ in rows))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     width = 0.8 / len(methods)
     for ax, key in zip(axes, ("train_mse", "test_mse")):
         for k, m in enumerate(methods):
-            vals = [[getattr(r, key) for r in rows[(g, m)]] for g in GENERATORS]
-            x = np.arange(len(GENERATORS)) + k * width
+            vals = [[getattr(r, key) for r in rows[(g, m)]] for g in gens]
+            x = np.arange(len(gens)) + k * width
             ax.bar(x, [np.mean(v) for v in vals], width, yerr=[np.std(v, ddof=1) for v in vals], label=m, capsize=2)
-        ax.set_xticks(np.arange(len(GENERATORS)) + 0.4 - width / 2)
-        ax.set_xticklabels(GENERATORS)
+        ax.set_xticks(np.arange(len(gens)) + 0.4 - width / 2)
+        ax.set_xticklabels(gens)
         ax.set_yscale("log")
         ax.set_title(key.replace("_", " "))
     axes[0].legend(fontsize=8)
@@ -377,7 +378,7 @@ def main():
                 json.dump(rows, fh, indent=1)
         return
     with threadpool_limits(limits=1, user_api="blas"):
-        rows = run(range(a.seeds), a.epochs, a.n_train, a.noise, a.gd_lr, a.sgd_lr)
+        rows = run(range(a.seeds), a.epochs, a.n_train, a.noise, a.gd_lr, a.sgd_lr, a.generators)
     print(f"{a.seeds} seeds, {a.epochs} epochs for GD and SGD, n_train={a.n_train}, noise={a.noise}, "
           f"{time.perf_counter() - t0:.0f} s")
     print(table(rows))
