@@ -26,7 +26,7 @@ k₁ and the same moments ∫ψ and ∫ψ(x − k₁): E and M, hence c(k), s(k)
 are unchanged for k ≤ k₁, and f is Lipschitz. The family N_k, 0 < k ≤ k₁, is then a curve of
 critical points with distinct realisations and one risk. Whether they are local minima (the
 Hessian is PSD off the symmetric subspace too) and not global is checked numerically
-(``docs/examples/relu1d_continuum.py``, ``tests/test_relu1d.py``).
+(``docs/examples/relu1d_continuum.py``, ``tests/test_relu1d_continuum.py``).
 
 :class:`ReLU1DCurve` is the homotopy that follows the curve with the tracker: λ = k fixes
 unit 1 (w₁ = 1, b₁ = −λ); the unknowns are ``p = (b₂, v₁, v₂, c)`` with w₂ = −1 (the scaling
