@@ -166,3 +166,107 @@ def test_phc_demo_table_row_comb3000():
     assert bench.cell(raw) == row["pathtrack unscaled"]
     assert bench.cell(res) + (" (scaled)" if res.scaling is not None else "") == row["pathtrack default"]
     assert (res.n_at_infinity, res.n_failed) == (int(row["at infinity"]), int(row["failed"]))
+
+
+# --- docs/flows.md: degenerate limits at widths 2-4 (docs/examples/relu1d_flow_rates.py) ----------------
+
+def _value_and_r2(cell: str):
+    value, r2 = cell.replace("(", "").replace(")", "").split()
+    return value, r2
+
+
+@pytest.mark.parametrize("key", ["2, 4", "2, 24", "3, 2"])
+def test_relu1d_degenerate_flow_rows(key):
+    """Three rows of the degenerate-limit table, re-run: verdicts and nullities exactly, every other number to
+    its printed digits; the two L∞ estimates to 1e-14 (their printed difference is rounding noise)."""
+    example = load_script("docs/examples/relu1d_flow_rates.py")
+    table = markdown_table("flows.md", "| width, seed | t_final | L∞ (Newton)")
+    row = next(r for r in table if r["width, seed"] == key)
+    width, seed = (int(x) for x in key.split(","))
+    with threadpool_limits(limits=1, user_api="blas"):
+        got = example.flow_row(width, seed)
+    assert got["status"] == "success" and got["degenerate"]
+    assert ("yes" if got["merged"] else "no") == row["merged"]
+    assert f"{got['nullity_hessian']} / {got['nullity_gauss_newton']}" == row["nullity H / GN"]
+    assert abs(got["L_inf_lstsq"] - got["L_inf"]) <= 1e-14
+    lo, hi = row["late window"].split(" – ")
+    beta, beta_r2 = _value_and_r2(row["β (R²)"])
+    checks = [(got["t_final"], row["t_final"]), (got["L_inf"], row["L∞ (Newton)"]), (got["window"][0], lo),
+              (got["window"][1], hi), (got["beta"], beta), (got["beta_r2"], beta_r2),
+              (got["exp_r2"], row["exp R²"]),
+              (got["late_max"], row["max late (1+t)(L − L∞)"]), (got["late_end"], row["at t_end"])]
+    for value, text in checks:
+        assert close_to_printed(value, text), (key, value, text)
+
+
+@pytest.mark.slow
+def test_relu1d_degenerate_summary_table():
+    """The per-width summary, all 90 flows (about 70 s CPU): counts exactly, β and (1+t)(L − L∞) to the
+    printed digits."""
+    example = load_script("docs/examples/relu1d_flow_rates.py")
+    with threadpool_limits(limits=1, user_api="blas"):
+        rows = example.run((2, 3, 4), range(30))
+    want = markdown_table("flows.md", "| width | starts | converged | degenerate |")
+    got = example.summary_table(rows).splitlines()[2:]
+    assert [r.strip() for r in got] == ["| " + " | ".join(r.values()) + " |" for r in want]
+
+
+# --- docs/flows.md: the curve of local minima (docs/examples/relu1d_continuum.py) ---------------------
+
+def test_relu1d_continuum_curve_row():
+    """The tracked curve's row: point count and zero-eigenvalue count exactly, risks and distances to the
+    printed digits; gradients, negative eigenvalues and distances from the closed form below the printed
+    orders of magnitude (they are rounding noise)."""
+    example = load_script("docs/examples/relu1d_continuum.py")
+    row = markdown_table("flows.md", "| path points | λ range |")[0]
+    with threadpool_limits(limits=1, user_api="blas"):
+        _, rows = example.follow_curve()
+    assert len(rows) == int(row["path points"])
+    lo, hi = row["λ range"].split(" – ")
+    assert close_to_printed(rows[0]["lam"], lo) and close_to_printed(rows[-1]["lam"], hi)
+    rmin, rmax = row["risk (min – max)"].split(" – ")
+    risks = [r["risk"] for r in rows]
+    assert close_to_printed(min(risks), rmin) and close_to_printed(max(risks), rmax)
+    assert sorted({r["n_zero"] for r in rows}) == numbers(row["zero eig. per point"])
+    assert close_to_printed(min(r["min_pos"] for r in rows), row["smallest positive eig."])
+    sup_dist = max(r["sup_dist_first"] for r in rows)
+    assert close_to_printed(sup_dist, row["max sup-norm distance of N_λ from N_0.1"])
+    assert max(r["grad"] for r in rows) < 10 * float(row["max ‖∇L‖ (all 7 parameters)"])
+    assert min(r["min_eig"] for r in rows) > -10 * abs(float(row["min Hessian eig."].replace("−", "-")))
+    assert max(r["dist_closed_form"] for r in rows) < 10 * float(row["max distance from closed form"])
+
+
+# --- docs/flows.md: Finnoff redone (docs/examples/finnoff_compare.py --study stuck / sde) ---------------
+
+def test_finnoff_stuck_seed_rows():
+    """One (generator, seed) of the stuck study re-run: gradient counts and verdicts exactly, MSEs, gradient
+    norms and eigenvalue ratios to their printed digits."""
+    example = load_script("docs/examples/finnoff_compare.py")
+    rows = markdown_table("flows.md", "| method (one seed) |")
+    with threadpool_limits(limits=1, user_api="blas"):
+        got = example.stuck_study(["product"], [0])
+    assert [r["method"] for r in got] == [r["method (one seed)"] for r in rows]
+    for r, row in zip(got, rows):
+        assert f"{r['grad_evals']:.0f}" == row["grad evals"] and r["verdict"] == row["verdict"]
+        for value, text in ((r["train_mse"], row["train MSE"]), (r["test_mse"], row["test MSE"]),
+                            (r["grad_norm"], row["‖∇L‖₂"]),
+                            (r["eig_min"] / r["eig_max"], row["min eig. / max eig."].replace("−", "-"))):
+            assert close_to_printed(value, text), (r["method"], value, text)
+
+
+@pytest.mark.slow
+def test_finnoff_sde_table():
+    """The SGD-against-diffusion table re-run (about 10 s CPU): every ratio to its printed digits."""
+    example = load_script("docs/examples/finnoff_compare.py")
+    rows = markdown_table("flows.md", "| η | SGD steps to T |")
+    with threadpool_limits(limits=1, user_api="blas"):
+        got, _, _ = example.sde_study("product")
+    assert [f"{r['eta']:g}" for r in got] == [row["η"] for row in rows]
+    for r, row in zip(got, rows):
+        assert r["steps"] == int(row["SGD steps to T"])
+        for value, text in ((r["mean_dev"], row["‖mean p_SGD − p(T)‖"]),
+                            (r["bias"] / r["eta"], row["bias (noise removed) / η"]),
+                            (r["rms_dev"] / np.sqrt(r["eta"]), row["RMS ‖p_SGD − p(T)‖ / √η"]),
+                            (r["trace_ratio"], row["tr Cov / (η tr Σ(T))"]),
+                            (r["top_ratio"], row["top direction: Var / (η σ²)"])):
+            assert close_to_printed(value, text), (r["eta"], value, text)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pathtrack import Status
-from pathtrack_problems.finnoff import GENERATORS, Finnoff, TanhNet, make_dataset, sgd_epochs
+from pathtrack_problems.finnoff import GENERATORS, Finnoff, TanhNet, make_dataset, sgd_epochs, sgd_steps
 
 from _scripts import load_script
 
@@ -91,3 +91,57 @@ def test_registered_as_plugin():
     from pathtrack.registry import make_problem
     pb = make_problem("finnoff", generator="product", n_train=20)
     assert isinstance(pb, Finnoff) and pb.net.n_params == 10 * 10 + 21
+
+
+def test_sample_grads_average_to_the_batch_gradient_and_hessian_matches_directional_differences():
+    net = TanhNet(d=3, units=4)
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(-1, 1, (25, 3)), rng.normal(size=25)
+    p = net.init(rng) + 0.2 * rng.normal(size=net.n_params)
+    G = net.sample_grads(p, x, y)
+    np.testing.assert_allclose(G.mean(axis=0), net.loss_and_grad(p, x, y)[1], atol=1e-14)
+    for i in (0, 7):
+        np.testing.assert_allclose(G[i], net.loss_and_grad(p, x[i:i + 1], y[i:i + 1])[1], atol=1e-14)
+    H = net.hessian(p, x, y)
+    np.testing.assert_array_equal(H, H.T)
+    v = rng.normal(size=net.n_params)
+    eps = 1e-4  # a second, independent difference: the gradient's change along v to O(eps²)
+    hv = (net.loss_and_grad(p + eps * v, x, y)[1] - net.loss_and_grad(p - eps * v, x, y)[1]) / (2 * eps)
+    np.testing.assert_allclose(H @ v, hv, rtol=1e-5, atol=1e-7)
+
+
+def test_sgd_steps_take_the_given_samples_in_turn_with_replacement():
+    net = TanhNet(d=2, units=3)
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(-1, 1, (6, 2)), rng.normal(size=6)
+    p0 = net.init(rng)
+    order = np.array([2, 2, 5, 0, 2])
+    ref = p0.copy()
+    for i in order:
+        ref -= 0.1 * net.loss_and_grad(ref, x[i:i + 1], y[i:i + 1])[1]
+    np.testing.assert_allclose(sgd_steps(net, p0, x, y, 0.1, order), ref, rtol=1e-12, atol=1e-14)
+
+
+def test_stable_gd_stays_below_two_over_lambda_max_and_armijo_descends():
+    pb = Finnoff(generator="teacher", n_train=60, seed=1)
+    p0 = pb.start().p
+    lam = _compare.lambda_max(pb, p0)[0]
+    eigs = np.linalg.eigvalsh(pb.net.hessian(p0, pb.data.x_train, pb.data.y_train))
+    assert lam == pytest.approx(np.abs(eigs).max(), rel=1e-3)  # power iteration against the dense spectrum
+    gd = _compare.gd_stable(pb, p0, budget=2000, check=200)
+    assert float(gd.note.split("=")[1]) < 2.0 and gd.grad_evals >= 2000
+    arm = _compare.gd_armijo(pb, p0, budget=500)
+    init = pb.loss(p0, 1.0)
+    assert pb.loss(arm.p, 1.0) < 0.5 * init and arm.grad_evals == 500
+    verdict = _compare.classify(pb, _compare.lbfgs_direct(pb, p0, gtol=1e-8, maxiter=5000).p)
+    assert verdict["verdict"] == "local minimum" and verdict["eig_min"] > -1e-6 * verdict["eig_max"]
+    assert _compare.classify(pb, p0)["verdict"] == "not converged"
+
+
+def test_paired_statistics_against_a_closed_form():
+    a, b = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, 1.5, 2.0, 4.5])
+    got = _compare.paired(a, b)
+    d = a - b
+    half = 3.182446305284263 * d.std(ddof=1) / 2  # t_{0.975, 3}
+    assert got["mean"] == pytest.approx(d.mean()) and got["hi"] - got["mean"] == pytest.approx(half)
+    assert got["wins"] == 1 and 0 < got["p"] <= 1

@@ -182,3 +182,61 @@ def test_landscape_slice_and_realisation_plot(tmp_path):
     ax2 = plot_critical_realisations(pb, classes)
     assert len(ax2.lines) == 1 + len(classes)
     ax.figure.savefig(tmp_path / "slice.png")
+
+
+def _hinge_root_scan(pb, n_grid: int = 400):
+    """Width-1 critical realisations by an independent route: for a hinge ``c + σ max(±(x − k), 0)`` the
+    values (c, σ) at fixed kink k are the least-squares fit (stationarity in c and σ), which leaves one
+    equation in k: the error integrates to zero on the flat side. Scan it for sign changes, refine by
+    Brent, and add the best affine and constant functions. Risks on a composite Gauss grid of its own."""
+    from scipy.optimize import brentq
+
+    xi, wi = np.polynomial.legendre.leggauss(4)
+
+    def grid(lo, hi):
+        cuts = np.unique(np.concatenate([[lo, hi], pb.knots[(pb.knots > lo) & (pb.knots < hi)]]))
+        x = (0.5 * (cuts[:-1] + cuts[1:])[:, None] + 0.5 * np.diff(cuts)[:, None] * xi).ravel()
+        return x, (0.5 * np.diff(cuts)[:, None] * wi).ravel()
+
+    def fit(basis):
+        x, w = (np.concatenate(t) for t in zip(grid(pb.a, k_[0]), grid(k_[0], pb.b)))
+        A = np.column_stack([np.ones_like(x)] + [g(x) for g in basis])
+        coef = np.linalg.lstsq(A * np.sqrt(w)[:, None], pb.target(x) * np.sqrt(w), rcond=None)[0]
+        e = A @ coef - pb.target(x)
+        return coef, float(w @ (e * e)) / (pb.b - pb.a)
+
+    k_ = [0.0]
+    out = []
+    for side in (1.0, -1.0):
+        def flat_side_error(k):
+            k_[0] = k
+            coef, _ = fit([lambda x: np.maximum(side * (x - k), 0.0)])
+            x, w = grid(pb.a, k) if side > 0 else grid(k, pb.b)
+            return float(w @ (coef[0] - pb.target(x)))
+
+        ks = np.linspace(pb.a, pb.b, n_grid + 2)[1:-1]
+        vals = np.array([flat_side_error(k) for k in ks])
+        for i in np.nonzero(np.sign(vals[:-1]) * np.sign(vals[1:]) < 0)[0]:
+            k = brentq(flat_side_error, ks[i], ks[i + 1], xtol=1e-14)
+            k_[0] = k
+            coef, risk = fit([lambda x: np.maximum(side * (x - k), 0.0)])
+            if abs(coef[1]) > 1e-9:  # σ = 0 realises the constant, counted below
+                out.append(("hinge", k, risk))
+    k_[0] = 0.5 * (pb.a + pb.b)
+    out.append(("affine", np.nan, fit([lambda x: x])[1]))
+    out.append(("constant", np.nan, fit([])[1]))
+    return sorted(out, key=lambda t: t[2])
+
+
+def test_h1_enumeration_matches_an_independent_root_scan_in_the_kink():
+    """The enumeration (flows + Newton, 260 starts) and the one-equation reduction find the same
+    realisations: same number, same kinds, kinks to 1e-6 and risks to 1e-9."""
+    pb = ReLU1D(width=1)
+    scan = _hinge_root_scan(pb)
+    classes = find_critical_points(pb, n_starts=60, newton_starts=200, seed=0)
+    assert len(classes) == len(scan) == 6
+    for (kind, k, risk), cls in zip(scan, classes):
+        assert cls.description.split()[0] == kind
+        assert cls.risk == pytest.approx(risk, abs=1e-9)
+        if kind == "hinge":
+            assert pb.kinks(cls.representative.p)[0] == pytest.approx(k, abs=1e-6)

@@ -20,7 +20,7 @@ from pathtrack.problem import Problem, StartPoint
 
 from .data import Dataset, make_dataset
 
-__all__ = ["TanhNet", "Finnoff", "sgd_epochs"]
+__all__ = ["TanhNet", "Finnoff", "sgd_epochs", "sgd_steps"]
 
 
 class TanhNet:
@@ -55,6 +55,28 @@ class TanhNet:
         g = np.concatenate([(dz.T @ x).ravel(), dz.sum(axis=0), h.T @ r, [r.sum()]])
         return 0.5 * float(e @ e) / n, g
 
+    def sample_grads(self, p, x, y) -> np.ndarray:
+        """Per-sample gradients of ``½ (ŷ_i − y_i)²``, shape ``(n, n_params)``; their mean is the batch
+        gradient."""
+        W, b, v, c = self.unpack(p)
+        h = np.tanh(x @ W.T + b)
+        e = c + h @ v - y
+        dz = e[:, None] * v * (1.0 - h * h)
+        dW = (dz[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
+        return np.hstack([dW, dz, h * e[:, None], e[:, None]])
+
+    def hessian(self, p, x, y, h: float = 1e-5) -> np.ndarray:
+        """Hessian of ``½ mean (ŷ − y)²`` by central differences of the analytic gradient, symmetrised
+        (error about h² relative: enough to tell a PSD Hessian from a negative direction)."""
+        p = np.asarray(p, dtype=float)
+        n = p.size
+        Hm = np.empty((n, n))
+        for i in range(n):
+            e = np.zeros(n)
+            e[i] = h
+            Hm[:, i] = (self.loss_and_grad(p + e, x, y)[1] - self.loss_and_grad(p - e, x, y)[1]) / (2 * h)
+        return 0.5 * (Hm + Hm.T)
+
     def mse(self, p, x, y) -> float:
         e = self.predict(p, x) - y
         return float(e @ e) / x.shape[0]
@@ -88,11 +110,17 @@ def _sgd_kernel(p, x, y, lr, order, units, d):  # pragma: no cover - compiled
 def sgd_epochs(net: TanhNet, p, x, y, lr: float, epochs: int, rng: np.random.Generator) -> np.ndarray:
     """Constant-rate per-sample SGD on ``½ (ŷ − y)²``: ``epochs`` passes, a fresh random order each."""
     p = np.array(p, dtype=np.float64)
+    for _ in range(epochs):
+        p = sgd_steps(net, p, x, y, lr, rng.permutation(x.shape[0]))
+    return p
+
+
+def sgd_steps(net: TanhNet, p, x, y, lr: float, order) -> np.ndarray:
+    """Per-sample SGD steps on the samples ``order`` in turn (with replacement, too); returns a new array."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    for _ in range(epochs):
-        p = _sgd_kernel(p, x, y, float(lr), rng.permutation(x.shape[0]), net.units, net.d)
-    return p
+    return _sgd_kernel(np.array(p, dtype=np.float64), x, y, float(lr), np.asarray(order, dtype=np.int64),
+                       net.units, net.d)
 
 
 class Finnoff(Problem):

@@ -87,7 +87,8 @@ class ReLU1D(Problem):
         The interval (uniform input distribution).
     target : str, PiecewiseLinear, (xs, ys) or callable
         A name from :data:`TARGETS`, knots of a continuous piecewise-linear target, or a
-        callable (then ``quadrature='gauss'`` is required).
+        callable (then ``quadrature='gauss'`` is required; a ``knots`` attribute of the
+        callable, the points where it is not smooth, splits the quadrature there).
     quadrature : {'exact', 'gauss'}
     n_gauss : int
         Gauss–Legendre points per piece for ``'gauss'``.
@@ -128,11 +129,13 @@ class ReLU1D(Problem):
             raise ProblemError(f"relu1d: quadrature must be 'exact' or 'gauss', got {self.quadrature!r}")
         if self.quadrature == "exact" and not isinstance(target, PiecewiseLinear):
             raise ProblemError("relu1d: exact integration needs a piecewise-linear target; use quadrature='gauss'")
+        # the quadrature splits at the target's non-smooth points: the knots of a piecewise-linear
+        # target, or a callable's own ``knots`` attribute when it has one
         if isinstance(target, PiecewiseLinear):
-            inside = (target.xs > self.a) & (target.xs < self.b)
-            self.knots = target.xs[inside]
+            knots = target.xs
         else:
-            self.knots = np.array([])
+            knots = np.asarray(getattr(target, "knots", []), dtype=float)
+        self.knots = knots[(knots > self.a) & (knots < self.b)]
         n = 2 if self.quadrature == "exact" else int(self.params["n_gauss"])
         self._xi, self._wi = _GL2 if n == 2 else np.polynomial.legendre.leggauss(n)
 
