@@ -181,21 +181,97 @@ def _feasible(constraints, counter: List[int]) -> bool:
     counter[1] += 1
     if d == 0:
         return bool(slack.min(initial=np.inf) >= -tol)
-    if d == 1:  # α_0 + s·v: each row bounds s from one side
-        g = a_ub @ vt[-1]
-        up = g > 1e-12
-        lo = g < -1e-12
-        if (slack[~(up | lo)] < -tol).any():
-            return False
-        hi = np.min(slack[up] / g[up], initial=np.inf)
-        low = np.max(slack[lo] / g[lo], initial=-np.inf)
-        return bool(low <= hi + tol)
+    if d == 1:
+        return _interval_feasible(a_ub @ vt[-1], slack, tol)
+    if d == 2:
+        return _polygon_feasible(a_ub @ vt[n - 2:].T, slack, tol)
     from scipy.optimize import linprog
 
     counter[0] += 1
     basis = vt[n - d:].T
     res = linprog(np.zeros(d), A_ub=a_ub @ basis, b_ub=slack, bounds=(None, None), method="highs")
     return res.status == 0
+
+
+def _interval_feasible(g: np.ndarray, slack: np.ndarray, tol: float) -> bool:
+    """Is there a real ``s`` with ``g·s <= slack`` (row by row)? Each row bounds ``s`` from one side."""
+    up = g > 1e-12
+    lo = g < -1e-12
+    if (slack[~(up | lo)] < -tol).any():
+        return False
+    hi = np.min(slack[up] / g[up], initial=np.inf)
+    low = np.max(slack[lo] / g[lo], initial=-np.inf)
+    return bool(low <= hi + tol)
+
+
+def _polygon_feasible(g: np.ndarray, slack: np.ndarray, tol: float) -> bool:
+    """Is ``{z in R^2 : g z <= slack}`` non-empty? (Cheaper than an LP for the few rows of a mixed cell.)
+
+    With two independent rows the polygon has no line in it, so it is non-empty exactly when
+    one of the pairwise intersections of its edges' lines satisfies every row; with parallel
+    rows only it is an interval along their common normal.
+    """
+    norm = np.linalg.norm(g, axis=1)
+    flat = norm <= 1e-12
+    if (slack[flat] < -tol).any():
+        return False
+    g, slack = g[~flat] / norm[~flat, None], slack[~flat] / norm[~flat]
+    if len(g) == 0:
+        return True
+    det = g[:, None, 0] * g[None, :, 1] - g[:, None, 1] * g[None, :, 0]
+    i, j = np.nonzero(np.triu(np.abs(det) > 1e-9, 1))
+    if len(i) == 0:  # all rows parallel to g[0]
+        return _interval_feasible(g @ g[0], slack, tol)
+    dij = det[i, j]
+    z = np.stack([(slack[i] * g[j, 1] - slack[j] * g[i, 1]) / dij, (g[i, 0] * slack[j] - g[j, 0] * slack[i]) / dij])
+    return bool(((g @ z) <= slack[:, None] + tol).all(axis=0).any())
+
+
+def _segment_edges(constraints, points: np.ndarray, lift: np.ndarray) -> List[Tuple[int, int]]:
+    """The edges of ``points`` lowest somewhere on the segment of normals ``α`` left by ``n - 1`` edges.
+
+    On the line ``α = α_0 + s·v`` each lifted point is the linear function
+    ``f_c(s) = <c, α_0> + w(c) + s·<c, v>``; the lowest pairs are the breakpoints of their lower
+    envelope inside the segment's interval, found by walking the envelope from its left end.
+    """
+    eq = np.array([c[0] for c in constraints])
+    rhs = np.array([c[1] for c in constraints])
+    a_ub = np.vstack([c[2] for c in constraints])
+    b_ub = np.concatenate([c[3] for c in constraints])
+    v = np.linalg.svd(eq)[2][-1]
+    alpha0 = np.linalg.lstsq(eq, rhs, rcond=None)[0]
+    g, slack = a_ub @ v, b_ub - a_ub @ alpha0
+    up, lo = g > 1e-12, g < -1e-12
+    hi = np.min(slack[up] / g[up], initial=np.inf)
+    low = np.max(slack[lo] / g[lo], initial=-np.inf)
+    base = points @ alpha0 + lift
+    slope = points @ v
+    span = max(1.0, abs(low) if np.isfinite(low) else 0.0, abs(hi) if np.isfinite(hi) else 0.0)
+    if np.isfinite(low):  # the lowest line just right of the left end
+        values = base + low * slope
+        m = values.min()
+        near = np.nonzero(values <= m + 1e-9 * (1.0 + abs(m)))[0]
+        cur = int(near[np.argmin(slope[near])])
+    else:  # towards s = -inf the line of largest slope is lowest
+        top = np.nonzero(slope >= slope.max() - 1e-12)[0]
+        cur = int(top[np.argmin(base[top])])
+    out = []
+    while True:
+        steeper = slope < slope[cur] - 1e-12  # only lines falling faster can take over to the right
+        if not steeper.any():
+            break
+        cross = (base[steeper] - base[cur]) / (slope[cur] - slope[steeper])
+        idx = np.nonzero(steeper)[0]
+        k = int(np.argmin(cross))
+        s_next = cross[k]
+        ties = idx[cross <= s_next + 1e-9 * (1.0 + abs(s_next))]
+        nxt = int(ties[np.argmin(slope[ties])])
+        if np.isfinite(hi) and s_next > hi + 1e-9 * span:
+            break
+        if s_next >= low - 1e-9 * span:
+            out.append((min(cur, nxt), max(cur, nxt)))
+        cur = nxt
+    return out
 
 
 def _enumerate_cells(supports, lifting, max_work: Optional[int] = None):
@@ -223,7 +299,15 @@ def _enumerate_cells(supports, lifting, max_work: Optional[int] = None):
             if cell.volume:
                 cells.append(cell)
             return True
-        for ab, c in edges[order[level]]:
+        i = order[level]
+        if level == n - 1 and level > 0:  # α moves on a segment: the last edges are its breakpoints
+            counter[1] += 1
+            candidates = _segment_edges(constraints, supports[i], lifting[i])
+            for ab in candidates:
+                if not visit(level + 1, chosen + [ab], constraints):
+                    return False
+            return True
+        for ab, c in edges[i]:
             if _feasible(constraints + [c], counter) and not visit(level + 1, chosen + [ab], constraints + [c]):
                 return False
         return True
