@@ -8,9 +8,10 @@ of the Newton polytopes with the origin added to every support. This module
    induced fine mixed subdivision: a choice of one edge ``{a_i, b_i} ⊂ A_i`` per equation
    and an inner normal ``α`` such that ``(a_i, w(a_i))`` and ``(b_i, w(b_i))`` are the
    lowest points of the lifted ``A_i`` in direction ``(α, 1)``. A depth-first search adds
-   one equation's edge at a time and keeps a partial choice only while the linear program
-   for ``α`` is feasible (scipy's HiGHS); every cell found is then checked in exact rational
-   arithmetic, and a lifting with ties is replaced. The mixed volume is the sum of
+   one equation's edge at a time and keeps a partial choice only while the linear system
+   for ``α`` is feasible (a compiled simplex on its Farkas certificate, :mod:`.lp`; the
+   last equation's edges are read off a lower envelope); every cell found is then checked
+   in exact rational arithmetic, and a lifting with ties is replaced. The mixed volume is the sum of
    ``|det(a_i - b_i)|`` over the cells;
 2. solves each cell's binomial system ``c_{a_i} y^{a_i} + c_{b_i} y^{b_i} = 0`` exactly in
    the integers (Hermite normal form of the exponent matrix, Python ints), which gives
@@ -37,9 +38,6 @@ __all__ = ["WorkLimitExceeded", "MixedCell", "MixedSubdivision", "mixed_cells", 
 
 #: Lifting values are drawn from ``0 .. LIFT_RANGE - 1``.
 LIFT_RANGE = 1 << 12
-#: Work of one linear program in units of a direct (point or interval) feasibility test: their measured
-#: CPU time ratio.
-LP_WORK = 20
 #: Liftings tried before giving up on a generic one (each try fails with probability ~1e-3 or less).
 MAX_LIFTINGS = 20
 
@@ -72,8 +70,8 @@ class MixedSubdivision:
     lifting : tuple of (m_i,) int arrays
         The integer lifting values.
     cells : tuple of MixedCell
-    n_lp : int
-        Linear programs solved by the enumeration.
+    n_tests : int
+        Feasibility tests (one small linear program each) and lower envelopes of the enumeration.
     n_liftings : int
         Liftings tried (the ones before the last had ties).
     """
@@ -81,7 +79,7 @@ class MixedSubdivision:
     supports: Tuple[np.ndarray, ...]
     lifting: Tuple[np.ndarray, ...]
     cells: Tuple[MixedCell, ...]
-    n_lp: int
+    n_tests: int
     n_liftings: int
 
     @property
@@ -127,8 +125,8 @@ def mixed_cells(supports, seed: int = 0, max_work: Optional[int] = None) -> Mixe
     ValueError
         When the supports are not ``n`` sets of points in ``Z^n_{>=0}`` or a support is empty.
     WorkLimitExceeded
-        When the enumeration needs more than ``max_work`` units of work (:data:`LP_WORK` per
-        linear program, 1 per direct test), a count that does not depend on the machine.
+        When the enumeration needs more than ``max_work`` feasibility tests (``n_tests``), a
+        count that does not depend on the machine.
     """
     if isinstance(supports, PolynomialSystem):
         supports = supports_of(supports)
@@ -139,9 +137,9 @@ def mixed_cells(supports, seed: int = 0, max_work: Optional[int] = None) -> Mixe
     rng = np.random.default_rng(seed)
     for attempt in range(1, MAX_LIFTINGS + 1):
         lifting = tuple(rng.integers(0, LIFT_RANGE, size=s.shape[0]).astype(np.int64) for s in supports)
-        cells, n_lp, generic = _enumerate_cells(supports, lifting, max_work)
+        cells, n_tests, generic = _enumerate_cells(supports, lifting, max_work)
         if generic:
-            return MixedSubdivision(supports, lifting, tuple(cells), n_lp, attempt)
+            return MixedSubdivision(supports, lifting, tuple(cells), n_tests, attempt)
     raise RuntimeError(f"no generic lifting in {MAX_LIFTINGS} tries")  # pragma: no cover - probability ~0
 
 
@@ -157,87 +155,49 @@ def _edge_constraints(points: np.ndarray, lift: np.ndarray, a: int, b: int):
             (points[a] - points[others]).astype(float), (lift[others] - lift[a]).astype(float))
 
 
-def _feasible(constraints, counter: List[int]) -> bool:
-    """Is there an ``α`` with every edge of ``constraints`` (from :func:`_edge_constraints`) lowest?
+def _stack(system, edge):
+    """``system`` (``(E, r, A, b)``: ``E α = r``, ``A α <= b``) with the constraints of one more edge."""
+    if system is None:
+        return edge[0][None, :], np.array([edge[1]]), edge[2], edge[3]
+    return (np.vstack((system[0], edge[0])), np.append(system[1], edge[1]), np.vstack((system[2], edge[2])),
+            np.concatenate((system[3], edge[3])))
 
-    The equalities fix ``α`` to an affine subspace ``α_0 + N z``. Of dimension 0 or 1 the
-    inequalities are checked directly (a point, an interval); only larger ones cost a linear
-    program (scipy's HiGHS, counted in ``counter``). Tolerances are far below the margins of a
-    generic integer lifting; the cells found are checked exactly afterwards.
+
+def _extensions(system, block, counter: List[int]) -> np.ndarray:
+    """Which edges of ``block`` (from :func:`_edge_block`) can join the edges of ``system`` (see :func:`_stack`)?
+
+    The normal ``α`` must make every edge lowest on its lifted support, and the edges must be
+    linearly independent, as those of a mixed cell are. Tested by the compiled
+    :func:`pathtrack.polynomial.lp.extensions_feasible`; its tolerance is far below the
+    margins of a generic integer lifting, and the cells found are checked exactly afterwards.
     """
-    eq = np.array([c[0] for c in constraints])
-    rhs = np.array([c[1] for c in constraints])
-    a_ub = np.vstack([c[2] for c in constraints])
-    b_ub = np.concatenate([c[3] for c in constraints])
-    n = eq.shape[1]
-    _, sv, vt = np.linalg.svd(eq)
-    if sv[-1] <= 1e-9 * sv[0]:  # edges linearly dependent: no mixed cell extends this choice
-        return False
-    alpha0 = np.linalg.lstsq(eq, rhs, rcond=None)[0]
-    slack = b_ub - a_ub @ alpha0
-    tol = 1e-7 * (1.0 + np.abs(b_ub).max(initial=0.0) + np.abs(a_ub).sum(axis=1).max(initial=0.0)
-                  * np.abs(alpha0).max(initial=0.0))
-    d = n - eq.shape[0]
-    counter[1] += 1
-    if d == 0:
-        return bool(slack.min(initial=np.inf) >= -tol)
-    if d == 1:
-        return _interval_feasible(a_ub @ vt[-1], slack, tol)
-    if d == 2:
-        return _polygon_feasible(a_ub @ vt[n - 2:].T, slack, tol)
-    from scipy.optimize import linprog
+    from .lp import extensions_feasible
 
-    counter[0] += 1
-    basis = vt[n - d:].T
-    res = linprog(np.zeros(d), A_ub=a_ub @ basis, b_ub=slack, bounds=(None, None), method="highs")
-    return res.status == 0
+    counter[0] += len(block[0])
+    if system is None:
+        n = block[0].shape[1]
+        system = (np.empty((0, n)), np.empty(0), np.empty((0, n)), np.empty(0))
+    return extensions_feasible(*system, *block, 1e-9)
 
 
-def _interval_feasible(g: np.ndarray, slack: np.ndarray, tol: float) -> bool:
-    """Is there a real ``s`` with ``g·s <= slack`` (row by row)? Each row bounds ``s`` from one side."""
-    up = g > 1e-12
-    lo = g < -1e-12
-    if (slack[~(up | lo)] < -tol).any():
-        return False
-    hi = np.min(slack[up] / g[up], initial=np.inf)
-    low = np.max(slack[lo] / g[lo], initial=-np.inf)
-    return bool(low <= hi + tol)
+def _edge_block(edges):
+    """Candidate edges (:func:`_edge_constraints`) as the stacked arrays :func:`_extensions` takes."""
+    n = edges[0][0].shape[0] if edges else 0
+    sizes = [len(c[3]) for c in edges]
+    return (np.array([c[0] for c in edges]).reshape(-1, n), np.array([c[1] for c in edges], dtype=float),
+            np.vstack([c[2] for c in edges]).reshape(-1, n) if edges else np.empty((0, n)),
+            np.concatenate([c[3] for c in edges]) if edges else np.empty(0),
+            np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
 
 
-def _polygon_feasible(g: np.ndarray, slack: np.ndarray, tol: float) -> bool:
-    """Is ``{z in R^2 : g z <= slack}`` non-empty? (Cheaper than an LP for the few rows of a mixed cell.)
-
-    With two independent rows the polygon has no line in it, so it is non-empty exactly when
-    one of the pairwise intersections of its edges' lines satisfies every row; with parallel
-    rows only it is an interval along their common normal.
-    """
-    norm = np.linalg.norm(g, axis=1)
-    flat = norm <= 1e-12
-    if (slack[flat] < -tol).any():
-        return False
-    g, slack = g[~flat] / norm[~flat, None], slack[~flat] / norm[~flat]
-    if len(g) == 0:
-        return True
-    det = g[:, None, 0] * g[None, :, 1] - g[:, None, 1] * g[None, :, 0]
-    i, j = np.nonzero(np.triu(np.abs(det) > 1e-9, 1))
-    if len(i) == 0:  # all rows parallel to g[0]
-        return _interval_feasible(g @ g[0], slack, tol)
-    dij = det[i, j]
-    z = np.stack([(slack[i] * g[j, 1] - slack[j] * g[i, 1]) / dij, (g[i, 0] * slack[j] - g[j, 0] * slack[i]) / dij])
-    return bool(((g @ z) <= slack[:, None] + tol).all(axis=0).any())
-
-
-def _segment_edges(constraints, points: np.ndarray, lift: np.ndarray) -> List[Tuple[int, int]]:
+def _segment_edges(system, points: np.ndarray, lift: np.ndarray) -> List[Tuple[int, int]]:
     """The edges of ``points`` lowest somewhere on the segment of normals ``α`` left by ``n - 1`` edges.
 
     On the line ``α = α_0 + s·v`` each lifted point is the linear function
     ``f_c(s) = <c, α_0> + w(c) + s·<c, v>``; the lowest pairs are the breakpoints of their lower
     envelope inside the segment's interval, found by walking the envelope from its left end.
     """
-    eq = np.array([c[0] for c in constraints])
-    rhs = np.array([c[1] for c in constraints])
-    a_ub = np.vstack([c[2] for c in constraints])
-    b_ub = np.concatenate([c[3] for c in constraints])
+    eq, rhs, a_ub, b_ub = system
     v = np.linalg.svd(eq)[2][-1]
     alpha0 = np.linalg.lstsq(eq, rhs, rcond=None)[0]
     g, slack = a_ub @ v, b_ub - a_ub @ alpha0
@@ -275,20 +235,23 @@ def _segment_edges(constraints, points: np.ndarray, lift: np.ndarray) -> List[Tu
 
 
 def _enumerate_cells(supports, lifting, max_work: Optional[int] = None):
-    """Depth-first search over one lower edge per equation; returns (cells, LPs, lifting was generic)."""
+    """Depth-first search over one lower edge per equation; returns (cells, tests, lifting was generic)."""
     n = len(supports)
-    counter = [0, 0]  # linear programs, direct tests
+    counter = [0]  # feasibility tests and envelopes
     edges = []
     for pts, w in zip(supports, lifting):  # the lower edges of each lifted support on its own
-        cons = [((a, b), _edge_constraints(pts, w, a, b)) for a in range(len(pts)) for b in range(a + 1, len(pts))]
-        edges.append([(ab, c) for ab, c in cons if _feasible([c], counter)])
+        pairs = [(a, b) for a in range(len(pts)) for b in range(a + 1, len(pts))]
+        cons = [_edge_constraints(pts, w, a, b) for a, b in pairs]
+        keep = _extensions(None, _edge_block(cons), counter) if cons else np.zeros(0, dtype=bool)
+        edges.append([(ab, c) for ab, c, k in zip(pairs, cons, keep) if k])
+    blocks = [_edge_block([c for _, c in e]) for e in edges]
     order = sorted(range(n), key=lambda i: len(edges[i]))  # few branches near the root of the tree
     cells: List[MixedCell] = []
     generic = True
 
-    def visit(level: int, chosen: list, constraints: list) -> bool:
+    def visit(level: int, chosen: list, system) -> bool:
         nonlocal generic
-        if max_work is not None and LP_WORK * counter[0] + counter[1] > max_work:
+        if max_work is not None and counter[0] > max_work:
             raise WorkLimitExceeded(f"mixed cells: more than {max_work} units of work")
         if level == n:
             by_eq = dict(zip(order, chosen))
@@ -301,18 +264,20 @@ def _enumerate_cells(supports, lifting, max_work: Optional[int] = None):
             return True
         i = order[level]
         if level == n - 1 and level > 0:  # α moves on a segment: the last edges are its breakpoints
-            counter[1] += 1
-            candidates = _segment_edges(constraints, supports[i], lifting[i])
+            counter[0] += 1
+            candidates = _segment_edges(system, supports[i], lifting[i])
             for ab in candidates:
-                if not visit(level + 1, chosen + [ab], constraints):
+                if not visit(level + 1, chosen + [ab], system):
                     return False
             return True
-        for ab, c in edges[i]:
-            if _feasible(constraints + [c], counter) and not visit(level + 1, chosen + [ab], constraints + [c]):
+        if not edges[i]:
+            return True
+        for (ab, c), ok in zip(edges[i], _extensions(system, blocks[i], counter)):
+            if ok and not visit(level + 1, chosen + [ab], _stack(system, c)):
                 return False
         return True
 
-    visit(0, [], [])
+    visit(0, [], None)
     return cells, counter[0], generic
 
 
@@ -336,7 +301,7 @@ def _exact_cell(supports, lifting, cell_edges) -> Optional[MixedCell]:
     """The cell with these edges, its normal and volume checked exactly; None when the lifting has a tie.
 
     A tie (another lifted point on the lowest face) means the subdivision is not fine and the
-    lifting must be replaced; a cell the LP accepted only within its tolerance has a point
+    lifting must be replaced; a cell accepted only within the tests' tolerance has a point
     strictly below the face and is no cell (volume 0).
     """
     rows = [supports[i][a] - supports[i][b] for i, (a, b) in enumerate(cell_edges)]
