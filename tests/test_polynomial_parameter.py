@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pathtrack.polynomial import (REGULAR, ParametrizedSystem, as_parametrized, parse_system, random_parameters,
-                                  solve, start_points, track_parameters)
+                                  solve, solve_parameters, start_points, track_parameters)
 from pathtrack.polynomial.kernels import track_parameter_batch
 from pathtrack.polynomial.solver import SolveOptions
 from pathtrack.status import Status
@@ -120,3 +120,131 @@ def test_bad_parameters_and_starts_name_the_input():
     with pytest.raises(ValueError, match="square"):
         track_parameters("x^2 - q*y;", [[1.0, 1.0]], [1.0], [2.0], parameters=["q"])
     assert isinstance(ParametrizedSystem(parse_system("x - a"), ("a",)), ParametrizedSystem)
+
+
+# -- solve_parameters ---------------------------------------------------------------------------------
+def test_solve_parameters_counts_equal_fresh_solves_at_random_targets():
+    # generic members of a family: tracking the 12 solutions at a random q0 to each target finds as
+    # many solutions as a total-degree solve of that target, and the same ones
+    ps = as_parametrized("x^2 + y^2 + z^2 - a; x*y + y*z + z*x - b; x^3 + y*z - c", "a,b,c")
+    rng = np.random.default_rng(5)
+    targets = rng.standard_normal((4, 3)) + 1j * rng.standard_normal((4, 3))
+    res = solve_parameters(ps, targets, seed=3, workers=2)
+    assert res.start_result is not None and res.start_result.n_regular == 12
+    assert res.status == Status.success and res.n_targets == 4 and res.counters["n_paths"] == 48
+    for i, q in enumerate(targets):
+        fresh = solve(ps.at(q), seed=i, workers=1)
+        assert res[i].n_regular == fresh.n_regular == 12
+        _same_rows(res.solutions(i), fresh.solutions, tol=1e-7)
+
+
+def test_solve_parameters_closed_form_filters_and_reuse_of_the_start(tmp_path):
+    ps = as_parametrized("x^2 + y^2 - a; x - b*y", ["a", "b"])
+    targets = [[5.0, 2.0], [1.0, 1j], [-1.0, 3.0], [2.0, 0.0]]
+    res = solve_parameters(ps, targets, seed=1, workers=1, only_real=True)
+    # x^2 + y^2 = a, x = b·y: real solutions when a/(1 + b^2) > 0; none at all when b^2 = -1
+    assert res.counts().tolist() == [2, 0, 0, 2]
+    assert res.counts(only_real=False).tolist() == [2, 0, 2, 2]
+    assert res.solutions(0).dtype == float
+    _same_rows(res.solutions(0), np.array([[2.0, 1.0], [-2.0, -1.0]]))
+    y = np.sqrt(-1 / 10 + 0j)
+    _same_rows(res.solutions(2, only_real=False), np.array([[3 * y, y], [-3 * y, -y]]))
+    assert res[1].n_at_infinity == 2 and res.is_complete
+    path = tmp_path / "p.h5"
+    res.to_hdf5(str(path))
+    from pathtrack.io import open_file
+
+    f = open_file(str(path))
+    np.testing.assert_array_equal(f.q0, res.q0)
+    assert f.data["solutions/points"].shape == (4, 2) and f.data["solutions/target"].tolist() == [0, 0, 3, 3]
+    assert f.data["paths/endpoints"].shape == (8, 3) and f.data["targets/n_regular"].tolist() == [2, 0, 2, 2]
+    # the file is a start for another run: q0 and the start solutions come from it
+    again = solve_parameters(ps, [[4.0, 0.0]], start_solutions=str(path), workers=1)
+    np.testing.assert_array_equal(again.q0, res.q0)
+    _same_rows(again.solutions(0), np.array([[0.0, 2.0], [0.0, -2.0]]))
+    # and so is a solve file, with q0 given
+    start = solve(ps.at(res.q0), seed=4, workers=1)
+    start.to_hdf5(str(tmp_path / "s.h5"))
+    via_solve = solve_parameters(ps, [[4.0, 0.0]], start_solutions=str(tmp_path / "s.h5"), q0=res.q0, workers=1)
+    _same_rows(via_solve.solutions(0), again.solutions(0))
+
+
+def test_solve_parameters_on_an_executor_matches_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    ps = as_parametrized("x^3 - a*x + b;", ["a", "b"])
+    targets = np.array([[3.0, 1.0], [1.0, 2.0], [-2.0, 0.5j]])
+    local = solve_parameters(ps, targets, seed=2, workers=2)
+    with ThreadPoolExecutor(2) as ex:
+        remote = solve_parameters(ps, targets, seed=2, executor=ex)
+    for a, b, q in zip(local.results, remote.results, targets):
+        np.testing.assert_array_equal(a.path_endpoints, b.path_endpoints)
+        roots = np.roots([1, 0, -q[0], q[1]])
+        _same_rows(a.solutions, roots[:, None])
+
+
+def test_read_targets_header_order_and_errors(tmp_path):
+    from pathtrack.polynomial import read_targets
+
+    f = tmp_path / "t.csv"
+    f.write_text("# targets\nb, a\n1, 2\n\n3i 1+2j\n")
+    np.testing.assert_array_equal(read_targets(f, ["a", "b"]), [[2, 1], [1 + 2j, 3j]])
+    f.write_text("1 2\n3\n")
+    with pytest.raises(ValueError, match="line 2: expected 2 value"):
+        read_targets(f, ["a", "b"])
+    f.write_text("1 inf\n")
+    with pytest.raises(ValueError, match="line 1: 'inf' is not finite"):
+        read_targets(f, ["a", "b"])
+    f.write_text("1 x\n")
+    with pytest.raises(ValueError, match="'x' is not a number"):
+        read_targets(f, ["a", "b"])
+
+
+# -- command line -------------------------------------------------------------------------------------
+def test_cli_parameter_homotopy_json_hdf5_and_inspect(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from pathtrack.cli import main
+
+    system = tmp_path / "circle.phc"
+    system.write_text("2 4\n x^2 + y^2 - a;\n x - b*y;\n")  # 2 equations; 2 unknowns and 2 parameters
+    targets = tmp_path / "q.csv"
+    targets.write_text("5, 2\n1+1j, 0.5\n-1, 3\n")
+    out = tmp_path / "r.h5"
+    runner = CliRunner()
+    r = runner.invoke(main, ["solve", str(system), "--parameters", "a,b", "--targets", str(targets), "--out",
+                             str(out), "--workers", "1", "--json", "--only-real"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert s["n_targets"] == 3 and s["n_regular"] == [2, 2, 2] and s["n_real"] == [2, 0, 0]
+    r = runner.invoke(main, ["inspect", str(out), "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["kind"] == "parameter homotopy"
+    r = runner.invoke(main, ["solve", str(system), "--parameters", "a,b", "--targets", str(targets), "--start",
+                             str(out), "--workers", "1"])
+    assert r.exit_code == 0 and "2 at 3 target(s)" in r.output and "start       2 solutions (given)" in r.output
+
+
+@pytest.mark.parametrize("targets, extra, message", [
+    ("1 2 3\n", [], "line 1: expected 2 value(s) (a, b), got 3"),
+    ("1 nan\n", [], "line 1: 'nan' is not finite"),
+    ("1 2\n", ["--q0", "1,nan"], "--q0: 'nan' is not finite"),
+    ("1 2\n", ["--q0", "1"], "--q0: expected 2 value(s)"),
+    ("1 2\n", ["--start", "WRONG"], "expected solutions with 2 coordinates"),
+])
+def test_cli_parameter_bad_input_one_line_exit_2(tmp_path, targets, extra, message):
+    from click.testing import CliRunner
+
+    from pathtrack.cli import main
+
+    system = tmp_path / "circle.phc"
+    system.write_text("2 4\n x^2 + y^2 - a;\n x - b*y;\n")
+    (tmp_path / "q.csv").write_text(targets)
+    if "WRONG" in extra:  # start solutions of another size: a solve file of a system in 3 unknowns
+        solve("x - 1; y - 2; z - 3", workers=1).to_hdf5(str(tmp_path / "w.h5"))
+        extra = ["--start", str(tmp_path / "w.h5"), "--q0", "1,2"]
+    r = CliRunner().invoke(main, ["solve", str(system), "--parameters", "a,b", "--targets", str(tmp_path / "q.csv"),
+                                  "--workers", "1", *extra])
+    assert r.exit_code == 2, r.output
+    assert r.output.count("\n") == 1 and message in r.output

@@ -27,7 +27,8 @@ from .families import available_families, family, family_form, is_family_spec
 from .parse import PolynomialSyntaxError, from_sympy, parse_phc, parse_polynomials, parse_system, read_phc
 from .solver import (AT_INFINITY, FAILED, INTERRUPTED, KIND_NAMES, REGULAR, SINGULAR, SolveOptions, SolveResult,
                      as_system, solve)
-from .parameter import random_parameters, start_points, track_parameters
+from .parameter import (ParameterSolveResult, random_parameters, read_targets, solve_parameters, start_points,
+                        track_parameters)
 from .parametric import ParametrizedSystem, as_parametrized
 from .start import total_degree_start
 from .system import PackedSystem, PolynomialSystem
@@ -36,4 +37,5 @@ __all__ = ["PolynomialSystem", "PackedSystem", "PolynomialSyntaxError", "parse_p
            "parse_phc", "read_phc", "from_sympy", "family", "family_form", "is_family_spec", "available_families",
            "total_degree_start", "solve", "SolveOptions", "SolveResult", "as_system", "KIND_NAMES", "REGULAR",
            "SINGULAR", "AT_INFINITY", "FAILED", "INTERRUPTED", "ParametrizedSystem", "as_parametrized",
-           "track_parameters", "start_points", "random_parameters"]
+           "track_parameters", "solve_parameters", "ParameterSolveResult", "start_points", "random_parameters",
+           "read_targets"]

@@ -26,7 +26,8 @@ from .parametric import ParametrizedSystem, as_parametrized
 from .solver import (SolveOptions, SolveResult, _compile_kernels, _progress_bar, _solve_result, _StopFlag,
                      _track_and_classify, _track_kernel, solve)
 
-__all__ = ["track_parameters", "solve_parameters", "ParameterSolveResult", "start_points", "random_parameters"]
+__all__ = ["track_parameters", "solve_parameters", "ParameterSolveResult", "start_points", "random_parameters",
+           "REAL_TOL", "read_targets", "parse_complex"]
 
 
 def random_parameters(n_parameters: int, seed: Optional[int] = 0) -> np.ndarray:
@@ -40,7 +41,8 @@ def start_points(start_solutions: Any, n_variables: int, what: str = "start solu
 
     ``start_solutions`` is an array (one solution per row; a 1-D array is one solution), a
     :class:`SolveResult` (its regular solutions), or the path of a ``pathtrack-solve`` or
-    ``pathtrack-parameters`` HDF5 file (its regular solutions; of the first target for the latter).
+    ``pathtrack-parameters`` HDF5 file (the regular solutions of a solve, the start solutions of
+    a parameter run).
     A wrong width or a NaN raises ``ValueError`` naming the input.
     """
     if isinstance(start_solutions, SolveResult):
@@ -49,10 +51,11 @@ def start_points(start_solutions: Any, n_variables: int, what: str = "start solu
         from ..io import open_file
 
         f = open_file(os.fspath(start_solutions))
-        if "solutions/regular" not in f.data:
+        key = "start/solutions" if "start/solutions" in f.data else "solutions/regular"
+        if key not in f.data:
             raise ValueError(f"{os.fspath(start_solutions)}: a {f.format} file holds no solutions")
         what = f"{what} from {os.fspath(start_solutions)}"
-        start_solutions = f.data["solutions/regular"]
+        start_solutions = f.data[key]
     try:
         arr = np.asarray(start_solutions, dtype=np.complex128)
     except (TypeError, ValueError):
@@ -191,3 +194,304 @@ def track_parameters(system: Any, start_solutions: Any, q0: Any, q1: Any, parame
 def _check_workers(workers) -> None:
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
+
+
+#: Imaginary parts below this times ``1 + ‖x‖`` make a solution real (``only_real``).
+REAL_TOL = 1e-8
+
+
+@dataclass(frozen=True)
+class ParameterSolveResult(Result):
+    """Solutions of ``F(x; q)`` at each target ``q`` (:func:`solve_parameters`; a :class:`~pathtrack.results.Result`).
+
+    ``status`` is ``success`` when every target's :class:`SolveResult` is; otherwise the
+    status of the first target that is not, and ``message`` counts them.
+
+    Attributes
+    ----------
+    system : ParametrizedSystem
+    q0 : ndarray, shape (m,)
+        The start parameters.
+    start_solutions : ndarray, shape (k, n)
+        The solutions of ``F(x; q0)`` tracked to every target (one path each per target).
+    targets : ndarray, shape (T, m)
+        The target parameter values, in the order given.
+    results : tuple of SolveResult
+        One per target: endpoints, statuses and classified solutions of ``F(x; targets[i])``.
+        ``total_time`` of each is its share of the run, in proportion to its steps.
+    start_result : SolveResult or None
+        The total-degree solve of ``F(x; q0)`` when :func:`solve_parameters` made the start.
+    only_real, only_nonsingular : bool
+        The filters :meth:`solutions` applies by default.
+    counters : dict
+        ``n_targets``, ``n_paths`` (tracked from ``q0``, over all targets), ``n_steps``,
+        ``n_path_crossings``, ``n_retracked``, and ``n_start_paths`` (paths of the start solve, 0
+        when the start solutions were given).
+    """
+
+    system: Any
+    q0: np.ndarray
+    start_solutions: np.ndarray
+    targets: np.ndarray
+    results: tuple
+    seed: int
+    options: SolveOptions = field(default_factory=SolveOptions)
+    start_result: Optional[SolveResult] = None
+    only_real: bool = False
+    only_nonsingular: bool = True
+
+    @property
+    def n_targets(self) -> int:
+        return len(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, i: int) -> SolveResult:
+        return self.results[i]
+
+    def solutions(self, i: int, only_real: Optional[bool] = None, only_nonsingular: Optional[bool] = None) -> np.ndarray:
+        """Solutions at target ``i``: the regular ones, with the singular ones unless ``only_nonsingular``;
+        only the real ones (as a float array, imaginary parts below :data:`REAL_TOL`·(1 + ‖x‖)) when
+        ``only_real``. The filters default to the result's own."""
+        only_real = self.only_real if only_real is None else only_real
+        only_nonsingular = self.only_nonsingular if only_nonsingular is None else only_nonsingular
+        r = self.results[i]
+        sols = r.solutions if only_nonsingular else np.vstack([r.solutions, r.singular_solutions])
+        if not only_real:
+            return sols
+        keep = np.max(np.abs(sols.imag), axis=1, initial=0.0) <= REAL_TOL * (1.0 + np.linalg.norm(sols, axis=1))
+        return sols[keep].real
+
+    def counts(self, only_real: Optional[bool] = None, only_nonsingular: Optional[bool] = None) -> np.ndarray:
+        """Number of :meth:`solutions` at each target."""
+        return np.array([len(self.solutions(i, only_real, only_nonsingular)) for i in range(self.n_targets)],
+                        dtype=np.int64)
+
+    @property
+    def is_complete(self) -> bool:
+        """True when every target's result is complete (:attr:`SolveResult.is_complete`)."""
+        return all(r.is_complete for r in self.results)
+
+    def summary(self) -> Dict[str, Any]:
+        """Counts and timing as a JSON-ready dict (per-target counts as lists)."""
+        return {
+            "system": self.system.name, "variables": list(self.system.variables),
+            "parameters": list(self.system.parameters), "q0": [[float(z.real), float(z.imag)] for z in self.q0],
+            "n_start_solutions": int(len(self.start_solutions)), "n_targets": self.n_targets,
+            "n_paths": int(self.counters.get("n_paths", 0)), "n_steps": int(self.counters.get("n_steps", 0)),
+            "n_regular": [r.n_regular for r in self.results], "n_singular": [r.n_singular for r in self.results],
+            "n_real": self.counts(only_real=True, only_nonsingular=True).tolist(),
+            "n_failed": [r.n_failed for r in self.results], "complete": self.is_complete,
+            "only_real": self.only_real, "only_nonsingular": self.only_nonsingular,
+            "n_start_paths": int(self.counters.get("n_start_paths", 0)), "wall_time": self.total_time,
+            "seed": self.seed, "status": self.status.name,
+        }
+
+    def to_hdf5(self, path: str, force: bool = False) -> None:
+        """Write a ``pathtrack-parameters`` HDF5 file (layout in ``docs/hdf5_format.md``).
+
+        The start solutions and ``q0`` are stored, so the file is a start for a later run
+        (``solve_parameters(..., start_solutions=path)``). Raises ``FileExistsError`` when
+        ``path`` exists and ``force`` is false.
+        """
+        from ..io import PARAMETER_FORMAT, write_result
+        from .solver import KIND_NAMES
+
+        sols, singular = [], []
+        for r in self.results:  # what solutions(i) keeps, as complex rows, with a singular flag
+            pts = r.solutions if self.only_nonsingular else np.vstack([r.solutions, r.singular_solutions])
+            flag = np.arange(len(pts)) >= r.n_regular
+            if self.only_real:
+                real = np.max(np.abs(pts.imag), axis=1, initial=0.0) <= REAL_TOL * (1.0 + np.linalg.norm(pts, axis=1))
+                pts, flag = pts[real], flag[real]
+            sols.append(pts)
+            singular.append(flag)
+        n = self.system.n_variables
+        cat = (lambda arrays, shape, dtype: np.concatenate(arrays).astype(dtype) if arrays else np.empty(shape, dtype))
+        r0 = self.results
+        write_result(
+            path, PARAMETER_FORMAT, status=self.status, message=self.message, wall_time=self.total_time,
+            counters=self.counters, force=force,
+            attrs={"system": self.system.name, "variables": list(self.system.variables),
+                   "parameters": list(self.system.parameters), "equations": list(self.system.joint.to_strings()),
+                   "seed": self.seed, "q0": [[float(z.real), float(z.imag)] for z in self.q0],
+                   "summary": self.summary(), "options": self.options.to_dict(), "kind_names": list(KIND_NAMES),
+                   "only_real": int(self.only_real), "only_nonsingular": int(self.only_nonsingular)},
+            datasets={
+                "start/solutions": self.start_solutions, "targets/values": self.targets,
+                "targets/status": np.array([int(r.status) for r in r0], dtype=np.int64),
+                "targets/n_regular": np.array([r.n_regular for r in r0], dtype=np.int64),
+                "targets/n_singular": np.array([r.n_singular for r in r0], dtype=np.int64),
+                "targets/n_failed": np.array([r.n_failed for r in r0], dtype=np.int64),
+                "paths/target": np.repeat(np.arange(len(r0)), [r.n_paths for r in r0]).astype(np.int64),
+                "paths/endpoints": cat([r.path_endpoints for r in r0], (0, n + 1), np.complex128),
+                "paths/status": cat([r.path_status for r in r0], (0,), np.int64),
+                "paths/kind": cat([r.path_kind for r in r0], (0,), np.int64),
+                "paths/winding": cat([r.path_winding for r in r0], (0,), np.int64),
+                "paths/n_steps": cat([r.path_steps for r in r0], (0,), np.int64),
+                "solutions/target": np.repeat(np.arange(len(sols)), [len(s) for s in sols]).astype(np.int64),
+                "solutions/points": cat(sols, (0, n), np.complex128),
+                "solutions/singular": cat(singular, (0,), np.int64)})
+
+    def __repr__(self) -> str:
+        n = [r.n_regular for r in self.results]
+        span = f"{min(n)}..{max(n)}" if n else "-"
+        return (f"ParameterSolveResult({self.system.name or 'system'}: {len(self.start_solutions)} start solutions -> "
+                f"{self.n_targets} targets, {span} regular solutions each, {sum(r.n_failed for r in self.results)} "
+                f"failed paths; {self.total_time:.3g} s)")
+
+
+def _targets(psys: ParametrizedSystem, targets: Any) -> np.ndarray:
+    """Target parameter values as a complex ``(T, m)`` array; a wrong width or NaN names the row."""
+    try:
+        arr = np.asarray(targets, dtype=np.complex128)
+    except (TypeError, ValueError):
+        raise ValueError("targets: not an array of numbers") from None
+    m = psys.n_parameters
+    if arr.ndim == 1 and m == 1:
+        arr = arr[:, None]
+    elif arr.ndim == 1 and arr.shape[0] == m:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != m:
+        raise ValueError(f"targets: expected rows of {m} value(s) for {', '.join(psys.parameters)}, got shape "
+                         f"{arr.shape}")
+    if len(arr) == 0:
+        raise ValueError("targets: no target parameter values")
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        raise ValueError(f"targets: row(s) {np.nonzero(bad)[0][:10].tolist()} are not finite")
+    return arr
+
+
+def solve_parameters(system: Any, targets: Any, parameters: Optional[Sequence[str]] = None,
+                     start_solutions: Any = None, q0: Any = None, seed: int = 0, workers: Optional[int] = None,
+                     executor: Any = None, options: Optional[SolveOptions] = None, progress: Optional[bool] = False,
+                     only_real: bool = False, only_nonsingular: bool = True,
+                     max_paths: Optional[int] = None) -> ParameterSolveResult:
+    """All isolated solutions of ``F(x; q)`` at every target ``q``, by one solve and a parameter homotopy.
+
+    Parameters
+    ----------
+    system : ParametrizedSystem or anything :func:`solve` accepts
+        With ``parameters`` (names, or one comma-separated string) unless it is a
+        :class:`ParametrizedSystem`.
+    targets : array_like, shape (T, m)
+        Target parameter values (a 1-D array for one parameter, or one target).
+    start_solutions : array, SolveResult or path, optional
+        Solutions of ``F(x; q0)`` (see :func:`start_points`; a ``pathtrack-parameters`` file
+        also gives ``q0``). Without them ``F(x; q0)`` is solved by :func:`solve` (total degree)
+        at ``q0``, by default a random complex point (seeded): then every isolated solution of a
+        generic member of the family has a start.
+    q0 : array_like, shape (m,), optional
+        The start parameters (required with ``start_solutions`` unless the file holds them).
+    seed : int
+        Seeds ``q0``, the start solve and the projective patch.
+    workers, executor, options, progress, max_paths
+        As for :func:`solve`: the paths of all targets are tracked together, in chunks on
+        threads or on ``executor`` (a ``dask.distributed`` Client or any
+        ``concurrent.futures.Executor``).
+    only_real, only_nonsingular : bool
+        Default filters of :meth:`ParameterSolveResult.solutions` (and of the stored solutions).
+
+    Returns
+    -------
+    ParameterSolveResult
+    """
+    t0 = time.perf_counter()
+    psys = as_parametrized(system, parameters)
+    _square(psys)
+    opts = options or SolveOptions()
+    _check_workers(workers)
+    Q = _targets(psys, targets)
+    start_result = None
+    if start_solutions is None:
+        q0 = random_parameters(psys.n_parameters, seed) if q0 is None else psys.check_parameters(q0, "q0")
+        start_result = solve(psys.at(q0), seed=seed, workers=workers, executor=executor, options=opts,
+                             progress=progress, max_paths=max_paths)
+        starts = start_result.solutions
+    else:
+        if isinstance(start_solutions, (str, os.PathLike)) and q0 is None:
+            q0 = _stored_q0(start_solutions)
+        if q0 is None:
+            raise ValueError("q0: give the parameter values at which the start solutions solve the system")
+        q0 = psys.check_parameters(q0, "q0")
+        starts = _refined_starts(psys, start_points(start_solutions, psys.n_variables), q0, opts)
+    k, T = len(starts), len(Q)
+    groups = [np.arange(i * k, (i + 1) * k) for i in range(T)]
+    results = _track_pairs(psys, np.tile(starts, (T, 1)), np.tile(q0, (k * T, 1)), np.repeat(Q, k, axis=0), groups,
+                           Q, seed, workers, executor, opts, progress)
+    bad = [i for i, r in enumerate(results) if r.status != Status.success]
+    if start_result is not None and not start_result.is_complete:
+        status, message = start_result.status, f"the start solve at q0 is incomplete: {start_result.message}"
+    elif bad:
+        status = results[bad[0]].status
+        message = f"{len(bad)} of {T} targets incomplete, first target {bad[0]}: {results[bad[0]].message}"
+    else:
+        status, message = Status.success, Status.success.message
+    counters = {"n_targets": T, "n_paths": k * T, "n_steps": int(sum(r.counters["n_steps"] for r in results)),
+                "n_path_crossings": int(sum(r.n_path_crossings for r in results)),
+                "n_retracked": int(sum(r.n_retracked for r in results)),
+                "n_start_paths": start_result.n_paths if start_result is not None else 0}
+    return ParameterSolveResult(system=psys, q0=q0, start_solutions=starts, targets=Q, results=tuple(results),
+                                seed=seed, options=opts, start_result=start_result, only_real=only_real,
+                                only_nonsingular=only_nonsingular, status=status, message=message,
+                                counters=counters, total_time=time.perf_counter() - t0)
+
+
+def _stored_q0(path) -> Optional[np.ndarray]:
+    """``q0`` stored in a ``pathtrack-parameters`` file, None for other files."""
+    from ..io import open_file
+
+    f = open_file(os.fspath(path))
+    q0 = getattr(f, "q0", None)
+    return None if q0 is None else np.asarray(q0, dtype=np.complex128)
+
+
+def parse_complex(text: str, what: str) -> complex:
+    """One number as text: ``1.5``, ``-2e-3``, ``1+2j``, ``(1-2j)`` or ``3i``; anything else raises ``ValueError``."""
+    t = text.strip().replace(" ", "")
+    if t.endswith(("i", "I")):
+        t = t[:-1] + "j"
+    try:
+        value = complex(t)
+    except ValueError:
+        raise ValueError(f"{what}: {text.strip()!r} is not a number") from None
+    if not (np.isfinite(value.real) and np.isfinite(value.imag)):
+        raise ValueError(f"{what}: {text.strip()!r} is not finite")
+    return value
+
+
+def read_targets(path: "os.PathLike[str] | str", parameters: Sequence[str]) -> np.ndarray:
+    """Target parameter values from a text file: one target per line, values separated by commas or blanks.
+
+    Values are real or complex numbers (``1+2j``). A first line of names (the parameters in any
+    order) orders the columns; lines starting with ``#`` and blank lines are skipped. A wrong
+    number of values, a non-number, NaN or inf raises ``ValueError`` naming the file and line.
+    """
+    path = os.fspath(path)
+    params = list(parameters)
+    order = list(range(len(params)))
+    rows = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the targets ({getattr(exc, 'strerror', None) or exc})") from None
+    for number, line in enumerate(lines, 1):
+        fields = [f for f in line.replace(",", " ").split()]
+        if not fields or fields[0].startswith("#"):
+            continue
+        where = f"{path} line {number}"
+        if not rows and all(f in params for f in fields) and len(set(fields)) == len(fields):
+            if sorted(fields) != sorted(params):
+                raise ValueError(f"{where}: the header names {fields}, expected the parameters {params}")
+            order = [fields.index(p) for p in params]
+            continue
+        if len(fields) != len(params):
+            raise ValueError(f"{where}: expected {len(params)} value(s) ({', '.join(params)}), got {len(fields)}")
+        values = [parse_complex(f, where) for f in fields]
+        rows.append([values[k] for k in order])
+    if not rows:
+        raise ValueError(f"{path}: no target parameter values")
+    return np.array(rows, dtype=np.complex128)
