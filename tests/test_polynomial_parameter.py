@@ -248,3 +248,46 @@ def test_cli_parameter_bad_input_one_line_exit_2(tmp_path, targets, extra, messa
                                   "--workers", "1", *extra])
     assert r.exit_code == 2, r.output
     assert r.output.count("\n") == 1 and message in r.output
+
+
+# -- monodromy ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [0, 1])
+def test_monodromy_finds_the_count_of_a_total_degree_solve(seed):
+    # parameters in the constant terms (they enter affinely): the seed pair is made from a random x*
+    from pathtrack.polynomial import monodromy_solve
+
+    ps = as_parametrized("x^2 + y^2 + z^2 - a; x*y + y*z + z*x - b; x^3 + y*z - c", "a,b,c")
+    m = monodromy_solve(ps, seed=seed, workers=2)
+    fresh = solve(ps.at(m.q), seed=seed, workers=1)
+    assert fresh.is_complete and fresh.n_regular == 12
+    assert m.status == Status.success and m.stop_rule == "loops_without_new"
+    assert m.n_solutions == fresh.n_regular and m.n_found[-1] == 12 and m.n_found == sorted(m.n_found)
+    _same_rows(m.solutions, fresh.solutions, tol=1e-7)
+    # the last max_loops_without_new loops found nothing new
+    assert m.n_found[-11:] == [12] * 11 and m.n_loops == len(m.n_found) - 1
+
+
+def test_monodromy_from_a_given_seed_stops_at_the_target_count():
+    from pathtrack.polynomial import monodromy_solve
+
+    # x^3 - a·x - b at (a, b) = (7, 6): roots 3, -1, -2, seeded with the root 3
+    m = monodromy_solve("x^3 - a*x - b;", ["a", "b"], seed_solution=[3.0], q=[7.0, 6.0], target_count=3,
+                        seed=1, workers=1)
+    assert m.stop_rule == "target_count" and m.status == Status.success
+    _same_rows(m.solutions, np.array([[3.0], [-1.0], [-2.0]]))
+    cut = monodromy_solve("x^3 - a*x - b;", ["a", "b"], seed_solution=[3.0], q=[7.0, 6.0], max_loops=1, seed=1,
+                          workers=1)
+    assert cut.stop_rule == "max_loops" and cut.n_loops == 1 and cut.status == Status.max_steps_reached
+
+
+def test_monodromy_bad_input():
+    from pathtrack.polynomial import monodromy_solve
+
+    with pytest.raises(ValueError, match="do not enter affinely"):
+        monodromy_solve("x^2 - a^2;", ["a"])
+    with pytest.raises(ValueError, match="give both or neither"):
+        monodromy_solve("x^2 - a;", ["a"], q=[1.0])
+    with pytest.raises(ValueError, match="do not solve"):
+        monodromy_solve("x^2 - a;", ["a"], seed_solution=[2.0], q=[1.0])
+    with pytest.raises(ValueError, match="max_loops_without_new must be a positive integer"):
+        monodromy_solve("x^2 - a;", ["a"], max_loops_without_new=0)
