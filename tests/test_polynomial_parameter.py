@@ -291,3 +291,16 @@ def test_monodromy_bad_input():
         monodromy_solve("x^2 - a;", ["a"], seed_solution=[2.0], q=[1.0])
     with pytest.raises(ValueError, match="max_loops_without_new must be a positive integer"):
         monodromy_solve("x^2 - a;", ["a"], max_loops_without_new=0)
+
+
+def test_docs_parameter_example_runs_as_shown():
+    import doctest
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "solving_systems.md").read_text()
+    (block,) = re.findall(r"```pycon\n(.*?)```", doc, re.S)
+    test = doctest.DocTestParser().get_doctest(block, {}, "solving_systems.md", None, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0 and len(test.examples) == 8
