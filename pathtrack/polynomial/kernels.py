@@ -1,4 +1,4 @@
-"""Compiled kernels for polynomial systems: evaluation, the total-degree path tracker and its endgame.
+"""Compiled kernels for polynomial systems: evaluation, the projective path tracker and its endgame.
 
 Arrays in, status codes out; :mod:`pathtrack.polynomial.solver` validates and allocates. A system is the
 packed sparse form of :class:`pathtrack.polynomial.PolynomialSystem` (``coef, term_offsets,
@@ -8,14 +8,16 @@ Jacobian reuses each term's prefix/suffix products.
 
 The tracker works in projective space: the system is homogenised (variable 0) and the
 random affine patch ``a·x = 1`` is appended as the last equation, so paths going to
-infinity stay bounded. The homotopy is ``H(x, t) = (1-t)·gamma·G(x) + t·F(x)``. Step
+infinity stay bounded. The homotopy is ``H(x, t) = (1-t)·gamma·G(x) + t·F(x)``
+(:func:`track_batch`) or ``F(x; (1-t)·q0 + t·q1)`` for a system with parameters
+(:func:`track_parameter_batch`); both are kinds of one tracker (see "homotopy kinds"). Step
 acceptance, Newton verdicts and the path-jumping guard are the shared rules of
 :mod:`pathtrack.kernels.steprules`.
 
 Compilation is what a first ``solve`` waits for, so it is kept small. Only the entry points
-(``track_batch``, ``refine_batch``, ``term_sizes_batch``, ``eval_system_alloc``) are cached
-on disk: a cached entry point holds its callees' code, so a warm start loads three
-functions. Helpers with one caller, and ``newton``, are inlined at Numba-IR level
+(``track_batch``, ``track_parameter_batch``, ``refine_batch``, ``term_sizes_batch``,
+``eval_system_alloc``) are cached on disk: a cached entry point holds its callees' code, so a
+warm ``solve`` loads three functions, and only calls compile the kinds they use. Helpers with one caller, and ``newton``, are inlined at Numba-IR level
 (``inline="always"``) instead of compiled on their own. The batch kernels release the GIL
 and run serially (``prange`` is ``range`` without ``parallel=True``): the solver spreads
 paths over Python threads, which costs no parallel-lowering compile (measured 8 s of 35 s).
