@@ -3,17 +3,19 @@
 - :mod:`~pathtrack.io.schema`: format names, schema versions, columns, the common header;
 - :mod:`~pathtrack.io.writer`: :class:`PathWriter` (a tracked path, crash-safe and resumable),
   :func:`write_result` (a finished result; :func:`write_train` for training runs);
-- :mod:`~pathtrack.io.reader`: :func:`load` (a path file), :func:`open_file` (any kind);
+- :mod:`~pathtrack.io.reader`: :func:`load` (a path file), :func:`open_file` (any kind: path,
+  solve, training or parameter-homotopy file);
 - :mod:`~pathtrack.io.validate`: the checks the readers apply, driven by the schema;
 - :mod:`~pathtrack.io.h5`: HDF5 primitives (columns, compaction, robust opening).
 
 The layouts are documented in ``docs/hdf5_format.md``.
 """
 
-from .reader import PathFile, SolveFile, TrainFile, load, open_file
-from .schema import (LIBVER, PATH_FORMAT, SCHEMA_VERSIONS, SOLVE_FORMAT, TRAIN_FORMAT, StorageError,
+from .reader import ParameterFile, PathFile, SolveFile, TrainFile, load, open_file
+from .schema import (LIBVER, PARAMETER_FORMAT, PATH_FORMAT, SCHEMA_VERSIONS, SOLVE_FORMAT, TRAIN_FORMAT, StorageError,
                      problem_identity)
 from .writer import PathWriter, write_result, write_train
 
-__all__ = ["StorageError", "PathWriter", "PathFile", "SolveFile", "TrainFile", "load", "open_file", "write_result", "write_train",
-           "problem_identity", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "SCHEMA_VERSIONS"]
+__all__ = ["StorageError", "PathWriter", "PathFile", "SolveFile", "TrainFile", "ParameterFile", "load", "open_file",
+           "write_result", "write_train", "problem_identity", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT",
+           "PARAMETER_FORMAT", "SCHEMA_VERSIONS"]

@@ -20,7 +20,8 @@ from ..problem import StartPoint
 from ..tracker import TrackerState
 from . import h5
 from .h5 import decode
-from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, EVENT_COLUMNS, KIND_OF_FORMAT, PATH_ATTRS,
+from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, EVENT_COLUMNS, KIND_OF_FORMAT, PARAMETER_ATTRS,
+                     PARAMETER_DATASETS, PARAMETER_FORMAT, PATH_ATTRS,
                      PATH_FINISH_ATTRS, PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS, SOLVE_DATASETS, SOLVE_FORMAT,
                      SOLVE_V1_ATTRS, STEP_COLUMNS,
                      TRAIN_ATTRS, TRAIN_DATASETS, TRAIN_FORMAT, TRAIN_V1_NETWORK_ATTRS, StorageError, one_line,
@@ -550,10 +551,57 @@ class SolveFile(_ResultFile):
         return out
 
 
-_READERS = {PATH_FORMAT: PathFile, SOLVE_FORMAT: SolveFile, TRAIN_FORMAT: TrainFile}
+class ParameterFile(_ResultFile):
+    """Solutions of a parametrized system at many parameter values (format ``pathtrack-parameters``).
+
+    Attributes
+    ----------
+    system : str
+    variables, parameters, equations : list of str
+        Unknowns, parameters, and the equations in both.
+    q0 : ndarray
+        The start parameters (complex); ``data["start/solutions"]`` solve the system there.
+    options, summary_json : dict
+        The solve options and ``ParameterSolveResult.summary()`` as stored.
+    kind_names : list of str
+    """
+
+    FORMAT = PARAMETER_FORMAT
+    DATASETS = PARAMETER_DATASETS
+    ATTRS = PARAMETER_ATTRS
+
+    def _read_attrs(self) -> None:
+        self.system = str(self.attrs["system"])
+        self.variables = self._json("variables")
+        self.parameters = self._json("parameters")
+        self.equations = self._json("equations")
+        self.options = self._json("options")
+        self.summary_json = self._json("summary")
+        self.kind_names = self._json("kind_names")
+        q0 = self._json("q0")
+        try:
+            self.q0 = np.array([complex(re, im) for re, im in q0], dtype=np.complex128)
+        except (TypeError, ValueError):
+            raise StorageError(f"{self.path}: q0 attribute is not a list of [re, im] pairs") from None
+        width = {"start/solutions": len(self.variables), "targets/values": len(self.parameters)}
+        for key, n in width.items():
+            if self.data[key].ndim != 2 or self.data[key].shape[1] != n:
+                raise StorageError(f"{self.path}: {key} has shape {self.data[key].shape}, expected (k, {n})")
+        if len(self.q0) != len(self.parameters) or not isinstance(self.summary_json, dict):
+            raise StorageError(f"{self.path}: q0 or summary attribute does not match the parameters")
+
+    def summary(self) -> Dict[str, Any]:
+        """What ``pathtrack inspect --json`` prints."""
+        out = {**self.header(), "system": self.system, "variables": self.variables, "parameters": self.parameters,
+               "equations": self.equations, "seed": int(self.attrs["seed"])}
+        out.update({k: v for k, v in self.summary_json.items() if k not in out})
+        return out
 
 
-def open_file(path: str) -> Union[PathFile, SolveFile, TrainFile]:
+_READERS = {PATH_FORMAT: PathFile, SOLVE_FORMAT: SolveFile, TRAIN_FORMAT: TrainFile, PARAMETER_FORMAT: ParameterFile}
+
+
+def open_file(path: str) -> Union[PathFile, SolveFile, TrainFile, ParameterFile]:
     """Open any file pathtrack writes, by its ``format`` attribute (what ``pathtrack inspect`` reads)."""
     h = h5.open_read(str(path))
     try:

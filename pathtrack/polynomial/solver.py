@@ -378,11 +378,11 @@ def as_system(system: Any, variables: Optional[Sequence[str]] = None):
     return from_sympy(items, variables)
 
 
-def _track_chunk(starts, F, G, gamma, patch, opt, max_exp):
-    """Executor task: one chunk of paths (module-level so it pickles)."""
-    from .kernels import track_batch
+def _track_chunk(kernel, rows, args):
+    """Executor task: one chunk of paths, ``kernels.<kernel>(*rows, *args)`` (module-level so it pickles)."""
+    from . import kernels
 
-    return track_batch(starts, F, G, gamma, patch, opt, max_exp)
+    return getattr(kernels, kernel)(*rows, *args)
 
 
 class _NoBar:
@@ -408,7 +408,7 @@ class _NoBar:
 COMPILE_NOTICE_SECONDS = 1.0
 
 
-def _compile_kernels(packed, F, G, gamma, patch, opts: "SolveOptions", max_exp: int, notice: bool) -> None:
+def _compile_kernels(packed, kernel: str, args: tuple, opts: "SolveOptions", notice: bool) -> None:
     """Compile the kernels :func:`solve` calls, or load them from Numba's cache, by calling each on no rows.
 
     With ``notice``, a compile that is still running after :data:`COMPILE_NOTICE_SECONDS`
@@ -416,18 +416,20 @@ def _compile_kernels(packed, F, G, gamma, patch, opts: "SolveOptions", max_exp: 
     """
     import threading
 
-    from .kernels import refine_batch, term_sizes_batch, track_batch
+    from . import kernels
+    from .kernels import refine_batch, term_sizes_batch
 
+    track = getattr(kernels, kernel)
     timer = None
-    if notice and not track_batch.signatures:
+    if notice and not track.signatures:
         timer = threading.Timer(COMPILE_NOTICE_SECONDS, print, ("pathtrack: compiling the polynomial tracker "
                                                                 "(first run only; later runs load it from Numba's "
                                                                 "cache)...",), {"file": sys.stderr, "flush": True})
         timer.daemon = True
         timer.start()
     try:
-        n = len(patch) - 1  # unknowns of the affine system
-        track_batch(np.empty((0, n + 1), dtype=np.complex128), F, G, gamma, patch, opts.to_array(), max_exp)
+        n = packed.n_variables  # unknowns of the affine system
+        track(np.empty((0, n + 1), dtype=np.complex128), *args)
         none = np.empty((0, n), dtype=np.complex128)
         refine_batch(none, *packed.arrays(), packed.max_exp, opts.final_tol, 5)
         term_sizes_batch(none, *packed.arrays(), packed.max_exp)
@@ -467,8 +469,17 @@ MAX_CHUNK_PER_THREAD = 16
 
 
 def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers, stop=None, bar=None):
-    """Track every start; rows not reached before ``stop`` is requested keep their start point and
-    get status ``interrupted``. Returns ``(ends, codes, kinds, winding, steps, ratio)``."""
+    """Track every start from ``G`` to ``F`` (:func:`kernels.track_batch`); see :func:`_track_kernel`."""
+    return _track_kernel(starts, "track_batch", (F, G, gamma, patch, opt, max_exp), executor, workers, stop, bar)
+
+
+def _track_kernel(starts, kernel, args, executor, workers, stop=None, bar=None, per_row=()):
+    """Track every start with ``kernels.<kernel>(starts, *per_row, *args)``, in chunks on threads or ``executor``.
+
+    ``per_row`` are arrays with one row per start (sliced with ``starts``). Rows not reached
+    before ``stop`` is requested keep their start point and get status ``interrupted``.
+    Returns ``(ends, codes, kinds, winding, steps, ratio)``.
+    """
     n_paths = len(starts)
     ends = starts.copy()
     codes = np.full(n_paths, int(Status.interrupted), dtype=np.int64)
@@ -481,20 +492,21 @@ def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers, stop=Non
         from ..multistart import _executor_workers, _is_dask_client  # the executor handling multistart uses
 
         n_chunks = max(1, min(n_paths, 4 * (workers or _executor_workers(executor))))
-        chunks = np.array_split(starts, n_chunks)
-        args = [(F, G, gamma, patch, opt, max_exp)] * len(chunks)
+        chunks = [tuple(a[rows] for a in (starts, *per_row)) for rows in np.array_split(np.arange(n_paths), n_chunks)]
+        names, rest = [kernel] * len(chunks), [args] * len(chunks)
         if _is_dask_client(executor):
-            futures = executor.map(_track_chunk, chunks, *zip(*args), pure=False)
+            futures = executor.map(_track_chunk, names, chunks, rest, pure=False)
             parts = executor.gather(futures)
         else:  # concurrent.futures.Executor and friends
-            parts = list(executor.map(_track_chunk, chunks, *zip(*args)))
+            parts = list(executor.map(_track_chunk, names, chunks, rest))
         for dst, i in zip(out, range(6)):
             dst[:] = np.concatenate([part[i] for part in parts])
         if bar is not None:
             bar.update(n_paths)
         return out
-    from .kernels import track_batch
+    from . import kernels
 
+    track_rows = getattr(kernels, kernel)
     threads = min(workers or _default_threads(), n_paths)
     pool = ThreadPoolExecutor(threads) if threads > 1 else None
     try:
@@ -503,10 +515,10 @@ def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers, stop=Non
             j = min(n_paths, i + chunk)
             t = time.perf_counter()
             if pool is None:
-                part = track_batch(starts[i:j], F, G, gamma, patch, opt, max_exp)
-            else:  # track_batch releases the GIL: one slice of the chunk per thread
+                part = track_rows(starts[i:j], *(a[i:j] for a in per_row), *args)
+            else:  # the kernels release the GIL: one slice of the chunk per thread
                 slices = np.array_split(np.arange(i, j), threads)
-                parts = list(pool.map(lambda rows: track_batch(starts[rows], F, G, gamma, patch, opt, max_exp),
+                parts = list(pool.map(lambda rows: track_rows(starts[rows], *(a[rows] for a in per_row), *args),
                                       [rows for rows in slices if len(rows)]))
                 part = tuple(np.concatenate([q[k] for q in parts]) for k in range(6))
             dt = time.perf_counter() - t
@@ -663,44 +675,76 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     F, G = hom.arrays(), start.arrays()
 
     if executor is None:
-        _compile_kernels(sys_.packed(), F, G, gamma, patch, opts, max_exp,
+        _compile_kernels(sys_.packed(), "track_batch", (F, G, gamma, patch, opts.to_array(), max_exp), opts,
                          notice=progress is not False and sys.stderr.isatty())
     stop = _StopFlag()
     bar = _progress_bar(len(starts), progress)
     with bar, deferred_sigint(stop):
-        ends, codes, kinds, winding, steps, _ = _track(starts, F, G, gamma, patch, opts.to_array(), max_exp,
-                                                       executor, workers, stop, bar)
-        cls = _classify(work, ends, codes, kinds, winding, opts)
-        codes[cls["unsolved"]] = int(Status.newton_failed)
-        n_crossings = int(len(cls["crossed"]))
-        n_retracked = 0
-        tight = opts
-        for _round in range(opts.max_retracks):
-            redo = np.union1d(cls["crossed"], np.nonzero(cls["kind"] == FAILED)[0]).astype(np.int64)
-            if len(redo) == 0 or stop.requested:
-                break
-            tight = tight.with_preset("conservative")
-            bar.set_description("re-track")
-            bar.reset(total=len(redo))
-            e2, c2, k2, w2, s2, _ = _track(starts[redo], F, G, gamma, patch, tight.to_array(), max_exp, executor,
-                                           workers, stop, bar)
-            done = c2 != int(Status.interrupted)  # a stopped round keeps the earlier outcome of the rest
-            redo = redo[done]
-            n_retracked += len(redo)
-            ends[redo], codes[redo], kinds[redo], winding[redo] = e2[done], c2[done], k2[done], w2[done]
-            steps[redo] += s2[done]
-            cls = _classify(work, ends, codes, kinds, winding, opts)
-            codes[cls["unsolved"]] = int(Status.newton_failed)
+        out = _track_and_classify(
+            [(work, np.arange(len(starts)))], starts, opts, stop, bar,
+            lambda rows, opt: _track(starts[rows], F, G, gamma, patch, opt, max_exp, executor, workers, stop, bar))
+    ends, codes, kinds, winding, steps, (cls,), (n_crossings,), retracked = out
     if scaling is not None:
         ends, cls = _unscale(sys_, scaling, ends, cls, opts)
+    return _solve_result(sys_, ends, codes, winding, steps, cls, n_crossings, int(retracked.sum()), seed=seed,
+                         gamma=gamma, options=opts, scaling=scaling, total_time=time.perf_counter() - t0)
+
+
+def _solve_result(system, ends, codes, winding, steps, cls, n_crossings: int, n_retracked: int,
+                  **fields: Any) -> SolveResult:
+    """The :class:`SolveResult` of classified paths (``fields``: seed, gamma, options, scaling, total_time)."""
     return SolveResult(
-        system=sys_, solutions=cls["regular"], residuals=cls["residual"], conds=cls["cond"],
+        system=system, solutions=cls["regular"], residuals=cls["residual"], conds=cls["cond"],
         singular_solutions=cls["singular"], multiplicities=cls["multiplicity"], singular_winding=cls["sing_winding"],
         path_endpoints=ends, path_status=codes, path_kind=cls["kind"], path_winding=winding, path_steps=steps,
-        seed=seed, gamma=gamma, options=opts, scaling=scaling, total_time=time.perf_counter() - t0,
         counters={"n_paths": int(len(codes)), "n_steps": int(np.sum(steps)), "n_path_crossings": n_crossings,
                   "n_retracked": n_retracked},
-        **_overall_status(codes, cls["kind"], len(cls["regular"])))
+        **fields, **_overall_status(codes, cls["kind"], len(cls["regular"])))
+
+
+def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
+    """Track every start, classify the endpoints and re-track crossed or failed paths.
+
+    ``groups`` is a list of ``(system, rows)``: the endpoints of ``starts[rows]`` are
+    solutions of ``system`` (one group for :func:`solve`; one per target of a parameter
+    homotopy). ``track(rows, opt)`` tracks ``starts[rows]`` with the options vector ``opt`` and
+    returns the kernels' ``(ends, codes, kinds, winding, steps, ratio)``; each re-track round uses
+    the settings of the round before retuned by the ``'conservative'`` preset, for the paths of
+    all groups at once. Returns ``(ends, codes, kinds, winding, steps, classifications,
+    crossings, retracked)``: one :func:`_classify` dict and one count of crossed paths (before
+    re-tracking) per group, and how often each path was re-tracked.
+    """
+    ends, codes, kinds, winding, steps, _ = track(np.arange(len(starts)), opts.to_array())
+
+    def classify(g):
+        work, rows = groups[g]
+        c = _classify(work, ends[rows], codes[rows], kinds[rows], winding[rows], opts)
+        codes[rows[c["unsolved"]]] = int(Status.newton_failed)
+        return c
+
+    cls = [classify(g) for g in range(len(groups))]
+    crossings = [int(len(c["crossed"])) for c in cls]
+    retracked = np.zeros(len(starts), dtype=np.int64)
+    tight = opts
+    for _round in range(opts.max_retracks):
+        redo = [np.asarray(rows)[np.union1d(c["crossed"], np.nonzero(c["kind"] == FAILED)[0]).astype(np.int64)]
+                for (_, rows), c in zip(groups, cls)]
+        touched = [g for g in range(len(groups)) if len(redo[g])]
+        redo = np.sort(np.concatenate(redo)).astype(np.int64) if redo else np.empty(0, dtype=np.int64)
+        if len(redo) == 0 or stop.requested:
+            break
+        tight = tight.with_preset("conservative")
+        bar.set_description("re-track")
+        bar.reset(total=len(redo))
+        e2, c2, k2, w2, s2, _ = track(redo, tight.to_array())
+        done = c2 != int(Status.interrupted)  # a stopped round keeps the earlier outcome of the rest
+        redo = redo[done]
+        retracked[redo] += 1
+        ends[redo], codes[redo], kinds[redo], winding[redo] = e2[done], c2[done], k2[done], w2[done]
+        steps[redo] += s2[done]
+        for g in touched:
+            cls[g] = classify(g)
+    return ends, codes, kinds, winding, steps, cls, crossings, retracked
 
 
 def _choose_scaling(system, mode) -> Optional[Scaling]:
