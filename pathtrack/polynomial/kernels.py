@@ -10,12 +10,13 @@ The tracker works in projective space: the system is homogenised (variable 0) an
 random affine patch ``a·x = 1`` is appended as the last equation, so paths going to
 infinity stay bounded. The homotopy is ``H(x, t) = (1-t)·gamma·G(x) + t·F(x)``
 (:func:`track_batch`) or ``F(x; (1-t)·q0 + t·q1)`` for a system with parameters
-(:func:`track_parameter_batch`); both are kinds of one tracker (see "homotopy kinds"). Step
+(:func:`track_parameter_batch`), or ``Σ_a c_a t^{w_a} x^a`` from a mixed cell's binomial system
+(:func:`track_toric_batch`); all are kinds of one tracker (see "homotopy kinds"). Step
 acceptance, Newton verdicts and the path-jumping guard are the shared rules of
 :mod:`pathtrack.kernels.steprules`.
 
 Compilation is what a first ``solve`` waits for, so it is kept small. Only the entry points
-(``track_batch``, ``track_parameter_batch``, ``refine_batch``, ``term_sizes_batch``,
+(``track_batch``, ``track_parameter_batch``, ``track_toric_batch``, ``refine_batch``, ``term_sizes_batch``,
 ``eval_system_alloc``) are cached on disk: a cached entry point holds its callees' code, so a
 warm ``solve`` loads three functions, and only calls compile the kinds they use. Helpers with one caller, and ``newton``, are inlined at Numba-IR level
 (``inline="always"``) instead of compiled on their own. The batch kernels release the GIL
@@ -23,6 +24,7 @@ and run serially (``prange`` is ``range`` without ``parallel=True``): the solver
 paths over Python threads, which costs no parallel-lowering compile (measured 8 s of 35 s).
 """
 
+import cmath
 import math
 from collections import namedtuple
 
@@ -296,10 +298,97 @@ def _parameter_sizes(t, hd, ws):
     term_sizes(ws[0], ws[10][3], X[0], X[1], X[2], X[3], ws[9])
 
 
+#: ``H_i(x, t) = Σ_a c_a t^{w_a} x^a`` (the polyhedral start, :mod:`pathtrack.polynomial.polyhedral`): ``C`` a
+#: packed homogeneous system, ``w[k] >= 0`` the real power of ``t`` on its term ``k`` (0 on a mixed
+#: cell's edges, at least 1 elsewhere, so ``H_t`` is finite at ``t = 0``), ``tpar`` the schedule
+#: ``t(u)`` of :func:`toric_time`; the tracker's parameter is ``u``.
+ToricHomotopy = namedtuple("ToricHomotopy", ("C", "w", "tpar"))
+#: A batch of toric homotopies: path ``p`` has the powers ``W[p]`` and schedule ``Tpar[p]`` of its cell.
+ToricHomotopies = namedtuple("ToricHomotopies", ("C", "W", "Tpar"))
+
+# Layout of ``tpar``: t(u) is linear from 0 on [0, T_A], then log-linear in sigma = -log t from
+# T_SIGMA_HI down to T_SIGMA_LO on [T_A, T_B], then linear up to 1.
+T_A = 0
+T_B = 1
+T_SIGMA_HI = 2
+T_SIGMA_LO = 3
+N_TPAR = 4
+
+
+@njit(inline="always")
+def toric_time(u, tpar):
+    """``t(u)`` and ``dt/du`` of the toric kind.
+
+    A term ``t^w`` changes where ``-log t`` is about ``1/w``: with powers from 1 to thousands
+    that is spread over decades of ``-log t``, so ``u`` runs through them log-uniformly, and
+    ``t`` is already close to 1 in the endgame zone near ``u = 1``.
+    """
+    a, b, hi, lo = tpar[T_A], tpar[T_B], tpar[T_SIGMA_HI], tpar[T_SIGMA_LO]
+    if u.real <= a:
+        return u / a * math.exp(-hi), complex(math.exp(-hi) / a)
+    if u.real <= b:
+        lam = math.log(lo / hi) / (b - a)
+        sigma = hi * cmath.exp(lam * (u - a))
+        t = cmath.exp(-sigma)
+        return t, -t * sigma * lam
+    t_b = math.exp(-lo)
+    return t_b + (u - b) / (1.0 - b) * (1.0 - t_b), complex((1.0 - t_b) / (1.0 - b))
+
+
+def _toric_path(hd, p):
+    return ToricHomotopy(hd.C, hd.W[p], hd.Tpar[p])
+
+
+def _toric_scratch(hd):
+    m = hd.w.shape[0]
+    return np.empty(m, dtype=np.complex128), np.empty(m, dtype=np.complex128)  # c·t^w, d(c·t^w)/du
+
+
+def _toric_rows(x, t, hd, ws, want_dt):
+    # the tracker's t is the schedule's u; tt = t(u) is the power series' parameter
+    C, w = hd.C, hd.w
+    P, pre, vF, JF, vG, JG, A, rhs = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], ws[7]
+    ct, cdt = ws[10]
+    tt, dt = toric_time(t, hd.tpar)
+    log_t = cmath.log(tt) if tt != 0 else 0.0j
+    coef = C[0]
+    for k in range(coef.shape[0]):
+        if w[k] == 0.0:
+            ct[k] = coef[k]
+            cdt[k] = 0.0
+        elif tt == 0:
+            ct[k] = 0.0
+            cdt[k] = coef[k] * dt if w[k] == 1.0 else 0.0
+        else:
+            q = cmath.exp(w[k] * log_t)
+            ct[k] = coef[k] * q
+            cdt[k] = coef[k] * (w[k] * q / tt * dt)
+    fill_powers(x, P)
+    eval_system(P, ct, C[1], C[2], C[3], C[4], pre, vF, JF)
+    n = vF.shape[0]
+    for i in range(n):
+        for j in range(n + 1):
+            A[i, j] = JF[i, j]
+    if want_dt:
+        eval_system(P, cdt, C[1], C[2], C[3], C[4], pre, vG, JG)
+        for i in range(n):
+            rhs[i] = -vG[i]
+    else:
+        for i in range(n):
+            rhs[i] = -vF[i]
+
+
+def _toric_sizes(t, hd, ws):
+    C = hd.C
+    term_sizes(ws[0], ws[10][0], C[1], C[2], C[3], C[4], ws[9])
+
+
 #: named-tuple class -> (path, scratch, rows, sizes), each compiled by Numba for the kind that calls it
 _KINDS = {LinearHomotopy: (_same_path, _linear_scratch, _linear_rows, _linear_sizes),
           ParameterHomotopy: (None, _parameter_scratch, _parameter_rows, _parameter_sizes),
-          ParameterHomotopies: (_parameter_path, None, None, None)}
+          ParameterHomotopies: (_parameter_path, None, None, None),
+          ToricHomotopy: (None, _toric_scratch, _toric_rows, _toric_sizes),
+          ToricHomotopies: (_toric_path, None, None, None)}
 
 
 def _kind_impl(hd, which):
@@ -713,6 +802,16 @@ def track_parameter_batch(starts, Q0, Q1, X, C, max_qexp, patch, opt, max_exp):
     A start at ``q = 0`` works (e.g. a binomial start system whose other coefficients vanish there).
     """
     return _track_rows(starts, ParameterHomotopies(X, C, Q0, Q1, max_qexp), patch, opt, max_exp)
+
+
+@njit(cache=True, nogil=True)
+def track_toric_batch(starts, W, Tpar, C, patch, opt, max_exp):
+    """Track row ``p`` of ``starts`` along :data:`ToricHomotopy` ``(C, W[p], Tpar[p])`` from ``u = 0`` to 1.
+
+    Row ``p`` is a root of its mixed cell's binomial system (``C`` at ``t = 0``) on the patch;
+    it ends at a root of ``C``. Same step control, endgame and outputs as :func:`track_batch`.
+    """
+    return _track_rows(starts, ToricHomotopies(C, W, Tpar), patch, opt, max_exp)
 
 
 @njit(cache=True, nogil=True)

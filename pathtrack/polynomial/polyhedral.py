@@ -450,7 +450,23 @@ def cell_start_points(sub: MixedSubdivision, coefficients, cell: MixedCell) -> n
     return solve_binomial(rows, rhs)
 
 
-def polyhedral_start(system: PolynomialSystem, patch: np.ndarray, seed: int, track,
+#: The toric kind's parameter ``u`` spends ``[0, 0.1]`` on ``t`` from 0 to ``exp(-SIGMA_HI)``, ``[0.1, 0.9]``
+#: log-uniformly on ``σ = -log t`` down to ``SIGMA_END / max(w)``, and the rest on ``t`` up to 1.
+SIGMA_HI = 3.0
+SIGMA_END = 0.05
+
+
+def toric_schedule(w: np.ndarray) -> np.ndarray:
+    """The schedule ``tpar`` of :data:`pathtrack.polynomial.kernels.ToricHomotopy` for the powers ``w``."""
+    from .kernels import N_TPAR, T_A, T_B, T_SIGMA_HI, T_SIGMA_LO
+
+    out = np.empty(N_TPAR)
+    out[T_A], out[T_B] = 0.1, 0.9
+    out[T_SIGMA_HI], out[T_SIGMA_LO] = SIGMA_HI, min(SIGMA_END / max(float(w.max()), 1.0), 0.5 * SIGMA_HI)
+    return out
+
+
+def polyhedral_start(system: PolynomialSystem, patch: np.ndarray, seed: int, options, track,
                      subdivision: Optional[MixedSubdivision] = None) -> PolyhedralStart:
     """Stage 1 of the polyhedral homotopy: the roots of a random system ``C`` with the supports of ``system``.
 
@@ -463,18 +479,25 @@ def polyhedral_start(system: PolynomialSystem, patch: np.ndarray, seed: int, tra
         The affine patch of the projective tracker.
     seed : int
         Seeds the lifting and the coefficients of ``C``.
+    options : SolveOptions
+        Tracker settings; failed stage-1 paths are tracked again ``options.max_retracks`` times,
+        each round with the ``'conservative'`` preset applied once more, as :func:`solve` does.
     track : callable
-        ``track(starts, kernel, args) -> (ends, codes, kinds, winding, steps, ratio)``: the
-        solver's way to run a batch kernel (threads, executor, progress, interrupt).
+        ``track(kernel, starts, per_row, args, options) -> (ends, codes, kinds, winding, steps,
+        ratio)``: the solver's way to run a batch kernel of :mod:`.kernels` (threads, executor,
+        progress, interrupt) with ``options``.
     subdivision : MixedSubdivision, optional
         The mixed cells of ``supports_of(system)``, when already computed.
     """
-    from .kernels import track_toric_batch
+    from ..status import Status
+    from .kernels import END_INFINITY
 
     supports = supports_of(system)
     sub = subdivision if subdivision is not None else mixed_cells(supports, seed=seed)
     rng = np.random.default_rng([seed, 1])
-    coefficients = [rng.standard_normal(len(s)) + 1j * rng.standard_normal(len(s)) for s in supports]
+    # unit moduli: coefficients of one size keep the roots of C of moderate size (normal ones put
+    # some beyond 10^4 on eco:8, where tracking and classification lose them)
+    coefficients = [np.exp(2j * np.pi * rng.uniform(size=len(s))) for s in supports]
     c_sys = PolynomialSystem(system.variables, supports, tuple(coefficients), "polyhedral start")
     hom = c_sys.homogenize()
     packed = hom.packed()
@@ -483,23 +506,35 @@ def polyhedral_start(system: PolynomialSystem, patch: np.ndarray, seed: int, tra
     for e_h, pts in zip(hom.exponents, supports):
         index = {tuple(row): k for k, row in enumerate(pts.tolist())}
         where.append(np.array([index[tuple(row[1:])] for row in e_h.tolist()], dtype=np.int64))
-    n = system.n_variables
-    starts = np.full((sub.mixed_volume, n + 1), np.nan + 0j)
-    status = np.zeros(sub.mixed_volume, dtype=np.int64)
-    n_steps, row = 0, 0
+    starts, powers, schedules = [], [], []
     for cell in sub.cells:
-        gaps = sub.exponents(cell)
-        w = np.concatenate([g[k] for g, k in zip(gaps, where)])
+        w = np.concatenate([g[k] for g, k in zip(sub.exponents(cell), where)])
         w /= w[w > 0].min() if (w > 0).any() else 1.0  # t -> t^λ: the smallest positive power is 1
         y = cell_start_points(sub, coefficients, cell)
         x = np.hstack([np.ones((len(y), 1)), y])
-        x /= (x @ patch)[:, None]
-        ends, codes, _, _, steps, _ = track(x, track_toric_batch, (packed.arrays(), w))
-        starts[row:row + len(y)] = ends
-        status[row:row + len(y)] = codes
-        n_steps += int(steps.sum())
-        row += len(y)
-    from ..status import Status
+        starts.append(x / (x @ patch)[:, None])
+        powers.append(np.repeat(w[None, :], len(y), axis=0))
+        schedules.append(np.repeat(toric_schedule(w)[None, :], len(y), axis=0))
+    n1 = system.n_variables + 1
+    starts = np.vstack(starts) if starts else np.empty((0, n1), dtype=np.complex128)
+    powers = np.vstack(powers) if powers else np.empty((0, packed.coef.shape[0]))
+    schedules = np.vstack(schedules) if schedules else np.empty((0, 4))
 
-    starts[status != int(Status.success)] = np.nan
-    return PolyhedralStart(hom, starts, status, sub.mixed_volume, len(sub.cells), n_steps)
+    def run(rows, opts):
+        ends, codes, kinds, _, steps, _ = track("track_toric_batch", starts[rows], (powers[rows], schedules[rows]),
+                                                (packed.arrays(),), opts)
+        codes[(codes == int(Status.success)) & (kinds == END_INFINITY)] = int(Status.unbounded)  # C's roots are finite
+        return ends, codes, steps
+
+    ends, status, steps = run(np.arange(len(starts)), options)
+    tight = options
+    for _round in range(options.max_retracks):
+        redo = np.nonzero((status != int(Status.success)) & (status != int(Status.interrupted)))[0]
+        if len(redo) == 0:
+            break
+        tight = tight.with_preset("conservative")
+        e2, c2, s2 = run(redo, tight)
+        ends[redo], status[redo] = e2, c2
+        steps[redo] += s2
+    ends[status != int(Status.success)] = np.nan
+    return PolyhedralStart(hom, ends, status, sub.mixed_volume, len(sub.cells), int(steps.sum()))

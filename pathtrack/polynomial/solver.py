@@ -28,6 +28,7 @@ from ..status import Status
 from .families import family, is_family_spec
 from .parse import from_sympy, parse_polynomials, parse_system, read_phc
 from .scaling import AUTO_MIN_GAIN, Scaling, balance
+from .polyhedral import MixedSubdivision, WorkLimitExceeded, mixed_cells, polyhedral_start, supports_of
 from .start import total_degree_start
 from .system import PolynomialSystem
 
@@ -234,6 +235,12 @@ class SolveResult(Result):
         system was tracked as given (``SolveOptions.scaling``). Endpoints, solutions and
         residuals are always those of :attr:`system`; ``conds`` and the endpoint decisions
         are made on the scaled system.
+    start : str
+        The start system tracked from: ``'total_degree'`` or ``'polyhedral'``.
+    mixed_volume : int or None
+        The mixed volume of the supports with the origin added (the number of polyhedral paths),
+        when it was computed. With the polyhedral start, ``counters`` also hold ``n_cells``
+        (mixed cells) and ``n_start_steps`` (steps of the stage-1 paths to the random system).
     """
 
     system: Any
@@ -252,6 +259,8 @@ class SolveResult(Result):
     gamma: complex
     options: SolveOptions = field(default_factory=SolveOptions)
     scaling: Optional[Scaling] = None
+    start: str = "total_degree"
+    mixed_volume: Optional[int] = None
 
     n_path_crossings = property(lambda self: int(self.counters.get("n_path_crossings", 0)))
     n_retracked = property(lambda self: int(self.counters.get("n_retracked", 0)))
@@ -321,6 +330,7 @@ class SolveResult(Result):
             "n_interrupted": self.n_interrupted, "n_unresolved_crossings": self.n_unresolved_crossings,
             "complete": self.is_complete, "failed_paths": self.failed_paths(),
             "scaling": self.scaling.to_dict() if self.scaling is not None else None,
+            "start": self.start, "mixed_volume": self.mixed_volume,
         }
         if with_solutions:
             out["solutions"] = [[[float(z.real), float(z.imag)] for z in row] for row in self.solutions]
@@ -585,13 +595,21 @@ def job_size(degrees: Sequence[int]) -> Tuple[int, int]:
     return n_paths, n_paths * (16 * (len(degrees) + 1) * 3 + 40)
 
 
-def _check_job_size(degrees, max_paths: Optional[int]) -> None:
-    """Refuse a job above ``max_paths`` or beyond the machine's memory; warn about a large one."""
+def _check_job_size(degrees, max_paths: Optional[int], mixed_volume: Optional[int] = None) -> None:
+    """Refuse a job above ``max_paths`` or beyond the machine's memory; warn about a large one.
+
+    The job has one path per unit of ``mixed_volume`` when given (polyhedral start), else one per
+    Bézout root.
+    """
     import warnings
 
     n_paths, n_bytes = job_size(degrees)
+    why = f"Bézout number of degrees {list(map(int, degrees))}"
+    if mixed_volume is not None:
+        n_bytes = n_bytes // max(n_paths, 1) * mixed_volume
+        n_paths, why = mixed_volume, "mixed volume"
     count = str(n_paths) if n_paths < 10**12 else f"{n_paths:.3g}"
-    what = f"{count} paths (Bézout number of degrees {list(map(int, degrees))}), about {_bytes(n_bytes)} of memory"
+    what = f"{count} paths ({why}), about {_bytes(n_bytes)} of memory"
     if max_paths is not None and n_paths > max_paths:
         raise ValueError(f"{what}: above the limit of {max_paths} paths (CLI: raise it with --max-paths N or "
                          "lift it with --yes)")
@@ -615,8 +633,8 @@ def _bytes(n: float) -> str:
 
 def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: Any = None,
           options: Optional[SolveOptions] = None, variables: Optional[Sequence[str]] = None,
-          progress: Optional[bool] = False, max_paths: Optional[int] = None) -> SolveResult:
-    """Find all isolated solutions of a square polynomial system (total-degree homotopy).
+          progress: Optional[bool] = False, max_paths: Optional[int] = None, start: str = "auto") -> SolveResult:
+    """Find all isolated solutions of a square polynomial system (total-degree or polyhedral homotopy).
 
     Parameters
     ----------
@@ -638,6 +656,16 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         Refuse (``ValueError``) a system with more paths than this. Without it a job above
         :data:`LARGE_JOB_PATHS` paths only warns (``RuntimeWarning``); one whose start and end
         points would not fit in the machine's memory is always refused.
+    start : {'auto', 'polyhedral', 'total_degree'}
+        The start system. ``'total_degree'`` tracks one path per Bézout root of
+        ``x_i^{d_i} - 1``; ``'polyhedral'`` one per unit of the mixed volume of the supports
+        with the origin added (:mod:`pathtrack.polynomial.polyhedral`), in two stages: from the
+        mixed cells' binomial systems to a random system ``C`` with those supports, then the
+        linear homotopy from ``C``. ``'auto'`` takes the one with fewer paths; it does not compute
+        the mixed volume when it equals the Bézout number by construction (every support holds
+        each ``x_j^{d_i}``), and gives up on it when the mixed cells take more work than
+        :data:`AUTO_MV_WORK_PER_PATH` per total-degree path (a count, not a time: the choice
+        does not depend on the machine).
 
     Returns
     -------
@@ -659,7 +687,10 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         raise ValueError(f"equation(s) {np.nonzero(degrees < 1)[0].tolist()} are constant; nothing to solve")
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    _check_job_size(degrees, max_paths)
+    if start not in START_KINDS:
+        raise ValueError(f"start must be one of {', '.join(START_KINDS)}, got {start!r}")
+    subdivision = _choose_start(sys_, start, seed)
+    _check_job_size(degrees, max_paths, None if subdivision is None else subdivision.mixed_volume)
     rng = np.random.default_rng(seed)
     gamma = complex(np.exp(2j * np.pi * rng.uniform()))
     n = sys_.n_variables
@@ -669,36 +700,77 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     scaling = _choose_scaling(sys_, opts.scaling)
     work = scaling.apply(sys_) if scaling is not None else sys_
     hom = work.homogenize().packed()
-    start_system, starts = total_degree_start(degrees, patch)
-    start = start_system.packed()
-    max_exp = max(hom.max_exp, start.max_exp)
-    F, G = hom.arrays(), start.arrays()
+    F = hom.arrays()
+    if subdivision is None:
+        start_system, starts = total_degree_start(degrees, patch)
+        n_paths, max_exp = len(starts), max(hom.max_exp, start_system.packed().max_exp)
+    else:  # the start system C is made in stage 1; its constant terms become x_0^{d_i}
+        n_paths, max_exp = subdivision.mixed_volume, max(hom.max_exp, int(degrees.max()))
 
     if executor is None:
-        _compile_kernels(sys_.packed(), "track_batch", (F, G, gamma, patch, opts.to_array(), max_exp), opts,
+        _compile_kernels(sys_.packed(), "track_batch", (F, F, gamma, patch, opts.to_array(), max_exp), opts,
                          notice=progress is not False and sys.stderr.isatty())
     stop = _StopFlag()
-    bar = _progress_bar(len(starts), progress)
+    bar = _progress_bar(n_paths, progress)
+    more = {}
     with bar, deferred_sigint(stop):
-        out = _track_and_classify(
-            [(work, np.arange(len(starts)))], starts, opts, stop, bar,
-            lambda rows, opt: _track(starts[rows], F, G, gamma, patch, opt, max_exp, executor, workers, stop, bar))
+        if subdivision is not None:  # stage 1: from the mixed cells to the random system C
+            bar.set_description("start")
+            poly = polyhedral_start(
+                work, patch, seed, opts, subdivision=subdivision,
+                track=lambda kernel, x, per_row, args, o: _track_kernel(
+                    x, kernel, (*args, patch, o.to_array(), max_exp), executor, workers, stop, bar, per_row))
+            start_system, starts = poly.system, poly.starts
+            more = {"n_cells": poly.n_cells, "n_start_steps": poly.n_steps}
+            bar.set_description("solve")
+            bar.reset(total=n_paths)
+        G = start_system.packed().arrays()
+        track = _without_start(starts, None if subdivision is None else poly.status,
+                               lambda rows, opt: _track(starts[rows], F, G, gamma, patch, opt, max_exp, executor,
+                                                        workers, stop, bar))
+        out = _track_and_classify([(work, np.arange(len(starts)))], starts, opts, stop, bar, track)
     ends, codes, kinds, winding, steps, (cls,), (n_crossings,), retracked = out
     if scaling is not None:
         ends, cls = _unscale(sys_, scaling, ends, cls, opts)
-    return _solve_result(sys_, ends, codes, winding, steps, cls, n_crossings, int(retracked.sum()), seed=seed,
-                         gamma=gamma, options=opts, scaling=scaling, total_time=time.perf_counter() - t0)
+    return _solve_result(sys_, ends, codes, winding, steps, cls, n_crossings, int(retracked.sum()), more, seed=seed,
+                         gamma=gamma, options=opts, scaling=scaling, total_time=time.perf_counter() - t0,
+                         start="total_degree" if subdivision is None else "polyhedral",
+                         mixed_volume=None if subdivision is None else subdivision.mixed_volume)
+
+
+def _without_start(starts: np.ndarray, status: Optional[np.ndarray], track):
+    """``track(rows, opt)`` that leaves out the rows whose start point is missing (NaN, ``status[row]`` says why).
+
+    Such a row (a failed stage-1 path of the polyhedral start) keeps its start and that status,
+    whatever round of re-tracking asks for it.
+    """
+    if status is None:
+        return track
+    missing = status != int(Status.success)
+
+    def run(rows, opt):
+        ends = starts[rows].copy()
+        codes = status[rows].copy()
+        kinds, winding, steps = (np.zeros(len(rows), dtype=np.int64) for _ in range(3))
+        out = (ends, codes, kinds, winding, steps, np.zeros(len(rows)))
+        todo = np.nonzero(~missing[rows])[0]
+        if len(todo):
+            for dst, src in zip(out, track(rows[todo], opt)):
+                dst[todo] = src
+        return out
+
+    return run
 
 
 def _solve_result(system, ends, codes, winding, steps, cls, n_crossings: int, n_retracked: int,
-                  **fields: Any) -> SolveResult:
-    """The :class:`SolveResult` of classified paths (``fields``: seed, gamma, options, scaling, total_time)."""
+                  more_counters: Optional[Dict[str, int]] = None, **fields: Any) -> SolveResult:
+    """The :class:`SolveResult` of classified paths (``fields``: seed, gamma, options, scaling, total_time...)."""
     return SolveResult(
         system=system, solutions=cls["regular"], residuals=cls["residual"], conds=cls["cond"],
         singular_solutions=cls["singular"], multiplicities=cls["multiplicity"], singular_winding=cls["sing_winding"],
         path_endpoints=ends, path_status=codes, path_kind=cls["kind"], path_winding=winding, path_steps=steps,
         counters={"n_paths": int(len(codes)), "n_steps": int(np.sum(steps)), "n_path_crossings": n_crossings,
-                  "n_retracked": n_retracked},
+                  "n_retracked": n_retracked, **(more_counters or {})},
         **fields, **_overall_status(codes, cls["kind"], len(cls["regular"])))
 
 
@@ -745,6 +817,34 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
         for g in touched:
             cls[g] = classify(g)
     return ends, codes, kinds, winding, steps, cls, crossings, retracked
+
+
+#: Start systems :func:`solve` accepts.
+START_KINDS = ("auto", "polyhedral", "total_degree")
+#: ``start='auto'`` stops computing mixed cells after this many feasibility tests per total-degree
+#: path (:func:`~pathtrack.polynomial.polyhedral.mixed_cells`' ``max_work``; a test takes about 15 µs,
+#: so this is about a tenth of what a path costs to track) and tracks the total-degree homotopy instead.
+AUTO_MV_WORK_PER_PATH = 20
+
+
+def _choose_start(system: PolynomialSystem, start: str, seed: int) -> Optional[MixedSubdivision]:
+    """The mixed cells to start from, or None for the total-degree start (see ``solve``'s ``start``)."""
+    if start == "total_degree":
+        return None
+    supports = supports_of(system)
+    bezout = system.bezout_number
+    if start == "auto":
+        # Newton polytope = d_i·simplex when the support holds every x_j^{d_i}: then MV = Bézout number
+        full = all(all(((pts == d * np.eye(len(supports), dtype=np.int64)[j]).all(axis=1)).any()
+                       for j in range(len(supports))) for pts, d in zip(supports, system.degrees))
+        if full:
+            return None
+        try:
+            subdivision = mixed_cells(supports, seed=seed, max_work=AUTO_MV_WORK_PER_PATH * bezout)
+        except WorkLimitExceeded:
+            return None
+        return subdivision if subdivision.mixed_volume < bezout else None
+    return mixed_cells(supports, seed=seed)
 
 
 def _choose_scaling(system, mode) -> Optional[Scaling]:
