@@ -306,9 +306,12 @@ LARGE_SOLVE_PATHS = 10**6
 @click.option("--q0", default=None, metavar="VALUES", help="With --parameters: comma-separated start parameters.")
 @click.option("--only-real", is_flag=True, help="With --parameters: keep only the real solutions.")
 @click.option("--with-singular", is_flag=True, help="With --parameters: keep the singular solutions too.")
+@click.option("--start-system", type=click.Choice(["total_degree", "polyhedral", "auto"]), default="total_degree",
+              show_default=True, help="Start system: one path per Bézout root, one per unit of mixed volume "
+                                      "(polyhedral homotopy), or whichever has fewer paths.")
 def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, with_solutions: bool, max_paths,
               assume_yes: bool, progress, parameter_names, targets, start_file, q0, only_real: bool,
-              with_singular: bool):
+              with_singular: bool, start_system: str):
     """Find all isolated solutions of SYSTEM (a PHCpack file or a family such as katsura:8).
 
     With --parameters and --targets, SYSTEM has parameters (a PHCpack file whose first line counts
@@ -341,7 +344,8 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
     if given:
         raise UserError(f"{', '.join(given)} need(s) --parameters and --targets")
     result = _compute_and_write(lambda: solve(system, seed=seed, workers=workers, progress=progress,
-                                              max_paths=None if assume_yes else max_paths), out, force)
+                                              max_paths=None if assume_yes else max_paths, start=start_system),
+                                out, force)
     if as_json:
         click.echo(_dumps(result.summary(with_solutions)))
     else:
@@ -356,7 +360,8 @@ def _print_solve_summary(result, with_solutions: bool, out) -> None:
     """Text summary of a SolveResult; an incomplete result says so and names the paths concerned."""
     click.echo(f"system      {result.system.name} ({result.system.n_variables} unknowns, "
                f"degrees {result.system.degrees.tolist()})")
-    click.echo(f"paths       {result.n_paths}")
+    mv = f", mixed volume {result.mixed_volume}" if result.mixed_volume is not None else ""
+    click.echo(f"paths       {result.n_paths} ({result.start.replace('_', '-')} start{mv})")
     click.echo(f"regular     {result.n_regular}")
     click.echo(f"singular    {result.n_singular} (multiplicities {result.multiplicities.tolist()})")
     click.echo(f"at infinity {result.n_at_infinity}")

@@ -142,3 +142,69 @@ def test_supports_with_origin():
     with_origin = supports_of(system)
     assert (with_origin[0] == 0).all(axis=1).any() and len(with_origin[1]) == 2
     assert len(supports_of(system, with_origin=False)[0]) == 2
+
+
+# -- solve(start='polyhedral') ----------------------------------------------------------------------
+def _same_points(a, b, tol=1e-6):
+    from scipy.optimize import linear_sum_assignment
+
+    if len(a) != len(b):
+        return False
+    d = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=2)
+    r, c = linear_sum_assignment(d)
+    return bool(np.all(d[r, c] <= tol * (1 + np.linalg.norm(a[r], axis=1))))
+
+
+@pytest.mark.parametrize("spec, seed", [("noon:3", 0), ("cyclic:5", 1), ("eco:6", 2)])
+def test_polyhedral_solve_finds_the_total_degree_solutions(spec, seed):
+    from pathtrack.polynomial import solve
+
+    poly = solve(spec, seed=seed, start="polyhedral", workers=1)
+    full = solve(spec, seed=seed, start="total_degree", workers=1)
+    assert poly.is_complete and full.is_complete
+    assert poly.n_paths == poly.mixed_volume == mixed_volume(family(spec))
+    assert poly.n_paths < full.n_paths
+    assert _same_points(poly.solutions, full.solutions)
+    assert np.max(poly.residuals) < 1e-8
+
+
+def test_polyhedral_solve_finds_roots_on_coordinate_hyperplanes():
+    from pathtrack.polynomial import solve
+
+    # x (x - 2 + y) = 0, y (y - 3 + x) = 0: roots (0, 0), (0, 3), (2, 0); none in the torus
+    system = PolynomialSystem(("x", "y"), (np.array([[2, 0], [1, 0], [1, 1]]), np.array([[0, 2], [0, 1], [1, 1]])),
+                              (np.array([1.0, -2.0, 1.0]), np.array([1.0, -3.0, 1.0])))
+    assert mixed_volume(supports_of(system, with_origin=False)) < 3 <= mixed_volume(system)
+    res = solve(system, start="polyhedral", workers=1)
+    assert res.is_complete and res.n_regular == 3
+    assert _same_points(res.solutions, np.array([[0, 0], [0, 3], [2, 0]], dtype=complex))
+
+
+def test_auto_start_picks_fewer_paths_and_reports_the_mixed_volume():
+    from pathtrack.polynomial import solve
+
+    sparse = solve("eco:6", start="auto", workers=1)
+    assert (sparse.start, sparse.n_paths, sparse.mixed_volume) == ("polyhedral", 16, 16)
+    s = sparse.summary()
+    assert (s["start"], s["mixed_volume"], s["n_paths"]) == ("polyhedral", 16, 16)
+    dense = solve("random:2:3:1", start="auto", workers=1)  # support = all of 3·simplex: MV = Bézout
+    assert (dense.start, dense.mixed_volume, dense.n_paths) == ("total_degree", None, 9)
+    with pytest.raises(ValueError, match="start must be one of"):
+        solve("eco:6", start="mixed")
+
+
+def test_cli_start_system_and_json(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from pathtrack.cli import main
+
+    run = CliRunner().invoke(main, ["solve", "noon:3", "--start-system", "polyhedral", "--json", "--workers", "1"])
+    assert run.exit_code == 0, run.output
+    out = json.loads(run.output)
+    assert (out["start"], out["mixed_volume"], out["n_paths"], out["n_regular"]) == ("polyhedral", 21, 21, 21)
+    text = CliRunner().invoke(main, ["solve", "noon:3", "--start-system", "polyhedral", "--workers", "1"])
+    assert "21 (polyhedral start, mixed volume 21)" in text.output
+    bad = CliRunner().invoke(main, ["solve", "noon:3", "--start-system", "mixed"])
+    assert bad.exit_code == 2

@@ -633,7 +633,8 @@ def _bytes(n: float) -> str:
 
 def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: Any = None,
           options: Optional[SolveOptions] = None, variables: Optional[Sequence[str]] = None,
-          progress: Optional[bool] = False, max_paths: Optional[int] = None, start: str = "auto") -> SolveResult:
+          progress: Optional[bool] = False, max_paths: Optional[int] = None,
+          start: str = "total_degree") -> SolveResult:
     """Find all isolated solutions of a square polynomial system (total-degree or polyhedral homotopy).
 
     Parameters
@@ -656,8 +657,8 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         Refuse (``ValueError``) a system with more paths than this. Without it a job above
         :data:`LARGE_JOB_PATHS` paths only warns (``RuntimeWarning``); one whose start and end
         points would not fit in the machine's memory is always refused.
-    start : {'auto', 'polyhedral', 'total_degree'}
-        The start system. ``'total_degree'`` tracks one path per Bézout root of
+    start : {'total_degree', 'polyhedral', 'auto'}
+        The start system. ``'total_degree'`` (the default) tracks one path per Bézout root of
         ``x_i^{d_i} - 1``; ``'polyhedral'`` one per unit of the mixed volume of the supports
         with the origin added (:mod:`pathtrack.polynomial.polyhedral`), in two stages: from the
         mixed cells' binomial systems to a random system ``C`` with those supports, then the
