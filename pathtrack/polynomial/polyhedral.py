@@ -117,7 +117,8 @@ def mixed_volume(supports, seed: int = 0) -> int:
     return mixed_cells(supports, seed=seed).mixed_volume
 
 
-def mixed_cells(supports, seed: int = 0, max_work: Optional[int] = None) -> MixedSubdivision:
+def mixed_cells(supports, seed: int = 0, max_work: Optional[int] = None,
+                max_volume: Optional[int] = None) -> MixedSubdivision:
     """The mixed cells of a random integer lifting of ``supports`` (see the module docstring).
 
     Raises
@@ -126,7 +127,8 @@ def mixed_cells(supports, seed: int = 0, max_work: Optional[int] = None) -> Mixe
         When the supports are not ``n`` sets of points in ``Z^n_{>=0}`` or a support is empty.
     WorkLimitExceeded
         When the enumeration needs more than ``max_work`` feasibility tests (``n_tests``), a
-        count that does not depend on the machine.
+        count that does not depend on the machine, or when the cells found reach a volume of
+        ``max_volume``.
     """
     if isinstance(supports, PolynomialSystem):
         supports = supports_of(supports)
@@ -137,7 +139,7 @@ def mixed_cells(supports, seed: int = 0, max_work: Optional[int] = None) -> Mixe
     rng = np.random.default_rng(seed)
     for attempt in range(1, MAX_LIFTINGS + 1):
         lifting = tuple(rng.integers(0, LIFT_RANGE, size=s.shape[0]).astype(np.int64) for s in supports)
-        cells, n_tests, generic = _enumerate_cells(supports, lifting, max_work)
+        cells, n_tests, generic = _enumerate_cells(supports, lifting, max_work, max_volume)
         if generic:
             return MixedSubdivision(supports, lifting, tuple(cells), n_tests, attempt)
     raise RuntimeError(f"no generic lifting in {MAX_LIFTINGS} tries")  # pragma: no cover - probability ~0
@@ -234,7 +236,7 @@ def _segment_edges(system, points: np.ndarray, lift: np.ndarray) -> List[Tuple[i
     return out
 
 
-def _enumerate_cells(supports, lifting, max_work: Optional[int] = None):
+def _enumerate_cells(supports, lifting, max_work: Optional[int] = None, max_volume: Optional[int] = None):
     """Depth-first search over one lower edge per equation; returns (cells, tests, lifting was generic)."""
     n = len(supports)
     counter = [0]  # feasibility tests and envelopes
@@ -245,39 +247,47 @@ def _enumerate_cells(supports, lifting, max_work: Optional[int] = None):
         keep = _extensions(None, _edge_block(cons), counter) if cons else np.zeros(0, dtype=bool)
         edges.append([(ab, c) for ab, c, k in zip(pairs, cons, keep) if k])
     blocks = [_edge_block([c for _, c in e]) for e in edges]
-    order = sorted(range(n), key=lambda i: len(edges[i]))  # few branches near the root of the tree
     cells: List[MixedCell] = []
     generic = True
 
-    def visit(level: int, chosen: list, system) -> bool:
+    def visit(chosen: dict, system) -> bool:
+        # fail first: test the edges of every equation left and branch on the one with the
+        # fewest feasible edges; an equation with none ends this branch
         nonlocal generic
         if max_work is not None and counter[0] > max_work:
             raise WorkLimitExceeded(f"mixed cells: more than {max_work} units of work")
-        if level == n:
-            by_eq = dict(zip(order, chosen))
-            cell = _exact_cell(supports, lifting, tuple(by_eq[i] for i in range(n)))
+        left = [i for i in range(n) if i not in chosen]
+        if not left:
+            cell = _exact_cell(supports, lifting, tuple(chosen[i] for i in range(n)))
             if cell is None:
                 generic = False
                 return False
             if cell.volume:
                 cells.append(cell)
+                if max_volume is not None and sum(c.volume for c in cells) >= max_volume:
+                    raise WorkLimitExceeded(f"mixed cells: the volume reaches {max_volume}")
             return True
-        i = order[level]
-        if level == n - 1 and level > 0:  # α moves on a segment: the last edges are its breakpoints
+        if len(left) == 1 and chosen:  # α moves on a segment: the last edges are its breakpoints
+            i = left[0]
             counter[0] += 1
-            candidates = _segment_edges(system, supports[i], lifting[i])
-            for ab in candidates:
-                if not visit(level + 1, chosen + [ab], system):
+            for ab in _segment_edges(system, supports[i], lifting[i]):
+                if not visit({**chosen, i: ab}, system):
                     return False
             return True
-        if not edges[i]:
-            return True
-        for (ab, c), ok in zip(edges[i], _extensions(system, blocks[i], counter)):
-            if ok and not visit(level + 1, chosen + [ab], _stack(system, c)):
+        best, best_ok = None, None
+        for i in left:
+            ok = (_extensions(system, blocks[i], counter) if system is not None
+                  else np.ones(len(edges[i]), dtype=bool))
+            if best is None or ok.sum() < best_ok.sum():
+                best, best_ok = i, ok
+            if not ok.any():
+                return True
+        for (ab, c), ok in zip(edges[best], best_ok):
+            if ok and not visit({**chosen, best: ab}, _stack(system, c)):
                 return False
         return True
 
-    visit(0, [], None)
+    visit({}, None)
     return cells, counter[0], generic
 
 

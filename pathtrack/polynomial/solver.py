@@ -666,7 +666,7 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         the mixed volume when it equals the Bézout number by construction (every support holds
         each ``x_j^{d_i}``), and gives up on it when the mixed cells take more work than
         :data:`AUTO_MV_WORK_PER_PATH` per total-degree path (a count, not a time: the choice
-        does not depend on the machine).
+        does not depend on the machine) or once the cells found add up to the Bézout number.
 
     Returns
     -------
@@ -824,8 +824,8 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
 START_KINDS = ("auto", "polyhedral", "total_degree")
 #: ``start='auto'`` stops computing mixed cells after this many feasibility tests per total-degree
 #: path (:func:`~pathtrack.polynomial.polyhedral.mixed_cells`' ``max_work``; a test takes about 15 µs,
-#: so this is about a tenth of what a path costs to track) and tracks the total-degree homotopy instead.
-AUTO_MV_WORK_PER_PATH = 20
+#: a total-degree path about 3 ms) and tracks the total-degree homotopy instead.
+AUTO_MV_WORK_PER_PATH = 100
 
 
 def _choose_start(system: PolynomialSystem, start: str, seed: int) -> Optional[MixedSubdivision]:
@@ -841,7 +841,7 @@ def _choose_start(system: PolynomialSystem, start: str, seed: int) -> Optional[M
         if full:
             return None
         try:
-            subdivision = mixed_cells(supports, seed=seed, max_work=AUTO_MV_WORK_PER_PATH * bezout)
+            subdivision = mixed_cells(supports, seed=seed, max_work=AUTO_MV_WORK_PER_PATH * bezout, max_volume=bezout)
         except WorkLimitExceeded:
             return None
         return subdivision if subdivision.mixed_volume < bezout else None
