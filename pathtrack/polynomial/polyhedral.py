@@ -8,11 +8,11 @@ of the Newton polytopes with the origin added to every support. This module
    induced fine mixed subdivision: a choice of one edge ``{a_i, b_i} ⊂ A_i`` per equation
    and an inner normal ``α`` such that ``(a_i, w(a_i))`` and ``(b_i, w(b_i))`` are the
    lowest points of the lifted ``A_i`` in direction ``(α, 1)``. A depth-first search adds
-   one equation's edge at a time and keeps a partial choice only while the linear system
-   for ``α`` is feasible (a compiled simplex on its Farkas certificate, :mod:`.lp`; the
-   last equation's edges are read off a lower envelope); every cell found is then checked
-   in exact rational arithmetic, and a lifting with ties is replaced. The mixed volume is the sum of
-   ``|det(a_i - b_i)|`` over the cells;
+   one edge at a time, of the equation with the fewest feasible edges left, and keeps a
+   partial choice only while the linear system for ``α`` is feasible (a compiled simplex on
+   its Farkas certificate, :mod:`.lp`; the last equation's edges are read off a lower
+   envelope); every cell found is then checked in exact rational arithmetic, and a lifting
+   with ties is replaced. The mixed volume is the sum of ``|det(a_i - b_i)|`` over the cells;
 2. solves each cell's binomial system ``c_{a_i} y^{a_i} + c_{b_i} y^{b_i} = 0`` exactly in
    the integers (Hermite normal form of the exponent matrix, Python ints), which gives
    ``|det|`` roots per cell;
