@@ -2,8 +2,10 @@
 
 Run ``python benchmarks/bench_polynomial.py [SYSTEM ...] [--seed S] [--workers K]``. For each system
 it prints both wall times, their ratio (pathtrack / phc), both solution counts (finite
-isolated solutions: pathtrack regular + singular; phc regular + singular) and the number of
-paths each tracked (pathtrack: total degree; phc: its polyhedral homotopy's stable mixed volume).
+isolated solutions: pathtrack regular + singular; phc regular + singular), the number of
+paths each tracked (phc: its polyhedral homotopy's stable mixed volume) and pathtrack's start
+system (``--start auto``, the default here: polyhedral where it has fewer paths than the total
+degree; ``--start total_degree`` or ``polyhedral`` to force one).
 CPU seconds (all threads) are printed too: on a shared, loaded machine they are the steadier
 measure, while the ratio is of wall times.
 Without ``phc`` on PATH it prints a note and times pathtrack alone. pathtrack is warmed up
@@ -32,12 +34,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.p
 
 from pathtrack.polynomial import REGULAR, as_system, solve  # noqa: E402
 
-DEFAULT = ["katsura:9", "katsura:10", "katsura:11", "cyclic:7", "cyclic:6", "noon:5", "eco:8"]
+DEFAULT = ["katsura:9", "katsura:10", "katsura:11", "cyclic:7", "cyclic:6", "noon:5", "eco:8", "cyclic:8", "eco:10"]
 SEED_DEFAULT = ["katsura:9", "katsura:10", "cyclic:7", "noon:5", "eco:8"]
 
 # Known numbers of isolated solutions (all regular), as in issue #4 and PHCpack's blackbox.
 EXPECTED = {**{f"katsura:{n}": 2**n for n in range(2, 13)}, "cyclic:5": 70, "cyclic:6": 156, "cyclic:7": 924,
-            "noon:5": 233, "eco:8": 64}
+            "noon:5": 233, "eco:8": 64, "eco:10": 256}
 
 
 def parse_seeds(text: str) -> list:
@@ -58,7 +60,7 @@ def load() -> str:
     return f"load {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "load ?"
 
 
-def check_seeds(specs, seeds, workers) -> bool:
+def check_seeds(specs, seeds, workers, start="auto") -> bool:
     """Solve each system once per seed and print the counts; True when every run is clean and all agree."""
     head = (f"{'system':<11} {'seed':>4} {'wall':>7} {'regular':>7} {'singular':>8} {'at inf':>6} "
             f"{'failed':>6} {'reg paths':>9} {'crossed':>7} {'retracked':>9}")
@@ -69,7 +71,7 @@ def check_seeds(specs, seeds, workers) -> bool:
         counts = set()
         clean = True
         for seed in seeds:
-            res = solve(spec, seed=seed, workers=workers)
+            res = solve(spec, seed=seed, workers=workers, start=start)
             reg_paths = int((res.path_kind == REGULAR).sum())
             counts.add((res.n_regular, res.n_singular, res.n_at_infinity))
             clean &= res.n_failed == 0 and reg_paths == res.n_regular
@@ -131,22 +133,25 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--phc-threads", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("--start", choices=["auto", "polyhedral", "total_degree"], default="auto",
+                    help="pathtrack's start system (default: auto)")
     args = ap.parse_args(argv)
 
     solve("katsura:3", seed=args.seed, workers=args.workers)  # compile / load the Numba cache
     if args.seeds is not None:
-        return 0 if check_seeds(args.systems or SEED_DEFAULT, args.seeds, args.workers) else 1
+        return 0 if check_seeds(args.systems or SEED_DEFAULT, args.seeds, args.workers, args.start) else 1
     if shutil.which("phc") is None:
         print("note: phc (PHCpack) not found on PATH; timing pathtrack only (apt-get install phcpack)")
     head = (f"{'system':<11} {'pt wall':>8} {'phc wall':>8} {'ratio':>6} {'pt cpu':>7} {'phc cpu':>7} "
-            f"{'pt sols':>7} {'phc sols':>8} {'pt paths':>8} {'phc paths':>9} {'pt inf':>6} {'pt fail':>7}")
+            f"{'pt sols':>7} {'phc sols':>8} {'pt paths':>8} {'phc paths':>9} {'pt inf':>6} {'pt fail':>7} "
+            f"{'pt start':>12}")
     print(head)
     print("-" * len(head))
     for spec in args.systems or DEFAULT:
         print(f"# {spec}: {load()}", flush=True)
         system = as_system(spec)
         c0 = time.process_time()
-        res = solve(system, seed=args.seed, workers=args.workers)
+        res = solve(system, seed=args.seed, workers=args.workers, start=args.start)
         pt_cpu = time.process_time() - c0
         ph = run_phc(system, args.phc_threads, args.timeout)
         pt_sols = res.n_regular + res.n_singular
@@ -155,7 +160,8 @@ def main(argv=None) -> int:
         else:
             cols = (f"{ph[0]:>8.2f} {res.wall_time / ph[0]:>6.2f} {pt_cpu:>7.2f} {ph[1]:>7.2f} {pt_sols:>7} "
                     f"{ph[2]:>8} {res.n_paths:>8} {ph[3] if ph[3] is not None else '?':>9}")
-        print(f"{spec:<11} {res.wall_time:>8.2f} {cols} {res.n_at_infinity:>6} {res.n_failed:>7}", flush=True)
+        print(f"{spec:<11} {res.wall_time:>8.2f} {cols} {res.n_at_infinity:>6} {res.n_failed:>7} {res.start:>12}",
+              flush=True)
     return 0
 
 

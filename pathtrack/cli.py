@@ -484,20 +484,37 @@ LARGE_SOLVE_PATHS = 10**6
               help="Refuse systems with more paths (Bézout number) than this.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Start however many paths the system has.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.option("--parameters", "parameter_names", default=None, metavar="NAMES",
+              help="Comma-separated names of SYSTEM's parameters: solve at every row of --targets (parameter "
+                   "homotopy).")
+@click.option("--targets", type=click.Path(dir_okay=False), default=None,
+              help="With --parameters: a text file of parameter values, one target per line.")
+@click.option("--start", "start_file", type=click.Path(dir_okay=False), default=None,
+              help="With --parameters: start solutions from an HDF5 file (a parameter run, or a solve at --q0) "
+                   "instead of a total-degree solve at a random q0.")
+@click.option("--q0", default=None, metavar="VALUES", help="With --parameters: comma-separated start parameters.")
+@click.option("--only-real", is_flag=True, help="With --parameters: keep only the real solutions.")
+@click.option("--with-singular", is_flag=True, help="With --parameters: keep the singular solutions too.")
+@click.option("--start-system", type=click.Choice(["total_degree", "polyhedral", "auto"]), default="total_degree",
+              show_default=True, help="Start system: one path per Bézout root, one per unit of mixed volume "
+                                      "(polyhedral homotopy), or whichever has fewer paths.")
 @click.option("--certify", "certify", is_flag=True,
               help="Prove each regular solution by an interval Krawczyk test (needs the 'certify' extra).")
 def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, with_solutions: bool, max_paths,
-              assume_yes: bool, progress, certify: bool):
+              assume_yes: bool, progress, parameter_names, targets, start_file, q0, only_real: bool,
+              with_singular: bool, start_system: str, certify: bool):
     """Find all isolated solutions of SYSTEM (a PHCpack file or a family such as katsura:8).
+
+    With --parameters and --targets, SYSTEM has parameters (a PHCpack file whose first line counts
+    equations, then unknowns and parameters together): it is solved once at a random complex q0 and
+    the solutions are tracked to each target (docs/solving_systems.md, "Parameter homotopies").
 
     Exit status: 0 when every path is accounted for, 1 when a path failed or a crossing stayed
     unresolved, 130 when stopped by Ctrl-C (the partial summary is printed), 2 for a user error.
     """
     import os
-    import warnings
 
-    from .polynomial import (CertifyUnavailable, PolynomialSyntaxError, available_families, is_family_spec,
-                             solve)
+    from .polynomial import available_families, is_family_spec, solve
 
     check_out(out, force)
     if not is_family_spec(system) and not os.path.isfile(system):
@@ -505,19 +522,24 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
                         f"(families: {', '.join(available_families()) or 'none registered'})")
     if progress is None:
         progress = sys.stderr.isatty() and not as_json
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RuntimeWarning)
-            result = solve(system, seed=seed, workers=workers, progress=progress,
-                           max_paths=None if assume_yes else max_paths, certify=certify)
-        for w in caught:
-            click.echo(f"warning: {w.message}", err=True)
-        if out:
-            result.to_hdf5(out, force=force)
-    except (PolynomialSyntaxError, CertifyUnavailable) as exc:
-        raise UserError(str(exc)) from None
-    except (ValueError, OSError) as exc:
-        raise UserError(str(exc).splitlines()[0]) from None
+    parametric = {"--targets": targets, "--start": start_file, "--q0": q0, "--only-real": only_real or None,
+                  "--with-singular": with_singular or None}
+    if parameter_names is not None or targets is not None:
+        if certify:
+            raise UserError("--certify certifies a plain solve; it does not apply with --parameters")
+        if parameter_names is None or targets is None:
+            raise UserError("--parameters and --targets go together: name the parameters and give the file of "
+                            "target values")
+        _solve_parameters_cmd(system, parameter_names, targets, start_file, q0, seed, workers, out, force, as_json,
+                              with_solutions, None if assume_yes else max_paths, progress, only_real, with_singular)
+        return
+    given = [k for k, v in parametric.items() if v is not None]
+    if given:
+        raise UserError(f"{', '.join(given)} need(s) --parameters and --targets")
+    result = _compute_and_write(lambda: solve(system, seed=seed, workers=workers, progress=progress,
+                                              max_paths=None if assume_yes else max_paths, start=start_system,
+                                              certify=certify),
+                                out, force)
     if as_json:
         click.echo(_dumps(result.summary(with_solutions)))
     else:
@@ -532,7 +554,8 @@ def _print_solve_summary(result, with_solutions: bool, out) -> None:
     """Text summary of a SolveResult; an incomplete result says so and names the paths concerned."""
     click.echo(f"system      {result.system.name} ({result.system.n_variables} unknowns, "
                f"degrees {result.system.degrees.tolist()})")
-    click.echo(f"paths       {result.n_paths}")
+    mv = f", mixed volume {result.mixed_volume}" if result.mixed_volume is not None else ""
+    click.echo(f"paths       {result.n_paths} ({result.start.replace('_', '-')} start{mv})")
     click.echo(f"regular     {result.n_regular}")
     click.echo(f"singular    {result.n_singular} (multiplicities {result.multiplicities.tolist()})")
     click.echo(f"at infinity {result.n_at_infinity}")
@@ -561,6 +584,96 @@ def _print_solve_summary(result, with_solutions: bool, out) -> None:
     if not result.is_complete:
         click.echo("INCOMPLETE: solutions may be missing from these counts (failed, interrupted or crossed "
                    "paths above)", err=True)
+
+
+def _compute_and_write(compute, out, force: bool):
+    """``compute()`` with its RuntimeWarnings shown as ``warning:`` lines, the result written to ``out``;
+    bad input (a syntax error, a ValueError, an unreadable or malformed file) becomes a one-line UserError."""
+    import warnings
+
+    from .io import StorageError
+    from .polynomial import CertifyUnavailable, PolynomialSyntaxError
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            result = compute()
+        for w in caught:
+            click.echo(f"warning: {w.message}", err=True)
+        if out:
+            result.to_hdf5(out, force=force)
+    except (PolynomialSyntaxError, CertifyUnavailable) as exc:
+        raise UserError(str(exc)) from None
+    except (ValueError, OSError, StorageError) as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+    return result
+
+
+def _solve_parameters_cmd(system, parameter_names, targets, start_file, q0, seed, workers, out, force, as_json,
+                          with_solutions, max_paths, progress, only_real, with_singular) -> None:
+    """``pathtrack solve SYSTEM --parameters ... --targets FILE``: a parameter homotopy to every target."""
+    from .polynomial import as_parametrized, read_targets, solve_parameters
+    from .polynomial.parameter import parse_complex
+
+    def compute():
+        psys = as_parametrized(system, parameter_names)
+        values = read_targets(targets, psys.parameters)
+        start_q0 = None
+        if q0 is not None:
+            fields = [f for f in q0.split(",") if f.strip()]
+            start_q0 = psys.check_parameters([parse_complex(f, "--q0") for f in fields], "--q0")
+        return solve_parameters(psys, values, start_solutions=start_file, q0=start_q0, seed=seed, workers=workers,
+                                progress=progress, only_real=only_real, only_nonsingular=not with_singular,
+                                max_paths=max_paths)
+
+    result = _compute_and_write(compute, out, force)
+    if as_json:
+        summary = result.summary()
+        if with_solutions:
+            summary["solutions"] = [[[[float(z.real), float(z.imag)] for z in row] for row in
+                                     result.solutions(i).astype(complex)] for i in range(result.n_targets)]
+        click.echo(_dumps(summary))
+    else:
+        _print_parameter_summary(result, with_solutions, out)
+    if any(r.n_interrupted for r in result.results):
+        sys.exit(130)
+    if not result.is_complete:
+        sys.exit(1)
+
+
+def _print_parameter_summary(result, with_solutions: bool, out) -> None:
+    """Text summary of a ParameterSolveResult: the start, then counts over the targets."""
+    import numpy as np
+
+    psys = result.system
+    click.echo(f"system      {psys.name} ({psys.n_variables} unknowns {', '.join(psys.variables)}; parameters "
+               f"{', '.join(psys.parameters)})")
+    start = (f"solve at a random q0: {result.start_result.n_paths} paths" if result.start_result is not None
+             else "given")
+    click.echo(f"start       {len(result.start_solutions)} solutions ({start})")
+    click.echo(f"targets     {result.n_targets}, {result.counters['n_paths']} paths")
+    kept = "real " if result.only_real else ""
+    kept += "regular" if result.only_nonsingular else "regular and singular"
+    counts = result.counts()
+    values, freq = np.unique(counts, return_counts=True) if len(counts) else ([], [])
+    click.echo(f"solutions   {kept} per target: " + ", ".join(f"{v} at {f} target(s)" for v, f in zip(values, freq)))
+    failed = {i: f"{r.n_failed} failed" for i, r in enumerate(result.results) if r.n_failed}
+    click.echo(f"failed      {sum(r.n_failed for r in result.results)} paths"
+               + (f", at targets {_index_list(failed)}" if failed else ""))
+    click.echo(f"wall time   {result.total_time:.3f} s")
+    if with_solutions:
+        names = psys.variables
+        for i in range(result.n_targets):
+            q = ", ".join(f"{p} = {complex(z).real:.15g}{complex(z).imag:+.15g}i"
+                          for p, z in zip(psys.parameters, result.targets[i]))
+            click.echo(f"target {i + 1}: {q}")
+            for k, row in enumerate(result.solutions(i).astype(complex)):
+                click.echo(f"  solution {k + 1}: " + ", ".join(f"{v} = {z.real:.15g}{z.imag:+.15g}i"
+                                                             for v, z in zip(names, row)))
+    if out:
+        click.echo(f"written     {out}")
+    if not result.is_complete:
+        click.echo(f"INCOMPLETE: {result.message}", err=True)
 
 
 def _index_list(items: Dict[int, str], limit: int = 20) -> str:

@@ -185,16 +185,17 @@ def test_unclosed_cauchy_loop_leaves_the_path_where_it_was():
 
     F, G, gamma, patch, max_exp = _kernel_setup(["x^3"])
     opt = SolveOptions(max_winding=2).to_array()
-    ws, tmp = k._workspace(2, max_exp), tuple(np.empty(2, dtype=complex) for _ in range(6))
+    hd = k.LinearHomotopy(F, G, gamma)
+    ws, tmp = k._workspace(2, max_exp, hd), tuple(np.empty(2, dtype=complex) for _ in range(6))
     x = np.array([1.0, 1.0], dtype=complex) / (patch[0] + patch[1])  # a start point on the patch
     r = 1e-3
-    assert k.track_segment(x, 0j, 1 - r + 0j, F, G, gamma, patch, opt, ws, 2000, tmp, 0.05)[0] == k.SUCCESS
+    assert k.track_segment(x, 0j, 1 - r + 0j, hd, patch, opt, ws, 2000, tmp, 0.05)[0] == k.SUCCESS
     x_before, est = x.copy(), np.empty(2, dtype=complex)
-    ok, winding, _ = k.cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est)
+    ok, winding, _ = k.cauchy_loops(x, r, hd, patch, opt, ws, tmp, est)
     assert not ok and winding == 2
     np.testing.assert_array_equal(x, x_before)
     opt3 = SolveOptions(max_winding=3).to_array()
-    ok, winding, _ = k.cauchy_loops(x, r, F, G, gamma, patch, opt3, ws, tmp, est)
+    ok, winding, _ = k.cauchy_loops(x, r, hd, patch, opt3, ws, tmp, est)
     assert ok and winding == 3 and abs(est[1]) < 1e-6 * np.linalg.norm(est)  # the triple root x = 0
     np.testing.assert_array_equal(x, x_before)
 
@@ -206,12 +207,13 @@ def test_regularity_test_does_not_depend_on_the_projective_scale():
 
     F, G, gamma, patch, max_exp = _kernel_setup(["x^3 - 8", "y^3 - x*y - 1"])
     sols = solve(["x^3 - 8", "y^3 - x*y - 1"], seed=0).solutions
-    ws = k._workspace(3, max_exp)
+    hd = k.LinearHomotopy(F, G, gamma)
+    ws = k._workspace(3, max_exp, hd)
     p = np.array([1.0, *sols[0]], dtype=complex)
     ratios = []
     for scale in (1.0, 300.0):
         x = scale * p / np.linalg.norm(p)
         a = np.conj(x) / np.vdot(x, x)  # a patch with a·x = 1 at this representative
-        ratios.append(k._pivot_ratio(x, 1.0 + 0j, F, G, gamma, a, ws))
-        assert abs(k._residual(x, 1.0 + 0j, F, G, gamma, a, ws)) < 1e-12 * scale
+        ratios.append(k._pivot_ratio(x, 1.0 + 0j, hd, a, ws))
+        assert abs(k._residual(x, 1.0 + 0j, hd, a, ws)) < 1e-12 * scale
     assert min(ratios) > 1e-3 and ratios[1] > 1e-2 * ratios[0]

@@ -21,9 +21,10 @@ from ..tracker import TrackerState
 from . import h5
 from .h5 import decode
 from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, CYCLES_ATTRS, CYCLES_DATASETS, CYCLES_FORMAT,
-                     DIAGRAM_ATTRS, DIAGRAM_FORMAT, EVENT_COLUMNS, HEADER_FINISH_ATTRS, KIND_OF_FORMAT, PATH_ATTRS,
-                     TREE_COLUMNS, branch_group, PATH_FINISH_ATTRS, PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS,
-                     SOLVE_CERTIFICATE_DATASETS, SOLVE_DATASETS, SOLVE_FORMAT, SOLVE_V1_ATTRS, STEP_COLUMNS,
+                     DIAGRAM_ATTRS, DIAGRAM_FORMAT, EVENT_COLUMNS, HEADER_FINISH_ATTRS, KIND_OF_FORMAT, PARAMETER_ATTRS,
+                     PARAMETER_DATASETS, PARAMETER_FORMAT, PATH_ATTRS, TREE_COLUMNS, branch_group, PATH_FINISH_ATTRS,
+                     PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS, SOLVE_CERTIFICATE_DATASETS, SOLVE_DATASETS,
+                     SOLVE_FORMAT, SOLVE_V1_ATTRS, STEP_COLUMNS,
                      TRAIN_ATTRS, TRAIN_DATASETS, TRAIN_FORMAT, TRAIN_V1_NETWORK_ATTRS, StorageError, one_line,
                      path_datasets, problem_identity)
 from .validate import check_status, identify, require_attrs, require_datasets, root_attrs
@@ -730,8 +731,55 @@ class CyclesFile(_ResultFile):
                 "special_points": self.special_points}
 
 
+class ParameterFile(_ResultFile):
+    """Solutions of a parametrized system at many parameter values (format ``pathtrack-parameters``).
+
+    Attributes
+    ----------
+    system : str
+    variables, parameters, equations : list of str
+        Unknowns, parameters, and the equations in both.
+    q0 : ndarray
+        The start parameters (complex); ``data["start/solutions"]`` solve the system there.
+    options, summary_json : dict
+        The solve options and ``ParameterSolveResult.summary()`` as stored.
+    kind_names : list of str
+    """
+
+    FORMAT = PARAMETER_FORMAT
+    DATASETS = PARAMETER_DATASETS
+    ATTRS = PARAMETER_ATTRS
+
+    def _read_attrs(self) -> None:
+        self.system = str(self.attrs["system"])
+        self.variables = self._json("variables")
+        self.parameters = self._json("parameters")
+        self.equations = self._json("equations")
+        self.options = self._json("options")
+        self.summary_json = self._json("summary")
+        self.kind_names = self._json("kind_names")
+        q0 = self._json("q0")
+        try:
+            self.q0 = np.array([complex(re, im) for re, im in q0], dtype=np.complex128)
+        except (TypeError, ValueError):
+            raise StorageError(f"{self.path}: q0 attribute is not a list of [re, im] pairs") from None
+        width = {"start/solutions": len(self.variables), "targets/values": len(self.parameters)}
+        for key, n in width.items():
+            if self.data[key].ndim != 2 or self.data[key].shape[1] != n:
+                raise StorageError(f"{self.path}: {key} has shape {self.data[key].shape}, expected (k, {n})")
+        if len(self.q0) != len(self.parameters) or not isinstance(self.summary_json, dict):
+            raise StorageError(f"{self.path}: q0 or summary attribute does not match the parameters")
+
+    def summary(self) -> Dict[str, Any]:
+        """What ``pathtrack inspect --json`` prints."""
+        out = {**self.header(), "system": self.system, "variables": self.variables, "parameters": self.parameters,
+               "equations": self.equations, "seed": int(self.attrs["seed"])}
+        out.update({k: v for k, v in self.summary_json.items() if k not in out})
+        return out
+
+
 _READERS = {PATH_FORMAT: PathFile, SOLVE_FORMAT: SolveFile, TRAIN_FORMAT: TrainFile, DIAGRAM_FORMAT: DiagramFile,
-            CYCLES_FORMAT: CyclesFile}
+            CYCLES_FORMAT: CyclesFile, PARAMETER_FORMAT: ParameterFile}
 
 
 def _format(path: str) -> str:
@@ -743,7 +791,7 @@ def _format(path: str) -> str:
     return fmt
 
 
-def open_file(path: str) -> Union[PathFile, SolveFile, TrainFile, DiagramFile, CyclesFile]:
+def open_file(path: str) -> Union[PathFile, SolveFile, TrainFile, DiagramFile, CyclesFile, ParameterFile]:
     """Open any file pathtrack writes, by its ``format`` attribute (what ``pathtrack inspect`` reads)."""
     return _READERS[_format(path)](path)
 

@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = ["StorageError", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "DIAGRAM_FORMAT", "CYCLES_FORMAT",
            "SCHEMA_VERSIONS", "LEGACY_FORMATS", "KIND_OF_FORMAT", "HEADER_ATTRS", "HEADER_FINISH_ATTRS", "STEP_COLUMNS",
-           "DIAGRAM_ATTRS", "TREE_COLUMNS", "branch_group",
+           "DIAGRAM_ATTRS", "TREE_COLUMNS", "branch_group", "PARAMETER_FORMAT", "PARAMETER_ATTRS", "PARAMETER_DATASETS",
            "REJECTED_COLUMNS", "EVENT_COLUMNS", "CHECKPOINT_SCALARS", "PATH_ATTRS", "PATH_FINISH_ATTRS",
            "KIND_LEN", "reason_names_attr", "write_header", "finish_header", "now", "problem_identity"]
 
@@ -38,12 +38,13 @@ SOLVE_FORMAT = "pathtrack-solve"
 TRAIN_FORMAT = "pathtrack-train"
 DIAGRAM_FORMAT = "pathtrack-diagram"
 CYCLES_FORMAT = "pathtrack-cycles"
+PARAMETER_FORMAT = "pathtrack-parameters"
 
 #: The newest schema version of each format (the one this pathtrack writes).
 #: Path schema 3 adds the root attribute ``diagnostics_off``; 2 stores ``/rejected/reason`` as
 #: RejectReason codes (1 stored their names as strings).
 SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 3, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2, DIAGRAM_FORMAT: 1,
-                                    CYCLES_FORMAT: 1}
+                                    CYCLES_FORMAT: 1, PARAMETER_FORMAT: 1}
 
 #: ``format`` attributes of layouts written before the common header, as ``(format, schema_version)``.
 LEGACY_FORMATS: Dict[str, Tuple[str, int]] = {"pathtrack.solve/1": (SOLVE_FORMAT, 1),
@@ -51,7 +52,8 @@ LEGACY_FORMATS: Dict[str, Tuple[str, int]] = {"pathtrack.solve/1": (SOLVE_FORMAT
 
 #: What ``pathtrack inspect`` calls each kind of file.
 KIND_OF_FORMAT = {PATH_FORMAT: "tracked path", SOLVE_FORMAT: "polynomial solve", TRAIN_FORMAT: "training run",
-                  DIAGRAM_FORMAT: "bifurcation diagram", CYCLES_FORMAT: "cycle branch"}
+                  DIAGRAM_FORMAT: "bifurcation diagram", CYCLES_FORMAT: "cycle branch",
+                  PARAMETER_FORMAT: "parameter homotopy"}
 
 # ---------------------------------------------------------------------------------------- header
 #: Root attributes of every file: ``format``, ``schema_version`` and ``pathtrack_version`` say what
@@ -208,3 +210,19 @@ CYCLES_COLUMNS = ("lam", "period", "l2", "amplitude", "s", "ds", "n_unstable", "
 #: and the orbit at its nodes (k, ntst·ncol + 1, n).
 CYCLES_DATASETS = tuple(f"orbits/{c}" for c in CYCLES_COLUMNS + ("multipliers_re", "multipliers_im", "mesh",
                                                                   "profile"))
+
+
+# ------------------------------------------------------------------------------ parameter files
+#: Root attributes of a parameter-homotopy file besides the header: the joint system (``equations``
+#: in unknowns and parameters), which names are ``parameters``, the start parameters ``q0``
+#: (JSON ``[[re, im], ...]``) and the filters of the stored solutions.
+PARAMETER_ATTRS = HEADER_ATTRS + HEADER_FINISH_ATTRS + ("system", "variables", "parameters", "equations", "seed",
+                                                        "q0", "summary", "options", "kind_names", "only_real",
+                                                        "only_nonsingular")
+#: ``/start`` holds the start solutions at ``q0``; ``/targets`` one row per target parameter value;
+#: ``/paths`` one row per (target, start) pair, target-major; ``/solutions`` the solutions the
+#: filters keep, each with the index of its target.
+PARAMETER_DATASETS = ("start/solutions", "targets/values", "targets/status", "targets/n_regular",
+                      "targets/n_singular", "targets/n_failed", "paths/target", "paths/endpoints", "paths/status",
+                      "paths/kind", "paths/winding", "paths/n_steps", "solutions/target", "solutions/points",
+                      "solutions/singular")

@@ -1,4 +1,4 @@
-"""Compiled kernels for polynomial systems: evaluation, the total-degree path tracker and its endgame.
+"""Compiled kernels for polynomial systems: evaluation, the projective path tracker and its endgame.
 
 Arrays in, status codes out; :mod:`pathtrack.polynomial.solver` validates and allocates. A system is the
 packed sparse form of :class:`pathtrack.polynomial.PolynomialSystem` (``coef, term_offsets,
@@ -8,14 +8,17 @@ Jacobian reuses each term's prefix/suffix products.
 
 The tracker works in projective space: the system is homogenised (variable 0) and the
 random affine patch ``a·x = 1`` is appended as the last equation, so paths going to
-infinity stay bounded. The homotopy is ``H(x, t) = (1-t)·gamma·G(x) + t·F(x)``. Step
+infinity stay bounded. The homotopy is ``H(x, t) = (1-t)·gamma·G(x) + t·F(x)``
+(:func:`track_batch`) or ``F(x; (1-t)·q0 + t·q1)`` for a system with parameters
+(:func:`track_parameter_batch`), or ``Σ_a c_a t^{w_a} x^a`` from a mixed cell's binomial system
+(:func:`track_toric_batch`); all are kinds of one tracker (see "homotopy kinds"). Step
 acceptance, Newton verdicts and the path-jumping guard are the shared rules of
 :mod:`pathtrack.kernels.steprules`.
 
 Compilation is what a first ``solve`` waits for, so it is kept small. Only the entry points
-(``track_batch``, ``refine_batch``, ``term_sizes_batch``, ``eval_system_alloc``) are cached
-on disk: a cached entry point holds its callees' code, so a warm start loads three
-functions. Helpers with one caller, and ``newton``, are inlined at Numba-IR level
+(``track_batch``, ``track_parameter_batch``, ``track_toric_batch``, ``refine_batch``, ``term_sizes_batch``,
+``eval_system_alloc``) are cached on disk: a cached entry point holds its callees' code, so a
+warm ``solve`` loads three functions, and only calls compile the kinds they use. Helpers with one caller, and ``newton``, are inlined at Numba-IR level
 (``inline="always"``) instead of compiled on their own. The batch kernels release the GIL
 and run serially (``prange`` is ``range`` without ``parallel=True``): the solver spreads
 paths over Python threads, which costs no parallel-lowering compile (measured 8 s of 35 s).
@@ -28,10 +31,13 @@ NumPy's error model: no ``ZeroDivisionError`` checks (divisions are guarded, or 
 positive options).
 """
 
+import cmath
 import math
+from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from ..kernels.steprules import (CONTINUE, CONVERGED, SINGULAR, STEP_TOO_SMALL, newton_verdict, next_step_size,
                                  register_for_numba, turn_ok)
@@ -185,19 +191,59 @@ def eval_system_alloc(x, coef, toff, var, exp, eoff, max_exp):
     return val, jac
 
 
-@njit(inline="always", error_model="numpy")
-def _workspace(n1, max_exp):
-    c = np.complex128
-    return (np.empty((n1, max_exp + 1), dtype=c), np.empty(n1, dtype=c),          # P, pre
-            np.empty(n1 - 1, dtype=c), np.empty((n1 - 1, n1), dtype=c),            # vF, JF
-            np.empty(n1 - 1, dtype=c), np.empty((n1 - 1, n1), dtype=c),            # vG, JG
-            np.empty((n1, n1), dtype=c), np.empty(n1, dtype=c), np.empty(n1, dtype=c))  # A, rhs, sol
+# -- homotopy kinds -------------------------------------------------------------------------------
+# The tracker below is written once for every homotopy. A kind is the named tuple ``hd`` of its
+# read-only data; four functions, resolved from the type of ``hd`` at compile time (Numba's
+# ``overload``), say what the homotopy is:
+#   kind_path(hd, p)                  the data of path ``p`` of a batch (what the next three get);
+#   kind_scratch(hd)                  per-path scratch arrays (``ws[10]``);
+#   kind_rows(x, t, hd, ws, want_dt)  rows ``0..n-1`` of ``A = H_x`` and ``rhs = -H`` (``-H_t`` when want_dt);
+#   kind_sizes(t, hd, ws)             ``ws[9][i]`` = the size of the terms of ``H_i`` (as term_sizes) at the
+#                                     point of the last kind_rows call.
+# Each entry point builds one kind, so Numba compiles (and caches) only that kind's tracker.
+# The kinds live in this file: Numba's cache of an entry point is checked against this file only.
+
+#: ``H(x, t) = (1-t)·gamma·G(x) + t·F(x)``, ``F`` and ``G`` packed homogeneous systems.
+LinearHomotopy = namedtuple("LinearHomotopy", ("F", "G", "gamma"))
+#: ``H(x, t) = F(x; q0 + t·(q1 - q0))``: ``X = (term_offsets, var, exp, eq_offsets)`` of the homogeneous
+#: system's monomials in ``x``; ``C`` the packed system in the parameters ``q`` whose "equation" ``k`` is
+#: the coefficient of monomial ``k`` (so ``∂H/∂t = Σ_k C_k'(q)·(q1 - q0) x^α_k``); ``max_qexp`` sizes its powers.
+ParameterHomotopy = namedtuple("ParameterHomotopy", ("X", "C", "q0", "q1", "max_qexp"))
+#: A batch of parameter homotopies: path ``p`` runs from ``Q0[p]`` to ``Q1[p]``.
+ParameterHomotopies = namedtuple("ParameterHomotopies", ("X", "C", "Q0", "Q1", "max_qexp"))
 
 
-@njit(error_model="numpy")
-def homotopy(x, t, F, G, gamma, patch, ws, want_dt):
-    """Fill ``A = [H_x; a]`` and ``rhs = -[H; a·x-1]`` (or ``-[H_t; 0]`` when ``want_dt``) at ``(x, t)``."""
-    P, pre, vF, JF, vG, JG, A, rhs, sol = ws
+def kind_path(hd, p):
+    """The homotopy data of path ``p`` of a batch (jitted code only)."""
+    raise NotImplementedError("kind_path is resolved by Numba in jitted code")
+
+
+def kind_scratch(hd):
+    """Per-path scratch arrays of the homotopy kind of ``hd`` (jitted code only)."""
+    raise NotImplementedError("kind_scratch is resolved by Numba in jitted code")
+
+
+def kind_rows(x, t, hd, ws, want_dt):
+    """Rows of ``H_x`` and ``-H`` (or ``-H_t``) for the kind of ``hd`` (jitted code only)."""
+    raise NotImplementedError("kind_rows is resolved by Numba in jitted code")
+
+
+def kind_sizes(t, hd, ws):
+    """Term sizes of each row of ``H`` for the kind of ``hd`` (jitted code only)."""
+    raise NotImplementedError("kind_sizes is resolved by Numba in jitted code")
+
+
+def _same_path(hd, p):
+    return hd
+
+
+def _linear_scratch(hd):
+    return ()
+
+
+def _linear_rows(x, t, hd, ws, want_dt):
+    F, G, gamma = hd
+    P, pre, vF, JF, vG, JG, A, rhs = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], ws[7]
     fill_powers(x, P)
     eval_system(P, F[0], F[1], F[2], F[3], F[4], pre, vF, JF)
     eval_system(P, G[0], G[1], G[2], G[3], G[4], pre, vG, JG)
@@ -210,6 +256,198 @@ def homotopy(x, t, F, G, gamma, patch, ws, want_dt):
             rhs[i] = -(vF[i] - gamma * vG[i])
         else:
             rhs[i] = -(cg * vG[i] + t * vF[i])
+
+
+def _linear_sizes(t, hd, ws):
+    F, G, gamma = hd
+    P, S = ws[0], ws[9]
+    sF = np.empty(S.shape[0])
+    term_sizes(P, G[0], G[1], G[2], G[3], G[4], S)
+    term_sizes(P, F[0], F[1], F[2], F[3], F[4], sF)
+    for i in range(S.shape[0]):
+        S[i] = abs(1.0 - t) * abs(gamma) * S[i] + abs(t) * sF[i]
+
+
+def _parameter_path(hd, p):
+    return ParameterHomotopy(hd.X, hd.C, hd.Q0[p], hd.Q1[p], hd.max_qexp)
+
+
+def _parameter_scratch(hd):
+    m = hd.q0.shape[0]
+    n_terms = hd.X[3][hd.X[3].shape[0] - 1]
+    c = np.complex128
+    return (np.empty(m, dtype=c), np.empty((m, hd.max_qexp + 1), dtype=c), np.empty(m, dtype=c),  # q, Pq, pre
+            np.empty(n_terms, dtype=c), np.empty((n_terms, m), dtype=c), np.empty(n_terms, dtype=c))  # c, c_q, c_t
+
+
+def _parameter_rows(x, t, hd, ws, want_dt):
+    X, C, q0, q1 = hd.X, hd.C, hd.q0, hd.q1
+    P, pre, vF, JF, vG, JG, A, rhs = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], ws[7]
+    q, Pq, preq, cval, cjac, dcoef = ws[10]
+    for j in range(q.shape[0]):
+        q[j] = q0[j] + t * (q1[j] - q0[j])
+    fill_powers(q, Pq)
+    eval_system(Pq, C[0], C[1], C[2], C[3], C[4], preq, cval, cjac)  # coefficients and their q-gradients
+    fill_powers(x, P)
+    eval_system(P, cval, X[0], X[1], X[2], X[3], pre, vF, JF)
+    n = vF.shape[0]
+    for i in range(n):
+        for j in range(n + 1):
+            A[i, j] = JF[i, j]
+    if want_dt:  # H_t: the monomials with coefficients dc_k/dt = c_k'(q)·(q1 - q0)
+        for k in range(cval.shape[0]):
+            d = 0.0j
+            for j in range(q.shape[0]):
+                d += cjac[k, j] * (q1[j] - q0[j])
+            dcoef[k] = d
+        eval_system(P, dcoef, X[0], X[1], X[2], X[3], pre, vG, JG)
+        for i in range(n):
+            rhs[i] = -vG[i]
+    else:
+        for i in range(n):
+            rhs[i] = -vF[i]
+
+
+def _parameter_sizes(t, hd, ws):
+    X = hd.X
+    term_sizes(ws[0], ws[10][3], X[0], X[1], X[2], X[3], ws[9])
+
+
+#: ``H_i(x, t) = Σ_a c_a t^{w_a} x^a`` (the polyhedral start, :mod:`pathtrack.polynomial.polyhedral`): ``C`` a
+#: packed homogeneous system, ``w[k] >= 0`` the real power of ``t`` on its term ``k`` (0 on a mixed
+#: cell's edges, at least 1 elsewhere, so ``H_t`` is finite at ``t = 0``), ``tpar`` the schedule
+#: ``t(u)`` of :func:`toric_time`; the tracker's parameter is ``u``.
+ToricHomotopy = namedtuple("ToricHomotopy", ("C", "w", "tpar"))
+#: A batch of toric homotopies: path ``p`` has the powers ``W[p]`` and schedule ``Tpar[p]`` of its cell.
+ToricHomotopies = namedtuple("ToricHomotopies", ("C", "W", "Tpar"))
+
+# Layout of ``tpar``: t(u) is linear from 0 on [0, T_A], then log-linear in sigma = -log t from
+# T_SIGMA_HI down to T_SIGMA_LO on [T_A, T_B], then linear up to 1.
+T_A = 0
+T_B = 1
+T_SIGMA_HI = 2
+T_SIGMA_LO = 3
+N_TPAR = 4
+
+
+@njit(inline="always", error_model="numpy")
+def toric_time(u, tpar):
+    """``t(u)`` and ``dt/du`` of the toric kind.
+
+    A term ``t^w`` changes where ``-log t`` is about ``1/w``: with powers from 1 to thousands
+    that is spread over decades of ``-log t``, so ``u`` runs through them log-uniformly, and
+    ``t`` is already close to 1 in the endgame zone near ``u = 1``.
+    """
+    a, b, hi, lo = tpar[T_A], tpar[T_B], tpar[T_SIGMA_HI], tpar[T_SIGMA_LO]
+    if u.real <= a:
+        return u / a * math.exp(-hi), complex(math.exp(-hi) / a)
+    if u.real <= b:
+        lam = math.log(lo / hi) / (b - a)
+        sigma = hi * cmath.exp(lam * (u - a))
+        t = cmath.exp(-sigma)
+        return t, -t * sigma * lam
+    t_b = math.exp(-lo)
+    return t_b + (u - b) / (1.0 - b) * (1.0 - t_b), complex((1.0 - t_b) / (1.0 - b))
+
+
+def _toric_path(hd, p):
+    return ToricHomotopy(hd.C, hd.W[p], hd.Tpar[p])
+
+
+def _toric_scratch(hd):
+    m = hd.w.shape[0]
+    return np.empty(m, dtype=np.complex128), np.empty(m, dtype=np.complex128)  # c·t^w, d(c·t^w)/du
+
+
+def _toric_rows(x, t, hd, ws, want_dt):
+    # the tracker's t is the schedule's u; tt = t(u) is the power series' parameter
+    C, w = hd.C, hd.w
+    P, pre, vF, JF, vG, JG, A, rhs = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], ws[7]
+    ct, cdt = ws[10]
+    tt, dt = toric_time(t, hd.tpar)
+    log_t = cmath.log(tt) if tt != 0 else 0.0j
+    coef = C[0]
+    for k in range(coef.shape[0]):
+        if w[k] == 0.0:
+            ct[k] = coef[k]
+            cdt[k] = 0.0
+        elif tt == 0:
+            ct[k] = 0.0
+            cdt[k] = coef[k] * dt if w[k] == 1.0 else 0.0
+        else:
+            q = cmath.exp(w[k] * log_t)
+            ct[k] = coef[k] * q
+            cdt[k] = coef[k] * (w[k] * q / tt * dt)
+    fill_powers(x, P)
+    eval_system(P, ct, C[1], C[2], C[3], C[4], pre, vF, JF)
+    n = vF.shape[0]
+    for i in range(n):
+        for j in range(n + 1):
+            A[i, j] = JF[i, j]
+    if want_dt:
+        eval_system(P, cdt, C[1], C[2], C[3], C[4], pre, vG, JG)
+        for i in range(n):
+            rhs[i] = -vG[i]
+    else:
+        for i in range(n):
+            rhs[i] = -vF[i]
+
+
+def _toric_sizes(t, hd, ws):
+    C = hd.C
+    term_sizes(ws[0], ws[10][0], C[1], C[2], C[3], C[4], ws[9])
+
+
+#: named-tuple class -> (path, scratch, rows, sizes), each compiled by Numba for the kind that calls it
+_KINDS = {LinearHomotopy: (_same_path, _linear_scratch, _linear_rows, _linear_sizes),
+          ParameterHomotopy: (None, _parameter_scratch, _parameter_rows, _parameter_sizes),
+          ParameterHomotopies: (_parameter_path, None, None, None),
+          ToricHomotopy: (None, _toric_scratch, _toric_rows, _toric_sizes),
+          ToricHomotopies: (_toric_path, None, None, None)}
+
+
+def _kind_impl(hd, which):
+    if isinstance(hd, types.NamedTuple) and hd.instance_class in _KINDS:
+        return _KINDS[hd.instance_class][which]
+    return None
+
+
+@overload(kind_path, jit_options={"error_model": "numpy"})
+def _ov_kind_path(hd, p):
+    return _kind_impl(hd, 0)
+
+
+@overload(kind_scratch, jit_options={"error_model": "numpy"})
+def _ov_kind_scratch(hd):
+    return _kind_impl(hd, 1)
+
+
+@overload(kind_rows, jit_options={"error_model": "numpy"})
+def _ov_kind_rows(x, t, hd, ws, want_dt):
+    return _kind_impl(hd, 2)
+
+
+@overload(kind_sizes, jit_options={"error_model": "numpy"})
+def _ov_kind_sizes(t, hd, ws):
+    return _kind_impl(hd, 3)
+
+
+@njit(inline="always", error_model="numpy")
+def _workspace(n1, max_exp, hd):
+    c = np.complex128
+    return (np.empty((n1, max_exp + 1), dtype=c), np.empty(n1, dtype=c),          # P, pre
+            np.empty(n1 - 1, dtype=c), np.empty((n1 - 1, n1), dtype=c),            # vF, JF
+            np.empty(n1 - 1, dtype=c), np.empty((n1 - 1, n1), dtype=c),            # vG, JG
+            np.empty((n1, n1), dtype=c), np.empty(n1, dtype=c), np.empty(n1, dtype=c),  # A, rhs, sol
+            np.empty(n1 - 1), kind_scratch(hd))                                     # term sizes, kind's own
+
+
+@njit(error_model="numpy")
+def homotopy(x, t, hd, patch, ws, want_dt):
+    """Fill ``A = [H_x; a]`` and ``rhs = -[H; a·x-1]`` (or ``-[H_t; 0]`` when ``want_dt``) at ``(x, t)``."""
+    kind_rows(x, t, hd, ws, want_dt)
+    A, rhs = ws[6], ws[7]
+    n = A.shape[0] - 1
     s = -1.0 + 0.0j
     for j in range(n + 1):
         A[n, j] = patch[j]
@@ -218,10 +456,9 @@ def homotopy(x, t, F, G, gamma, patch, ws, want_dt):
 
 
 @njit(error_model="numpy")
-def _tangent(x, t, dtdu, F, G, gamma, patch, ws, out):
+def _tangent(x, t, dtdu, hd, patch, ws, out):
     """``dx/du`` along a segment with ``dt/du = dtdu``; returns False where the Jacobian is singular."""
-    # bool(): a plain bool, not Literal[bool](True), so one compile of homotopy serves every caller
-    homotopy(x, t, F, G, gamma, patch, ws, bool(True))
+    homotopy(x, t, hd, patch, ws, bool(True))
     if lu_solve(ws[6], ws[7], ws[8]) == 0.0:
         return False
     for i in range(out.shape[0]):
@@ -230,12 +467,12 @@ def _tangent(x, t, dtdu, F, G, gamma, patch, ws, out):
 
 
 @njit(inline="always", error_model="numpy")
-def newton(x, t, F, G, gamma, patch, ws, tol, max_contraction, max_iters):
+def newton(x, t, hd, patch, ws, tol, max_contraction, max_iters):
     """Newton at fixed ``t``, updating ``x`` in place; returns (steprules verdict, pivot ratio)."""
     prev = np.inf
     ratio = 0.0
     for k in range(max_iters):
-        homotopy(x, t, F, G, gamma, patch, ws, bool(False))
+        homotopy(x, t, hd, patch, ws, bool(False))
         ratio = lu_solve(ws[6], ws[7], ws[8])
         if ratio == 0.0:
             return SINGULAR, 0.0
@@ -276,7 +513,7 @@ def _turn_resolved_ok(k1, kn, h, resolution, max_angle):
 
 
 @njit(error_model="numpy")
-def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
+def track_segment(x, ta, tb, hd, patch, opt, ws, max_steps, tmp, ds):
     """Track ``x`` from ``t = ta`` to ``t = tb`` along the straight segment (complex ``t``).
 
     RK4 on the Davidenko equation predicts, Newton corrects; the step (a fraction of the
@@ -287,7 +524,7 @@ def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
     k1, k2, k3, k4, xp, kn = tmp
     n1 = x.shape[0]
     dtdu = tb - ta
-    if not _tangent(x, ta, dtdu, F, G, gamma, patch, ws, k1):
+    if not _tangent(x, ta, dtdu, hd, patch, ws, k1):
         return SINGULAR_JACOBIAN, 0, ds
     u = 0.0
     n_consecutive = 0
@@ -305,20 +542,20 @@ def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
         ok = True
         for i in range(n1):
             xp[i] = x[i] + 0.5 * h * k1[i]
-        ok = ok and _tangent(xp, ta + (u + 0.5 * h) * dtdu, dtdu, F, G, gamma, patch, ws, k2)
+        ok = ok and _tangent(xp, ta + (u + 0.5 * h) * dtdu, dtdu, hd, patch, ws, k2)
         for i in range(n1):
             xp[i] = x[i] + 0.5 * h * k2[i]
-        ok = ok and _tangent(xp, ta + (u + 0.5 * h) * dtdu, dtdu, F, G, gamma, patch, ws, k3)
+        ok = ok and _tangent(xp, ta + (u + 0.5 * h) * dtdu, dtdu, hd, patch, ws, k3)
         for i in range(n1):
             xp[i] = x[i] + h * k3[i]
-        ok = ok and _tangent(xp, tn, dtdu, F, G, gamma, patch, ws, k4)
+        ok = ok and _tangent(xp, tn, dtdu, hd, patch, ws, k4)
         if ok:
             for i in range(n1):
                 xp[i] = x[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
-            verdict, _ = newton(xp, tn, F, G, gamma, patch, ws, tol, opt[O_MAX_CONTRACTION], max_newton)
+            verdict, _ = newton(xp, tn, hd, patch, ws, tol, opt[O_MAX_CONTRACTION], max_newton)
             ok = verdict == CONVERGED
         if ok:  # path-jumping guard on the turn of the tangent
-            ok = _tangent(xp, tn, dtdu, F, G, gamma, patch, ws, kn)
+            ok = _tangent(xp, tn, dtdu, hd, patch, ws, kn)
             if ok:
                 ok = _turn_resolved_ok(k1, kn, h, tol * (1.0 + _norm(xp)), opt[O_MAX_ANGLE])
         if ok:
@@ -334,7 +571,7 @@ def track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, ds):
 
 
 @njit(inline="always", error_model="numpy")
-def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
+def cauchy_loops(x, r, hd, patch, opt, ws, tmp, est):
     """Circle ``t = 1 - r·e^{iθ}`` until the path closes; ``est`` = mean of the samples = x(t=1).
 
     The mean of ``c·K`` equispaced samples is the constant term of the Puiseux series in
@@ -357,7 +594,7 @@ def cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est):
             ta = 1.0 - r * complex(math.cos(k * dtheta), math.sin(k * dtheta))
             k2 = (k + 1) % n_samples
             tb = 1.0 - r * complex(math.cos(k2 * dtheta), math.sin(k2 * dtheta))
-            code, steps, ds = track_segment(x, ta, tb, F, G, gamma, patch, opt, ws, max_steps, tmp, min(1.0, ds))
+            code, steps, ds = track_segment(x, ta, tb, hd, patch, opt, ws, max_steps, tmp, min(1.0, ds))
             n_steps += steps
             if code != SUCCESS:
                 _copy(x_start, x)
@@ -394,7 +631,7 @@ def term_sizes(P, coef, toff, var, exp, eoff, out):
 
 
 @njit(error_model="numpy")
-def _row_scaled(x, t, F, G, gamma, patch, ws):
+def _row_scaled(x, t, hd, patch, ws):
     """Fill ``A`` and ``rhs`` as :func:`homotopy` does, each row of ``H`` divided by its scale.
 
     Rows of a degree-d equation scale like ``‖x‖^(d-1)`` while the patch row does not, so on a
@@ -406,20 +643,17 @@ def _row_scaled(x, t, F, G, gamma, patch, ws):
     residual and make the singular Jacobian look regular (for one unknown ``H_x`` is, by
     Euler's relation, always proportional to the same vector).
     """
-    homotopy(x, t, F, G, gamma, patch, ws, bool(False))
-    P, A, rhs = ws[0], ws[6], ws[7]
+    homotopy(x, t, hd, patch, ws, bool(False))
+    kind_sizes(t, hd, ws)
+    A, rhs, S = ws[6], ws[7], ws[9]
     n = A.shape[0] - 1
-    sF = np.empty(n)
-    sG = np.empty(n)
-    term_sizes(P, F[0], F[1], F[2], F[3], F[4], sF)
-    term_sizes(P, G[0], G[1], G[2], G[3], G[4], sG)
     nx = _norm(x)
     for i in range(A.shape[0]):
         m = 0.0
         for j in range(A.shape[1]):
             m = max(m, abs(A[i, j]))
         if i < n and nx > 0.0:
-            m = max(m, (abs(1.0 - t) * abs(gamma) * sG[i] + abs(t) * sF[i]) / nx)
+            m = max(m, S[i] / nx)
         if m > 0.0:
             for j in range(A.shape[1]):
                 A[i, j] /= m
@@ -427,32 +661,32 @@ def _row_scaled(x, t, F, G, gamma, patch, ws):
 
 
 @njit(inline="always", error_model="numpy")
-def _residual(x, t, F, G, gamma, patch, ws):
+def _residual(x, t, hd, patch, ws):
     """Row-scaled residual ``‖H(x, t)‖`` (comparable with ``‖x‖``)."""
-    _row_scaled(x, t, F, G, gamma, patch, ws)
+    _row_scaled(x, t, hd, patch, ws)
     return _norm(ws[7])
 
 
 @njit(inline="always", error_model="numpy")
-def _pivot_ratio(x, t, F, G, gamma, patch, ws):
+def _pivot_ratio(x, t, hd, patch, ws):
     """Pivot ratio of the row-scaled ``[H_x; a]`` at ``(x, t)``: the regularity test of an endpoint."""
-    _row_scaled(x, t, F, G, gamma, patch, ws)
+    _row_scaled(x, t, hd, patch, ws)
     return lu_solve(ws[6], ws[7], ws[8])
 
 
 @njit(inline="always", error_model="numpy")
-def track_path(x, F, G, gamma, patch, opt, max_exp):
+def track_path(x, hd, patch, opt, max_exp):
     """Track one path from ``t = 0`` to ``t = 1`` with the endgame; ``x`` becomes the endpoint.
 
     Returns ``(status code, end kind, winding number, steps, pivot ratio at the end)``.
     """
     n1 = x.shape[0]
-    ws = _workspace(n1, max_exp)
+    ws = _workspace(n1, max_exp, hd)
     c = np.complex128
     tmp = (np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c))
     max_steps = int(opt[O_MAX_STEPS])
     r = opt[O_EG_RADIUS]
-    code, n_steps, ds = track_segment(x, 0.0 + 0.0j, 1.0 - r + 0.0j, F, G, gamma, patch, opt, ws, max_steps, tmp,
+    code, n_steps, ds = track_segment(x, 0.0 + 0.0j, 1.0 - r + 0.0j, hd, patch, opt, ws, max_steps, tmp,
                                       opt[O_INITIAL_DS])
     if code != SUCCESS:
         return code, END_DIRECT, 0, n_steps, 0.0
@@ -461,13 +695,13 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
     # It goes all the way (min_ds), as some regular paths (cyclic:7) look like diverging ones,
     # x_0 ~ s^(1/7), down to s ~ 1e-7, where the endgame's valuation would call them infinite.
     ds_direct = min(opt[O_MAX_DS], max(opt[O_INITIAL_DS], ds * (1.0 - r) / r))  # same step in t as before
-    code, steps, _ = track_segment(x, 1.0 - r + 0.0j, 1.0 + 0.0j, F, G, gamma, patch, opt, ws,
+    code, steps, _ = track_segment(x, 1.0 - r + 0.0j, 1.0 + 0.0j, hd, patch, opt, ws,
                                    int(opt[O_DIRECT_STEPS]), tmp, ds_direct)
     n_steps += steps
     if code == SUCCESS:
-        verdict, _ = newton(x, 1.0 + 0.0j, F, G, gamma, patch, ws, opt[O_FINAL_TOL], 0.9, np.int64(8))
+        verdict, _ = newton(x, 1.0 + 0.0j, hd, patch, ws, opt[O_FINAL_TOL], 0.9, np.int64(8))
         if verdict == CONVERGED:
-            ratio = _pivot_ratio(x, 1.0 + 0.0j, F, G, gamma, patch, ws)
+            ratio = _pivot_ratio(x, 1.0 + 0.0j, hd, patch, ws)
             if ratio * opt[O_MAX_COND] > 1.0:
                 return SUCCESS, END_DIRECT, 1, n_steps, ratio
     # Singular or diverging endpoint. At radii r, r·ratio, ... estimate the valuation of the
@@ -508,7 +742,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
         # v is still far from its limit at the first radii; a loop that fails to close costs
         # max_winding turns, which was a third of cyclic:7's work.
         if not (v > v_min) and v_prev <= v_min:
-            ok, winding, steps = cauchy_loops(x, r, F, G, gamma, patch, opt, ws, tmp, est)
+            ok, winding, steps = cauchy_loops(x, r, hd, patch, opt, ws, tmp, est)
             n_steps += steps
             if ok:
                 ne = _norm(est)
@@ -519,7 +753,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
                     # the mean of two sheets round an interior branch point also repeats, but is
                     # not a solution: demand a small residual at t = 1 too
                     if (math.sqrt(d) <= opt[O_EG_TOL] * (1.0 + ne)
-                            and _residual(est, 1.0 + 0.0j, F, G, gamma, patch, ws) <= opt[O_EG_TOL] * (1.0 + ne)):
+                            and _residual(est, 1.0 + 0.0j, hd, patch, ws) <= opt[O_EG_TOL] * (1.0 + ne)):
                         _copy(est, x)
                         if abs(est[0]) <= opt[O_INFINITY_TOL] * ne:  # the limit point lies at infinity
                             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
@@ -531,7 +765,7 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
         v_prev2 = v_prev
         v_prev = v
         r_next = r * opt[O_EG_RATIO]
-        code2, steps, ds = track_segment(x, 1.0 - r + 0.0j, 1.0 - r_next + 0.0j, F, G, gamma, patch, opt, ws,
+        code2, steps, ds = track_segment(x, 1.0 - r + 0.0j, 1.0 - r_next + 0.0j, hd, patch, opt, ws,
                                          max_steps, tmp, ds)
         n_steps += steps
         if code2 != SUCCESS:
@@ -543,9 +777,9 @@ def track_path(x, F, G, gamma, patch, opt, max_exp):
     return code, END_CAUCHY, winding, n_steps, 0.0
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def track_batch(starts, F, G, gamma, patch, opt, max_exp):
-    """Track every row of ``starts``; each path is independent (the solver runs slices on threads)."""
+@njit(inline="always", error_model="numpy")
+def _track_rows(starts, hd, patch, opt, max_exp):
+    """Track every row of ``starts`` along the homotopy ``kind_path(hd, row)``; each path is independent."""
     n_paths = starts.shape[0]
     ends = starts.copy()
     codes = np.empty(n_paths, dtype=np.int64)
@@ -555,7 +789,7 @@ def track_batch(starts, F, G, gamma, patch, opt, max_exp):
     ratio = np.empty(n_paths, dtype=np.float64)
     for p in prange(n_paths):
         x = starts[p].copy()
-        code, kind, w, s, q = track_path(x, F, G, gamma, patch, opt, max_exp)
+        code, kind, w, s, q = track_path(x, kind_path(hd, p), patch, opt, max_exp)
         _copy(x, ends[p])
         codes[p] = code
         kinds[p] = kind
@@ -563,6 +797,36 @@ def track_batch(starts, F, G, gamma, patch, opt, max_exp):
         steps[p] = s
         ratio[p] = q
     return ends, codes, kinds, winding, steps, ratio
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def track_batch(starts, F, G, gamma, patch, opt, max_exp):
+    """Track every row of ``starts`` from ``G`` to ``F`` (:data:`LinearHomotopy`); the solver runs slices on threads.
+
+    Returns ``(ends, codes, kinds, winding, steps, ratio)``, one entry per row.
+    """
+    return _track_rows(starts, LinearHomotopy(F, G, gamma), patch, opt, max_exp)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def track_parameter_batch(starts, Q0, Q1, X, C, max_qexp, patch, opt, max_exp):
+    """Track row ``p`` of ``starts`` from ``F(x; Q0[p])`` to ``F(x; Q1[p])`` (:data:`ParameterHomotopy`).
+
+    ``Q0``, ``Q1`` are complex ``(n_rows, m)``; ``X``, ``C``, ``max_qexp`` are those of
+    :data:`ParameterHomotopy`. Same step control, endgame and outputs as :func:`track_batch`.
+    A start at ``q = 0`` works (e.g. a binomial start system whose other coefficients vanish there).
+    """
+    return _track_rows(starts, ParameterHomotopies(X, C, Q0, Q1, max_qexp), patch, opt, max_exp)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def track_toric_batch(starts, W, Tpar, C, patch, opt, max_exp):
+    """Track row ``p`` of ``starts`` along :data:`ToricHomotopy` ``(C, W[p], Tpar[p])`` from ``u = 0`` to 1.
+
+    Row ``p`` is a root of its mixed cell's binomial system (``C`` at ``t = 0``) on the patch;
+    it ends at a root of ``C``. Same step control, endgame and outputs as :func:`track_batch`.
+    """
+    return _track_rows(starts, ToricHomotopies(C, W, Tpar), patch, opt, max_exp)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

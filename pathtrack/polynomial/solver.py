@@ -28,6 +28,7 @@ from ..status import Status
 from .families import family, is_family_spec
 from .parse import from_sympy, parse_polynomials, parse_system, read_phc
 from .scaling import AUTO_MIN_GAIN, Scaling, balance
+from .polyhedral import MixedSubdivision, WorkLimitExceeded, mixed_cells, polyhedral_start, supports_of
 from .start import total_degree_start
 from .system import PolynomialSystem
 
@@ -234,6 +235,12 @@ class SolveResult(Result):
         system was tracked as given (``SolveOptions.scaling``). Endpoints, solutions and
         residuals are always those of :attr:`system`; ``conds`` and the endpoint decisions
         are made on the scaled system.
+    start : str
+        The start system tracked from: ``'total_degree'`` or ``'polyhedral'``.
+    mixed_volume : int or None
+        The mixed volume of the supports with the origin added (the number of polyhedral paths),
+        when it was computed. With the polyhedral start, ``counters`` also hold ``n_cells``
+        (mixed cells) and ``n_start_steps`` (steps of the stage-1 paths to the random system).
     certificate : CertifyResult or None
         With ``solve(..., certify=True)``, the Krawczyk certificates of :attr:`solutions` on
         :attr:`system` (:func:`pathtrack.polynomial.certify`); its counts are in :meth:`summary`.
@@ -255,6 +262,8 @@ class SolveResult(Result):
     gamma: complex
     options: SolveOptions = field(default_factory=SolveOptions)
     scaling: Optional[Scaling] = None
+    start: str = "total_degree"
+    mixed_volume: Optional[int] = None
     certificate: Any = None
 
     n_path_crossings = property(lambda self: int(self.counters.get("n_path_crossings", 0)))
@@ -325,6 +334,7 @@ class SolveResult(Result):
             "n_interrupted": self.n_interrupted, "n_unresolved_crossings": self.n_unresolved_crossings,
             "complete": self.is_complete, "failed_paths": self.failed_paths(),
             "scaling": self.scaling.to_dict() if self.scaling is not None else None,
+            "start": self.start, "mixed_volume": self.mixed_volume,
         }
         if self.certificate is not None:
             out.update(self.certificate.summary())
@@ -387,11 +397,11 @@ def as_system(system: Any, variables: Optional[Sequence[str]] = None):
     return from_sympy(items, variables)
 
 
-def _track_chunk(starts, F, G, gamma, patch, opt, max_exp):
-    """Executor task: one chunk of paths (module-level so it pickles)."""
-    from .kernels import track_batch
+def _track_chunk(kernel, rows, args):
+    """Executor task: one chunk of paths, ``kernels.<kernel>(*rows, *args)`` (module-level so it pickles)."""
+    from . import kernels
 
-    return track_batch(starts, F, G, gamma, patch, opt, max_exp)
+    return getattr(kernels, kernel)(*rows, *args)
 
 
 class _NoBar:
@@ -417,7 +427,7 @@ class _NoBar:
 COMPILE_NOTICE_SECONDS = 1.0
 
 
-def _compile_kernels(packed, F, G, gamma, patch, opts: "SolveOptions", max_exp: int, notice: bool) -> None:
+def _compile_kernels(packed, kernel: str, args: tuple, opts: "SolveOptions", notice: bool) -> None:
     """Compile the kernels :func:`solve` calls, or load them from Numba's cache, by calling each on no rows.
 
     With ``notice``, a compile that is still running after :data:`COMPILE_NOTICE_SECONDS`
@@ -425,18 +435,20 @@ def _compile_kernels(packed, F, G, gamma, patch, opts: "SolveOptions", max_exp: 
     """
     import threading
 
-    from .kernels import refine_batch, term_sizes_batch, track_batch
+    from . import kernels
+    from .kernels import refine_batch, term_sizes_batch
 
+    track = getattr(kernels, kernel)
     timer = None
-    if notice and not track_batch.signatures:
+    if notice and not track.signatures:
         timer = threading.Timer(COMPILE_NOTICE_SECONDS, print, ("pathtrack: compiling the polynomial tracker "
                                                                 "(first run only; later runs load it from Numba's "
                                                                 "cache)...",), {"file": sys.stderr, "flush": True})
         timer.daemon = True
         timer.start()
     try:
-        n = len(patch) - 1  # unknowns of the affine system
-        track_batch(np.empty((0, n + 1), dtype=np.complex128), F, G, gamma, patch, opts.to_array(), max_exp)
+        n = packed.n_variables  # unknowns of the affine system
+        track(np.empty((0, n + 1), dtype=np.complex128), *args)
         none = np.empty((0, n), dtype=np.complex128)
         refine_batch(none, *packed.arrays(), packed.max_exp, opts.final_tol, 5)
         term_sizes_batch(none, *packed.arrays(), packed.max_exp)
@@ -476,8 +488,17 @@ MAX_CHUNK_PER_THREAD = 16
 
 
 def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers, stop=None, bar=None):
-    """Track every start; rows not reached before ``stop`` is requested keep their start point and
-    get status ``interrupted``. Returns ``(ends, codes, kinds, winding, steps, ratio)``."""
+    """Track every start from ``G`` to ``F`` (:func:`kernels.track_batch`); see :func:`_track_kernel`."""
+    return _track_kernel(starts, "track_batch", (F, G, gamma, patch, opt, max_exp), executor, workers, stop, bar)
+
+
+def _track_kernel(starts, kernel, args, executor, workers, stop=None, bar=None, per_row=()):
+    """Track every start with ``kernels.<kernel>(starts, *per_row, *args)``, in chunks on threads or ``executor``.
+
+    ``per_row`` are arrays with one row per start (sliced with ``starts``). Rows not reached
+    before ``stop`` is requested keep their start point and get status ``interrupted``.
+    Returns ``(ends, codes, kinds, winding, steps, ratio)``.
+    """
     n_paths = len(starts)
     ends = starts.copy()
     codes = np.full(n_paths, int(Status.interrupted), dtype=np.int64)
@@ -490,20 +511,21 @@ def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers, stop=Non
         from ..multistart import _executor_workers, _is_dask_client  # the executor handling multistart uses
 
         n_chunks = max(1, min(n_paths, 4 * (workers or _executor_workers(executor))))
-        chunks = np.array_split(starts, n_chunks)
-        args = [(F, G, gamma, patch, opt, max_exp)] * len(chunks)
+        chunks = [tuple(a[rows] for a in (starts, *per_row)) for rows in np.array_split(np.arange(n_paths), n_chunks)]
+        names, rest = [kernel] * len(chunks), [args] * len(chunks)
         if _is_dask_client(executor):
-            futures = executor.map(_track_chunk, chunks, *zip(*args), pure=False)
+            futures = executor.map(_track_chunk, names, chunks, rest, pure=False)
             parts = executor.gather(futures)
         else:  # concurrent.futures.Executor and friends
-            parts = list(executor.map(_track_chunk, chunks, *zip(*args)))
+            parts = list(executor.map(_track_chunk, names, chunks, rest))
         for dst, i in zip(out, range(6)):
             dst[:] = np.concatenate([part[i] for part in parts])
         if bar is not None:
             bar.update(n_paths)
         return out
-    from .kernels import track_batch
+    from . import kernels
 
+    track_rows = getattr(kernels, kernel)
     threads = min(workers or _default_threads(), n_paths)
     pool = ThreadPoolExecutor(threads) if threads > 1 else None
     try:
@@ -512,10 +534,10 @@ def _track(starts, F, G, gamma, patch, opt, max_exp, executor, workers, stop=Non
             j = min(n_paths, i + chunk)
             t = time.perf_counter()
             if pool is None:
-                part = track_batch(starts[i:j], F, G, gamma, patch, opt, max_exp)
-            else:  # track_batch releases the GIL: one slice of the chunk per thread
+                part = track_rows(starts[i:j], *(a[i:j] for a in per_row), *args)
+            else:  # the kernels release the GIL: one slice of the chunk per thread
                 slices = np.array_split(np.arange(i, j), threads)
-                parts = list(pool.map(lambda rows: track_batch(starts[rows], F, G, gamma, patch, opt, max_exp),
+                parts = list(pool.map(lambda rows: track_rows(starts[rows], *(a[rows] for a in per_row), *args),
                                       [rows for rows in slices if len(rows)]))
                 part = tuple(np.concatenate([q[k] for q in parts]) for k in range(6))
             dt = time.perf_counter() - t
@@ -582,13 +604,21 @@ def job_size(degrees: Sequence[int]) -> Tuple[int, int]:
     return n_paths, n_paths * (16 * (len(degrees) + 1) * 3 + 40)
 
 
-def _check_job_size(degrees, max_paths: Optional[int]) -> None:
-    """Refuse a job above ``max_paths`` or beyond the machine's memory; warn about a large one."""
+def _check_job_size(degrees, max_paths: Optional[int], mixed_volume: Optional[int] = None) -> None:
+    """Refuse a job above ``max_paths`` or beyond the machine's memory; warn about a large one.
+
+    The job has one path per unit of ``mixed_volume`` when given (polyhedral start), else one per
+    Bézout root.
+    """
     import warnings
 
     n_paths, n_bytes = job_size(degrees)
+    why = f"Bézout number of degrees {list(map(int, degrees))}"
+    if mixed_volume is not None:
+        n_bytes = n_bytes // max(n_paths, 1) * mixed_volume
+        n_paths, why = mixed_volume, "mixed volume"
     count = str(n_paths) if n_paths < 10**12 else f"{n_paths:.3g}"
-    what = f"{count} paths (Bézout number of degrees {list(map(int, degrees))}), about {_bytes(n_bytes)} of memory"
+    what = f"{count} paths ({why}), about {_bytes(n_bytes)} of memory"
     if max_paths is not None and n_paths > max_paths:
         raise ValueError(f"{what}: above the limit of {max_paths} paths (CLI: raise it with --max-paths N or "
                          "lift it with --yes)")
@@ -613,8 +643,8 @@ def _bytes(n: float) -> str:
 def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: Any = None,
           options: Optional[SolveOptions] = None, variables: Optional[Sequence[str]] = None,
           progress: Optional[bool] = False, max_paths: Optional[int] = None,
-          certify: bool = False) -> SolveResult:
-    """Find all isolated solutions of a square polynomial system (total-degree homotopy).
+          start: str = "total_degree", certify: bool = False) -> SolveResult:
+    """Find all isolated solutions of a square polynomial system (total-degree or polyhedral homotopy).
 
     Parameters
     ----------
@@ -636,6 +666,16 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         Refuse (``ValueError``) a system with more paths than this. Without it a job above
         :data:`LARGE_JOB_PATHS` paths only warns (``RuntimeWarning``); one whose start and end
         points would not fit in the machine's memory is always refused.
+    start : {'total_degree', 'polyhedral', 'auto'}
+        The start system. ``'total_degree'`` (the default) tracks one path per Bézout root of
+        ``x_i^{d_i} - 1``; ``'polyhedral'`` one per unit of the mixed volume of the supports
+        with the origin added (:mod:`pathtrack.polynomial.polyhedral`), in two stages: from the
+        mixed cells' binomial systems to a random system ``C`` with those supports, then the
+        linear homotopy from ``C``. ``'auto'`` takes the one with fewer paths; it does not compute
+        the mixed volume when it equals the Bézout number by construction (every support holds
+        each ``x_j^{d_i}``), and gives up on it when the mixed cells take more work than
+        :data:`AUTO_MV_WORK_PER_PATH` per total-degree path (a count, not a time: the choice
+        does not depend on the machine) or once the cells found add up to the Bézout number.
     certify : bool
         Certify the regular solutions with :func:`pathtrack.polynomial.certify` (needs
         python-flint: ``CertifyUnavailable``, an ``ImportError``, names the extra to install,
@@ -665,7 +705,10 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         raise ValueError(f"equation(s) {np.nonzero(degrees < 1)[0].tolist()} are constant; nothing to solve")
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    _check_job_size(degrees, max_paths)
+    if start not in START_KINDS:
+        raise ValueError(f"start must be one of {', '.join(START_KINDS)}, got {start!r}")
+    subdivision = _choose_start(sys_, start, seed)
+    _check_job_size(degrees, max_paths, None if subdivision is None else subdivision.mixed_volume)
     rng = np.random.default_rng(seed)
     gamma = complex(np.exp(2j * np.pi * rng.uniform()))
     n = sys_.n_variables
@@ -675,52 +718,153 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     scaling = _choose_scaling(sys_, opts.scaling)
     work = scaling.apply(sys_) if scaling is not None else sys_
     hom = work.homogenize().packed()
-    start_system, starts = total_degree_start(degrees, patch)
-    start = start_system.packed()
-    max_exp = max(hom.max_exp, start.max_exp)
-    F, G = hom.arrays(), start.arrays()
+    F = hom.arrays()
+    if subdivision is None:
+        start_system, starts = total_degree_start(degrees, patch)
+        n_paths, max_exp = len(starts), max(hom.max_exp, start_system.packed().max_exp)
+    else:  # the start system C is made in stage 1; its constant terms become x_0^{d_i}
+        n_paths, max_exp = subdivision.mixed_volume, max(hom.max_exp, int(degrees.max()))
 
     if executor is None:
-        _compile_kernels(sys_.packed(), F, G, gamma, patch, opts, max_exp,
+        _compile_kernels(sys_.packed(), "track_batch", (F, F, gamma, patch, opts.to_array(), max_exp), opts,
                          notice=progress is not False and sys.stderr.isatty())
     stop = _StopFlag()
-    bar = _progress_bar(len(starts), progress)
+    bar = _progress_bar(n_paths, progress)
+    more = {}
     with bar, deferred_sigint(stop):
-        ends, codes, kinds, winding, steps, _ = _track(starts, F, G, gamma, patch, opts.to_array(), max_exp,
-                                                       executor, workers, stop, bar)
-        cls = _classify(work, ends, codes, kinds, winding, opts)
-        codes[cls["unsolved"]] = int(Status.newton_failed)
-        n_crossings = int(len(cls["crossed"]))
-        n_retracked = 0
-        tight = opts
-        for _round in range(opts.max_retracks):
-            redo = np.union1d(cls["crossed"], np.nonzero(cls["kind"] == FAILED)[0]).astype(np.int64)
-            if len(redo) == 0 or stop.requested:
-                break
-            tight = tight.with_preset("conservative")
-            bar.set_description("re-track")
-            bar.reset(total=len(redo))
-            e2, c2, k2, w2, s2, _ = _track(starts[redo], F, G, gamma, patch, tight.to_array(), max_exp, executor,
-                                           workers, stop, bar)
-            done = c2 != int(Status.interrupted)  # a stopped round keeps the earlier outcome of the rest
-            redo = redo[done]
-            n_retracked += len(redo)
-            ends[redo], codes[redo], kinds[redo], winding[redo] = e2[done], c2[done], k2[done], w2[done]
-            steps[redo] += s2[done]
-            cls = _classify(work, ends, codes, kinds, winding, opts)
-            codes[cls["unsolved"]] = int(Status.newton_failed)
+        if subdivision is not None:  # stage 1: from the mixed cells to the random system C
+            bar.set_description("start")
+            poly = polyhedral_start(
+                work, patch, seed, opts, subdivision=subdivision,
+                track=lambda kernel, x, per_row, args, o: _track_kernel(
+                    x, kernel, (*args, patch, o.to_array(), max_exp), executor, workers, stop, bar, per_row))
+            start_system, starts = poly.system, poly.starts
+            more = {"n_cells": poly.n_cells, "n_start_steps": poly.n_steps}
+            bar.set_description("solve")
+            bar.reset(total=n_paths)
+        G = start_system.packed().arrays()
+        track = _without_start(starts, None if subdivision is None else poly.status,
+                               lambda rows, opt: _track(starts[rows], F, G, gamma, patch, opt, max_exp, executor,
+                                                        workers, stop, bar))
+        out = _track_and_classify([(work, np.arange(len(starts)))], starts, opts, stop, bar, track)
+    ends, codes, kinds, winding, steps, (cls,), (n_crossings,), retracked = out
     if scaling is not None:
         ends, cls = _unscale(sys_, scaling, ends, cls, opts)
     certificate = certify_solutions(sys_, cls["regular"]) if certify else None
+    return _solve_result(sys_, ends, codes, winding, steps, cls, n_crossings, int(retracked.sum()), more, seed=seed,
+                         gamma=gamma, options=opts, scaling=scaling, total_time=time.perf_counter() - t0,
+                         start="total_degree" if subdivision is None else "polyhedral",
+                         mixed_volume=None if subdivision is None else subdivision.mixed_volume,
+                         certificate=certificate)
+
+
+def _without_start(starts: np.ndarray, status: Optional[np.ndarray], track):
+    """``track(rows, opt)`` that leaves out the rows whose start point is missing (NaN, ``status[row]`` says why).
+
+    Such a row (a failed stage-1 path of the polyhedral start) keeps its start and that status,
+    whatever round of re-tracking asks for it.
+    """
+    if status is None:
+        return track
+    missing = status != int(Status.success)
+
+    def run(rows, opt):
+        ends = starts[rows].copy()
+        codes = status[rows].copy()
+        kinds, winding, steps = (np.zeros(len(rows), dtype=np.int64) for _ in range(3))
+        out = (ends, codes, kinds, winding, steps, np.zeros(len(rows)))
+        todo = np.nonzero(~missing[rows])[0]
+        if len(todo):
+            for dst, src in zip(out, track(rows[todo], opt)):
+                dst[todo] = src
+        return out
+
+    return run
+
+
+def _solve_result(system, ends, codes, winding, steps, cls, n_crossings: int, n_retracked: int,
+                  more_counters: Optional[Dict[str, int]] = None, **fields: Any) -> SolveResult:
+    """The :class:`SolveResult` of classified paths (``fields``: seed, gamma, options, scaling, total_time...)."""
     return SolveResult(
-        system=sys_, solutions=cls["regular"], residuals=cls["residual"], conds=cls["cond"],
+        system=system, solutions=cls["regular"], residuals=cls["residual"], conds=cls["cond"],
         singular_solutions=cls["singular"], multiplicities=cls["multiplicity"], singular_winding=cls["sing_winding"],
         path_endpoints=ends, path_status=codes, path_kind=cls["kind"], path_winding=winding, path_steps=steps,
-        seed=seed, gamma=gamma, options=opts, scaling=scaling, certificate=certificate,
-        total_time=time.perf_counter() - t0,
         counters={"n_paths": int(len(codes)), "n_steps": int(np.sum(steps)), "n_path_crossings": n_crossings,
-                  "n_retracked": n_retracked},
-        **_overall_status(codes, cls["kind"], len(cls["regular"])))
+                  "n_retracked": n_retracked, **(more_counters or {})},
+        **fields, **_overall_status(codes, cls["kind"], len(cls["regular"])))
+
+
+def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
+    """Track every start, classify the endpoints and re-track crossed or failed paths.
+
+    ``groups`` is a list of ``(system, rows)``: the endpoints of ``starts[rows]`` are
+    solutions of ``system`` (one group for :func:`solve`; one per target of a parameter
+    homotopy). ``track(rows, opt)`` tracks ``starts[rows]`` with the options vector ``opt`` and
+    returns the kernels' ``(ends, codes, kinds, winding, steps, ratio)``; each re-track round uses
+    the settings of the round before retuned by the ``'conservative'`` preset, for the paths of
+    all groups at once. Returns ``(ends, codes, kinds, winding, steps, classifications,
+    crossings, retracked)``: one :func:`_classify` dict and one count of crossed paths (before
+    re-tracking) per group, and how often each path was re-tracked.
+    """
+    ends, codes, kinds, winding, steps, _ = track(np.arange(len(starts)), opts.to_array())
+
+    def classify(g):
+        work, rows = groups[g]
+        c = _classify(work, ends[rows], codes[rows], kinds[rows], winding[rows], opts)
+        codes[rows[c["unsolved"]]] = int(Status.newton_failed)
+        return c
+
+    cls = [classify(g) for g in range(len(groups))]
+    crossings = [int(len(c["crossed"])) for c in cls]
+    retracked = np.zeros(len(starts), dtype=np.int64)
+    tight = opts
+    for _round in range(opts.max_retracks):
+        redo = [np.asarray(rows)[np.union1d(c["crossed"], np.nonzero(c["kind"] == FAILED)[0]).astype(np.int64)]
+                for (_, rows), c in zip(groups, cls)]
+        touched = [g for g in range(len(groups)) if len(redo[g])]
+        redo = np.sort(np.concatenate(redo)).astype(np.int64) if redo else np.empty(0, dtype=np.int64)
+        if len(redo) == 0 or stop.requested:
+            break
+        tight = tight.with_preset("conservative")
+        bar.set_description("re-track")
+        bar.reset(total=len(redo))
+        e2, c2, k2, w2, s2, _ = track(redo, tight.to_array())
+        done = c2 != int(Status.interrupted)  # a stopped round keeps the earlier outcome of the rest
+        redo = redo[done]
+        retracked[redo] += 1
+        ends[redo], codes[redo], kinds[redo], winding[redo] = e2[done], c2[done], k2[done], w2[done]
+        steps[redo] += s2[done]
+        for g in touched:
+            cls[g] = classify(g)
+    return ends, codes, kinds, winding, steps, cls, crossings, retracked
+
+
+#: Start systems :func:`solve` accepts.
+START_KINDS = ("auto", "polyhedral", "total_degree")
+#: ``start='auto'`` stops computing mixed cells after this many feasibility tests per total-degree
+#: path (:func:`~pathtrack.polynomial.polyhedral.mixed_cells`' ``max_work``; a test takes about 15 µs,
+#: a total-degree path about 3 ms) and tracks the total-degree homotopy instead.
+AUTO_MV_WORK_PER_PATH = 100
+
+
+def _choose_start(system: PolynomialSystem, start: str, seed: int) -> Optional[MixedSubdivision]:
+    """The mixed cells to start from, or None for the total-degree start (see ``solve``'s ``start``)."""
+    if start == "total_degree":
+        return None
+    supports = supports_of(system)
+    bezout = system.bezout_number
+    if start == "auto":
+        # Newton polytope = d_i·simplex when the support holds every x_j^{d_i}: then MV = Bézout number
+        full = all(all(((pts == d * np.eye(len(supports), dtype=np.int64)[j]).all(axis=1)).any()
+                       for j in range(len(supports))) for pts, d in zip(supports, system.degrees))
+        if full:
+            return None
+        try:
+            subdivision = mixed_cells(supports, seed=seed, max_work=AUTO_MV_WORK_PER_PATH * bezout, max_volume=bezout)
+        except WorkLimitExceeded:
+            return None
+        return subdivision if subdivision.mixed_volume < bezout else None
+    return mixed_cells(supports, seed=seed)
 
 
 def _choose_scaling(system, mode) -> Optional[Scaling]:
