@@ -507,7 +507,8 @@ def solve_cmd(system: str, seed: int, workers, out, force: bool, as_json: bool, 
 
     With --parameters and --targets, SYSTEM has parameters (a PHCpack file whose first line counts
     equations, then unknowns and parameters together): it is solved once at a random complex q0 and
-    the solutions are tracked to each target (docs/solving_systems.md, "Parameter homotopies").
+    the solutions are tracked to each target (docs/solving_systems.md, "Parameter homotopies and
+    monodromy").
 
     Exit status: 0 when every path is accounted for, 1 when a path failed or a crossing stayed
     unresolved, 130 when stopped by Ctrl-C (the partial summary is printed), 2 for a user error.
@@ -586,12 +587,12 @@ def _print_solve_summary(result, with_solutions: bool, out) -> None:
                    "paths above)", err=True)
 
 
-def _compute_and_write(compute, out, force: bool):
+def _compute_and_write(compute, out, force: bool, errors: tuple = ()):
     """``compute()`` with its RuntimeWarnings shown as ``warning:`` lines, the result written to ``out``;
-    bad input (a syntax error, a ValueError, an unreadable or malformed file) becomes a one-line UserError."""
+    bad input (a syntax error, a ValueError, an unreadable file, or one of ``errors``) becomes a one-line
+    UserError. (``errors`` rather than an import here: ``pathtrack.io`` is not imported by ``solve``.)"""
     import warnings
 
-    from .io import StorageError
     from .polynomial import CertifyUnavailable, PolynomialSyntaxError
 
     try:
@@ -604,7 +605,7 @@ def _compute_and_write(compute, out, force: bool):
             result.to_hdf5(out, force=force)
     except (PolynomialSyntaxError, CertifyUnavailable) as exc:
         raise UserError(str(exc)) from None
-    except (ValueError, OSError, StorageError) as exc:
+    except (ValueError, OSError, *errors) as exc:
         raise UserError(str(exc).splitlines()[0]) from None
     return result
 
@@ -612,6 +613,7 @@ def _compute_and_write(compute, out, force: bool):
 def _solve_parameters_cmd(system, parameter_names, targets, start_file, q0, seed, workers, out, force, as_json,
                           with_solutions, max_paths, progress, only_real, with_singular) -> None:
     """``pathtrack solve SYSTEM --parameters ... --targets FILE``: a parameter homotopy to every target."""
+    from .io import StorageError
     from .polynomial import as_parametrized, read_targets, solve_parameters
     from .polynomial.parameter import parse_complex
 
@@ -626,7 +628,7 @@ def _solve_parameters_cmd(system, parameter_names, targets, start_file, q0, seed
                                 progress=progress, only_real=only_real, only_nonsingular=not with_singular,
                                 max_paths=max_paths)
 
-    result = _compute_and_write(compute, out, force)
+    result = _compute_and_write(compute, out, force, errors=(StorageError,))
     if as_json:
         summary = result.summary()
         if with_solutions:
