@@ -945,6 +945,34 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
     return split
 
 
+#: At most this many regular endpoints per group within ``dedup_tol`` are refined in extended precision.
+MAX_MP_GROUP = 8
+
+
+def _resolve_close_regular(refined, regular, split, packed, opts: SolveOptions) -> None:
+    """Regular endpoints within ``dedup_tol`` of each other are one root reached by several paths
+    (a crossing) or distinct roots closer together than double precision resolves at their
+    condition number (``(x - 1)(x - 1 - 1e-7)``). Newton in extended precision decides: where
+    it takes every endpoint of a group to a different regular root, those roots replace them
+    and ``split`` marks them, in place."""
+    from . import precision
+
+    idx = np.nonzero(regular & ~split)[0]
+    if len(idx) < 2 or not precision.available():
+        return
+    labels = _clusters(refined[idx], opts.dedup_tol)
+    values, counts = np.unique(labels, return_counts=True)
+    for label in values[(counts > 1) & (counts <= MAX_MP_GROUP)]:
+        members = idx[labels == label]
+        roots = [precision.refine(refined[k], packed) for k in members]
+        if any(y is None for y in roots):
+            continue
+        roots = np.array(roots)
+        if len(np.unique(_clusters(roots, MP_DISTINCT_TOL))) == len(members):
+            refined[members] = roots
+            split[members] = True
+
+
 def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str, Any]:
     """Sort endpoints into regular / singular / at infinity / failed; refine and deduplicate."""
     from .kernels import END_INFINITY, refine_batch, term_sizes_batch
@@ -980,6 +1008,7 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     kind[finite[regular]] = REGULAR
     kind[finite[~regular]] = SINGULAR
     # regular: one path per solution; a second path reaching it crossed over on the way
+    _resolve_close_regular(refined, regular, split, p, opts)
     reg_pts, reg_paths = refined[regular], finite[regular]
     labels = _clusters(reg_pts, np.where(split[regular], MP_DISTINCT_TOL, opts.dedup_tol))
     _, first, counts = np.unique(labels, return_index=True, return_counts=True)
