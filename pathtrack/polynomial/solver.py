@@ -99,6 +99,12 @@ class SolveOptions:
         Rounds of re-tracking crossed or failed paths, each with the tracker settings of the
         round before retuned by the ``'conservative'`` preset
         (:meth:`~pathtrack.options.TrackerOptions.with_preset`).
+    deep_endgame_radius : float
+        ``1 - t`` where the endgame starts when a path called at infinity by the valuation of
+        ``x_0`` alone (its endpoint's ``|x_0|`` still above ``infinity_tol·‖x‖``) is tracked
+        again; while such rounds find finite endpoints, the next one starts 100 times closer to
+        ``t = 1`` (down to ``1e-13``). A regular root of large norm looks like a diverging path
+        until ``1 - t`` is small: chandra6's roots of norm ``10^4`` below ``1e-3``.
     scaling : {'auto', True, False}
         Balance the coefficients by scaling equations and variables with powers of two before
         tracking (:func:`pathtrack.polynomial.scaling.balance`), and map the solutions back.
@@ -119,6 +125,7 @@ class SolveOptions:
     direct_steps: int = 200
     dedup_tol: float = 1e-6
     max_retracks: int = 3
+    deep_endgame_radius: float = 1e-8
     scaling: Any = "auto"
 
     def __init__(self, tracker: Optional[TrackerOptions] = None, **changes: Any) -> None:
@@ -157,7 +164,7 @@ class SolveOptions:
         if self.tracker.max_ds > 1.0:  # steps are fractions of the t segment
             raise OptionsError(f"need min_ds <= initial_ds <= max_ds <= 1, got {self.min_ds}, {self.initial_ds}, "
                                f"{self.max_ds}")
-        for name in ("endgame_radius", "endgame_ratio"):
+        for name in ("endgame_radius", "endgame_ratio", "deep_endgame_radius"):
             if not getattr(self, name) < 1.0:
                 raise OptionsError(f"{name} must lie in (0, 1), got {getattr(self, name)}")
         if self.min_endgame_radius >= self.endgame_radius:
@@ -481,6 +488,12 @@ class _StopFlag:
         return self._stop_requested
 
 
+# Rounds of the deep endgame (SolveOptions.deep_endgame_radius) shrink its radius by this factor
+# while they find finite endpoints, down to the radius below which t = 1 - radius keeps too few
+# digits in double precision.
+DEEP_ENDGAME_FACTOR = 1e-2
+MIN_DEEP_ENDGAME_RADIUS = 1e-13
+
 # Local tracking runs in chunks sized to take about this long, so that a stop request (Ctrl-C)
 # is honoured within about this time and the progress bar moves.
 CHUNK_SECONDS = 0.25
@@ -568,17 +581,19 @@ def _default_threads() -> int:
     return max(1, min(n, int(cap))) if cap.isdigit() and int(cap) > 0 else max(1, n)
 
 
-def _clusters(points: np.ndarray, tol: float) -> np.ndarray:
-    """Label points so that points within ``tol·(1 + ‖x‖)`` of each other share a label."""
+def _clusters(points: np.ndarray, tol) -> np.ndarray:
+    """Label points so that points within ``tol·(1 + ‖x‖)`` of each other share a label; ``tol``
+    is a number or one per point (a pair then uses the larger of its two)."""
     from scipy.spatial import cKDTree
 
     k = len(points)
     labels = np.arange(k)
     if k < 2:
         return labels
+    tols = np.broadcast_to(np.asarray(tol, dtype=float), (k,))
     norms = np.linalg.norm(points, axis=1)
     tree = cKDTree(np.hstack([points.real, points.imag]))
-    pairs = tree.query_pairs(tol * (1.0 + norms.max()), output_type="ndarray")
+    pairs = tree.query_pairs(tols.max() * (1.0 + norms.max()), output_type="ndarray")
 
     def find(i):
         while labels[i] != i:
@@ -587,7 +602,7 @@ def _clusters(points: np.ndarray, tol: float) -> np.ndarray:
         return i
 
     for i, j in pairs:
-        if np.linalg.norm(points[i] - points[j]) <= tol * (1.0 + max(norms[i], norms[j])):
+        if np.linalg.norm(points[i] - points[j]) <= max(tols[i], tols[j]) * (1.0 + max(norms[i], norms[j])):
             labels[find(i)] = find(j)
     return np.array([find(i) for i in range(k)])
 
@@ -747,7 +762,8 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
                                lambda rows, opt: _track(starts[rows], F, G, gamma, patch, opt, max_exp, executor,
                                                         workers, stop, bar))
         out = _track_and_classify([(work, np.arange(len(starts)))], starts, opts, stop, bar, track)
-    ends, codes, kinds, winding, steps, (cls,), (n_crossings,), retracked = out
+    ends, codes, kinds, winding, steps, (cls,), (n_crossings,), retracked, deep = out
+    more["n_deep_endgame"] = int(deep.sum())
     if scaling is not None:
         ends, cls = _unscale(sys_, scaling, ends, cls, opts)
     certificate = certify_solutions(sys_, cls["regular"]) if certify else None
@@ -803,8 +819,11 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
     returns the kernels' ``(ends, codes, kinds, winding, steps, ratio)``; each re-track round uses
     the settings of the round before retuned by the ``'conservative'`` preset, for the paths of
     all groups at once. Returns ``(ends, codes, kinds, winding, steps, classifications,
-    crossings, retracked)``: one :func:`_classify` dict and one count of crossed paths (before
-    re-tracking) per group, and how often each path was re-tracked.
+    crossings, retracked, deep)``: one :func:`_classify` dict and one count of crossed paths (before
+    re-tracking) per group, how often each path was re-tracked, and how often each went through
+    the deep endgame (a path called at infinity whose endpoint is finite is tracked again with the
+    endgame starting at ``deep_endgame_radius``, shrinking by ``DEEP_ENDGAME_FACTOR`` while that
+    turns such paths into regular roots).
     """
     ends, codes, kinds, winding, steps, _ = track(np.arange(len(starts)), opts.to_array())
 
@@ -815,6 +834,43 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
         return c
 
     cls = [classify(g) for g in range(len(groups))]
+    deep = np.zeros(len(starts), dtype=np.int64)
+    radius = opts.deep_endgame_radius
+    while radius >= MIN_DEEP_ENDGAME_RADIUS and not stop.requested:
+        # Paths that looked like diverging ones may be headed for regular roots of large norm,
+        # which show up only at smaller radii: go deeper while that finds any.
+        soft = [np.asarray(rows)[_soft_infinite(ends[rows], c["kind"], opts)] for (_, rows), c in zip(groups, cls)]
+        soft = np.sort(np.concatenate(soft)).astype(np.int64)
+        if len(soft) == 0:
+            break
+        deep_opts = opts.replace(endgame_radius=radius,
+                                 min_endgame_radius=min(opts.min_endgame_radius, 1e-3 * radius))
+        bar.set_description("deep endgame")
+        bar.reset(total=len(soft))
+        e2, c2, k2, w2, s2, _ = track(soft, deep_opts.to_array())
+        deep[soft] += 1
+        steps[soft] += s2
+        take = _finite_ends(e2, c2, k2, opts)  # otherwise the first verdict, at infinity, stands
+        if not take.any():
+            break
+        rows_taken = soft[take]
+        before = tuple(a[rows_taken].copy() for a in (ends, codes, kinds, winding))
+        ends[rows_taken], codes[rows_taken], kinds[rows_taken], winding[rows_taken] = \
+            e2[take], c2[take], k2[take], w2[take]
+        touched = [g for g, (_, rows) in enumerate(groups) if np.isin(rows, rows_taken).any()]
+        for g in touched:
+            cls[g] = classify(g)
+        # only regular roots emerge late like that; any other outcome keeps the first verdict
+        kind_now = np.empty(len(starts), dtype=np.int64)
+        for g in touched:
+            kind_now[np.asarray(groups[g][1])] = cls[g]["kind"]
+        back = kind_now[rows_taken] != REGULAR
+        if back.any():
+            for a, old in zip((ends, codes, kinds, winding), before):
+                a[rows_taken[back]] = old[back]
+            for g in touched:
+                cls[g] = classify(g)
+        radius *= DEEP_ENDGAME_FACTOR
     crossings = [int(len(c["crossed"])) for c in cls]
     retracked = np.zeros(len(starts), dtype=np.int64)
     tight = opts
@@ -836,7 +892,7 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
         steps[redo] += s2[done]
         for g in touched:
             cls[g] = classify(g)
-    return ends, codes, kinds, winding, steps, cls, crossings, retracked
+    return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep
 
 
 #: Start systems :func:`solve` accepts.
@@ -865,6 +921,24 @@ def _choose_start(system: PolynomialSystem, start: str, seed: int) -> Optional[M
             return None
         return subdivision if subdivision.mixed_volume < bezout else None
     return mixed_cells(supports, seed=seed)
+
+
+def _finite_points(ends: np.ndarray, opts: SolveOptions) -> np.ndarray:
+    """Which projective endpoints lie off infinity: ``|x_0| > infinity_tol·‖x‖`` (boolean mask)."""
+    return np.abs(ends[:, 0]) > opts.infinity_tol * np.linalg.norm(ends, axis=1)
+
+
+def _soft_infinite(ends: np.ndarray, kind: np.ndarray, opts: SolveOptions) -> np.ndarray:
+    """Paths called at infinity whose endpoint is not, so that only the valuation of ``x_0`` over
+    the endgame's radii called them infinite (indices)."""
+    return np.nonzero((kind == AT_INFINITY) & _finite_points(ends, opts))[0]
+
+
+def _finite_ends(ends: np.ndarray, codes: np.ndarray, kinds: np.ndarray, opts: SolveOptions) -> np.ndarray:
+    """Which tracked paths ended at a finite point (boolean mask)."""
+    from .kernels import END_INFINITY
+
+    return (codes == int(Status.success)) & (kinds != END_INFINITY) & _finite_points(ends, opts)
 
 
 def _choose_scaling(system, mode) -> Optional[Scaling]:
@@ -971,6 +1045,109 @@ def _near(points: np.ndarray, anchors: np.ndarray, tol: float) -> np.ndarray:
     return d <= tol * scale
 
 
+#: Relative distance below which two roots refined in extended precision are the same.
+MP_DISTINCT_TOL = 1e-12
+#: Newton starts per singular cluster that :func:`_split_clusters` tries: offsets of
+#: ``(1 + ‖x‖)·10^-k`` for these ``k``, in 8 complex directions along the near-null vector.
+SPLIT_OFFSET_EXPONENTS = range(2, 10)
+SPLIT_DIRECTIONS = 8
+
+
+def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptions) -> np.ndarray:
+    """Where ``m`` paths met at one singular-looking point, look for ``m`` distinct regular roots
+    next to it, and where found give each path one of them (in place; ``regular`` marks them).
+    Returns the mask of those paths: their roots are accurate to double's last digit, and told
+    apart with :data:`MP_DISTINCT_TOL` rather than ``dedup_tol``.
+
+    Two regular roots closer together than about ``sqrt`` of the smallest endgame radius look,
+    to the endgame, like one double root (rose has four such pairs, ``10^-7`` apart): the two
+    paths wind round each other and the Cauchy estimate is their midpoint. Newton from points
+    around it along the near-null vector of the Jacobian finds both roots; a true multiple root
+    has no regular roots next to it, and Newton's stall points near it are told apart from
+    regular roots by extended-precision Newton (:func:`pathtrack.polynomial.precision.converges_quadratically`).
+    """
+    from . import precision
+    from .kernels import eval_system_alloc, refine_batch, term_sizes_batch
+
+    split = np.zeros(len(regular), dtype=bool)
+    cand = np.nonzero(~regular)[0]
+    if len(cand) < 2 or not precision.available():
+        return split
+    labels = _clusters(refined[cand], math.sqrt(opts.dedup_tol))
+    arrays = packed.arrays()
+    for label in np.unique(labels):
+        members = cand[labels == label]
+        if len(members) < 2:
+            continue
+        x = refined[members[0]]
+        with np.errstate(all="ignore"):
+            _, jac = eval_system_alloc(x, *arrays, packed.max_exp)
+            if not np.isfinite(jac).all():
+                continue
+            v = np.linalg.svd(jac)[2][-1].conj()
+        size = 1.0 + np.linalg.norm(x)
+        offsets = [size * 10.0 ** -k * np.exp(2j * np.pi * d / SPLIT_DIRECTIONS)
+                   for k in SPLIT_OFFSET_EXPONENTS for d in range(SPLIT_DIRECTIONS)]
+        starts = x[None, :] + np.array(offsets)[:, None] * v[None, :]
+        X, r, J = refine_batch(starts, *arrays, packed.max_exp, opts.final_tol, 30)
+        with np.errstate(all="ignore"):
+            near = np.linalg.norm(X - x, axis=1) <= math.sqrt(opts.dedup_tol) * size
+            kappa = _term_scaled_cond(J, _row_scales(X, J, term_sizes_batch(X, *arrays, packed.max_exp)))
+        ok = near & (kappa < opts.max_cond) & np.isfinite(r)
+        if ok.sum() < len(members):
+            continue
+        # double precision places these roots only to about kappa·eps: tell them apart in more digits
+        X = X[ok][np.unique(_clusters(X[ok], opts.final_tol), return_index=True)[1]]
+        roots = np.empty((0, X.shape[1]), dtype=np.complex128)
+        n_stalled = 0
+        for xi in X:  # until m distinct regular roots, or more stall points than a true multiple root leaves
+            y = precision.refine(xi, packed)
+            if y is None:
+                n_stalled += 1
+            elif not _near(np.vstack([roots, y]), np.arange(len(roots) + 1) < len(roots), MP_DISTINCT_TOL)[-1]:
+                roots = np.vstack([roots, y])
+            if len(roots) == len(members) or n_stalled > 4 * len(members):
+                break
+        if len(roots) != len(members) or (regular.any() and _near(np.vstack([roots, refined[regular]]),
+                                                                  np.arange(len(roots) + int(regular.sum()))
+                                                                  >= len(roots), opts.dedup_tol)[:len(roots)].any()):
+            continue  # not as many regular roots as paths, or one that another path reached already
+        for k, y in zip(members, roots):
+            val, jac = eval_system_alloc(y, *arrays, packed.max_exp)
+            refined[k], res[k], jacs[k], conds[k] = y, np.linalg.norm(val), jac, np.linalg.cond(jac)
+        split[members] = True
+        regular[members] = True
+    return split
+
+
+#: At most this many regular endpoints per group within ``dedup_tol`` are refined in extended precision.
+MAX_MP_GROUP = 8
+
+
+def _resolve_close_regular(refined, regular, split, packed, opts: SolveOptions) -> None:
+    """Regular endpoints within ``dedup_tol`` of each other are one root reached by several paths
+    (a crossing) or distinct roots closer together than double precision resolves at their
+    condition number (``(x - 1)(x - 1 - 1e-7)``). Newton in extended precision decides: where
+    it takes every endpoint of a group to a different regular root, those roots replace them
+    and ``split`` marks them, in place."""
+    from . import precision
+
+    idx = np.nonzero(regular & ~split)[0]
+    if len(idx) < 2 or not precision.available():
+        return
+    labels = _clusters(refined[idx], opts.dedup_tol)
+    values, counts = np.unique(labels, return_counts=True)
+    for label in values[(counts > 1) & (counts <= MAX_MP_GROUP)]:
+        members = idx[labels == label]
+        roots = [precision.refine(refined[k], packed) for k in members]
+        if any(y is None for y in roots):
+            continue
+        roots = np.array(roots)
+        if len(np.unique(_clusters(roots, MP_DISTINCT_TOL))) == len(members):
+            refined[members] = roots
+            split[members] = True
+
+
 def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str, Any]:
     """Sort endpoints into regular / singular / at infinity / failed; refine and deduplicate."""
     from .kernels import END_INFINITY, refine_batch, term_sizes_batch
@@ -1002,11 +1179,13 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     # A path reaching a multiple root analytically (winding number 1) lands within about the root's
     # accuracy, eps^(1/m), and can look regular there; it shares the point with a singular path.
     regular &= ~_near(refined, ~regular, math.sqrt(opts.dedup_tol))
+    split = _split_clusters(refined, res, jacs, conds, regular, p, opts)
     kind[finite[regular]] = REGULAR
     kind[finite[~regular]] = SINGULAR
     # regular: one path per solution; a second path reaching it crossed over on the way
+    _resolve_close_regular(refined, regular, split, p, opts)
     reg_pts, reg_paths = refined[regular], finite[regular]
-    labels = _clusters(reg_pts, opts.dedup_tol)
+    labels = _clusters(reg_pts, np.where(split[regular], MP_DISTINCT_TOL, opts.dedup_tol))
     _, first, counts = np.unique(labels, return_index=True, return_counts=True)
     crossed = reg_paths[np.isin(labels, np.unique(labels)[counts > 1])]
     order = np.sort(first)

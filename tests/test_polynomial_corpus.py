@@ -1,0 +1,107 @@
+"""The fast part of the root-count corpus (benchmarks/corpus), and the extended-precision checks
+that decide regular against multiple roots.
+
+Each corpus system is solved over several seeds and its counts must equal the published ones
+in ``benchmarks/corpus/manifest.json`` exactly; ``python benchmarks/bench_corpus.py`` runs the
+whole corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from pathtrack.polynomial import SolveOptions, parse_phc, read_phc, solve
+from pathtrack.polynomial import precision
+
+CORPUS = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "corpus")
+with open(os.path.join(CORPUS, "manifest.json")) as _fh:
+    MANIFEST = {e["name"]: e for e in json.load(_fh)["systems"]}
+
+# Small systems (at most 81 paths) covering regular roots of large norm (chandra4, chandra5:
+# roots up to norm 2e3 that look like diverging paths until 1 - t ~ 1e-4), double roots
+# (solotarev), solutions with zero coordinates (rediff3) and paths at infinity.
+FAST = ["mickey", "cyclic3", "rediff3", "lorentz", "lumped", "s9_1", "chandra4", "trinks", "gaukwa2",
+        "chandra5", "katsura5", "solotarev", "wood", "game4two"]
+SEEDS = [0, 1, 2]
+
+
+def finite_paths(res) -> int:
+    return res.n_regular + int(res.multiplicities.sum())
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_fast_corpus_counts_exact_over_seeds(name):
+    entry = MANIFEST[name]
+    system = read_phc(os.path.join(CORPUS, entry["file"]))
+    assert system.bezout_number == entry["total_degree"]
+    for seed in SEEDS:
+        res = solve(system, seed=seed, workers=1)
+        assert res.is_complete, (seed, res.failures())
+        if entry["regular"] is not None:
+            assert res.n_regular == entry["regular"], seed
+        if entry["finite"] is not None:
+            assert finite_paths(res) == entry["finite"], seed
+        # every path is accounted for: at a finite point or at infinity
+        assert finite_paths(res) + res.n_at_infinity == res.n_paths
+        assert np.all(res.residuals < 1e-8 * (1 + np.linalg.norm(res.solutions, axis=1)))
+
+
+def test_manifest_is_well_formed():
+    assert len(MANIFEST) >= 60
+    for name, e in MANIFEST.items():
+        assert os.path.exists(os.path.join(CORPUS, e["file"])), name
+        assert e["finite"] is not None or e["regular"] is not None, name
+        assert e["source"], name
+        if e["finite"] is not None and e["regular"] is not None:
+            assert e["regular"] <= e["finite"] <= e["total_degree"], name
+
+
+def test_rose_pairs_of_close_regular_roots_are_split():
+    """rose has 136 regular roots, four pairs of them 1e-7 apart, which the endgame alone
+    merges into four 'double roots'."""
+    res = solve(os.path.join(CORPUS, "rose.phc"), seed=0, workers=1)
+    assert (res.n_regular, res.n_singular) == (136, 0)
+    d = np.linalg.norm(res.solutions[:, None] - res.solutions[None], axis=2) + np.eye(136)
+    assert np.sum(d.min(axis=1) < 1e-6) == 8  # the four close pairs, each root counted once
+
+
+# (x - 1)(x - 1 - h) with h = 2^-23 (about 1.2e-7), so that the coefficients are exact in binary
+H = 2.0**-23
+CLOSE = [f"x^2 - {2 + H!r}*x + {1 + H!r}", "y - 2"]
+
+
+def test_two_regular_roots_1e7_apart_against_a_double_root():
+    """(x - 1)(x - 1 - 1.2e-7) has two regular roots, (x - 1)^2 one double root."""
+    close = solve(CLOSE, seed=0, workers=1)
+    assert (close.n_regular, close.n_singular) == (2, 0)
+    xs = np.sort(close.solutions[:, 0].real)
+    # double precision places roots with condition number ~1e7 to about 1e7·eps
+    np.testing.assert_allclose(xs, [1.0, 1.0 + H], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(close.solutions[:, 1], 2.0)
+
+    double = solve(["x^2 - 2*x + 1", "y - 2"], seed=0, workers=1)
+    assert (double.n_regular, double.n_singular) == (0, 1)
+    assert double.multiplicities.tolist() == [2]
+
+
+def test_extended_precision_newton_tells_regular_from_double():
+    p = parse_phc("2\n" + "".join(f" {q};\n" for q in CLOSE)).packed()
+    root = precision.refine(np.array([1.000000002 + 0j, 2.0]), p)  # as double Newton leaves it
+    assert root is not None
+    assert abs(root[0] - 1.0) < 1e-15 and abs(root[1] - 2.0) < 1e-15
+    # at a double root Newton converges only linearly, also in 50 digits
+    double = parse_phc("2\n x^2 - 2*x + 1;\n y - 2;\n").packed()
+    assert precision.refine(np.array([1.0 + 1e-8, 2.0 + 0j]), double) is None
+
+
+def test_deep_endgame_radius_is_validated_and_reported():
+    with pytest.raises(Exception, match="deep_endgame_radius"):
+        SolveOptions(deep_endgame_radius=2.0)
+    res = solve(os.path.join(CORPUS, "chandra4.phc"), seed=0, workers=1)
+    assert res.counters["n_deep_endgame"] > 0
+    assert res.n_regular == 8
+
