@@ -268,6 +268,27 @@ def _linear_sizes(t, hd, ws):
         S[i] = abs(1.0 - t) * abs(gamma) * S[i] + abs(t) * sF[i]
 
 
+@njit(inline="always", error_model="numpy")
+def _moving_coefficient_rows(x, coef, dcoef, toff, var, exp, eoff, ws, want_dt):
+    """Rows of a homotopy that is one monomial system whose coefficients move with ``t``:
+    ``A = H_x`` and ``rhs = -H`` from the coefficients ``coef`` at ``t``, or ``rhs = -H_t`` from their
+    ``t``-derivatives ``dcoef`` when ``want_dt`` (the parameter and toric kinds)."""
+    P, pre, vF, JF, vG, JG, A, rhs = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], ws[7]
+    fill_powers(x, P)
+    eval_system(P, coef, toff, var, exp, eoff, pre, vF, JF)
+    n = vF.shape[0]
+    for i in range(n):
+        for j in range(n + 1):
+            A[i, j] = JF[i, j]
+    if want_dt:
+        eval_system(P, dcoef, toff, var, exp, eoff, pre, vG, JG)
+        for i in range(n):
+            rhs[i] = -vG[i]
+    else:
+        for i in range(n):
+            rhs[i] = -vF[i]
+
+
 def _parameter_path(hd, p):
     return ParameterHomotopy(hd.X, hd.C, hd.Q0[p], hd.Q1[p], hd.max_qexp)
 
@@ -282,30 +303,18 @@ def _parameter_scratch(hd):
 
 def _parameter_rows(x, t, hd, ws, want_dt):
     X, C, q0, q1 = hd.X, hd.C, hd.q0, hd.q1
-    P, pre, vF, JF, vG, JG, A, rhs = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], ws[7]
     q, Pq, preq, cval, cjac, dcoef = ws[10]
     for j in range(q.shape[0]):
         q[j] = q0[j] + t * (q1[j] - q0[j])
     fill_powers(q, Pq)
     eval_system(Pq, C[0], C[1], C[2], C[3], C[4], preq, cval, cjac)  # coefficients and their q-gradients
-    fill_powers(x, P)
-    eval_system(P, cval, X[0], X[1], X[2], X[3], pre, vF, JF)
-    n = vF.shape[0]
-    for i in range(n):
-        for j in range(n + 1):
-            A[i, j] = JF[i, j]
     if want_dt:  # H_t: the monomials with coefficients dc_k/dt = c_k'(q)·(q1 - q0)
         for k in range(cval.shape[0]):
             d = 0.0j
             for j in range(q.shape[0]):
                 d += cjac[k, j] * (q1[j] - q0[j])
             dcoef[k] = d
-        eval_system(P, dcoef, X[0], X[1], X[2], X[3], pre, vG, JG)
-        for i in range(n):
-            rhs[i] = -vG[i]
-    else:
-        for i in range(n):
-            rhs[i] = -vF[i]
+    _moving_coefficient_rows(x, cval, dcoef, X[0], X[1], X[2], X[3], ws, want_dt)
 
 
 def _parameter_sizes(t, hd, ws):
@@ -362,7 +371,6 @@ def _toric_scratch(hd):
 def _toric_rows(x, t, hd, ws, want_dt):
     # the tracker's t is the schedule's u; tt = t(u) is the power series' parameter
     C, w = hd.C, hd.w
-    P, pre, vF, JF, vG, JG, A, rhs = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], ws[7]
     ct, cdt = ws[10]
     tt, dt = toric_time(t, hd.tpar)
     log_t = cmath.log(tt) if tt != 0 else 0.0j
@@ -378,19 +386,7 @@ def _toric_rows(x, t, hd, ws, want_dt):
             q = cmath.exp(w[k] * log_t)
             ct[k] = coef[k] * q
             cdt[k] = coef[k] * (w[k] * q / tt * dt)
-    fill_powers(x, P)
-    eval_system(P, ct, C[1], C[2], C[3], C[4], pre, vF, JF)
-    n = vF.shape[0]
-    for i in range(n):
-        for j in range(n + 1):
-            A[i, j] = JF[i, j]
-    if want_dt:
-        eval_system(P, cdt, C[1], C[2], C[3], C[4], pre, vG, JG)
-        for i in range(n):
-            rhs[i] = -vG[i]
-    else:
-        for i in range(n):
-            rhs[i] = -vF[i]
+    _moving_coefficient_rows(x, ct, cdt, C[1], C[2], C[3], C[4], ws, want_dt)
 
 
 def _toric_sizes(t, hd, ws):
