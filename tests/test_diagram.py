@@ -157,7 +157,8 @@ def test_kill_9_loses_at_most_the_branch_in_progress_and_resume_finishes(tmp_pat
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-    assert stored >= 2, "the run ended before it could be killed"
+    assert stored >= 2, ("the run ended before it could be killed: "
+                         + proc.stderr.read().decode(errors="replace").strip()[-300:])
     with load(path) as f:
         assert f.status == "running" and 2 <= len(f.branches) < 5 and f.explorer["pending"]
     resumed = subprocess.run(PATHTRACK + ["diagram", "predprey", "--resume", path, "--json"], capture_output=True,
