@@ -238,7 +238,7 @@ def _same_path(hd, p):
 
 
 def _linear_scratch(hd):
-    return ()
+    return np.empty(hd.F[4].shape[0] - 1)  # the term sizes of F, beside those of G in ws[9]
 
 
 def _linear_rows(x, t, hd, ws, want_dt):
@@ -260,8 +260,7 @@ def _linear_rows(x, t, hd, ws, want_dt):
 
 def _linear_sizes(t, hd, ws):
     F, G, gamma = hd
-    P, S = ws[0], ws[9]
-    sF = np.empty(S.shape[0])
+    P, S, sF = ws[0], ws[9], ws[10]
     term_sizes(P, G[0], G[1], G[2], G[3], G[4], S)
     term_sizes(P, F[0], F[1], F[2], F[3], F[4], sF)
     for i in range(S.shape[0]):
@@ -835,16 +834,12 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
     out = X.copy()
     res = np.empty(k, dtype=np.float64)
     jacs = np.empty((k, n, n), dtype=np.complex128)
+    c = np.complex128
+    P = np.empty((n, max_exp + 1), dtype=c)  # one workspace for all rows: the loop is serial
+    pre, val, xt, dx, b = np.empty(n, c), np.empty(n, c), np.empty(n, c), np.empty(n, c), np.empty(n, c)
+    J, A = np.empty((n, n), c), np.empty((n, n), c)
     for p in prange(k):
-        P = np.empty((n, max_exp + 1), dtype=np.complex128)
-        pre = np.empty(n, dtype=np.complex128)
-        val = np.empty(n, dtype=np.complex128)
-        J = np.empty((n, n), dtype=np.complex128)
-        x = out[p].copy()
-        xt = np.empty(n, dtype=np.complex128)
-        dx = np.empty(n, dtype=np.complex128)
-        A = np.empty((n, n), dtype=np.complex128)
-        b = np.empty(n, dtype=np.complex128)
+        x = out[p]  # refined in place
         fill_powers(x, P)
         eval_system(P, coef, toff, var, exp, eoff, pre, val, J)
         r = _norm(val)
@@ -868,7 +863,6 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
                 break
         fill_powers(x, P)
         eval_system(P, coef, toff, var, exp, eoff, pre, val, J)
-        _copy(x, out[p])
         res[p] = _norm(val)
         for i in range(n):
             for j in range(n):
@@ -881,8 +875,8 @@ def term_sizes_batch(X, coef, toff, var, exp, eoff, max_exp):
     """:func:`term_sizes` at every row of ``X`` (affine points); returns shape ``(k, n_equations)``."""
     k, n = X.shape
     out = np.empty((k, eoff.shape[0] - 1), dtype=np.float64)
+    P = np.empty((n, max_exp + 1), dtype=np.complex128)
     for p in prange(k):
-        P = np.empty((n, max_exp + 1), dtype=np.complex128)
         fill_powers(X[p], P)
         term_sizes(P, coef, toff, var, exp, eoff, out[p])
     return out
