@@ -826,7 +826,8 @@ def track_toric_batch(starts, W, Tpar, C, patch, opt, max_exp):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
-    """Newton on the affine square system for every row of ``X``; returns X, residual norms, Jacobians.
+    """Newton on the affine square system for every row of ``X``; returns the refined rows, their
+    residual norms, Jacobians and residual vectors ``F(x)``.
 
     A Newton step is kept only while it lowers the residual, so singular points are not pushed away.
     """
@@ -834,6 +835,7 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
     out = X.copy()
     res = np.empty(k, dtype=np.float64)
     jacs = np.empty((k, n, n), dtype=np.complex128)
+    vals = np.empty((k, n), dtype=np.complex128)
     c = np.complex128
     P = np.empty((n, max_exp + 1), dtype=c)  # one workspace for all rows: the loop is serial
     pre, val, xt, dx, b = np.empty(n, c), np.empty(n, c), np.empty(n, c), np.empty(n, c), np.empty(n, c)
@@ -864,10 +866,11 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
         fill_powers(x, P)
         eval_system(P, coef, toff, var, exp, eoff, pre, val, J)
         res[p] = _norm(val)
+        _copy(val, vals[p])
         for i in range(n):
             for j in range(n):
                 jacs[p, i, j] = J[i, j]
-    return out, res, jacs
+    return out, res, jacs, vals
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

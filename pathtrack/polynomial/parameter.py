@@ -80,10 +80,10 @@ def _refined_starts(psys: ParametrizedSystem, starts: np.ndarray, q0: np.ndarray
     from .solver import _row_scales, _scaled_residuals
 
     p = psys.at(q0).packed()
-    _, _, jacs = refine_batch(starts, *p.arrays(), p.max_exp, opts.final_tol, 0)  # Jacobians at the starts
+    _, _, jacs, values = refine_batch(starts, *p.arrays(), p.max_exp, opts.final_tol, 0)  # J and F at the starts
     scale = _row_scales(starts, jacs, term_sizes_batch(starts, *p.arrays(), p.max_exp))
     # judged before polishing: Newton from a point near another root would polish it into that root
-    bad = ~(_scaled_residuals(starts, p, scale) <= np.sqrt(opts.endgame_tol) * (1 + np.linalg.norm(starts, axis=1)))
+    bad = ~(_scaled_residuals(values, scale) <= np.sqrt(opts.endgame_tol) * (1 + np.linalg.norm(starts, axis=1)))
     if bad.any():
         rows = np.nonzero(bad)[0]
         raise ValueError(f"start solution(s) {rows[:10].tolist()}{' ...' if len(rows) > 10 else ''} do not solve "

@@ -958,7 +958,7 @@ def _unscale(system, scaling: Scaling, ends: np.ndarray, cls: Dict[str, Any], op
 
     p = system.packed()
     regular = scaling.unscale(cls["regular"]).reshape(-1, system.n_variables)
-    regular, res, _ = refine_batch(regular, *p.arrays(), p.max_exp, opts.final_tol, 3)
+    regular, res, _, _ = refine_batch(regular, *p.arrays(), p.max_exp, opts.final_tol, 3)
     singular = scaling.unscale(cls["singular"]).reshape(-1, system.n_variables)
     return scaling.unscale(ends, homogeneous=True), {**cls, "regular": regular, "residual": res,
                                                      "singular": singular}
@@ -1017,18 +1017,14 @@ def _term_scaled_cond(jacs: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(kappa), kappa, np.inf)
 
 
-def _scaled_residuals(X: np.ndarray, packed, scale: np.ndarray) -> np.ndarray:
-    """``‖D⁻¹F(x)‖`` at each point (units of ``x``, whatever the equations' scales)."""
-    from .kernels import eval_system_alloc
-
-    out = np.empty(len(X))
-    arrays = packed.arrays()
+def _scaled_residuals(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``‖D⁻¹F(x)‖`` per point from the residual vectors ``values`` (rows of ``F(x)``, as
+    :func:`~pathtrack.polynomial.kernels.refine_batch` returns them): units of ``x``, whatever the
+    equations' scales."""
     with np.errstate(all="ignore"):
-        for k, x in enumerate(X):
-            val, _ = eval_system_alloc(x, *arrays, packed.max_exp)
-            r = np.linalg.norm(np.where(scale[k] > 0, val / scale[k], np.where(val == 0, 0.0, np.inf)))
-            out[k] = r if np.isfinite(r) else np.inf
-    return out
+        r = np.linalg.norm(np.where(scale > 0, values / np.where(scale > 0, scale, 1.0),
+                                    np.where(values == 0, 0.0, np.inf)), axis=1)
+    return np.where(np.isfinite(r), r, np.inf)
 
 
 def _near(points: np.ndarray, anchors: np.ndarray, tol: float) -> np.ndarray:
@@ -1089,7 +1085,7 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
         offsets = [size * 10.0 ** -k * np.exp(2j * np.pi * d / SPLIT_DIRECTIONS)
                    for k in SPLIT_OFFSET_EXPONENTS for d in range(SPLIT_DIRECTIONS)]
         starts = x[None, :] + np.array(offsets)[:, None] * v[None, :]
-        X, r, J = refine_batch(starts, *arrays, packed.max_exp, opts.final_tol, 30)
+        X, r, J, _ = refine_batch(starts, *arrays, packed.max_exp, opts.final_tol, 30)
         with np.errstate(all="ignore"):
             near = np.linalg.norm(X - x, axis=1) <= math.sqrt(opts.dedup_tol) * size
             kappa = _term_scaled_cond(J, _row_scales(X, J, term_sizes_batch(X, *arrays, packed.max_exp)))
@@ -1162,14 +1158,14 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     finite = np.nonzero(ok & ~infinite)[0]
     affine = ends[finite, 1:] / ends[finite, :1]
     p = sys_.packed()
-    refined, res, jacs = refine_batch(affine, *p.arrays(), p.max_exp, opts.final_tol, 5)
+    refined, res, jacs, values = refine_batch(affine, *p.arrays(), p.max_exp, opts.final_tol, 5)
     with np.errstate(all="ignore"):
         conds = np.linalg.cond(jacs) if len(finite) else np.empty(0)
     conds = np.where(np.isfinite(conds), conds, np.inf)
     scale = _row_scales(refined, jacs, term_sizes_batch(refined, *p.arrays(), p.max_exp))
     # An endpoint that does not solve F (relative to its equations' terms) is no solution of
     # either kind; its path failed and is re-tracked.
-    solved = _scaled_residuals(refined, p, scale) <= math.sqrt(opts.endgame_tol) * (1.0 + np.linalg.norm(refined,
+    solved = _scaled_residuals(values, scale) <= math.sqrt(opts.endgame_tol) * (1.0 + np.linalg.norm(refined,
                                                                                                        axis=1))
     unsolved = finite[~solved]
     kind[unsolved] = FAILED
