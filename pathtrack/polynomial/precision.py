@@ -26,15 +26,6 @@ MP_ITERS = 6
 MP_STEP_TOL = 1e-30
 
 
-def available() -> bool:
-    """Whether mpmath can be imported (it is not a hard dependency)."""
-    try:
-        import mpmath  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _eval(x, packed, mp):
     """``F(x)`` and its Jacobian in mpmath arithmetic, from a :class:`~pathtrack.polynomial.system.PackedSystem`."""
     coef, toff, var, exp, eoff = packed.arrays()

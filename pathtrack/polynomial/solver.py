@@ -1067,7 +1067,7 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
 
     split = np.zeros(len(regular), dtype=bool)
     cand = np.nonzero(~regular)[0]
-    if len(cand) < 2 or not precision.available():
+    if len(cand) < 2:
         return split
     labels = _clusters(refined[cand], math.sqrt(opts.dedup_tol))
     arrays = packed.arrays()
@@ -1129,7 +1129,7 @@ def _resolve_close_regular(refined, regular, split, packed, opts: SolveOptions) 
     from . import precision
 
     idx = np.nonzero(regular & ~split)[0]
-    if len(idx) < 2 or not precision.available():
+    if len(idx) < 2:
         return
     labels = _clusters(refined[idx], opts.dedup_tol)
     values, counts = np.unique(labels, return_counts=True)
