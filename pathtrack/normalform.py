@@ -22,7 +22,7 @@ from typing import Callable, Optional
 import numpy as np
 import scipy.linalg
 
-__all__ = ["first_lyapunov"]
+__all__ = ["first_lyapunov", "lyapunov_coefficient"]
 
 
 def _forms(jac: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float):
@@ -60,6 +60,13 @@ def first_lyapunov(problem, p, lam: float, h: Optional[float] = None) -> float:
     j = int(np.argmin(np.abs(left_vals - (-1j * omega))))
     pv = left[:, j]
     pv = pv / np.conj(np.vdot(pv, q))  # p̄ᵀq = 1 (np.vdot conjugates its first argument)
+    return lyapunov_coefficient(jac, x, A, q, pv, omega, h)
+
+
+def lyapunov_coefficient(jac: Callable[[np.ndarray], np.ndarray], x: np.ndarray, A: np.ndarray, q: np.ndarray,
+                         p_adj: np.ndarray, omega: float, h: Optional[float] = None) -> float:
+    """``l₁`` from the Hopf point's data: ``jac(y)`` the Jacobian at ``y``, ``A = jac(x)``, ``q`` the
+    unit eigenvector of ``iω``, ``p_adj`` the adjoint one with ``p̄ᵀq = 1`` (the formula above)."""
     h = 1e-4 * max(1.0, float(np.linalg.norm(x))) if h is None else h
     B, C = _forms(jac, x, h)
     a, b = q.real, q.imag
@@ -73,7 +80,7 @@ def first_lyapunov(problem, p, lam: float, h: Optional[float] = None) -> float:
         return (B(u.real, v.real) - B(u.imag, v.imag)) + 1j * (B(u.real, v.imag) + B(u.imag, v.real))
 
     n = x.shape[0]
-    t1 = np.vdot(pv, Cqqqbar)
-    t2 = np.vdot(pv, Bc(q, np.linalg.solve(A, Bqqbar).astype(complex)))
-    t3 = np.vdot(pv, Bc(np.conj(q), np.linalg.solve(2j * omega * np.eye(n) - A, Bqq)))
+    t1 = np.vdot(p_adj, Cqqqbar)
+    t2 = np.vdot(p_adj, Bc(q, np.linalg.solve(A, Bqqbar).astype(complex)))
+    t3 = np.vdot(p_adj, Bc(np.conj(q), np.linalg.solve(2j * omega * np.eye(n) - A, Bqq)))
     return float((t1 - 2 * t2 + t3).real / (2 * omega))

@@ -10,9 +10,9 @@ Bifurcation Theory*, eq. 3.20)
 
 ``μ'`` the speed at which the pair crosses the imaginary axis, and ``ℓ₁ = Re c₁ / ω`` the
 first Lyapunov coefficient: ``ℓ₁ < 0`` gives stable orbits on the side ``μ'(λ − λ₀) > 0``
-(supercritical), ``ℓ₁ > 0`` unstable ones on the other side. ``B`` and ``C`` (second and
-third derivatives of ``f``) are taken by central differences of ``f``: they only set the
-first predicted orbit, which the corrector then solves exactly.
+(supercritical), ``ℓ₁ > 0`` unstable ones on the other side. ``ℓ₁`` comes from
+:func:`pathtrack.normalform.lyapunov_coefficient` (``B`` and ``C`` by central differences of
+the Jacobian); it only sets the first predicted orbit, which the corrector then solves exactly.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..normalform import lyapunov_coefficient
 from ..problem import Problem, ProblemError
 
 __all__ = ["HopfPoint", "hopf_point"]
@@ -138,7 +139,7 @@ def hopf_point(problem: Problem, p, lam: float, *, tol: float = HOPF_TOL) -> Hop
     Jl = lambda s: np.asarray(problem.dH_dp(x + s * dx, lam + s), dtype=float)  # noqa: E731
     dA = (Jl(h) - Jl(-h)) / (2 * h)
     dmu = float(np.vdot(padj, dA @ q).real)
-    re_c1 = _re_c1(f, x, A, q, padj, omega)
+    re_c1 = omega * lyapunov_coefficient(J, x, A, q, padj, omega)  # l₁ = Re c₁ / ω
     return HopfPoint(p=x, lam=lam, omega=omega, q=q, p_adj=padj, dx_dlam=dx, dmu=dmu, re_c1=re_c1,
                      l1=re_c1 / omega)
 
@@ -148,34 +149,3 @@ def _null_vector(M: np.ndarray, guess: np.ndarray) -> np.ndarray:
     u, s, vh = np.linalg.svd(M)
     v = np.conj(vh[-1])
     return v * np.exp(1j * np.angle(np.vdot(v, guess)))
-
-
-def _re_c1(f, x, A, q, padj, omega) -> float:
-    """Re c₁ of Kuznetsov's formula with B and C by central differences of ``f``."""
-    scale = max(1.0, float(np.linalg.norm(x)))
-    h2, h3 = 1e-4 * scale, 2e-3 * scale
-    f0 = f(x)
-
-    def Bvv(v):
-        return (f(x + h2 * v) - 2 * f0 + f(x - h2 * v)) / h2 ** 2
-
-    def Breal(u, v):
-        return 0.25 * (Bvv(u + v) - Bvv(u - v))
-
-    def B(u, v):  # complex bilinear from real parts
-        a, b, c, d = u.real, u.imag, v.real, v.imag
-        return Breal(a, c) - Breal(b, d) + 1j * (Breal(a, d) + Breal(b, c))
-
-    def Cvvv(v):
-        return (f(x + 2 * h3 * v) - 2 * f(x + h3 * v) + 2 * f(x - h3 * v) - f(x - 2 * h3 * v)) / (2 * h3 ** 3)
-
-    a, b = q.real, q.imag
-    caaa, cbbb, cp, cm = Cvvv(a), Cvvv(b), Cvvv(a + b), Cvvv(a - b)
-    cabb = (cp + cm - 2 * caaa) / 6
-    caab = (cp - cm - 2 * cbbb) / 6
-    Cqqqb = caaa + cabb + 1j * (caab + cbbb)
-    n = len(x)
-    w0 = np.linalg.solve(A, B(q, np.conj(q)))
-    w2 = np.linalg.solve(2j * omega * np.eye(n) - A, B(q, q))
-    val = np.vdot(padj, Cqqqb) - 2 * np.vdot(padj, B(q, w0)) + np.vdot(padj, B(np.conj(q), w2))
-    return float(0.5 * val.real)
