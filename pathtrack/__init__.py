@@ -7,9 +7,7 @@ variable: the names below load their modules on first use, so that a program can
 call :func:`configure_threads` before numpy loads.
 """
 
-import importlib
-import importlib.util
-
+from ._lazy import lazy_exports
 from ._version import __version__
 from .threads import configure_threads
 
@@ -32,16 +30,4 @@ __all__ = ["__version__", "configure_threads", "track", "PathResult", "PathFaile
            "switch_branch", "analyse_branch_point", "BranchSwitchError"]
 
 
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(f".{module}", __name__), name)
-        globals()[name] = value
-        return value
-    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
-        return importlib.import_module(f".{name}", __name__)  # pathtrack.hdf5 etc. without an import statement
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -26,19 +26,28 @@ parameter
     Parameter homotopies: :func:`track_parameters`, :func:`solve_parameters`.
 monodromy
     :func:`monodromy_solve`: every solution of a generic member of a family from one seed.
+cacheload
+    A warm start: the compiled tracker read from Numba's cache without preparing its compiler.
+neighbours
+    Close pairs of endpoints, directly for few points, with a k-d tree for many.
+
+The parameter-homotopy names are imported on first use.
 """
 
+from .._lazy import lazy_exports
 from .certify import CertifyResult, CertifyUnavailable, certify
 from .families import available_families, family, family_form, is_family_spec
 from .parse import PolynomialSyntaxError, from_sympy, parse_phc, parse_polynomials, parse_system, read_phc
 from .solver import (AT_INFINITY, FAILED, INTERRUPTED, KIND_NAMES, REGULAR, SINGULAR, SolveOptions, SolveResult,
                      as_system, solve)
-from .monodromy import MonodromyResult, monodromy_solve, seed_pair
-from .parameter import (ParameterSolveResult, random_parameters, read_targets, solve_parameters, start_points,
-                        track_parameters)
-from .parametric import ParametrizedSystem, as_parametrized
 from .start import total_degree_start
 from .system import PackedSystem, PolynomialSystem
+
+# Imported on first use, so that ``pathtrack solve`` does not load the parameter homotopies.
+_LAZY = {"MonodromyResult": "monodromy", "monodromy_solve": "monodromy", "seed_pair": "monodromy",
+         "ParameterSolveResult": "parameter", "random_parameters": "parameter", "read_targets": "parameter",
+         "solve_parameters": "parameter", "start_points": "parameter", "track_parameters": "parameter",
+         "ParametrizedSystem": "parametric", "as_parametrized": "parametric"}
 
 __all__ = ["PolynomialSystem", "PackedSystem", "PolynomialSyntaxError", "parse_polynomials", "parse_system",
            "parse_phc", "read_phc", "from_sympy", "family", "family_form", "is_family_spec", "available_families",
@@ -46,3 +55,6 @@ __all__ = ["PolynomialSystem", "PackedSystem", "PolynomialSyntaxError", "parse_p
            "SINGULAR", "AT_INFINITY", "FAILED", "INTERRUPTED", "certify", "CertifyResult", "CertifyUnavailable",
            "ParametrizedSystem", "as_parametrized", "track_parameters", "solve_parameters", "ParameterSolveResult",
            "start_points", "random_parameters", "read_targets", "monodromy_solve", "MonodromyResult", "seed_pair"]
+
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

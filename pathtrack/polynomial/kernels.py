@@ -42,8 +42,10 @@ from numba.extending import overload
 from ..kernels.steprules import (CONTINUE, CONVERGED, SINGULAR, STEP_TOO_SMALL, newton_verdict, next_step_size,
                                  register_for_numba, turn_ok)
 from ..status import Status
+from .cacheload import install as install_cache_load
 
 register_for_numba()
+install_cache_load([__name__])  # a warm solve loads these from the cache without preparing a compiler
 
 # Path status codes, taken from pathtrack.status.Status (plain ints: Numba compiles them in as constants).
 SUCCESS = int(Status.success)

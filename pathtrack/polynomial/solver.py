@@ -584,7 +584,7 @@ def _default_threads() -> int:
 def _clusters(points: np.ndarray, tol) -> np.ndarray:
     """Label points so that points within ``tol·(1 + ‖x‖)`` of each other share a label; ``tol``
     is a number or one per point (a pair then uses the larger of its two)."""
-    from scipy.spatial import cKDTree
+    from .neighbours import close_pairs
 
     k = len(points)
     labels = np.arange(k)
@@ -592,8 +592,7 @@ def _clusters(points: np.ndarray, tol) -> np.ndarray:
         return labels
     tols = np.broadcast_to(np.asarray(tol, dtype=float), (k,))
     norms = np.linalg.norm(points, axis=1)
-    tree = cKDTree(np.hstack([points.real, points.imag]))
-    pairs = tree.query_pairs(tols.max() * (1.0 + norms.max()), output_type="ndarray")
+    pairs = close_pairs(np.hstack([points.real, points.imag]), tols.max() * (1.0 + norms.max()))
 
     def find(i):
         while labels[i] != i:
@@ -1032,12 +1031,11 @@ def _near(points: np.ndarray, anchors: np.ndarray, tol: float) -> np.ndarray:
     out = np.zeros(len(points), dtype=bool)
     if not anchors.any():
         return out
-    from scipy.spatial import cKDTree
+    from .neighbours import nearest_distances
 
     a = points[anchors]
-    tree = cKDTree(np.hstack([a.real, a.imag]))
     scale = 1.0 + np.maximum(np.linalg.norm(points, axis=1), np.linalg.norm(a, axis=1).max())
-    d, _ = tree.query(np.hstack([points.real, points.imag]))
+    d = nearest_distances(np.hstack([points.real, points.imag]), np.hstack([a.real, a.imag]))
     return d <= tol * scale
 
 
