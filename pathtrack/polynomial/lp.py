@@ -10,6 +10,10 @@ in microseconds, where a call of a general LP solver costs about a millisecond o
 import numpy as np
 from numba import njit
 
+from .cacheload import install as install_cache_load
+
+install_cache_load([__name__])  # a warm polyhedral solve loads this from the cache without preparing a compiler
+
 #: Pivot elements and reduced costs smaller than this count as zero.
 PIVOT_TOL = 1e-11
 
