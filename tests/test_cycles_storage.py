@@ -119,3 +119,41 @@ def test_resume_after_max_steps_keeps_special_points_and_refuses_other_options(t
     done = CyclesFile(path)
     assert [sp["kind"] for sp in done.special_points] == [sp.kind for sp in ref.special_points]
     np.testing.assert_allclose(done.points["p"][0], pd.p, rtol=0, atol=1e-12)
+
+
+def test_period_doubling_switch_from_the_cli_matches_the_api(tmp_path):
+    """``pathtrack run rossler --from CYCLES:pd1`` starts the doubled branch, as switch_period_doubling does."""
+    from pathtrack.periodic import switch_period_doubling
+    from problems.rossler import Rossler
+
+    runner = CliRunner()
+    path, cyc, dbl = (str(tmp_path / f"{n}.h5") for n in ("ros", "cyc", "dbl"))
+    assert runner.invoke(main, ["run", "rossler", "--out", path]).exit_code == 0
+    opts = ["-o", "ntst=20", "-o", "lam_max=0.15", "-o", "initial_ds=0.01", "-o", "max_ds=0.5"]
+    assert runner.invoke(main, ["run", "rossler", "--from", f"{path}:hopf1", *opts, "--out", cyc]).exit_code == 0
+    opts2 = ["-o", "ntst=40", "-o", "lam_max=0.16", "-o", "initial_ds=0.01", "-o", "max_ds=0.5"]
+    res = runner.invoke(main, ["run", "rossler", "--from", f"{cyc}:pd1", *opts2, "--out", dbl, "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    f = CyclesFile(dbl)
+    assert summary["status"] == "success" and f.status == "success"
+    first = CyclesFile(cyc).special_points[0]
+    assert f.orbits["period"][0] == pytest.approx(2 * first["period"], rel=1e-4)
+    # the API on the same branch gives the same doubled branch
+    pb = Rossler()
+    hopf = CyclesFile(cyc).hopf
+    branch = continue_cycles(pb, (np.asarray(hopf["p"]), hopf["lam"]), ntst=20, lam_max=0.15, initial_ds=0.01,
+                             max_ds=0.5)
+    r2 = switch_period_doubling(pb, branch, 0, ntst=40, lam_max=0.16, initial_ds=0.01, max_ds=0.5)
+    np.testing.assert_allclose(f.orbits["lam"], r2.lam, rtol=0, atol=1e-9)
+    (pd2,) = [d for d in f.special_points if d["kind"] == "pd"]
+    assert pd2["lam"] == pytest.approx(r2.events("pd")[0].lam, abs=1e-9)
+    # the second doubling, against AUTO-07p's at NTST = 100 (see test_periodic): 1e-6 at NTST = 40
+    assert pd2["lam"] == pytest.approx(0.14299724791, abs=1e-6)
+    assert pd2["period"] == pytest.approx(11.96478219, abs=1e-5)
+    # one-line errors: no such doubling, a path file given for pdK
+    for args, match in ((["--from", f"{cyc}:pd2"], "1 period doubling"),
+                        (["--from", f"{path}:pd1"], "not a pathtrack cycles file"),
+                        (["--from", f"{cyc}:ns1"], "pdK")):
+        res = runner.invoke(main, ["run", "rossler", *args])
+        assert res.exit_code == 2 and match in res.output and len(res.output.strip().splitlines()) == 1, res.output
