@@ -71,6 +71,7 @@ AUTO_DEMOS = {
     "ros": dict(ndim=3, eq_ds=0.005, eq_stop="{1: 0.2}", dsmax=0.5, stop=f"{{1: {A_END}}}"),
     "bautin": dict(ndim=2, eq_ds=0.01, eq_stop="{1: 0.5}", dsmax=0.1, stop="{1: [-1.0, 1.0]}"),
     "snic": dict(ndim=2, eq_ds=0.01, eq_stop="{1: 0.5}", dsmax=2.0, stop="{11: 30.0}"),
+    "pp2": dict(ndim=2, eq_ds=0.01, eq_stop="{1: 0.8}", dsmax=0.5, stop="{11: 36.0}"),
 }
 #: AUTO's solution types: fold (LP), period doubling (PD), torus (TR), user zero (UZ).
 AUTO_TYPES = {5: "LP", 7: "PD", 8: "TR", 4: "UZ"}

@@ -238,15 +238,17 @@ class CycleTracker:
         res = self.corrector.correct(sysm, y_pred, b, float(b @ y_pred))
         guards, t_new, y_new = StepGuards(), None, res.y
         if res.code == CorrectorCode.converged:
-            edge = self._edge(float(y[-1]), float(y_new[-1]))
+            edge, k = self._edge(float(y[-1]), float(y_new[-1])), -1
+            if edge is None and y_new[-2] > self.max_period >= y[-2]:  # the orbit of period max_period ends it
+                edge, k = self.max_period, -2
             landed = None
-            if edge is not None:  # land exactly on the box edge, λ fixed
-                e_lam = np.zeros_like(y)
-                e_lam[-1] = 1.0
-                theta = (edge - y[-1]) / (y_new[-1] - y[-1])
+            if edge is not None:  # land exactly on the box edge (λ fixed) or on max_period (T fixed)
+                e_k = np.zeros_like(y)
+                e_k[k] = 1.0
+                theta = (edge - y[k]) / (y_new[k] - y[k])
                 guess = y + theta * (y_new - y)
-                guess[-1] = edge
-                land = self.corrector.correct(sysm, guess, e_lam, edge)
+                guess[k] = edge
+                land = self.corrector.correct(sysm, guess, e_k, edge)
                 landed = land.code == CorrectorCode.converged
                 y_new = land.y
             try:
@@ -280,7 +282,8 @@ class CycleTracker:
         values = self._test_values(y_new, t_new, mu)
         self._locate(y, t, y_new, self.values, values, s_old)
         self.y, self.t, self.values = y_new, t_new, values
-        end = "box" if guards.landing_converged else ""
+        end = ("max_period" if y_new[-2] >= self.max_period * (1 - 1e-12) else "box") if guards.landing_converged \
+            else ""
         self._record(y_new, mu, ds, res.n_iters, time.perf_counter() - t_start)
         if o.mesh_adapt_every and self.n_accepted % o.mesh_adapt_every == 0 and not end:
             self._adapt_mesh()
@@ -402,12 +405,13 @@ class CycleTracker:
             norm = float(np.max(np.abs(self.rows["profile"][-1])))
             if getattr(self, "_terminal", None):
                 status, why = Status.event_terminated, self._terminal
+            elif end == "max_period" or T > self.max_period:  # the period diverges: an infinite-period orbit
+                status, why = Status.homoclinic, (f"period reached max_period = {self.max_period:.6g} at lam = "
+                                                  f"{self.rows['lam'][-1]:.12g}, max |u| = {norm:.6g}")
             elif end:
                 status, why = Status.success, end
             elif o.max_norm is not None and norm > o.max_norm:
                 status, why = Status.unbounded, f"max |u| = {norm:.3g} > max_norm = {o.max_norm:.3g}"
-            elif T > self.max_period:
-                status, why = Status.homoclinic, f"period {T:.6g} > max_period = {self.max_period:.6g}"
         if status is Status.running:
             if too_small is not None:
                 status, why = too_small.status, f"last rejection: {too_small}"
