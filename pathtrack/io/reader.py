@@ -710,7 +710,7 @@ class CyclesFile(_ResultFile):
     """
 
     FORMAT = CYCLES_FORMAT
-    DATASETS = CYCLES_DATASETS
+    DATASETS = ()  # required once the first orbit is written (see _read_attrs)
     ATTRS = CYCLES_ATTRS
     HEADER_SINCE = 1
 
@@ -722,7 +722,11 @@ class CyclesFile(_ResultFile):
         if not all(isinstance(v, dict) for v in (self.parameters, self.options, self.hopf)) \
                 or not isinstance(self.special_points, list):
             raise StorageError(f"{self.path}: parameters/options/hopf/special_points attributes are malformed")
+        if self.status != "running" or "orbits" in self._handle:  # a run's file is laid out at its first orbit
+            require_datasets(self._handle, self.path, CYCLES_DATASETS)
         o = {k[len("orbits/"):]: v for k, v in self.data.items() if k.startswith("orbits/")}
+        if not o:  # a run that has not reached its first orbit
+            o = {k[len("orbits/"):]: np.zeros((0,)) for k in CYCLES_DATASETS}
         pts = {k[len("points/"):]: v for k, v in self.data.items() if k.startswith("points/")}
         cp = {k[len("checkpoint/"):]: v for k, v in self.data.items() if k.startswith("checkpoint/")}
         self.checkpoint = None
