@@ -15,12 +15,14 @@ solution file with the same node quadrature). The two codes take different step 
 the time per step is the comparable number; both use analytic Jacobians (AUTO: JAC=1), one
 thread each.
 
-``--demos`` prints instead every special point of three branches at NTST = 50, for AUTO
-(``benchmarks/auto/{ros,bautin,snic}.f90``), pathtrack and the closed form where there is one:
+``--demos`` prints instead every special point of four branches at NTST = 50, for AUTO
+(``benchmarks/auto/{ros,bautin,snic,pp2}.f90``), pathtrack and the closed form where there is one:
 the period doubling of ``ros`` and, on the branch of doubled period switched to there
 (AUTO: ISW=-1; pathtrack: ``switch_period_doubling``, both at NTST = 100), the next one; the fold of cycles of the Bautin normal form
 (``hopf-normal-form``, ℓ₁ = 1, ℓ₂ = −1: λ = −1/4, r² = 1/2); and the orbit of period 30 on the
-way to the saddle-node on the cycle of ``snic-circle`` (λ = 1 − (2π/30)²).
+way to the saddle-node on the cycle of ``snic-circle`` (λ = 1 − (2π/30)²); and the orbit of
+period 36 where the cycles of AUTO's demo ``pp2`` (``predprey``) end on their way to a saddle
+homoclinic orbit (pathtrack: ``max_period = 36``, status ``homoclinic``; AUTO: UZSTOP PERIOD = 36).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ AUTO_DEMOS = {
     "ros": dict(ndim=3, eq_ds=0.005, eq_stop="{1: 0.2}", dsmax=0.5, stop=f"{{1: {A_END}}}"),
     "bautin": dict(ndim=2, eq_ds=0.01, eq_stop="{1: 0.5}", dsmax=0.1, stop="{1: [-1.0, 1.0]}"),
     "snic": dict(ndim=2, eq_ds=0.01, eq_stop="{1: 0.5}", dsmax=2.0, stop="{11: 30.0}"),
+    "pp2": dict(ndim=2, eq_ds=0.01, eq_stop="{1: 0.8}", dsmax=0.5, stop="{11: 36.0}"),
 }
 #: AUTO's solution types: fold (LP), period doubling (PD), torus (TR), user zero (UZ).
 AUTO_TYPES = {5: "LP", 7: "PD", 8: "TR", 4: "UZ"}
@@ -191,7 +194,26 @@ def pathtrack_demos() -> dict:
     pts = {k: [(sp.kind, sp.lam, sp.extra["period"], sp.extra["l2"]) for sp in r.special_points]
            for k, r in out.items()}
     pts["ros"] += pts.pop("ros2")  # AUTO's doubled branch is appended to its ros points likewise
+    pp = pp2_cycles()  # ends `homoclinic` on the orbit of period 36, AUTO's UZSTOP={11: 36}
+    pts["pp2"] = [(pp.status.name, pp.lam[-1], pp.period[-1], pp.l2[-1])]
     return pts
+
+
+def pp2_cycles(ntst: int = 50):
+    """The cycles of AUTO's demo pp2 (``predprey``) from the Hopf point of the coexistence state to period 36."""
+    from scipy.optimize import brentq
+
+    from pathtrack.periodic import continue_cycles
+    from pathtrack_problems.predprey import PredatorPrey
+
+    pb = PredatorPrey()
+    u1 = 1.0 / pb.p4
+
+    def coexist(lam):
+        return np.array([u1, pb.p2 * (1 - u1) - lam * (1 - np.exp(-pb.p3 * u1)) / u1])
+
+    lam_h = brentq(lambda lam: np.trace(pb.dH_dp(coexist(lam), lam)), 0.3, 1.0, xtol=1e-15)
+    return continue_cycles(pb, (coexist(lam_h), lam_h), ntst=ntst, max_ds=2.0, max_period=36.0)
 
 
 #: Closed forms of the demo points: λ, period and L2 norm (None: none known).
@@ -209,8 +231,9 @@ def demos(auto_dir) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for model in AUTO_DEMOS:
             au = [p for p in run_auto(model, 50, auto_dir, Path(tmp), doubled=model == "ros")["points"]
-                  if p[0] != "UZ" or model == "snic"]
-            au = [p for p in au if not (model == "snic" and p[0] == "UZ" and abs(p[2] - 30.0) > 1e-6)]
+                  if p[0] != "UZ" or model in ("snic", "pp2")]
+            au = [p for p in au if not (model in ("snic", "pp2") and p[0] == "UZ"
+                                        and abs(p[2] - float(AUTO_DEMOS[model]["stop"][5:-1])) > 1e-6)]
             for a_pt, p_pt in zip(au, pt[model]):
                 exact = CLOSED.get((model, a_pt[0]), (None,) * 3)
                 for q, va, vp, ve in zip(("lam", "period", "L2"), a_pt[1:], p_pt[1:], exact):

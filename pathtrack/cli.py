@@ -130,10 +130,12 @@ def problems_cmd(as_json: bool) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the path to this HDF5 file.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--resume", type=click.Path(dir_okay=False), default=None,
-              help="Continue a run from its file (the run goes on writing that file; not with --out).")
-@click.option("--from", "source", default=None, metavar="FILE:hopfK",
-              help="Continue the periodic orbits born at the K-th Hopf point of a path file instead "
-                   "(--out then writes the cycle branch).")
+              help="Continue a run (a path or a cycle branch) from its file; the run goes on writing that file "
+                   "(not with --out).")
+@click.option("--from", "source", default=None, metavar="FILE:hopfK|FILE:pdK",
+              help="Continue the periodic orbits born at the K-th Hopf point of a path file, or the doubled "
+                   "branch at the K-th period doubling of a cycle file, instead (--out then writes the cycle "
+                   "branch, orbit by orbit).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, force, resume, source, as_json,
@@ -154,11 +156,11 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
     if progress is None:
         progress = sys.stderr.isatty() and not as_json
     if source and resume:
-        raise UserError("--from starts a cycle branch; --resume continues a path: use one of them")
+        raise UserError("--from starts a cycle branch; --resume continues a run: use one of them")
     try:
-        if source:
+        if source or (resume and _is_cycles_file(resume)):
             from .periodic.continuation import run_cycles
-            summary = run_cycles(problem, params, option_texts, source, out=out, force=force)
+            summary = run_cycles(problem, params, option_texts, source, out=out, force=force, resume=resume)
         else:
             summary = run_problem(problem, params, option_texts, out=out, force=force, resume=resume,
                                   progress=progress)
@@ -173,6 +175,17 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
         _print_summary(summary)
     if summary["status"] not in ("success", "event_terminated"):
         sys.exit(1)
+
+
+def _is_cycles_file(path: str) -> bool:
+    """Whether ``path`` is a cycle-branch file (anything else is left to the path run to judge)."""
+    from .io import CYCLES_FORMAT
+    from .io.reader import _format
+
+    try:
+        return _format(path) == CYCLES_FORMAT
+    except Exception:
+        return False
 
 
 def _json_default(o):

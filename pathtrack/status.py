@@ -178,8 +178,9 @@ _MESSAGES = {
         "Newton steps in higher precision), or raise `max_radius`."
     ),
     Status.homoclinic: (
-        "The period of the orbits grew past `max_period` while the orbits stayed bounded: the branch "
-        "approaches a homoclinic orbit (or a saddle-node on the cycle), where the period is infinite. Raise "
+        "The period of the orbits reached `max_period` while the orbits stayed bounded (the branch ends on "
+        "the orbit of that period): it approaches a homoclinic orbit (or a saddle-node on the cycle), where "
+        "the period is infinite. Raise "
         "`max_period` (with a finer mesh, `ntst`) to follow it closer."
     ),
     Status.hopf_end: (

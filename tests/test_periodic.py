@@ -100,7 +100,7 @@ def test_snic_period_with_mesh_adaptation_and_homoclinic_end():
     pb = SnicCircle()
     r = continue_cycles(pb, (np.zeros(2), 0.0), ntst=50, ncol=4, max_ds=2.0, max_period=30.0)
     assert r.status is Status.homoclinic and "max_period" in r.end_reason
-    assert 30.0 < r.period[-1] < 60.0
+    assert r.period[-1] == pytest.approx(30.0, abs=1e-10)  # the branch ends on the orbit of period max_period
     np.testing.assert_allclose(r.period, pb.period(r.lam), rtol=1e-7)
     # near the saddle-node the orbit is slow on a short arc: 1.5e-7 at T = 36 with ntst = 50
     assert np.max(np.abs(np.sqrt(np.sum(r.profile ** 2, axis=2)) - np.sqrt(r.lam)[:, None])) < 1e-6
@@ -295,3 +295,34 @@ def test_a_branch_that_stops_midway_keeps_its_orbits_in_the_file(tmp_path):
     for i in range(4):
         u1, _ = _integrate_orbit(pb, f.orbits["profile"][i][0], f.orbits["period"][i], f.orbits["lam"][i])
         assert np.max(np.abs(u1 - f.orbits["profile"][i][0])) < 1e-6
+
+
+def test_predator_prey_cycles_end_at_a_homoclinic_orbit_as_in_auto_demo_pp2():
+    """AUTO-07p demo pp2: the cycles born at the Hopf point of the coexistence state end at a saddle homoclinic.
+
+    The period diverges at bounded amplitude while the orbit comes ever closer to the saddle
+    on the prey-only branch; the branch ends on the orbit of period ``max_period`` = 36 (AUTO's
+    demo stops there too, UZSTOP PERIOD = 36).
+    """
+    from scipy.optimize import brentq
+
+    from problems.predprey import PredatorPrey
+
+    pb = PredatorPrey()
+    u1 = 1.0 / pb.p4  # the coexistence branch
+
+    def coexist(lam):
+        return np.array([u1, pb.p2 * (1 - u1) - lam * (1 - np.exp(-pb.p3 * u1)) / u1])
+
+    lam_h = brentq(lambda lam: np.trace(pb.dH_dp(coexist(lam), lam)), 0.3, 1.0, xtol=1e-15)
+    r = continue_cycles(pb, (coexist(lam_h), lam_h), ntst=50, max_ds=2.0, max_period=36.0)
+    assert r.status is Status.homoclinic and r.period[-1] == pytest.approx(36.0, abs=1e-10)
+    assert np.all(np.diff(r.period) > 0) and np.max(np.abs(r.profile)) < 1.0  # bounded while T grows 3.5x
+    # the orbits approach the saddle (u1, 0) of the prey-only branch at their λ
+    saddle = [brentq(lambda x: pb.p2 * x * (1 - x) - lam * (1 - np.exp(-pb.p3 * x)), 0.2, 1.0) for lam in r.lam[-5:]]
+    gaps = [np.min(np.hypot(U[:, 0] - x, U[:, 1])) for U, x in zip(r.profile[-5:], saddle)]
+    assert np.all(np.diff(gaps) < 0) and gaps[-1] < 3e-3 < gaps[0]  # from 8e-3 to 2e-3 at the nodes
+    # AUTO-07p (Debian auto-07p 0.9.2) on benchmarks/auto/pp2.f90, NTST=50, NCOL=4, EPSL=EPSU=1e-10, JAC=1,
+    # as `python benchmarks/bench_periodic.py --demos` runs it: the UZ orbit of period 36 (35.999999821)
+    assert r.lam[-1] == pytest.approx(0.70794090165, abs=1e-10)
+    assert r.l2[-1] == pytest.approx(0.43496226761, abs=1e-9)

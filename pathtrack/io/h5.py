@@ -31,8 +31,8 @@ def create(path: str, mode: str = "w"):
                            f"({one_line(exc)})") from None
 
 
-def column(group, name: str, dtype, width: Optional[int] = None):
-    """A resizable, chunked, checksummed dataset (rows of ``width`` when given).
+def column(group, name: str, dtype, width=None):
+    """A resizable, chunked, checksummed dataset (rows of ``width`` when given: an int or a shape).
 
     Not compressed while the run writes: a compressed chunk changes size at every
     rewrite and HDF5 then allocates it anew (the file grew ~60x on a 360-step run);
@@ -42,8 +42,9 @@ def column(group, name: str, dtype, width: Optional[int] = None):
     if width is None:
         shape, maxshape, chunks = (0,), (None,), (256,)
     else:
-        rows = int(max(1, min(64, 2 ** 13 // max(width, 1))))
-        shape, maxshape, chunks = (0, width), (None, width), (rows, width)
+        row = tuple(width) if isinstance(width, tuple) else (width,)  # a tuple: rows of that shape
+        rows = int(max(1, min(64, 2 ** 13 // max(int(np.prod(row)), 1))))
+        shape, maxshape, chunks = (0, *row), (None, *row), (rows, *row)
     return group.create_dataset(name, shape=shape, maxshape=maxshape, chunks=chunks, dtype=dtype,
                                 fletcher32=True)
 
@@ -177,12 +178,18 @@ def fixed(group, name: str, value, dtype="f8"):
 
 
 def append(ds, values) -> None:
-    values = np.asarray(values, dtype=ds.dtype if ds.dtype.kind == "S" else None)
+    """Append rows to a resizable dataset, through the low-level API (2-3x less time than ``ds[k:] = values``)."""
+    values = np.ascontiguousarray(np.asarray(values, dtype=ds.dtype if ds.dtype.kind == "S" else None),
+                                  dtype=ds.dtype)
     if values.shape[0] == 0:
         return
-    k = ds.shape[0]
-    ds.resize(k + values.shape[0], axis=0)
-    ds[k:] = values
+    sid = ds.id
+    shape = sid.shape
+    k = shape[0]
+    sid.set_extent((k + values.shape[0],) + tuple(shape[1:]))
+    fspace = sid.get_space()
+    fspace.select_hyperslab((k,) + (0,) * (len(shape) - 1), values.shape)
+    sid.write(h5py().h5s.create_simple(values.shape), fspace, values)
 
 
 def trim(datasets, rows: Optional[int] = None) -> None:

@@ -20,7 +20,7 @@ from ..problem import StartPoint
 from ..tracker import TrackerState
 from . import h5
 from .h5 import decode
-from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, CYCLES_ATTRS, CYCLES_DATASETS, CYCLES_FORMAT,
+from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, CYCLES_ATTRS, CYCLES_CHECKPOINT_SCALARS, CYCLES_DATASETS, CYCLES_FORMAT,
                      DIAGRAM_ATTRS, DIAGRAM_FORMAT, EVENT_COLUMNS, HEADER_FINISH_ATTRS, KIND_OF_FORMAT, PARAMETER_ATTRS,
                      PARAMETER_DATASETS, PARAMETER_FORMAT, PATH_ATTRS, TREE_COLUMNS, branch_group, PATH_FINISH_ATTRS,
                      PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS, SOLVE_CERTIFICATE_DATASETS, SOLVE_DATASETS,
@@ -457,12 +457,14 @@ class _ResultFile:
             require_datasets(h, self.path, self.DATASETS)
             self.data: Dict[str, np.ndarray] = {}
             h.visititems(lambda name, obj: self.data.__setitem__(name, obj[()]) if hasattr(obj, "shape") else None)
+            self._handle = h  # open while _read_attrs runs (dataset attributes)
             self._read_attrs()
         except StorageError:
             raise
         except Exception as exc:
             raise StorageError(f"{self.path}: corrupt pathtrack file ({one_line(exc)})") from None
         finally:
+            self._handle = None
             h.close()
 
     def _json(self, key: str, default=None):
@@ -698,10 +700,17 @@ class CyclesFile(_ResultFile):
     orbits : dict of ndarray
         ``lam``, ``period``, ``l2``, ``amplitude``, ``s``, ``ds``, ``n_unstable``, ``n_newton_iters``,
         ``wall_time``; ``multipliers`` (complex, (k, n)), ``mesh`` and ``profile``.
+    points : dict
+        Per special point (schema 2; empty before): ``json`` (its dict), ``p`` (node profile and
+        period) and ``mesh``.
+    checkpoint : dict or None
+        What a resume continues from (schema 2 files written by a run).
+
+    A file still being written, or left by a killed run, holds the orbits its last checkpoint counts.
     """
 
     FORMAT = CYCLES_FORMAT
-    DATASETS = CYCLES_DATASETS
+    DATASETS = ()  # required once the first orbit is written (see _read_attrs)
     ATTRS = CYCLES_ATTRS
     HEADER_SINCE = 1
 
@@ -713,12 +722,39 @@ class CyclesFile(_ResultFile):
         if not all(isinstance(v, dict) for v in (self.parameters, self.options, self.hopf)) \
                 or not isinstance(self.special_points, list):
             raise StorageError(f"{self.path}: parameters/options/hopf/special_points attributes are malformed")
+        if self.status != "running" or "orbits" in self._handle:  # a run's file is laid out at its first orbit
+            require_datasets(self._handle, self.path, CYCLES_DATASETS)
         o = {k[len("orbits/"):]: v for k, v in self.data.items() if k.startswith("orbits/")}
+        if not o:  # a run that has not reached its first orbit
+            o = {k[len("orbits/"):]: np.zeros((0,)) for k in CYCLES_DATASETS}
+        pts = {k[len("points/"):]: v for k, v in self.data.items() if k.startswith("points/")}
+        cp = {k[len("checkpoint/"):]: v for k, v in self.data.items() if k.startswith("checkpoint/")}
+        self.checkpoint = None
+        if cp:
+            missing = [c for c in ("y", "tangent", "mesh", "values", "scalars") if c not in cp]
+            if missing or len(cp["scalars"]) != len(CYCLES_CHECKPOINT_SCALARS):
+                raise StorageError(f"{self.path}: missing or malformed dataset /checkpoint/"
+                                   f"{missing[0] if missing else 'scalars'}")
+            self.checkpoint = {c: cp[c] for c in ("y", "tangent", "mesh", "values")}
+            self.checkpoint.update({c: (float(v) if c in ("ds", "s", "wall_time") else int(v))
+                                    for c, v in zip(CYCLES_CHECKPOINT_SCALARS, cp["scalars"])})
+            self.checkpoint["value_names"] = json.loads(self._handle["checkpoint/values"].attrs["names"])
+        if self.status == "running":  # being written, or killed: the rows the last checkpoint counts
+            n_orbits = self.checkpoint["n_orbits"] if self.checkpoint else 0
+            n_points = self.checkpoint["n_points"] if self.checkpoint else 0
+            o = {c: v[:n_orbits] for c, v in o.items()}
+            pts = {c: v[:n_points] for c, v in pts.items()}
         k = len(o["lam"])
         if any(len(v) != k for v in o.values()):
             raise StorageError(f"{self.path}: the /orbits columns have different lengths")
         o["multipliers"] = o.pop("multipliers_re") + 1j * o.pop("multipliers_im")
         self.orbits = o
+        if pts and len({len(v) for v in pts.values()}) > 1:
+            raise StorageError(f"{self.path}: the /points columns have different lengths")
+        self.points = {"json": [json.loads(decode(t)) for t in pts.get("json", [])],
+                       "p": pts.get("p", np.zeros((0, 0))), "mesh": pts.get("mesh", np.zeros((0, 0)))}
+        if self.status == "running":
+            self.special_points = list(self.points["json"])
 
     def summary(self) -> Dict[str, Any]:
         """What ``pathtrack inspect --json`` prints."""

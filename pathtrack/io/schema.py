@@ -42,9 +42,10 @@ PARAMETER_FORMAT = "pathtrack-parameters"
 
 #: The newest schema version of each format (the one this pathtrack writes).
 #: Path schema 3 adds the root attribute ``diagnostics_off``; 2 stores ``/rejected/reason`` as
-#: RejectReason codes (1 stored their names as strings).
+#: RejectReason codes (1 stored their names as strings). Cycles schema 2 is written orbit by orbit
+#: (SWMR) and adds ``/points`` and ``/checkpoint``.
 SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 3, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2, DIAGRAM_FORMAT: 1,
-                                    CYCLES_FORMAT: 1, PARAMETER_FORMAT: 1}
+                                    CYCLES_FORMAT: 2, PARAMETER_FORMAT: 1}
 
 #: ``format`` attributes of layouts written before the common header, as ``(format, schema_version)``.
 LEGACY_FORMATS: Dict[str, Tuple[str, int]] = {"pathtrack.solve/1": (SOLVE_FORMAT, 1),
@@ -210,6 +211,19 @@ CYCLES_COLUMNS = ("lam", "period", "l2", "amplitude", "s", "ds", "n_unstable", "
 #: and the orbit at its nodes (k, ntst·ncol + 1, n).
 CYCLES_DATASETS = tuple(f"orbits/{c}" for c in CYCLES_COLUMNS + ("multipliers_re", "multipliers_im", "mesh",
                                                                   "profile"))
+#: Integer columns among :data:`CYCLES_COLUMNS` (the others are float64).
+CYCLES_INT_COLUMNS = ("n_unstable", "n_newton_iters")
+#: Schema 2: one row per special point under ``/points`` (``json``: the point's ``special_points``
+#: entry; ``p``: its node profile and period; ``mesh``), written as each is located.
+CYCLES_POINT_DATASETS = ("points/json", "points/p", "points/mesh")
+#: Length in bytes of a ``/points/json`` row.
+POINT_JSON_LEN = 1024
+#: Schema 2: ``/checkpoint`` of a cycle branch, rewritten after every accepted orbit: ``y`` (node
+#: profile, period, λ), ``tangent``, ``mesh``, ``values`` (test functions; names in its ``names``
+#: attribute) and ``scalars``, these values in this order (float64; the counts are exact integers).
+#: ``n_orbits``/``n_points`` are the rows the checkpoint matches.
+CYCLES_CHECKPOINT_SCALARS = ("ds", "s", "wall_time", "n_steps", "n_accepted", "n_rejected", "n_consecutive",
+                             "n_orbits", "n_points", "n_H_evals")
 
 
 # ------------------------------------------------------------------------------ parameter files

@@ -25,7 +25,8 @@ from ..problem import StartPoint
 from ..status import RejectReason, Status
 from ..tracker import Observer, StepRecord, TrackerState
 from . import h5
-from .schema import (CHECKPOINT_SCALARS, CYCLES_COLUMNS, CYCLES_FORMAT, DIAGRAM_FORMAT, EVENT_COLUMNS, KIND_LEN,
+from .schema import (CHECKPOINT_SCALARS, CYCLES_CHECKPOINT_SCALARS, CYCLES_COLUMNS, CYCLES_FORMAT,
+                     CYCLES_INT_COLUMNS, POINT_JSON_LEN, DIAGRAM_FORMAT, EVENT_COLUMNS, KIND_LEN,
                      PATH_FORMAT, REJECTED_COLUMNS, TREE_COLUMNS, branch_group,
                      SCHEMA_VERSIONS, STEP_COLUMNS, TRAIN_FORMAT, StorageError, finish_header, jsonable, now, one_line,
                      problem_identity, reason_names_attr, write_header)
@@ -33,7 +34,7 @@ from .schema import (CHECKPOINT_SCALARS, CYCLES_COLUMNS, CYCLES_FORMAT, DIAGRAM_
 if TYPE_CHECKING:  # the reader imports this module's names; only annotations need it here
     from .reader import PathFile
 
-__all__ = ["PathWriter", "DiagramWriter", "write_result", "write_train"]
+__all__ = ["PathWriter", "DiagramWriter", "CycleWriter", "write_result", "write_train", "write_cycles"]
 
 
 def _diagnostics_json(diagnostics_off) -> str:
@@ -577,21 +578,268 @@ def write_train(path: str, *, network: Mapping[str, Any], config: Mapping[str, A
                  message=message, wall_time=wall_time, counters=counters, force=force)
 
 
-def write_cycles(path: str, result, *, force: bool = False) -> None:
-    """Write a cycle branch (a :class:`pathtrack.periodic.CycleResult`; format ``pathtrack-cycles``).
+# ------------------------------------------------------------------------------- cycle branches
+class CycleWriter:
+    """Writes a branch of periodic orbits orbit by orbit (format ``pathtrack-cycles``).
 
-    Written whole when the branch ends, like solve and training files: a branch that failed
-    midway is stored with its status and every orbit it reached.
+    Attached to a :class:`pathtrack.periodic.continuation.CycleTracker` (its ``writer``):
+    :meth:`on_start` lays the file out at the first orbit and switches it to SWMR mode,
+    :meth:`on_orbit` appends every accepted orbit and every special point located since the
+    last call, rewrites ``/checkpoint`` and flushes (columns first, then the checkpoint, as
+    :class:`PathWriter` does), and :meth:`on_finish` writes the final status into a
+    compressed copy. A run killed at any moment leaves a file that opens and holds every
+    orbit flushed before the kill; :meth:`resume` continues it.
+    """
+
+    def __init__(self, path: str, problem, options: TrackerOptions):
+        self.path = str(path)
+        self.problem, self.options = problem, options
+        self._f = None
+        self._header: Dict[str, Any] = {}
+        self._orbits = self._points = 0  # rows written
+        self._ds: Optional[Dict[str, Any]] = None
+        self._value_names: List[str] = []
+        self.closed = False
+
+    @classmethod
+    def create(cls, path: str, problem, options: TrackerOptions, force: bool = False) -> "CycleWriter":
+        """Start a new file (header only, status ``running``); refuse to overwrite one unless ``force``."""
+        path = str(path)
+        if os.path.exists(path) and not force:
+            raise FileExistsError(f"{path} exists; pass force=True (--force) to overwrite it")
+        h5.remove_stale_tmp(path)
+        w = cls(path, problem, options)
+        w._header = _cycles_header(*problem_identity(problem), options.to_json(), options.ntst, options.ncol)
+        with h5.replacing(path, "create", force=force) as tmp, h5.create(tmp) as f:
+            f.attrs.update(w._header)
+        return w
+
+    @classmethod
+    def resume(cls, path: str, problem, options: TrackerOptions) -> Tuple["CycleWriter", Any]:
+        """Reopen a cycle branch's file to continue from its checkpoint.
+
+        The file is rebuilt with every column cut to the checkpoint and atomically
+        replaced; ``options`` must equal the stored ones except ``max_steps``.
+
+        Returns
+        -------
+        (writer, stored) : the writer and the :class:`~pathtrack.io.CyclesFile` read before the rebuild
+            (its ``orbits``, ``points`` and ``checkpoint`` are what the tracker restores).
+        """
+        from .reader import CyclesFile, _writer_alive
+
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: no such file to resume")
+        old = CyclesFile(path)
+        name, params = problem_identity(problem)
+        if name != old.problem or json.loads(params) != old.parameters:
+            raise StorageError(f"{path} was written for problem {old.problem} {json.dumps(old.parameters)}, "
+                               f"not {name} {params}")
+        mine = {k: v for k, v in old.options.items() if k != "max_steps"}
+        theirs = {k: v for k, v in options.to_dict().items() if k != "max_steps"}
+        if json.loads(json.dumps(mine, default=jsonable)) != json.loads(json.dumps(theirs, default=jsonable)):
+            diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+            raise StorageError(f"{path} was written with other options (differ: {', '.join(diff)}); "
+                               "only max_steps may change on resume")
+        if old.status == "running" and _writer_alive(old.status, old.attrs):
+            raise StorageError(f"{path} is being written by process {old.attrs.get('writer_pid')}; "
+                               "wait for it or stop it first")
+        if old.status != "running" and not Status[old.status].is_resumable:
+            raise StorageError(f"{path}: the branch ended with status {old.status!r}; only running (killed), "
+                               "interrupted and max_steps_reached branches can be resumed")
+        if old.checkpoint is None:
+            raise StorageError(f"{path}: no checkpoint (the run stopped before its first orbit); start it again")
+        w = cls(path, problem, options)
+        h5.remove_stale_tmp(path)
+        with h5.replacing(path, "resume") as tmp:
+            src = h5.open_read(path)
+            try:
+                f = h5.create(tmp)
+                try:
+                    h5.copy_tree(src, f, compress=False)
+                    f.attrs.update(status="running", finished="", end_reason="", writer_pid=os.getpid(),
+                                   writer_host=socket.gethostname(), resumed=int(old.attrs.get("resumed", 0)) + 1,
+                                   options=options.to_json(), schema_version=SCHEMA_VERSIONS[CYCLES_FORMAT])
+                    w._orbits, w._points = len(old.orbits["lam"]), len(old.points["json"])
+                    h5.trim([f[f"orbits/{c}"] for c in _cycles_arrays()], w._orbits)
+                    h5.trim([f[k] for k in ("points/json", "points/p", "points/mesh")], w._points)
+                    f.swmr_mode = True
+                    f.flush()
+                except BaseException:
+                    f.close()
+                    raise
+            finally:
+                src.close()
+            w._f = f  # the rename keeps the handle: it follows the file
+        return w, old
+
+    # ------------------------------------------------------------------ tracker hooks
+    def on_start(self, tracker) -> None:
+        """Lay the file out at the first orbit (in a new file replacing the header-only one), SWMR from there."""
+        if self._f is not None:
+            return
+        n_nodes, n = np.asarray(tracker.rows["profile"][0]).shape
+        hp = tracker.hopf
+        with h5.replacing(self.path, "layout") as tmp:
+            f = self._f = h5.create(tmp)
+            try:
+                f.attrs.update(self._header)
+                f.attrs.update(ntst=int(tracker.options.ntst), ncol=int(tracker.options.ncol),
+                               hopf=json.dumps({"lam": hp.lam, "omega": hp.omega, "l1": hp.l1,
+                                                "p": np.asarray(hp.p)}, default=jsonable))
+                _cycles_layout(f, n, n_nodes, int(tracker.options.ntst), sorted(tracker.values))
+                self.on_orbit(tracker)
+                f.swmr_mode = True  # from here on: no new objects, readers may attach
+                f.flush()
+            except BaseException:
+                f.close()
+                self._f = None
+                raise
+
+    def on_orbit(self, tracker) -> None:
+        """Append the orbits and special points not yet written, then the checkpoint; flush."""
+        if self._f is None:
+            return
+        f = self._f
+        ds = self._datasets()
+        _append_orbits(ds, tracker.rows, self._orbits, len(tracker.rows["lam"]))
+        _append_points(ds, tracker.special_points, tracker.point_meshes, self._points)
+        self._orbits, self._points = len(tracker.rows["lam"]), len(tracker.special_points)
+        f.flush()  # the rows reach the file before a checkpoint that counts them
+        state = tracker.checkpoint()
+        state.update(n_orbits=self._orbits, n_points=self._points)
+        for name in ("y", "tangent", "mesh"):
+            ds[f"checkpoint/{name}"][...] = state[name]
+        if self._value_names:
+            ds["checkpoint/values"][...] = [state["values"].get(k, np.nan) for k in self._value_names]
+        ds["checkpoint/scalars"][...] = [state[k] for k in CYCLES_CHECKPOINT_SCALARS]
+        f.flush()
+
+    def _datasets(self) -> Dict[str, Any]:
+        """The file's datasets by path, looked up once (an h5py lookup costs more than a row's write)."""
+        if self._ds is None:
+            items: Dict[str, Any] = {}
+            self._f.visititems(lambda name, obj: items.__setitem__(name, obj) if hasattr(obj, "shape") else None)
+            self._ds = items
+            self._value_names = json.loads(items["checkpoint/values"].attrs["names"]) if "checkpoint/values" in items \
+                else []
+        return self._ds
+
+    def on_finish(self, tracker, wall_time: float) -> None:
+        """Write the final status, ``end_reason`` and special points into a compressed copy (idempotent)."""
+        if self.closed:
+            return
+        if self._f is not None:
+            self.on_orbit(tracker)
+        self.close()
+        special = json.dumps([sp.to_dict() for sp in tracker.special_points], default=jsonable)
+        counters = json.dumps({"n_H_evals": int(tracker.rhs.n_evals)}, sort_keys=True)
+
+        def edit(f) -> None:
+            if "orbits" in f:  # cut rows half-written when an interrupt hit a write
+                h5.trim([f[f"orbits/{c}"] for c in _cycles_arrays()], self._orbits)
+                h5.trim([f[k] for k in ("points/json", "points/p", "points/mesh")], self._points)
+            f.attrs.update(end_reason=tracker.end_reason, special_points=special, n_accepted=tracker.n_accepted,
+                           n_rejected=tracker.n_rejected, n_steps=tracker.n_steps)
+            finish_header(f.attrs, tracker.status.name, tracker.status.message, wall_time, counters)
+
+        h5.rewrite(self.path, edit)
+
+    def close(self) -> None:
+        """Close without a final status (the file stays ``running``, resumable)."""
+        if self._f is not None:
+            self._f.flush()
+            self._f.close()
+            self._f = None
+        self.closed = True
+
+
+def _cycles_header(name: str, params: str, options: str, ntst: int, ncol: int) -> Dict[str, Any]:
+    """Root attributes of a new cycles file (``params``, ``options``: JSON), status ``running``."""
+    header: Dict[str, Any] = {}
+    write_header(header, CYCLES_FORMAT)
+    header.update(problem=name, parameters=params, options=options, end_reason="", hopf="{}",
+                  special_points="[]", ntst=int(ntst), ncol=int(ncol), wall_time=0.0,
+                  counters="{}", writer_pid=os.getpid(), writer_host=socket.gethostname(), resumed=0)
+    return header
+
+
+def _cycles_arrays() -> Tuple[str, ...]:
+    return CYCLES_COLUMNS + ("multipliers_re", "multipliers_im", "mesh", "profile")
+
+
+def _cycles_layout(f, n: int, n_nodes: int, ntst: int, value_names: Optional[List[str]]) -> None:
+    """The ``/orbits`` and ``/points`` columns, and ``/checkpoint`` unless ``value_names`` is None."""
+    og = f.create_group("orbits")
+    for c in CYCLES_COLUMNS:
+        h5.column(og, c, "i8" if c in CYCLES_INT_COLUMNS else "f8")
+    for c in ("multipliers_re", "multipliers_im"):
+        h5.column(og, c, "f8", n)
+    h5.column(og, "mesh", "f8", ntst + 1)
+    h5.column(og, "profile", "f8", (n_nodes, n))
+    pg = f.create_group("points")
+    h5.column(pg, "json", h5.str_dtype(POINT_JSON_LEN))
+    h5.column(pg, "p", "f8", n_nodes * n + 1)
+    h5.column(pg, "mesh", "f8", ntst + 1)
+    if value_names is None:
+        return
+    cp = f.create_group("checkpoint")
+    size = n_nodes * n + 2
+    for name in ("y", "tangent"):
+        h5.fixed(cp, name, np.zeros(size))
+    h5.fixed(cp, "mesh", np.zeros(ntst + 1))
+    h5.fixed(cp, "values", np.zeros(len(value_names))).attrs["names"] = json.dumps(list(value_names))
+    h5.fixed(cp, "scalars", np.zeros(len(CYCLES_CHECKPOINT_SCALARS)))
+
+
+def _append_orbits(ds, rows: Mapping[str, Any], start: int, stop: int) -> None:
+    """Rows ``start:stop`` of per-orbit sequences (a tracker's ``rows`` or a result's arrays).
+
+    ``ds``: the file, or its datasets by path.
+    """
+    if stop <= start:
+        return
+    for c in CYCLES_COLUMNS:
+        h5.append(ds[f"orbits/{c}"], np.asarray(rows[c][start:stop]))
+    mu = np.asarray(rows["multipliers"][start:stop], dtype=complex)
+    h5.append(ds["orbits/multipliers_re"], mu.real)
+    h5.append(ds["orbits/multipliers_im"], mu.imag)
+    h5.append(ds["orbits/mesh"], np.asarray(rows["mesh"][start:stop], dtype=float))
+    h5.append(ds["orbits/profile"], np.asarray(rows["profile"][start:stop], dtype=float))
+
+
+def _append_points(ds, points, meshes, start: int) -> None:
+    """Special points ``start:`` and their meshes (``ds``: the file, or its datasets by path)."""
+    for sp, mesh in zip(points[start:], meshes[start:]):
+        text = json.dumps(sp.to_dict(), default=jsonable)
+        if len(text.encode()) > POINT_JSON_LEN:
+            raise StorageError(f"special point {sp.kind!r} does not fit a /points/json row ({POINT_JSON_LEN} bytes)")
+        h5.append(ds["points/json"], [text.encode()])
+        h5.append(ds["points/p"], np.asarray(sp.p, dtype=float)[None, :])
+        h5.append(ds["points/mesh"], np.asarray(mesh, dtype=float)[None, :])
+
+
+def write_cycles(path: str, result, *, force: bool = False) -> None:
+    """Write a finished cycle branch (a :class:`pathtrack.periodic.CycleResult`; format ``pathtrack-cycles``).
+
+    The layout of a :class:`CycleWriter` file without ``/checkpoint`` (a result is not resumed).
     """
     r = result
+    path = str(path)
+    if os.path.exists(path) and not force:
+        raise FileExistsError(f"{path} exists; pass force=True (--force) to overwrite it")
+    h5.remove_stale_tmp(path)
     hopf = r.hopf
-    attrs = {"problem": r.problem, "parameters": dict(r.parameters), "options": dict(r.options),
-             "end_reason": r.end_reason, "ntst": int(r.ntst), "ncol": int(r.ncol),
-             "hopf": {} if hopf is None else {"lam": hopf.lam, "omega": hopf.omega, "l1": hopf.l1,
-                                              "p": np.asarray(hopf.p)},
-             "special_points": [sp.to_dict() for sp in r.special_points]}
-    datasets = {f"orbits/{c}": np.asarray(getattr(r, c)) for c in CYCLES_COLUMNS}
-    datasets.update({"orbits/multipliers_re": r.multipliers.real, "orbits/multipliers_im": r.multipliers.imag,
-                     "orbits/mesh": r.mesh, "orbits/profile": r.profile})
-    write_result(path, CYCLES_FORMAT, attrs=attrs, datasets=datasets, status=r.status, message=r.message,
-                 wall_time=r.total_time, counters=r.counters, force=force)
+    with h5.replacing(path, "write", force=force) as tmp, h5.create(tmp) as f:
+        f.attrs.update(_cycles_header(r.problem, json.dumps(dict(r.parameters), sort_keys=True, default=jsonable),
+                                      json.dumps(dict(r.options), sort_keys=True, default=jsonable), r.ntst, r.ncol))
+        f.attrs.update(end_reason=r.end_reason, special_points=json.dumps([sp.to_dict() for sp in r.special_points], default=jsonable),
+                       hopf=json.dumps({} if hopf is None else {"lam": hopf.lam, "omega": hopf.omega, "l1": hopf.l1,
+                                                                "p": np.asarray(hopf.p)}, default=jsonable),
+                       n_accepted=r.n_accepted, n_rejected=r.n_rejected, n_steps=r.n_steps)
+        k, n_nodes, n = r.profile.shape
+        _cycles_layout(f, n, n_nodes, int(r.ntst), None)
+        _append_orbits(f, {c: getattr(r, c) for c in CYCLES_COLUMNS + ("multipliers", "mesh", "profile")}, 0, k)
+        _append_points(f, r.special_points, r.point_meshes, 0)
+        finish_header(f.attrs, r.status.name, r.message, r.total_time,
+                      json.dumps(dict(r.counters), sort_keys=True, default=jsonable))

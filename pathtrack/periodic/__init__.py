@@ -7,8 +7,8 @@
 - :mod:`~pathtrack.periodic.continuation`: :func:`continue_cycles` and :class:`CycleResult`.
 """
 
-from .continuation import CycleResult, CycleTracker, continue_cycles, switch_period_doubling
+from .continuation import CycleResult, CycleTracker, continue_cycles, resume_cycles, switch_period_doubling
 from .hopf import HopfPoint, hopf_point
 
-__all__ = ["continue_cycles", "switch_period_doubling", "CycleResult", "CycleTracker", "HopfPoint",
+__all__ = ["continue_cycles", "resume_cycles", "switch_period_doubling", "CycleResult", "CycleTracker", "HopfPoint",
            "hopf_point"]

@@ -36,7 +36,7 @@ from ..stepcontrol import StepController, StepGuards
 from .collocation import BatchedRHS, CollocationSystem
 from .hopf import HopfPoint, hopf_point
 
-__all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles", "switch_period_doubling"]
+__all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles", "resume_cycles", "switch_period_doubling"]
 
 
 class CycleCorrector(Corrector):
@@ -136,11 +136,13 @@ class CycleTracker:
         (``initial_ds`` is also the amplitude, in the L2 norm, of the first orbit).
     events : sequence of Event
         User test functions ``fn(p, lam)``, called with ``p`` the node profile and period.
+    writer : CycleWriter, optional
+        Stores each accepted orbit as it is computed (:class:`pathtrack.io.CycleWriter`).
     """
 
     def __init__(self, problem: Problem, hopf: HopfPoint, options: TrackerOptions,
-                 events: Sequence[ev.Event] = (), start=None):
-        self.problem, self.hopf, self.options = problem, hopf, options
+                 events: Sequence[ev.Event] = (), start=None, writer=None):
+        self.problem, self.hopf, self.options, self.writer = problem, hopf, options, writer
         self.start = None if start is None else start[:2]  # (y, direction) on the mesh start[2]
         self.n = len(hopf.p)
         self.rhs = BatchedRHS(problem, self.n)
@@ -203,6 +205,8 @@ class CycleTracker:
         mu = self._multipliers(y)
         self.values = self._test_values(y, t, mu)
         self._record(y, mu, 0.0, res.n_iters, time.perf_counter() - t0)
+        if self.writer is not None:
+            self.writer.on_start(self)
 
     def _tangent(self, y: np.ndarray, t_prev: np.ndarray, border: Optional[np.ndarray] = None) -> np.ndarray:
         """Unit tangent (in the continuation's inner product) at ``y``, oriented along ``t_prev``.
@@ -234,15 +238,17 @@ class CycleTracker:
         res = self.corrector.correct(sysm, y_pred, b, float(b @ y_pred))
         guards, t_new, y_new = StepGuards(), None, res.y
         if res.code == CorrectorCode.converged:
-            edge = self._edge(float(y[-1]), float(y_new[-1]))
+            edge, k = self._edge(float(y[-1]), float(y_new[-1])), -1
+            if edge is None and y_new[-2] > self.max_period >= y[-2]:  # the orbit of period max_period ends it
+                edge, k = self.max_period, -2
             landed = None
-            if edge is not None:  # land exactly on the box edge, λ fixed
-                e_lam = np.zeros_like(y)
-                e_lam[-1] = 1.0
-                theta = (edge - y[-1]) / (y_new[-1] - y[-1])
+            if edge is not None:  # land exactly on the box edge (λ fixed) or on max_period (T fixed)
+                e_k = np.zeros_like(y)
+                e_k[k] = 1.0
+                theta = (edge - y[k]) / (y_new[k] - y[k])
                 guess = y + theta * (y_new - y)
-                guess[-1] = edge
-                land = self.corrector.correct(sysm, guess, e_lam, edge)
+                guess[k] = edge
+                land = self.corrector.correct(sysm, guess, e_k, edge)
                 landed = land.code == CorrectorCode.converged
                 y_new = land.y
             try:
@@ -276,11 +282,14 @@ class CycleTracker:
         values = self._test_values(y_new, t_new, mu)
         self._locate(y, t, y_new, self.values, values, s_old)
         self.y, self.t, self.values = y_new, t_new, values
-        end = "box" if guards.landing_converged else ""
+        end = ("max_period" if y_new[-2] >= self.max_period * (1 - 1e-12) else "box") if guards.landing_converged \
+            else ""
         self._record(y_new, mu, ds, res.n_iters, time.perf_counter() - t_start)
         if o.mesh_adapt_every and self.n_accepted % o.mesh_adapt_every == 0 and not end:
             self._adapt_mesh()
         self._check_terminated(True, None, end)
+        if self.writer is not None:
+            self.writer.on_orbit(self)
         return True
 
     def _through_hopf(self, y_a: np.ndarray, y_b: np.ndarray) -> Optional[float]:
@@ -396,12 +405,13 @@ class CycleTracker:
             norm = float(np.max(np.abs(self.rows["profile"][-1])))
             if getattr(self, "_terminal", None):
                 status, why = Status.event_terminated, self._terminal
+            elif end == "max_period" or T > self.max_period:  # the period diverges: an infinite-period orbit
+                status, why = Status.homoclinic, (f"period reached max_period = {self.max_period:.6g} at lam = "
+                                                  f"{self.rows['lam'][-1]:.12g}, max |u| = {norm:.6g}")
             elif end:
                 status, why = Status.success, end
             elif o.max_norm is not None and norm > o.max_norm:
                 status, why = Status.unbounded, f"max |u| = {norm:.3g} > max_norm = {o.max_norm:.3g}"
-            elif T > self.max_period:
-                status, why = Status.homoclinic, f"period {T:.6g} > max_period = {self.max_period:.6g}"
         if status is Status.running:
             if too_small is not None:
                 status, why = too_small.status, f"last rejection: {too_small}"
@@ -410,14 +420,46 @@ class CycleTracker:
         if status is not Status.running:
             self._finish(status, why)
 
+    def checkpoint(self) -> Dict[str, object]:
+        """What a resume continues from: the last orbit ``y``, its tangent and mesh, step and counters."""
+        return {"y": self.y, "tangent": self.t, "mesh": self.system.mesh, "values": dict(self.values),
+                "ds": float(self.ds), "s": float(self.s), "wall_time": float(np.sum(self.rows["wall_time"])),
+                "n_steps": self.n_steps, "n_accepted": self.n_accepted, "n_rejected": self.n_rejected,
+                "n_consecutive": self.n_consecutive, "n_H_evals": int(self.rhs.n_evals)}
+
+    def restore(self, stored) -> None:
+        """Continue from a :class:`~pathtrack.io.CyclesFile`'s checkpoint, its orbits and special points kept."""
+        cp, o, pts = stored.checkpoint, stored.orbits, stored.points
+        self.system.set_mesh(np.asarray(cp["mesh"], dtype=float))
+        self.y, self.t = np.array(cp["y"], dtype=float), np.array(cp["tangent"], dtype=float)
+        self.ds, self.s = float(cp["ds"]), float(cp["s"])
+        self.n_steps, self.n_accepted, self.n_rejected, self.n_consecutive = (
+            int(cp[k]) for k in ("n_steps", "n_accepted", "n_rejected", "n_consecutive"))
+        self.rhs.n_evals = int(cp["n_H_evals"])
+        self.values = {k: float(v) for k, v in zip(cp["value_names"], cp["values"])}
+        for name in self.rows:
+            self.rows[name] = list(o[name])
+        for d, p, mesh in zip(pts["json"], pts["p"], pts["mesh"]):
+            d = dict(d)
+            base = {k: d.pop(k) for k in ("kind", "lam", "s", "step", "value_a", "value_b")}
+            self.special_points.append(ev.SpecialPoint(p=np.asarray(p), extra=d, **base))
+            self.point_meshes.append(np.asarray(mesh))
+        self.system.set_reference(self.y)
+
     def track(self) -> Status:
-        if not hasattr(self, "y") and self.status.is_running:
-            self.init()
+        t0 = time.perf_counter()
         try:
+            if not hasattr(self, "y") and self.status.is_running:
+                self.init()
             while self.status.is_running:
                 self.step()
         except KeyboardInterrupt:
             self._finish(Status.interrupted, "interrupted")
+        finally:
+            if self.writer is not None and self.status.is_running:  # an error escaped: the file stays resumable
+                self.writer.close()
+            elif self.writer is not None:
+                self.writer.on_finish(self, time.perf_counter() - t0)
         return self.status
 
     def result(self, total_time: float) -> CycleResult:
@@ -457,7 +499,7 @@ def _critical(kind: str, mu: np.ndarray):
 
 def continue_cycles(problem: Problem, start: Union[HopfPoint, ev.SpecialPoint, tuple], *,
                     options: Optional[TrackerOptions] = None, events: Sequence[ev.Event] = (),
-                    **option_overrides) -> CycleResult:
+                    out: Optional[str] = None, force: bool = False, **option_overrides) -> CycleResult:
     """Continue the branch of periodic orbits born at a Hopf point.
 
     Parameters
@@ -470,6 +512,10 @@ def continue_cycles(problem: Problem, start: Union[HopfPoint, ev.SpecialPoint, t
         Default: the problem's ``default_options``; ``option_overrides`` go on top.
         ``ntst``/``ncol`` set the mesh, ``initial_ds`` the L2 amplitude of the first orbit,
         ``lam_min``/``lam_max`` the box the branch ends on.
+    out : str, optional
+        Write the branch to this HDF5 file orbit by orbit (:class:`~pathtrack.io.CycleWriter`):
+        a run killed midway leaves every orbit accepted before the kill, and
+        :func:`resume_cycles` continues it. ``force`` overwrites an existing file.
 
     Returns
     -------
@@ -491,15 +537,53 @@ def continue_cycles(problem: Problem, start: Union[HopfPoint, ev.SpecialPoint, t
     else:
         p, lam = start
         hp = hopf_point(problem, p, lam)
+    return _run(CycleTracker(problem, hp, o, events, writer=_writer(out, problem, o, force)))
+
+
+def _writer(out: Optional[str], problem: Problem, options: TrackerOptions, force: bool):
+    if out is None:
+        return None
+    from ..io import CycleWriter
+    return CycleWriter.create(out, problem, options, force=force)
+
+
+def _run(tracker: CycleTracker) -> CycleResult:
     t0 = time.perf_counter()
-    tracker = CycleTracker(problem, hp, o, events)
     tracker.track()
     return tracker.result(time.perf_counter() - t0)
 
 
+def resume_cycles(problem: Problem, path: str, *, events: Sequence[ev.Event] = (),
+                  max_steps: Optional[int] = None) -> CycleResult:
+    """Continue a cycle branch from the checkpoint of its file (killed, interrupted or out of steps).
+
+    The file goes on being written; the result holds the whole branch, the stored orbits
+    and special points included. ``max_steps`` (total steps) is the only option that may change.
+
+    Raises
+    ------
+    StorageError
+        Not a resumable cycle file of this problem (one line).
+    """
+    from ..io import CycleWriter, CyclesFile
+
+    o = TrackerOptions.resolve(CyclesFile(path).options)
+    if max_steps is not None:
+        o = o.replace(max_steps=int(max_steps))
+    writer, stored = CycleWriter.resume(path, problem, o)
+    try:
+        hp = hopf_point(problem, np.asarray(stored.hopf["p"], dtype=float), float(stored.hopf["lam"]))
+        tracker = CycleTracker(problem, hp, o, events, start=None, writer=writer)
+        tracker.restore(stored)
+    except BaseException:
+        writer.close()
+        raise
+    return _run(tracker)
+
+
 def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[int, ev.SpecialPoint] = 0, *,
                            options: Optional[TrackerOptions] = None, events: Sequence[ev.Event] = (),
-                           **option_overrides) -> CycleResult:
+                           out: Optional[str] = None, force: bool = False, **option_overrides) -> CycleResult:
     """Continue the branch of doubled-period orbits that bifurcates at a period doubling of ``branch``.
 
     At the located ``pd`` point (period ``T``, multiplier −1 with eigenvector ``v₀``) the
@@ -515,7 +599,7 @@ def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[i
         A branch with a located ``pd`` point.
     point : int or SpecialPoint
         Which ``pd`` point (its index among ``branch.events('pd')``), or the point itself.
-    options, events, option_overrides
+    options, events, out, force, option_overrides
         As for :func:`continue_cycles` (the doubled branch's mesh has ``ntst`` intervals).
 
     Raises
@@ -537,47 +621,45 @@ def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[i
     mesh = branch.point_meshes[next(i for i, q in enumerate(branch.special_points) if q is sp)]
     o = TrackerOptions.resolve(options, {k: v for k, v in problem.default_options.items()
                                          if k not in ("parameterisation",)}, **option_overrides)
-    n = branch.profile.shape[2]
+    start = _doubled_start(problem, sp, mesh, branch.ncol, branch.profile.shape[2], o)
+    return _run(CycleTracker(problem, branch.hopf, o, events, start=start, writer=_writer(out, problem, o, force)))
+
+
+def _doubled_start(problem: Problem, sp: ev.SpecialPoint, mesh: np.ndarray, ncol: int, n: int,
+                   o: TrackerOptions):
+    """``(y, direction, mesh)``: the first orbit of the doubled branch at a ``pd`` point and its direction."""
     rhs = BatchedRHS(problem, n)
     rhs.probe(sp.p[:n], sp.lam)
-    sysm = CollocationSystem(rhs, mesh, branch.ncol)
+    sysm = CollocationSystem(rhs, mesh, ncol)
     y = np.append(sp.p, sp.lam)
     Y = sysm.variational(y)
     mu, vecs = np.linalg.eig(Y[-1])
     v0 = np.real(vecs[:, np.argmin(np.abs(mu + 1.0))])
     V = Y @ v0  # v(t) at the nodes; v(1) = −v(0)
     U = sysm.split(y)[0]
-    twice = CollocationSystem(rhs, np.concatenate([mesh / 2, 0.5 + mesh[1:] / 2]), branch.ncol)
+    twice = CollocationSystem(rhs, np.concatenate([mesh / 2, 0.5 + mesh[1:] / 2]), ncol)
     U2, W2 = np.concatenate([U, U[1:]]), np.concatenate([V, -V[1:]])
     W2 /= np.sqrt(twice.node_weights @ np.sum(W2 * W2, axis=1))
     y2 = twice.pack(U2 + o.initial_ds * W2, 2 * float(sp.p[-1]), sp.lam)
     d2 = twice.pack(W2, 0.0, 0.0)
     new_mesh = np.linspace(0.0, 1.0, o.ntst + 1)
-    start = (twice.remesh(y2, new_mesh), twice.remesh(d2, new_mesh), new_mesh)
-    t0 = time.perf_counter()
-    tracker = CycleTracker(problem, branch.hopf, o, events, start=start)
-    tracker.track()
-    return tracker.result(time.perf_counter() - t0)
+    return twice.remesh(y2, new_mesh), twice.remesh(d2, new_mesh), new_mesh
 
 
 def hopf_from_file(path: str, label: str):
-    """The ``(p, lam)`` of a Hopf point stored in a path file: ``label`` ``hopf1`` (or ``HB1``) is the first.
+    """The ``(p, lam, problem)`` of a Hopf point stored in a path file: ``label`` ``hopf1`` (or ``HB1``) is the first.
 
     Raises
     ------
     OptionsError
         A malformed label, or no such event in the file (the message lists the file's Hopf points).
     """
-    import re
-
     from ..io import load
     from ..options import OptionsError
 
-    m = re.fullmatch(r"(hopf|hb)(\d+)", label.strip().lower())
-    if m is None or int(m.group(2)) < 1:
-        raise OptionsError(f"--from {path}:{label}: EVENT must be hopfK or HBK "
-                           "(K = 1 for the first Hopf point)")
-    k = int(m.group(2))
+    kind, k = _label(path, label)
+    if kind != ev.HOPF:
+        raise OptionsError(f"--from {path}:{label}: a period doubling is read from a cycle file, not a path file")
     with load(path) as f:
         rows = [i for i, e in enumerate(f.events) if e["kind"] == ev.HOPF]
         if k > len(rows):
@@ -588,24 +670,88 @@ def hopf_from_file(path: str, label: str):
         return np.asarray(f.event_p(i), dtype=float), float(f.events[i]["lam"]), problem
 
 
-def run_cycles(name: str, params: Dict[str, object], option_texts: Dict[str, str], source: str, *,
-               out: Optional[str] = None, force: bool = False) -> Dict[str, object]:
-    """What ``pathtrack run PROBLEM --from FILE:hopfK`` does: continue, optionally store; the summary."""
+def _label(path: str, label: str):
+    """``(kind, K)`` of an ``--from`` label: ``hopfK``/``HBK`` (a Hopf point) or ``pdK`` (a period doubling)."""
+    import re
+
+    from ..options import OptionsError
+
+    m = re.fullmatch(r"(hopf|hb|pd)(\d+)", label.strip().lower())
+    if m is None or int(m.group(2)) < 1:
+        raise OptionsError(f"--from {path}:{label}: EVENT must be hopfK or HBK (a Hopf point of a path file) "
+                           "or pdK (a period doubling of a cycle file; K = 1 for the first)")
+    return (ev.PD if m.group(1) == "pd" else ev.HOPF), int(m.group(2))
+
+
+def pd_from_file(path: str, label: str):
+    """The ``K``-th period doubling of a cycle file (``label`` ``pdK``): ``(point, mesh, ncol, n, hopf, problem)``.
+
+    Raises
+    ------
+    OptionsError
+        No such period doubling (the message says how many the file has), or a file without
+        the points' orbits (written before cycles schema 2).
+    """
+    from ..io import CyclesFile
+    from ..options import OptionsError
+
+    _, k = _label(path, label)
+    f = CyclesFile(path)
+    rows = [i for i, d in enumerate(f.points["json"]) if d.get("kind") == ev.PD]
+    if not f.points["json"] and f.special_points:
+        raise OptionsError(f"--from {path}:{label}: the file does not store its special points' orbits "
+                           "(written by an older pathtrack); compute the branch again")
+    if k > len(rows):
+        raise OptionsError(f"--from {path}:{label}: the file has {len(rows)} period doubling(s)"
+                           + (f" (pd1..pd{len(rows)})" if rows else ""))
+    i = rows[k - 1]
+    d = dict(f.points["json"][i])
+    base = {key: d.pop(key) for key in ("kind", "lam", "s", "step", "value_a", "value_b")}
+    sp = ev.SpecialPoint(p=np.asarray(f.points["p"][i], dtype=float), extra=d, **base)
+    n = f.orbits["profile"].shape[2]
+    return sp, np.asarray(f.points["mesh"][i], dtype=float), int(f.attrs["ncol"]), n, f.hopf, f.problem
+
+
+def run_cycles(name: str, params: Dict[str, object], option_texts: Dict[str, str], source: Optional[str], *,
+               out: Optional[str] = None, force: bool = False, resume: Optional[str] = None) -> Dict[str, object]:
+    """What ``pathtrack run PROBLEM --from FILE:hopfK|pdK`` (or ``--resume CYCLEFILE``) does: the summary.
+
+    ``hopfK``: the branch born at a Hopf point of a path file; ``pdK``: the doubled branch at a
+    period doubling of a cycle file. With ``out`` the branch is written orbit by orbit;
+    ``resume`` continues a cycle file (only ``max_steps`` may be given).
+    """
     from ..driver import build_options
     from ..options import OptionsError
     from ..registry import make_problem
 
-    path, sep, label = source.rpartition(":")
-    if not sep or not path:
-        raise OptionsError(f"--from {source!r}: expected FILE:EVENT, e.g. path.h5:hopf1")
     problem = make_problem(name, **params)
-    options = build_options(problem, option_texts)
-    p, lam, stored = hopf_from_file(path, label)
-    if stored and stored != name:
-        raise OptionsError(f"--from {source}: the file's path is of problem {stored!r}, not {name!r}")
-    result = continue_cycles(problem, (p, lam), options=options)
-    if out is not None:
-        result.to_hdf5(out, force=force)
+    if resume is not None:
+        extra = set(option_texts) - {"max_steps"}
+        if extra:
+            raise OptionsError(f"--resume {resume}: only max_steps may be set on resume, not {', '.join(sorted(extra))}")
+        max_steps = build_options(problem, option_texts).max_steps if option_texts else None
+        result = resume_cycles(problem, resume, max_steps=max_steps)
+        out = resume
+    else:
+        path, sep, label = str(source).rpartition(":")
+        if not sep or not path:
+            raise OptionsError(f"--from {source!r}: expected FILE:EVENT, e.g. path.h5:hopf1")
+        options = build_options(problem, option_texts)
+        kind, _ = _label(path, label)
+        if kind == ev.PD:
+            sp, mesh, ncol, n, hopf, stored = pd_from_file(path, label)
+        else:
+            p, lam, stored = hopf_from_file(path, label)
+        if stored and stored != name:
+            raise OptionsError(f"--from {source}: the file's {'branch' if kind == ev.PD else 'path'} is of problem "
+                               f"{stored!r}, not {name!r}")
+        if kind == ev.PD:
+            o = TrackerOptions.resolve(options)
+            hp = hopf_point(problem, np.asarray(hopf["p"], dtype=float), float(hopf["lam"]))
+            start = _doubled_start(problem, sp, mesh, ncol, n, o)
+            result = _run(CycleTracker(problem, hp, o, start=start, writer=_writer(out, problem, o, force)))
+        else:
+            result = continue_cycles(problem, (p, lam), options=options, out=out, force=force)
     k = len(result.lam)
     last = (lambda col: float(col[-1]) if k else float("nan"))  # noqa: E731
     return {"problem": name, "status": result.status.name, "message": result.message,
