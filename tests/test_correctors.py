@@ -388,3 +388,19 @@ def test_tracker_counts_wasted_gradients_and_rejections():
         results[memory] = r
         assert r.counters["n_wasted_grad_evals"] == 5 * r.n_rejected
     assert results[True].n_rejected < results[False].n_rejected
+
+
+@pytest.mark.parametrize("corrector", ["lm", "newton-cg"])
+def test_deng_plugin_reaches_verified_100_percent_with_second_order_correctors(corrector, data_dir, tmp_path,
+                                                                                monkeypatch):
+    from pathtrack import track
+    from pathtrack_problems.deng import DengMNIST
+
+    monkeypatch.setenv("PATHTRACK_CACHE", str(tmp_path))
+    pb = DengMNIST(hidden=16, subset=1000, seed=0, pretrain_epochs=3, test=False, corrector=corrector)
+    assert pb.pr0 < 1.0
+    r = track(pb, krylov_maxiter=20)
+    assert r.status is Status.success, (r.status, r.end_reason)
+    assert pb.verify(r.p_end) == 1.0
+    key = "n_gnvp_evals" if corrector == "lm" else "n_jvp_evals"
+    assert r.counters[key] > 0
