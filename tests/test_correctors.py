@@ -390,14 +390,21 @@ def test_tracker_counts_wasted_gradients_and_rejections():
     assert results[True].n_rejected < results[False].n_rejected
 
 
+@pytest.fixture(scope="module")
+def deng_cache(tmp_path_factory):
+    """One p0 cache for both correctors: the network is pretrained once."""
+    return str(tmp_path_factory.mktemp("deng-cache"))
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("corrector", ["lm", "newton-cg"])
-def test_deng_plugin_reaches_verified_100_percent_with_second_order_correctors(corrector, data_dir, tmp_path,
+def test_deng_plugin_reaches_verified_100_percent_with_second_order_correctors(corrector, data_dir, deng_cache,
                                                                                 monkeypatch):
     from pathtrack import track
     from pathtrack_problems.deng import DengMNIST
 
-    monkeypatch.setenv("PATHTRACK_CACHE", str(tmp_path))
-    pb = DengMNIST(hidden=16, subset=1000, seed=0, pretrain_epochs=3, test=False, corrector=corrector)
+    monkeypatch.setenv("PATHTRACK_CACHE", deng_cache)
+    pb = DengMNIST(hidden=32, subset=2000, seed=0, pretrain_epochs=5, test=False, corrector=corrector)
     assert pb.pr0 < 1.0
     r = track(pb, krylov_maxiter=20)
     assert r.status is Status.success, (r.status, r.end_reason)
