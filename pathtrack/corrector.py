@@ -14,8 +14,9 @@ controller's job, not the corrector's.
 - :class:`NewtonKrylovCorrector`: the same iteration, linear solves by GMRES on
   Jacobian-vector products.
 - :class:`MinimizationCorrector`: for gradient homotopies ``H = ∇_p L``, minimises
-  ``L(·, lam)`` at fixed λ (L-BFGS or momentum gradient descent), optionally stopping
-  as soon as the problem's acceptance test passes.
+  ``L(·, lam)`` at fixed λ (L-BFGS, momentum gradient descent, Adam, trust-region
+  Newton–CG or Levenberg–Marquardt), optionally stopping as soon as the problem's
+  acceptance test passes, giving up early when it cannot pass within its budget.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ import numpy as np
 from .kernels.steprules import CONTINUE, newton_verdict
 from .linalg import SingularJacobianError, bordered_gmres, bordered_solve
 from .optim import Adam, Momentum
-from .options import TrackerOptions
+from .options import OptionsError, TrackerOptions
 from .problem import NonFiniteError, RealSystem
 from .status import CorrectorCode
 
 __all__ = ["CorrectorResult", "Corrector", "NewtonCorrector", "NewtonKrylovCorrector", "MinimizationCorrector",
-           "make_corrector"]
+           "make_corrector", "steihaug_cg"]
 
 
 class CorrectorResult(NamedTuple):
@@ -49,6 +50,9 @@ class CorrectorResult(NamedTuple):
         ‖F(y)‖₂ (Newton) or ‖∇L‖∞ (minimisers) at ``y``.
     contraction : float
         Largest observed ‖Δy_k‖/‖Δy_{k-1}‖ (NaN when fewer than two iterations).
+    predicted_iters : float
+        A minimiser that gave up early: the iterations it extrapolated it would need in
+        all to pass the acceptance test (``inf``: no progress). NaN otherwise.
     """
 
     code: CorrectorCode
@@ -56,6 +60,7 @@ class CorrectorResult(NamedTuple):
     n_iters: int
     residual: float
     contraction: float
+    predicted_iters: float = float("nan")
 
 
 class Corrector:
@@ -143,13 +148,62 @@ class NewtonKrylovCorrector(Corrector):
         return self._newton_loop(system, y_pred, b, c, solve, max_iters)
 
 
+_ACCEPT, _GIVE_UP, _JUMP = "accept", "give_up", "jump"
+
+
+class _Progress:
+    """Early-exit bookkeeping of a minimiser: the violation count every ``every`` iterations.
+
+    Gives up when the count's decrease over the last two checks (a fifth of the budget),
+    extrapolated linearly, would need more than ``ratio·budget`` iterations in all.
+    Progress on hard instances slows down, so the linear extrapolation is optimistic and
+    an early exit only drops runs that the budget could not have finished either.
+    """
+
+    def __init__(self, budget: int, ratio: float):
+        self.budget, self.ratio = budget, ratio
+        self.every = max(2, budget // 10)
+        self.history: list = []
+        self.predicted = float("nan")
+
+    def gives_up(self, k: int, count: int) -> bool:
+        self.history.append((k, count))
+        if len(self.history) < 3:
+            return False
+        k0, c0 = self.history[-3]
+        rate = (c0 - count) / (k - k0)
+        predicted = k + count / rate if rate > 0 else np.inf
+        if predicted > self.ratio * self.budget:
+            self.predicted = float(predicted)
+            return True
+        return False
+
+
 class MinimizationCorrector(Corrector):
     """Minimise the loss at fixed λ (gradient homotopies ``H = ∇_p L``).
 
+    Methods: ``'lbfgs'`` (scipy's L-BFGS-B), ``'gd'`` (momentum), ``'adam'``,
+    ``'newton-cg'`` (trust-region Newton–CG with Steihaug's truncated CG on
+    Hessian-vector products) and ``'lm'`` (Levenberg–Marquardt: CG on
+    ``(G + μI) s = −∇L`` with ``G`` the problem's Gauss–Newton-vector product, μ
+    updated by Nielsen's rule from the ratio of actual to predicted decrease).
+    An iteration of the last two costs one gradient plus its CG products.
+
+    Two hooks, set by the tracker when the problem defines them, work for every method:
+
+    - ``count(x, lam) -> int`` (``Problem.n_violations``): every tenth of the budget
+      the corrector extrapolates the count and gives up early when it cannot reach 0
+      within ``min_exit_ratio`` budgets (:class:`_Progress`); the result reports
+      ``predicted_iters``.
+    - ``violations(x, lam) -> (gap, J)`` (``Problem.violations``): with at most
+      ``min_active_set`` violations left, the least-norm step ``s`` with ``J s = gap``
+      (the linearised violated constraints met with their margin) is taken when it
+      lowers the count; L-BFGS restarts from there with the rest of its budget.
+
     Parameters
     ----------
-    method : {'lbfgs', 'gd', 'adam'}
-    accept : callable ``accept(x) -> bool`` or None
+    method : {'lbfgs', 'gd', 'adam', 'newton-cg', 'lm'}
+    accept : callable ``accept(x, lam) -> bool`` or None
         With ``stop_on_accept``, the minimiser stops as soon as it returns True.
     """
 
@@ -161,31 +215,74 @@ class MinimizationCorrector(Corrector):
         super().__init__(options)
         self.method = method
         self.accept: Optional[Callable[[np.ndarray, float], bool]] = None
+        self.count: Optional[Callable[[np.ndarray, float], int]] = None
+        self.violations: Optional[Callable[[np.ndarray, float], tuple]] = None
+        self._progress: Optional[_Progress] = None
+        self._radius = np.nan  # Newton–CG's trust radius, carried from one correction to the next
+        self.n_active_set_steps = 0
 
     def correct(self, system, y_pred, b, c, max_iters=None):
         lam = float(c) if b[-1] != 0 else float(y_pred[-1])
         x0 = y_pred[:-1].copy()
         if self._accepts(x0, lam):  # the prediction already passes: nothing to correct
             return CorrectorResult(CorrectorCode.converged, np.append(x0, lam), 0, np.nan, np.nan)
+        budget = max_iters or self.options.min_maxiter
+        watch = self.count is not None and (np.isfinite(self.options.min_exit_ratio) or self.options.min_active_set)
+        self._progress = _Progress(budget, self.options.min_exit_ratio) if watch else None
+        run = {"gd": self._gd, "adam": self._adam, "newton-cg": self._newton_cg, "lm": self._lm}.get(self.method,
+                                                                                                      self._lbfgs)
         try:
-            if self.method == "gd":
-                x, n_it, gnorm, code = self._gd(system, x0, lam, max_iters)
-            elif self.method == "adam":
-                x, n_it, gnorm, code = self._adam(system, x0, lam, max_iters)
-            else:
-                x, n_it, gnorm, code = self._lbfgs(system, x0, lam, max_iters)
+            x, n_it, gnorm, code = run(system, x0, lam, budget)
         except NonFiniteError:
             return CorrectorResult(CorrectorCode.nonfinite, y_pred, 0, np.inf, np.nan)
-        return CorrectorResult(code, np.append(x, lam), n_it, gnorm, np.nan)
+        predicted = np.nan
+        if code != CorrectorCode.converged and self._progress is not None:
+            predicted = self._progress.predicted
+        return CorrectorResult(code, np.append(x, lam), n_it, gnorm, np.nan, predicted)
 
     def _accepts(self, x, lam) -> bool:
         return bool(self.options.stop_on_accept and self.accept is not None and self.accept(x, lam))
 
-    def _lbfgs(self, system, x0, lam, max_iters):
+    def _check(self, k: int, x: np.ndarray, lam: float):
+        """Between iterations: ``(_ACCEPT, x)``, ``(_GIVE_UP, x)``, ``(_JUMP, x_new)`` or None to go on."""
+        if self._accepts(x, lam):
+            return _ACCEPT, x
+        prog = self._progress
+        if prog is None or k % prog.every:
+            return None
+        count = int(self.count(x, lam))
+        if 0 < count <= self.options.min_active_set and self.violations is not None:
+            x_new = self._active_set_step(x, lam, count)
+            if x_new is not None:
+                return (_ACCEPT, x_new) if self._accepts(x_new, lam) else (_JUMP, x_new)
+        if prog.gives_up(k, count):
+            return _GIVE_UP, x
+        return None
+
+    def _active_set_step(self, x, lam, count):
+        """The least-norm step meeting the linearised violated constraints, if it lowers their count."""
+        gap, J = self.violations(x, lam)
+        gap, J = np.asarray(gap, dtype=np.float64), np.atleast_2d(np.asarray(J, dtype=np.float64))
+        if gap.size == 0:
+            return None
+        s = np.linalg.lstsq(J, gap, rcond=None)[0]
+        for t in (1.0, 0.5):
+            x_try = (x + t * s).astype(x.dtype, copy=False)
+            if int(self.count(x_try, lam)) < count:
+                self.n_active_set_steps += 1
+                return x_try
+        return None
+
+    def _lbfgs(self, system, x0, lam, budget):
         from scipy.optimize import minimize
 
         o = self.options
         last = {}
+        x, used, n_run = x0, 0, 0
+        stop = self._check(0, x, lam)  # the count at the start (the acceptance test was checked)
+        if stop is not None and stop[0] == _ACCEPT:
+            return stop[1], 0, np.nan, CorrectorCode.converged
+        x = x if stop is None else stop[1]
 
         def fun(x):
             f, g = system.loss_and_grad(x, lam)
@@ -193,38 +290,179 @@ class MinimizationCorrector(Corrector):
             return f, g
 
         def callback(intermediate_result):
-            if self._accepts(intermediate_result.x, lam):
+            nonlocal stop, n_run
+            n_run += 1
+            stop = self._check(used + n_run, intermediate_result.x, lam)
+            if stop is not None:
                 raise StopIteration  # scipy ends the run and reports this iterate
 
-        res = minimize(fun, x0, jac=True, method="L-BFGS-B", callback=callback,
-                       options={"maxiter": max_iters or o.min_maxiter, "gtol": o.min_gtol, "ftol": 0.0})
+        while True:  # one scipy run, or more when an active-set step restarts it
+            stop, n_run = None, 0
+            res = minimize(fun, x, jac=True, method="L-BFGS-B", callback=callback,
+                           options={"maxiter": budget - used, "gtol": o.min_gtol, "ftol": 0.0})
+            used += int(res.nit)
+            x = res.x if stop is None else stop[1]
+            if stop is None or stop[0] != _JUMP or used >= budget:
+                break
         gnorm = float(np.max(np.abs(last["g"]))) if "g" in last else np.inf
-        done = gnorm <= o.min_gtol or self._accepts(res.x, lam)
-        code = CorrectorCode.converged if done else CorrectorCode.max_iters
-        return res.x, int(res.nit), gnorm, code
+        if stop is not None and stop[0] == _GIVE_UP:
+            return x, used, gnorm, CorrectorCode.max_iters
+        done = (stop is not None and stop[0] == _ACCEPT) or gnorm <= o.min_gtol or self._accepts(x, lam)
+        return x, used, gnorm, CorrectorCode.converged if done else CorrectorCode.max_iters
 
-    def _gd(self, system, x, lam, max_iters):
+    def _gd(self, system, x, lam, budget):
         opt = Momentum(x, self.options.gd_lr, self.options.gd_momentum)
-        return self._descend(system, x, lam, max_iters, opt.update)
+        return self._descend(system, x, lam, budget, opt.update)
 
-    def _adam(self, system, x, lam, max_iters):
+    def _adam(self, system, x, lam, budget):
         opt = Adam(x, self.options.gd_lr)
-        return self._descend(system, x, lam, max_iters, opt.update)
+        return self._descend(system, x, lam, budget, opt.update)
 
-    def _descend(self, system, x, lam, max_iters, step):
+    def _descend(self, system, x, lam, budget, step):
         """First-order loop shared by 'gd' and 'adam': ``x += step(g)`` until converged or accepted."""
         o = self.options
         gnorm = np.inf
-        n = max_iters or o.min_maxiter
-        for k in range(n):
+        for k in range(budget):
+            stop = self._check(k, x, lam)
+            if stop is not None and stop[0] != _JUMP:
+                return self._stopped(stop, k, gnorm)
+            x = x if stop is None else stop[1]
             _, g = system.loss_and_grad(x, lam)
             gnorm = float(np.max(np.abs(g)))
-            if gnorm <= o.min_gtol or self._accepts(x, lam):
+            if gnorm <= o.min_gtol:
                 return x, k, gnorm, CorrectorCode.converged
             x = x + step(g)
         if self._accepts(x, lam):
-            return x, n, gnorm, CorrectorCode.converged
-        return x, n, gnorm, CorrectorCode.max_iters
+            return x, budget, gnorm, CorrectorCode.converged
+        return x, budget, gnorm, CorrectorCode.max_iters
+
+    @staticmethod
+    def _stopped(stop, k, gnorm):
+        code = CorrectorCode.converged if stop[0] == _ACCEPT else CorrectorCode.max_iters
+        return stop[1], k, gnorm, code
+
+    def _newton_cg(self, system, x, lam, budget):
+        """Trust-region Newton–CG: Steihaug's CG on the Hessian, radius from the decrease ratio."""
+        def model(x, g):
+            if not np.isfinite(self._radius):  # Cauchy step length along −g as the first radius
+                gHg = float(g @ system.hvp(x, lam, g))
+                gg = float(g @ g)
+                self._radius = gg ** 1.5 / gHg if gHg > 0 else np.sqrt(gg)
+            s, Bs, _ = steihaug_cg(lambda v: system.hvp(x, lam, v), g, self._radius, self._cg_tol(g),
+                                   self.options.krylov_maxiter)
+            return s, Bs
+
+        def update(rho, s):
+            if rho < 0.25:
+                self._radius = 0.25 * float(np.linalg.norm(s))
+            elif rho > 0.75 and np.linalg.norm(s) >= 0.99 * self._radius:
+                self._radius *= 2.0
+
+        return self._second_order(system, x, lam, budget, model, update)
+
+    def _lm(self, system, x, lam, budget):
+        """Levenberg–Marquardt: CG on ``(G + μI) s = −∇L``; μ by Nielsen's rule."""
+        damping = {"mu": np.nan, "nu": 2.0}
+
+        def model(x, g):
+            if not np.isfinite(damping["mu"]):  # 1e-3 of G's scale along the gradient
+                gGg = float(g @ system.gnvp(x, lam, g))
+                damping["mu"] = 1e-3 * max(gGg / float(g @ g), 1e-12)
+            mu = damping["mu"]
+            s, As, _ = steihaug_cg(lambda v: system.gnvp(x, lam, v) + mu * v, g, np.inf, self._cg_tol(g),
+                                   self.options.krylov_maxiter)
+            return s, As - mu * s  # the model's curvature is G's, not G + μI's
+
+        def update(rho, s):
+            if rho > 0:
+                damping["mu"] *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+                damping["nu"] = 2.0
+            else:
+                damping["mu"] *= damping["nu"]
+                damping["nu"] *= 2.0
+
+        return self._second_order(system, x, lam, budget, model, update)
+
+    def _cg_tol(self, g):
+        """CG stops at ``η‖g‖``, ``η = min(0.1, sqrt(‖g‖/‖g₀‖))``: superlinear near the minimiser
+        (Nocedal & Wright, 7.1), measured against the correction's first gradient ``g₀`` so
+        that the loss's scale does not matter."""
+        gn = float(np.linalg.norm(g))
+        if not self._g0 > 0:
+            self._g0 = gn
+        return min(0.1, np.sqrt(gn / self._g0)) * gn
+
+    def _second_order(self, system, x, lam, budget, model, update):
+        """Outer loop of 'newton-cg' and 'lm': step ``s`` of the quadratic model, kept when ρ > 1e-4."""
+        o = self.options
+        f, g = system.loss_and_grad(x, lam)
+        gnorm = float(np.max(np.abs(g)))
+        self._g0 = np.nan
+        for k in range(budget):
+            stop = self._check(k, x, lam)
+            if stop is not None and stop[0] != _JUMP:
+                return self._stopped(stop, k, gnorm)
+            if stop is not None:
+                x = stop[1]
+                f, g = system.loss_and_grad(x, lam)
+            gnorm = float(np.max(np.abs(g)))
+            if gnorm <= o.min_gtol:
+                return x, k, gnorm, CorrectorCode.converged
+            s, Bs = model(x, g)
+            predicted = -(float(g @ s) + 0.5 * float(s @ Bs))
+            x_try = (x + s).astype(x.dtype, copy=False)
+            f_try, g_try = system.loss_and_grad(x_try, lam)
+            rho = (f - f_try) / predicted if predicted > 0 else -1.0
+            update(rho, s)
+            if rho > 1e-4:
+                x, f, g = x_try, f_try, g_try
+        if self._accepts(x, lam):
+            return x, budget, gnorm, CorrectorCode.converged
+        return x, budget, gnorm, CorrectorCode.max_iters
+
+
+def steihaug_cg(matvec: Callable[[np.ndarray], np.ndarray], g: np.ndarray, radius: float, tol: float,
+                maxiter: int):
+    """Steihaug's truncated CG for ``min g·s + ½ sᵀBs`` subject to ``‖s‖ ≤ radius``.
+
+    Stops at the boundary, along a direction of non-positive curvature, at a residual
+    below ``tol`` or after ``maxiter`` products. ``radius = inf`` is plain CG on ``B s = −g``.
+
+    Returns
+    -------
+    (s, Bs, n_products)
+        The step, ``B s`` (accumulated, no extra product) and the products used.
+    """
+    s = np.zeros_like(g, dtype=np.float64)
+    Bs = np.zeros_like(s)
+    r = np.asarray(g, dtype=np.float64).copy()
+    d = -r
+    rr = float(r @ r)
+    for j in range(maxiter):
+        if np.sqrt(rr) <= tol:
+            return s, Bs, j
+        Bd = np.asarray(matvec(d), dtype=np.float64)
+        dBd = float(d @ Bd)
+        if dBd <= 0.0:
+            tau = _to_boundary(s, d, radius) if np.isfinite(radius) else 0.0
+            return s + tau * d, Bs + tau * Bd, j + 1
+        alpha = rr / dBd
+        if np.isfinite(radius) and np.linalg.norm(s + alpha * d) >= radius:
+            tau = _to_boundary(s, d, radius)
+            return s + tau * d, Bs + tau * Bd, j + 1
+        s = s + alpha * d
+        Bs = Bs + alpha * Bd
+        r = r + alpha * Bd
+        rr_new = float(r @ r)
+        d = -r + (rr_new / rr) * d
+        rr = rr_new
+    return s, Bs, maxiter
+
+
+def _to_boundary(s, d, radius):
+    """The τ ≥ 0 with ‖s + τd‖ = radius."""
+    a, b, c = float(d @ d), 2.0 * float(s @ d), float(s @ s) - radius * radius
+    return (-b + np.sqrt(max(b * b - 4.0 * a * c, 0.0))) / (2.0 * a)
 
 
 def make_corrector(options: TrackerOptions, system: RealSystem) -> Corrector:
@@ -241,4 +479,7 @@ def make_corrector(options: TrackerOptions, system: RealSystem) -> Corrector:
         return NewtonCorrector(options)
     if name == "newton-krylov":
         return NewtonKrylovCorrector(options)
+    if name == "lm" and not system.problem.has("gnvp"):
+        raise OptionsError(f"corrector 'lm' needs the problem's Gauss–Newton-vector product; "
+                           f"problem {system.problem.name!r} defines no gnvp(p, lam, v)")
     return MinimizationCorrector(options, method=name)

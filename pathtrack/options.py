@@ -19,7 +19,7 @@ __all__ = ["TrackerOptions", "OptionsError", "PARAMETERISATIONS", "PREDICTORS", 
 
 PARAMETERISATIONS = ("arclength", "natural")
 PREDICTORS = ("tangent", "secant", "rk4", "constant", "hessian")
-CORRECTORS = ("auto", "newton", "newton-krylov", "lbfgs", "gd", "adam")
+CORRECTORS = ("auto", "newton", "newton-krylov", "lbfgs", "gd", "adam", "newton-cg", "lm")
 EIG_DIAGNOSTICS = ("auto", "dense", "lanczos", "off")
 #: Names of :meth:`TrackerOptions.with_preset`'s tunings.
 PRESETS = ("default", "fast", "conservative")
@@ -46,10 +46,12 @@ class TrackerOptions:
         step ``−(∇²L + μI)⁻¹ ∂_λ∇L`` by MINRES on Hessian-vector products.
     predictor_damping : float
         μ of the ``'hessian'`` predictor relative to the Hessian's scale along ∂_λ∇L.
-    corrector : {'auto', 'newton', 'newton-krylov', 'lbfgs', 'gd', 'adam'}
+    corrector : {'auto', 'newton', 'newton-krylov', 'lbfgs', 'gd', 'adam', 'newton-cg', 'lm'}
         Dense Newton with a contraction test, matrix-free Newton–Krylov (GMRES),
         or a minimisation corrector for gradient homotopies (L-BFGS, gradient
-        descent with momentum, or full-batch Adam). ``'auto'`` picks dense Newton up to ``dense_max_n``
+        descent with momentum, full-batch Adam, trust-region Newton–CG (Steihaug) on
+        Hessian-vector products, or Levenberg–Marquardt on the problem's Gauss–Newton-vector
+        products, ``Problem.gnvp``). ``'auto'`` picks dense Newton up to ``dense_max_n``
         unknowns, then L-BFGS for gradient problems and Newton–Krylov otherwise.
     lam_end : float or None
         Target λ: the path ends (successfully) where it first reaches it, landing
@@ -109,6 +111,20 @@ class TrackerOptions:
     stop_on_accept : bool
         Minimisation correctors stop as soon as the problem's acceptance test
         passes (e.g. 100% training accuracy) instead of running to ``min_gtol``.
+    min_exit_ratio : float
+        Early exit of the minimisation correctors on problems that count the failures of
+        their acceptance test (``Problem.n_violations``): every tenth of ``min_maxiter``
+        the corrector extrapolates the count's decrease over the last fifth linearly, and
+        gives up (a rejection that reports ``predicted_iters``) once the iterations it
+        would need exceed ``min_exit_ratio·min_maxiter``. ``inf`` disables it.
+    min_active_set : int
+        Final exact stage of the minimisation correctors on problems that report their
+        violated constraints (``Problem.violations``): when at most this many remain, a
+        least-norm step on their linearisation is tried before the next iteration (0: never).
+    step_memory : bool
+        The step controller learns from rejections: no growth straight after one, and a
+        size that failed is retried only after ever more consecutive successes
+        (:class:`~pathtrack.stepcontrol.StepController`).
     dense_max_n : int
         Largest ``n`` for which dense Jacobians are formed.
     eig_diagnostics : {'auto', 'dense', 'lanczos', 'off'}
@@ -159,6 +175,9 @@ class TrackerOptions:
     gd_lr: float = 1e-2
     gd_momentum: float = 0.9
     stop_on_accept: bool = True
+    min_exit_ratio: float = 1.0
+    min_active_set: int = 0
+    step_memory: bool = True
     dense_max_n: int = 2000
     eig_diagnostics: str = "auto"
     close_loop: bool = True
@@ -202,6 +221,12 @@ class TrackerOptions:
             raise OptionsError(f"shrink_factor must lie in (0, 1), got {self.shrink_factor}")
         if not 0.0 < self.max_contraction < 1.0:
             raise OptionsError(f"max_contraction must lie in (0, 1), got {self.max_contraction}")
+        if not (_is_real(self.min_exit_ratio) and self.min_exit_ratio > 0):  # inf allowed: disabled
+            raise OptionsError(f"min_exit_ratio must be a positive number (inf disables the early exit), "
+                               f"got {self.min_exit_ratio!r}")
+        if not isinstance(self.min_active_set, int) or isinstance(self.min_active_set, bool) \
+                or self.min_active_set < 0:
+            raise OptionsError(f"min_active_set must be a non-negative integer, got {self.min_active_set!r}")
         if not 0.0 <= self.gd_momentum < 1.0:
             raise OptionsError(f"gd_momentum must lie in [0, 1), got {self.gd_momentum}")
         if not (isinstance(self.max_jump, (int, float)) and self.max_jump > 0):  # inf allowed: disabled
@@ -341,6 +366,11 @@ class TrackerOptions:
         data = json.loads(text)
         known = {k: v for k, v in data.items() if k in cls.field_names()}
         return cls(**known)
+
+
+def _is_real(v: Any) -> bool:
+    """A number that is not NaN (inf allowed)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
 
 
 def _is_number(v: Any) -> bool:

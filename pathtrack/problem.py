@@ -159,6 +159,30 @@ class Problem:
         """Problem-defined acceptance test; a step is accepted only when it passes."""
         return True
 
+    def gnvp(self, p: np.ndarray, lam: float, v: np.ndarray) -> np.ndarray:
+        """The Gauss–Newton part of ``∇²_p loss`` times ``v`` (``JᵀJ v`` for ``loss = ½‖r‖²``).
+
+        Optional; it enables ``corrector='lm'``.
+        """
+        raise NotImplementedError(f"problem {self.name!r} defines no gnvp(p, lam, v)")
+
+    def n_violations(self, p: np.ndarray, lam: float) -> int:
+        """How many constraints of the acceptance test fail at ``(p, lam)`` (0: it passes).
+
+        Optional; minimisation correctors extrapolate it to give up early
+        (``TrackerOptions.min_exit_ratio``).
+        """
+        raise NotImplementedError(f"problem {self.name!r} defines no n_violations(p, lam)")
+
+    def violations(self, p: np.ndarray, lam: float):
+        """The failing constraints ``c_i(p) > 0`` of the acceptance test, linearised.
+
+        Returns ``(gap, J)``: ``gap[i] > 0`` how much ``c_i`` must rise to pass with a
+        margin, ``J`` (k × n) the gradients ``∇_p c_i``. Optional; it enables the final
+        active-set stage of the minimisation correctors (``TrackerOptions.min_active_set``).
+        """
+        raise NotImplementedError(f"problem {self.name!r} defines no violations(p, lam)")
+
     def report(self, p: np.ndarray, lam: float) -> Dict[str, float]:
         """Final checks for the run summary (e.g. an independently recomputed accuracy)."""
         return {}
@@ -340,6 +364,11 @@ class RealSystem:
         self.n_jac_evals = 0
         self.n_jvp_evals = 0
         self.n_grad_evals = 0
+        self.n_gnvp_evals = 0
+        # spent in step attempts the controller rejected, and early exits (counted by the tracker)
+        self.n_wasted_grad_evals = 0
+        self.n_wasted_jvp_evals = 0
+        self.n_early_exits = 0
         self._jac_cache = None
 
     # -- conversions ---------------------------------------------------------------------------
@@ -412,6 +441,15 @@ class RealSystem:
         f, g = self.problem.loss_and_grad(self.p_of(np.append(x, lam)), lam)
         return float(f), self._real(g)
 
+    def hvp(self, x: np.ndarray, lam: float, v: np.ndarray) -> np.ndarray:
+        """Hessian-vector product of a gradient homotopy's loss at fixed λ (counted as a jvp)."""
+        return self.jvp(np.append(x, lam), np.append(v, 0.0))
+
+    def gnvp(self, x: np.ndarray, lam: float, v: np.ndarray) -> np.ndarray:
+        """The problem's Gauss–Newton-vector product at fixed λ."""
+        self.n_gnvp_evals += 1
+        return self._finite(np.asarray(self.problem.gnvp(x, lam, v), dtype=np.float64), "gnvp")
+
     def add_counts(self, counts: Dict[str, int]) -> None:
         """Continue counting from ``counts`` (a :meth:`counters` dict of earlier sessions)."""
         for name, value in counts.items():
@@ -420,7 +458,9 @@ class RealSystem:
 
     def counters(self) -> Dict[str, int]:
         return {"n_H_evals": self.n_H_evals, "n_jac_evals": self.n_jac_evals,
-                "n_jvp_evals": self.n_jvp_evals, "n_grad_evals": self.n_grad_evals}
+                "n_jvp_evals": self.n_jvp_evals, "n_grad_evals": self.n_grad_evals, "n_gnvp_evals": self.n_gnvp_evals,
+                "n_wasted_grad_evals": self.n_wasted_grad_evals, "n_wasted_jvp_evals": self.n_wasted_jvp_evals,
+                "n_early_exits": self.n_early_exits}
 
 
 def problem_parameters(problem_cls) -> Dict[str, Any]:

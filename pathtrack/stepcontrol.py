@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .corrector import CorrectorResult
-from .kernels.steprules import STEP_TOO_SMALL, adapt_step_size, contraction_factor, turn_ok
+from .kernels.steprules import STEP_TOO_SMALL, adapt_step_size, contraction_factor, turn_ok, work_factor
 from .options import TrackerOptions
 from .status import CorrectorCode, RejectReason
 
@@ -86,18 +86,33 @@ class StepController:
     A converged Newton correction scales the step by :func:`~pathtrack.kernels.steprules.contraction_factor`
     (HC.jl-style): a slowly contracting Newton, or one that needed many iterations,
     shrinks or holds the step; a fast one lets it grow after ``grow_after`` consecutive
-    successes. Correctors that report no contraction (``reports_contraction = False``,
-    the minimisers) get the plain rule: grow after consecutive successes, shrink on
-    rejection.
+    successes. A minimisation corrector (``minimises = True``) reports its work instead:
+    :func:`~pathtrack.kernels.steprules.work_factor` holds the step after an expensive
+    success and shrinks it by the extrapolated need of an early exit. Other correctors get the
+    plain rule: grow after consecutive successes, shrink on rejection.
+
+    With ``options.step_memory`` the controller also learns from rejections (its memory is
+    this object's state, not part of a checkpoint). After a rejection at ``ds_failed`` the
+    step may grow back to ``ds_failed`` only after ``n_required`` consecutive successes
+    (``grow_after + 1`` at first, so never straight after the rejection); until then a
+    growth stops at ``ds_failed·sqrt(shrink_factor)``, between the size that passed and the
+    one that failed. A rejection again near ``ds_failed`` doubles ``n_required``; a success
+    at ``ds_failed`` or above forgets it. So a path whose steps fail at 2Δλ and pass at Δλ
+    settles between the two instead of alternating accept at Δλ, reject at 2Δλ.
     """
 
     def __init__(self, options: TrackerOptions, uses_contraction: bool = True):
         self.options = options
         self.uses_contraction = uses_contraction
+        self.uses_work = False
+        self.ds_failed = math.inf
+        self.n_required = 0
+        self.n_since_reject = 0
 
     def bind(self, corrector) -> None:
         """Read the corrector's capabilities: whether its contraction and iterations mean anything."""
         self.uses_contraction = bool(getattr(corrector, "reports_contraction", False))
+        self.uses_work = bool(getattr(corrector, "minimises", False))
 
     def adapt(self, ds: float, corrector_result: CorrectorResult, guards: Optional[StepGuards] = None,
               n_consecutive: int = 0) -> StepDecision:
@@ -113,17 +128,39 @@ class StepController:
         n_consecutive : int
             Consecutive successes before this attempt.
         """
+        o = self.options
         reason = self.reject_reason(corrector_result, guards or StepGuards())
+        accept = reason is RejectReason.none
         factor = math.inf
         if self.uses_contraction:
             factor = contraction_factor(int(corrector_result.n_iters), float(corrector_result.contraction),
-                                        self.options.max_contraction, self.options.max_newton_iters)
-        accept = reason is RejectReason.none
-        o = self.options
+                                        o.max_contraction, o.max_newton_iters)
+        elif self.uses_work:
+            factor = work_factor(int(corrector_result.n_iters), o.min_maxiter, accept,
+                                 float(corrector_result.predicted_iters))
         new_ds, n_cons, code = adapt_step_size(float(ds), accept, int(n_consecutive), factor, o.grow_factor,
                                                o.shrink_factor, o.grow_after, o.min_ds, o.max_ds)
+        if o.step_memory and code != STEP_TOO_SMALL:
+            new_ds = self._remember(float(ds), accept, float(new_ds))
         return StepDecision(accept=accept, ds=float(new_ds), reason=reason, n_consecutive=int(n_cons),
                             too_small=code == STEP_TOO_SMALL)
+
+    def _remember(self, ds: float, accept: bool, new_ds: float) -> float:
+        """Apply and update the memory of the last failed step size; returns the next step size."""
+        o = self.options
+        if not accept:
+            near = math.isfinite(self.ds_failed) and ds > self.ds_failed * o.shrink_factor
+            self.n_required = 2 * self.n_required if near else o.grow_after + 1
+            self.ds_failed = ds
+            self.n_since_reject = 0
+            return new_ds
+        self.n_since_reject += 1
+        if ds >= self.ds_failed:  # the size that failed passes now: forget it
+            self.ds_failed, self.n_required = math.inf, 0
+            return new_ds
+        if new_ds >= self.ds_failed and self.n_since_reject < self.n_required:
+            return max(ds, min(new_ds, self.ds_failed * math.sqrt(o.shrink_factor)))
+        return new_ds
 
     def reject_reason(self, corrector_result: CorrectorResult, guards: StepGuards) -> RejectReason:
         """The first failed check, in the order the tracker performs them; ``none`` if all pass."""

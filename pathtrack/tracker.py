@@ -242,6 +242,12 @@ class Tracker:
         self.controller.bind(self.corrector)
         if self.corrector.minimises and self._has_accept:
             self.corrector.accept = lambda x, lam: self._accepts(np.append(x, lam))
+        if self.corrector.minimises:  # optional progress hooks: early exit and the active-set stage
+            pb, p_of = self.problem, self.system.p_of
+            if pb.has("n_violations"):
+                self.corrector.count = lambda x, lam: pb.n_violations(p_of(np.append(x, lam)), lam)
+            if pb.has("violations"):
+                self.corrector.violations = lambda x, lam: pb.violations(p_of(np.append(x, lam)), lam)
         # landing, refining and event location need a solver of the bordered system at any border
         self._newton = self.corrector if self.corrector.solves_bordered else NewtonCorrector(o)
         self.locator = ev.EventLocator(self.user_events, self.system.p_of)
@@ -492,10 +498,15 @@ class Tracker:
         return outcome.accepted
 
     def _attempt(self, t0: float) -> _Outcome:
+        sysm = self.system
+        n_grad, n_jvp = sysm.n_grad_evals, sysm.n_jvp_evals
         trial = self._trial()
         st = self.state
         decision = self.controller.adapt(st.ds, trial.res, trial.guards, st.n_consecutive)
         if not decision.accept:
+            sysm.n_wasted_grad_evals += sysm.n_grad_evals - n_grad
+            sysm.n_wasted_jvp_evals += sysm.n_jvp_evals - n_jvp
+            sysm.n_early_exits += int(not np.isnan(trial.res.predicted_iters))
             return self._reject(t0, trial.shown, decision, trial.y)
         y, y_new, info, end_reason = st.y, trial.y, trial.info, trial.end_reason
         if not end_reason and self._closes_loop(y, y_new, info.tangent):

@@ -63,6 +63,24 @@ def contraction_factor(n_iters, contraction, max_contraction, max_iters):
     return factor
 
 
+def work_factor(n_iters, max_iters, accepted, predicted_iters):
+    """The step-size factor a minimisation corrector's work suggests.
+
+    Accepted after more than ``SLOW_ITERS·max_iters`` iterations: 1 (the step may not grow:
+    a larger one would probably exhaust the budget). Rejected with an extrapolated need
+    of ``predicted_iters`` iterations (an early exit): ``sqrt(max_iters/predicted_iters)``,
+    as if the work grew like ds²; :func:`adapt_step_size` clips it to
+    ``[shrink_factor², shrink_factor]``. Otherwise ``inf`` (no estimate).
+    """
+    if accepted:
+        return 1.0 if n_iters > SLOW_ITERS * max_iters else math.inf
+    if predicted_iters > 0.0 and math.isfinite(predicted_iters):
+        return math.sqrt(max_iters / predicted_iters)
+    if predicted_iters > 0.0:  # no progress at all: shrink as much as allowed
+        return 0.0
+    return math.inf
+
+
 def adapt_step_size(ds, accepted, n_consecutive, factor, grow_factor, shrink_factor, grow_after, min_ds, max_ds):
     """Backtracking step control scaled by the corrector's suggested ``factor``.
 
@@ -114,7 +132,7 @@ def turn_ok(cos_angle, max_angle):
     return math.acos(c) <= max_angle
 
 
-_RULES = (newton_verdict, contraction_factor, adapt_step_size, next_step_size, turn_ok)
+_RULES = (newton_verdict, contraction_factor, work_factor, adapt_step_size, next_step_size, turn_ok)
 
 
 def register_for_numba() -> None:

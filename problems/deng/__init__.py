@@ -28,7 +28,7 @@ from .homotopy import PARTNER_STRATEGIES, VARIANTS, DataHomotopy, Partners, choo
 __all__ = ["DengMNIST", "DataHomotopy", "Partners", "choose_partners", "pretrain", "temperature_scale",
            "verify_pr"]
 
-_CORRECTORS = ("lbfgs", "gd", "adam")
+_CORRECTORS = ("lbfgs", "gd", "adam", "newton-cg", "lm")
 _OBJECTIVES = {"margin": "margin", "cross_entropy": "cross_entropy", "ce": "cross_entropy"}
 
 
@@ -225,6 +225,15 @@ class DengMNIST(Problem):
 
     def dH_dlam(self, p, lam):
         return self.homotopy.dgrad_dlam(p, lam)
+
+    def gnvp(self, p, lam, v):
+        return self.homotopy.gnvp(p, lam, v)
+
+    def n_violations(self, p, lam):
+        return self.homotopy.n_wrong(p, lam)
+
+    def violations(self, p, lam):
+        return self.homotopy.violations(p, lam)
 
     def start(self):
         return StartPoint(self.p0.astype(np.float64), 0.0)

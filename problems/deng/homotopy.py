@@ -162,6 +162,10 @@ class DataHomotopy:
     def hvp(self, p: np.ndarray, lam: float, v: np.ndarray) -> np.ndarray:
         return np.asarray(self.fixed.hvp(p, v), dtype=np.float64) + self.at(lam).hvp(p, v)
 
+    def gnvp(self, p: np.ndarray, lam: float, v: np.ndarray) -> np.ndarray:
+        """Gauss–Newton-vector product of the objective (for the margin loss, 2JᵀJ v on its residuals)."""
+        return np.asarray(self.fixed.gnvp(p, v), dtype=np.float64) + self.at(lam).gnvp(p, v)
+
     def dgrad_dlam(self, p: np.ndarray, lam: float, eps: float = 1e-4) -> np.ndarray:
         """∂λ ∇L by central differences: only the small moving part depends on λ."""
         lo, hi = max(0.0, lam - eps), min(1.0, lam + eps)
@@ -190,6 +194,38 @@ class DataHomotopy:
             mv_margins = mv_margins[m:] if lam >= 0.5 else mv_margins[:m]
         min_margin = float(min(fixed_margins.min(), mv_margins.min() if mv_margins.size else np.inf))
         return {"pr": 1.0 - n_wrong / self.n_total, "n_wrong": float(n_wrong), "min_margin": min_margin}
+
+    def n_wrong(self, p: np.ndarray, lam: float) -> int:
+        """How many samples of D_λ are misclassified."""
+        return int(np.sum(self.fixed.margins(p) <= 0) + np.sum(~self.correct_moving(p, lam)))
+
+    def violations(self, p: np.ndarray, lam: float) -> Tuple[np.ndarray, np.ndarray]:
+        """The misclassified samples of D_λ as linearised constraints ``m_i(p) > 0`` on their margins.
+
+        Returns ``(gap, J)``: ``gap_i = κ/2 − m_i`` (the rise that makes sample i right with
+        half the objective's margin) and ``J`` the rows ``∇_p m_i``, each read off the margin
+        loss's gradient on that sample alone (``−2 h_i ∇m_i``, ``h_i = K − m_i > 0``).
+        """
+        mv = self.at(lam)
+        bad = np.flatnonzero(~self.correct_moving(p, lam))
+        if self.variant == "label" and lam >= 0.5:
+            bad = bad + self.X_u.shape[0]  # the true-label copies
+        parts = [(self.fixed, np.flatnonzero(self.fixed.margins(p) <= 0)), (mv, bad)]
+        X = np.vstack([lf.X[idx] for lf, idx in parts])
+        y = np.concatenate([lf.y[idx] for lf, idx in parts])
+        if y.size == 0:
+            return np.zeros(0), np.zeros((0, self.net.n_params))
+        K = 1.0 + abs(self.kappa)
+        rows = LossFunction(self.net, X, y, loss="margin", kappa=K, first_layer="dense")
+        m = rows.margins(p)
+        J = np.empty((y.size, self.net.n_params))
+        for i in range(y.size):
+            w = np.zeros(y.size)
+            w[i] = 1.0
+            rows.set_weights(w)
+            J[i] = rows.grad(p) / (-2.0 * (K - m[i]))
+        target = 0.5 * self.kappa if self.kappa > 0 else 1e-3
+        return target - m, J
 
     def all_correct(self, p: np.ndarray, lam: float) -> bool:
         """The acceptance test: 100% positive rate on D_λ (moving part first: it is small)."""
