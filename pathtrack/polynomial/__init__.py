@@ -33,7 +33,7 @@ from .families import available_families, family, family_form, is_family_spec
 from .parse import PolynomialSyntaxError, from_sympy, parse_phc, parse_polynomials, parse_system, read_phc
 from .solver import (AT_INFINITY, FAILED, INTERRUPTED, KIND_NAMES, REGULAR, SINGULAR, SolveOptions, SolveResult,
                      as_system, solve)
-from .monodromy import MonodromyResult, monodromy_solve, seed_pair
+from .monodromy import MonodromyResult, monodromy_solve, seed_pair, trace_residual
 from .parameter import (ParameterSolveResult, random_parameters, read_targets, solve_parameters, start_points,
                         track_parameters)
 from .parametric import ParametrizedSystem, as_parametrized
@@ -45,4 +45,5 @@ __all__ = ["PolynomialSystem", "PackedSystem", "PolynomialSyntaxError", "parse_p
            "total_degree_start", "solve", "SolveOptions", "SolveResult", "as_system", "KIND_NAMES", "REGULAR",
            "SINGULAR", "AT_INFINITY", "FAILED", "INTERRUPTED", "certify", "CertifyResult", "CertifyUnavailable",
            "ParametrizedSystem", "as_parametrized", "track_parameters", "solve_parameters", "ParameterSolveResult",
-           "start_points", "random_parameters", "read_targets", "monodromy_solve", "MonodromyResult", "seed_pair"]
+           "start_points", "random_parameters", "read_targets", "monodromy_solve", "MonodromyResult", "seed_pair",
+           "trace_residual"]
