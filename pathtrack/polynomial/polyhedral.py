@@ -276,7 +276,7 @@ def _enumerate_cells(supports, lifting, max_work: Optional[int] = None, max_volu
                     return False
             return True
         best, now = None, {}
-        for i in left:
+        for i in sorted(left, key=lambda j: feasible[j].sum()):  # an equation left with no edge shows up early
             ok = (_extensions(system, blocks[i], counter, feasible[i]) if system is not None
                   else np.ones(len(edges[i]), dtype=bool))
             now[i] = ok
