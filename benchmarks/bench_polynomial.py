@@ -137,7 +137,10 @@ def main(argv=None) -> int:
                     help="pathtrack's start system (default: auto)")
     args = ap.parse_args(argv)
 
-    solve("katsura:3", seed=args.seed, workers=args.workers)  # compile / load the Numba cache
+    # compile / load the Numba cache of both homotopies (the toric one is the polyhedral start's)
+    solve("katsura:3", seed=args.seed, workers=args.workers)
+    if args.start != "total_degree":
+        solve("eco:4", seed=args.seed, workers=args.workers, start="polyhedral")
     if args.seeds is not None:
         return 0 if check_seeds(args.systems or SEED_DEFAULT, args.seeds, args.workers, args.start) else 1
     if shutil.which("phc") is None:

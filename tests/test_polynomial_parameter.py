@@ -293,6 +293,51 @@ def test_monodromy_bad_input():
         monodromy_solve("x^2 - a;", ["a"], max_loops_without_new=0)
 
 
+
+# a cubic curve cut by a line with parameters for coefficients: 3 solutions at a generic q
+CURVE_AND_LINE = "x^2*y + y^2 + x - a; b*x + c*y + d"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_monodromy_stops_on_the_trace_test(seed):
+    from pathtrack.polynomial import monodromy_solve
+
+    m = monodromy_solve(CURVE_AND_LINE, "a,b,c,d", seed=seed, workers=1)
+    fresh = solve(m.system.at(m.q), seed=seed, workers=1)
+    assert fresh.is_complete and fresh.n_regular == 3
+    assert m.stop_rule == "trace_test" and m.status == Status.success and m.n_solutions == 3
+    assert m.trace_residual < 1e-10 and m.counters["n_trace_tests"] >= 1
+    assert m.summary()["trace_residual"] == m.trace_residual and "trace residual" in m.message
+    _same_rows(m.solutions, fresh.solutions, tol=1e-7)
+    # the trace test ran once per count reached after a loop without a new solution, never on 3
+    # solutions before they were all known
+    assert m.counters["n_trace_tests"] <= len(set(m.n_found))
+
+
+def test_trace_residual_tells_a_complete_set_from_an_incomplete_one():
+    from pathtrack.polynomial import trace_residual
+
+    F = as_parametrized(CURVE_AND_LINE, "a,b,c,d")
+    q = np.array([1.0 + 0.5j, 0.7 - 0.2j, -1.1 + 0.3j, 0.4 + 0.9j])
+    full = solve(F.at(q), workers=1)
+    assert full.is_complete and full.n_regular == 3
+    assert trace_residual(F, full.solutions, q, workers=1) < 1e-10
+    for drop in range(3):  # each 2-point subset fails by many orders of magnitude
+        part = np.delete(full.solutions, drop, axis=0)
+        assert trace_residual(F, part, q, workers=1) > 1e-4
+    with pytest.raises(ValueError, match="degree 1"):
+        trace_residual("x^3 - a*x - b;", [[3.0]], [7.0, 6.0], parameters=["a", "b"])
+
+
+def test_monodromy_trace_test_where_it_does_not_apply():
+    from pathtrack.polynomial import monodromy_solve
+
+    with pytest.raises(ValueError, match="trace test does not apply"):
+        monodromy_solve("x^3 - a*x - b;", ["a", "b"], seed_solution=[3.0], q=[7.0, 6.0], trace_test=True)
+    m = monodromy_solve("x^3 - a*x - b;", ["a", "b"], seed_solution=[3.0], q=[7.0, 6.0], max_loops=2, seed=1,
+                        workers=1)
+    assert m.trace_residual is None and m.counters["n_trace_tests"] == 0
+
 def test_docs_parameter_example_runs_as_shown():
     import doctest
     import re

@@ -45,6 +45,7 @@ from .system import PackedSystem, PolynomialSystem
 
 # Imported on first use, so that ``pathtrack solve`` does not load the parameter homotopies.
 _LAZY = {"MonodromyResult": "monodromy", "monodromy_solve": "monodromy", "seed_pair": "monodromy",
+         "trace_residual": "monodromy",
          "ParameterSolveResult": "parameter", "random_parameters": "parameter", "read_targets": "parameter",
          "solve_parameters": "parameter", "start_points": "parameter", "track_parameters": "parameter",
          "ParametrizedSystem": "parametric", "as_parametrized": "parametric"}
@@ -54,7 +55,8 @@ __all__ = ["PolynomialSystem", "PackedSystem", "PolynomialSyntaxError", "parse_p
            "total_degree_start", "solve", "SolveOptions", "SolveResult", "as_system", "KIND_NAMES", "REGULAR",
            "SINGULAR", "AT_INFINITY", "FAILED", "INTERRUPTED", "certify", "CertifyResult", "CertifyUnavailable",
            "ParametrizedSystem", "as_parametrized", "track_parameters", "solve_parameters", "ParameterSolveResult",
-           "start_points", "random_parameters", "read_targets", "monodromy_solve", "MonodromyResult", "seed_pair"]
+           "start_points", "random_parameters", "read_targets", "monodromy_solve", "MonodromyResult", "seed_pair",
+           "trace_residual"]
 
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

@@ -157,6 +157,17 @@ def extensions_feasible(E, r, A, b, cand_E, cand_r, cand_A, cand_b, offsets, tol
     ``cand_A[offsets[k]:offsets[k+1]] α <= cand_b[...]``. One call tests all the edges of one
     equation at a node of the mixed-cell search.
     """
+    return extensions_feasible_among(E, r, A, b, cand_E, cand_r, cand_A, cand_b, offsets,
+                                     np.ones(cand_E.shape[0], dtype=np.bool_), tol)
+
+
+@njit(cache=True)
+def extensions_feasible_among(E, r, A, b, cand_E, cand_r, cand_A, cand_b, offsets, among, tol):
+    """:func:`extensions_feasible` for the candidates where ``among`` is True (False for the others).
+
+    Adding constraints never makes an infeasible system feasible, so the search passes down
+    which edges were feasible at a node and its children test only those.
+    """
     n_cand = cand_E.shape[0]
     k, n = E.shape
     m = A.shape[0]
@@ -166,6 +177,8 @@ def extensions_feasible(E, r, A, b, cand_E, cand_r, cand_A, cand_b, offsets, tol
     E2[:k] = E
     r2[:k] = r
     for c in range(n_cand):
+        if not among[c]:
+            continue
         E2[k] = cand_E[c]
         r2[k] = cand_r[c]
         if not full_row_rank(E2):

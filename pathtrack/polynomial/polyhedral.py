@@ -88,8 +88,7 @@ class MixedSubdivision:
 
     def exponents(self, cell: MixedCell) -> Tuple[np.ndarray, ...]:
         """``ŵ`` of every monomial of every equation for ``cell`` (0 on the cell's edges, > 0 elsewhere)."""
-        return tuple(np.array([float(v) for v in vals]) for vals in _lifted_gaps(self.supports, self.lifting,
-                                                                                 cell))
+        return tuple(_lifted_gaps(self.supports, self.lifting, cell))
 
 
 def supports_of(system: PolynomialSystem, with_origin: bool = True) -> Tuple[np.ndarray, ...]:
@@ -165,7 +164,7 @@ def _stack(system, edge):
             np.concatenate((system[3], edge[3])))
 
 
-def _extensions(system, block, counter: List[int]) -> np.ndarray:
+def _extensions(system, block, counter: List[int], among: Optional[np.ndarray] = None) -> np.ndarray:
     """Which edges of ``block`` (from :func:`_edge_block`) can join the edges of ``system`` (see :func:`_stack`)?
 
     The normal ``α`` must make every edge lowest on its lifted support, and the edges must be
@@ -173,13 +172,14 @@ def _extensions(system, block, counter: List[int]) -> np.ndarray:
     :func:`pathtrack.polynomial.lp.extensions_feasible`; its tolerance is far below the
     margins of a generic integer lifting, and the cells found are checked exactly afterwards.
     """
-    from .lp import extensions_feasible
+    from .lp import extensions_feasible_among
 
-    counter[0] += len(block[0])
+    among = np.ones(len(block[0]), dtype=bool) if among is None else among
+    counter[0] += int(among.sum())
     if system is None:
         n = block[0].shape[1]
         system = (np.empty((0, n)), np.empty(0), np.empty((0, n)), np.empty(0))
-    return extensions_feasible(*system, *block, 1e-9)
+    return extensions_feasible_among(*system, *block, among, 1e-9)
 
 
 def _edge_block(edges):
@@ -250,9 +250,10 @@ def _enumerate_cells(supports, lifting, max_work: Optional[int] = None, max_volu
     cells: List[MixedCell] = []
     generic = True
 
-    def visit(chosen: dict, system) -> bool:
+    def visit(chosen: dict, system, feasible: dict) -> bool:
         # fail first: test the edges of every equation left and branch on the one with the
-        # fewest feasible edges; an equation with none ends this branch
+        # fewest feasible edges; an equation with none ends this branch. ``feasible[i]``: the
+        # edges of equation i feasible at the parent, the only ones that can be feasible here.
         nonlocal generic
         if max_work is not None and counter[0] > max_work:
             raise WorkLimitExceeded(f"mixed cells: more than {max_work} units of work")
@@ -271,40 +272,25 @@ def _enumerate_cells(supports, lifting, max_work: Optional[int] = None, max_volu
             i = left[0]
             counter[0] += 1
             for ab in _segment_edges(system, supports[i], lifting[i]):
-                if not visit({**chosen, i: ab}, system):
+                if not visit({**chosen, i: ab}, system, feasible):
                     return False
             return True
-        best, best_ok = None, None
-        for i in left:
-            ok = (_extensions(system, blocks[i], counter) if system is not None
+        best, now = None, {}
+        for i in sorted(left, key=lambda j: feasible[j].sum()):  # an equation left with no edge shows up early
+            ok = (_extensions(system, blocks[i], counter, feasible[i]) if system is not None
                   else np.ones(len(edges[i]), dtype=bool))
-            if best is None or ok.sum() < best_ok.sum():
-                best, best_ok = i, ok
+            now[i] = ok
+            if best is None or ok.sum() < now[best].sum():
+                best = i
             if not ok.any():
                 return True
-        for (ab, c), ok in zip(edges[best], best_ok):
-            if ok and not visit({**chosen, best: ab}, _stack(system, c)):
+        for (ab, c), ok in zip(edges[best], now[best]):
+            if ok and not visit({**chosen, best: ab}, _stack(system, c), now):
                 return False
         return True
 
-    visit({}, None)
+    visit({}, None, {i: np.ones(len(e), dtype=bool) for i, e in enumerate(edges)})
     return cells, counter[0], generic
-
-
-def _solve_rational(rows: Sequence[Sequence[int]], rhs: Sequence[int]) -> Optional[List[Fraction]]:
-    """``M z = r`` in exact rationals by Gaussian elimination; None when ``M`` is singular."""
-    n = len(rows)
-    m = [[Fraction(int(v)) for v in row] + [Fraction(int(r))] for row, r in zip(rows, rhs)]
-    for k in range(n):
-        p = next((i for i in range(k, n) if m[i][k] != 0), None)
-        if p is None:
-            return None
-        m[k], m[p] = m[p], m[k]
-        for i in range(n):
-            if i != k and m[i][k] != 0:
-                f = m[i][k] / m[k][k]
-                m[i] = [x - f * y for x, y in zip(m[i], m[k])]
-    return [m[i][n] / m[i][i] for i in range(n)]
 
 
 def _exact_cell(supports, lifting, cell_edges) -> Optional[MixedCell]:
@@ -312,32 +298,52 @@ def _exact_cell(supports, lifting, cell_edges) -> Optional[MixedCell]:
 
     A tie (another lifted point on the lowest face) means the subdivision is not fine and the
     lifting must be replaced; a cell accepted only within the tests' tolerance has a point
-    strictly below the face and is no cell (volume 0).
+    strictly below the face and is no cell (volume 0). Integers only (Cramer's rule): the
+    normal is ``num / det``, and the gaps times ``|det|`` are integers.
     """
     rows = [supports[i][a] - supports[i][b] for i, (a, b) in enumerate(cell_edges)]
     rhs = [int(lifting[i][b] - lifting[i][a]) for i, (a, b) in enumerate(cell_edges)]
-    alpha = _solve_rational(rows, rhs)
-    if alpha is None:
+    det = _det_int(rows)
+    if det == 0:
         return MixedCell(tuple(cell_edges), (), 0)
-    cell = MixedCell(tuple(cell_edges), tuple(alpha), abs(_det_int(rows)))
-    for gaps, (a, b) in zip(_lifted_gaps(supports, lifting, cell), cell_edges):
-        others = [g for k, g in enumerate(gaps) if k not in (a, b)]
-        if any(g < 0 for g in others):
-            return MixedCell(tuple(cell_edges), tuple(alpha), 0)
-        if any(g == 0 for g in others):
+    num = []
+    for j in range(len(rows)):  # Cramer: column j of the matrix replaced by rhs
+        num.append(_det_int([[r if k == j else int(v) for k, v in enumerate(row)] for row, r in zip(rows, rhs)]))
+    alpha = tuple(Fraction(v, det) for v in num)
+    for gaps, (a, b) in zip(_scaled_gaps(supports, lifting, num, det, cell_edges), cell_edges):
+        others = np.delete(gaps, [a, b])
+        if (others < 0).any():
+            return MixedCell(tuple(cell_edges), alpha, 0)
+        if (others == 0).any():
             return None
-    return cell
+    return MixedCell(tuple(cell_edges), alpha, abs(det))
 
 
-def _lifted_gaps(supports, lifting, cell: MixedCell) -> List[List[Fraction]]:
-    """``⟨a, α⟩ + w(a) - β_i`` for every point of every support (exact), ``β_i`` the value on the cell's edge."""
+def _scaled_gaps(supports, lifting, num, det: int, cell_edges) -> List[np.ndarray]:
+    """``|det|·(⟨a, α⟩ + w(a) - β_i)`` for every point of every support, exactly (``α = num / det``).
+
+    ``β_i`` is the value on the cell's edge of equation ``i``. int64 where no sum can overflow,
+    Python ints otherwise.
+    """
+    sign = 1 if det > 0 else -1
+    num = [sign * int(v) for v in num]
+    den = abs(int(det))
+    bound = max(int(np.abs(p).max()) for p in supports) * sum(abs(v) for v in num) + \
+        max(int(np.abs(w).max()) for w in lifting) * den
+    dtype = np.int64 if 4 * bound < 2 ** 62 else object
+    num_arr = np.array(num, dtype=dtype)
     out = []
-    for i, (pts, lift) in enumerate(zip(supports, lifting)):
-        vals = [sum((Fraction(int(p)) * c for p, c in zip(row, cell.normal)), Fraction(0)) + int(w)
-                for row, w in zip(pts, lift)]
-        beta = vals[cell.edges[i][0]]
-        out.append([v - beta for v in vals])
+    for (pts, lift), (a, _) in zip(zip(supports, lifting), cell_edges):
+        vals = pts.astype(dtype) @ num_arr + lift.astype(dtype) * den
+        out.append(vals - vals[a])
     return out
+
+
+def _lifted_gaps(supports, lifting, cell: MixedCell) -> List[np.ndarray]:
+    """``⟨a, α⟩ + w(a) - β_i`` for every point of every support (as floats of exact values)."""
+    den = math.lcm(*(c.denominator for c in cell.normal))
+    num = [int(c * den) for c in cell.normal]
+    return [g.astype(float) / den for g in _scaled_gaps(supports, lifting, num, den, cell.edges)]
 
 
 def _det_int(rows) -> int:
