@@ -147,7 +147,9 @@ def _homotopy(pb, options, args):
     return {"status": r.status.name, "lam_end": r.lam_end, "pr": pr, "wall": wall,
             "accepted": r.n_accepted, "rejected": r.n_rejected, "grad_evals": r.counters["n_grad_evals"],
             "hvps": r.counters.get("n_jvp_evals", 0), "test": pb.test_accuracy(pa, r.lam_end),
-            "real_wrong": int(round((1.0 - pr) * pb.y.shape[0])), "p": pa}
+            "real_wrong": int(round((1.0 - pr) * pb.y.shape[0])), "p": pa,
+            # wrong images of the λ-problem at the last accepted point (D_λ, or the fading wide net)
+            "path_wrong": int(r.metrics["n_wrong"][-1])}
 
 
 def _save(args, row, route, p):
@@ -236,15 +238,15 @@ _ROUTE_NAMES = {"b": "(b) direct", "a": "(a) data homotopy", "a-margin": "(a) ma
 
 def edge_table(results):
     """One line per width and route: verified PR and wrong images, cost, test accuracy."""
-    lines = ["| n | route | verified PR (wrong) | λ reached, status | grads | HVPs | wall | fewest wrong seen | "
-             "test (p0 → end) |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| n | route | verified PR (wrong) | λ reached, status (wrong there) | grads | HVPs | wall | "
+             "fewest wrong seen | test (p0 → end) |", "|---|---|---|---|---|---|---|---|---|"]
     for o in results:
         for key, label in _ROUTE_NAMES.items():
             d = o.get(key)
             if d is None:
                 continue
             lam = "1, success" if key in ("b", "c") and d["pr"] == 1.0 else (
-                "—" if key in ("b", "c") else f"{d['lam_end']:.4g}, {d['status']}")
+                "—" if key in ("b", "c") else f"{d['lam_end']:.4g}, {d['status']} ({d['path_wrong']})")
             wrong = d.get("real_wrong", round((1.0 - d["pr"]) * o["n_images"]))
             fewest = d.get("fewest_wrong", "—")
             lines.append(f"| {o['n']} | {label} | {d['pr']:.4%} ({wrong}) | {lam} | {d['grad_evals']} | "
