@@ -18,6 +18,12 @@ Usage::
     python benchmarks/bench_deng.py --smallest 20,15,10   # smallest n reaching 100% PR
     python benchmarks/bench_deng.py --smallest 10 --routes b,a --time-cap 900 --no-adam
     python benchmarks/bench_deng.py --markdown docs/deng_results.md
+    python benchmarks/bench_deng.py --rows 20 --homotopies data,margin,temperature,width --grad-cap 1049
+    python benchmarks/bench_deng.py --edge --time-cap 600     # n = 15, 12, 10: every route, edge table
+
+``--homotopies`` runs route (a) once per λ-family of ``deng-mnist`` (``--set homotopy=``):
+``data`` (Deng's), ``margin``, ``temperature``, ``width``. ``--grad-cap`` stops every route at
+that many full gradients, for comparisons at equal budgets.
 """
 
 from __future__ import annotations
@@ -88,16 +94,16 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None):
 
 
 class _Deadline:
-    """Tracker observer that asks for a stop (status ``interrupted``) once ``cap`` seconds have passed."""
+    """Tracker observer that asks for a stop (status ``interrupted``) after ``cap`` seconds or ``max_grads`` gradients."""
 
-    def __init__(self, cap):
-        self.cap, self.t0 = cap, time.perf_counter()
+    def __init__(self, cap, max_grads=math.inf):
+        self.cap, self.max_grads, self.t0 = cap, max_grads, time.perf_counter()
 
     def on_start(self, tracker, record):
         self.t0 = time.perf_counter()
 
     def on_step(self, tracker, record):
-        if time.perf_counter() - self.t0 > self.cap:
+        if time.perf_counter() - self.t0 > self.cap or tracker.system.n_grad_evals >= self.max_grads:
             tracker.request_stop()
 
     def on_event(self, tracker, point):
@@ -123,17 +129,27 @@ def _adam(pb, n_evals, max_epochs):
 
 
 def _homotopy(pb, options, args):
-    """(a): the tracked homotopy, stopped after ``--time-cap`` seconds."""
+    """(a): the tracked homotopy, stopped after ``--time-cap`` seconds or ``--grad-cap`` gradients.
+
+    The gradient cap is checked after each step attempt, so a run may overshoot it by one
+    corrector budget; the table shows the count actually spent.
+    """
     from pathtrack import track
 
     t0 = time.perf_counter()
-    observers = [_Deadline(args.time_cap)] if math.isfinite(args.time_cap) else []
+    observers = []
+    if math.isfinite(args.time_cap) or args.grad_cap:
+        observers = [_Deadline(args.time_cap, args.grad_cap or math.inf)]
     r = track(pb, options=options, observers=observers, progress=args.progress)
     wall = time.perf_counter() - t0
     pa = r.p_end
-    return {"status": r.status.name, "lam_end": r.lam_end, "pr": pb.verify(pa), "wall": wall,
+    pr = pb.verify(pa)
+    return {"status": r.status.name, "lam_end": r.lam_end, "pr": pr, "wall": wall,
             "accepted": r.n_accepted, "rejected": r.n_rejected, "grad_evals": r.counters["n_grad_evals"],
-            "test": pb.test.accuracy(pa), "real_wrong": int(pb.homotopy.stats(pa, 1.0)["n_wrong"]), "p": pa}
+            "hvps": r.counters.get("n_jvp_evals", 0), "test": pb.test_accuracy(pa, r.lam_end),
+            "real_wrong": int(round((1.0 - pr) * pb.y.shape[0])), "p": pa,
+            # wrong images of the λ-problem at the last accepted point (D_λ, or the fading wide net)
+            "path_wrong": int(r.metrics["n_wrong"][-1])}
 
 
 def _save(args, row, route, p):
@@ -143,35 +159,47 @@ def _save(args, row, route, p):
         np.save(os.path.join(args.save_dir, f"{row}-{route}.npy"), p)
 
 
-def run_row(name, cfg, args):
+def _problem(cfg, args, homotopy="data"):
     from pathtrack_problems.deng import DengMNIST
 
+    params = {**cfg, **dict(kv.split("=", 1) for kv in args.set), "homotopy": homotopy}
+    return DengMNIST(**params, subset=args.subset, seed=args.seed, pretrain_epochs=args.pretrain_epochs,
+                     data_dir=args.data_dir)
+
+
+def run_row(name, cfg, args):
     t0 = time.perf_counter()
-    params = {**cfg, **dict(kv.split("=", 1) for kv in args.set)}
-    pb = DengMNIST(**params, subset=args.subset, seed=args.seed, pretrain_epochs=args.pretrain_epochs,
-                   data_dir=args.data_dir)
+    pb = _problem(cfg, args)
     setup = time.perf_counter() - t0
     test0 = pb.test.accuracy(pb.p0)
     out = {"row": name, "n": cfg["hidden"], "activation": cfg["activation"], "pr0": pb.verify(pb.p0),
-           "n_erred": int(pb.partners.erred.size), "test0": test0, "setup_s": setup}
+           "n_images": int(pb.y.shape[0]),
+           "n_erred": pb.n_wrong0, "test0": test0, "setup_s": setup}
     print(f"[{name}] p0: PR {out['pr0']:.4%} ({out['n_erred']} wrong), test {test0:.4f}, "
           f"setup {setup:.0f} s", flush=True)
     from pathtrack.driver import build_options
     options = build_options(pb, dict(kv.split("=", 1) for kv in args.option))
     for route in args.routes.split(","):
         if route == "a":
-            out["a"] = _homotopy(pb, options, args)
-            _save(args, name, "a", out["a"].pop("p"))
-            print(f"[{name}] (a) homotopy: {out['a']}", flush=True)
+            for family in args.homotopies.split(","):
+                key = "a" if family == "data" else f"a-{family}"
+                pf = pb if family == "data" else _problem(cfg, args, family)
+                opts = options if family == "data" else build_options(pf, dict(kv.split("=", 1) for kv in args.option))
+                out[key] = _homotopy(pf, opts, args)
+                _save(args, name, key, out[key].pop("p"))
+                if family == "width":
+                    out[key]["test0"] = pf.test_accuracy(pf.p0, 0.0)
+                print(f"[{name}] ({key}) homotopy: {out[key]}", flush=True)
         elif route == "b":
             # a generous budget: 10x the homotopy's when it ran first, at least 1000, at most --max-direct
             n_a = out["a"]["grad_evals"] if "a" in out else args.max_direct
-            budget = min(args.max_direct, max(1000, 10 * n_a))
+            budget = args.grad_cap or min(args.max_direct, max(1000, 10 * n_a))
             x0 = np.load(args.direct_from) if args.direct_from else None
             pb_, n_b, wall_b, fewest = _direct(pb, options, budget, args.time_cap, x0)
             _save(args, name, "b", pb_)
-            out["b"] = {"pr": pb.verify(pb_), "wall": wall_b, "grad_evals": n_b,
-                        "test": pb.test.accuracy(pb_), "fewest_wrong": fewest}
+            pr = pb.verify(pb_)
+            out["b"] = {"pr": pr, "wall": wall_b, "grad_evals": n_b, "hvps": 0, "test": pb.test_accuracy(pb_),
+                        "fewest_wrong": fewest, "real_wrong": int(round((1.0 - pr) * pb.y.shape[0]))}
             print(f"[{name}] (b) direct: {out['b']}", flush=True)
         elif route:
             sys.exit(f"unknown route {route!r}; known: a, b")
@@ -179,7 +207,7 @@ def run_row(name, cfg, args):
     if not args.no_adam and "a" in out:
         pc, epochs, wall_c, best = _adam(pb, out["a"]["grad_evals"], args.max_adam_epochs)
         out["c"] = {"pr": pb.verify(pc), "best_epoch_pr": best, "wall": wall_c, "grad_evals": epochs,
-                    "test": pb.test.accuracy(pc)}
+                    "test": pb.test_accuracy(pc)}
         print(f"[{name}] (c) Adam: {out['c']}", flush=True)
     return out
 
@@ -201,6 +229,29 @@ def table(results):
     for o in results:
         lines.append(f"| {o['n']} {o['activation']} | {o['pr0']:.4%} ({o['n_erred']}) | {o['test0']:.4f} | "
                      f"{_fmt('a', o.get('a'))} | {_fmt('b', o.get('b'))} | {_fmt('c', o.get('c'))} |")
+    return "\n".join(lines)
+
+
+_ROUTE_NAMES = {"b": "(b) direct", "a": "(a) data homotopy", "a-margin": "(a) margin κ",
+                "a-temperature": "(a) temperature", "a-width": "(a) width", "c": "(c) Adam"}
+
+
+def edge_table(results):
+    """One line per width and route: verified PR and wrong images, cost, test accuracy."""
+    lines = ["| n | route | verified PR (wrong) | λ reached, status (wrong there) | grads | HVPs | wall | "
+             "fewest wrong seen | test (p0 → end) |", "|---|---|---|---|---|---|---|---|---|"]
+    for o in results:
+        for key, label in _ROUTE_NAMES.items():
+            d = o.get(key)
+            if d is None:
+                continue
+            lam = "1, success" if key in ("b", "c") and d["pr"] == 1.0 else (
+                "—" if key in ("b", "c") else f"{d['lam_end']:.4g}, {d['status']} ({d['path_wrong']})")
+            wrong = d.get("real_wrong", round((1.0 - d["pr"]) * o["n_images"]))
+            fewest = d.get("fewest_wrong", "—")
+            lines.append(f"| {o['n']} | {label} | {d['pr']:.4%} ({wrong}) | {lam} | {d['grad_evals']} | "
+                         f"{d.get('hvps', 0)} | {d['wall']:.0f} s | {fewest} | "
+                         f"{d.get('test0', o['test0']):.4f} → {d['test']:.4f} |")
     return "\n".join(lines)
 
 
@@ -227,7 +278,17 @@ def main(argv=None):
     ap.add_argument("--markdown", default="", help="also write the table to this file")
     ap.add_argument("--save-dir", default="", help="save each route's end point here as ROW-ROUTE.npy")
     ap.add_argument("--direct-from", default="", help="start route (b) from this .npy instead of p0")
+    ap.add_argument("--homotopies", default="data",
+                    help="λ-families run as route (a), comma list of data, margin, temperature, width")
+    ap.add_argument("--grad-cap", type=int, default=0, help="stop every route after this many gradients (0: none)")
+    ap.add_argument("--edge", action="store_true",
+                    help="the edge scan: --smallest 15,12,10, routes b,a, every homotopy, no Adam, edge table")
     args = ap.parse_args(argv)
+    if args.edge:
+        args.smallest = args.smallest or "15,12,10"
+        args.routes, args.no_adam = "b,a", True
+        if args.homotopies == "data":
+            args.homotopies = "width,margin,temperature,data"
     os.environ.setdefault("PATHTRACK_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     results = []
     if args.rows is None:
@@ -239,10 +300,11 @@ def main(argv=None):
         results.append(run_row(name, ROWS[name], args))
     for n in [int(v) for v in args.smallest.split(",") if v]:
         results.append(run_row(str(n), dict(hidden=n, activation="switch", temperature=1.0), args))
-    text = table(results)
+    text = edge_table(results) if (args.edge or args.homotopies != "data") else table(results)
     print()
     print(text)
-    reached = [o["n"] for o in results if any(o.get(r, {}).get("pr") == 1.0 for r in "ab")]
+    reached = [o["n"] for o in results if any(d.get("pr") == 1.0 for k, d in o.items()
+                                              if k in _ROUTE_NAMES and k != "c")]
     if reached:
         print(f"\nsmallest n reaching a verified 100% PR (homotopy or direct): {min(reached)}")
     if args.markdown:

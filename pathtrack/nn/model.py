@@ -320,6 +320,13 @@ class LossFunction:
             self.w[:] = weights
         self._fwd_p = None
 
+    def set_temperature(self, temperature: float) -> None:
+        """Evaluate the softmax at another temperature than the network's (temperature homotopies)."""
+        if not (np.isfinite(temperature) and temperature > 0):
+            raise ValueError(f"temperature must be a positive number, got {temperature}")
+        self._inv_T = 1.0 / float(temperature)
+        self._fwd_p = None
+
     def _first_matmul(self, W, out):
         if self.first_layer == "sparse":
             if self.dense_cols.size:

@@ -23,6 +23,7 @@ import numpy as np
 
 from pathtrack.problem import Problem, ProblemError, StartPoint
 
+from .families import FAMILIES, MarginFamily, TemperatureFamily, WidthFamily
 from .homotopy import PARTNER_STRATEGIES, VARIANTS, DataHomotopy, Partners, choose_partners
 
 __all__ = ["DengMNIST", "DataHomotopy", "Partners", "choose_partners", "pretrain", "temperature_scale",
@@ -132,6 +133,13 @@ def verify_pr(p: np.ndarray, *, widths, activation: str, temperature: float, dty
 class DengMNIST(Problem):
     """Deng's data homotopy from partner data (λ = 0) to the real training data (λ = 1).
 
+    ``homotopy`` picks the λ-family (:mod:`.families`): ``data`` (Deng's), ``margin``
+    (the hinge margin from below p0's smallest margin to κ), ``temperature`` (summed
+    τ·CE(z/τ), τ from ``tau_start`` to ``tau_end`` times T) or ``width`` (a network
+    ``n_drop`` neurons wider, whose least useful neurons fade out along λ). ``start``
+    replaces the pretrained p0 by parameters saved with ``numpy.save`` (for ``width``,
+    the wide network's).
+
     ``kappa`` is the margin in units of the softmax input z/T: the hinge acts on the raw
     logits with κ·T, so a given κ asks for the same confidence at every temperature (at
     T = 100 the logits are 100 times larger and a raw κ of 0.5 would hardly ask for more
@@ -150,7 +158,7 @@ class DengMNIST(Problem):
         "pretrain_epochs": 15, "pretrain_optimizer": "adam", "pretrain_lr": 1e-3, "pretrain_batch": 128,
         "init": "glorot", "pretrain_scale": "auto", "cache": True,
         "partner": "margin", "variant": "input", "objective": "margin", "kappa": 0.5, "corrector": "lbfgs",
-        "test": True,
+        "test": True, "homotopy": "data", "tau_start": 1.0, "tau_end": 0.05, "n_drop": 5, "start": "",
     }
 
     def __init__(self, **params):
@@ -166,31 +174,62 @@ class DengMNIST(Problem):
                                 subset=int(P["subset"]) or None, seed=int(P["seed"]))
         self.X, self.y = data.X, data.y
         self.widths = [self.X.shape[1], int(P["hidden"]), data.n_classes]
-        self.net = Network(self.widths, activation=P["activation"], temperature=float(P["temperature"]), dtype=dtype)
+        net_kw = dict(activation=P["activation"], temperature=float(P["temperature"]), dtype=dtype)
+        self.net = Network(self.widths, **net_kw)
+        # the network the tracker's p belong to: wider than the target for the width family
+        wide = int(P["hidden"]) + (int(P["n_drop"]) if P["homotopy"] == "width" else 0)
+        self.track_net = Network([self.widths[0], wide, self.widths[2]], **net_kw) if wide != self.widths[1] \
+            else self.net
         self.pretrain_scale = (temperature_scale(self.net) if P["pretrain_scale"] == "auto"
                                else float(P["pretrain_scale"]))
-        self.p0 = pretrain(self.net, self.X, self.y, epochs=int(P["pretrain_epochs"]),
-                           optimizer=P["pretrain_optimizer"], lr=float(P["pretrain_lr"]),
-                           batch_size=int(P["pretrain_batch"]), init=P["init"], seed=int(P["seed"]),
-                           scale=self.pretrain_scale, cache=bool(P["cache"]),
-                           key_extra={"dataset": P["dataset"], "subset": P["subset"]})
+        if P["start"]:
+            self.p0 = self._load_start(P["start"])
+        else:
+            self.p0 = pretrain(self.track_net, self.X, self.y, epochs=int(P["pretrain_epochs"]),
+                               optimizer=P["pretrain_optimizer"], lr=float(P["pretrain_lr"]),
+                               batch_size=int(P["pretrain_batch"]), init=P["init"], seed=int(P["seed"]),
+                               scale=self.pretrain_scale, cache=bool(P["cache"]),
+                               key_extra={"dataset": P["dataset"], "subset": P["subset"]})
         self.pretrain_time = time.perf_counter() - t0
-        logits = LossFunction(self.net, self.X, self.y).logits(self.p0)
+        logits = LossFunction(self.track_net, self.X, self.y).logits(self.p0)
         self.pr0 = float(np.mean(logits.argmax(axis=1) == self.y))
-        self.partners = choose_partners(logits, self.y, P["partner"], seed=int(P["seed"]))
-        y0 = logits[self.partners.erred].argmax(axis=1) if P["variant"] == "label" else None
-        self.homotopy = DataHomotopy(self.net, self.X, self.y, self.partners, variant=P["variant"],
-                                     loss=_OBJECTIVES[P["objective"]],
-                                     kappa=float(P["kappa"]) * float(P["temperature"]), y0=y0)
+        self.n_wrong0 = int(np.sum(logits.argmax(axis=1) != self.y))
+        self.partners = (choose_partners(logits, self.y, P["partner"], seed=int(P["seed"]))
+                         if P["homotopy"] == "data" else None)  # the other families need none
+        self.homotopy = self._family(P, logits)
         self.test = None
         if P["test"]:
             t = load_idx_dataset(P["dataset"], "test", data_dir=P["data_dir"] or None, dtype=dtype)
-            self.test = LossFunction(self.net, t.X, t.y)
+            self.test = LossFunction(self.track_net, t.X, t.y)
         self.default_options = {
             "parameterisation": "natural", "predictor": "constant", "corrector": P["corrector"],
             "initial_ds": 0.25, "max_ds": 1.0, "min_ds": 1e-4, "grow_after": 1, "min_maxiter": 150,
             "min_gtol": 1e-12, "gd_lr": 1e-3, "stop_on_accept": True, "max_steps": 200, "store_p_every": 1,
         }
+
+    def _load_start(self, path: str) -> np.ndarray:
+        try:
+            p = np.load(path)
+        except (OSError, ValueError) as exc:
+            raise ProblemError(f"problem 'deng-mnist': cannot read start {path!r}: {exc}") from None
+        if p.shape != (self.track_net.n_params,) or not np.all(np.isfinite(p)):
+            raise ProblemError(f"problem 'deng-mnist': start {path!r} holds shape {p.shape}, not the "
+                               f"{self.track_net.n_params} finite parameters of {self.track_net}")
+        return p.astype(self.net.dtype)
+
+    def _family(self, P: Dict, logits: np.ndarray):
+        """The λ-family named by ``homotopy`` (margins in units of z/T, see the class docstring)."""
+        kappa = float(P["kappa"]) * float(P["temperature"])
+        if P["homotopy"] == "margin":
+            return MarginFamily(self.net, self.X, self.y, self.p0, kappa=kappa)
+        if P["homotopy"] == "temperature":
+            return TemperatureFamily(self.net, self.X, self.y, self.p0, tau_start=float(P["tau_start"]),
+                                     tau_end=float(P["tau_end"]))
+        if P["homotopy"] == "width":
+            return WidthFamily(self.track_net, self.X, self.y, self.p0, n_drop=int(P["n_drop"]), kappa=kappa)
+        y0 = logits[self.partners.erred].argmax(axis=1) if P["variant"] == "label" else None
+        return DataHomotopy(self.net, self.X, self.y, self.partners, variant=P["variant"],
+                            loss=_OBJECTIVES[P["objective"]], kappa=kappa, y0=y0)
 
     @staticmethod
     def _validate(P: Dict) -> None:
@@ -205,6 +244,10 @@ class DengMNIST(Problem):
             (int(P["pretrain_epochs"]) >= 0, f"pretrain_epochs must be >= 0, got {P['pretrain_epochs']}"),
             (P["pretrain_scale"] == "auto" or float(P["pretrain_scale"]) > 0,
              f"pretrain_scale must be 'auto' or a positive number, got {P['pretrain_scale']!r}"),
+            (P["homotopy"] in FAMILIES, f"homotopy must be one of {FAMILIES}, got {P['homotopy']!r}"),
+            (float(P["tau_start"]) > 0 and float(P["tau_end"]) > 0,
+             f"tau_start and tau_end must be positive, got {P['tau_start']}, {P['tau_end']}"),
+            (int(P["n_drop"]) >= 1, f"n_drop must be a positive integer, got {P['n_drop']}"),
         ]
         for ok, why in checks:
             if not ok:
@@ -246,27 +289,36 @@ class DengMNIST(Problem):
         out["loss"] = self.homotopy.loss(p, lam)  # forward only: metrics need no gradient
         out["dist_p0"] = float(np.linalg.norm(p - self.p0))
         if self.test is not None:
-            out["test_pr"] = float(self.test.accuracy(p))
+            out["test_pr"] = self.test_accuracy(p, lam)
         return out
 
-    # -- reporting ------------------------------------------------------------------------------------
+    # -- reporting
+    def params_of(self, p) -> np.ndarray:
+        """The target network's parameters for the tracker's ``p`` (they differ for the width family)."""
+        return self.homotopy.params_of(np.asarray(p))
+
+    def test_accuracy(self, p, lam: float = 1.0) -> float:
+        """Test accuracy of the network at (p, λ) (for the width family, the wide network with faded neurons)."""
+        return float(self.test.accuracy(self.homotopy.effective_params(np.asarray(p), lam)))
+
     def verify(self, p) -> float:
         """PR on the real training data, recomputed independently of the tracker's bookkeeping."""
         P = self.params
-        return verify_pr(p, widths=self.widths, activation=P["activation"], temperature=float(P["temperature"]),
-                         dtype=np.dtype(P["dtype"]), dataset=P["dataset"], subset=int(P["subset"]),
+        return verify_pr(self.params_of(p), widths=self.widths, activation=P["activation"],
+                         temperature=float(P["temperature"]), dtype=np.dtype(P["dtype"]), dataset=P["dataset"], subset=int(P["subset"]),
                          seed=int(P["seed"]), data_dir=P["data_dir"] or None)
 
     def report(self, p, lam):
         """Verified training PR (data reloaded from disk) and test accuracy, at the end of a run."""
         out = {"verified_pr": self.verify(p) if lam == 1.0 else float("nan")}
         if self.test is not None:
-            out["test_pr0"] = float(self.test.accuracy(self.p0))
-            out["test_pr"] = float(self.test.accuracy(p))
+            out["test_pr0"] = self.test_accuracy(self.p0, 0.0)
+            out["test_pr"] = self.test_accuracy(p)
         return out
 
     def describe(self):
         d = super().describe()
-        d.update({"pr0": self.pr0, "n_erred": int(self.partners.erred.size),
-                  "n_same_label_partners": int(self.partners.n_same_label)})
+        d.update({"pr0": self.pr0, "n_erred": self.n_wrong0})
+        if self.partners is not None:
+            d["n_same_label_partners"] = int(self.partners.n_same_label)
         return d

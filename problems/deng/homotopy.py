@@ -173,6 +173,14 @@ class DataHomotopy:
         g_lo = self.at(lo).loss_and_grad(p)[1].astype(np.float64)
         return (g_hi - g_lo) / (hi - lo)
 
+    def params_of(self, p: np.ndarray) -> np.ndarray:
+        """The network's parameters (the tracker's p themselves)."""
+        return p
+
+    def effective_params(self, p: np.ndarray, lam: float) -> np.ndarray:
+        """The parameters the network is evaluated at for (p, λ): p itself."""
+        return p
+
     # -- classification on D_λ --------------------------------------------------------------------
     def correct_moving(self, p: np.ndarray, lam: float) -> np.ndarray:
         """Per erred sample: classified as its λ-label (the ``label`` variant uses the heavier copy)."""
