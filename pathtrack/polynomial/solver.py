@@ -234,7 +234,9 @@ class SolveResult(Result):
         ``n_paths``, ``n_steps`` (over all paths), ``n_path_crossings`` (paths that reached a
         regular endpoint shared with another path, before re-tracking) and ``n_retracked``
         (paths tracked again with the ``'conservative'`` preset: crossed or failed); the last
-        two also as attributes.
+        two also as attributes. ``n_suspect_infinity``: paths called at infinity whose deep
+        endgame failed off infinity; ``n_extended_precision``: those of them settled by the
+        extended-precision re-track (the others are failed paths).
     total_time : float
         Wall-clock seconds; also as ``wall_time``.
     scaling : Scaling or None
@@ -342,6 +344,9 @@ class SolveResult(Result):
             "complete": self.is_complete, "failed_paths": self.failed_paths(),
             "scaling": self.scaling.to_dict() if self.scaling is not None else None,
             "start": self.start, "mixed_volume": self.mixed_volume,
+            # paths whose deep endgame failed off infinity, and those settled in extended precision
+            "n_suspect_infinity": int(self.counters.get("n_suspect_infinity", 0)),
+            "n_extended_precision": int(self.counters.get("n_extended_precision", 0)),
         }
         if self.certificate is not None:
             out.update(self.certificate.summary())
