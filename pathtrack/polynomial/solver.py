@@ -781,10 +781,16 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
                          certificate=certificate)
 
 
+#: At most this many suspect paths get the extended-precision stage (pure Python, seconds to minutes
+#: each); the others stay failed paths, so the result says it is incomplete instead of taking hours.
+MAX_EXTENDED_PATHS = 8
+
+
 def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch: np.ndarray, stop):
     """``finish(rows)`` for :func:`_track_and_classify`: each path tracked in double to ``t = 1 -
     endgame_radius`` (where it went well the first time), then to ``t = 1`` by
-    :func:`pathtrack.polynomial.precision.track_linear`; NaN rows where that fails."""
+    :func:`pathtrack.polynomial.precision.track_linear`; NaN rows where that fails, and beyond the
+    first :data:`MAX_EXTENDED_PATHS` rows."""
     from . import kernels as k
     from . import precision
 
@@ -796,7 +802,7 @@ def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, pa
         reached = (c == int(Status.ds_too_small)) & (kind == k.END_CAUCHY)  # stopped at t = 1 - r, as asked
         out = np.full((len(rows), starts.shape[1]), np.nan, dtype=np.complex128)
         for i in range(len(rows)):
-            if stop.requested or not reached[i] or not np.isfinite(e[i]).all():
+            if stop.requested or i >= MAX_EXTENDED_PATHS or not reached[i] or not np.isfinite(e[i]).all():
                 continue
             y = precision.track_linear(e[i], 1.0 - opts.endgame_radius, F, G, gamma, patch)
             if y is not None:
