@@ -493,6 +493,11 @@ class _StopFlag:
         return self._stop_requested
 
 
+#: Suspect paths (deep endgame failed off infinity) get the extended-precision stage, and become failed
+#: paths where it does not settle them, only when there are at most this many (pure Python, up to
+#: minutes per path); more is taken for a positive-dimensional solution set at infinity.
+MAX_EXTENDED_PATHS = 8
+
 # Rounds of the deep endgame (SolveOptions.deep_endgame_radius) shrink its radius by this factor
 # while they find finite endpoints, down to the radius below which t = 1 - radius keeps too few
 # digits in double precision.
@@ -781,16 +786,12 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
                          certificate=certificate)
 
 
-#: At most this many suspect paths get the extended-precision stage (pure Python, seconds to minutes
-#: each); the others stay failed paths, so the result says it is incomplete instead of taking hours.
-MAX_EXTENDED_PATHS = 8
 
 
 def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch: np.ndarray, stop):
     """``finish(rows)`` for :func:`_track_and_classify`: each path tracked in double to ``t = 1 -
     endgame_radius`` (where it went well the first time), then to ``t = 1`` by
-    :func:`pathtrack.polynomial.precision.track_linear`; NaN rows where that fails, and beyond the
-    first :data:`MAX_EXTENDED_PATHS` rows."""
+    :func:`pathtrack.polynomial.precision.track_linear`; NaN rows where that fails."""
     from . import kernels as k
     from . import precision
 
@@ -802,7 +803,7 @@ def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, pa
         reached = (c == int(Status.ds_too_small)) & (kind == k.END_CAUCHY)  # stopped at t = 1 - r, as asked
         out = np.full((len(rows), starts.shape[1]), np.nan, dtype=np.complex128)
         for i in range(len(rows)):
-            if stop.requested or i >= MAX_EXTENDED_PATHS or not reached[i] or not np.isfinite(e[i]).all():
+            if stop.requested or not reached[i] or not np.isfinite(e[i]).all():
                 continue
             y = precision.track_linear(e[i], 1.0 - opts.endgame_radius, F, G, gamma, patch)
             if y is not None:
@@ -869,7 +870,9 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
     precision (:func:`pathtrack.polynomial.precision.track_linear`) and returns projective
     endpoints at ``t = 1`` (NaN rows where that failed); a new regular root or a point at
     infinity settles it. A suspect path left unsettled is a failed path (``ds_too_small``), so
-    that the result is not a success: it is never counted at infinity on trust. ``suspect``
+    that the result is not a success: it is never counted at infinity on trust. More than
+    :data:`MAX_EXTENDED_PATHS` suspect paths are taken for a positive-dimensional solution set at
+    infinity and keep their verdict (only counted). ``suspect``
     (returned last) marks the paths that were suspect, ``recovered`` those settled by ``finish``.
     """
     ends, codes, kinds, winding, steps, _ = track(np.arange(len(starts)), opts.to_array())
@@ -956,6 +959,11 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
     suspect &= kind_now == AT_INFINITY  # a re-track round may have settled it
     recovered = np.zeros(len(starts), dtype=bool)
     rows = np.nonzero(suspect)[0]
+    if len(rows) > MAX_EXTENDED_PATHS:
+        # Many deep endgames failing off infinity is what a positive-dimensional set of solutions at
+        # infinity does (cyclic:7: 154 of 3962 paths at infinity, with all 924 roots found): those
+        # paths keep the verdict at infinity, counted in n_suspect_infinity only.
+        return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered
     if len(rows) and finish is not None and not stop.requested:
         bar.set_description("extended precision")
         e2 = finish(rows)
