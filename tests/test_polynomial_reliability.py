@@ -134,3 +134,89 @@ def test_overall_status_is_success_only_for_a_complete_result():
     assert _overall_status(codes, np.array([REGULAR, FAILED, REGULAR]), 2)["status"] is Status.ds_too_small
     stopped = _overall_status(codes, np.array([REGULAR, FAILED, INTERRUPTED]), 1)
     assert stopped["status"] is Status.interrupted and "1 of 3 paths not tracked" in stopped["message"]
+
+
+# -- no root lost silently: suspect paths at infinity ------------------------------------------------
+
+def _fake_track(deep_failure_end):
+    """A ``track(rows, opt)`` for ``x^2 - 4`` whose path 0 reaches ``x = 2`` and whose path 1 looks
+    infinite at the first endgame radius and fails in the deep endgame at ``deep_failure_end``, as
+    discret3s's paths to its roots of norm 1e5 do."""
+    from pathtrack import Status
+    from pathtrack.polynomial import kernels as k
+
+    def track(rows, opt):
+        deep = opt[k.O_EG_RADIUS] < 1e-3
+        ends = np.array([[1.0, 2.0], deep_failure_end if deep else [1e-3, 1.0]], dtype=np.complex128)[rows]
+        codes = np.array([int(Status.success), int(Status.ds_too_small if deep else Status.success)])[rows]
+        kinds = np.array([k.END_DIRECT, k.END_DIRECT if deep else k.END_INFINITY])[rows]
+        ones = np.ones(len(rows), dtype=np.int64)
+        return ends, codes, kinds, ones, ones.copy(), np.zeros(len(rows))
+
+    return track
+
+
+def _classify_fake(finish, deep_failure_end=(1e-3, 1.0)):
+    from pathtrack.polynomial.parse import parse_system
+    from pathtrack.polynomial.solver import SolveOptions, _NoBar, _solve_result, _StopFlag, _track_and_classify
+
+    system = parse_system("x^2 - 4;")
+    starts = np.array([[1.0, 1.0], [1.0, -1.0]], dtype=np.complex128)
+    out = _track_and_classify([(system, np.arange(2))], starts, SolveOptions(), _StopFlag(), _NoBar(),
+                              _fake_track(np.array(deep_failure_end, dtype=np.complex128)), finish)
+    ends, codes, kinds, winding, steps, (cls,), (n_cross,), retracked, deep, suspect, recovered = out
+    res = _solve_result(system, ends, codes, winding, steps, cls, n_cross, 0, {}, seed=0, gamma=1.0,
+                        options=SolveOptions(), total_time=0.0)
+    return res, suspect, recovered
+
+
+def test_a_deep_endgame_failure_off_infinity_is_a_failed_path_not_a_path_at_infinity():
+    from pathtrack import Status
+
+    res, suspect, _ = _classify_fake(finish=None)
+    assert suspect.tolist() == [False, True]
+    assert (res.n_regular, res.n_at_infinity, res.n_failed) == (1, 0, 1)
+    assert not res.is_complete and res.status is Status.ds_too_small and "1 of 2 paths failed" in res.message
+
+
+def test_a_deep_endgame_failure_at_infinity_stays_at_infinity():
+    res, suspect, _ = _classify_fake(finish=None, deep_failure_end=(1e-12, 1.0))
+    assert not suspect.any()
+    assert (res.n_regular, res.n_at_infinity, res.n_failed) == (1, 1, 0) and res.is_complete
+
+
+def test_the_extended_precision_stage_settles_a_suspect_path_only_with_a_new_regular_root():
+    new_root = _classify_fake(finish=lambda rows: np.array([[0.5, -1.0]], dtype=np.complex128))
+    res, suspect, recovered = new_root
+    assert recovered.tolist() == [False, True] and res.is_complete
+    assert np.sort(res.solutions[:, 0].real).tolist() == pytest.approx([-2.0, 2.0])
+    # the root path 0 reached already: a crossing, not a settled path
+    res, _, recovered = _classify_fake(finish=lambda rows: np.array([[0.5, 1.0]], dtype=np.complex128))
+    assert not recovered.any() and (res.n_regular, res.n_failed) == (1, 1) and not res.is_complete
+    # extended precision failed too
+    res, _, recovered = _classify_fake(finish=lambda rows: np.full((1, 2), np.nan, dtype=np.complex128))
+    assert not recovered.any() and res.n_failed == 1 and not res.is_complete
+
+
+def test_track_linear_follows_paths_of_the_total_degree_homotopy_to_t_1_in_extended_precision():
+    from pathtrack.polynomial.parse import parse_system
+    from pathtrack.polynomial.solver import SolveOptions, _extended_finish, _StopFlag, _track
+    from pathtrack.polynomial.start import total_degree_start
+
+    system = parse_system("x^2 - 4*y; y^2 - 9;")  # roots (±sqrt(12), 3), (±sqrt(12)·i, -3)
+    rng = np.random.default_rng(0)
+    gamma = complex(np.exp(2j * np.pi * rng.uniform()))
+    patch = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+    hom = system.homogenize().packed()
+    start, starts = total_degree_start(system.degrees, patch)
+    max_exp = max(hom.max_exp, start.packed().max_exp)
+    opts = SolveOptions()
+    finish = _extended_finish(starts, opts, lambda rows, opt: _track(starts[rows], hom.arrays(), start.packed().arrays(),
+                                                                      gamma, patch, opt, max_exp, None, 1),
+                              hom, start.packed(), gamma, patch, _StopFlag())
+    ends = finish(np.arange(4))
+    assert np.isfinite(ends).all()
+    x = ends[:, 1:] / ends[:, :1]
+    expected = [(12 ** 0.5, 3), (-12 ** 0.5, 3), (12 ** 0.5 * 1j, -3), (-12 ** 0.5 * 1j, -3)]
+    for root in expected:  # every root reached by exactly one path, to double's last digits
+        assert np.sum(np.linalg.norm(x - np.array(root), axis=1) < 1e-12) == 1

@@ -144,11 +144,12 @@ def _track_pairs(psys: ParametrizedSystem, starts: np.ndarray, Q0: np.ndarray, Q
             list(zip(targets, groups)), proj, opts, stop, bar,
             lambda rows, opt: _track_kernel(proj[rows], "track_parameter_batch", args(opt), executor, workers, stop,
                                             bar, per_row=(Q0[rows], Q1[rows])))
-    ends, codes, kinds, winding, steps, cls, crossings, retracked, deep = out
+    ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, _ = out
     wall = time.perf_counter() - t0
     total_steps = max(1, int(np.sum(steps)))
     return [_solve_result(target, ends[rows], codes[rows], winding[rows], steps[rows], c, n_cross,
-                          int(retracked[rows].sum()), {"n_deep_endgame": int(deep[rows].sum())}, seed=seed,
+                          int(retracked[rows].sum()), {"n_deep_endgame": int(deep[rows].sum()),
+                                                       "n_suspect_infinity": int(suspect[rows].sum())}, seed=seed,
                           gamma=complex("nan"), options=opts,
                           total_time=wall * float(np.sum(steps[rows])) / total_steps)
             for target, rows, c, n_cross in zip(targets, groups, cls, crossings)]

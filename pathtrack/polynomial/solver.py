@@ -234,7 +234,9 @@ class SolveResult(Result):
         ``n_paths``, ``n_steps`` (over all paths), ``n_path_crossings`` (paths that reached a
         regular endpoint shared with another path, before re-tracking) and ``n_retracked``
         (paths tracked again with the ``'conservative'`` preset: crossed or failed); the last
-        two also as attributes.
+        two also as attributes. ``n_suspect_infinity``: paths called at infinity whose deep
+        endgame failed off infinity; ``n_extended_precision``: those of them settled by the
+        extended-precision re-track (the others are failed paths).
     total_time : float
         Wall-clock seconds; also as ``wall_time``.
     scaling : Scaling or None
@@ -342,6 +344,9 @@ class SolveResult(Result):
             "complete": self.is_complete, "failed_paths": self.failed_paths(),
             "scaling": self.scaling.to_dict() if self.scaling is not None else None,
             "start": self.start, "mixed_volume": self.mixed_volume,
+            # paths whose deep endgame failed off infinity, and those settled in extended precision
+            "n_suspect_infinity": int(self.counters.get("n_suspect_infinity", 0)),
+            "n_extended_precision": int(self.counters.get("n_extended_precision", 0)),
         }
         if self.certificate is not None:
             out.update(self.certificate.summary())
@@ -487,6 +492,11 @@ class _StopFlag:
     def requested(self) -> bool:
         return self._stop_requested
 
+
+#: Suspect paths (deep endgame failed off infinity) get the extended-precision stage, and become failed
+#: paths where it does not settle them, only when there are at most this many (pure Python, up to
+#: minutes per path); more is taken for a positive-dimensional solution set at infinity.
+MAX_EXTENDED_PATHS = 8
 
 # Rounds of the deep endgame (SolveOptions.deep_endgame_radius) shrink its radius by this factor
 # while they find finite endpoints, down to the radius below which t = 1 - radius keeps too few
@@ -760,9 +770,11 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         track = _without_start(starts, None if subdivision is None else poly.status,
                                lambda rows, opt: _track(starts[rows], F, G, gamma, patch, opt, max_exp, executor,
                                                         workers, stop, bar))
-        out = _track_and_classify([(work, np.arange(len(starts)))], starts, opts, stop, bar, track)
-    ends, codes, kinds, winding, steps, (cls,), (n_crossings,), retracked, deep = out
-    more["n_deep_endgame"] = int(deep.sum())
+        finish = _extended_finish(starts, opts, track, hom, start_system.packed(), gamma, patch, stop)
+        out = _track_and_classify([(work, np.arange(len(starts)))], starts, opts, stop, bar, track, finish)
+    ends, codes, kinds, winding, steps, (cls,), (n_crossings,), retracked, deep, suspect, recovered = out
+    more.update(n_deep_endgame=int(deep.sum()), n_suspect_infinity=int(suspect.sum()),
+                n_extended_precision=int(recovered.sum()))
     if scaling is not None:
         ends, cls = _unscale(sys_, scaling, ends, cls, opts)
     certificate = certify_solutions(sys_, cls["regular"]) if certify else None
@@ -771,6 +783,33 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
                          start="total_degree" if subdivision is None else "polyhedral",
                          mixed_volume=None if subdivision is None else subdivision.mixed_volume,
                          certificate=certificate)
+
+
+
+
+def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch: np.ndarray, stop):
+    """``finish(rows)`` for :func:`_track_and_classify`: each path tracked in double to ``t = 1 -
+    endgame_radius`` (where it went well the first time), then to ``t = 1`` by
+    :func:`pathtrack.polynomial.precision.track_linear`; NaN rows where that fails."""
+    from . import kernels as k
+    from . import precision
+
+    def finish(rows):
+        opt = opts.to_array()
+        opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - r: no direct segment and no endgame radius
+        opt[k.O_EG_MIN_RADIUS] = 2.0 * opts.endgame_radius
+        e, c, kind, *_ = track(rows, opt)
+        reached = (c == int(Status.ds_too_small)) & (kind == k.END_CAUCHY)  # stopped at t = 1 - r, as asked
+        out = np.full((len(rows), starts.shape[1]), np.nan, dtype=np.complex128)
+        for i in range(len(rows)):
+            if stop.requested or not reached[i] or not np.isfinite(e[i]).all():
+                continue
+            y = precision.track_linear(e[i], 1.0 - opts.endgame_radius, F, G, gamma, patch)
+            if y is not None:
+                out[i] = y
+        return out
+
+    return finish
 
 
 def _without_start(starts: np.ndarray, status: Optional[np.ndarray], track):
@@ -809,7 +848,7 @@ def _solve_result(system, ends, codes, winding, steps, cls, n_crossings: int, n_
         **fields, **_overall_status(codes, cls["kind"], len(cls["regular"])))
 
 
-def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
+def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, finish=None):
     """Track every start, classify the endpoints and re-track crossed or failed paths.
 
     ``groups`` is a list of ``(system, rows)``: the endpoints of ``starts[rows]`` are
@@ -823,6 +862,17 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
     the deep endgame (a path called at infinity whose endpoint is finite is tracked again with the
     endgame starting at ``deep_endgame_radius``, shrinking by ``DEEP_ENDGAME_FACTOR`` while that
     turns such paths into regular roots).
+
+    A path whose deep endgame fails at a point off infinity may be headed for a regular root of
+    large norm that double precision cannot reach (discret3s: norm ``10^5``, ``cond 10^9``). Such
+    a path is *suspect*: ``finish(rows)``, where given, re-tracks its last segment in extended
+    precision (:func:`pathtrack.polynomial.precision.track_linear`) and returns projective
+    endpoints at ``t = 1`` (NaN rows where that failed); a new regular root or a point at
+    infinity settles it. A suspect path left unsettled is a failed path (``ds_too_small``), so
+    that the result is not a success: it is never counted at infinity on trust. More than
+    :data:`MAX_EXTENDED_PATHS` suspect paths are taken for a positive-dimensional solution set at
+    infinity and keep their verdict (only counted). ``suspect``
+    (returned last) marks the paths that were suspect, ``recovered`` those settled by ``finish``.
     """
     ends, codes, kinds, winding, steps, _ = track(np.arange(len(starts)), opts.to_array())
 
@@ -833,7 +883,31 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
         return c
 
     cls = [classify(g) for g in range(len(groups))]
+
+    def adopt(rows, values, accept):
+        """Give paths ``rows`` the outcome ``values`` (ends, codes, kinds, winding) and reclassify;
+        keep it where ``accept(kind, crossed)`` holds for the path, else restore the old one.
+        Returns the mask of rows kept."""
+        arrays = (ends, codes, kinds, winding)
+        before = tuple(a[rows].copy() for a in arrays)
+        for a, v in zip(arrays, values):
+            a[rows] = v
+        touched = [g for g, (_, r) in enumerate(groups) if np.isin(r, rows).any()]
+        for g in touched:
+            cls[g] = classify(g)
+        crossed = np.zeros(len(starts), dtype=bool)
+        for (_, r), c in zip(groups, cls):
+            crossed[np.asarray(r)[c["crossed"]]] = True
+        back = ~accept(_kinds(groups, cls, len(starts))[rows], crossed[rows])
+        if back.any():
+            for a, old in zip(arrays, before):
+                a[rows[back]] = old[back]
+            for g in touched:
+                cls[g] = classify(g)
+        return ~back
+
     deep = np.zeros(len(starts), dtype=np.int64)
+    suspect = np.zeros(len(starts), dtype=bool)
     radius = opts.deep_endgame_radius
     while radius >= MIN_DEEP_ENDGAME_RADIUS and not stop.requested:
         # Paths that looked like diverging ones may be headed for regular roots of large norm,
@@ -849,26 +923,15 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
         e2, c2, k2, w2, s2, _ = track(soft, deep_opts.to_array())
         deep[soft] += 1
         steps[soft] += s2
+        failed = (c2 != int(Status.success)) & (c2 != int(Status.interrupted))
+        suspect[soft[failed & _finite_points(e2, opts)]] = True
         take = _finite_ends(e2, c2, k2, opts)  # otherwise the first verdict, at infinity, stands
         if not take.any():
             break
         rows_taken = soft[take]
-        before = tuple(a[rows_taken].copy() for a in (ends, codes, kinds, winding))
-        ends[rows_taken], codes[rows_taken], kinds[rows_taken], winding[rows_taken] = \
-            e2[take], c2[take], k2[take], w2[take]
-        touched = [g for g, (_, rows) in enumerate(groups) if np.isin(rows, rows_taken).any()]
-        for g in touched:
-            cls[g] = classify(g)
         # only regular roots emerge late like that; any other outcome keeps the first verdict
-        kind_now = np.empty(len(starts), dtype=np.int64)
-        for g in touched:
-            kind_now[np.asarray(groups[g][1])] = cls[g]["kind"]
-        back = kind_now[rows_taken] != REGULAR
-        if back.any():
-            for a, old in zip((ends, codes, kinds, winding), before):
-                a[rows_taken[back]] = old[back]
-            for g in touched:
-                cls[g] = classify(g)
+        kept = adopt(rows_taken, (e2[take], c2[take], k2[take], w2[take]), lambda kind, crossed: kind == REGULAR)
+        suspect[rows_taken[kept]] = False
         radius *= DEEP_ENDGAME_FACTOR
     crossings = [int(len(c["crossed"])) for c in cls]
     retracked = np.zeros(len(starts), dtype=np.int64)
@@ -891,7 +954,41 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track):
         steps[redo] += s2[done]
         for g in touched:
             cls[g] = classify(g)
-    return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep
+    kind_now = _kinds(groups, cls, len(starts))
+    suspect &= kind_now == AT_INFINITY  # a re-track round may have settled it
+    recovered = np.zeros(len(starts), dtype=bool)
+    rows = np.nonzero(suspect)[0]
+    if len(rows) > MAX_EXTENDED_PATHS:
+        # Many deep endgames failing off infinity is what a positive-dimensional set of solutions at
+        # infinity does (cyclic:7: 154 of 3962 paths at infinity, with all 924 roots found): those
+        # paths keep the verdict at infinity, counted in n_suspect_infinity only.
+        return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered
+    if len(rows) and finish is not None and not stop.requested:
+        bar.set_description("extended precision")
+        e2 = finish(rows)
+        good = np.isfinite(e2).all(axis=1)
+        at_inf = good & ~_finite_points(np.where(np.isfinite(e2), e2, 0.0), opts)
+        recovered[rows[at_inf]] = True  # the path does go to infinity
+        take = rows[good & ~at_inf]
+        if len(take):
+            # only a regular root that no other path reached settles the path
+            kept = adopt(take, (e2[good & ~at_inf], int(Status.success), 0, 1),  # 0: kernels.END_DIRECT
+                         lambda kind, crossed: (kind == REGULAR) & ~crossed)
+            recovered[take[kept]] = True
+    unsettled = np.nonzero(suspect & ~recovered)[0]
+    if len(unsettled):
+        codes[unsettled] = int(Status.ds_too_small)
+        for g in [g for g, (_, r) in enumerate(groups) if np.isin(r, unsettled).any()]:
+            cls[g] = classify(g)
+    return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered
+
+
+def _kinds(groups, cls, n_paths: int) -> np.ndarray:
+    """The endpoint kind of every path, gathered from the groups' classifications."""
+    kind = np.empty(n_paths, dtype=np.int64)
+    for (_, rows), c in zip(groups, cls):
+        kind[np.asarray(rows)] = c["kind"]
+    return kind
 
 
 #: Start systems :func:`solve` accepts.
