@@ -13,6 +13,9 @@ mpmath is pure Python and slow: this is meant for a handful of points.
 
 from __future__ import annotations
 
+import time
+from typing import Callable, Optional
+
 import numpy as np
 
 #: Decimal digits of the extended-precision Newton.
@@ -85,8 +88,6 @@ TRACK_CONTRACTION = 0.25
 TRACK_MAX_FIRST = 0.05
 #: Corrector tolerance of :func:`track_linear`, relative to ``1 + ‖x‖``: far below double's rounding.
 TRACK_TOL = 1e-16
-#: Steps the last call of :func:`track_linear` took (accepted and rejected).
-LAST_STEPS = 0
 
 
 def _terms(packed, mp):
@@ -144,7 +145,8 @@ def _homotopy_rows(x, t, F, G, gamma, patch, mp):
 
 
 def track_linear(x, t0: float, F, G, gamma: complex, patch: np.ndarray, max_steps: int = 2000,
-                 min_dt: float = 1e-24):
+                 min_dt: float = 1e-24, deadline: Optional[float] = None,
+                 should_stop: Optional[Callable[[], bool]] = None):
     """Track ``x`` (projective, on ``patch·x = 1``) along ``H = (1-t)·gamma·G + t·F`` from ``t0`` to 1
     in :data:`TRACK_DIGITS`-digit arithmetic; ``F``, ``G`` are packed homogeneous systems.
 
@@ -153,6 +155,8 @@ def track_linear(x, t0: float, F, G, gamma: complex, patch: np.ndarray, max_step
     an Euler predictor and a guarded Newton corrector in more digits still follow the path.
     Returns the endpoint at ``t = 1`` (complex128) when every step converged, else None (a path
     that goes to infinity ends at a singular point, where the steps shrink below ``min_dt``).
+    Also None once ``time.monotonic()`` passes ``deadline`` or ``should_stop()`` is true, checked
+    every step, so a slow path can neither hang a solve nor delay an interrupt.
     """
     import mpmath
 
@@ -165,8 +169,9 @@ def track_linear(x, t0: float, F, G, gamma: complex, patch: np.ndarray, max_step
         t = mp.mpf(t0)
         dt = mp.mpf((1.0 - t0) / 64)
         n_ok = 0
-        global LAST_STEPS
-        for LAST_STEPS in range(max_steps):
+        for _ in range(max_steps):
+            if (deadline is not None and time.monotonic() > deadline) or (should_stop is not None and should_stop()):
+                return None
             if t >= 1:
                 return np.array([complex(v) for v in y])
             dt = min(dt, 1 - t)

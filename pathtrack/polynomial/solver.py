@@ -105,6 +105,10 @@ class SolveOptions:
         again; while such rounds find finite endpoints, the next one starts 100 times closer to
         ``t = 1`` (down to ``1e-13``). A regular root of large norm looks like a diverging path
         until ``1 - t`` is small: chandra6's roots of norm ``10^4`` below ``1e-3``.
+    max_extended_seconds : float
+        Wall-time budget of the extended-precision stage for suspect paths, all of them together.
+        A path it has not settled when the budget runs out counts as failed, so the result says
+        it is incomplete rather than waiting or guessing.
     scaling : {'auto', True, False}
         Balance the coefficients by scaling equations and variables with powers of two before
         tracking (:func:`pathtrack.polynomial.scaling.balance`), and map the solutions back.
@@ -126,6 +130,7 @@ class SolveOptions:
     dedup_tol: float = 1e-6
     max_retracks: int = 3
     deep_endgame_radius: float = 1e-8
+    max_extended_seconds: float = 120.0
     scaling: Any = "auto"
 
     def __init__(self, tracker: Optional[TrackerOptions] = None, **changes: Any) -> None:
@@ -801,10 +806,12 @@ def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, pa
         e, c, kind, *_ = track(rows, opt)
         reached = (c == int(Status.ds_too_small)) & (kind == k.END_CAUCHY)  # stopped at t = 1 - r, as asked
         out = np.full((len(rows), starts.shape[1]), np.nan, dtype=np.complex128)
+        deadline = time.monotonic() + opts.max_extended_seconds
         for i in range(len(rows)):
             if stop.requested or not reached[i] or not np.isfinite(e[i]).all():
                 continue
-            y = precision.track_linear(e[i], 1.0 - opts.endgame_radius, F, G, gamma, patch)
+            y = precision.track_linear(e[i], 1.0 - opts.endgame_radius, F, G, gamma, patch, deadline=deadline,
+                                       should_stop=lambda: stop.requested)
             if y is not None:
                 out[i] = y
         return out
