@@ -41,7 +41,8 @@ BOGDANOV_TAKENS = "bt"
 
 def check_par2(problem: Problem, name: str) -> float:
     """The value of the numeric plugin parameter ``name``; anything else raises OptionsError naming the valid ones."""
-    numeric = [k for k, v in problem.params.items() if isinstance(v, Real) and not isinstance(v, bool)]
+    numeric = [k for k, v in problem.params.items()
+               if isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(float(v))]
     value = problem.params.get(name)
     if name not in numeric:
         raise OptionsError(f"--par2 {name!r} names no numeric parameter of problem {problem.name!r}; "
