@@ -9,6 +9,13 @@ one AUTO run with automatic branch switching, then the fold continued in (p1, p3
 with user points at p3 = 4 and 6. It prints, for every special point and for the fold at
 p3 = 4 and 6, the closed form, AUTO's value (11 significant digits, as its s-file stores
 them) and pathtrack's, then the wall times, their ratio and the largest difference.
+
+The second case is two-parameter: the ``ab-reaction`` plugin (the A → B reactor of AUTO's demo
+``ab``, B = 14) in (D, β). pathtrack continues its Hopf point and both folds in β on [0, 6], both
+ways (:func:`pathtrack.twoparam.continue_hopf`, :func:`~pathtrack.twoparam.continue_fold`);
+AUTO-07p runs ``benchmarks/auto/ab.auto`` (the same curves, ISW=2). For every generalised Hopf
+(GH), Bogdanov–Takens (BT) and cusp (CP) point it prints β and D in closed form (from
+the plugin's ``hopf_states`` and ``first_lyapunov_exact``), AUTO's value and pathtrack's.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 AUTO_DIR = REPO / "benchmarks" / "auto" / "pp"
+AB_FILES = [REPO / "benchmarks" / "auto" / n for n in ("ab.f90", "c.ab", "ab.auto", "stubs.inc")]
 
 
 def closed_forms(p2=3.0, p3=5.0, p4=3.0):
@@ -101,6 +109,103 @@ def run_auto():
     return pts, t1 - t0, t2 - t1
 
 
+def ab_closed_forms():
+    """``{name: (β, D)}`` of the codimension-2 points of the reactor with B = 14, without continuation."""
+    from scipy.optimize import brentq
+    from pathtrack_problems.abreaction import ABReaction
+
+    def state(beta, k):
+        return ABReaction(beta=beta).hopf_states()[k]
+
+    def l1(beta, k):
+        return ABReaction(beta=beta).first_lyapunov_exact(*state(beta, k))
+
+    def det(beta, k):
+        pb, (u1, u2, d) = ABReaction(beta=beta), state(beta, k)
+        return float(np.linalg.det(pb.dH_dp(np.array([u1, u2]), d)))
+
+    out = {}
+    for name, fn, k, lo, hi in (("GH1", l1, 1, 0.5, 1.2), ("GH2", l1, 0, 4.5, 5.5), ("BT1", det, 1, 0.05, 0.2),
+                                ("BT2", det, 0, 1.5, 2.4)):
+        beta = brentq(lambda b: fn(b, k), lo, hi, xtol=1e-15)
+        out[name] = (beta, state(beta, k)[2])
+    out["CP"] = (2.5, float(np.exp(-2.0)))  # B = 4(1 + β): u₁ = 1/2, u₂ = 2, D = e^{-2}
+    return out
+
+
+def _ab_name(kind, beta):
+    """The row of a located point: GH1/GH2, BT1/BT2 by β (the pairs are far apart), CP."""
+    return kind if kind == "CP" else kind + ("1" if beta < 1.5 else "2")
+
+
+def run_ab_pathtrack():
+    from pathtrack import track
+    from pathtrack.twoparam import continue_fold, continue_hopf
+    from pathtrack_problems.abreaction import ABReaction
+
+    pb = ABReaction()
+    t0 = time.perf_counter()
+    r = track(pb)
+    pts = {}
+    for sp in r.special_points:
+        run = continue_hopf if sp.kind == "hopf" else continue_fold
+        for direction in (1, -1):
+            curve = run(pb, sp, "beta", direction=direction, lam_min=0.0, lam_max=6.0)
+            for e in curve.special_points:
+                tag = {"gh": "GH", "bt": "BT", "cusp": "CP"}.get(e.kind)
+                if tag:
+                    pts.setdefault(_ab_name(tag, e.lam), (e.lam, float(e.p[-2 if sp.kind == "hopf" else -1])))
+    return pts, time.perf_counter() - t0
+
+
+def run_ab_auto():
+    """``(points, run_s)`` from AUTO-07p, or None without auto-07p/gfortran."""
+    if not (shutil.which("auto-07p") and shutil.which("gfortran")):
+        return None
+    sys.path.insert(0, str(AUTO_DIR))
+    from parse_s import special_points
+
+    with tempfile.TemporaryDirectory() as d:
+        for path in AB_FILES:
+            shutil.copy(path, d)
+        t0 = time.perf_counter()
+        subprocess.run(["auto-07p", "ab.auto"], cwd=d, check=True, capture_output=True, env=dict(os.environ))
+        wall = time.perf_counter() - t0
+        pts = {}
+        for kind, _lab, _br, par, _u in special_points(os.path.join(d, "s.ab2")):
+            if kind in ("GH", "BT", "CP", "ZH"):
+                pts.setdefault(_ab_name(kind, par[2]), (par[2], par[0]))
+    return pts, wall
+
+
+def main_ab() -> None:
+    exact = ab_closed_forms()
+    mine, wall = run_ab_pathtrack()
+    auto = run_ab_auto()
+    nan = (float("nan"), float("nan"))
+    print("\nab-reaction (B = 14) in (D, beta): Hopf curve and both fold curves, beta in [0, 6], both ways")
+    print(f"{'point':<6} {'beta closed form':>18} {'beta AUTO-07p':>15} {'beta pathtrack':>18} "
+          f"{'D closed form':>18} {'D AUTO-07p':>16} {'D pathtrack':>18}")
+    worst, worst_exact = 0.0, 0.0
+    for key in ("GH1", "GH2", "BT1", "BT2", "CP"):
+        a = auto[0].get(key, nan) if auto else nan
+        m = mine.get(key, nan)
+        if auto and key in auto[0]:
+            worst = max(worst, abs(m[0] - a[0]), abs(m[1] - a[1]))
+        worst_exact = max(worst_exact, abs(m[0] - exact[key][0]), abs(m[1] - exact[key][1]))
+        print(f"{key:<6} {exact[key][0]:>18.15f} {a[0]:>15.11g} {m[0]:>18.15f} {exact[key][1]:>18.15g} "
+              f"{a[1]:>16.11g} {m[1]:>18.15g}")
+    print(f"pathtrack wall time {wall:.3f} s (the steady states, then 3 curves x 2 directions; imports excluded); "
+          f"largest |pathtrack - closed form| = {worst_exact:.2e}")
+    if auto:
+        missing = [k for k in exact if k not in auto[0]]
+        print(f"AUTO-07p wall time {auto[1]:.3f} s (run, with its own compile and link of the model)")
+        print(f"ratio pathtrack / AUTO {wall / auto[1]:.2f}; largest |pathtrack - AUTO| over the points both "
+              f"located = {worst:.2e}; not located by AUTO: {', '.join(missing) or 'none'}")
+    else:
+        print("AUTO-07p: not run (auto-07p or gfortran not on PATH)")
+
+
 def main() -> None:
     exact = closed_forms()
     mine, wall, r = run_pathtrack()
@@ -122,6 +227,7 @@ def main() -> None:
         print(f"ratio pathtrack / AUTO {wall / auto[2]:.2f}; largest |pathtrack - AUTO| = {worst:.2e}")
     else:
         print("AUTO-07p: not run (auto-07p or gfortran not on PATH)")
+    main_ab()
 
 
 if __name__ == "__main__":

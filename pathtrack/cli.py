@@ -353,30 +353,74 @@ def switch_cmd(file: str, event: int, as_json: bool) -> None:
         sys.exit(1)
 
 
+def _curve_options(what: str, point: str):
+    """The options shared by ``pathtrack fold`` and ``pathtrack hopf``."""
+    def wrap(fn):
+        for opt in reversed([
+            click.option("--event", "event", type=int, required=True, metavar="K",
+                         help=f"Row of the file's events: {point} (as `pathtrack inspect` lists them, from 0)."),
+            click.option("--branch", "branch", type=int, default=None, metavar="B",
+                         help=f"For a diagram file: the branch whose event K is the {what}."),
+            click.option("--par2", required=True, metavar="NAME",
+                         help="The second parameter: a numeric problem parameter."),
+            click.option("--min", "par2_min", type=float, default=None,
+                         help="Lower end of the --par2 range (default: value - 1)."),
+            click.option("--max", "par2_max", type=float, default=None,
+                         help="Upper end of the --par2 range (default: value + 1)."),
+            click.option("--direction", type=click.Choice(["1", "-1"]), default="1", show_default=True,
+                         help="Increase (1) or decrease (-1) --par2 from its value."),
+            click.option("--out", type=click.Path(dir_okay=False), default=None,
+                         help="Write the curve to this HDF5 path file (pathtrack plot --kind twoparam draws it)."),
+            click.option("--force", is_flag=True, help="Overwrite an existing --out file."),
+            click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object."),
+        ]):
+            fn = opt(fn)
+        return fn
+    return wrap
+
+
 @main.command("fold")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--event", "event", type=int, required=True, metavar="K",
-              help="Row of the file's events: a fold (as `pathtrack inspect` lists them, from 0).")
-@click.option("--branch", "branch", type=int, default=None, metavar="B",
-              help="For a diagram file: the branch whose event K is the fold.")
-@click.option("--par2", required=True, metavar="NAME", help="The second parameter: a numeric problem parameter.")
-@click.option("--min", "par2_min", type=float, default=None, help="Lower end of the --par2 range (default: value - 1).")
-@click.option("--max", "par2_max", type=float, default=None, help="Upper end of the --par2 range (default: value + 1).")
-@click.option("--direction", type=click.Choice(["1", "-1"]), default="1", show_default=True,
-              help="Increase (1) or decrease (-1) --par2 from its value.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
-def fold_cmd(file: str, event: int, branch, par2: str, par2_min, par2_max, direction: str, as_json: bool) -> None:
+@_curve_options("fold", "a fold")
+def fold_cmd(file: str, event: int, branch, par2: str, par2_min, par2_max, direction: str, out, force,
+             as_json: bool) -> None:
     """Continue fold K of a path file (or of --branch B of a diagram file) in a second parameter (--par2).
 
     Prints the fold curve's ends and its cusp (CP) and Bogdanov-Takens (BT) points.
     """
     from .events import FOLD
+
+    _two_parameter(FOLD, file, event, branch, par2, par2_min, par2_max, direction, out, force, as_json)
+
+
+@main.command("hopf")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_curve_options("Hopf point", "a Hopf point")
+def hopf_cmd(file: str, event: int, branch, par2: str, par2_min, par2_max, direction: str, out, force,
+             as_json: bool) -> None:
+    """Continue Hopf point K of a path file (or of --branch B of a diagram file) in a second parameter (--par2).
+
+    Prints the Hopf curve's ends, its Bogdanov-Takens (BT), zero-Hopf (ZH) and generalised Hopf (GH)
+    points, and the first Lyapunov coefficient l1 at its ends.
+    """
+    from .events import HOPF
+
+    _two_parameter(HOPF, file, event, branch, par2, par2_min, par2_max, direction, out, force, as_json)
+
+
+def _two_parameter(kind: str, file: str, event: int, branch, par2: str, par2_min, par2_max, direction: str, out,
+                   force: bool, as_json: bool) -> None:
+    """What ``pathtrack fold`` and ``pathtrack hopf`` do: find the point, continue it, report (and store) the curve."""
+    from .events import HOPF
     from .io import DiagramFile
     from .options import OptionsError
     from .problem import ProblemError
     from .registry import make_problem
-    from .twoparam import continue_fold
+    from .twoparam import continue_curve
 
+    what = {HOPF: "a Hopf point"}.get(kind, f"a {kind}")
+    if out is not None:
+        check_out(out, force)
     with _open_file(file) as opened:
         f = opened
         if isinstance(opened, DiagramFile):
@@ -388,31 +432,39 @@ def fold_cmd(file: str, event: int, branch, par2: str, par2_min, par2_max, direc
         elif branch is not None:
             raise UserError(f"--branch: {file} is a path file, not a diagram")
         events = f.events
-        if not 0 <= event < len(events) or events[event]["kind"] != FOLD:
-            folds = [i for i, e in enumerate(events) if e["kind"] == FOLD]
-            raise UserError(f"--event {event}: not a fold of {file} (its folds: "
-                            f"{', '.join(map(str, folds)) or 'none'})")
+        if not 0 <= event < len(events) or events[event]["kind"] != kind:
+            rows = [i for i, e in enumerate(events) if e["kind"] == kind]
+            raise UserError(f"--event {event}: not {what} of {file} (its {kind} points: "
+                            f"{', '.join(map(str, rows)) or 'none'})")
         point = _event_point(f, event)
         try:
             problem = make_problem(f.problem, **f.parameters)
-            curve = continue_fold(problem, point, par2, direction=int(direction), lam_min=par2_min,
-                                  lam_max=par2_max)
+            curve = continue_curve(problem, point, par2, direction=int(direction), lam_min=par2_min,
+                                   lam_max=par2_max, out=out, force=force)
         except (OptionsError, ProblemError) as exc:
             raise UserError(str(exc)) from None
     summary = curve.summary()
     summary["par2"] = par2
+    summary["out"] = out
+    lam_col = -2 if kind == HOPF else -1  # Hopf rows are (p, lambda, omega^2)
+    if kind == HOPF and curve.n_accepted:
+        summary["l1_start"], summary["l1_end"] = float(curve.metrics["l1"][0]), float(curve.metrics["l1"][-1])
     if as_json:
         click.echo(_dumps(summary))
     else:
-        click.echo(f"fold curve of {f.problem} in ({par2}, lambda)")
+        click.echo(f"{'Hopf' if kind == HOPF else 'fold'} curve of {f.problem} in ({par2}, lambda)")
         click.echo(f"status    {summary['status']}: {summary['message']}")
         click.echo(f"steps     {summary['n_accepted']} accepted; {par2} {_num(summary['lam_start'])} -> "
-                   f"{_num(summary['lam_end'])}, lambda {_num(float(curve.p[0, -1]))} -> "
-                   f"{_num(float(curve.p[-1, -1]))}")
-        for ev in summary["events"]:
-            i = [sp.to_dict() for sp in curve.special_points].index(ev)
-            click.echo(f"event     {ev['kind']} at {par2} = {ev['lam']:.12g}, lambda = "
-                       f"{float(curve.special_points[i].p[-1]):.12g}")
+                   f"{_num(summary['lam_end'])}, lambda {_num(float(curve.p[0, lam_col]))} -> "
+                   f"{_num(float(curve.p[-1, lam_col]))}")
+        if "l1_start" in summary:
+            click.echo(f"l1        {_num(summary['l1_start'])} -> {_num(summary['l1_end'])}")
+        for sp in curve.special_points:
+            if sp.kind in ("fold", "bp", "hopf"):  # turning points of the curve itself are no codim-2 points
+                continue
+            click.echo(f"event     {sp.kind} at {par2} = {sp.lam:.12g}, lambda = {float(sp.p[lam_col]):.12g}")
+        if out is not None:
+            click.echo(f"written   {out}")
     if curve.status.is_failure:
         sys.exit(1)
 
@@ -808,16 +860,20 @@ def _print_path_info(info: dict) -> None:
 
 @main.command("plot")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--kind", type=click.Choice(["branch", "steps", "diagnostics", "metrics", "diagram", "orbits", "cycles"]),
+@click.option("--kind", type=click.Choice(["branch", "steps", "diagnostics", "metrics", "diagram", "orbits", "cycles",
+                                           "twoparam"]),
               default=None,
               help="Which figure (default: branch for a path file, diagram for a diagram file, cycles for a "
-                   "cycle-branch file; orbits: the orbits of a cycle branch in phase space).")
+                   "cycle-branch file, twoparam for a fold or Hopf curve; orbits: the orbits of a cycle branch in "
+                   "phase space).")
+@click.option("--curve", "curves", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="twoparam: another fold or Hopf curve file drawn in the same plane (repeatable).")
 @click.option("--y", "y", default=None, metavar="NAME",
               help="branch: 'norm' (default), 'p[i]' or a metric; metrics: one metric; orbits: 'i,j'.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Output image (default FILE.<kind>.png).")
 @click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True)
-def plot_cmd(file: str, kind, y, out, dpi: int) -> None:
+def plot_cmd(file: str, kind, y, out, dpi: int, curves) -> None:
     """Plot a path file (branch, steps, diagnostics, metrics), a diagram file (diagram) or a cycle branch
     (orbits, cycles)."""
     import os
@@ -837,10 +893,15 @@ def plot_cmd(file: str, kind, y, out, dpi: int) -> None:
 
     f = _open_file(file, any_kind=True)  # a bad file is a one-line error before matplotlib starts
     f.close()
+    for extra in curves:
+        _open_file(extra, any_kind=True).close()
     if kind is None:
-        kind = "diagram" if isinstance(f, DiagramFile) else "cycles" if isinstance(f, CyclesFile) else "branch"
+        from .plotting import curve_kind
+
+        kind = ("diagram" if isinstance(f, DiagramFile) else "cycles" if isinstance(f, CyclesFile) else
+                "twoparam" if curve_kind(f) else "branch")
     try:
-        written = plot_file(file, kind, y, out, dpi=dpi)
+        written = plot_file(file, kind, y, out, dpi=dpi, curves=curves)
     except StorageError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:  # the output image could not be written (the input was opened above)

@@ -12,7 +12,9 @@ Kinds:
 - ``diagram`` (diagram files): every branch of a bifurcation diagram, solid where stable
   and dashed where unstable (when the file knows: ``n_unstable`` of ODE problems,
   ``hessian_index`` of gradient problems), special points marked and labelled with the
-  field's abbreviations (LP, BP, HB, ...).
+  field's abbreviations (LP, BP, HB, ...);
+- ``twoparam`` (files of ``pathtrack fold/hopf --out``): fold and Hopf curves in the
+  (λ, par2) plane, their codimension-2 points (CP, BT, ZH, GH) marked and labelled.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import numpy as np
 from .io import DiagramFile, PathFile, StorageError, load
 
 __all__ = ["KINDS", "CYCLE_KINDS", "plot_file", "plot_branch", "plot_steps", "plot_diagnostics", "plot_metrics",
-           "branch_values", "plot_diagram", "POINT_LABELS", "plot_orbits", "plot_cycles"]
+           "branch_values", "plot_diagram", "POINT_LABELS", "plot_orbits", "plot_cycles", "curve_kind",
+           "plot_twoparam"]
 
 #: Figures of a path file; a diagram file has the one kind ``'diagram'``.
 KINDS = ("branch", "steps", "diagnostics", "metrics")
@@ -34,7 +37,11 @@ CYCLE_KINDS = ("orbits", "cycles")
 
 #: The field's abbreviations of special-point kinds (AUTO, MatCont): limit point, branch point, Hopf,
 #: Hessian-index change, and the cusp and Bogdanov–Takens points of fold curves.
-POINT_LABELS = {"fold": "LP", "bp": "BP", "hopf": "HB", "index_change": "IC", "cusp": "CP", "bt": "BT"}
+POINT_LABELS = {"fold": "LP", "bp": "BP", "hopf": "HB", "index_change": "IC", "cusp": "CP", "bt": "BT",
+                "zh": "ZH", "gh": "GH"}
+#: Codimension-2 points of fold and Hopf curves, with the names of the legend.
+CODIM2_NAMES = {"CP": "CP: cusp", "BT": "BT: Bogdanov-Takens", "ZH": "ZH: zero-Hopf", "GH": "GH: generalised Hopf"}
+CODIM2_MARKERS = {"CP": "^", "BT": "s", "ZH": "D", "GH": "o"}
 
 
 def _pyplot():
@@ -164,6 +171,58 @@ def plot_diagram(d: DiagramFile, y: Optional[str] = None, ax=None):
     return ax
 
 
+def curve_kind(f: PathFile) -> Optional[Tuple[str, str]]:
+    """``('fold' | 'hopf', par2)`` for a two-parameter curve file (problem ``fold:NAME:PAR2``), else None."""
+    parts = str(getattr(f, "problem", "")).split(":")
+    return (parts[0], parts[-1]) if len(parts) >= 3 and parts[0] in ("fold", "hopf") else None
+
+
+def plot_twoparam(files, ax=None):
+    """Fold and Hopf curves in the (λ, par2) plane, codimension-2 points marked and labelled, with a legend."""
+    plt = _pyplot()
+    from matplotlib.lines import Line2D
+
+    ax = ax or plt.gca()
+    handles, seen, par2_names, points = {}, set(), set(), {}
+    for f in files:
+        kind, par2 = curve_kind(f)
+        par2_names.add(par2)
+        col = -2 if kind == "hopf" else -1  # Hopf rows are (p, λ, κ), fold rows (p, λ)
+        lam1, mu = np.asarray(f.p)[:, col].real, f.lam[f.p_steps]
+        style = {"fold": dict(color="C0", ls="-"), "hopf": dict(color="C3", ls="-")}[kind]
+        if kind == "hopf":  # the neutral-saddle part (κ < 0, past a BT) dashed, as MatCont draws it
+            kappa = np.asarray(f.p)[:, -1].real
+            for sel, ls in ((kappa >= 0, "-"), (kappa <= 0, ":")):
+                if sel.sum() > 1:
+                    ax.plot(np.where(sel, lam1, np.nan), np.where(sel, mu, np.nan), ls, color="C3", lw=1.5)
+            if (kappa < 0).any():
+                handles["NS"] = Line2D([], [], color="C3", ls=":", label="neutral saddles")
+        else:
+            ax.plot(lam1, mu, **style, lw=1.5)
+        handles.setdefault(kind, Line2D([], [], **style, label={"fold": "fold curve (LP)", "hopf": "Hopf curve (HB)"}[kind]))
+        for i, e in enumerate(f.events):
+            tag = POINT_LABELS.get(e["kind"], e["kind"])
+            if tag not in CODIM2_NAMES:  # turning points of the curve itself are no codimension-2 points
+                continue
+            x, y = float(np.real(f.event_p(i)[col])), float(e["lam"])
+            key = (tag, round(x, 7), round(y, 7))
+            if key in points:  # BT lies on the fold and on the Hopf curve: marked once
+                continue
+            points[key] = True
+            seen.add(tag)
+            ax.plot([x], [y], CODIM2_MARKERS[tag], color="k", ms=6, zorder=3)
+            ax.annotate(tag, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    legend = list(handles.values()) + [Line2D([], [], color="k", ls="", marker=CODIM2_MARKERS[t], ms=6,
+                                              label=CODIM2_NAMES[t])
+                                       for t in sorted(seen)]
+    ax.legend(handles=legend, loc="best", fontsize=8)
+    ax.set_xlabel("λ")
+    ax.set_ylabel(", ".join(sorted(par2_names)))
+    ax.set_title(_title(files[0], "two-parameter diagram"), fontsize=9)
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
 def _two_panels(f: PathFile, fig, what: str):
     fig = fig or _pyplot().gcf()
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
@@ -246,14 +305,22 @@ def plot_metrics(f: PathFile, y: Optional[str] = None, fig=None):
 
 
 def plot_file(path: str, kind: str = "branch", y: Optional[str] = None, out: Optional[str] = None,
-              dpi: int = 100) -> str:
-    """Draw ``kind`` from the file at ``path`` and save it to ``out`` (default ``<path>.<kind>.png``)."""
-    if kind not in KINDS + ("diagram",) + CYCLE_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS + ('diagram',) + CYCLE_KINDS)}, got {kind!r}")
+              dpi: int = 100, curves: Tuple[str, ...] = ()) -> str:
+    """Draw ``kind`` from the file at ``path`` and save it to ``out`` (default ``<path>.<kind>.png``).
+
+    ``curves``: more fold/Hopf curve files drawn with ``path`` by ``kind='twoparam'``.
+    """
+    every = KINDS + ("diagram", "twoparam") + CYCLE_KINDS
+    if kind not in every:
+        raise ValueError(f"kind must be one of {', '.join(every)}, got {kind!r}")
     plt = _pyplot()
     out = out or f"{path.rsplit('.', 1)[0]}.{kind}.png"
     if kind in CYCLE_KINDS:
         return _plot_cycles_file(plt, path, kind, y, out, dpi)
+    if kind == "twoparam":
+        return _plot_twoparam_files(plt, (path,) + tuple(curves), out, dpi)
+    if curves:
+        raise StorageError("--curve: extra curves are drawn by --kind twoparam only")
     with load(path) as f:
         if isinstance(f, DiagramFile) != (kind == "diagram"):
             raise StorageError(f"{path}: --kind diagram plots diagram files only" if kind == "diagram" else
@@ -274,6 +341,27 @@ def plot_file(path: str, kind: str = "branch", y: Optional[str] = None, out: Opt
                 plot_diagnostics(f, fig)
             else:
                 plot_metrics(f, y, fig)
+            fig.tight_layout()
+            fig.savefig(out, dpi=dpi)
+        finally:
+            plt.close(fig)
+    return out
+
+
+def _plot_twoparam_files(plt, paths, out: str, dpi: int) -> str:
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        files = [stack.enter_context(load(p)) for p in paths]
+        for p, f in zip(paths, files):
+            if isinstance(f, DiagramFile) or curve_kind(f) is None:
+                raise StorageError(f"{p}: --kind twoparam draws fold and Hopf curves (pathtrack fold/hopf --out); "
+                                   "this is another kind of file")
+            if not f.has_steps or f.num_steps == 0:
+                raise StorageError(f"{p}: no steps stored, nothing to plot")
+        fig = plt.figure(figsize=(6.4, 4.8))
+        try:
+            plot_twoparam(files, fig.gca())
             fig.tight_layout()
             fig.savefig(out, dpi=dpi)
         finally:

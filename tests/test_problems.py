@@ -7,7 +7,7 @@ from pathtrack import Problem, ProblemError, StartPoint
 from pathtrack.problem import check_problem, RealSystem
 from pathtrack.registry import available, make_problem
 
-BUILTIN = ["bratu1d", "ellipse", "pitchfork", "linear-complex", "rossler"]
+BUILTIN = ["bratu1d", "ellipse", "pitchfork", "linear-complex", "rossler", "ab-reaction"]
 
 
 def _autograd_twin(problem):

@@ -1,0 +1,89 @@
+"""The A → B reaction in a stirred tank (the model of AUTO-07p's demo ``ab``), continued in λ = D.
+
+    u₁' = −u₁ + D (1 − u₁) e^{u₂},    u₂' = −u₂ + D B (1 − u₁) e^{u₂} − β u₂
+
+(Uppal, Ray and Poore's exothermic reactor: conversion u₁, temperature u₂, Damköhler number D).
+For B = 14 and β = 2 the steady states form an S with two folds and a Hopf point; continued in
+(D, β) the Hopf curve meets a generalised Hopf (Bautin) point and a Bogdanov–Takens point. The
+two-parameter run of ``docs/bifurcation.md`` and ``benchmarks/bench_bifurcation.py``.
+"""
+
+import autograd.numpy as anp
+import numpy as np
+
+from pathtrack.problem import Problem, StartPoint
+
+
+class ABReaction(Problem):
+    """Steady states of the A → B reactor of AUTO's ``ab`` demo in λ = D, from u = 0 at D = 0."""
+
+    name = "ab-reaction"
+    description = "A -> B reactor (AUTO demo ab) in lam = D: two folds and a Hopf point for B = 14, beta = 2"
+    is_ode_rhs = True
+    parameters = {"B": 14.0, "beta": 2.0, "lam_max": 0.5}
+    default_options = {"parameterisation": "arclength", "initial_ds": 0.01, "max_ds": 0.05, "max_steps": 2000}
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.B, self.beta = float(self.params["B"]), float(self.params["beta"])
+        self.lam_start, self.lam_min = 0.0, 0.0
+        self.lam_end = self.lam_max = float(self.params["lam_max"])
+
+    def H(self, p, lam):
+        u1, u2 = p[0], p[1]
+        r = lam * (1.0 - u1) * anp.exp(u2)
+        return anp.stack([-u1 + r, -u2 + self.B * r - self.beta * u2])
+
+    def dH_dp(self, p, lam):
+        # analytic, as AUTO's finite differences are cheap: autograd would dominate the Hopf-curve run
+        u1, u2 = float(p[0]), float(p[1])
+        e = np.exp(u2)
+        r1, r2 = -lam * e, lam * (1.0 - u1) * e  # ∂r/∂u₁, ∂r/∂u₂
+        return np.array([[-1.0 + r1, r2], [self.B * r1, -1.0 - self.beta + self.B * r2]])
+
+    def dH_dlam(self, p, lam):
+        s = (1.0 - float(p[0])) * np.exp(float(p[1]))
+        return np.array([s, self.B * s])
+
+    def start(self):
+        return StartPoint(np.zeros(2), 0.0)
+
+    # -- closed forms (the references of the tests and of benchmarks/bench_bifurcation.py) ---------
+    def hopf_states(self):
+        """The steady states with zero trace (Hopf points or neutral saddles): ``[(u₁, u₂, D), ...]``, u₁ ascending.
+
+        On them u₂ = B u₁/(1 + β), D e^{u₂} = u₁/(1 − u₁), and the trace of the Jacobian,
+        −2 − D e^{u₂} − β + B u₁, vanishes: ``B u₁² − (B + 1 + β) u₁ + 2 + β = 0``.
+        """
+        roots = np.roots([self.B, -(self.B + 1.0 + self.beta), 2.0 + self.beta])
+        out = []
+        for u1 in sorted(roots[np.isreal(roots)].real):
+            u2 = self.B * u1 / (1.0 + self.beta)
+            out.append((float(u1), float(u2), float(u1 / ((1.0 - u1) * np.exp(u2)))))
+        return out
+
+    def first_lyapunov_exact(self, u1: float, u2: float, lam: float) -> float:
+        """``l₁`` (Kuznetsov's formula, as :mod:`pathtrack.normalform`) with the exact second and third derivatives.
+
+        The nonlinearity is ``r (1, B)`` with ``r = D (1 − u₁) e^{u₂}``, whose only nonzero derivatives
+        are ``r_{u₁u₂…} = −D e^{u₂}`` and ``r_{u₂u₂…} = D (1 − u₁) e^{u₂}``.
+        """
+        de, r = lam * np.exp(u2), lam * (1.0 - u1) * np.exp(u2)
+        A = self.dH_dp(np.array([u1, u2]), lam)
+        v = np.array([1.0, self.B])
+
+        def B2(x, z):
+            return (-de * (x[0] * z[1] + x[1] * z[0]) + r * x[1] * z[1]) * v
+
+        def C3(x, z, w):
+            return (-de * (x[0] * z[1] * w[1] + x[1] * z[0] * w[1] + x[1] * z[1] * w[0]) + r * x[1] * z[1] * w[1]) * v
+
+        eigs, right = np.linalg.eig(A)
+        k = int(np.argmax(eigs.imag))
+        omega, q = float(eigs[k].imag), right[:, k] / np.linalg.norm(right[:, k])
+        left_vals, left = np.linalg.eig(A.T)
+        p = left[:, int(np.argmin(np.abs(left_vals + 1j * omega)))]
+        p = p / np.conj(np.vdot(p, q))
+        t = (np.vdot(p, C3(q, q, np.conj(q))) - 2 * np.vdot(p, B2(q, np.linalg.solve(A, B2(q, np.conj(q)))))
+             + np.vdot(p, B2(np.conj(q), np.linalg.solve(2j * omega * np.eye(2) - A, B2(q, q)))))
+        return float(t.real / (2 * omega))
