@@ -37,14 +37,20 @@ def bordered_matrix(J, b: np.ndarray):
     return scipy.sparse.vstack([J, scipy.sparse.csr_matrix(b[None, :])], format="csc")
 
 
-def bordered_splu(J, b: np.ndarray, max_cond: float):
-    """Sparse LU of ``[J; bᵀ]``; a singular matrix (by its pivots) raises SingularJacobianError."""
+def bordered_splu(J, b: np.ndarray, max_cond: float, check_pivots: bool = True):
+    """Sparse LU of ``[J; bᵀ]``; a singular matrix (by its pivots) raises SingularJacobianError.
+
+    Without ``check_pivots`` only an exactly singular matrix raises: reading the pivots
+    copies ``U`` out of SuperLU, which costs a third of the factorisation.
+    """
     from .linalg import SingularJacobianError
 
     try:
         lu = _splu(bordered_matrix(J, b))
     except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
         raise SingularJacobianError(f"bordered matrix is singular ({exc})") from exc
+    if not check_pivots:
+        return lu
     d = np.abs(lu.U.diagonal())
     if not d.min() > d.max() / max_cond:
         raise SingularJacobianError(f"bordered matrix is singular (pivot ratio {d.min() / max(d.max(), 1e-300):.3g})")
@@ -83,8 +89,14 @@ def splu_slogdet(lu) -> Tuple[float, float]:
 
 
 def sparse_bordered_solve(J, b: np.ndarray, r: np.ndarray, c: float, max_cond: float) -> np.ndarray:
-    """Solve ``[J; bᵀ] z = [r; c]`` with a sparse LU."""
-    return bordered_splu(J, b, max_cond).solve(np.append(r, c))
+    """Solve ``[J; bᵀ] z = [r; c]`` with a sparse LU (Newton's solves: a near-singular matrix
+    shows as a non-finite or diverging step, which the corrector's contraction test rejects)."""
+    from .linalg import SingularJacobianError
+
+    z = bordered_splu(J, b, max_cond, check_pivots=False).solve(np.append(r, c))
+    if not np.all(np.isfinite(z)):
+        raise SingularJacobianError("bordered matrix is singular (non-finite solution)")
+    return z
 
 
 def sparse_tangent(J, b: np.ndarray, max_cond: float):
