@@ -1,0 +1,37 @@
+"""AUTO-07p demo ab (plugin ab-reaction): folds and Hopf point against closed forms and AUTO's values."""
+
+import numpy as np
+import pytest
+
+from pathtrack import track
+from pathtrack_problems.ab_reaction import ABReaction
+
+#: AUTO-07p 0.9.2 (Debian auto-07p) on benchmarks/auto/ab (ab.f90, c.ab, run.auto): PAR(1) of the
+#: labelled points of s.ab (11 significant digits), read by benchmarks/auto/pp/parse_s.py.
+AUTO_AB = {"LP1": 0.10573897827, "LP2": 0.088931846186, "HB": 0.13090004475}
+
+
+def test_ab_folds_and_hopf_match_closed_forms_and_auto():
+    pb = ABReaction()
+    exact = pb.closed_forms()
+    r = track(pb)
+    assert r.success
+    folds = [sp.lam for sp in r.events("fold")]
+    hopf = r.events("hopf")
+    assert len(folds) == 2 and len(hopf) == 1
+    got = {"LP1": folds[0], "LP2": folds[1], "HB": hopf[0].lam}
+    for key in exact:
+        assert got[key] == pytest.approx(exact[key], abs=1e-12)
+        assert got[key] == pytest.approx(AUTO_AB[key], abs=1e-9)
+    assert hopf[0].extra["l1"] < 0  # supercritical
+
+
+def test_ab_derivatives_match_autograd():
+    from pathtrack.problem import Problem
+
+    pb = ABReaction()
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        p, lam = rng.uniform(0, 1, 2), float(rng.uniform(0, 0.2))
+        np.testing.assert_allclose(pb.dH_dp(p, lam), Problem.dH_dp(pb, p, lam), rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(pb.dH_dlam(p, lam), Problem.dH_dlam(pb, p, lam), rtol=1e-13, atol=1e-14)
