@@ -9,8 +9,10 @@ one AUTO run with automatic branch switching, then the fold continued in (p1, p3
 with user points at p3 = 4 and 6. It prints, for every special point and for the fold at
 p3 = 4 and 6, the closed form, AUTO's value (11 significant digits, as its s-file stores
 them) and pathtrack's, then the wall times, their ratio and the largest difference. It does the
-same for AUTO's demo ``ab`` (plugin ``ab-reaction``, AUTO files in ``benchmarks/auto/ab``): the
-steady states in p1 from u = 0, with two folds and a Hopf point.
+same for AUTO's demos ``ab`` (plugin ``ab-reaction``, files in ``benchmarks/auto/ab``: steady states
+in p1 from u = 0 with two folds and a Hopf point) and ``lor`` (plugin ``lorenz``, files in
+``benchmarks/auto/lor``: the pitchfork of the origin at r = 1, switched, and the Hopf points of
+the bifurcating branches), each against closed forms.
 """
 
 from __future__ import annotations
@@ -126,52 +128,60 @@ def main() -> None:
         print("AUTO-07p: not run (auto-07p or gfortran not on PATH)")
 
 
-AB_DIR = REPO / "benchmarks" / "auto" / "ab"
+def _auto_run(demo: str):
+    """``(points, wall)`` of ``benchmarks/auto/DEMO/run.auto``: ``[(kind, PAR(1))]`` of its s-file; None without AUTO."""
+    if not (shutil.which("auto-07p") and shutil.which("gfortran")):
+        return None
+    sys.path.insert(0, str(AUTO_DIR))
+    from parse_s import special_points
+
+    with tempfile.TemporaryDirectory() as d:
+        for name in (f"{demo}.f90", f"c.{demo}", "run.auto"):
+            shutil.copy(REPO / "benchmarks" / "auto" / demo / name, d)
+        t0 = time.perf_counter()
+        subprocess.run(["auto-07p", "run.auto"], cwd=d, check=True, capture_output=True, env=dict(os.environ))
+        wall = time.perf_counter() - t0
+        return [(kind, par[0]) for kind, _lab, _br, par, _u in special_points(os.path.join(d, f"s.{demo}"))], wall
 
 
-def bench_ab() -> None:
-    """AUTO demo ``ab`` (plugin ``ab-reaction``): two folds and a Hopf point, closed form, AUTO and pathtrack."""
-    from pathtrack import track
+def _first(points, kind, i=0):
+    found = [v for k, v in points if k == kind]
+    return found[i] if len(found) > i else float("nan")
+
+
+def bench_demo(demo: str) -> None:
+    """AUTO demo ``ab`` (plugin ``ab-reaction``: two folds, a Hopf point; one path) or ``lor`` (plugin
+    ``lorenz``: a pitchfork, then the Hopf points of the switched branches; ``diagram(depth=1)``)."""
+    from pathtrack.diagram import diagram
     from pathtrack_problems.ab_reaction import ABReaction
+    from pathtrack_problems.lorenz import Lorenz
 
-    pb = ABReaction()
+    pb = ABReaction() if demo == "ab" else Lorenz()
     exact = pb.closed_forms()
     t0 = time.perf_counter()
-    r = track(pb)
+    r = diagram(pb, depth=1)
     wall = time.perf_counter() - t0
-    folds = [sp.lam for sp in r.events("fold")]
-    hopf = [sp.lam for sp in r.events("hopf")]
-    mine = {"LP1": folds[0] if folds else np.nan, "LP2": folds[1] if len(folds) > 1 else np.nan,
-            "HB": hopf[0] if hopf else np.nan}
-    auto = None
-    if shutil.which("auto-07p") and shutil.which("gfortran"):
-        sys.path.insert(0, str(AUTO_DIR))
-        from parse_s import special_points
-
-        with tempfile.TemporaryDirectory() as d:
-            for name in ("ab.f90", "c.ab", "run.auto"):
-                shutil.copy(AB_DIR / name, d)
-            t1 = time.perf_counter()
-            subprocess.run(["auto-07p", "run.auto"], cwd=d, check=True, capture_output=True, env=dict(os.environ))
-            auto_wall = time.perf_counter() - t1
-            pts = [(kind, par[0]) for kind, _lab, _br, par, _u in special_points(os.path.join(d, "s.ab"))]
-        lps = [v for k, v in pts if k == "LP"]
-        auto = {"LP1": lps[0], "LP2": lps[1], "HB": next(v for k, v in pts if k == "HB")}
-    print(f"\nAUTO demo ab (plugin ab-reaction): {r.n_accepted} steps, status {r.status.name}")
+    pts = [({"fold": "LP", "hopf": "HB", "bp": "BP"}.get(sp.kind, sp.kind), sp.lam)
+           for b in r.branches for sp in b.result.special_points]
+    auto = _auto_run(demo)
+    keys = {"LP1": ("LP", 0), "LP2": ("LP", 1), "HB": ("HB", 0), "BP": ("BP", 0)}
+    print(f"\nAUTO demo {demo} (plugin {pb.name}): {r.n_branches} branches, status {r.status.name}")
     print(f"{'point':<9} {'closed form':>20} {'AUTO-07p':>16} {'pathtrack':>20} {'|pt - exact|':>13} "
           f"{'|AUTO - exact|':>15}")
     worst = 0.0
-    for key in ("LP1", "LP2", "HB"):
-        a = auto[key] if auto else float("nan")
-        worst = max(worst, abs(mine[key] - a)) if auto else worst
-        print(f"{key:<9} {exact[key]:>20.16f} {a:>16.11f} {mine[key]:>20.16f} {abs(mine[key] - exact[key]):>13.2e} "
+    for key in exact:
+        m = _first(pts, *keys[key])
+        a = _first(auto[0], *keys[key]) if auto else float("nan")
+        worst = max(worst, abs(m - a)) if auto else worst
+        print(f"{key:<9} {exact[key]:>20.16f} {a:>16.11f} {m:>20.16f} {abs(m - exact[key]):>13.2e} "
               f"{abs(a - exact[key]):>15.2e}")
-    print(f"pathtrack wall time {wall:.3f} s (track, imports excluded)")
+    print(f"pathtrack wall time {wall:.3f} s (diagram(depth=1), imports excluded)")
     if auto:
-        print(f"AUTO-07p wall time {auto_wall:.3f} s (run, with its own compile and link of the model)")
-        print(f"ratio pathtrack / AUTO {wall / auto_wall:.2f}; largest |pathtrack - AUTO| = {worst:.2e}")
+        print(f"AUTO-07p wall time {auto[1]:.3f} s (run, with its own compile and link of the model)")
+        print(f"ratio pathtrack / AUTO {wall / auto[1]:.2f}; largest |pathtrack - AUTO| = {worst:.2e}")
 
 
 if __name__ == "__main__":
     main()
-    bench_ab()
+    bench_demo("ab")
+    bench_demo("lor")
