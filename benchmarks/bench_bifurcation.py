@@ -8,9 +8,13 @@ PATH, it runs ``benchmarks/auto/pp/run2.auto`` in a temporary directory: the sam
 one AUTO run with automatic branch switching, then the fold continued in (p1, p3) both ways
 with user points at p3 = 4 and 6. It prints, for every special point and for the fold at
 p3 = 4 and 6, the closed form, AUTO's value (11 significant digits, as its s-file stores
-them) and pathtrack's, then the wall times, their ratio and the largest difference.
+them) and pathtrack's, then the wall times, their ratio and the largest difference. It does the
+same for AUTO's demos ``ab`` (plugin ``ab-reaction``, files in ``benchmarks/auto/ab``: steady states
+in p1 from u = 0 with two folds and a Hopf point) and ``lor`` (plugin ``lorenz``, files in
+``benchmarks/auto/lor``: the pitchfork of the origin at r = 1, switched, and the Hopf points of
+the bifurcating branches), each against closed forms.
 
-The second case is two-parameter: the ``ab-reaction`` plugin (the A → B reactor of AUTO's demo
+The last case is two-parameter: the ``ab-reaction`` plugin (the A → B reactor of AUTO's demo
 ``ab``, B = 14) in (D, β). pathtrack continues its Hopf point and both folds in β on [0, 6], both
 ways (:func:`pathtrack.twoparam.continue_hopf`, :func:`~pathtrack.twoparam.continue_fold`);
 AUTO-07p runs ``benchmarks/auto/ab.auto`` (the same curves, ISW=2). For every generalised Hopf
@@ -112,7 +116,7 @@ def run_auto():
 def ab_closed_forms():
     """``{name: (β, D)}`` of the codimension-2 points of the reactor with B = 14, without continuation."""
     from scipy.optimize import brentq
-    from pathtrack_problems.abreaction import ABReaction
+    from pathtrack_problems.ab_reaction import ABReaction
 
     def state(beta, k):
         return ABReaction(beta=beta).hopf_states()[k]
@@ -141,7 +145,7 @@ def _ab_name(kind, beta):
 def run_ab_pathtrack():
     from pathtrack import track
     from pathtrack.twoparam import continue_fold, continue_hopf
-    from pathtrack_problems.abreaction import ABReaction
+    from pathtrack_problems.ab_reaction import ABReaction
 
     pb = ABReaction()
     t0 = time.perf_counter()
@@ -227,8 +231,63 @@ def main() -> None:
         print(f"ratio pathtrack / AUTO {wall / auto[2]:.2f}; largest |pathtrack - AUTO| = {worst:.2e}")
     else:
         print("AUTO-07p: not run (auto-07p or gfortran not on PATH)")
-    main_ab()
+
+
+def _auto_run(demo: str):
+    """``(points, wall)`` of ``benchmarks/auto/DEMO/run.auto``: ``[(kind, PAR(1))]`` of its s-file; None without AUTO."""
+    if not (shutil.which("auto-07p") and shutil.which("gfortran")):
+        return None
+    sys.path.insert(0, str(AUTO_DIR))
+    from parse_s import special_points
+
+    with tempfile.TemporaryDirectory() as d:
+        for name in (f"{demo}.f90", f"c.{demo}", "run.auto"):
+            shutil.copy(REPO / "benchmarks" / "auto" / demo / name, d)
+        t0 = time.perf_counter()
+        subprocess.run(["auto-07p", "run.auto"], cwd=d, check=True, capture_output=True, env=dict(os.environ))
+        wall = time.perf_counter() - t0
+        return [(kind, par[0]) for kind, _lab, _br, par, _u in special_points(os.path.join(d, f"s.{demo}"))], wall
+
+
+def _first(points, kind, i=0):
+    found = [v for k, v in points if k == kind]
+    return found[i] if len(found) > i else float("nan")
+
+
+def bench_demo(demo: str) -> None:
+    """AUTO demo ``ab`` (plugin ``ab-reaction``: two folds, a Hopf point; one path) or ``lor`` (plugin
+    ``lorenz``: a pitchfork, then the Hopf points of the switched branches; ``diagram(depth=1)``)."""
+    from pathtrack.diagram import diagram
+    from pathtrack_problems.ab_reaction import ABReaction
+    from pathtrack_problems.lorenz import Lorenz
+
+    pb = ABReaction() if demo == "ab" else Lorenz()
+    exact = pb.closed_forms()
+    t0 = time.perf_counter()
+    r = diagram(pb, depth=1)
+    wall = time.perf_counter() - t0
+    pts = [({"fold": "LP", "hopf": "HB", "bp": "BP"}.get(sp.kind, sp.kind), sp.lam)
+           for b in r.branches for sp in b.result.special_points]
+    auto = _auto_run(demo)
+    keys = {"LP1": ("LP", 0), "LP2": ("LP", 1), "HB": ("HB", 0), "BP": ("BP", 0)}
+    print(f"\nAUTO demo {demo} (plugin {pb.name}): {r.n_branches} branches, status {r.status.name}")
+    print(f"{'point':<9} {'closed form':>20} {'AUTO-07p':>16} {'pathtrack':>20} {'|pt - exact|':>13} "
+          f"{'|AUTO - exact|':>15}")
+    worst = 0.0
+    for key in exact:
+        m = _first(pts, *keys[key])
+        a = _first(auto[0], *keys[key]) if auto else float("nan")
+        worst = max(worst, abs(m - a)) if auto else worst
+        print(f"{key:<9} {exact[key]:>20.16f} {a:>16.11f} {m:>20.16f} {abs(m - exact[key]):>13.2e} "
+              f"{abs(a - exact[key]):>15.2e}")
+    print(f"pathtrack wall time {wall:.3f} s (diagram(depth=1), imports excluded)")
+    if auto:
+        print(f"AUTO-07p wall time {auto[1]:.3f} s (run, with its own compile and link of the model)")
+        print(f"ratio pathtrack / AUTO {wall / auto[1]:.2f}; largest |pathtrack - AUTO| = {worst:.2e}")
 
 
 if __name__ == "__main__":
     main()
+    bench_demo("ab")
+    bench_demo("lor")
+    main_ab()

@@ -102,6 +102,38 @@ def _second_derivative(system: RealSystem, y: np.ndarray, u: np.ndarray, v: np.n
     return (4.0 * central(eps / 2.0) - central(eps)) / 3.0
 
 
+def _dense_kernel(system: RealSystem, y: np.ndarray, eps: float):
+    """``(kernel_dim, rel, phi, psi, scale)`` from the SVD of the dense augmented Jacobian."""
+    J = system.jacobian(y)
+    m = J.shape[0]
+    u_mat, sv, vt = scipy.linalg.svd(J, full_matrices=True, check_finite=False)
+    # J's scale nearby: at a branch point of a scalar equation J itself may vanish
+    r = np.random.default_rng(0).standard_normal(y.shape[0])
+    nearby = float(np.linalg.norm(system.jacobian(y + eps * r / np.linalg.norm(r)), 2))
+    scale = max(float(sv[0]), nearby, 1e-300)
+    rel = sv / scale
+    kernel_dim = 1 + int(np.sum(rel <= RANK_TOL))
+    phi = vt[-2:].T.copy()  # (m+1, 2): the near-null and the null right singular vectors
+    return kernel_dim, rel, phi, u_mat[:, m - 1], scale
+
+
+def _sparse_kernel(system: RealSystem, y: np.ndarray, eps: float, parent_tangent: Optional[np.ndarray]):
+    """The same as :func:`_dense_kernel` for a sparse Jacobian: inverse iteration on sparse LUs.
+
+    ``rel`` holds the smallest singular values of ``[J; bᵀ]`` (``b`` the parent's tangent), over
+    a norm estimate of ``J``; a simple branch point has one of them below :data:`RANK_TOL`.
+    """
+    from .sparse import left_kernel, norm_estimate, sparse_kernel_basis
+
+    J = system.jacobian(y)
+    r = np.random.default_rng(0).standard_normal(y.shape[0])
+    scale = max(norm_estimate(J), norm_estimate(system.jacobian(y + eps * r / np.linalg.norm(r))), 1e-300)
+    b = None if parent_tangent is None else np.asarray(parent_tangent, dtype=float)
+    kernel_dim, rel, phi = sparse_kernel_basis(J, b, scale, RANK_TOL)
+    psi = left_kernel(J, phi[:, 0]) if phi is not None else None
+    return kernel_dim, rel[::-1], phi, psi, scale  # rel descending, as the dense SVD's
+
+
 def analyse_branch_point(problem: Problem, point, *, parent_tangent: Optional[np.ndarray] = None,
                          n: Optional[int] = None, refine: bool = True) -> BranchPointAnalysis:
     """Kernel and bifurcation equation at a located branch point; the tangents of every branch.
@@ -134,16 +166,11 @@ def analyse_branch_point(problem: Problem, point, *, parent_tangent: Optional[np
     if refine:
         y = refine_branch_point(system, y)
         lam = float(y[-1])
-    J = system.jacobian(y)
-    m = J.shape[0]
-    u_mat, sv, vt = scipy.linalg.svd(J, full_matrices=True, check_finite=False)
-    # J's scale nearby: at a branch point of a scalar equation J itself may vanish
     eps = 1e-3 * max(1.0, float(np.linalg.norm(y)))
-    r = np.random.default_rng(0).standard_normal(y.shape[0])
-    nearby = float(np.linalg.norm(system.jacobian(y + eps * r / np.linalg.norm(r)), 2))
-    scale = max(float(sv[0]), nearby, 1e-300)
-    rel = sv / scale
-    kernel_dim = 1 + int(np.sum(rel <= RANK_TOL))
+    if system.is_sparse:
+        kernel_dim, rel, phi, psi, scale = _sparse_kernel(system, y, eps, parent_tangent)
+    else:
+        kernel_dim, rel, phi, psi, scale = _dense_kernel(system, y, eps)
     where = f"at λ = {lam:.10g}"
     if kernel_dim == 1:
         raise BranchSwitchError(f"not a branch point {where}: the augmented Jacobian has full rank (kernel "
@@ -152,8 +179,6 @@ def analyse_branch_point(problem: Problem, point, *, parent_tangent: Optional[np
     if kernel_dim > 2:
         raise BranchSwitchError(f"branch point {where} is not simple: kernel dimension {kernel_dim}; "
                                 "only kernel dimension 2 is switched")
-    phi = vt[-2:].T.copy()  # (m+1, 2): the near-null and the null right singular vectors
-    psi = u_mat[:, m - 1]
     c11 = float(psi @ _second_derivative(system, y, phi[:, 0], phi[:, 0], eps))
     c22 = float(psi @ _second_derivative(system, y, phi[:, 1], phi[:, 1], eps))
     c12 = float(psi @ _second_derivative(system, y, phi[:, 0], phi[:, 1], eps))

@@ -469,7 +469,7 @@ def make_corrector(options: TrackerOptions, system: RealSystem) -> Corrector:
     """Instantiate the corrector named by ``options.corrector`` (resolving ``'auto'``)."""
     name = options.corrector
     if name == "auto":
-        if system.m <= options.dense_max_n:
+        if system.m <= options.dense_max_n or system.is_sparse:  # a sparse LU factors any size
             name = "newton"
         elif system.problem.is_gradient:
             name = "lbfgs"

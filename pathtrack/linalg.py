@@ -60,6 +60,8 @@ def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, m
         degenerate problem).
     """
     m = J.shape[0]
+    if _sparse(J):
+        return _tangent_sparse(J, t_prev, direction, max_cond)
     if t_prev is None and m + 1 <= SVD_MAX_N:
         q, r = scipy.linalg.qr(J.T, mode="full", check_finite=False)
         sv = scipy.linalg.svdvals(r[:m, :m], check_finite=False) if m > 0 else np.ones(1)
@@ -90,6 +92,29 @@ def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, m
     return TangentInfo(oriented, sigma_min, np.nan, float(det_sign), float(log_abs_det))
 
 
+def _sparse(J) -> bool:
+    """A scipy.sparse matrix (told without importing scipy.sparse, which dense runs never need)."""
+    return not isinstance(J, np.ndarray) and hasattr(J, "tocsc")
+
+
+def _tangent_sparse(J, t_prev: Optional[np.ndarray], direction: int, max_cond: float) -> TangentInfo:
+    """:func:`tangent_dense` for a sparse ``J``: one sparse LU of ``[J; bᵀ]`` (σ_min is not computed)."""
+    from .sparse import sparse_tangent
+
+    m = J.shape[0]
+    b = t_prev if t_prev is not None else _lam_row(m, direction)
+    try:
+        t, det_sign, log_abs_det = sparse_tangent(J, b, max_cond)
+    except SingularJacobianError:
+        if t_prev is not None:
+            raise
+        t, det_sign, log_abs_det = sparse_tangent(J, np.random.default_rng(0).standard_normal(m + 1), max_cond)
+    oriented = orient(t, t_prev, direction)
+    if oriented is not t:
+        det_sign = -det_sign
+    return TangentInfo(oriented, np.nan, np.nan, float(det_sign), float(log_abs_det))
+
+
 def _lu_slogdet(lu) -> tuple:
     """``(sign, log|det|)`` from scipy's ``lu_factor`` output."""
     factors, piv = lu
@@ -106,7 +131,10 @@ def _lam_row(m: int, direction: int) -> np.ndarray:
 
 
 def bordered_solve(J: np.ndarray, b: np.ndarray, r: np.ndarray, c: float, max_cond: float) -> np.ndarray:
-    """Solve ``[J; b^T] z = [r; c]`` densely; singular (by LU pivots) raises SingularJacobianError."""
+    """Solve ``[J; b^T] z = [r; c]`` (sparse LU for a sparse ``J``); singular raises SingularJacobianError."""
+    if _sparse(J):
+        from .sparse import sparse_bordered_solve
+        return sparse_bordered_solve(J, b, r, c, max_cond)
     return scipy.linalg.lu_solve(_bordered_lu(J, b, max_cond), np.append(r, c), check_finite=False)
 
 
@@ -153,6 +181,9 @@ def tangent_matrix_free(jvp, m: int, t_prev: Optional[np.ndarray], direction: in
 
 def bordered_det(J: np.ndarray, t: np.ndarray):
     """``(sign, log|det|)`` of ``[J; t^T]``: its sign flips at simple branch points."""
+    if _sparse(J):
+        from .sparse import bordered_splu, splu_slogdet
+        return splu_slogdet(bordered_splu(J, t, np.inf))
     return np.linalg.slogdet(np.vstack([J, t[None, :]]))
 
 
@@ -168,7 +199,7 @@ def refine_branch_point(system, y: np.ndarray, tol: float = 1e-13, max_iters: in
     """
     m1 = y.shape[0]
     m = m1 - 1
-    if m1 > SVD_MAX_N:
+    if m1 > SVD_MAX_N or getattr(system, "is_sparse", False):
         return y
     u_mat, _, _ = scipy.linalg.svd(system.jacobian(y), check_finite=False)
     z = np.concatenate([y, u_mat[:, m - 1]])

@@ -58,6 +58,10 @@ class Problem:
     is_ode_rhs : bool
         ``H = f(u, λ)`` is the right-hand side of an ODE ``u' = f``: the tracker reports
         stability (eigenvalues of ``dH_dp``) at every step and locates Hopf points.
+    sparse_jacobian : bool
+        ``dH_dp`` returns a ``scipy.sparse`` matrix (real problems): the engine keeps the
+        augmented Jacobian sparse and solves its bordered systems with a sparse LU, at any
+        size, so folds, branch points and branch switching work as for dense problems.
     lam_start, lam_end : float
         Default start and target λ.
     lam_min, lam_max : float or None
@@ -75,6 +79,7 @@ class Problem:
     holomorphic: bool = True
     is_gradient: bool = False
     is_ode_rhs: bool = False
+    sparse_jacobian: bool = False
     lam_start: float = 0.0
     lam_end: float = 1.0
     lam_min: Optional[float] = None
@@ -321,7 +326,14 @@ def check_problem(problem: Problem, start: StartPoint, *, check_derivatives: boo
     if (n <= 200 and isinstance(problem, Problem) and not problem.has("dH_dp") and not problem.has("jvp")
             and not problem.is_gradient):
         _check_autograd(problem, name, p, lam)
-    if n <= 2000 and problem.has("dH_dp"):
+    if problem.has("dH_dp") and getattr(problem, "sparse_jacobian", False):
+        if is_complex:
+            raise ProblemError(f"problem {name!r}: sparse_jacobian is for real problems only")
+        J = problem.dH_dp(p, lam)
+        if not hasattr(J, "tocsc") or J.shape != (n, n):
+            raise ProblemError(f"problem {name!r}: sparse_jacobian is set, so dH_dp must return a scipy.sparse "
+                               f"matrix of shape ({n}, {n}), got {type(J).__name__} {getattr(J, 'shape', '')}")
+    elif n <= 2000 and problem.has("dH_dp"):
         J = np.asarray(problem.dH_dp(p, lam))
         if J.shape != (n, n):
             raise ProblemError(f"problem {name!r}: dH_dp must return shape ({n}, {n}), got {J.shape}")
@@ -360,6 +372,8 @@ class RealSystem:
         self.n = n
         self.is_complex = np.issubdtype(np.dtype(problem.dtype), np.complexfloating)
         self.m = 2 * n if self.is_complex else n
+        #: ``dH_dp`` is a scipy.sparse matrix: Jacobians stay sparse (:mod:`pathtrack.sparse`).
+        self.is_sparse = bool(getattr(problem, "sparse_jacobian", False)) and not self.is_complex
         self.n_H_evals = 0
         self.n_jac_evals = 0
         self.n_jvp_evals = 0
@@ -402,6 +416,10 @@ class RealSystem:
     def dF_dx(self, y: np.ndarray) -> np.ndarray:
         """Real ``m × m`` Jacobian with respect to ``x``."""
         self.n_jac_evals += 1
+        if self.is_sparse:
+            J = self.problem.dH_dp(self.p_of(y), float(y[-1])).tocsc()
+            self._finite(J.data, "dH_dp")
+            return J
         J = np.asarray(self.problem.dH_dp(self.p_of(y), float(y[-1])))
         if self.is_complex:
             B, C = J.real, J.imag
@@ -420,7 +438,11 @@ class RealSystem:
         cached = self._jac_cache
         if cached is not None and np.array_equal(cached[0], y):
             return cached[1]
-        J = np.column_stack([self.dF_dx(y), self.dF_dlam(y)])
+        if self.is_sparse:
+            from .sparse import augmented
+            J = augmented(self.dF_dx(y), self.dF_dlam(y))
+        else:
+            J = np.column_stack([self.dF_dx(y), self.dF_dlam(y)])
         self._jac_cache = (y.copy(), J)
         return J
 

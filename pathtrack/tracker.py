@@ -325,7 +325,9 @@ class Tracker:
                 off[ev.BRANCH_POINT] = (f"{m} real unknowns > dense_max_n = {o.dense_max_n}: the branch-point "
                                         "test needs the determinant of the dense bordered Jacobian; raise "
                                         "dense_max_n to run it")
-        if not self._dense() or m + 1 > SVD_MAX_N:
+        if self.system.is_sparse:
+            off["sigma_min"] = "sparse Jacobian: sigma_min(dH_dp) is computed for dense Jacobians only"
+        elif not self._dense() or m + 1 > SVD_MAX_N:
             off["sigma_min"] = (f"{m} real unknowns: sigma_min(dH_dp) is computed up to {SVD_MAX_N - 1} "
                                 f"unknowns within dense_max_n = {o.dense_max_n}")
         if (pb.is_gradient or pb.is_ode_rhs) and self._spectral_mode() == "off":
@@ -334,6 +336,8 @@ class Tracker:
                 off[test] = "eig_diagnostics='off'"
             elif self.system.is_complex:
                 off[test] = "eigenvalue diagnostics are for real problems only"
+            elif self.system.is_sparse:
+                off[test] = "sparse Jacobian: eigenvalue diagnostics are computed for dense Jacobians only"
             else:
                 off[test] = (f"{m} real unknowns: eig_diagnostics='auto' computes eigenvalues densely up to "
                              f"{SVD_MAX_N - 1} unknowns; set eig_diagnostics="
@@ -412,7 +416,8 @@ class Tracker:
 
     # ------------------------------------------------------------------ pieces
     def _dense(self) -> bool:
-        return self.system.m <= self.options.dense_max_n
+        """Whether the augmented Jacobian is factored (dense up to ``dense_max_n``, sparse at any size)."""
+        return self.system.m <= self.options.dense_max_n or self.system.is_sparse
 
     def _needs_tangent(self) -> bool:
         return self.predictor.needs_tangent or self.options.parameterisation == "arclength" or self._dense()
@@ -459,7 +464,8 @@ class Tracker:
     def _spectral_mode(self) -> str:
         """'dense', 'lanczos' or 'off': how to get the Hessian index or the stability eigenvalues."""
         pb, mode, m = self.problem, self.options.eig_diagnostics, self.system.m
-        if mode == "off" or self.system.is_complex or not (pb.is_gradient or pb.is_ode_rhs):
+        if (mode == "off" or self.system.is_complex or self.system.is_sparse
+                or not (pb.is_gradient or pb.is_ode_rhs)):
             return "off"
         if mode == "auto":
             return "dense" if m + 1 <= min(SVD_MAX_N, self.options.dense_max_n) else "off"
@@ -699,7 +705,7 @@ class Tracker:
                                         st.n_accepted + 1)
         for point, is_terminal in found:
             if point.kind in (ev.BRANCH_POINT, ev.INDEX_CHANGE):
-                self._polish_branch_point(point)
+                self._polish_branch_point(point, t_a)
             elif point.kind == ev.HOPF and self._dense() and not self.system.is_complex:
                 try:
                     point.extra["l1"] = first_lyapunov(self.problem, point.p, point.lam)
@@ -715,14 +721,29 @@ class Tracker:
                 self._terminal_point = point
         return terminal
 
-    def _polish_branch_point(self, point: ev.SpecialPoint) -> None:
+    def _polish_branch_point(self, point: ev.SpecialPoint, t_a: np.ndarray) -> None:
         """Refine a located branch point in place (:func:`~pathtrack.linalg.refine_branch_point`).
 
         The sign change of the determinant brackets it, but the trial points next to it are
         corrected in a hyperplane that also cuts the crossing branch, where Newton may fail;
-        the located point can then be off by a fraction of the step. Dense problems only.
+        the located point can then be off by a fraction of the step. Factored Jacobians only:
+        dense up to :data:`~pathtrack.linalg.SVD_MAX_N` unknowns, sparse at any size (secant
+        on the determinant along the path, :func:`~pathtrack.sparse.refine_branch_point_sparse`).
         """
         sysm = self.system
+        if sysm.is_sparse:
+            from .sparse import refine_branch_point_sparse
+
+            # no singularity test: the points converge to where [J; bᵀ] is singular
+            newton = NewtonCorrector(self.options.replace(max_cond=1e300))
+
+            def correct(guess, b, c):
+                res = newton.correct(sysm, guess, b, c)
+                return res.y if res.code == CorrectorCode.converged else None
+
+            y_bp = refine_branch_point_sparse(sysm, sysm.to_y(point.p, point.lam), t_a, correct)
+            point.p, point.lam = sysm.p_of(y_bp).copy(), float(y_bp[-1])
+            return
         if not self._dense() or sysm.m + 1 > SVD_MAX_N:
             return
         y = sysm.to_y(point.p, point.lam)

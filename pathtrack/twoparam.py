@@ -17,8 +17,10 @@ system as a plugin, with unknowns ``(p, λ)`` and continuation parameter μ, so 
 - ``bt`` (Bogdanov–Takens, ODE plugins ``is_ode_rhs``): ``w·v`` changes sign, where the zero
   eigenvalue of ``H_p`` becomes double with a Jordan block.
 
-Derivatives of the augmented system are central differences (the plugin is rebuilt with each
-value of μ, so autograd cannot see μ); dense and for real problems only.
+The Jacobian of the augmented system is the plugin's ``[H_p, H_λ]`` bordered by ``g_z = −w·(∂H_p/∂z) v``,
+with ``∂H_p/∂z`` a central difference of ``H_p`` (the plugin is rebuilt with each value of μ, so
+autograd cannot see μ, and μ-derivatives are central differences too); dense and for real
+problems only.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class FoldProblem(Problem):
         self.is_ode_rhs = bool(base.is_ode_rhs)
         self.params = {**base.params}
         self._cache: Dict[float, Problem] = {float(self.mu0): base}
+        self._Hp_last = None
         p, lam = np.asarray(fold[0], dtype=float), float(fold[1])
         self.n = p.shape[0]
         u_mat, _, vt = scipy.linalg.svd(base.dH_dp(p, lam))
@@ -98,29 +101,55 @@ class FoldProblem(Problem):
         A[:n, :n], A[:n, n], A[n, :n] = Hp, self.b, self.c
         rhs = np.zeros(n + 1)
         rhs[n] = 1.0
-        vg = np.linalg.solve(A, rhs)
-        wg = np.linalg.solve(A.T, rhs)
+        lu = scipy.linalg.lu_factor(A, check_finite=False)  # one LU for both solves
+        vg = scipy.linalg.lu_solve(lu, rhs, check_finite=False)
+        wg = scipy.linalg.lu_solve(lu, rhs, trans=1, check_finite=False)
         return vg[:n], wg[:n], vg[n]  # v, w, g
+
+    def _Hp(self, pb: Problem, x: np.ndarray, lam: float) -> np.ndarray:
+        """``H_p`` of the plugin at μ; the last one is kept, since Newton asks for ``H`` and its
+        Jacobian at the same point, and the test functions at the accepted one."""
+        key = (id(pb), x.tobytes(), lam)
+        if self._Hp_last is not None and self._Hp_last[0] == key:
+            return self._Hp_last[1]
+        Hp = np.asarray(pb.dH_dp(x, lam), dtype=float)
+        self._Hp_last = (key, Hp)
+        return Hp
 
     def H(self, q, mu):
         q = np.asarray(q, dtype=float)
         pb = self.at(mu)
         x, lam = q[:-1], float(q[-1])
-        _, _, g = self._bordered(np.asarray(pb.dH_dp(x, lam), dtype=float))
+        _, _, g = self._bordered(self._Hp(pb, x, lam))
         return np.append(np.asarray(pb.H(x, lam), dtype=float), g)
 
     def _fd_step(self, z: float) -> float:
         return 1e-6 * max(1.0, abs(z))
 
     def dH_dp(self, q, mu):
+        """``[[H_p, H_λ], [g_p, g_λ]]`` with ``g_z = −w·(∂H_p/∂z) v`` (differentiating the bordered solve).
+
+        ``w·H_pp[v, ·]`` is ``(H_p(x + hv) − H_p(x − hv))ᵀw / 2h`` by the symmetry of ``H_pp``: four
+        Jacobians of the plugin and one bordered solve, where differencing ``H`` column by column
+        cost two per unknown.
+        """
         q = np.asarray(q, dtype=float)
-        cols = []
-        for i in range(q.shape[0]):
-            h = self._fd_step(q[i])
-            e = np.zeros_like(q)
-            e[i] = h
-            cols.append((self.H(q + e, mu) - self.H(q - e, mu)) / (2 * h))
-        return np.column_stack(cols)
+        pb = self.at(mu)
+        x, lam = q[:-1], float(q[-1])
+        Hp = self._Hp(pb, x, lam)
+        v, w, _ = self._bordered(Hp)
+        h = self._fd_step(float(np.linalg.norm(x))) / max(float(np.linalg.norm(v)), 1e-300)
+        g_x = -(np.asarray(pb.dH_dp(x + h * v, lam), dtype=float)
+                - np.asarray(pb.dH_dp(x - h * v, lam), dtype=float)).T @ w / (2 * h)
+        hl = self._fd_step(lam)
+        g_lam = -w @ ((np.asarray(pb.dH_dp(x, lam + hl), dtype=float)
+                       - np.asarray(pb.dH_dp(x, lam - hl), dtype=float)) @ v) / (2 * hl)
+        J = np.zeros((self.n + 1, self.n + 1))
+        J[:self.n, :self.n] = Hp
+        J[:self.n, self.n] = np.asarray(pb.dH_dlam(x, lam), dtype=float)
+        J[self.n, :self.n] = g_x
+        J[self.n, self.n] = g_lam
+        return J
 
     def dH_dlam(self, q, mu):
         h = self._fd_step(mu)
@@ -133,7 +162,7 @@ class FoldProblem(Problem):
     def cusp_value(self, q, mu) -> float:
         """``w·H_pp[v, v]``: the fold's quadratic coefficient, zero at a cusp."""
         pb, x, lam = self.at(mu), np.asarray(q[:-1], dtype=float), float(q[-1])
-        v, w, _ = self._bordered(np.asarray(pb.dH_dp(x, lam), dtype=float))
+        v, w, _ = self._bordered(self._Hp(pb, x, lam))
         h = 1e-4 * max(1.0, float(np.linalg.norm(x))) / max(float(np.linalg.norm(v)), 1e-300)
         hvv = (np.asarray(pb.H(x + h * v, lam), dtype=float) - 2 * np.asarray(pb.H(x, lam), dtype=float)
                + np.asarray(pb.H(x - h * v, lam), dtype=float)) / h ** 2
@@ -142,7 +171,7 @@ class FoldProblem(Problem):
     def bt_value(self, q, mu) -> float:
         """``w·v``: zero where the zero eigenvalue of ``H_p`` is double (Bogdanov–Takens)."""
         pb, x, lam = self.at(mu), np.asarray(q[:-1], dtype=float), float(q[-1])
-        v, w, _ = self._bordered(np.asarray(pb.dH_dp(x, lam), dtype=float))
+        v, w, _ = self._bordered(self._Hp(pb, x, lam))
         return float(w @ v)
 
     def events(self):

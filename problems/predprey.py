@@ -37,6 +37,15 @@ class PredatorPrey(Problem):
         f2 = -u2 + self.p4 * u1 * u2
         return anp.stack([f1, f2])
 
+    # hand-written derivatives: autograd's Jacobian of a 2-vector costs as much as the rest of a step
+    def dH_dp(self, p, lam):
+        u1, u2 = float(p[0]), float(p[1])
+        return np.array([[self.p2 * (1.0 - 2.0 * u1) - u2 - lam * self.p3 * np.exp(-self.p3 * u1), -u1],
+                         [self.p4 * u2, -1.0 + self.p4 * u1]])
+
+    def dH_dlam(self, p, lam):
+        return np.array([-(1.0 - np.exp(-self.p3 * float(p[0]))), 0.0])
+
     def start(self):
         return StartPoint(np.zeros(2), 0.0)
 

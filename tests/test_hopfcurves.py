@@ -161,7 +161,7 @@ def test_reactor_generalised_hopf_matches_its_closed_form():
     from scipy.optimize import brentq
 
     from pathtrack import track
-    from pathtrack_problems.abreaction import ABReaction
+    from pathtrack_problems.ab_reaction import ABReaction
 
     def l1(beta):
         pb = ABReaction(beta=beta)

@@ -220,3 +220,14 @@ def test_track_linear_follows_paths_of_the_total_degree_homotopy_to_t_1_in_exten
     expected = [(12 ** 0.5, 3), (-12 ** 0.5, 3), (12 ** 0.5 * 1j, -3), (-12 ** 0.5 * 1j, -3)]
     for root in expected:  # every root reached by exactly one path, to double's last digits
         assert np.sum(np.linalg.norm(x - np.array(root), axis=1) < 1e-12) == 1
+
+    # the stage's time budget and an interrupt both end it at once, with no endpoint (the path then fails)
+    spent = SolveOptions(max_extended_seconds=1e-9)
+    stopped = _StopFlag()
+    stopped.request_stop()
+    for o, flag in ((spent, _StopFlag()), (opts, stopped)):
+        late = _extended_finish(starts, o, lambda rows, opt: _track(starts[rows], hom.arrays(),
+                                                                    start.packed().arrays(), gamma, patch, opt,
+                                                                    max_exp, None, 1),
+                                hom, start.packed(), gamma, patch, flag)
+        assert np.isnan(late(np.arange(4))).all()

@@ -87,3 +87,23 @@ class ABReaction(Problem):
         t = (np.vdot(p, C3(q, q, np.conj(q))) - 2 * np.vdot(p, B2(q, np.linalg.solve(A, B2(q, np.conj(q)))))
              + np.vdot(p, B2(np.conj(q), np.linalg.solve(2j * omega * np.eye(2) - A, B2(q, q)))))
         return float(t.real / (2 * omega))
+
+    def closed_forms(self):
+        """``{"LP1", "LP2", "HB"}``: D at the two folds and at the Hopf point (AUTO demo ``ab``'s labels).
+
+        On the steady states u₁ = (1 + β) u₂ / B, so D(u₂) = u₁ e^{−u₂} / (1 − u₁) is explicit: the
+        folds are the zeros of dD/du₂ (found by Brent's method) and the Hopf point is the zero-trace
+        state of :meth:`hopf_states` outside the folds (the one between them is a neutral saddle).
+        """
+        from scipy.optimize import brentq
+
+        k = (1.0 + self.beta) / self.B
+
+        def dlog_lam(x):  # d/du₂ log D = 1/u₂ − 1 + k/(1 − k u₂)
+            return 1.0 / x - 1.0 + k / (1.0 - k * x)
+
+        xs = np.linspace(1e-3, 1.0 / k - 1e-3, 4001)
+        folds = [brentq(dlog_lam, a, b, xtol=1e-15) for a, b in zip(xs[:-1], xs[1:]) if dlog_lam(a) * dlog_lam(b) < 0]
+        lam = [k * x * np.exp(-x) / (1.0 - k * x) for x in folds]
+        hopf = [D for _u1, u2, D in self.hopf_states() if not folds[0] < u2 < folds[-1]]
+        return {"LP1": lam[0], "LP2": lam[-1], "HB": hopf[0]}
