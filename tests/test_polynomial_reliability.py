@@ -156,17 +156,18 @@ def _fake_track(deep_failure_end):
     return track
 
 
-def _classify_fake(finish, deep_failure_end=(1e-3, 1.0)):
+def _classify_fake(finish, deep_failure_end=(1e-3, 1.0), max_extended_seconds=60.0):
     from pathtrack.polynomial.parse import parse_system
     from pathtrack.polynomial.solver import SolveOptions, _NoBar, _solve_result, _StopFlag, _track_and_classify
 
     system = parse_system("x^2 - 4;")
     starts = np.array([[1.0, 1.0], [1.0, -1.0]], dtype=np.complex128)
-    out = _track_and_classify([(system, np.arange(2))], starts, SolveOptions(), _StopFlag(), _NoBar(),
+    opts = SolveOptions(max_extended_seconds=max_extended_seconds)  # the extended stage is opt-in
+    out = _track_and_classify([(system, np.arange(2))], starts, opts, _StopFlag(), _NoBar(),
                               _fake_track(np.array(deep_failure_end, dtype=np.complex128)), finish)
     ends, codes, kinds, winding, steps, (cls,), (n_cross,), retracked, deep, suspect, recovered = out
     res = _solve_result(system, ends, codes, winding, steps, cls, n_cross, 0, {}, seed=0, gamma=1.0,
-                        options=SolveOptions(), total_time=0.0)
+                        options=opts, total_time=0.0)
     return res, suspect, recovered
 
 
@@ -198,6 +199,14 @@ def test_the_extended_precision_stage_settles_a_suspect_path_only_with_a_new_reg
     assert not recovered.any() and res.n_failed == 1 and not res.is_complete
 
 
+def test_by_default_a_suspect_path_is_failed_without_the_extended_stage():
+    def finish(rows):
+        raise AssertionError("the extended stage ran with a zero budget")
+
+    res, suspect, recovered = _classify_fake(finish=finish, max_extended_seconds=0.0)
+    assert suspect.sum() == 1 and not recovered.any() and res.n_failed == 1 and not res.is_complete
+
+
 def test_track_linear_follows_paths_of_the_total_degree_homotopy_to_t_1_in_extended_precision():
     from pathtrack.polynomial.parse import parse_system
     from pathtrack.polynomial.solver import SolveOptions, _extended_finish, _StopFlag, _track
@@ -210,7 +219,7 @@ def test_track_linear_follows_paths_of_the_total_degree_homotopy_to_t_1_in_exten
     hom = system.homogenize().packed()
     start, starts = total_degree_start(system.degrees, patch)
     max_exp = max(hom.max_exp, start.packed().max_exp)
-    opts = SolveOptions()
+    opts = SolveOptions(max_extended_seconds=60.0)
     finish = _extended_finish(starts, opts, lambda rows, opt: _track(starts[rows], hom.arrays(), start.packed().arrays(),
                                                                       gamma, patch, opt, max_exp, None, 1),
                               hom, start.packed(), gamma, patch, _StopFlag())
@@ -221,7 +230,8 @@ def test_track_linear_follows_paths_of_the_total_degree_homotopy_to_t_1_in_exten
     for root in expected:  # every root reached by exactly one path, to double's last digits
         assert np.sum(np.linalg.norm(x - np.array(root), axis=1) < 1e-12) == 1
 
-    # the stage's time budget and an interrupt both end it at once, with no endpoint (the path then fails)
+    # the stage's time budget and an interrupt both end it at once, with no endpoint (the path then fails);
+    # by default (budget 0) _track_and_classify does not call it at all
     spent = SolveOptions(max_extended_seconds=1e-9)
     stopped = _StopFlag()
     stopped.request_stop()

@@ -106,9 +106,10 @@ class SolveOptions:
         ``t = 1`` (down to ``1e-13``). A regular root of large norm looks like a diverging path
         until ``1 - t`` is small: chandra6's roots of norm ``10^4`` below ``1e-3``.
     max_extended_seconds : float
-        Wall-time budget of the extended-precision stage for suspect paths, all of them together.
-        A path it has not settled when the budget runs out counts as failed, so the result says
-        it is incomplete rather than waiting or guessing.
+        Wall-time budget of the extended-precision stage for suspect paths, all of them together;
+        0 (the default) skips the stage. A suspect path it has not settled, or that it did not
+        try, counts as failed, so the result says it is incomplete rather than waiting or
+        guessing. The stage is 32-digit mpmath, minutes per path (discret3s: about 450 steps).
     scaling : {'auto', True, False}
         Balance the coefficients by scaling equations and variables with powers of two before
         tracking (:func:`pathtrack.polynomial.scaling.balance`), and map the solutions back.
@@ -130,7 +131,7 @@ class SolveOptions:
     dedup_tol: float = 1e-6
     max_retracks: int = 3
     deep_endgame_radius: float = 1e-8
-    max_extended_seconds: float = 120.0
+    max_extended_seconds: float = 0.0
     scaling: Any = "auto"
 
     def __init__(self, tracker: Optional[TrackerOptions] = None, **changes: Any) -> None:
@@ -164,6 +165,9 @@ class SolveOptions:
             elif f.type in ("int", int):
                 if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < (0 if f.name == "max_retracks" else 1):
                     raise OptionsError(f"{f.name} must be a positive integer, got {v!r}")
+            elif f.name == "max_extended_seconds":
+                if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                    raise OptionsError(f"{f.name} must be a finite number >= 0, got {v!r}")
             elif not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise OptionsError(f"{f.name} must be a positive finite number, got {v!r}")
         if self.tracker.max_ds > 1.0:  # steps are fractions of the t segment
@@ -970,7 +974,7 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         # infinity does (cyclic:7: 154 of 3962 paths at infinity, with all 924 roots found): those
         # paths keep the verdict at infinity, counted in n_suspect_infinity only.
         return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered
-    if len(rows) and finish is not None and not stop.requested:
+    if len(rows) and finish is not None and not stop.requested and opts.max_extended_seconds > 0:
         bar.set_description("extended precision")
         e2 = finish(rows)
         good = np.isfinite(e2).all(axis=1)

@@ -270,12 +270,18 @@ class DengMNIST(Problem):
         return self.homotopy.dgrad_dlam(p, lam)
 
     def gnvp(self, p, lam, v):
+        if not hasattr(self.homotopy, "gnvp"):
+            raise ValueError(f"corrector 'lm' needs Gauss-Newton products, which homotopy="
+                             f"{self.params['homotopy']!r} does not have; use homotopy='data' or another corrector")
         return self.homotopy.gnvp(p, lam, v)
 
     def n_violations(self, p, lam):
         return self.homotopy.n_wrong(p, lam)
 
     def violations(self, p, lam):
+        if not hasattr(self.homotopy, "violations"):
+            raise ValueError(f"the active-set stage (min_active_set) needs homotopy='data', not "
+                             f"{self.params['homotopy']!r}")
         return self.homotopy.violations(p, lam)
 
     def start(self):

@@ -101,6 +101,10 @@ class _ErrorBudget:
     def all_correct(self, p: np.ndarray, lam: float) -> bool:
         return int(np.sum(self.margins(p, lam) <= 0)) <= self.budget(lam)
 
+    def n_wrong(self, p: np.ndarray, lam: float) -> int:
+        """Wrong images beyond the budget: what the acceptance test still lacks (0: it passes)."""
+        return max(0, int(np.sum(self.margins(p, lam) <= 0)) - self.budget(lam))
+
 
 class MarginFamily(_RealDataFamily):
     """Squared hinge with margin κ(λ)·raw = a(λ) + κ, a(λ) = (1 − λ)·a0 the acceptance threshold.
@@ -124,6 +128,10 @@ class MarginFamily(_RealDataFamily):
 
     def all_correct(self, p: np.ndarray, lam: float) -> bool:
         return bool(np.all(self.margins(p, lam) > self.threshold(lam)))
+
+    def n_wrong(self, p: np.ndarray, lam: float) -> int:
+        """Images whose margin is not above the threshold a(λ) (0: the acceptance test passes)."""
+        return int(np.sum(self.margins(p, lam) <= self.threshold(lam)))
 
 
 class TemperatureFamily(_ErrorBudget, _RealDataFamily):
