@@ -124,7 +124,9 @@ class TrackerOptions:
     step_memory : bool
         The step controller learns from rejections: no growth straight after one, and a
         size that failed is retried only after ever more consecutive successes
-        (:class:`~pathtrack.stepcontrol.StepController`).
+        (:class:`~pathtrack.stepcontrol.StepController`). Off by default: the memory is not part
+        of a checkpoint, so a resumed run with it may take other steps than an uninterrupted one
+        (``deng-mnist`` turns it on).
     dense_max_n : int
         Largest ``n`` for which dense Jacobians are formed.
     eig_diagnostics : {'auto', 'dense', 'lanczos', 'off'}
@@ -177,7 +179,7 @@ class TrackerOptions:
     stop_on_accept: bool = True
     min_exit_ratio: float = 1.0
     min_active_set: int = 0
-    step_memory: bool = True
+    step_memory: bool = False
     dense_max_n: int = 2000
     eig_diagnostics: str = "auto"
     close_loop: bool = True

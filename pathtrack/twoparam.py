@@ -288,9 +288,20 @@ class HopfProblem(Problem):
 
     at = FoldProblem.at
     _fd_step = FoldProblem._fd_step
-    dH_dp = FoldProblem.dH_dp
     dH_dlam = FoldProblem.dH_dlam
     start = FoldProblem.start
+
+    def dH_dp(self, q, mu):
+        """Central differences of :meth:`H`, column by column (the fold system's bordered Jacobian
+        does not apply to the Hopf system's ``G``)."""
+        q = np.asarray(q, dtype=float)
+        cols = []
+        for i in range(q.shape[0]):
+            h = self._fd_step(q[i])
+            e = np.zeros_like(q)
+            e[i] = h
+            cols.append((self.H(q + e, mu) - self.H(q - e, mu)) / (2 * h))
+        return np.column_stack(cols)
 
     def _G(self, A: np.ndarray, kappa: float) -> np.ndarray:
         n = self.n

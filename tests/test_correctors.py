@@ -308,7 +308,7 @@ def test_memory_ends_the_accept_reject_alternation():
 
 
 def test_no_growth_straight_after_a_rejection():
-    o = TrackerOptions(grow_after=1, max_ds=1.0, initial_ds=0.25)
+    o = TrackerOptions(grow_after=1, max_ds=1.0, initial_ds=0.25, step_memory=True)
     ctl = StepController(o, uses_contraction=False)
     d = ctl.adapt(0.5, _minimiser_result(False), StepGuards(), 3)
     assert not d.accept and d.ds == pytest.approx(0.25)

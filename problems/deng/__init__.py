@@ -205,6 +205,7 @@ class DengMNIST(Problem):
             "parameterisation": "natural", "predictor": "constant", "corrector": P["corrector"],
             "initial_ds": 0.25, "max_ds": 1.0, "min_ds": 1e-4, "grow_after": 1, "min_maxiter": 150,
             "min_gtol": 1e-12, "gd_lr": 1e-3, "stop_on_accept": True, "max_steps": 200, "store_p_every": 1,
+            "step_memory": True,  # the accept-at-ds / reject-at-2ds oscillation of hard instances
         }
 
     def _load_start(self, path: str) -> np.ndarray:
