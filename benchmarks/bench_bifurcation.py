@@ -17,7 +17,7 @@ the bifurcating branches), each against closed forms.
 The last case is two-parameter: the ``ab-reaction`` plugin (the A → B reactor of AUTO's demo
 ``ab``, B = 14) in (D, β). pathtrack continues its Hopf point and both folds in β on [0, 6], both
 ways (:func:`pathtrack.twoparam.continue_hopf`, :func:`~pathtrack.twoparam.continue_fold`);
-AUTO-07p runs ``benchmarks/auto/ab.auto`` (the same curves, ISW=2). For every generalised Hopf
+AUTO-07p runs ``benchmarks/auto/ab/ab2.auto`` (the same model file, the same curves, ISW=2). For every generalised Hopf
 (GH), Bogdanov–Takens (BT) and cusp (CP) point it prints β and D in closed form (from
 the plugin's ``hopf_states`` and ``first_lyapunov_exact``), AUTO's value and pathtrack's.
 """
@@ -36,7 +36,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 AUTO_DIR = REPO / "benchmarks" / "auto" / "pp"
-AB_FILES = [REPO / "benchmarks" / "auto" / n for n in ("ab.f90", "c.ab", "ab.auto", "stubs.inc")]
+AB_FILES = [REPO / "benchmarks" / "auto" / n for n in ("ab/ab.f90", "ab/c.ab2", "ab/ab2.auto", "stubs.inc")]
 
 
 def closed_forms(p2=3.0, p3=5.0, p4=3.0):
@@ -173,7 +173,7 @@ def run_ab_auto():
         for path in AB_FILES:
             shutil.copy(path, d)
         t0 = time.perf_counter()
-        subprocess.run(["auto-07p", "ab.auto"], cwd=d, check=True, capture_output=True, env=dict(os.environ))
+        subprocess.run(["auto-07p", "ab2.auto"], cwd=d, check=True, capture_output=True, env=dict(os.environ))
         wall = time.perf_counter() - t0
         pts = {}
         for kind, _lab, _br, par, _u in special_points(os.path.join(d, "s.ab2")):
@@ -243,6 +243,7 @@ def _auto_run(demo: str):
     with tempfile.TemporaryDirectory() as d:
         for name in (f"{demo}.f90", f"c.{demo}", "run.auto"):
             shutil.copy(REPO / "benchmarks" / "auto" / demo / name, d)
+        shutil.copy(REPO / "benchmarks" / "auto" / "stubs.inc", d)  # the unused AUTO subroutines
         t0 = time.perf_counter()
         subprocess.run(["auto-07p", "run.auto"], cwd=d, check=True, capture_output=True, env=dict(os.environ))
         wall = time.perf_counter() - t0

@@ -8,9 +8,9 @@ from pathtrack.diagram import diagram
 from pathtrack_problems.ab_reaction import ABReaction
 from pathtrack_problems.lorenz import Lorenz
 
-#: AUTO-07p 0.9.2 (Debian auto-07p) on benchmarks/auto/ab (ab.f90, c.ab, run.auto): PAR(1) of the
+#: AUTO-07p 0.9.2 (Debian auto-07p) on benchmarks/auto/ab (ab.f90, c.ab, run.auto; the model shared with the two-parameter run): PAR(1) of the
 #: labelled points of s.ab (11 significant digits), read by benchmarks/auto/pp/parse_s.py.
-AUTO_AB = {"LP1": 0.10573897827, "LP2": 0.088931846186, "HB": 0.13090004475}
+AUTO_AB = {"LP1": 0.10573897827, "LP2": 0.088931846186, "HB": 0.13090004476}
 #: The same on benchmarks/auto/lor (lor.f90, c.lor, run.auto: automatic branch switching, MXBF=10):
 #: the BP of the origin and the HB of both bifurcating branches.
 AUTO_LOR = {"BP": 1.0, "HB": 24.736842128}
