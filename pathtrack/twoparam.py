@@ -17,15 +17,19 @@ system as a plugin, with unknowns ``(p, λ)`` and continuation parameter μ, so 
 - ``bt`` (Bogdanov–Takens, ODE plugins ``is_ode_rhs``): ``w·v`` changes sign, where the zero
   eigenvalue of ``H_p`` becomes double with a Jordan block.
 
-The Jacobian of the augmented system is the plugin's ``[H_p, H_λ]`` bordered by ``g_z = −w·(∂H_p/∂z) v``,
-with ``∂H_p/∂z`` a central difference of ``H_p`` (the plugin is rebuilt with each value of μ, so
-autograd cannot see μ, and μ-derivatives are central differences too); dense and for real
-problems only.
+The Jacobian of the augmented system is the plugin's ``[H_p, H_λ]`` bordered by ``g_z = −w·(∂H_p/∂z) v``
+(Govaerts' formula, as in MatCont), with ``∂H_p/∂z`` one central difference of the plugin's Jacobian
+along ``v`` or ``z`` (the plugin is rebuilt with each value of μ, so autograd cannot see μ, and
+μ-derivatives are central differences too); dense and for real problems only. The cusp test is
+``−g_p·v``, so it comes with the Jacobian. Each point's bordered solve, Jacobian and test values
+are computed once and kept for the last few points: Newton, the tangent and the test functions
+ask for them at the same point.
 """
 
 from __future__ import annotations
 
 from numbers import Real
+from collections import OrderedDict
 from typing import Dict, Optional
 
 import numpy as np
@@ -36,6 +40,8 @@ from .options import OptionsError
 from .problem import Problem, ProblemError, StartPoint
 
 __all__ = ["FoldProblem", "continue_fold", "check_par2", "CUSP", "BOGDANOV_TAKENS"]
+
+_getrf, _getrs = scipy.linalg.lapack.get_lapack_funcs(("getrf", "getrs"), dtype=np.float64)
 
 CUSP = "cusp"
 BOGDANOV_TAKENS = "bt"
@@ -52,7 +58,126 @@ def check_par2(problem: Problem, name: str) -> float:
     return float(value)
 
 
-class FoldProblem(Problem):
+class _CurveProblem(Problem):
+    """What the fold and Hopf systems share: the plugin at μ, one evaluation per point, μ-derivatives.
+
+    Newton asks for ``H`` and the Jacobian, the tangent and the test functions for the Jacobian
+    again at the accepted point: the bordered solve (``_solve``) and the whole Jacobian with its
+    μ column (``_derivatives``) are computed once per ``(q, μ)`` and kept for the last few points.
+    """
+
+    #: unknowns after the plugin's ``p``: (λ,) for folds, (λ, κ) for Hopf points
+    n_extra = 1
+    _KEEP = 8
+
+    def _setup(self, base: Problem, par2: str, kind: str, q0: np.ndarray, lam_min, lam_max) -> None:
+        self.base, self.par2 = base, par2
+        self.mu0 = check_par2(base, par2)
+        self.name = f"{kind}:{base.name}:{par2}"
+        self.params = {**base.params}
+        self._cache: Dict[float, Problem] = {float(self.mu0): base}
+        self._points: "OrderedDict[tuple, _CurvePoint]" = OrderedDict()
+        self._start = StartPoint(q0, self.mu0)
+        self.lam_start = self.mu0
+        self.lam_min, self.lam_max = lam_min, lam_max
+        self.lam_end = lam_max if lam_max is not None else self.mu0 + 1.0
+
+    def at(self, mu: float) -> Problem:
+        """The plugin with ``par2 = mu`` (the last 64 are kept)."""
+        mu = float(mu)
+        pb = self._cache.get(mu)
+        if pb is None:
+            if len(self._cache) > 64:
+                self._cache = {float(self.mu0): self.base}
+            pb = self._cache[mu] = type(self.base)(**{**self.base.params, self.par2: mu})
+        return pb
+
+    def _fd_step(self, z: float) -> float:
+        return 1e-6 * max(1.0, abs(z))
+
+    def start(self):
+        return self._start
+
+    def _point(self, q, mu) -> "_CurvePoint":
+        q = np.asarray(q, dtype=float)
+        key = (q.tobytes(), float(mu))
+        pt = self._points.get(key)
+        if pt is None:
+            pb, n = self.at(mu), self.n
+            x, lam = q[:n].copy(), float(q[n])
+            A = np.asarray(pb.dH_dp(x, lam), dtype=float)
+            pt = _CurvePoint(pb, x, lam, q[n + 1:].copy(), float(mu), A)
+            pt.solve = self._solve(pt)
+            self._points[key] = pt
+            if len(self._points) > self._KEEP:
+                self._points.popitem(last=False)
+        return pt
+
+    def _Hx(self, pt: "_CurvePoint") -> np.ndarray:
+        if pt.Hx is None:
+            pt.Hx = np.asarray(pt.pb.H(pt.x, pt.lam), dtype=float)
+        return pt.Hx
+
+    def _dA(self, pt: "_CurvePoint", u: np.ndarray) -> np.ndarray:
+        """``∂H_p/∂u``, the derivative of the plugin's Jacobian along ``u``: one central difference."""
+        h = self._fd_step(float(np.linalg.norm(pt.x))) / max(float(np.linalg.norm(u)), 1e-300)
+        jac = pt.pb.dH_dp
+        return (np.asarray(jac(pt.x + h * u, pt.lam), dtype=float)
+                - np.asarray(jac(pt.x - h * u, pt.lam), dtype=float)) / (2 * h)
+
+    def _dA_dlam(self, pt: "_CurvePoint") -> np.ndarray:
+        hl = self._fd_step(pt.lam)
+        return (np.asarray(pt.pb.dH_dp(pt.x, pt.lam + hl), dtype=float)
+                - np.asarray(pt.pb.dH_dp(pt.x, pt.lam - hl), dtype=float)) / (2 * hl)
+
+    def _d_dmu(self, pt: "_CurvePoint"):
+        """``(H_μ, ∂H_p/∂μ)``: central differences over plugins rebuilt at ``μ ± h``."""
+        h = self._fd_step(pt.mu)
+        plus, minus = self.at(pt.mu + h), self.at(pt.mu - h)
+        H_mu = (np.asarray(plus.H(pt.x, pt.lam), dtype=float) - np.asarray(minus.H(pt.x, pt.lam), dtype=float)) / (2 * h)
+        A_mu = (np.asarray(plus.dH_dp(pt.x, pt.lam), dtype=float)
+                - np.asarray(minus.dH_dp(pt.x, pt.lam), dtype=float)) / (2 * h)
+        return H_mu, A_mu
+
+    def _jacobian_with_mu(self, q, mu) -> np.ndarray:
+        pt = self._point(q, mu)
+        if pt.J is None:
+            pt.J = self._derivatives(pt)
+        return pt.J
+
+    def dH_dp(self, q, mu):
+        """The Jacobian in ``q`` from the bordered formulas (:meth:`_derivatives`)."""
+        return self._jacobian_with_mu(q, mu)[:, :-1].copy()
+
+    def dH_dlam(self, q, mu):
+        """The derivative in μ = ``par2`` (the Jacobian's last column)."""
+        return self._jacobian_with_mu(q, mu)[:, -1].copy()
+
+
+def _lu(M: np.ndarray):
+    """LAPACK's LU of the small bordered matrix, called directly: scipy.linalg's checks cost more than the solve."""
+    lu, piv, info = _getrf(M)
+    if info > 0:
+        raise np.linalg.LinAlgError("singular bordered matrix")
+    return lu, piv
+
+
+def _lu_solve(lu, e: np.ndarray, trans: int = 0) -> np.ndarray:
+    """One right-hand side at a time: with two, OpenBLAS's threaded triangular solve took milliseconds on a busy machine."""
+    return _getrs(lu[0], lu[1], e, trans=trans)[0]
+
+
+class _CurvePoint:
+    """One evaluation point of a curve system: the plugin there and what was computed at it."""
+
+    __slots__ = ("pb", "x", "lam", "rest", "mu", "A", "Hx", "solve", "J", "l1", "eig")
+
+    def __init__(self, pb, x, lam, rest, mu, A):
+        self.pb, self.x, self.lam, self.rest, self.mu, self.A = pb, x, lam, rest, mu, A
+        self.Hx = self.solve = self.J = self.l1 = self.eig = None
+
+
+class FoldProblem(_CurveProblem):
     """The minimally augmented fold system of ``base`` as a plugin: unknowns ``(p, λ)``, parameter μ = ``par2``.
 
     Parameters
@@ -69,109 +194,57 @@ class FoldProblem(Problem):
         super().__init__()
         if np.issubdtype(np.dtype(base.dtype), np.complexfloating):
             raise ProblemError(f"problem {base.name!r}: fold continuation is for real problems")
-        self.base, self.par2 = base, par2
-        self.mu0 = check_par2(base, par2)
-        self.name = f"fold:{base.name}:{par2}"
         self.is_ode_rhs = bool(base.is_ode_rhs)
-        self.params = {**base.params}
-        self._cache: Dict[float, Problem] = {float(self.mu0): base}
-        self._Hp_last = None
         p, lam = np.asarray(fold[0], dtype=float), float(fold[1])
         self.n = p.shape[0]
         u_mat, _, vt = scipy.linalg.svd(base.dH_dp(p, lam))
         self.b, self.c = u_mat[:, -1].copy(), vt[-1].copy()  # left and right null vectors at the fold
-        self._start = StartPoint(np.append(p, lam), self.mu0)
-        self.lam_start = self.mu0
-        self.lam_min, self.lam_max = lam_min, lam_max
-        self.lam_end = lam_max if lam_max is not None else self.mu0 + 1.0
+        self._setup(base, par2, "fold", np.append(p, lam), lam_min, lam_max)
 
-    # -- the plugin at μ -------------------------------------------------------------------------
-    def at(self, mu: float) -> Problem:
-        mu = float(mu)
-        pb = self._cache.get(mu)
-        if pb is None:
-            if len(self._cache) > 64:
-                self._cache = {float(self.mu0): self.base}
-            pb = self._cache[mu] = type(self.base)(**{**self.base.params, self.par2: mu})
-        return pb
-
-    def _bordered(self, Hp: np.ndarray):
+    def _solve(self, pt: _CurvePoint):
+        """``(v, w, g)`` of the bordered system at the point: one LU for both solves."""
         n = self.n
-        A = np.zeros((n + 1, n + 1))
-        A[:n, :n], A[:n, n], A[n, :n] = Hp, self.b, self.c
+        M = np.zeros((n + 1, n + 1))
+        M[:n, :n], M[:n, n], M[n, :n] = pt.A, self.b, self.c
         rhs = np.zeros(n + 1)
         rhs[n] = 1.0
-        lu = scipy.linalg.lu_factor(A, check_finite=False)  # one LU for both solves
-        vg = scipy.linalg.lu_solve(lu, rhs, check_finite=False)
-        wg = scipy.linalg.lu_solve(lu, rhs, trans=1, check_finite=False)
-        return vg[:n], wg[:n], vg[n]  # v, w, g
-
-    def _Hp(self, pb: Problem, x: np.ndarray, lam: float) -> np.ndarray:
-        """``H_p`` of the plugin at μ; the last one is kept, since Newton asks for ``H`` and its
-        Jacobian at the same point, and the test functions at the accepted one."""
-        key = (id(pb), x.tobytes(), lam)
-        if self._Hp_last is not None and self._Hp_last[0] == key:
-            return self._Hp_last[1]
-        Hp = np.asarray(pb.dH_dp(x, lam), dtype=float)
-        self._Hp_last = (key, Hp)
-        return Hp
+        lu = _lu(M)
+        vg, wg = _lu_solve(lu, rhs), _lu_solve(lu, rhs, trans=1)
+        return vg[:n], wg[:n], vg[n]
 
     def H(self, q, mu):
-        q = np.asarray(q, dtype=float)
-        pb = self.at(mu)
-        x, lam = q[:-1], float(q[-1])
-        _, _, g = self._bordered(self._Hp(pb, x, lam))
-        return np.append(np.asarray(pb.H(x, lam), dtype=float), g)
+        pt = self._point(q, mu)
+        return np.append(self._Hx(pt), pt.solve[2])
 
-    def _fd_step(self, z: float) -> float:
-        return 1e-6 * max(1.0, abs(z))
+    def _derivatives(self, pt: _CurvePoint) -> np.ndarray:
+        """``[[H_p, H_λ, H_μ], [g_p, g_λ, g_μ]]`` with ``g_z = −w·(∂H_p/∂z) v`` (differentiating the bordered solve).
 
-    def dH_dp(self, q, mu):
-        """``[[H_p, H_λ], [g_p, g_λ]]`` with ``g_z = −w·(∂H_p/∂z) v`` (differentiating the bordered solve).
-
-        ``w·H_pp[v, ·]`` is ``(H_p(x + hv) − H_p(x − hv))ᵀw / 2h`` by the symmetry of ``H_pp``: four
-        Jacobians of the plugin and one bordered solve, where differencing ``H`` column by column
-        cost two per unknown.
+        ``w·H_pp[v, ·]`` is ``(∂H_p/∂v)ᵀw`` by the symmetry of ``H_pp``: two Jacobians of the plugin
+        for ``g_p``, two for ``g_λ`` and two plugins at ``μ ± h`` for the μ column, where
+        differencing the fold system column by column cost two bordered solves per unknown.
         """
-        q = np.asarray(q, dtype=float)
-        pb = self.at(mu)
-        x, lam = q[:-1], float(q[-1])
-        Hp = self._Hp(pb, x, lam)
-        v, w, _ = self._bordered(Hp)
-        h = self._fd_step(float(np.linalg.norm(x))) / max(float(np.linalg.norm(v)), 1e-300)
-        g_x = -(np.asarray(pb.dH_dp(x + h * v, lam), dtype=float)
-                - np.asarray(pb.dH_dp(x - h * v, lam), dtype=float)).T @ w / (2 * h)
-        hl = self._fd_step(lam)
-        g_lam = -w @ ((np.asarray(pb.dH_dp(x, lam + hl), dtype=float)
-                       - np.asarray(pb.dH_dp(x, lam - hl), dtype=float)) @ v) / (2 * hl)
-        J = np.zeros((self.n + 1, self.n + 1))
-        J[:self.n, :self.n] = Hp
-        J[:self.n, self.n] = np.asarray(pb.dH_dlam(x, lam), dtype=float)
-        J[self.n, :self.n] = g_x
-        J[self.n, self.n] = g_lam
+        n = self.n
+        v, w, _ = pt.solve
+        H_mu, A_mu = self._d_dmu(pt)
+        J = np.zeros((n + 1, n + 2))
+        J[:n, :n] = pt.A
+        J[:n, n] = np.asarray(pt.pb.dH_dlam(pt.x, pt.lam), dtype=float)
+        J[:n, n + 1] = H_mu
+        J[n, :n] = -self._dA(pt, v).T @ w
+        J[n, n] = -w @ (self._dA_dlam(pt) @ v)
+        J[n, n + 1] = -w @ (A_mu @ v)
         return J
-
-    def dH_dlam(self, q, mu):
-        h = self._fd_step(mu)
-        return (self.H(q, mu + h) - self.H(q, mu - h)) / (2 * h)
-
-    def start(self):
-        return self._start
 
     # -- codimension-2 test functions ---------------------------------------------------------------
     def cusp_value(self, q, mu) -> float:
-        """``w·H_pp[v, v]``: the fold's quadratic coefficient, zero at a cusp."""
-        pb, x, lam = self.at(mu), np.asarray(q[:-1], dtype=float), float(q[-1])
-        v, w, _ = self._bordered(self._Hp(pb, x, lam))
-        h = 1e-4 * max(1.0, float(np.linalg.norm(x))) / max(float(np.linalg.norm(v)), 1e-300)
-        hvv = (np.asarray(pb.H(x + h * v, lam), dtype=float) - 2 * np.asarray(pb.H(x, lam), dtype=float)
-               + np.asarray(pb.H(x - h * v, lam), dtype=float)) / h ** 2
-        return float(w @ hvv)
+        """``w·H_pp[v, v]``: the fold's quadratic coefficient, zero at a cusp; ``−g_p·v``, free with the Jacobian."""
+        pt = self._point(q, mu)
+        v = pt.solve[0]
+        return float(-(self._jacobian_with_mu(q, mu)[self.n, :self.n] @ v))
 
     def bt_value(self, q, mu) -> float:
         """``w·v``: zero where the zero eigenvalue of ``H_p`` is double (Bogdanov–Takens)."""
-        pb, x, lam = self.at(mu), np.asarray(q[:-1], dtype=float), float(q[-1])
-        v, w, _ = self._bordered(self._Hp(pb, x, lam))
+        v, w, _ = self._point(q, mu).solve
         return float(w @ v)
 
     def events(self):
@@ -219,6 +292,10 @@ def continue_fold(problem: Problem, fold, par2: str, *, direction: int = 1, opti
 # ------------------------------------------------------------------------------------- Hopf curves
 ZERO_HOPF = "zh"
 GENERALISED_HOPF = "gh"
+#: Largest difference step of ``l1`` on Hopf curves (unit eigenvector directions)
+L1_STEP = 0.03
+#: Above this ``|l1|`` the two-step Richardson value is kept (its error, ~1e-7 here, cannot flip the sign)
+L1_REFINE = 1e-4
 __all__ += ["HopfProblem", "continue_hopf", "continue_curve", "hopf_pair", "curve_options", "ZERO_HOPF", "GENERALISED_HOPF"]
 
 
@@ -236,7 +313,7 @@ def hopf_pair(A: np.ndarray):
     return float(eigs[k].imag), right[:, k]
 
 
-class HopfProblem(Problem):
+class HopfProblem(_CurveProblem):
     """The minimally augmented Hopf system of ``base`` as a plugin: unknowns ``(p, λ, κ)``, parameter μ = ``par2``.
 
     With ``A = H_p`` and ``κ = ω²``, Govaerts' system (MatCont's ``hopf`` curve) is
@@ -262,16 +339,12 @@ class HopfProblem(Problem):
         A Hopf point of ``base`` at its own value of ``par2``.
     """
 
+    n_extra = 2
+
     def __init__(self, base: Problem, par2: str, hopf, *, lam_min=None, lam_max=None):
         super().__init__()
         if np.issubdtype(np.dtype(base.dtype), np.complexfloating) or not base.is_ode_rhs:
             raise ProblemError(f"problem {base.name!r}: Hopf continuation is for real ODE plugins (is_ode_rhs)")
-        self.base, self.par2 = base, par2
-        self.mu0 = check_par2(base, par2)
-        self.name = f"hopf:{base.name}:{par2}"
-        self.params = {**base.params}
-        self._cache: Dict[float, Problem] = {float(self.mu0): base}
-        self._l1_key, self._l1 = None, float("nan")
         p, lam = np.asarray(hopf[0], dtype=float), float(hopf[1])
         self.n = n = p.shape[0]
         A = np.asarray(base.dH_dp(p, lam), dtype=float)
@@ -280,41 +353,25 @@ class HopfProblem(Problem):
         u_mat, _, vt = scipy.linalg.svd(A @ A + kappa * np.eye(n))
         self.B, self.C = u_mat[:, -2:].copy(), vt[-2:].T.copy()
         q0 = np.concatenate([p, [lam, kappa]])
+        self._setup(base, par2, "hopf", q0, lam_min, lam_max)
         self.entries = self._best_entries(q0)
-        self._start = StartPoint(q0, self.mu0)
-        self.lam_start = self.mu0
-        self.lam_min, self.lam_max = lam_min, lam_max
-        self.lam_end = lam_max if lam_max is not None else self.mu0 + 1.0
 
-    at = FoldProblem.at
-    _fd_step = FoldProblem._fd_step
-    dH_dlam = FoldProblem.dH_dlam
-    start = FoldProblem.start
-
-    def dH_dp(self, q, mu):
-        """Central differences of :meth:`H`, column by column (the fold system's bordered Jacobian
-        does not apply to the Hopf system's ``G``)."""
-        q = np.asarray(q, dtype=float)
-        cols = []
-        for i in range(q.shape[0]):
-            h = self._fd_step(q[i])
-            e = np.zeros_like(q)
-            e[i] = h
-            cols.append((self.H(q + e, mu) - self.H(q - e, mu)) / (2 * h))
-        return np.column_stack(cols)
-
-    def _G(self, A: np.ndarray, kappa: float) -> np.ndarray:
+    def _solve(self, pt: _CurvePoint):
+        """``(V, W, G)``: ``[[A² + κI, B], [Cᵀ, 0]] [V; G] = [0; I₂]`` and the transposed solve ``W`` (one LU)."""
         n = self.n
         M = np.zeros((n + 2, n + 2))
-        M[:n, :n] = A @ A + kappa * np.eye(n)
+        M[:n, :n] = pt.A @ pt.A + float(pt.rest[0]) * np.eye(n)
         M[:n, n:], M[n:, :n] = self.B, self.C.T
-        rhs = np.zeros((n + 2, 2))
-        rhs[n:] = np.eye(2)
-        return np.linalg.solve(M, rhs)[n:]
+        lu = _lu(M)
+        VG, WG = np.zeros((n + 2, 2)), np.zeros((n + 2, 2))
+        for k in range(2):
+            e = np.zeros(n + 2)
+            e[n + k] = 1.0
+            VG[:, k], WG[:, k] = _lu_solve(lu, e), _lu_solve(lu, e, trans=1)
+        return VG[:n], WG[:n], VG[n:]
 
     def _all_g(self, q, mu) -> np.ndarray:
-        pb, x, lam = self.at(mu), np.asarray(q[:-2], dtype=float), float(q[-2])
-        return self._G(np.asarray(pb.dH_dp(x, lam), dtype=float), float(q[-1])).ravel()
+        return self._point(q, mu).solve[2].ravel()
 
     def _best_entries(self, q0):
         """The pair of entries of ``G`` whose equations give the best-conditioned Jacobian at ``q0`` (MatCont's choice)."""
@@ -339,47 +396,91 @@ class HopfProblem(Problem):
         return best
 
     def H(self, q, mu):
-        q = np.asarray(q, dtype=float)
-        pb, x, lam = self.at(mu), q[:-2], float(q[-2])
-        G = self._G(np.asarray(pb.dH_dp(x, lam), dtype=float), float(q[-1]))
+        pt = self._point(q, mu)
+        G = pt.solve[2]
         (i1, j1), (i2, j2) = self.entries
-        return np.concatenate([np.asarray(pb.H(x, lam), dtype=float), [G[i1, j1], G[i2, j2]]])
+        return np.concatenate([self._Hx(pt), [G[i1, j1], G[i2, j2]]])
+
+    def _derivatives(self, pt: _CurvePoint) -> np.ndarray:
+        """The Jacobian in ``(p, λ, κ, μ)``: ``[[H_p, H_λ, 0, H_μ], [∂G_ij/∂(p, λ, κ, μ)]]`` for the two chosen entries.
+
+        Differentiating the bordered solve, ``∂G_ij/∂z = −w_iᵀ (A A_z + A_z A + κ_z I) v_j``
+        (``v_j``, ``w_i`` the columns of ``V`` and ``W``, ``A_z = ∂H_p/∂z``). In ``p`` that is
+        ``−[(∂H_p/∂v_j)ᵀ Aᵀw_i + (∂H_p/∂(A v_j))ᵀ w_i]`` by the symmetry of ``H_pp``: two
+        directional differences of the plugin's Jacobian per column ``j`` used, where differencing
+        the Hopf system column by column cost two bordered solves and two plugin evaluations per
+        unknown.
+        """
+        n, A = self.n, pt.A
+        V, W, _ = pt.solve
+        H_mu, A_mu = self._d_dmu(pt)
+        A_lam = self._dA_dlam(pt)
+        J = np.zeros((n + 2, n + 3))
+        J[:n, :n] = A
+        J[:n, n] = np.asarray(pt.pb.dH_dlam(pt.x, pt.lam), dtype=float)
+        J[:n, n + 2] = H_mu
+        along = {}  # column j of V -> (∂H_p/∂v_j, ∂H_p/∂(A v_j))
+        for row, (i, j) in enumerate(self.entries, start=n):
+            if j not in along:
+                along[j] = (self._dA(pt, V[:, j]), self._dA(pt, A @ V[:, j]))
+            d_v, d_av = along[j]
+            w, v = W[:, i], V[:, j]
+            Atw, Av = A.T @ w, A @ v
+            J[row, :n] = -(d_v.T @ Atw + d_av.T @ w)
+            J[row, n] = -(Atw @ (A_lam @ v) + w @ (A_lam @ Av))
+            J[row, n + 1] = -(w @ v)
+            J[row, n + 2] = -(Atw @ (A_mu @ v) + w @ (A_mu @ Av))
+        return J
 
     # -- along the curve ---------------------------------------------------------------------------
-    def _jacobian(self, q, mu) -> np.ndarray:
-        return np.asarray(self.at(mu).dH_dp(np.asarray(q[:-2], dtype=float), float(q[-2])), dtype=float)
-
     def l1_value(self, q, mu) -> float:
         """The first Lyapunov coefficient at the Hopf point ``q``; NaN on the neutral-saddle part (κ ≤ 0)."""
-        key = (np.asarray(q, dtype=float).tobytes(), float(mu))
-        if key != self._l1_key:  # metrics and the GH test ask at the same point: compute once
-            self._l1_key, self._l1 = key, self._l1_at(q, mu)
-        return self._l1
+        pt = self._point(q, mu)  # metrics and the GH test ask at the same point: compute once
+        if pt.l1 is None:
+            pt.l1 = self._l1_at(pt)
+        return pt.l1
 
-    def _l1_at(self, q, mu) -> float:
-        from .normalform import lyapunov_coefficient
+    def _l1_at(self, pt: _CurvePoint) -> float:
+        from .normalform import lyapunov_coefficient, memoized_jacobian
 
-        kappa = float(q[-1])
+        kappa = float(pt.rest[0])
         if not kappa > 0:
             return float("nan")
-        pb, x, lam = self.at(mu), np.asarray(q[:-2], dtype=float), float(q[-2])
-        jac = lambda y: np.asarray(pb.dH_dp(y, lam), dtype=float)  # noqa: E731
-        A = jac(x)
+        pb, x, lam, A = pt.pb, pt.x, pt.lam, pt.A
+        jac = memoized_jacobian(lambda y: np.asarray(pb.dH_dp(y, lam), dtype=float))
         omega = np.sqrt(kappa)
-        eigs, right = scipy.linalg.eig(A)
-        qv = right[:, int(np.argmin(np.abs(eigs - 1j * omega)))]
-        left_vals, left = scipy.linalg.eig(A.T)
-        pv = left[:, int(np.argmin(np.abs(left_vals + 1j * omega)))]
-        pv = pv / np.conj(np.vdot(pv, qv))  # p̄ᵀq = 1
-        # Richardson on the difference step: the O(h²) error of the forms would move GH by ~1e-7
-        h = 1e-3 * max(1.0, float(np.linalg.norm(x)))
-        coarse = lyapunov_coefficient(jac, x, A, qv, pv, omega, h)
-        fine = lyapunov_coefficient(jac, x, A, qv, pv, omega, h / 2)
-        return (4.0 * fine - coarse) / 3.0
+        eigs, right = self._eig(pt)
+        k = int(np.argmin(np.abs(eigs - 1j * omega)))
+        qv = right[:, k]
+        # the adjoint vector from the same decomposition: row k of right⁻¹ is a left eigenvector of iω,
+        # its conjugate one of −iω, scaled so that p̄ᵀq = 1
+        e = np.zeros(self.n, dtype=complex)
+        e[k] = 1.0
+        pv = np.conj(np.linalg.solve(right.T, e))
+        pv = pv / np.conj(np.vdot(pv, qv))
+        # Richardson over h, h/2 and, near l1 = 0, h/4 (errors O(h²), O(h⁴) removed): with one step
+        # the rounding error of the second differences, ~ε/h², and the O(h²) error cannot both be
+        # under the 1e-11 that locating GH to 1e-10 needs; h = 0.03 measured best on ab-reaction's
+        # curve. Away from 0 (|l1| > L1_REFINE) the two-step value is within ~1e-7 of it: the sign
+        # and the l1 column need no third step.
+        levels = [lyapunov_coefficient(jac, x, A, qv, pv, omega, L1_STEP / 2 ** i) for i in range(2)]
+        two_step = (4.0 * levels[1] - levels[0]) / 3.0
+        if abs(two_step) > L1_REFINE:
+            return two_step
+        levels.append(lyapunov_coefficient(jac, x, A, qv, pv, omega, L1_STEP / 4))
+        for j in (1, 2):
+            levels = [(4 ** j * fine - coarse) / (4 ** j - 1) for coarse, fine in zip(levels, levels[1:])]
+        return levels[0]
+
+    def _eig(self, pt: _CurvePoint):
+        """Eigenvalues and right eigenvectors of ``H_p`` at the point, once for ``l1`` and the ZH test."""
+        if pt.eig is None:
+            pt.eig = np.linalg.eig(pt.A)
+        return pt.eig
 
     def zh_value(self, q, mu) -> float:
         """The product of the eigenvalues of ``H_p`` other than ``±√−κ``: zero where a real one crosses 0 (zero-Hopf)."""
-        eigs = scipy.linalg.eigvals(self._jacobian(q, mu))
+        eigs = self._eig(self._point(q, mu))[0]
         others = np.argsort(np.abs(eigs * eigs + float(q[-1])))[2:]
         return float(np.prod(eigs[others]).real)
 
