@@ -19,7 +19,9 @@ The last case is two-parameter: the ``ab-reaction`` plugin (the A → B reactor 
 ways (:func:`pathtrack.twoparam.continue_hopf`, :func:`~pathtrack.twoparam.continue_fold`);
 AUTO-07p runs ``benchmarks/auto/ab/ab2.auto`` (the same model file, the same curves, ISW=2). For every generalised Hopf
 (GH), Bogdanov–Takens (BT) and cusp (CP) point it prints β and D in closed form (from
-the plugin's ``hopf_states`` and ``first_lyapunov_exact``), AUTO's value and pathtrack's.
+the plugin's ``hopf_states`` and ``first_lyapunov_exact``), AUTO's value and pathtrack's, then
+wall and CPU times of both (the load of a shared machine moves wall times), and the CPU time the
+tracker alone takes for as many steps on a linear problem whose ``H`` and Jacobian cost nothing.
 """
 
 from __future__ import annotations
@@ -148,22 +150,60 @@ def run_ab_pathtrack():
     from pathtrack_problems.ab_reaction import ABReaction
 
     pb = ABReaction()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     r = track(pb)
-    pts = {}
+    pts, n_steps = {}, 0
     for sp in r.special_points:
         run = continue_hopf if sp.kind == "hopf" else continue_fold
         for direction in (1, -1):
             curve = run(pb, sp, "beta", direction=direction, lam_min=0.0, lam_max=6.0)
+            n_steps += len(curve.lam)
             for e in curve.special_points:
                 tag = {"gh": "GH", "bt": "BT", "cusp": "CP"}.get(e.kind)
                 if tag:
                     pts.setdefault(_ab_name(tag, e.lam), (e.lam, float(e.p[-2 if sp.kind == "hopf" else -1])))
-    return pts, time.perf_counter() - t0
+    return pts, time.perf_counter() - t0, time.process_time() - c0, n_steps
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (AUTO's python, gfortran, the model): beside the wall
+    time, since on a shared machine the load moves wall times of both programs."""
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def tracker_step_floor(n_steps: int) -> float:
+    """CPU seconds the tracker alone takes for ``n_steps`` arclength steps of the curves' size (0.05): a
+    line in (p, λ) with four unknowns, ``H`` and Jacobian free, one Newton step each."""
+    from pathtrack import track
+    from pathtrack.problem import Problem, StartPoint
+
+    class Line(Problem):
+        name = "line"
+        M = np.array([[2.0, 1.0, 0.0, 0.0], [0.0, 3.0, 1.0, 0.0], [0.0, 0.0, 1.0, 0.5], [0.2, 0.0, 0.0, 1.0]])
+
+        def H(self, p, lam):
+            return self.M @ p - lam
+
+        def dH_dp(self, p, lam):
+            return self.M
+
+        def dH_dlam(self, p, lam):
+            return -np.ones(4)
+
+        def start(self):
+            return StartPoint(np.zeros(4), 0.0)
+
+    c0 = time.process_time()
+    r = track(Line(), lam_end=1e9, options={"parameterisation": "arclength", "initial_ds": 0.05, "max_ds": 0.05,
+                                            "max_steps": n_steps})
+    return (time.process_time() - c0) * n_steps / len(r.lam)
 
 
 def run_ab_auto():
-    """``(points, run_s)`` from AUTO-07p, or None without auto-07p/gfortran."""
+    """``(points, run_s, cpu_s)`` from AUTO-07p, or None without auto-07p/gfortran."""
     if not (shutil.which("auto-07p") and shutil.which("gfortran")):
         return None
     sys.path.insert(0, str(AUTO_DIR))
@@ -172,19 +212,19 @@ def run_ab_auto():
     with tempfile.TemporaryDirectory() as d:
         for path in AB_FILES:
             shutil.copy(path, d)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _children_cpu()
         subprocess.run(["auto-07p", "ab2.auto"], cwd=d, check=True, capture_output=True, env=dict(os.environ))
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
         pts = {}
         for kind, _lab, _br, par, _u in special_points(os.path.join(d, "s.ab2")):
             if kind in ("GH", "BT", "CP", "ZH"):
                 pts.setdefault(_ab_name(kind, par[2]), (par[2], par[0]))
-    return pts, wall
+    return pts, wall, cpu
 
 
 def main_ab() -> None:
     exact = ab_closed_forms()
-    mine, wall = run_ab_pathtrack()
+    mine, wall, cpu, n_steps = run_ab_pathtrack()
     auto = run_ab_auto()
     nan = (float("nan"), float("nan"))
     print("\nab-reaction (B = 14) in (D, beta): Hopf curve and both fold curves, beta in [0, 6], both ways")
@@ -199,13 +239,16 @@ def main_ab() -> None:
         worst_exact = max(worst_exact, abs(m[0] - exact[key][0]), abs(m[1] - exact[key][1]))
         print(f"{key:<6} {exact[key][0]:>18.15f} {a[0]:>15.11g} {m[0]:>18.15f} {exact[key][1]:>18.15g} "
               f"{a[1]:>16.11g} {m[1]:>18.15g}")
-    print(f"pathtrack wall time {wall:.3f} s (the steady states, then 3 curves x 2 directions; imports excluded); "
-          f"largest |pathtrack - closed form| = {worst_exact:.2e}")
+    print(f"pathtrack wall time {wall:.3f} s, CPU {cpu:.3f} s (the steady states, then 3 curves x 2 directions; "
+          f"imports excluded); largest |pathtrack - closed form| = {worst_exact:.2e}")
+    floor = tracker_step_floor(n_steps)
+    print(f"{n_steps} steps; the tracker alone on a linear problem (free H and Jacobian): CPU {floor:.3f} s "
+          f"for as many steps")
     if auto:
         missing = [k for k in exact if k not in auto[0]]
-        print(f"AUTO-07p wall time {auto[1]:.3f} s (run, with its own compile and link of the model)")
-        print(f"ratio pathtrack / AUTO {wall / auto[1]:.2f}; largest |pathtrack - AUTO| over the points both "
-              f"located = {worst:.2e}; not located by AUTO: {', '.join(missing) or 'none'}")
+        print(f"AUTO-07p wall time {auto[1]:.3f} s, CPU {auto[2]:.3f} s (run, with its own compile and link of the model)")
+        print(f"ratio pathtrack / AUTO {wall / auto[1]:.2f} (CPU {cpu / auto[2]:.2f}); largest |pathtrack - AUTO| over "
+              f"the points both located = {worst:.2e}; not located by AUTO: {', '.join(missing) or 'none'}")
     else:
         print("AUTO-07p: not run (auto-07p or gfortran not on PATH)")
 

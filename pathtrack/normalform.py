@@ -13,7 +13,7 @@ limit cycle is born), ``l₁ > 0``: subcritical. For ``ż = (λ + iω) z + (a + 
 ``x = Re z, y = Im z``, ``l₁ = 2a/ω``. ``B`` and ``C`` are central differences of the plugin's Jacobian along real
 directions, extended to complex ones by multilinearity, so any plugin works (error about 1e-7
 relative). Every form is a combination of five matrices, the first and second derivatives of the
-Jacobian along ``Re q`` and ``Im q`` (ten Jacobians), not two or four Jacobians per form.
+Jacobian along ``Re q`` and ``Im q`` (twelve Jacobians), not two or four Jacobians per form.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _form_matrices(jac: Callable[[np.ndarray], np.ndarray], x: np.ndarray, A: np
     """Central differences of the Jacobian along ``a`` and ``b``: ``∂J/∂a``, ``∂J/∂b`` and ``∂²J/∂a²``,
     ``∂²J/∂a∂b``, ``∂²J/∂b²``, so that ``B(a, v) = (∂J/∂a) v`` and ``C(a, b, v) = (∂²J/∂a∂b) v``.
 
-    Ten Jacobians (``x ± h a``, ``x ± h b``, ``x ± 2h a``, ``x ± 2h b``, ``x ± h(a ± b)``), the
+    Twelve Jacobians (``x ± h a``, ``x ± h b``, ``x ± 2h a``, ``x ± 2h b``, ``x ± h(a ± b)``), the
     stencils of ``B(u, v) = (J(x + hu) − J(x − hu)) v / 2h`` and
     ``C(u, v, w) = (J(x + h(u+v)) − J(x + h(u−v)) − J(x − h(u−v)) + J(x − h(u+v))) w / 4h²``.
     """

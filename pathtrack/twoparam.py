@@ -28,8 +28,8 @@ ask for them at the same point.
 
 from __future__ import annotations
 
-from numbers import Real
 from collections import OrderedDict
+from numbers import Real
 from typing import Dict, Optional
 
 import numpy as np
@@ -66,18 +66,15 @@ class _CurveProblem(Problem):
     μ column (``_derivatives``) are computed once per ``(q, μ)`` and kept for the last few points.
     """
 
-    #: unknowns after the plugin's ``p``: (λ,) for folds, (λ, κ) for Hopf points
-    n_extra = 1
-    _KEEP = 8
+    _KEEP = 8  # points kept: a Newton correction, its tangent and a located event's trials
 
-    def _setup(self, base: Problem, par2: str, kind: str, q0: np.ndarray, lam_min, lam_max) -> None:
+    def _setup(self, base: Problem, par2: str, kind: str, lam_min, lam_max) -> None:
         self.base, self.par2 = base, par2
         self.mu0 = check_par2(base, par2)
         self.name = f"{kind}:{base.name}:{par2}"
         self.params = {**base.params}
         self._cache: Dict[float, Problem] = {float(self.mu0): base}
         self._points: "OrderedDict[tuple, _CurvePoint]" = OrderedDict()
-        self._start = StartPoint(q0, self.mu0)
         self.lam_start = self.mu0
         self.lam_min, self.lam_max = lam_min, lam_max
         self.lam_end = lam_max if lam_max is not None else self.mu0 + 1.0
@@ -155,10 +152,10 @@ class _CurveProblem(Problem):
 
 
 def _lu(M: np.ndarray):
-    """LAPACK's LU of the small bordered matrix, called directly: scipy.linalg's checks cost more than the solve."""
-    lu, piv, info = _getrf(M)
-    if info > 0:
-        raise np.linalg.LinAlgError("singular bordered matrix")
+    """LAPACK's LU of the small bordered matrix, called directly: scipy.linalg's checks cost more than the solve.
+
+    An exactly singular one gives non-finite solutions, which the tracker reports, as scipy's did."""
+    lu, piv, _info = _getrf(M)
     return lu, piv
 
 
@@ -194,12 +191,13 @@ class FoldProblem(_CurveProblem):
         super().__init__()
         if np.issubdtype(np.dtype(base.dtype), np.complexfloating):
             raise ProblemError(f"problem {base.name!r}: fold continuation is for real problems")
+        self._setup(base, par2, "fold", lam_min, lam_max)
         self.is_ode_rhs = bool(base.is_ode_rhs)
         p, lam = np.asarray(fold[0], dtype=float), float(fold[1])
         self.n = p.shape[0]
         u_mat, _, vt = scipy.linalg.svd(base.dH_dp(p, lam))
         self.b, self.c = u_mat[:, -1].copy(), vt[-1].copy()  # left and right null vectors at the fold
-        self._setup(base, par2, "fold", np.append(p, lam), lam_min, lam_max)
+        self._start = StartPoint(np.append(p, lam), self.mu0)
 
     def _solve(self, pt: _CurvePoint):
         """``(v, w, g)`` of the bordered system at the point: one LU for both solves."""
@@ -339,12 +337,11 @@ class HopfProblem(_CurveProblem):
         A Hopf point of ``base`` at its own value of ``par2``.
     """
 
-    n_extra = 2
-
     def __init__(self, base: Problem, par2: str, hopf, *, lam_min=None, lam_max=None):
         super().__init__()
         if np.issubdtype(np.dtype(base.dtype), np.complexfloating) or not base.is_ode_rhs:
             raise ProblemError(f"problem {base.name!r}: Hopf continuation is for real ODE plugins (is_ode_rhs)")
+        self._setup(base, par2, "hopf", lam_min, lam_max)
         p, lam = np.asarray(hopf[0], dtype=float), float(hopf[1])
         self.n = n = p.shape[0]
         A = np.asarray(base.dH_dp(p, lam), dtype=float)
@@ -353,7 +350,7 @@ class HopfProblem(_CurveProblem):
         u_mat, _, vt = scipy.linalg.svd(A @ A + kappa * np.eye(n))
         self.B, self.C = u_mat[:, -2:].copy(), vt[-2:].T.copy()
         q0 = np.concatenate([p, [lam, kappa]])
-        self._setup(base, par2, "hopf", q0, lam_min, lam_max)
+        self._start = StartPoint(q0, self.mu0)
         self.entries = self._best_entries(q0)
 
     def _solve(self, pt: _CurvePoint):

@@ -174,7 +174,7 @@ def test_reactor_generalised_hopf_matches_its_closed_form():
     curve = continue_hopf(pb, hb, "beta", direction=-1, lam_min=0.7, lam_max=2.0)
     assert curve.success, curve.message
     (gh,) = curve.events("gh")
-    assert gh.lam == pytest.approx(beta, abs=1e-8) and gh.p[2] == pytest.approx(d, abs=1e-9)
+    assert gh.lam == pytest.approx(beta, abs=1e-10) and gh.p[2] == pytest.approx(d, abs=1e-11)
     # every point is a zero-trace state in closed form: u₁ a root of B u₁² − (B + 1 + β) u₁ + 2 + β
     b = curve.lam[curve.p_steps]
     u1 = curve.p[:, 0]
