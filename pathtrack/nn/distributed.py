@@ -84,12 +84,18 @@ def connect(address):
             client.close()
             raise SchedulerError(f"the dask scheduler at {text!r} has no workers "
                                  f"(start some with: dask worker {client.scheduler.address})") from None
+    if not _clients:  # registered after distributed's own exit hooks, so it runs before them
+        atexit.register(_close_clients)
     _clients[text] = client
     return client
 
 
-@atexit.register
 def _close_clients() -> None:
+    import logging
+
+    # worker processes that ran Numba's OpenMP kernels can take over the nanny's 4 s to exit; it
+    # then kills them, which at this point is what was asked for, not a warning for the user
+    logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
     for client in list(_clients.values()):
         cluster = getattr(client, "_pathtrack_cluster", None)
         try:
