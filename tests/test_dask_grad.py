@@ -77,7 +77,8 @@ def test_deng_run_with_scheduler_takes_the_same_steps(cluster, data_dir, tmp_pat
     monkeypatch.setenv("PATHTRACK_CACHE", str(tmp_path))
     # Levenberg–Marquardt: gradients and Gauss–Newton products; the first steps of the data homotopy
     tiny = dict(hidden=32, subset=600, seed=0, pretrain_epochs=5, test=False, dtype="float64", corrector="lm")
-    local = track(DengMNIST(**tiny), max_steps=2)
+    local_pb = DengMNIST(**tiny)
+    local = track(local_pb, max_steps=2)
     pb = DengMNIST(**tiny, scheduler=cluster)
     assert isinstance(pb.homotopy.fixed, ShardedLossFunction)
     remote = track(pb, max_steps=2)
@@ -87,6 +88,12 @@ def test_deng_run_with_scheduler_takes_the_same_steps(cluster, data_dir, tmp_pat
     np.testing.assert_array_equal(remote.metrics["n_wrong"], local.metrics["n_wrong"])
     np.testing.assert_allclose(remote.p_end, local.p_end, rtol=1e-6, atol=1e-8)
     assert remote.metrics["pr"][-1] == 1.0  # on D_λ, at the last accepted λ
+    # the active-set stage's rows: the violators' margins and gradients, fetched from their shards
+    p = local.p_end  # at λ = 1 a few of the moving images are still wrong
+    (gap0, J0), (gap1, J1) = local_pb.violations(p, 1.0), pb.violations(p, 1.0)
+    assert gap0.size == pb.n_violations(p, 1.0) > 0
+    np.testing.assert_allclose(gap1, gap0, rtol=1e-12)
+    np.testing.assert_allclose(J1, J0, rtol=1e-12, atol=1e-15)
 
 
 def test_train_with_scheduler_gives_the_single_process_curves(cluster, mnist):
