@@ -32,6 +32,7 @@ __all__ = ["SchedulerError", "ShardedLossFunction", "connect", "loss_function"]
 CONNECT_TIMEOUT = 10.0
 
 _clients: Dict[str, object] = {}  # address text -> Client (and its LocalCluster), one per process
+_exit_hook = False
 
 
 class SchedulerError(ValueError):
@@ -81,11 +82,14 @@ def connect(address):
         try:
             client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError):
+            address = client.scheduler.address
             client.close()
             raise SchedulerError(f"the dask scheduler at {text!r} has no workers "
-                                 f"(start some with: dask worker {client.scheduler.address})") from None
-    if not _clients:  # registered after distributed's own exit hooks, so it runs before them
+                                 f"(start some with: dask worker {address})") from None
+    global _exit_hook
+    if not _exit_hook:  # registered after distributed's own exit hooks, so it runs before them
         atexit.register(_close_clients)
+        _exit_hook = True
     _clients[text] = client
     return client
 
