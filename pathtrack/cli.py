@@ -495,8 +495,10 @@ def _two_parameter(kind: str, file: str, event: int, branch, par2: str, par2_min
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write parameters and curves to HDF5.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.option("--scheduler", default=None, metavar="ADDRESS|local:N",
+              help="Shard the full-batch loss and gradient over this dask scheduler's workers.")
 def train_cmd(dataset, hidden, activation, temperature, loss, epochs, optimizer, lr, momentum, batch_size, subset,
-              seed, init, init_scale, dtype, data_dir, out, force, progress):
+              seed, init, init_scale, dtype, data_dir, out, force, progress, scheduler):
     """Train a fully connected network on DATASET with SGD or Adam; print PR per epoch."""
     from .datasets import DatasetError, load_idx_dataset
     from .nn import Network
@@ -510,13 +512,21 @@ def train_cmd(dataset, hidden, activation, temperature, loss, epochs, optimizer,
         raise UserError(f"--hidden expects comma-separated integers, at least one and all positive "
                         f"(e.g. 100 or 300,100), got {hidden!r}")
     check_out(out, force)
+    if scheduler:
+        from .nn.distributed import SchedulerError, connect
+
+        try:
+            scheduler = connect(scheduler)
+        except SchedulerError as exc:
+            raise UserError(str(exc)) from None
     try:
         data = load_idx_dataset(dataset, "train", data_dir=data_dir, dtype=dtype, subset=subset, seed=seed)
         test = load_idx_dataset(dataset, "test", data_dir=data_dir, dtype=dtype)
         net = Network([data.X.shape[1], *widths, data.n_classes], activation, temperature, dtype)
         result = train(net, data.X, data.y, optimizer=optimizer, lr=lr, epochs=epochs,
                        batch_size=batch_size or None, momentum=momentum, loss=loss, init=init,
-                       init_scale=init_scale, seed=seed, X_test=test.X, y_test=test.y, progress=progress)
+                       init_scale=init_scale, seed=seed, X_test=test.X, y_test=test.y, progress=progress,
+                       scheduler=scheduler)
         if out:
             save_result(out, result, force=force, attrs={"dataset": dataset, "subset": subset or 0})
     except (DatasetError, ValueError, FileExistsError, OSError) as exc:

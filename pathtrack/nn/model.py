@@ -153,6 +153,18 @@ def _column_counts(X):
     return K.column_counts(X, np.empty((numba.get_num_threads(), X.shape[1]), np.int64))
 
 
+def select_rows(X, y, subset=None):
+    """``(X[subset], y[subset])``, or ``(X, y)`` for None; a bad index array is a ValueError."""
+    if subset is None:
+        return X, y
+    subset = np.asarray(subset)
+    if subset.ndim != 1 or not np.issubdtype(subset.dtype, np.integer) or subset.size == 0:
+        raise ValueError("subset must be a non-empty 1-d integer index array")
+    if subset.min() < -X.shape[0] or subset.max() >= X.shape[0]:
+        raise ValueError(f"subset indices must lie in 0..{X.shape[0] - 1}")
+    return X[subset], y[subset]
+
+
 def _serial_when_small(method):
     """Run ``method`` with one Numba thread when the selection has fewer than MIN_PARALLEL_ROWS rows."""
 
@@ -255,14 +267,7 @@ class LossFunction:
         The rows are gathered once here; workspaces are reused when the number of rows is
         unchanged (mini-batches), so a training loop allocates them once.
         """
-        X, y = self._X_all, self._y_all
-        if subset is not None:
-            subset = np.asarray(subset)
-            if subset.ndim != 1 or not np.issubdtype(subset.dtype, np.integer) or subset.size == 0:
-                raise ValueError("subset must be a non-empty 1-d integer index array")
-            if subset.min() < -X.shape[0] or subset.max() >= X.shape[0]:
-                raise ValueError(f"subset indices must lie in 0..{X.shape[0] - 1}")
-            X, y = X[subset], y[subset]
+        X, y = select_rows(self._X_all, self._y_all, subset)
         self.X, self.y = X, y
         net = self.net
         self.dense_cols = np.arange(X.shape[1])  # the columns that go through BLAS
@@ -508,6 +513,10 @@ class LossFunction:
         """Gauss–Newton-vector product ``Jᵀ H_out J v`` (H_out: see :func:`pathtrack.kernels.nn.output_rop`)."""
         p = self.net.check_params(p)
         return self._rop(p, self.net.check_params(v, "v"), exact=False)
+
+    def rows(self, idx) -> Tuple[np.ndarray, np.ndarray]:
+        """Inputs and labels of the selected rows ``idx`` (copies)."""
+        return self.X[idx], self.y[idx]
 
     def per_sample_losses(self, p) -> np.ndarray:
         """Unweighted per-sample losses ℓ_r (m,)."""

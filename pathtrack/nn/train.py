@@ -19,6 +19,7 @@ import numpy as np
 from ..optim import Adam, Momentum
 from ..results import Result
 from ..status import Status
+from .distributed import loss_function
 from .model import LossFunction, Network
 
 __all__ = ["TrainResult", "train", "save_result", "load_result", "OPTIMIZERS"]
@@ -66,7 +67,7 @@ def train(net: Network, X, y, *, optimizer: str = "adam", lr: float = 1e-3, epoc
           batch_size: Optional[int] = 128, momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999,
           eps: float = 1e-8, loss: str = "cross_entropy", kappa: float = 1.0, p0=None, init: str = "glorot",
           init_scale: float = 0.5, seed: int = 0, X_test=None, y_test=None,
-          progress: Optional[bool] = None) -> TrainResult:
+          progress: Optional[bool] = None, scheduler=None) -> TrainResult:
     """Train ``net`` on ``(X, y)`` by SGD with momentum or Adam.
 
     Parameters
@@ -94,6 +95,10 @@ def train(net: Network, X, y, *, optimizer: str = "adam", lr: float = 1e-3, epoc
         Also log the PR on this held-out set.
     progress : bool, optional
         tqdm bar over epochs; default: only when stderr is a terminal.
+    scheduler : str or dask.distributed.Client, optional
+        Shard the full-batch loss, PR and (with full batches) gradient over the workers
+        of this dask cluster (:mod:`pathtrack.nn.distributed`); mini-batches and the test
+        set stay in this process.
 
     Returns
     -------
@@ -107,10 +112,11 @@ def train(net: Network, X, y, *, optimizer: str = "adam", lr: float = 1e-3, epoc
     _check("batch_size", batch_size, batch_size is None or (int(batch_size) == batch_size and batch_size >= 1),
            "a positive integer or None")
     _check("momentum", momentum, 0 <= momentum < 1, "in [0, 1)")
-    full = LossFunction(net, X, y, loss=loss, kappa=kappa)
+    full = loss_function(net, X, y, loss=loss, kappa=kappa, scheduler=scheduler)
     n = full.n_samples
     full_batch = batch_size is None or batch_size >= n
-    batch = full if full_batch else LossFunction(net, full._X_all, full._y_all, loss=loss, kappa=kappa,
+    X_all, y_all = (full._X_all, full._y_all) if isinstance(full, LossFunction) else (X, y)
+    batch = full if full_batch else LossFunction(net, X_all, y_all, loss=loss, kappa=kappa,
                                                   subset=np.arange(batch_size))
     test = LossFunction(net, X_test, y_test, loss=loss, kappa=kappa) if X_test is not None else None
     p = net.init_params(init, init_scale, seed) if p0 is None else net.check_params(p0, "p0").copy()

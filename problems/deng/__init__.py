@@ -12,6 +12,7 @@ after consecutive successes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -146,6 +147,11 @@ class DengMNIST(Problem):
     than a correct sign). ``pretrain_scale`` multiplies the initialisation and the
     learning rate of the pretraining; ``'auto'`` is :func:`temperature_scale` (T^(1/L) for
     ReLU, 1 otherwise).
+
+    ``scheduler`` (a dask scheduler address, or ``local:N`` for N local worker processes)
+    shards the full-data loss over ``dask.distributed`` workers
+    (:mod:`pathtrack.nn.distributed`); the tracker and its file stay in this process.
+    Pretraining, the test set and :meth:`verify` stay local.
     """
 
     name = "deng-mnist"
@@ -159,12 +165,14 @@ class DengMNIST(Problem):
         "init": "glorot", "pretrain_scale": "auto", "cache": True,
         "partner": "margin", "variant": "input", "objective": "margin", "kappa": 0.5, "corrector": "lbfgs",
         "test": True, "homotopy": "data", "tau_start": 1.0, "tau_end": 0.05, "n_drop": 5, "start": "",
+        "scheduler": "",
     }
 
     def __init__(self, **params):
         super().__init__(**params)
         P = self.params
         self._validate(P)
+        self.make_loss = self._loss_maker(P["scheduler"])  # before the data: a bad address fails at once
         from pathtrack.datasets import load_idx_dataset
         from pathtrack.nn import LossFunction, Network
 
@@ -218,19 +226,36 @@ class DengMNIST(Problem):
                                f"{self.track_net.n_params} finite parameters of {self.track_net}")
         return p.astype(self.net.dtype)
 
+    @staticmethod
+    def _loss_maker(scheduler: str):
+        """How the full-data losses are built: in this process, or sharded over a dask cluster."""
+        from pathtrack.nn import LossFunction
+
+        if not str(scheduler).strip():
+            return LossFunction
+        from pathtrack.nn.distributed import SchedulerError, connect, loss_function
+
+        try:
+            client = connect(scheduler)
+        except SchedulerError as exc:
+            raise ProblemError(f"problem 'deng-mnist': {exc}") from None
+        return functools.partial(loss_function, scheduler=client)
+
     def _family(self, P: Dict, logits: np.ndarray):
         """The λ-family named by ``homotopy`` (margins in units of z/T, see the class docstring)."""
         kappa = float(P["kappa"]) * float(P["temperature"])
+        make_loss = self.make_loss
         if P["homotopy"] == "margin":
-            return MarginFamily(self.net, self.X, self.y, self.p0, kappa=kappa)
+            return MarginFamily(self.net, self.X, self.y, self.p0, kappa=kappa, make_loss=make_loss)
         if P["homotopy"] == "temperature":
             return TemperatureFamily(self.net, self.X, self.y, self.p0, tau_start=float(P["tau_start"]),
-                                     tau_end=float(P["tau_end"]))
+                                     tau_end=float(P["tau_end"]), make_loss=make_loss)
         if P["homotopy"] == "width":
-            return WidthFamily(self.track_net, self.X, self.y, self.p0, n_drop=int(P["n_drop"]), kappa=kappa)
+            return WidthFamily(self.track_net, self.X, self.y, self.p0, n_drop=int(P["n_drop"]), kappa=kappa,
+                               make_loss=make_loss)
         y0 = logits[self.partners.erred].argmax(axis=1) if P["variant"] == "label" else None
         return DataHomotopy(self.net, self.X, self.y, self.partners, variant=P["variant"],
-                            loss=_OBJECTIVES[P["objective"]], kappa=kappa, y0=y0)
+                            loss=_OBJECTIVES[P["objective"]], kappa=kappa, y0=y0, make_loss=make_loss)
 
     @staticmethod
     def _validate(P: Dict) -> None:

@@ -20,7 +20,7 @@ whose interface they share: loss, gradient, HVP, ∂λ∇L, acceptance test, sta
 from __future__ import annotations
 
 import math
-from typing import Dict, Tuple
+from typing import Callable, Dict, Tuple
 
 import numpy as np
 
@@ -34,10 +34,10 @@ FAMILIES = ("data", "margin", "temperature", "width")
 class _RealDataFamily:
     """Shared part: one summed loss over all the real data, and its PR statistics."""
 
-    def __init__(self, net: Network, X: np.ndarray, y: np.ndarray, *, loss: str, kappa: float):
+    def __init__(self, net: Network, X: np.ndarray, y: np.ndarray, *, loss: str, kappa: float,
+                 make_loss: Callable[..., LossFunction] = LossFunction):
         self.net = net
-        self.lf = LossFunction(net, X, y, loss=loss, kappa=kappa)
-        self.lf.set_weights(np.ones(self.lf.n_samples))
+        self.lf = make_loss(net, X, y, loss=loss, kappa=kappa, weights=np.ones(y.shape[0]))
         self.n_total = int(y.shape[0])
         self._lam = None
         self.n_grad_evals = 0
@@ -114,8 +114,8 @@ class MarginFamily(_RealDataFamily):
     the direct route's and the test is 100% PR.
     """
 
-    def __init__(self, net, X, y, p0, *, kappa: float):
-        super().__init__(net, X, y, loss="margin", kappa=kappa)
+    def __init__(self, net, X, y, p0, *, kappa: float, make_loss=LossFunction):
+        super().__init__(net, X, y, loss="margin", kappa=kappa, make_loss=make_loss)
         self.kappa_end = float(kappa)
         m0 = self.lf.margins(p0)
         self.a0 = min(float(m0.min()), 0.0) - 1e-3 * max(1.0, abs(float(m0.min())))
@@ -137,8 +137,8 @@ class MarginFamily(_RealDataFamily):
 class TemperatureFamily(_ErrorBudget, _RealDataFamily):
     """Σ τ·CE(z/τ) with τ(λ) = T·τ0^(1−λ)·τ1^λ; the per-sample gradient in z is s − e_y, at most O(1)."""
 
-    def __init__(self, net, X, y, p0, *, tau_start: float, tau_end: float):
-        super().__init__(net, X, y, loss="cross_entropy", kappa=1.0)
+    def __init__(self, net, X, y, p0, *, tau_start: float, tau_end: float, make_loss=LossFunction):
+        super().__init__(net, X, y, loss="cross_entropy", kappa=1.0, make_loss=make_loss)
         self.T = net.temperature
         self.tau_start, self.tau_end = float(tau_start), float(tau_end)
         self.n_wrong0 = int(np.sum(self.lf.margins(p0) <= 0))
@@ -170,8 +170,8 @@ class WidthFamily(_ErrorBudget, _RealDataFamily):
     nothing to the logits, and :meth:`params_of` extracts the narrow network's p exactly.
     """
 
-    def __init__(self, net_wide: Network, X, y, p0, *, n_drop: int, kappa: float):
-        super().__init__(net_wide, X, y, loss="margin", kappa=kappa)
+    def __init__(self, net_wide: Network, X, y, p0, *, n_drop: int, kappa: float, make_loss=LossFunction):
+        super().__init__(net_wide, X, y, loss="margin", kappa=kappa, make_loss=make_loss)
         n_wide = net_wide.widths[1]
         if not 1 <= n_drop < n_wide:
             raise ValueError(f"n_drop must lie in 1..{n_wide - 1}, got {n_drop}")

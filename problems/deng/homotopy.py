@@ -14,7 +14,7 @@ the labels of the erred samples, from p0's predictions to the true labels, as we
 
 from __future__ import annotations
 
-from typing import Dict, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -106,10 +106,15 @@ class DataHomotopy:
     loss, kappa : see :class:`pathtrack.nn.LossFunction`
     y0 : int array, optional
         p0's predicted labels of the erred samples (the ``label`` variant's λ = 0 labels).
+    make_loss : callable
+        Builds the loss over the fixed (correctly classified) rows, the bulk of the data:
+        :class:`~pathtrack.nn.LossFunction`, or a sharded one
+        (:func:`pathtrack.nn.distributed.loss_function` with a scheduler).
     """
 
     def __init__(self, net: Network, X: np.ndarray, y: np.ndarray, partners: Partners, *, variant: str = "input",
-                 loss: str = "margin", kappa: float = 0.5, y0: Optional[np.ndarray] = None):
+                 loss: str = "margin", kappa: float = 0.5, y0: Optional[np.ndarray] = None,
+                 make_loss: Callable[..., LossFunction] = LossFunction):
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
         self.net, self.variant, self.loss_name, self.kappa = net, variant, loss, kappa
@@ -118,8 +123,8 @@ class DataHomotopy:
         keep = np.ones(y.shape[0], bool)
         keep[erred] = False
         self.n_total = y.shape[0]
-        self.fixed = LossFunction(net, X, y, loss=loss, kappa=kappa, subset=np.flatnonzero(keep))
-        self.fixed.set_weights(np.ones(self.fixed.n_samples))
+        self.fixed = make_loss(net, X, y, loss=loss, kappa=kappa, subset=np.flatnonzero(keep),
+                               weights=np.ones(int(keep.sum())))
         self.X_u = np.asarray(X[erred], dtype=net.dtype)
         self.y_u = np.asarray(y[erred])
         self.X_bar = np.asarray(X[partners.partner], dtype=net.dtype)
@@ -219,8 +224,9 @@ class DataHomotopy:
         if self.variant == "label" and lam >= 0.5:
             bad = bad + self.X_u.shape[0]  # the true-label copies
         parts = [(self.fixed, np.flatnonzero(self.fixed.margins(p) <= 0)), (mv, bad)]
-        X = np.vstack([lf.X[idx] for lf, idx in parts])
-        y = np.concatenate([lf.y[idx] for lf, idx in parts])
+        rows = [lf.rows(idx) for lf, idx in parts]
+        X = np.vstack([Xi for Xi, _ in rows])
+        y = np.concatenate([yi for _, yi in rows])
         if y.size == 0:
             return np.zeros(0), np.zeros((0, self.net.n_params))
         K = 1.0 + abs(self.kappa)
