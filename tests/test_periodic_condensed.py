@@ -72,3 +72,15 @@ def test_interrupted_cycle_run_with_progress_keeps_its_orbits(tmp_path):
     f = open_file(out)
     assert f.status == "interrupted" and len(f.orbits["lam"]) == 4  # the first orbit and three steps
     np.testing.assert_allclose(f.orbits["period"], r.period[:4])
+
+
+def test_each_collocation_kernel_has_one_specialisation():
+    from pathtrack.kernels import collocation as kc
+
+    for pb, n, ncol in ((Rossler(), 3, 4), (Brusselator(A=1.0), 2, 3)):
+        sysm, y, border, rhs = _system(pb, n, 6, ncol)
+        sysm.solve(y, border, rhs)
+        sysm.monodromy(y)
+    kernels = {name: f for name, f in vars(kc).items() if hasattr(f, "signatures")}
+    assert set(kernels) >= {"condense", "factor", "solve"}
+    assert all(len(f.signatures) == 1 for f in kernels.values()), {k: f.signatures for k, f in kernels.items()}

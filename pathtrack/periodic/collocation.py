@@ -99,14 +99,15 @@ class BatchedRHS:
         a = np.asarray(a, dtype=float)
         if a.shape != shape:
             raise ValueError(f"{what} has shape {a.shape}, expected {shape}")
-        if not np.all(np.isfinite(a)):
+        if not np.isfinite(a).all():
             raise NonFiniteError(f"{what} is not finite")
         return a
 
     def _eval(self, what: str, X: np.ndarray, tail: tuple, batched, single) -> np.ndarray:
         """``batched(P)`` on all points (trailing point axis) if vectorised, else ``single(x)`` per point."""
         if self.vectorised:
-            a = np.moveaxis(np.asarray(batched(X.T), dtype=float), -1, 0)
+            a = np.asarray(batched(X.T), dtype=float)
+            a = a.transpose((a.ndim - 1,) + tuple(range(a.ndim - 1)))  # the point axis first
         else:
             a = np.array([single(x) for x in X], dtype=float)
         return self._check(a, (X.shape[0],) + tail, what)
