@@ -309,10 +309,11 @@ class CollocationSystem:
         Z = self.gauss_values(U)
         N, c, n = self.ntst, self.ncol, self.n
         m, q = (c - 1) * n, c * n
-        fu = self.rhs.fu(Z, lam).reshape(N, c, n, n)
+        # contiguous arrays: one specialisation of each kernel (the problem's arrays may be transposed views)
+        fu = np.ascontiguousarray(self.rhs.fu(Z, lam).reshape(N, c, n, n))
         if reduced:
-            f = self._f_at(y, Z, lam).reshape(N, c, n)
-            flam = self.rhs.flam(Z, lam).reshape(N, c, n)
+            f = np.ascontiguousarray(self._f_at(y, Z, lam).reshape(N, c, n))
+            flam = np.ascontiguousarray(self.rhs.flam(Z, lam).reshape(N, c, n))
         else:  # the condensed u-blocks do not depend on the parameter columns
             f = flam = np.zeros((N, c, n))
         dense = np.zeros((2, self.size))
