@@ -15,6 +15,11 @@ solution file with the same node quadrature). The two codes take different step 
 the time per step is the comparable number; both use analytic Jacobians (AUTO: JAC=1), one
 thread each.
 
+``--solves`` prints instead the CPU time of one bordered solve (factorisation and
+back-substitution, mean of 10) on the a = 0.15 orbit re-interpolated onto uniform meshes of
+each NTST: the condensed solve (``CollocationSystem.solve``) and, as the reference in the same
+run, SuperLU (minimum degree on ``AᵀA + A``) on the whole sparse bordered matrix.
+
 ``--demos`` prints instead every special point of four branches at NTST = 50, for AUTO
 (``benchmarks/auto/{ros,bautin,snic,pp2}.f90``), pathtrack and the closed form where there is one:
 the period doubling of ``ros`` and, on the branch of doubled period switched to there
@@ -92,6 +97,43 @@ def run_pathtrack(ntst: int) -> dict:
     pd = r.events("pd")
     return {"steps": r.n_steps, "time": cpu, "status": r.status.name, "hopf": hb.lam,
             "pd": [(p.lam, p.extra["period"], p.extra["l2"]) for p in pd]}
+
+
+def time_solves(ntsts) -> None:
+    """ms per bordered solve: condensed (pathtrack) and SuperLU on the whole matrix, same orbit and mesh."""
+    import scipy.sparse.linalg as spla
+
+    from pathtrack.periodic.collocation import BatchedRHS, CollocationSystem
+    from pathtrack.periodic import continue_cycles
+    from pathtrack import track
+    from pathtrack_problems.rossler import Rossler
+
+    pb = Rossler()
+    r = continue_cycles(pb, track(pb).events("hopf")[0], ntst=50, lam_max=A_END, initial_ds=0.01, max_ds=0.5)
+    rhs = BatchedRHS(pb, 3)
+    rhs.probe(r.profile[-1][0], r.lam[-1])
+    last = CollocationSystem(rhs, r.mesh[-1], r.ncol)
+    y_last = last.pack(r.profile[-1], r.period[-1], r.lam[-1])
+
+    def cpu_ms(fn, k=10):
+        fn()
+        t0 = time.process_time()
+        for _ in range(k):
+            fn()
+        return 1e3 * (time.process_time() - t0) / k
+
+    print(f"{'NTST':>5} {'condensed ms':>12} {'SuperLU ms':>10} {'ratio':>6}")
+    for ntst in ntsts:
+        sysm = CollocationSystem(rhs, np.linspace(0.0, 1.0, ntst + 1), r.ncol)
+        y = last.remesh(y_last, sysm.mesh)
+        sysm.set_reference(y)
+        b, v = sysm.weights() * y, np.ones(sysm.size)
+
+        def superlu():
+            spla.splu(sysm.jacobian(y, b), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.1).solve(v)
+
+        cond, ref = cpu_ms(lambda: sysm.solve(y, b, v)), cpu_ms(superlu)
+        print(f"{ntst:>5} {cond:>12.3f} {ref:>10.3f} {cond / ref:>6.2f}", flush=True)
 
 
 def _auto_dir():
@@ -249,7 +291,12 @@ def main() -> None:
     ap.add_argument("--no-auto", action="store_true", help="pathtrack only")
     ap.add_argument("--demos", action="store_true",
                     help="instead of the timings, the special points of the ros, bautin and snic branches")
+    ap.add_argument("--solves", action="store_true",
+                    help="instead, the time of one bordered solve: condensed vs SuperLU on the whole matrix")
     args = ap.parse_args()
+    if args.solves:
+        time_solves(args.ntst)
+        return
     auto_dir = None if args.no_auto else _auto_dir()
     if args.demos:
         if auto_dir is None:

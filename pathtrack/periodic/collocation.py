@@ -11,14 +11,16 @@ holds at the ``ncol`` Gauss–Legendre points of the interval. The unknowns are
 and the equations ``G(y) = 0`` are the collocation equations, periodicity
 ``u(0) − u(1) = 0`` and the integral phase condition ``∫₀¹ u(t)·v'(t) dt = 0`` against
 a reference orbit ``v`` (the previous orbit of the branch). A continuation step borders
-``G`` with one more row (pseudo-arclength); the bordered Jacobian is assembled as a
-``scipy.sparse`` matrix and factorised by sparse LU, so its cost grows linearly with
-``ntst``.
+``G`` with one more row (pseudo-arclength). The bordered system is solved by condensation
+of parameters (:mod:`pathtrack.kernels.collocation`, as AUTO): every interval's interior
+unknowns are eliminated, then the interval end nodes one after the other, leaving a dense
+system of ``2n + 2`` equations; cost and storage grow linearly with ``ntst``. The sparse
+bordered matrix itself (:meth:`CollocationSystem.jacobian`) is kept for checks.
 
-The monodromy matrix comes from the same collocation Jacobian (at fixed ``T`` and ``λ``):
-with ``A = [A₀ | A_r]`` split into the columns of ``u(0)`` and of all later nodes,
-``A_r X = −A₀`` gives every node's derivative with respect to ``u(0)``, and the last
-node's block is the monodromy matrix ``∂u(1)/∂u(0)``.
+The monodromy matrix is the product of the condensed intervals' maps from left to right end
+node at fixed ``T`` and ``λ`` (AUTO's FLOQUET). :meth:`CollocationSystem.variational` gives
+every node's derivative with respect to ``u(0)`` from the sparse collocation block
+(``A = [A₀ | A_r]`` split into the columns of ``u(0)`` and of all later nodes, ``A_r X = −A₀``).
 
 Right-hand sides are evaluated for all collocation points at once when the problem's
 ``H``, ``dH_dp`` and ``dH_dlam`` broadcast over a trailing axis (``p`` of shape
@@ -176,6 +178,8 @@ class CollocationSystem:
         w = np.zeros(self.n_nodes)
         np.add.at(w, self.node_idx, self.h[:, None] * self.basis.node_w[None, :])
         self.node_weights = w  # ∫₀¹ of the piecewise polynomial through node values: Σ w_g u_g
+        self._weights = np.concatenate([np.repeat(w, n), [1.0, 1.0]])
+        self._weights.setflags(write=False)
         self.n_colloc = N * c * n
         self.ref_row = None
         self._patterns = None  # the sparse patterns of jacobian() and variational(), made on first use
@@ -203,10 +207,6 @@ class CollocationSystem:
                           _csc_pattern(rows[later], cols[later] - n, (nc, nu - n)))
         return self._patterns
 
-    def _blocks(self, U: np.ndarray) -> np.ndarray:
-        """``U[node_idx]``: every interval's node values, shape ``(ntst, ncol + 1, n)``."""
-        return U[self.node_idx]
-
     def _f_at(self, y: np.ndarray, Z: np.ndarray, lam: float) -> np.ndarray:
         """``f`` at the Gauss points ``Z`` of ``y``, reused when ``y`` is the last one asked for."""
         last = self._last_f
@@ -218,7 +218,7 @@ class CollocationSystem:
 
     def weights(self) -> np.ndarray:
         """Weights of the inner product of the continuation: ``∫₀¹ u·v dt + T_a T_b + λ_a λ_b``."""
-        return np.concatenate([np.repeat(self.node_weights, self.n), [1.0, 1.0]])
+        return self._weights
 
     def split(self, y: np.ndarray) -> Tuple[np.ndarray, float, float]:
         """``(U, T, λ)`` with ``U`` of shape ``(n_nodes, n)``."""
@@ -229,17 +229,27 @@ class CollocationSystem:
 
     def gauss_values(self, U: np.ndarray) -> np.ndarray:
         """The orbit at the Gauss points, shape ``(ntst·ncol, n)``."""
-        return np.matmul(self.basis.L, self._blocks(U)).reshape(-1, self.n)
+        return self._per_interval(self.basis.L, U).reshape(-1, self.n)
 
     # -- phase condition -------------------------------------------------------------------------
     def phase_row(self, U_ref: np.ndarray) -> np.ndarray:
         """Row ``r`` with ``r·U = ∫₀¹ u·v'`` for the reference orbit ``v`` (node values ``U_ref``)."""
-        contrib = np.matmul(self.basis.phase, self._blocks(U_ref))  # (N, c+1, n)
+        contrib = self._per_interval(self.basis.phase, U_ref)  # (N, c+1, n)
         c = self.ncol
         row = np.zeros((self.n_nodes, self.n))
         row[:-1].reshape(self.ntst, c, self.n)[:] = contrib[:, :c]
         row[c::c] += contrib[:, c]  # the right end of interval j is the left end of j+1
         return row.ravel()
+
+    def _per_interval(self, M: np.ndarray, U: np.ndarray) -> np.ndarray:
+        """``M @ U[node_idx[j]]`` for every interval ``j``, shape ``(ntst, len(M), n)``.
+
+        One BLAS product on the gathered node values (a batched matmul over the intervals
+        costs several times more at these sizes).
+        """
+        G = U[self.node_idx.T]  # (c+1, N, n)
+        out = M @ G.reshape(self.ncol + 1, -1)
+        return out.reshape(len(M), self.ntst, self.n).transpose(1, 0, 2)
 
     def set_reference(self, y_ref: np.ndarray) -> None:
         """Phase condition against the orbit of ``y_ref``."""
@@ -250,7 +260,7 @@ class CollocationSystem:
         """Collocation, periodicity and phase residuals, length ``size − 1``."""
         U, T, lam = self.split(y)
         Z = self.gauss_values(U)
-        dU = np.matmul(self.basis.D, self._blocks(U)) / self.h[:, None, None]
+        dU = self._per_interval(self.basis.D, U) / self.h[:, None, None]
         col = dU.reshape(-1, self.n) - T * self._f_at(y, Z, lam)
         out = np.concatenate([col.ravel(), U[0] - U[-1], [self.ref_row @ y[:self.n_u]]])
         if not np.all(np.isfinite(out)):
@@ -281,11 +291,12 @@ class CollocationSystem:
         return _csc(v, self._sparse_patterns()[0])
 
     def solve(self, y: np.ndarray, border: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-        """Solve ``[∂G/∂y; borderᵀ] z = rhs`` by condensation of parameters and a sparse LU.
+        """Solve ``[∂G/∂y; borderᵀ] z = rhs`` by condensation of parameters.
 
-        Each interval's interior unknowns are eliminated (:func:`pathtrack.kernels.collocation.condense`);
-        the remaining system in the ``(ntst + 1)·n`` end-node values and ``(T, λ)`` is factorised
-        by SuperLU, and the interior follows by back-substitution.
+        Each interval's interior unknowns, then the end nodes ``u_1 … u_ntst−1``, are eliminated
+        (:func:`pathtrack.kernels.collocation.factor`); the ``2n + 2`` system left in ``u(0)``,
+        ``u(1)``, ``T``, ``λ`` is solved densely and the rest follows by back-substitution. The
+        elimination is kept for :meth:`resolve_last`.
         """
         self.last_factor = (self._factor(y, border), border)
         return self._solve_factored(self.last_factor[0], rhs)

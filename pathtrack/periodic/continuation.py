@@ -40,7 +40,7 @@ __all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles", "
 
 
 class CycleCorrector(Corrector):
-    """Newton on the bordered collocation system, by sparse LU (the engine's Newton iteration and verdict)."""
+    """Newton on the bordered collocation system, by condensation of parameters (the engine's Newton iteration and verdict)."""
 
     reports_contraction = True
 
@@ -600,7 +600,8 @@ def resume_cycles(problem: Problem, path: str, *, events: Sequence[ev.Event] = (
 
 def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[int, ev.SpecialPoint] = 0, *,
                            options: Optional[TrackerOptions] = None, events: Sequence[ev.Event] = (),
-                           out: Optional[str] = None, force: bool = False, **option_overrides) -> CycleResult:
+                           out: Optional[str] = None, force: bool = False, progress: bool = False,
+                           **option_overrides) -> CycleResult:
     """Continue the branch of doubled-period orbits that bifurcates at a period doubling of ``branch``.
 
     At the located ``pd`` point (period ``T``, multiplier −1 with eigenvector ``v₀``) the
@@ -616,7 +617,7 @@ def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[i
         A branch with a located ``pd`` point.
     point : int or SpecialPoint
         Which ``pd`` point (its index among ``branch.events('pd')``), or the point itself.
-    options, events, out, force, option_overrides
+    options, events, out, force, progress, option_overrides
         As for :func:`continue_cycles` (the doubled branch's mesh has ``ntst`` intervals).
 
     Raises
@@ -639,7 +640,8 @@ def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[i
     o = TrackerOptions.resolve(options, {k: v for k, v in problem.default_options.items()
                                          if k not in ("parameterisation",)}, **option_overrides)
     start = _doubled_start(problem, sp, mesh, branch.ncol, branch.profile.shape[2], o)
-    return _run(CycleTracker(problem, branch.hopf, o, events, start=start, writer=_writer(out, problem, o, force)))
+    return _run(CycleTracker(problem, branch.hopf, o, events, start=start, writer=_writer(out, problem, o, force),
+                             progress=progress))
 
 
 def _doubled_start(problem: Problem, sp: ev.SpecialPoint, mesh: np.ndarray, ncol: int, n: int,
