@@ -17,7 +17,6 @@ interval; the local columns are ``[interior (m) | u_j (n) | u_j+1 (n) | T | λ]`
 Arrays in (the caller allocates), status codes out: 0 done, 1 a zero pivot.
 """
 
-import numpy as np
 from numba import njit
 
 OK = 0
@@ -67,7 +66,7 @@ def _forward(M, piv, v):  # pragma: no cover - compiled
 
 
 @njit(cache=True, error_model="numpy")
-def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red):  # pragma: no cover - compiled
+def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W):  # pragma: no cover - compiled
     """Eliminate every interval's interior unknowns from the collocation Jacobian.
 
     Parameters
@@ -95,6 +94,8 @@ def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red):  # pra
         The condensed blocks ``[A_j | B_j | C_j]``.
     dense_red : (2, (N+1)·n + 2), out
         The dense rows in the end-node values and parameters.
+    W : (q, m + 2n + 2)
+        Workspace: one interval's local matrix.
 
     Returns
     -------
@@ -104,7 +105,6 @@ def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red):  # pra
     N, c, n = fu.shape[0], fu.shape[1], fu.shape[2]
     m, q = (c - 1) * n, c * n
     w = m + 2 * n + 2
-    W = np.empty((q, w))
     for d in range(2):
         for g in range(N + 1):
             for b in range(n):
@@ -189,100 +189,90 @@ def condense_rhs(LU, piv, r, dense, Xr, red_r, dense_r):  # pragma: no cover - c
 
 
 @njit(cache=True, error_model="numpy")
-def _expand(X, Xr, ends, params, U):  # pragma: no cover - compiled
-    """All node values ``U`` (N·c + 1, n) from the end-node values ``ends`` (N+1, n) and ``params`` (2,).
+def _expand(X, Xr, params, U):  # pragma: no cover - compiled
+    """The interior node values of ``U`` (N·c + 1, n) from its end-node rows ``U[j·c]`` and ``params`` (2,).
 
     Interior node ``t`` of interval ``j``: ``Xr − X·[u_j, u_j+1, T, λ]``.
     """
     N, m = X.shape[0], X.shape[1]
-    n = ends.shape[1]
+    n = U.shape[1]
     c = m // n + 1
     for j in range(N):
-        for b in range(n):
-            U[j * c, b] = ends[j, b]
         for t in range(m):
             s = Xr[j, t]
             for b in range(n):
-                s -= X[j, t, b] * ends[j, b] + X[j, t, n + b] * ends[j + 1, b]
+                s -= X[j, t, b] * U[j * c, b] + X[j, t, n + b] * U[(j + 1) * c, b]
             s -= X[j, t, 2 * n] * params[0] + X[j, t, 2 * n + 1] * params[1]
             U[j * c + 1 + t // n, t % n] = s
-    for b in range(n):
-        U[N * c, b] = ends[N, b]
     return OK
 
 
 @njit(cache=True, error_model="numpy")
 def _reduce(red, dense_red, E, piv2, Fm, fpiv):  # pragma: no cover - compiled
-    """Eliminate the end nodes ``u_1 … u_N−1`` from the condensed system; LU of the final ``2n + 2`` system."""
+    """Eliminate the end nodes ``u_1 … u_N−1`` from the condensed system; LU of the final ``2n + 2`` system.
+
+    ``E[j]`` rows: running equations (n), interval ``j`` (n), dense rows (2); columns
+    ``[u_j | u_0 | u_j+1 | T, λ]``. After step ``j`` its rows ``n …`` hold the running
+    equations and dense rows in ``u_0``, ``u_j+1`` and ``(T, λ)``, which step ``j + 1`` reads;
+    ``E[0]`` holds the first interval's in that layout.
+    """
     N, n = red.shape[0], red.shape[1]
     M = (N + 1) * n
-    S = np.empty((n, 3 * n + 2))  # running equations: [u_cur | u_0 | (unused) | T, λ]
-    Dr = np.empty((2, 3 * n + 2))  # the dense rows likewise
+    w = 3 * n + 2
+    P = E[0]
     for a in range(n):
         for b in range(n):
-            S[a, b] = red[0, a, n + b]
-            S[a, n + b] = red[0, a, b]
-        S[a, 3 * n] = red[0, a, 2 * n]
-        S[a, 3 * n + 1] = red[0, a, 2 * n + 1]
+            P[n + a, n + b] = red[0, a, b]
+            P[n + a, 2 * n + b] = red[0, a, n + b]
+        P[n + a, 3 * n] = red[0, a, 2 * n]
+        P[n + a, 3 * n + 1] = red[0, a, 2 * n + 1]
     for d in range(2):
         for b in range(n):
-            Dr[d, b] = dense_red[d, n + b]
-            Dr[d, n + b] = dense_red[d, b]
-        Dr[d, 3 * n] = dense_red[d, M]
-        Dr[d, 3 * n + 1] = dense_red[d, M + 1]
-    w = 3 * n + 2
+            P[2 * n + d, n + b] = dense_red[d, b]
+            P[2 * n + d, 2 * n + b] = dense_red[d, n + b]
+        P[2 * n + d, 3 * n] = dense_red[d, M]
+        P[2 * n + d, 3 * n + 1] = dense_red[d, M + 1]
     for j in range(1, N):
-        W = E[j]  # rows: running (n), interval j (n), dense (2); columns [u_j | u_0 | u_j+1 | T, λ]
+        P = E[j - 1]
+        W = E[j]
         for a in range(n):
-            for col in range(w):
-                W[a, col] = S[a, col]
-                W[n + a, col] = 0.0
             for b in range(n):
+                W[a, b] = P[n + a, 2 * n + b]  # u_j: the previous step's next node
+                W[a, n + b] = P[n + a, n + b]
                 W[a, 2 * n + b] = 0.0
                 W[n + a, b] = red[j, a, b]
+                W[n + a, n + b] = 0.0
                 W[n + a, 2 * n + b] = red[j, a, n + b]
-            W[n + a, 3 * n] = red[j, a, 2 * n]
-            W[n + a, 3 * n + 1] = red[j, a, 2 * n + 1]
+            for col in range(3 * n, w):
+                W[a, col] = P[n + a, col]
+                W[n + a, col] = red[j, a, col - n]
         for d in range(2):
-            for col in range(w):
-                W[2 * n + d, col] = Dr[d, col]
             for b in range(n):
+                W[2 * n + d, b] = P[2 * n + d, 2 * n + b]
+                W[2 * n + d, n + b] = P[2 * n + d, n + b]
                 W[2 * n + d, 2 * n + b] = dense_red[d, (j + 1) * n + b]
+            for col in range(3 * n, w):
+                W[2 * n + d, col] = P[2 * n + d, col]
         for k in range(n):  # pivots among the equations only; the dense rows are eliminated
             piv2[j, k] = _pivot_step(W, k, 2 * n, 2 * n + 2)
             if piv2[j, k] < 0:
                 return SINGULAR
-        for a in range(n):  # the next running equations, in [u_j+1 | u_0 | T, λ]
-            for b in range(n):
-                S[a, b] = W[n + a, 2 * n + b]
-                S[a, n + b] = W[n + a, n + b]
-            S[a, 3 * n] = W[n + a, 3 * n]
-            S[a, 3 * n + 1] = W[n + a, 3 * n + 1]
-        for d in range(2):
-            for b in range(n):
-                Dr[d, b] = W[2 * n + d, 2 * n + b]
-                Dr[d, n + b] = W[2 * n + d, n + b]
-            Dr[d, 3 * n] = W[2 * n + d, 3 * n]
-            Dr[d, 3 * n + 1] = W[2 * n + d, 3 * n + 1]
+    P = E[N - 1]
     # the final system in (u_0, u_N, T, λ): running equations, periodicity, dense rows
     K = 2 * n + 2
     for r in range(K):
         for col in range(K):
             Fm[r, col] = 0.0
     for a in range(n):
-        for b in range(n):
-            Fm[a, b] = S[a, n + b]
-            Fm[a, n + b] = S[a, b]
-        Fm[a, 2 * n] = S[a, 3 * n]
-        Fm[a, 2 * n + 1] = S[a, 3 * n + 1]
         Fm[n + a, a] = 1.0
         Fm[n + a, n + a] = -1.0
-    for d in range(2):
+    for r in range(n + 2):
+        row = r if r < n else n + r  # running equations, then the dense rows
         for b in range(n):
-            Fm[2 * n + d, b] = Dr[d, n + b]
-            Fm[2 * n + d, n + b] = Dr[d, b]
-        Fm[2 * n + d, 2 * n] = Dr[d, 3 * n]
-        Fm[2 * n + d, 2 * n + 1] = Dr[d, 3 * n + 1]
+            Fm[row, b] = P[n + r, n + b]
+            Fm[row, n + b] = P[n + r, 2 * n + b]
+        Fm[row, 2 * n] = P[n + r, 3 * n]
+        Fm[row, 2 * n + 1] = P[n + r, 3 * n + 1]
     for k in range(K):
         fpiv[k] = _pivot_step(Fm, k, K, K)
         if fpiv[k] < 0:
@@ -291,43 +281,43 @@ def _reduce(red, dense_red, E, piv2, Fm, fpiv):  # pragma: no cover - compiled
 
 
 @njit(cache=True, error_model="numpy")
-def factor(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, E, piv2, Fm, fpiv):  # pragma: no cover
+def factor(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W, E, piv2, Fm, fpiv):  # pragma: no cover
     """:func:`condense`, then eliminate the end nodes (see the module); the arrays of both are outputs.
 
-    ``E`` (N, 2n+2, 3n+2), ``piv2`` (N, n): the eliminations of ``u_1 … u_N−1``;
+    ``E`` (N, 2n+2, 3n+2), ``piv2`` (N, n): the eliminations of ``u_1 … u_N−1`` (``E[0]``: the
+    first interval's equations);
     ``Fm`` (2n+2, 2n+2), ``fpiv`` (2n+2,): LU of the final system.
     """
-    code = condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red)
+    code = condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W)
     if code != OK:
         return code
     return _reduce(red, dense_red, E, piv2, Fm, fpiv)
 
 
 @njit(cache=True, error_model="numpy")
-def solve(LU, piv, X, dense, E, piv2, Fm, fpiv, r, r_per, r_dense, U, params):  # pragma: no cover - compiled
+def solve(LU, piv, X, dense, E, piv2, Fm, fpiv, r, r_per, r_dense, U, params, Xr, R, v):  # pragma: no cover
     """Solve the bordered collocation system factorised by :func:`factor`.
 
     ``r`` (N, q): collocation right-hand side (overwritten); ``r_per`` (n,), ``r_dense`` (2,):
     periodicity, phase and border right-hand sides. Out: ``U`` (N·c + 1, n) every node's
-    value and ``params`` (2,) the ``(T, λ)`` components.
+    value and ``params`` (2,) the ``(T, λ)`` components. Workspace: ``Xr`` (N, m),
+    ``R`` (N, n), ``v`` (2n + 2,).
     """
     N, q, m = LU.shape[0], LU.shape[1], LU.shape[2]
     n = q - m
-    Xr, red_r, dense_r = np.empty((N, m)), np.empty((N, n)), np.empty(2)
-    condense_rhs(LU, piv, r, dense, Xr, red_r, dense_r)
+    c = q // n
+    condense_rhs(LU, piv, r, dense, Xr, R, params)  # params: what the interior takes off r_dense
     K = 2 * n + 2
-    v = np.empty(K)
-    Vp = np.empty((N, n))
     for a in range(n):
-        v[a] = red_r[0, a]
-    v[2 * n] = r_dense[0] - dense_r[0]
-    v[2 * n + 1] = r_dense[1] - dense_r[1]
+        v[a] = R[0, a]
+    v[2 * n] = r_dense[0] - params[0]
+    v[2 * n + 1] = r_dense[1] - params[1]
     for j in range(1, N):
         for a in range(n):
-            v[n + a] = red_r[j, a]
+            v[n + a] = R[j, a]
         _forward(E[j], piv2[j], v)
         for a in range(n):
-            Vp[j, a] = v[a]
+            R[j, a] = v[a]  # the pivot equations' right-hand side, for the back-substitution
             v[a] = v[n + a]
     for a in range(n):
         v[n + a] = r_per[a]
@@ -337,18 +327,17 @@ def solve(LU, piv, X, dense, E, piv2, Fm, fpiv, r, r_per, r_dense, U, params):  
         for t in range(i + 1, K):
             s -= Fm[i, t] * v[t]
         v[i] = s / Fm[i, i]
-    ends = np.empty((N + 1, n))
     for a in range(n):
-        ends[0, a] = v[a]
-        ends[N, a] = v[n + a]
+        U[0, a] = v[a]
+        U[N * c, a] = v[n + a]
     params[0] = v[2 * n]
     params[1] = v[2 * n + 1]
     for j in range(N - 1, 0, -1):
         for i in range(n - 1, -1, -1):
-            s = Vp[j, i] - E[j, i, 3 * n] * params[0] - E[j, i, 3 * n + 1] * params[1]
+            s = R[j, i] - E[j, i, 3 * n] * params[0] - E[j, i, 3 * n + 1] * params[1]
             for b in range(n):
-                s -= E[j, i, n + b] * ends[0, b] + E[j, i, 2 * n + b] * ends[j + 1, b]
+                s -= E[j, i, n + b] * U[0, b] + E[j, i, 2 * n + b] * U[(j + 1) * c, b]
             for t in range(i + 1, n):
-                s -= E[j, i, t] * ends[j, t]
-            ends[j, i] = s / E[j, i, i]
-    return _expand(X, Xr, ends, params, U)
+                s -= E[j, i, t] * U[j * c, t]
+            U[j * c, i] = s / E[j, i, i]
+    return _expand(X, Xr, params, U)

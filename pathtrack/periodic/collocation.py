@@ -334,7 +334,8 @@ class CollocationSystem:
             dense[1] = border
         LU, piv, X = np.empty((N, q, m)), np.empty((N, m), dtype=np.int64), np.empty((N, m, 2 * n + 2))
         red, dense_red = np.empty((N, n, 2 * n + 2)), np.empty((2, (N + 1) * n + 2))
-        args = (self.basis.D, self.basis.L, self.h, float(T), fu, f, flam, dense, LU, piv, X, red, dense_red)
+        args = (self.basis.D, self.basis.L, self.h, float(T), fu, f, flam, dense, LU, piv, X, red, dense_red,
+                np.empty((q, m + 2 * n + 2)))
         if not reduced:
             code = kc.condense(*args)
             out = red
@@ -354,7 +355,8 @@ class CollocationSystem:
         r = np.array(rhs[:nc], dtype=float).reshape(N, -1)
         z = np.empty(self.size)
         kc.solve(*factor, r, np.array(rhs[nc:nc + n], dtype=float), np.array(rhs[-2:], dtype=float),
-                 z[:self.n_u].reshape(self.n_nodes, n), z[self.n_u:])
+                 z[:self.n_u].reshape(self.n_nodes, n), z[self.n_u:],
+                 np.empty((N, (self.ncol - 1) * n)), np.empty((N, n)), np.empty(2 * n + 2))
         return self._checked(z)
 
     @staticmethod

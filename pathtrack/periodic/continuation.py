@@ -457,8 +457,13 @@ class CycleTracker:
             if self.progress:
                 from tqdm.auto import tqdm
                 bar = tqdm(unit="orbit", disable=None, leave=False, dynamic_ncols=True, initial=self.n_accepted)
-            if not hasattr(self, "y") and self.status.is_running:
-                self.init()
+            notice = _compile_notice() if self.progress else None
+            try:
+                if not hasattr(self, "y") and self.status.is_running:
+                    self.init()
+            finally:
+                if notice is not None:
+                    notice.cancel()
             while self.status.is_running:
                 if self.step() and bar is not None:
                     bar.update(1)
@@ -496,6 +501,27 @@ class CycleTracker:
             n_accepted=self.n_accepted, n_rejected=self.n_rejected, n_steps=self.n_steps, ntst=o.ntst,
             ncol=o.ncol, parameters=dict(getattr(self.problem, "params", {})),
             options=o.to_dict())
+
+
+def _compile_notice():
+    """A timer that says on stderr, after five seconds, that the collocation kernels are being compiled.
+
+    Only when Numba has not loaded them yet in this process; None otherwise. A compile takes
+    seconds of CPU (the first cycle run, an empty cache), a load from the cache about one.
+    """
+    import sys
+    import threading
+
+    from ..kernels import collocation as kc
+
+    if kc.factor.signatures:
+        return None
+    timer = threading.Timer(5.0, print, ("pathtrack: compiling the collocation kernels (first cycle run only; "
+                                         "later runs load them from Numba's cache)...",),
+                            {"file": sys.stderr, "flush": True})
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def _critical(kind: str, mu: np.ndarray):
