@@ -183,7 +183,7 @@ class CollocationSystem:
         self.n_colloc = N * c * n
         self.ref_row = None
         self._patterns = None  # the sparse patterns of jacobian() and variational(), made on first use
-        self._last_f = None  # (y, f at its Gauss points): Newton evaluates F and the Jacobian at one y
+        self._last_f = None  # (y, Z, f): Newton evaluates F and the Jacobian at one y
 
     def _sparse_patterns(self):
         """Sparsity of the bordered Jacobian and of the monodromy's block, fixed per mesh."""
@@ -207,14 +207,16 @@ class CollocationSystem:
                           _csc_pattern(rows[later], cols[later] - n, (nc, nu - n)))
         return self._patterns
 
-    def _f_at(self, y: np.ndarray, Z: np.ndarray, lam: float) -> np.ndarray:
-        """``f`` at the Gauss points ``Z`` of ``y``, reused when ``y`` is the last one asked for."""
+    def _at_gauss(self, y: np.ndarray):
+        """``(Z, f)``: the orbit of ``y`` and ``f`` at the Gauss points, kept for the next call at the same ``y``."""
         last = self._last_f
         if last is not None and np.array_equal(last[0], y):
-            return last[1]
+            return last[1], last[2]
+        U, _, lam = self.split(y)
+        Z = self.gauss_values(U)
         f = self.rhs.f(Z, lam)
-        self._last_f = (y.copy(), f)
-        return f
+        self._last_f = (y.copy(), Z, f)
+        return Z, f
 
     def weights(self) -> np.ndarray:
         """Weights of the inner product of the continuation: ``∫₀¹ u·v dt + T_a T_b + λ_a λ_b``."""
@@ -259,9 +261,8 @@ class CollocationSystem:
     def F(self, y: np.ndarray) -> np.ndarray:
         """Collocation, periodicity and phase residuals, length ``size − 1``."""
         U, T, lam = self.split(y)
-        Z = self.gauss_values(U)
         dU = self._per_interval(self.basis.D, U) / self.h[:, None, None]
-        col = dU.reshape(-1, self.n) - T * self._f_at(y, Z, lam)
+        col = dU.reshape(-1, self.n) - T * self._at_gauss(y)[1]
         out = np.concatenate([col.ravel(), U[0] - U[-1], [self.ref_row @ y[:self.n_u]]])
         if not np.all(np.isfinite(out)):
             raise NonFiniteError("collocation residual is not finite")
@@ -316,14 +317,14 @@ class CollocationSystem:
         """
         from ..kernels import collocation as kc
 
-        U, T, lam = self.split(y)
-        Z = self.gauss_values(U)
+        _, T, lam = self.split(y)
+        Z, f = self._at_gauss(y)
         N, c, n = self.ntst, self.ncol, self.n
         m, q = (c - 1) * n, c * n
         # contiguous arrays: one specialisation of each kernel (the problem's arrays may be transposed views)
         fu = np.ascontiguousarray(self.rhs.fu(Z, lam).reshape(N, c, n, n))
         if reduced:
-            f = np.ascontiguousarray(self._f_at(y, Z, lam).reshape(N, c, n))
+            f = np.ascontiguousarray(f.reshape(N, c, n))
             flam = np.ascontiguousarray(self.rhs.flam(Z, lam).reshape(N, c, n))
         else:  # the condensed u-blocks do not depend on the parameter columns
             f = flam = np.zeros((N, c, n))
