@@ -23,7 +23,7 @@ OK = 0
 SINGULAR = 1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy")  # compiled into its callers, cached with them
 def _pivot_step(W, k, n_pivot, n_rows):  # pragma: no cover - compiled
     """Elimination step ``k`` on ``W``: the pivot is the largest ``|W[r, k]|`` over rows ``k … n_pivot−1``,
     whole rows are swapped (LAPACK's convention), rows ``k+1 … n_rows−1`` are eliminated and keep
@@ -50,7 +50,7 @@ def _pivot_step(W, k, n_pivot, n_rows):  # pragma: no cover - compiled
     return p
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy")  # compiled into its callers, cached with them
 def _forward(M, piv, v):  # pragma: no cover - compiled
     """Apply the ``len(piv)`` elimination steps of :func:`_pivot_step` (multipliers in ``M``) to ``v``:
     every row swap first, then the forward elimination."""
@@ -157,7 +157,7 @@ def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W):  # 
     return OK
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy")  # compiled into its callers, cached with them
 def condense_rhs(LU, piv, r, dense, Xr, red_r, dense_r):  # pragma: no cover - compiled
     """Apply a :func:`condense` elimination to a right-hand side.
 
@@ -188,7 +188,7 @@ def condense_rhs(LU, piv, r, dense, Xr, red_r, dense_r):  # pragma: no cover - c
     return OK
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy")  # compiled into its callers, cached with them
 def _expand(X, Xr, params, U):  # pragma: no cover - compiled
     """The interior node values of ``U`` (N·c + 1, n) from its end-node rows ``U[j·c]`` and ``params`` (2,).
 
@@ -207,7 +207,7 @@ def _expand(X, Xr, params, U):  # pragma: no cover - compiled
     return OK
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy")  # compiled into its callers, cached with them
 def _reduce(red, dense_red, E, piv2, Fm, fpiv):  # pragma: no cover - compiled
     """Eliminate the end nodes ``u_1 … u_N−1`` from the condensed system; LU of the final ``2n + 2`` system.
 
