@@ -290,7 +290,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ntst", type=int, nargs="+", default=[20, 50, 100, 200])
     ap.add_argument("--no-auto", action="store_true", help="pathtrack only")
-    ap.add_argument("--repeats", type=int, default=1, help="runs of each code per NTST; the least time is kept")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="runs of each code per NTST; the least time is kept")
     ap.add_argument("--demos", action="store_true",
                     help="instead of the timings, the special points of the ros, bautin and snic branches")
     ap.add_argument("--solves", action="store_true",

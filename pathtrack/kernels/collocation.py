@@ -281,7 +281,8 @@ def _reduce(red, dense_red, E, piv2, Fm, fpiv):  # pragma: no cover - compiled
 
 
 @njit(cache=True, error_model="numpy")
-def factor(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W, E, piv2, Fm, fpiv):  # pragma: no cover
+def factor(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W,
+           E, piv2, Fm, fpiv):  # pragma: no cover - compiled
     """:func:`condense`, then eliminate the end nodes (see the module); the arrays of both are outputs.
 
     ``E`` (N, 2n+2, 3n+2), ``piv2`` (N, n): the eliminations of ``u_1 … u_N−1`` (``E[0]``: the

@@ -208,7 +208,7 @@ class CollocationSystem:
         return self._patterns
 
     def _at_gauss(self, y: np.ndarray):
-        """``(Z, f)``: the orbit of ``y`` and ``f`` at the Gauss points, kept for the next call at the same ``y``."""
+        """``(Z, f)``: the orbit of ``y`` and ``f`` at the Gauss points, kept for a next call at ``y``."""
         last = self._last_f
         if last is not None and np.array_equal(last[0], y):
             return last[1], last[2]

@@ -40,7 +40,7 @@ __all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles", "
 
 
 class CycleCorrector(Corrector):
-    """Newton on the bordered collocation system, by condensation of parameters (the engine's Newton iteration and verdict)."""
+    """Newton on the bordered collocation system, by condensation of parameters (the engine's iteration)."""
 
     reports_contraction = True
 
@@ -456,7 +456,8 @@ class CycleTracker:
         try:
             if self.progress:
                 from tqdm.auto import tqdm
-                bar = tqdm(unit="orbit", disable=None, leave=False, dynamic_ncols=True, initial=self.n_accepted)
+                bar = tqdm(unit="orbit", disable=None, leave=False, dynamic_ncols=True,
+                           initial=self.n_accepted)
             notice = _compile_notice() if self.progress else None
             try:
                 if not hasattr(self, "y") and self.status.is_running:
@@ -516,8 +517,8 @@ def _compile_notice():
 
     if kc.factor.signatures:
         return None
-    timer = threading.Timer(5.0, print, ("pathtrack: compiling the collocation kernels (first cycle run only; "
-                                         "later runs load them from Numba's cache)...",),
+    timer = threading.Timer(5.0, print, ("pathtrack: compiling the collocation kernels (first cycle run "
+                                         "only; later runs load them from Numba's cache)...",),
                             {"file": sys.stderr, "flush": True})
     timer.daemon = True
     timer.start()
@@ -580,7 +581,8 @@ def continue_cycles(problem: Problem, start: Union[HopfPoint, ev.SpecialPoint, t
     else:
         p, lam = start
         hp = hopf_point(problem, p, lam)
-    return _run(CycleTracker(problem, hp, o, events, writer=_writer(out, problem, o, force), progress=progress))
+    return _run(CycleTracker(problem, hp, o, events, writer=_writer(out, problem, o, force),
+                             progress=progress))
 
 
 def _writer(out: Optional[str], problem: Problem, options: TrackerOptions, force: bool):
@@ -666,8 +668,8 @@ def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[i
     o = TrackerOptions.resolve(options, {k: v for k, v in problem.default_options.items()
                                          if k not in ("parameterisation",)}, **option_overrides)
     start = _doubled_start(problem, sp, mesh, branch.ncol, branch.profile.shape[2], o)
-    return _run(CycleTracker(problem, branch.hopf, o, events, start=start, writer=_writer(out, problem, o, force),
-                             progress=progress))
+    return _run(CycleTracker(problem, branch.hopf, o, events, start=start,
+                             writer=_writer(out, problem, o, force), progress=progress))
 
 
 def _doubled_start(problem: Problem, sp: ev.SpecialPoint, mesh: np.ndarray, ncol: int, n: int,
@@ -799,7 +801,8 @@ def run_cycles(name: str, params: Dict[str, object], option_texts: Dict[str, str
             result = _run(CycleTracker(problem, hp, o, start=start, writer=_writer(out, problem, o, force),
                                        progress=progress))
         else:
-            result = continue_cycles(problem, (p, lam), options=options, out=out, force=force, progress=progress)
+            result = continue_cycles(problem, (p, lam), options=options, out=out, force=force,
+                                     progress=progress)
     k = len(result.lam)
     last = (lambda col: float(col[-1]) if k else float("nan"))  # noqa: E731
     return {"problem": name, "status": result.status.name, "message": result.message,
