@@ -56,23 +56,27 @@ def test_singular_collocation_block_is_reported_not_a_traceback():
 
 
 def test_interrupted_cycle_run_with_progress_keeps_its_orbits(tmp_path):
+    import signal
+
     from pathtrack.io import open_file
 
     calls = []
 
-    def stop_on_fifth(p, lam):  # Ctrl-C while the fifth orbit's test functions are computed
+    def ctrl_c_on_fifth(p, lam):  # Ctrl-C while the fifth orbit's test functions are computed
         calls.append(lam)
         if len(calls) == 5:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)
         return 1.0
 
     out = str(tmp_path / "cyc.h5")
     r = continue_cycles(Brusselator(), (np.array([1.0, 2.0]), 2.0), ntst=20, max_ds=0.05, progress=True,
-                        out=out, events=[Event("ctrl-c", stop_on_fifth)])
-    assert r.status is Status.interrupted and len(r.lam) == 4
+                        out=out, events=[Event("ctrl-c", ctrl_c_on_fifth)])
+    # the step under way is finished and stored: the first orbit and four steps
+    assert r.status is Status.interrupted and len(r.lam) == r.n_accepted + 1 == 5
     f = open_file(out)
-    assert f.status == "interrupted" and len(f.orbits["lam"]) == 4  # the first orbit and three steps
-    np.testing.assert_allclose(f.orbits["period"], r.period[:4])
+    assert f.status == "interrupted" and len(f.orbits["lam"]) == 5
+    np.testing.assert_allclose(f.orbits["period"], r.period)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is restored
 
 
 def test_each_collocation_kernel_has_one_specialisation():

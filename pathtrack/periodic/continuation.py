@@ -450,9 +450,22 @@ class CycleTracker:
             self.point_meshes.append(np.asarray(mesh))
         self.system.set_reference(self.y)
 
+    def request_stop(self) -> None:
+        """Ask the branch to stop after the current step (status ``interrupted``)."""
+        self._stop_requested = True
+
     def track(self) -> Status:
+        """Step until the branch ends; Ctrl-C ends it with status ``interrupted``.
+
+        As the path tracker's: in the main thread the first Ctrl-C only requests a stop,
+        honoured between two steps, so the accepted orbits are stored whole; a second
+        Ctrl-C interrupts at once.
+        """
+        from ..interrupt import deferred_sigint
+
         t0 = time.perf_counter()
         bar = None
+        self._stop_requested = False
         try:
             if self.progress:
                 from tqdm.auto import tqdm
@@ -465,11 +478,14 @@ class CycleTracker:
             finally:
                 if notice is not None:
                     notice.cancel()
-            while self.status.is_running:
-                if self.step() and bar is not None:
-                    bar.update(1)
-                    bar.set_postfix_str(f"lam={self.y[-1]:.6g} T={self.y[-2]:.6g} ds={self.ds:.3g} "
-                                        f"rejected={self.n_rejected}", refresh=False)
+            with deferred_sigint(self):
+                while self.status.is_running:
+                    if self.step() and bar is not None:
+                        bar.update(1)
+                        bar.set_postfix_str(f"lam={self.y[-1]:.6g} T={self.y[-2]:.6g} ds={self.ds:.3g} "
+                                            f"rejected={self.n_rejected}", refresh=False)
+                    if self._stop_requested and self.status.is_running:
+                        self._finish(Status.interrupted, "stop requested")
         except KeyboardInterrupt:  # the orbits stored so far stay; the file is finished and resumable
             self._finish(Status.interrupted, "interrupted")
         finally:
