@@ -13,7 +13,13 @@ alone, after one warm-up run of each: AUTO's ``ros.exe`` child process, pathtrac
 period doubling located by each (a, period, and the L2 norm ``sqrt(∫₀¹|u|²)``, AUTO's from its
 solution file with the same node quadrature). The two codes take different step sequences, so
 the time per step is the comparable number; both use analytic Jacobians (AUTO: JAC=1), one
-thread each.
+thread each. ``--repeats R`` runs each code R times per NTST, alternating, and keeps each
+one's least CPU time (on a shared machine a run is only ever slowed down by the others).
+
+``--solves`` prints instead the CPU time of one bordered solve (factorisation and
+back-substitution, mean of 10) on the a = 0.15 orbit re-interpolated onto uniform meshes of
+each NTST: the condensed solve (``CollocationSystem.solve``) and, as the reference in the same
+run, SuperLU (minimum degree on ``AᵀA + A``) on the whole sparse bordered matrix.
 
 ``--demos`` prints instead every special point of four branches at NTST = 50, for AUTO
 (``benchmarks/auto/{ros,bautin,snic,pp2}.f90``), pathtrack and the closed form where there is one:
@@ -92,6 +98,43 @@ def run_pathtrack(ntst: int) -> dict:
     pd = r.events("pd")
     return {"steps": r.n_steps, "time": cpu, "status": r.status.name, "hopf": hb.lam,
             "pd": [(p.lam, p.extra["period"], p.extra["l2"]) for p in pd]}
+
+
+def time_solves(ntsts) -> None:
+    """ms per bordered solve: condensed (pathtrack) and SuperLU on the whole matrix, same orbit and mesh."""
+    import scipy.sparse.linalg as spla
+
+    from pathtrack.periodic.collocation import BatchedRHS, CollocationSystem
+    from pathtrack.periodic import continue_cycles
+    from pathtrack import track
+    from pathtrack_problems.rossler import Rossler
+
+    pb = Rossler()
+    r = continue_cycles(pb, track(pb).events("hopf")[0], ntst=50, lam_max=A_END, initial_ds=0.01, max_ds=0.5)
+    rhs = BatchedRHS(pb, 3)
+    rhs.probe(r.profile[-1][0], r.lam[-1])
+    last = CollocationSystem(rhs, r.mesh[-1], r.ncol)
+    y_last = last.pack(r.profile[-1], r.period[-1], r.lam[-1])
+
+    def cpu_ms(fn, k=10):
+        fn()
+        t0 = time.process_time()
+        for _ in range(k):
+            fn()
+        return 1e3 * (time.process_time() - t0) / k
+
+    print(f"{'NTST':>5} {'condensed ms':>12} {'SuperLU ms':>10} {'ratio':>6}")
+    for ntst in ntsts:
+        sysm = CollocationSystem(rhs, np.linspace(0.0, 1.0, ntst + 1), r.ncol)
+        y = last.remesh(y_last, sysm.mesh)
+        sysm.set_reference(y)
+        b, v = sysm.weights() * y, np.ones(sysm.size)
+
+        def superlu():
+            spla.splu(sysm.jacobian(y, b), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.1).solve(v)
+
+        cond, ref = cpu_ms(lambda: sysm.solve(y, b, v)), cpu_ms(superlu)
+        print(f"{ntst:>5} {cond:>12.3f} {ref:>10.3f} {cond / ref:>6.2f}", flush=True)
 
 
 def _auto_dir():
@@ -247,9 +290,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ntst", type=int, nargs="+", default=[20, 50, 100, 200])
     ap.add_argument("--no-auto", action="store_true", help="pathtrack only")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="runs of each code per NTST; the least time is kept")
     ap.add_argument("--demos", action="store_true",
                     help="instead of the timings, the special points of the ros, bautin and snic branches")
+    ap.add_argument("--solves", action="store_true",
+                    help="instead, the time of one bordered solve: condensed vs SuperLU on the whole matrix")
     args = ap.parse_args()
+    if args.solves:
+        time_solves(args.ntst)
+        return
     auto_dir = None if args.no_auto else _auto_dir()
     if args.demos:
         if auto_dir is None:
@@ -266,10 +316,15 @@ def main() -> None:
         if auto_dir:
             run_auto("ros", args.ntst[0], auto_dir, Path(tmp))  # compiles the model; loads the library
         for ntst in args.ntst:
-            pt = run_pathtrack(ntst)
+            pt = au = None
+            for _ in range(max(1, args.repeats)):  # alternating, so both see the same load
+                r = run_pathtrack(ntst)
+                pt = r if pt is None or r["time"] < pt["time"] else pt
+                if auto_dir:
+                    a = run_auto("ros", ntst, auto_dir, Path(tmp))
+                    au = a if au is None or a["time"] < au["time"] else au
             pt_ms = 1e3 * pt["time"] / pt["steps"]
             line = f"{ntst:>5} {pt['steps']:>8} {pt_ms:>10.2f}"
-            au = run_auto("ros", ntst, auto_dir, Path(tmp)) if auto_dir else None
             if au:
                 au_ms = 1e3 * au["time"] / au["steps"]
                 line += f" {au['steps']:>10} {au_ms:>12.2f} {pt_ms / au_ms:>6.2f}"

@@ -160,7 +160,8 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
     try:
         if source or (resume and _is_cycles_file(resume)):
             from .periodic.continuation import run_cycles
-            summary = run_cycles(problem, params, option_texts, source, out=out, force=force, resume=resume)
+            summary = run_cycles(problem, params, option_texts, source, out=out, force=force, resume=resume,
+                                 progress=progress)
         else:
             summary = run_problem(problem, params, option_texts, out=out, force=force, resume=resume,
                                   progress=progress)

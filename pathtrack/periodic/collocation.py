@@ -11,14 +11,16 @@ holds at the ``ncol`` Gauss–Legendre points of the interval. The unknowns are
 and the equations ``G(y) = 0`` are the collocation equations, periodicity
 ``u(0) − u(1) = 0`` and the integral phase condition ``∫₀¹ u(t)·v'(t) dt = 0`` against
 a reference orbit ``v`` (the previous orbit of the branch). A continuation step borders
-``G`` with one more row (pseudo-arclength); the bordered Jacobian is assembled as a
-``scipy.sparse`` matrix and factorised by sparse LU, so its cost grows linearly with
-``ntst``.
+``G`` with one more row (pseudo-arclength). The bordered system is solved by condensation
+of parameters (:mod:`pathtrack.kernels.collocation`, as AUTO): every interval's interior
+unknowns are eliminated, then the interval end nodes one after the other, leaving a dense
+system of ``2n + 2`` equations; cost and storage grow linearly with ``ntst``. The sparse
+bordered matrix itself (:meth:`CollocationSystem.jacobian`) is kept for checks.
 
-The monodromy matrix comes from the same collocation Jacobian (at fixed ``T`` and ``λ``):
-with ``A = [A₀ | A_r]`` split into the columns of ``u(0)`` and of all later nodes,
-``A_r X = −A₀`` gives every node's derivative with respect to ``u(0)``, and the last
-node's block is the monodromy matrix ``∂u(1)/∂u(0)``.
+The monodromy matrix is the product of the condensed intervals' maps from left to right end
+node at fixed ``T`` and ``λ`` (AUTO's FLOQUET). :meth:`CollocationSystem.variational` gives
+every node's derivative with respect to ``u(0)`` from the sparse collocation block
+(``A = [A₀ | A_r]`` split into the columns of ``u(0)`` and of all later nodes, ``A_r X = −A₀``).
 
 Right-hand sides are evaluated for all collocation points at once when the problem's
 ``H``, ``dH_dp`` and ``dH_dlam`` broadcast over a trailing axis (``p`` of shape
@@ -99,14 +101,15 @@ class BatchedRHS:
         a = np.asarray(a, dtype=float)
         if a.shape != shape:
             raise ValueError(f"{what} has shape {a.shape}, expected {shape}")
-        if not np.all(np.isfinite(a)):
+        if not np.isfinite(a).all():
             raise NonFiniteError(f"{what} is not finite")
         return a
 
     def _eval(self, what: str, X: np.ndarray, tail: tuple, batched, single) -> np.ndarray:
         """``batched(P)`` on all points (trailing point axis) if vectorised, else ``single(x)`` per point."""
         if self.vectorised:
-            a = np.moveaxis(np.asarray(batched(X.T), dtype=float), -1, 0)
+            a = np.asarray(batched(X.T), dtype=float)
+            a = a.transpose((a.ndim - 1,) + tuple(range(a.ndim - 1)))  # the point axis first
         else:
             a = np.array([single(x) for x in X], dtype=float)
         return self._check(a, (X.shape[0],) + tail, what)
@@ -175,29 +178,49 @@ class CollocationSystem:
         w = np.zeros(self.n_nodes)
         np.add.at(w, self.node_idx, self.h[:, None] * self.basis.node_w[None, :])
         self.node_weights = w  # ∫₀¹ of the piecewise polynomial through node values: Σ w_g u_g
-        # sparsity of the collocation block: rows (j, k, a), columns (node_idx[j, i], b)
-        j, k, a, i, b = np.meshgrid(np.arange(N), np.arange(c), np.arange(n), np.arange(c + 1), np.arange(n),
-                                    indexing="ij")
-        self._rows = ((j * c + k) * n + a).ravel()
-        self._cols = (self.node_idx[j, i] * n + b).ravel()
+        self._weights = np.concatenate([np.repeat(w, n), [1.0, 1.0]])
+        self._weights.setflags(write=False)
         self.n_colloc = N * c * n
         self.ref_row = None
-        # the bordered Jacobian's pattern, fixed per mesh: COO -> CSC permutation computed once
+        self._patterns = None  # the sparse patterns of jacobian() and variational(), made on first use
+        self._last_f = None  # (y, Z, f): Newton evaluates F and the Jacobian at one y
+
+    def _sparse_patterns(self):
+        """Sparsity of the bordered Jacobian and of the monodromy's block, fixed per mesh."""
+        if self._patterns is not None:
+            return self._patterns
+        n, c, N = self.n, self.ncol, self.ntst
+        # the collocation block: rows (j, k, a), columns (node_idx[j, i], b)
+        j, k, a, i, b = np.meshgrid(np.arange(N), np.arange(c), np.arange(n), np.arange(c + 1), np.arange(n),
+                                    indexing="ij")
+        rows = ((j * c + k) * n + a).ravel()
+        cols = (self.node_idx[j, i] * n + b).ravel()
         nc, nu = self.n_colloc, self.n_u
         rows_T, per = np.arange(nc), np.arange(n)
-        r = np.concatenate([self._rows, rows_T, rows_T, nc + per, nc + per,
+        r = np.concatenate([rows, rows_T, rows_T, nc + per, nc + per,
                             np.full(nu, nc + n), np.full(self.size, nc + n + 1)])
-        cidx = np.concatenate([self._cols, np.full(nc, nu), np.full(nc, nu + 1), per, nu - n + per,
+        cidx = np.concatenate([cols, np.full(nc, nu), np.full(nc, nu + 1), per, nu - n + per,
                                np.arange(nu), np.arange(self.size)])
-        self._pattern = _csc_pattern(r, cidx, (self.size, self.size))
         # the monodromy's block: collocation rows, columns of every node but the first
-        later = self._cols >= n
-        self._first = ~later
-        self._mono_pattern = _csc_pattern(self._rows[later], self._cols[later] - n, (nc, nu - n))
+        later = cols >= n
+        self._patterns = (_csc_pattern(r, cidx, (self.size, self.size)), rows, cols, ~later,
+                          _csc_pattern(rows[later], cols[later] - n, (nc, nu - n)))
+        return self._patterns
+
+    def _at_gauss(self, y: np.ndarray):
+        """``(Z, f)``: the orbit of ``y`` and ``f`` at the Gauss points, kept for a next call at ``y``."""
+        last = self._last_f
+        if last is not None and np.array_equal(last[0], y):
+            return last[1], last[2]
+        U, _, lam = self.split(y)
+        Z = self.gauss_values(U)
+        f = self.rhs.f(Z, lam)
+        self._last_f = (y.copy(), Z, f)
+        return Z, f
 
     def weights(self) -> np.ndarray:
         """Weights of the inner product of the continuation: ``∫₀¹ u·v dt + T_a T_b + λ_a λ_b``."""
-        return np.concatenate([np.repeat(self.node_weights, self.n), [1.0, 1.0]])
+        return self._weights
 
     def split(self, y: np.ndarray) -> Tuple[np.ndarray, float, float]:
         """``(U, T, λ)`` with ``U`` of shape ``(n_nodes, n)``."""
@@ -208,15 +231,27 @@ class CollocationSystem:
 
     def gauss_values(self, U: np.ndarray) -> np.ndarray:
         """The orbit at the Gauss points, shape ``(ntst·ncol, n)``."""
-        return np.einsum("ki,jia->jka", self.basis.L, U[self.node_idx]).reshape(-1, self.n)
+        return self._per_interval(self.basis.L, U).reshape(-1, self.n)
 
     # -- phase condition -------------------------------------------------------------------------
     def phase_row(self, U_ref: np.ndarray) -> np.ndarray:
         """Row ``r`` with ``r·U = ∫₀¹ u·v'`` for the reference orbit ``v`` (node values ``U_ref``)."""
-        contrib = np.einsum("il,jla->jia", self.basis.phase, U_ref[self.node_idx])  # (N, c+1, n)
+        contrib = self._per_interval(self.basis.phase, U_ref)  # (N, c+1, n)
+        c = self.ncol
         row = np.zeros((self.n_nodes, self.n))
-        np.add.at(row, self.node_idx, contrib)
+        row[:-1].reshape(self.ntst, c, self.n)[:] = contrib[:, :c]
+        row[c::c] += contrib[:, c]  # the right end of interval j is the left end of j+1
         return row.ravel()
+
+    def _per_interval(self, M: np.ndarray, U: np.ndarray) -> np.ndarray:
+        """``M @ U[node_idx[j]]`` for every interval ``j``, shape ``(ntst, len(M), n)``.
+
+        One BLAS product on the gathered node values (a batched matmul over the intervals
+        costs several times more at these sizes).
+        """
+        G = U[self.node_idx.T]  # (c+1, N, n)
+        out = M @ G.reshape(self.ncol + 1, -1)
+        return out.reshape(len(M), self.ntst, self.n).transpose(1, 0, 2)
 
     def set_reference(self, y_ref: np.ndarray) -> None:
         """Phase condition against the orbit of ``y_ref``."""
@@ -226,16 +261,15 @@ class CollocationSystem:
     def F(self, y: np.ndarray) -> np.ndarray:
         """Collocation, periodicity and phase residuals, length ``size − 1``."""
         U, T, lam = self.split(y)
-        Z = self.gauss_values(U)
-        dU = np.einsum("ki,jia->jka", self.basis.D, U[self.node_idx]) / self.h[:, None, None]
-        col = dU.reshape(-1, self.n) - T * self.rhs.f(Z, lam)
+        dU = self._per_interval(self.basis.D, U) / self.h[:, None, None]
+        col = dU.reshape(-1, self.n) - T * self._at_gauss(y)[1]
         out = np.concatenate([col.ravel(), U[0] - U[-1], [self.ref_row @ y[:self.n_u]]])
         if not np.all(np.isfinite(out)):
             raise NonFiniteError("collocation residual is not finite")
         return out
 
     def colloc_blocks(self, y: np.ndarray, with_params: bool = True):
-        """Values of the collocation block (COO order of ``_rows``/``_cols``), and ``∂/∂T``, ``∂/∂λ``."""
+        """Values of the collocation block (COO order of :meth:`_sparse_patterns`), and ``∂/∂T``, ``∂/∂λ``."""
         U, T, lam = self.split(y)
         Z = self.gauss_values(U)
         N, c, n = self.ntst, self.ncol, self.n
@@ -255,26 +289,76 @@ class CollocationSystem:
         vals, dT, dlam = self.colloc_blocks(y)
         n = self.n
         v = np.concatenate([vals, dT, dlam, np.ones(n), -np.ones(n), self.ref_row, border])
-        return _csc(v, self._pattern)
+        return _csc(v, self._sparse_patterns()[0])
 
     def solve(self, y: np.ndarray, border: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-        """Solve ``[∂G/∂y; borderᵀ] z = rhs`` by sparse LU."""
-        A = self.jacobian(y, border)
-        try:
-            # minimum degree on AᵀA + A with threshold pivoting keeps the fill linear in ntst
-            # (COLAMD's grew 23-fold from ntst = 100 to 800; the natural order fills 2x more)
-            lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.1)
-        except RuntimeError as exc:  # "Factor is exactly singular"
-            raise SingularJacobianError(f"collocation Jacobian is singular ({exc})") from None
-        self.last_factor = (lu, border)
-        return self._checked(lu.solve(rhs))
+        """Solve ``[∂G/∂y; borderᵀ] z = rhs`` by condensation of parameters.
+
+        Each interval's interior unknowns, then the end nodes ``u_1 … u_ntst−1``, are eliminated
+        (:func:`pathtrack.kernels.collocation.factor`); the ``2n + 2`` system left in ``u(0)``,
+        ``u(1)``, ``T``, ``λ`` is solved densely and the rest follows by back-substitution. The
+        elimination is kept for :meth:`resolve_last`.
+        """
+        self.last_factor = (self._factor(y, border), border)
+        return self._solve_factored(self.last_factor[0], rhs)
 
     def resolve_last(self, border: np.ndarray, rhs: np.ndarray) -> Optional[np.ndarray]:
         """Solve with the last factorisation if it was bordered by ``border`` (the same array), else None."""
         last = getattr(self, "last_factor", None)
         if last is None or last[1] is not border:
             return None
-        return self._checked(last[0].solve(rhs))
+        return self._solve_factored(last[0], rhs)
+
+    def _factor(self, y: np.ndarray, border: Optional[np.ndarray], reduced: bool = True):
+        """Condense the bordered Jacobian at ``y``; with ``reduced``, also eliminate the end nodes.
+
+        Returns the kernel's factor arrays, or (``reduced`` False) the condensed blocks
+        ``[A_j | B_j | C_j]``, shape ``(ntst, n, 2n + 2)``.
+        """
+        from ..kernels import collocation as kc
+
+        _, T, lam = self.split(y)
+        Z, f = self._at_gauss(y)
+        N, c, n = self.ntst, self.ncol, self.n
+        m, q = (c - 1) * n, c * n
+        # contiguous arrays: one specialisation of each kernel (the problem's arrays may be transposed views)
+        fu = np.ascontiguousarray(self.rhs.fu(Z, lam).reshape(N, c, n, n))
+        if reduced:
+            f = np.ascontiguousarray(f.reshape(N, c, n))
+            flam = np.ascontiguousarray(self.rhs.flam(Z, lam).reshape(N, c, n))
+        else:  # the condensed u-blocks do not depend on the parameter columns
+            f = flam = np.zeros((N, c, n))
+        dense = np.zeros((2, self.size))
+        if self.ref_row is not None:
+            dense[0, :self.n_u] = self.ref_row
+        if border is not None:
+            dense[1] = border
+        LU, piv, X = np.empty((N, q, m)), np.empty((N, m), dtype=np.int64), np.empty((N, m, 2 * n + 2))
+        red, dense_red = np.empty((N, n, 2 * n + 2)), np.empty((2, (N + 1) * n + 2))
+        args = (self.basis.D, self.basis.L, self.h, float(T), fu, f, flam, dense, LU, piv, X, red, dense_red,
+                np.empty((q, m + 2 * n + 2)))
+        if not reduced:
+            code = kc.condense(*args)
+            out = red
+        else:
+            E, piv2 = np.empty((N, 2 * n + 2, 3 * n + 2)), np.zeros((N, n), dtype=np.int64)
+            Fm, fpiv = np.empty((2 * n + 2, 2 * n + 2)), np.empty(2 * n + 2, dtype=np.int64)
+            code = kc.factor(*args, E, piv2, Fm, fpiv)
+            out = (LU, piv, X, dense, E, piv2, Fm, fpiv)
+        if code != kc.OK or not np.all(np.isfinite(red)):
+            raise SingularJacobianError("collocation Jacobian is singular (zero pivot in the condensation)")
+        return out
+
+    def _solve_factored(self, factor, rhs: np.ndarray) -> np.ndarray:
+        from ..kernels import collocation as kc
+
+        N, n, nc = self.ntst, self.n, self.n_colloc
+        r = np.array(rhs[:nc], dtype=float).reshape(N, -1)
+        z = np.empty(self.size)
+        kc.solve(*factor, r, np.array(rhs[nc:nc + n], dtype=float), np.array(rhs[-2:], dtype=float),
+                 z[:self.n_u].reshape(self.n_nodes, n), z[self.n_u:],
+                 np.empty((N, (self.ncol - 1) * n)), np.empty((N, n)), np.empty(2 * n + 2))
+        return self._checked(z)
 
     @staticmethod
     def _checked(z: np.ndarray) -> np.ndarray:
@@ -284,16 +368,28 @@ class CollocationSystem:
 
     # -- stability -------------------------------------------------------------------------------
     def monodromy(self, y: np.ndarray) -> np.ndarray:
-        """``∂u(1)/∂u(0)`` from the collocation Jacobian at fixed ``T`` and ``λ``, shape ``(n, n)``."""
-        return self.variational(y)[-1]
+        """``∂u(1)/∂u(0)`` from the condensed collocation Jacobian at fixed ``T`` and ``λ``, shape ``(n, n)``.
+
+        The condensed block of interval ``j`` maps its left end node to its right one,
+        ``u_j+1 = −B_j⁻¹ A_j u_j`` (AUTO's FLOQUET); the monodromy matrix is the product of
+        these maps, taken pairwise (``log₂ ntst`` batched products).
+        """
+        red = self._factor(y, None, reduced=False)
+        n = self.n
+        G = -np.linalg.solve(red[:, :, n:2 * n], red[:, :, :n])
+        while len(G) > 1:
+            k = len(G) // 2 * 2
+            G = np.concatenate([G[1:k:2] @ G[0:k:2], G[k:]])
+        return G[0]
 
     def variational(self, y: np.ndarray) -> np.ndarray:
         """``∂u(t_g)/∂u(0)`` at every node ``g`` (fixed ``T``, ``λ``), shape ``(n_nodes, n, n)``."""
         vals, _, _ = self.colloc_blocks(y, with_params=False)
         n = self.n
         A0 = np.zeros((self.n_colloc, n))
-        A0[self._rows[self._first], self._cols[self._first]] = vals[self._first]
-        Ar = _csc(vals[~self._first], self._mono_pattern)
+        _, rows, cols, first, mono_pattern = self._sparse_patterns()
+        A0[rows[first], cols[first]] = vals[first]
+        Ar = _csc(vals[~first], mono_pattern)
         try:
             X = spla.splu(Ar).solve(-A0)
         except RuntimeError as exc:

@@ -40,7 +40,7 @@ __all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles", "
 
 
 class CycleCorrector(Corrector):
-    """Newton on the bordered collocation system, by sparse LU (the engine's Newton iteration and verdict)."""
+    """Newton on the bordered collocation system, by condensation of parameters (the engine's iteration)."""
 
     reports_contraction = True
 
@@ -138,11 +138,15 @@ class CycleTracker:
         User test functions ``fn(p, lam)``, called with ``p`` the node profile and period.
     writer : CycleWriter, optional
         Stores each accepted orbit as it is computed (:class:`pathtrack.io.CycleWriter`).
+    progress : bool
+        Show a tqdm bar over accepted orbits (λ, period, step, rejections), off a terminal
+        disabled by tqdm, as path runs do.
     """
 
     def __init__(self, problem: Problem, hopf: HopfPoint, options: TrackerOptions,
-                 events: Sequence[ev.Event] = (), start=None, writer=None):
+                 events: Sequence[ev.Event] = (), start=None, writer=None, progress: bool = False):
         self.problem, self.hopf, self.options, self.writer = problem, hopf, options, writer
+        self.progress = progress
         self.start = None if start is None else start[:2]  # (y, direction) on the mesh start[2]
         self.n = len(hopf.p)
         self.rhs = BatchedRHS(problem, self.n)
@@ -446,16 +450,48 @@ class CycleTracker:
             self.point_meshes.append(np.asarray(mesh))
         self.system.set_reference(self.y)
 
+    def request_stop(self) -> None:
+        """Ask the branch to stop after the current step (status ``interrupted``)."""
+        self._stop_requested = True
+
     def track(self) -> Status:
+        """Step until the branch ends; Ctrl-C ends it with status ``interrupted``.
+
+        As the path tracker's: in the main thread the first Ctrl-C only requests a stop,
+        honoured between two steps, so the accepted orbits are stored whole; a second
+        Ctrl-C interrupts at once.
+        """
+        from ..interrupt import deferred_sigint
+
         t0 = time.perf_counter()
+        bar = None
+        self._stop_requested = False
         try:
-            if not hasattr(self, "y") and self.status.is_running:
-                self.init()
-            while self.status.is_running:
-                self.step()
-        except KeyboardInterrupt:
+            if self.progress:
+                from tqdm.auto import tqdm
+                bar = tqdm(unit="orbit", disable=None, leave=False, dynamic_ncols=True,
+                           initial=self.n_accepted)
+            notice = _compile_notice() if self.progress else None
+            try:
+                if not hasattr(self, "y") and self.status.is_running:
+                    self.init()
+            finally:
+                if notice is not None:
+                    notice.cancel()
+            with deferred_sigint(self):
+                while self.status.is_running:
+                    if self.step() and bar is not None:
+                        bar.update(1)
+                        bar.set_postfix_str(f"lam={self.y[-1]:.6g} T={self.y[-2]:.6g} ds={self.ds:.3g} "
+                                            f"rejected={self.n_rejected}", refresh=False)
+                    if self._stop_requested and self.status.is_running:
+                        self._finish(Status.interrupted, "stop requested")
+        except KeyboardInterrupt:  # the orbits stored so far stay; the file is finished and resumable
             self._finish(Status.interrupted, "interrupted")
         finally:
+            if bar is not None:
+                bar.refresh()
+                bar.close()
             if self.writer is not None and self.status.is_running:  # an error escaped: the file stays resumable
                 self.writer.close()
             elif self.writer is not None:
@@ -484,6 +520,27 @@ class CycleTracker:
             options=o.to_dict())
 
 
+def _compile_notice():
+    """A timer that says on stderr, after five seconds, that the collocation kernels are being compiled.
+
+    Only when Numba has not loaded them yet in this process; None otherwise. A compile takes
+    seconds of CPU (the first cycle run, an empty cache), a load from the cache about one.
+    """
+    import sys
+    import threading
+
+    from ..kernels import collocation as kc
+
+    if kc.factor.signatures:
+        return None
+    timer = threading.Timer(5.0, print, ("pathtrack: compiling the collocation kernels (first cycle run "
+                                         "only; later runs load them from Numba's cache)...",),
+                            {"file": sys.stderr, "flush": True})
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 def _critical(kind: str, mu: np.ndarray):
     """The multiplier crossing the unit circle at a located ``pd`` or ``ns`` (the trivial one at ``lpc``)."""
     nt = ev.nontrivial_multipliers(mu)
@@ -499,7 +556,8 @@ def _critical(kind: str, mu: np.ndarray):
 
 def continue_cycles(problem: Problem, start: Union[HopfPoint, ev.SpecialPoint, tuple], *,
                     options: Optional[TrackerOptions] = None, events: Sequence[ev.Event] = (),
-                    out: Optional[str] = None, force: bool = False, **option_overrides) -> CycleResult:
+                    out: Optional[str] = None, force: bool = False, progress: bool = False,
+                    **option_overrides) -> CycleResult:
     """Continue the branch of periodic orbits born at a Hopf point.
 
     Parameters
@@ -516,6 +574,8 @@ def continue_cycles(problem: Problem, start: Union[HopfPoint, ev.SpecialPoint, t
         Write the branch to this HDF5 file orbit by orbit (:class:`~pathtrack.io.CycleWriter`):
         a run killed midway leaves every orbit accepted before the kill, and
         :func:`resume_cycles` continues it. ``force`` overwrites an existing file.
+    progress : bool
+        Show a progress bar (orbits, λ, period) on a terminal.
 
     Returns
     -------
@@ -537,7 +597,8 @@ def continue_cycles(problem: Problem, start: Union[HopfPoint, ev.SpecialPoint, t
     else:
         p, lam = start
         hp = hopf_point(problem, p, lam)
-    return _run(CycleTracker(problem, hp, o, events, writer=_writer(out, problem, o, force)))
+    return _run(CycleTracker(problem, hp, o, events, writer=_writer(out, problem, o, force),
+                             progress=progress))
 
 
 def _writer(out: Optional[str], problem: Problem, options: TrackerOptions, force: bool):
@@ -554,7 +615,7 @@ def _run(tracker: CycleTracker) -> CycleResult:
 
 
 def resume_cycles(problem: Problem, path: str, *, events: Sequence[ev.Event] = (),
-                  max_steps: Optional[int] = None) -> CycleResult:
+                  max_steps: Optional[int] = None, progress: bool = False) -> CycleResult:
     """Continue a cycle branch from the checkpoint of its file (killed, interrupted or out of steps).
 
     The file goes on being written; the result holds the whole branch, the stored orbits
@@ -573,7 +634,7 @@ def resume_cycles(problem: Problem, path: str, *, events: Sequence[ev.Event] = (
     writer, stored = CycleWriter.resume(path, problem, o)
     try:
         hp = hopf_point(problem, np.asarray(stored.hopf["p"], dtype=float), float(stored.hopf["lam"]))
-        tracker = CycleTracker(problem, hp, o, events, start=None, writer=writer)
+        tracker = CycleTracker(problem, hp, o, events, start=None, writer=writer, progress=progress)
         tracker.restore(stored)
     except BaseException:
         writer.close()
@@ -583,7 +644,8 @@ def resume_cycles(problem: Problem, path: str, *, events: Sequence[ev.Event] = (
 
 def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[int, ev.SpecialPoint] = 0, *,
                            options: Optional[TrackerOptions] = None, events: Sequence[ev.Event] = (),
-                           out: Optional[str] = None, force: bool = False, **option_overrides) -> CycleResult:
+                           out: Optional[str] = None, force: bool = False, progress: bool = False,
+                           **option_overrides) -> CycleResult:
     """Continue the branch of doubled-period orbits that bifurcates at a period doubling of ``branch``.
 
     At the located ``pd`` point (period ``T``, multiplier −1 with eigenvector ``v₀``) the
@@ -599,7 +661,7 @@ def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[i
         A branch with a located ``pd`` point.
     point : int or SpecialPoint
         Which ``pd`` point (its index among ``branch.events('pd')``), or the point itself.
-    options, events, out, force, option_overrides
+    options, events, out, force, progress, option_overrides
         As for :func:`continue_cycles` (the doubled branch's mesh has ``ntst`` intervals).
 
     Raises
@@ -622,7 +684,8 @@ def switch_period_doubling(problem: Problem, branch: CycleResult, point: Union[i
     o = TrackerOptions.resolve(options, {k: v for k, v in problem.default_options.items()
                                          if k not in ("parameterisation",)}, **option_overrides)
     start = _doubled_start(problem, sp, mesh, branch.ncol, branch.profile.shape[2], o)
-    return _run(CycleTracker(problem, branch.hopf, o, events, start=start, writer=_writer(out, problem, o, force)))
+    return _run(CycleTracker(problem, branch.hopf, o, events, start=start,
+                             writer=_writer(out, problem, o, force), progress=progress))
 
 
 def _doubled_start(problem: Problem, sp: ev.SpecialPoint, mesh: np.ndarray, ncol: int, n: int,
@@ -713,12 +776,14 @@ def pd_from_file(path: str, label: str):
 
 
 def run_cycles(name: str, params: Dict[str, object], option_texts: Dict[str, str], source: Optional[str], *,
-               out: Optional[str] = None, force: bool = False, resume: Optional[str] = None) -> Dict[str, object]:
+               out: Optional[str] = None, force: bool = False, resume: Optional[str] = None,
+               progress: bool = False) -> Dict[str, object]:
     """What ``pathtrack run PROBLEM --from FILE:hopfK|pdK`` (or ``--resume CYCLEFILE``) does: the summary.
 
     ``hopfK``: the branch born at a Hopf point of a path file; ``pdK``: the doubled branch at a
     period doubling of a cycle file. With ``out`` the branch is written orbit by orbit;
-    ``resume`` continues a cycle file (only ``max_steps`` may be given).
+    ``resume`` continues a cycle file (only ``max_steps`` may be given). ``progress``: a
+    progress bar over the orbits.
     """
     from ..driver import build_options
     from ..options import OptionsError
@@ -730,7 +795,7 @@ def run_cycles(name: str, params: Dict[str, object], option_texts: Dict[str, str
         if extra:
             raise OptionsError(f"--resume {resume}: only max_steps may be set on resume, not {', '.join(sorted(extra))}")
         max_steps = build_options(problem, option_texts).max_steps if option_texts else None
-        result = resume_cycles(problem, resume, max_steps=max_steps)
+        result = resume_cycles(problem, resume, max_steps=max_steps, progress=progress)
         out = resume
     else:
         path, sep, label = str(source).rpartition(":")
@@ -749,9 +814,11 @@ def run_cycles(name: str, params: Dict[str, object], option_texts: Dict[str, str
             o = TrackerOptions.resolve(options)
             hp = hopf_point(problem, np.asarray(hopf["p"], dtype=float), float(hopf["lam"]))
             start = _doubled_start(problem, sp, mesh, ncol, n, o)
-            result = _run(CycleTracker(problem, hp, o, start=start, writer=_writer(out, problem, o, force)))
+            result = _run(CycleTracker(problem, hp, o, start=start, writer=_writer(out, problem, o, force),
+                                       progress=progress))
         else:
-            result = continue_cycles(problem, (p, lam), options=options, out=out, force=force)
+            result = continue_cycles(problem, (p, lam), options=options, out=out, force=force,
+                                     progress=progress)
     k = len(result.lam)
     last = (lambda col: float(col[-1]) if k else float("nan"))  # noqa: E731
     return {"problem": name, "status": result.status.name, "message": result.message,

@@ -1,0 +1,344 @@
+"""Condensation of parameters of the collocation system of periodic orbits (AUTO's ``CONPAR``).
+
+On mesh interval ``j`` the ``ncol·n`` collocation equations involve the ``n`` values at
+the interval's two end nodes, the ``(ncol − 1)·n`` interior node values, which no other
+interval shares, and the two parameters ``(T, λ)``. Gaussian elimination with partial
+pivoting of the interior columns leaves ``n`` equations in the end nodes and parameters
+only (the condensed block ``[A_j | B_j | C_j]``); the interior values follow from the end
+nodes by back-substitution. The two dense rows of the bordered system (phase condition,
+arclength) are condensed alike. :func:`factor` then eliminates the end nodes ``u_1 …
+u_ntst−1`` one after the other (partial pivoting over the running equations and the next
+interval's, as AUTO's ``REDUCE``), which leaves a dense system of ``2n + 2`` equations in
+``u_0``, ``u_ntst`` and ``(T, λ)`` with the periodicity rows; :func:`solve` applies all of
+it to a right-hand side and back-substitutes. Cost and storage grow linearly with ``ntst``.
+
+Layout: ``c = ncol``, ``m = (c − 1)·n`` interior unknowns and ``q = c·n`` equations per
+interval; the local columns are ``[interior (m) | u_j (n) | u_j+1 (n) | T | λ]``.
+Arrays in (the caller allocates), status codes out: 0 done, 1 a zero pivot.
+"""
+
+from numba import njit
+
+OK = 0
+SINGULAR = 1
+
+
+@njit(error_model="numpy")  # compiled into its callers, cached with them
+def _pivot_step(W, k, n_pivot, n_rows):  # pragma: no cover - compiled
+    """Elimination step ``k`` on ``W``: the pivot is the largest ``|W[r, k]|`` over rows ``k … n_pivot−1``,
+    whole rows are swapped (LAPACK's convention), rows ``k+1 … n_rows−1`` are eliminated and keep
+    their multipliers in column ``k``. Returns the pivot row, or −1 for a zero pivot."""
+    p = k
+    big = abs(W[k, k])
+    for r in range(k + 1, n_pivot):
+        if abs(W[r, k]) > big:
+            big, p = abs(W[r, k]), r
+    if big == 0.0:
+        return -1
+    w = W.shape[1]
+    if p != k:
+        for col in range(w):
+            tmp = W[k, col]
+            W[k, col] = W[p, col]
+            W[p, col] = tmp
+    for r in range(k + 1, n_rows):
+        mult = W[r, k] / W[k, k]
+        W[r, k] = mult
+        if mult != 0.0:
+            for col in range(k + 1, w):
+                W[r, col] -= mult * W[k, col]
+    return p
+
+
+@njit(error_model="numpy")  # compiled into its callers, cached with them
+def _forward(M, piv, v):  # pragma: no cover - compiled
+    """Apply the ``len(piv)`` elimination steps of :func:`_pivot_step` (multipliers in ``M``) to ``v``:
+    every row swap first, then the forward elimination."""
+    for k in range(piv.shape[0]):
+        p = piv[k]
+        if p != k:
+            tmp = v[k]
+            v[k] = v[p]
+            v[p] = tmp
+    for k in range(piv.shape[0]):
+        for i in range(k + 1, v.shape[0]):
+            v[i] -= M[i, k] * v[k]
+
+
+@njit(cache=True, error_model="numpy")
+def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W):  # pragma: no cover - compiled
+    """Eliminate every interval's interior unknowns from the collocation Jacobian.
+
+    Parameters
+    ----------
+    D, L : (c, c+1)
+        Derivatives and values of the Lagrange basis at the Gauss points.
+    h : (N,)
+        Interval lengths.
+    T : float
+        Period.
+    fu : (N, c, n, n)
+        ``f_u`` at the Gauss points.
+    f, flam : (N, c, n)
+        ``f`` and ``f_λ`` at the Gauss points.
+    dense : (2, (N·c + 1)·n + 2)
+        The phase row and the border row of the full system.
+    LU : (N, q, m), out
+        Per interval: the eliminated interior columns (upper triangle ``U`` in the first
+        ``m`` rows, multipliers below the diagonal).
+    piv : (N, m) int64, out
+        Row swapped with row ``k`` at elimination step ``k``.
+    X : (N, m, 2n+2), out
+        ``U⁻¹`` times the eliminated ``[u_j | u_j+1 | T | λ]`` columns of the first ``m`` rows.
+    red : (N, n, 2n+2), out
+        The condensed blocks ``[A_j | B_j | C_j]``.
+    dense_red : (2, (N+1)·n + 2), out
+        The dense rows in the end-node values and parameters.
+    W : (q, m + 2n + 2)
+        Workspace: one interval's local matrix.
+
+    Returns
+    -------
+    int
+        ``OK`` or ``SINGULAR``.
+    """
+    N, c, n = fu.shape[0], fu.shape[1], fu.shape[2]
+    m, q = (c - 1) * n, c * n
+    w = m + 2 * n + 2
+    for d in range(2):
+        for g in range(N + 1):
+            for b in range(n):
+                dense_red[d, g * n + b] = dense[d, g * c * n + b]
+        for b in range(2):
+            dense_red[d, (N + 1) * n + b] = dense[d, (N * c + 1) * n + b]
+    for j in range(N):
+        # the local matrix: rows (k, a), columns [interior | u_j | u_j+1 | T | λ]
+        for k in range(c):
+            for a in range(n):
+                r = k * n + a
+                for i in range(c + 1):
+                    col = (i - 1) * n if i > 0 and i < c else (m if i == 0 else m + n)
+                    for b in range(n):
+                        v = -T * L[k, i] * fu[j, k, a, b]
+                        if a == b:
+                            v += D[k, i] / h[j]
+                        W[r, col + b] = v
+                W[r, m + 2 * n] = -f[j, k, a]
+                W[r, m + 2 * n + 1] = -T * flam[j, k, a]
+        # partial pivoting on the interior columns
+        for k in range(m):
+            piv[j, k] = _pivot_step(W, k, q, q)
+            if piv[j, k] < 0:
+                return SINGULAR
+        for r in range(q):
+            for col in range(m):
+                LU[j, r, col] = W[r, col]
+        for r in range(n):
+            for col in range(2 * n + 2):
+                red[j, r, col] = W[m + r, m + col]
+        # X = U⁻¹ [u_j | u_j+1 | T | λ] (top rows)
+        for col in range(2 * n + 2):
+            for r in range(m - 1, -1, -1):
+                s = W[r, m + col]
+                for t in range(r + 1, m):
+                    s -= W[r, t] * X[j, t, col]
+                X[j, r, col] = s / W[r, r]
+        # the dense rows: interior coefficients folded onto the end nodes and the parameters
+        base = (j * c + 1) * n
+        for d in range(2):
+            for col in range(2 * n + 2):
+                s = 0.0
+                for t in range(m):
+                    s += dense[d, base + t] * X[j, t, col]
+                if col < 2 * n:
+                    dense_red[d, j * n + col] -= s
+                else:
+                    dense_red[d, (N + 1) * n + col - 2 * n] -= s
+    return OK
+
+
+@njit(error_model="numpy")  # compiled into its callers, cached with them
+def condense_rhs(LU, piv, r, dense, Xr, red_r, dense_r):  # pragma: no cover - compiled
+    """Apply a :func:`condense` elimination to a right-hand side.
+
+    ``r`` (N, q): the collocation part, overwritten. Out: ``Xr`` (N, m) = ``U⁻¹`` times its
+    first ``m`` rows, ``red_r`` (N, n) the condensed right-hand side, ``dense_r`` (2,) what
+    the interior takes off the dense rows' right-hand sides.
+    """
+    N, q, m = LU.shape[0], LU.shape[1], LU.shape[2]
+    n = q - m
+    c = q // n
+    dense_r[0] = 0.0
+    dense_r[1] = 0.0
+    for j in range(N):
+        _forward(LU[j], piv[j], r[j])
+        for i in range(n):
+            red_r[j, i] = r[j, m + i]
+        for i in range(m - 1, -1, -1):
+            s = r[j, i]
+            for t in range(i + 1, m):
+                s -= LU[j, i, t] * Xr[j, t]
+            Xr[j, i] = s / LU[j, i, i]
+        base = (j * c + 1) * n
+        for d in range(2):
+            s = 0.0
+            for t in range(m):
+                s += dense[d, base + t] * Xr[j, t]
+            dense_r[d] += s
+    return OK
+
+
+@njit(error_model="numpy")  # compiled into its callers, cached with them
+def _expand(X, Xr, params, U):  # pragma: no cover - compiled
+    """The interior node values of ``U`` (N·c + 1, n) from its end-node rows ``U[j·c]`` and ``params`` (2,).
+
+    Interior node ``t`` of interval ``j``: ``Xr − X·[u_j, u_j+1, T, λ]``.
+    """
+    N, m = X.shape[0], X.shape[1]
+    n = U.shape[1]
+    c = m // n + 1
+    for j in range(N):
+        for t in range(m):
+            s = Xr[j, t]
+            for b in range(n):
+                s -= X[j, t, b] * U[j * c, b] + X[j, t, n + b] * U[(j + 1) * c, b]
+            s -= X[j, t, 2 * n] * params[0] + X[j, t, 2 * n + 1] * params[1]
+            U[j * c + 1 + t // n, t % n] = s
+    return OK
+
+
+@njit(error_model="numpy")  # compiled into its callers, cached with them
+def _reduce(red, dense_red, E, piv2, Fm, fpiv):  # pragma: no cover - compiled
+    """Eliminate the end nodes ``u_1 … u_N−1`` from the condensed system; LU of the final ``2n + 2`` system.
+
+    ``E[j]`` rows: running equations (n), interval ``j`` (n), dense rows (2); columns
+    ``[u_j | u_0 | u_j+1 | T, λ]``. After step ``j`` its rows ``n …`` hold the running
+    equations and dense rows in ``u_0``, ``u_j+1`` and ``(T, λ)``, which step ``j + 1`` reads;
+    ``E[0]`` holds the first interval's in that layout.
+    """
+    N, n = red.shape[0], red.shape[1]
+    M = (N + 1) * n
+    w = 3 * n + 2
+    P = E[0]
+    for a in range(n):
+        for b in range(n):
+            P[n + a, n + b] = red[0, a, b]
+            P[n + a, 2 * n + b] = red[0, a, n + b]
+        P[n + a, 3 * n] = red[0, a, 2 * n]
+        P[n + a, 3 * n + 1] = red[0, a, 2 * n + 1]
+    for d in range(2):
+        for b in range(n):
+            P[2 * n + d, n + b] = dense_red[d, b]
+            P[2 * n + d, 2 * n + b] = dense_red[d, n + b]
+        P[2 * n + d, 3 * n] = dense_red[d, M]
+        P[2 * n + d, 3 * n + 1] = dense_red[d, M + 1]
+    for j in range(1, N):
+        P = E[j - 1]
+        W = E[j]
+        for a in range(n):
+            for b in range(n):
+                W[a, b] = P[n + a, 2 * n + b]  # u_j: the previous step's next node
+                W[a, n + b] = P[n + a, n + b]
+                W[a, 2 * n + b] = 0.0
+                W[n + a, b] = red[j, a, b]
+                W[n + a, n + b] = 0.0
+                W[n + a, 2 * n + b] = red[j, a, n + b]
+            for col in range(3 * n, w):
+                W[a, col] = P[n + a, col]
+                W[n + a, col] = red[j, a, col - n]
+        for d in range(2):
+            for b in range(n):
+                W[2 * n + d, b] = P[2 * n + d, 2 * n + b]
+                W[2 * n + d, n + b] = P[2 * n + d, n + b]
+                W[2 * n + d, 2 * n + b] = dense_red[d, (j + 1) * n + b]
+            for col in range(3 * n, w):
+                W[2 * n + d, col] = P[2 * n + d, col]
+        for k in range(n):  # pivots among the equations only; the dense rows are eliminated
+            piv2[j, k] = _pivot_step(W, k, 2 * n, 2 * n + 2)
+            if piv2[j, k] < 0:
+                return SINGULAR
+    P = E[N - 1]
+    # the final system in (u_0, u_N, T, λ): running equations, periodicity, dense rows
+    K = 2 * n + 2
+    for r in range(K):
+        for col in range(K):
+            Fm[r, col] = 0.0
+    for a in range(n):
+        Fm[n + a, a] = 1.0
+        Fm[n + a, n + a] = -1.0
+    for r in range(n + 2):
+        row = r if r < n else n + r  # running equations, then the dense rows
+        for b in range(n):
+            Fm[row, b] = P[n + r, n + b]
+            Fm[row, n + b] = P[n + r, 2 * n + b]
+        Fm[row, 2 * n] = P[n + r, 3 * n]
+        Fm[row, 2 * n + 1] = P[n + r, 3 * n + 1]
+    for k in range(K):
+        fpiv[k] = _pivot_step(Fm, k, K, K)
+        if fpiv[k] < 0:
+            return SINGULAR
+    return OK
+
+
+@njit(cache=True, error_model="numpy")
+def factor(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W,
+           E, piv2, Fm, fpiv):  # pragma: no cover - compiled
+    """:func:`condense`, then eliminate the end nodes (see the module); the arrays of both are outputs.
+
+    ``E`` (N, 2n+2, 3n+2), ``piv2`` (N, n): the eliminations of ``u_1 … u_N−1`` (``E[0]``: the
+    first interval's equations);
+    ``Fm`` (2n+2, 2n+2), ``fpiv`` (2n+2,): LU of the final system.
+    """
+    code = condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W)
+    if code != OK:
+        return code
+    return _reduce(red, dense_red, E, piv2, Fm, fpiv)
+
+
+@njit(cache=True, error_model="numpy")
+def solve(LU, piv, X, dense, E, piv2, Fm, fpiv, r, r_per, r_dense, U, params, Xr, R, v):  # pragma: no cover
+    """Solve the bordered collocation system factorised by :func:`factor`.
+
+    ``r`` (N, q): collocation right-hand side (overwritten); ``r_per`` (n,), ``r_dense`` (2,):
+    periodicity, phase and border right-hand sides. Out: ``U`` (N·c + 1, n) every node's
+    value and ``params`` (2,) the ``(T, λ)`` components. Workspace: ``Xr`` (N, m),
+    ``R`` (N, n), ``v`` (2n + 2,).
+    """
+    N, q, m = LU.shape[0], LU.shape[1], LU.shape[2]
+    n = q - m
+    c = q // n
+    condense_rhs(LU, piv, r, dense, Xr, R, params)  # params: what the interior takes off r_dense
+    K = 2 * n + 2
+    for a in range(n):
+        v[a] = R[0, a]
+    v[2 * n] = r_dense[0] - params[0]
+    v[2 * n + 1] = r_dense[1] - params[1]
+    for j in range(1, N):
+        for a in range(n):
+            v[n + a] = R[j, a]
+        _forward(E[j], piv2[j], v)
+        for a in range(n):
+            R[j, a] = v[a]  # the pivot equations' right-hand side, for the back-substitution
+            v[a] = v[n + a]
+    for a in range(n):
+        v[n + a] = r_per[a]
+    _forward(Fm, fpiv, v)
+    for i in range(K - 1, -1, -1):
+        s = v[i]
+        for t in range(i + 1, K):
+            s -= Fm[i, t] * v[t]
+        v[i] = s / Fm[i, i]
+    for a in range(n):
+        U[0, a] = v[a]
+        U[N * c, a] = v[n + a]
+    params[0] = v[2 * n]
+    params[1] = v[2 * n + 1]
+    for j in range(N - 1, 0, -1):
+        for i in range(n - 1, -1, -1):
+            s = R[j, i] - E[j, i, 3 * n] * params[0] - E[j, i, 3 * n + 1] * params[1]
+            for b in range(n):
+                s -= E[j, i, n + b] * U[0, b] + E[j, i, 2 * n + b] * U[(j + 1) * c, b]
+            for t in range(i + 1, n):
+                s -= E[j, i, t] * U[j * c, t]
+            U[j * c, i] = s / E[j, i, i]
+    return _expand(X, Xr, params, U)
