@@ -46,7 +46,11 @@ DEGENERATE_TOL = 1e-8
 
 
 class BranchSwitchError(ValueError):
-    """The point is not a simple branch point (the message gives the kernel dimension)."""
+    """The point is not a simple branch point (the message gives the kernel dimension, ``kernel_dim`` holds it)."""
+
+    def __init__(self, message: str, kernel_dim: Optional[int] = None):
+        super().__init__(message)
+        self.kernel_dim = kernel_dim
 
 
 @dataclass(frozen=True)
@@ -175,10 +179,10 @@ def analyse_branch_point(problem: Problem, point, *, parent_tangent: Optional[np
     if kernel_dim == 1:
         raise BranchSwitchError(f"not a branch point {where}: the augmented Jacobian has full rank (kernel "
                                 f"dimension 1, smallest relative singular value {rel[-1]:.3g}); a fold or a regular "
-                                "point has one branch through it")
+                                "point has one branch through it", kernel_dim)
     if kernel_dim > 2:
         raise BranchSwitchError(f"branch point {where} is not simple: kernel dimension {kernel_dim}; "
-                                "only kernel dimension 2 is switched")
+                                "only kernel dimension 2 is switched", kernel_dim)
     c11 = float(psi @ _second_derivative(system, y, phi[:, 0], phi[:, 0], eps))
     c22 = float(psi @ _second_derivative(system, y, phi[:, 1], phi[:, 1], eps))
     c12 = float(psi @ _second_derivative(system, y, phi[:, 0], phi[:, 1], eps))
@@ -188,7 +192,7 @@ def analyse_branch_point(problem: Problem, point, *, parent_tangent: Optional[np
     if norm_c <= 1e-8 * scale or disc <= DEGENERATE_TOL * norm_c ** 2:
         raise BranchSwitchError(f"degenerate branch point {where} (kernel dimension 2): the bifurcation equation "
                                 f"has coefficients {c11:.3g}, {c12:.3g}, {c22:.3g} (discriminant {disc:.3g}), "
-                                "so its branches are not determined at second order")
+                                "so its branches are not determined at second order", kernel_dim)
     mu, vecs = np.linalg.eigh(np.array([[c11, c12], [c12, c22]]))  # mu[0] < 0 < mu[1]
     tangents = []
     for sign in (1.0, -1.0):

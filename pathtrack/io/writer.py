@@ -26,8 +26,8 @@ from ..status import RejectReason, Status
 from ..tracker import Observer, StepRecord, TrackerState
 from . import h5
 from .schema import (CHECKPOINT_SCALARS, CYCLES_CHECKPOINT_SCALARS, CYCLES_COLUMNS, CYCLES_FORMAT,
-                     CYCLES_INT_COLUMNS, POINT_JSON_LEN, DIAGRAM_FORMAT, EVENT_COLUMNS, KIND_LEN,
-                     PATH_FORMAT, REJECTED_COLUMNS, TREE_COLUMNS, branch_group,
+                     CYCLES_INT_COLUMNS, POINT_JSON_LEN, DIAGRAM_FORMAT, EVENT_COLUMNS, EVENT_EXTRA_LEN, KIND_LEN,
+                     PATH_FORMAT, REJECTED_COLUMNS, TREE_COLUMNS, branch_group, curve_group, event_datasets,
                      SCHEMA_VERSIONS, STEP_COLUMNS, TRAIN_FORMAT, StorageError, finish_header, jsonable, now, one_line,
                      problem_identity, reason_names_attr, write_header)
 
@@ -40,6 +40,16 @@ __all__ = ["PathWriter", "DiagramWriter", "CycleWriter", "write_result", "write_
 def _diagnostics_json(diagnostics_off) -> str:
     """The ``diagnostics_off`` root attribute: JSON ``{test or column: why}``."""
     return json.dumps({str(k): str(v) for k, v in dict(diagnostics_off or {}).items()}, sort_keys=True)
+
+
+def _extra_json(extra: Mapping[str, Any]) -> bytes:
+    """A row of ``/events/extra``: the point's ``extra`` as JSON (keys dropped from the end if too long)."""
+    items = list(dict(extra or {}).items())
+    while True:
+        raw = json.dumps(dict(items), default=jsonable).encode("utf-8")
+        if len(raw) <= EVENT_EXTRA_LEN or not items:
+            return raw
+        items.pop()
 
 
 def _reason_codes(names) -> List[int]:
@@ -204,6 +214,7 @@ class PathWriter(Observer):
             h5.append(f["events"][name], [e[name] for e in evs[:nev]])
         h5.append(f["events"]["kind"], [h5.clip(e["kind"], KIND_LEN) for e in evs[:nev]])
         h5.append(f["events"]["p"], old._ds("events/p")[:nev] if nev else np.zeros((0, old.n), old._p_dtype))
+        h5.append(f["events"]["extra"], [_extra_json(x) for x in old.event_extras[:nev]])
         w._rows = rows
         f["checkpoint/start_lam"][0] = cp["start_lam"]
         w._commit(state)
@@ -238,6 +249,7 @@ class PathWriter(Observer):
             h5.column(evg, name, dt)
         h5.column(evg, "kind", h5.str_dtype(KIND_LEN))
         h5.column(evg, "p", p_dtype, n)
+        h5.column(evg, "extra", h5.str_dtype(EVENT_EXTRA_LEN))
         cp = f.create_group("checkpoint")
         for name in ("y", "tangent", "y_prev"):
             h5.fixed(cp, name, np.zeros(m1))
@@ -299,6 +311,7 @@ class PathWriter(Observer):
             h5.append(evg[name], [getattr(point, name)])
         h5.append(evg["kind"], [h5.clip(point.kind, KIND_LEN)])
         h5.append(evg["p"], np.asarray(point.p)[None, :])
+        h5.append(evg["extra"], [_extra_json(point.extra)])
 
     def on_finish(self, tracker) -> None:
         self.finalize(tracker.state, getattr(tracker.system, "counters", lambda: {})(),
@@ -406,7 +419,7 @@ class PathWriter(Observer):
                 h5.trim([f["steps"][c] for c in ("p", "p_steps", "tangent")])
                 h5.trim([f["rejected"][c] for c in (*REJECTED_COLUMNS, "reason")],
                         None if state is None else state.n_rejected)
-                h5.trim([f["events"][c] for c in (*EVENT_COLUMNS, "kind", "p")],
+                h5.trim([f["events"][c] for c in event_datasets()],
                         None if state is None else state.n_events)
                 if final_y is not None:  # keep the final point even between p rows
                     n = int(f.attrs["n"])
@@ -519,6 +532,34 @@ class DiagramWriter:
 
         h5.rewrite(self.path, edit)
         os.unlink(src)
+
+    @classmethod
+    def add_curve(cls, path: str, src: str, curve_kind: str, par2: str, parent_branch: int,
+                  parent_event: int) -> int:
+        """Copy the finished curve path file ``src`` into diagram file ``path`` as ``/curves/NNNN``; its number.
+
+        ``parent_branch``/``parent_event``: the branch and the row of its events the curve was
+        continued from. The diagram is replaced atomically (a kill leaves it as it was).
+        """
+        from .reader import DiagramFile
+
+        with DiagramFile(path) as d:
+            if d.status == "running" and d.writer_alive():
+                raise StorageError(f"{path} is being written by process {d.attrs['writer_pid']}; "
+                                   "add the curve when the diagram has finished")
+            number = len(d.curves)
+        h5.remove_stale_tmp(path)
+
+        def edit(f) -> None:
+            g = f.require_group("curves").create_group(curve_group(number).split("/", 1)[1])
+            with h5.h5py().File(src, "r") as c:
+                h5.copy_tree(c, g, compress=True)
+            g.attrs.update(curve_kind=str(curve_kind), par2=str(par2), parent_branch=int(parent_branch),
+                           parent_event=int(parent_event))
+            f.attrs["schema_version"] = SCHEMA_VERSIONS[DIAGRAM_FORMAT]
+
+        h5.rewrite(path, edit)
+        return number
 
     def finish(self, status: Status, message: str, wall_time: float, counters: Mapping[str, int],
                explorer: Dict[str, Any]) -> None:
