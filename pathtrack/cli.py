@@ -820,7 +820,7 @@ def _print_problem_file_head(info: dict) -> None:
 
 
 #: Keys of an event's dict that are not normal-form coefficients.
-_EVENT_KEYS = {"kind", "lam", "s", "step", "value_a", "value_b"}
+_EVENT_KEYS = {"kind", "lam", "s", "step", "value_a", "value_b", "branch", "event"}
 
 
 def _normal_form_text(event: dict) -> str:
@@ -839,6 +839,9 @@ def _print_diagram_info(info: dict) -> None:
                    f"{b['n_accepted']:>6}  {_num(b['lam_start'])} -> {_num(b['lam_end'])}  {' '.join(b['events'])}")
     for u in info["unswitched"]:
         click.echo(f"unswitched lam = {_num(u['lam'], '.10g')}: {u['reason']}")
+    for e in info.get("points", []):
+        click.echo(f"point     branch {e['branch']} event {e['event']}: {e['kind']} at lam = {e['lam']:.12g}"
+                   + _normal_form_text(e))
     for c in info.get("curves", []):
         pts = " ".join(f"{e['kind']} {e['lam']:.10g}" for e in c["events"] if e["kind"] not in ("fold", "bp", "hopf"))
         click.echo(f"curve     {c['curve']} {c['curve_kind']} in {c['par2']} from branch {c['parent_branch']} event "

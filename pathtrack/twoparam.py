@@ -435,6 +435,10 @@ def continue_curve(problem: Problem, point, par2: str, *, kind: Optional[str] = 
     curve_problem = curves[kind](problem, par2, point, lam_min=lo, lam_max=hi)
     observers = list(track_kw.pop("observers", ()))
     into_diagram = out is not None and _is_diagram(out)
+    if into_diagram:
+        from .io import DiagramWriter
+
+        DiagramWriter.curves_stored(out)  # refuses a diagram still written, before the curve is computed
     if out is not None:
         from .io import PathWriter
         from .io.h5 import tmp_path

@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = ["StorageError", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "DIAGRAM_FORMAT", "CYCLES_FORMAT",
            "SCHEMA_VERSIONS", "LEGACY_FORMATS", "KIND_OF_FORMAT", "HEADER_ATTRS", "HEADER_FINISH_ATTRS", "STEP_COLUMNS",
-           "DIAGRAM_ATTRS", "TREE_COLUMNS", "branch_group", "CURVE_ATTRS", "curve_group", "PARAMETER_FORMAT", "PARAMETER_ATTRS", "PARAMETER_DATASETS",
+           "DIAGRAM_ATTRS", "TREE_COLUMNS", "TREE_END_COLUMNS", "TABLE_CHECKPOINT_ARRAYS", "branch_group", "CURVE_ATTRS", "curve_group", "PARAMETER_FORMAT", "PARAMETER_ATTRS", "PARAMETER_DATASETS",
            "REJECTED_COLUMNS", "EVENT_COLUMNS", "EVENT_EXTRA_LEN", "event_datasets", "CHECKPOINT_SCALARS", "PATH_ATTRS", "PATH_FINISH_ATTRS",
            "KIND_LEN", "reason_names_attr", "write_header", "finish_header", "now", "problem_identity"]
 
@@ -42,7 +42,8 @@ PARAMETER_FORMAT = "pathtrack-parameters"
 
 #: The newest schema version of each format (the one this pathtrack writes).
 #: Path schema 4 adds ``/events/extra`` (the normal-form coefficients of each point, JSON); diagram
-#: schema 2 adds ``/curves`` (fold and Hopf curves continued from its points).
+#: schema 2 stores the branches in shared tables appended in SWMR mode (see :data:`TREE_END_COLUMNS`)
+#: and adds ``/curves`` (fold and Hopf curves continued from its points).
 #: Path schema 3 adds the root attribute ``diagnostics_off``; 2 stores ``/rejected/reason`` as
 #: RejectReason codes (1 stored their names as strings). Cycles schema 2 is written orbit by orbit
 #: (SWMR) and adds ``/points`` and ``/checkpoint``.
@@ -204,6 +205,21 @@ DIAGRAM_ATTRS = HEADER_ATTRS + ("problem", "parameters", "options", "depth", "ex
 #: the row of the parent's ``events`` it was switched from (-1), its depth, and the number of
 #: branches switched from it.
 TREE_COLUMNS = {"branch": "i8", "parent": "i8", "origin_event": "i8", "depth": "i8", "n_children": "i8"}
+
+
+#: Schema 2: the branches' rows in shared tables under ``/tables``, appended branch after branch
+#: in SWMR mode (schema 1 copied each branch into a group ``/branches/NNNN`` of a new version of
+#: the whole file). ``/tables/steps``, ``/tables/rejected`` and ``/tables/events`` hold the columns
+#: of a path file's groups of the same names, the rows of every branch one after the other;
+#: ``/tables/checkpoint/{y,tangent,y_prev,start_p}`` one row per branch (its final checkpoint);
+#: ``/tables/json`` (bytes) one JSON document per branch: ``attrs`` (the branch's root attributes as
+#: a path file has them), ``metrics`` (its metric names), ``scalars`` (checkpoint scalars),
+#: ``event_values`` and ``explorer`` (the diagram's state after the branch, what a resume continues
+#: from). Row k of ``/tree`` ends branch k's rows with these cumulative counts (its first rows are
+#: row k − 1's ends); it is written after them, so a reader ignores rows of a branch in progress.
+TREE_END_COLUMNS = {"steps_end": "i8", "p_end": "i8", "rejected_end": "i8", "events_end": "i8", "json_end": "i8"}
+#: Per-branch arrays of ``/tables/checkpoint`` (``start_p`` has the unknowns' width, the others ``m + 1``).
+TABLE_CHECKPOINT_ARRAYS = ("y", "tangent", "y_prev", "start_p")
 
 
 def branch_group(branch: int) -> str:
