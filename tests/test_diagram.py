@@ -86,6 +86,10 @@ def test_predprey_points_match_closed_forms_and_auto():
     assert (lam_of(u1 + 1e-6) - lam_of(u1 - 1e-6)) / 2e-6 == pytest.approx(0.0, abs=1e-6)
     assert np.trace(pb.dH_dp(hopf.p, hopf.lam)) == pytest.approx(0.0, abs=1e-9)
     assert hopf.p[0] == pytest.approx(1.0 / 3.0, abs=1e-12)
+    # the bifurcation equation at λ = p₂/p₃ on u = 0: a = p₂ − λp₃²/2, b = p₃, c = 0 (docs/bifurcation.md)
+    (first,) = [sp for sp in _points(r, "bp") if abs(sp.lam - bp1) < 1e-9]
+    np.testing.assert_allclose([first.extra[k] for k in "abc"], [3.0 - 0.6 * 25 / 2, 5.0, 0.0], atol=1e-8)
+    assert first.extra["type"] == "transcritical" and hopf.extra["l1"] < 0
     # AUTO agrees to its printed 11 digits (its BP1 is 3e-9 off the exact 0.6)
     assert bp1 == pytest.approx(AUTO_PP["BP1"], abs=5e-9)
     assert bp2 == pytest.approx(AUTO_PP["BP2"], abs=1e-10)

@@ -666,7 +666,12 @@ class DiagramFile:
                                                dtype=np.int64)
             self.branches = self._table_branches(rows) if rows else []
             if rows and not finished:  # the state the last committed branch left
-                self.explorer = self._docs[-1]["explorer"]
+                slot = self._file[f"tables/explorer_{(rows - 1) % 2}"][:int(self.tree["explorer_len"][-1])]
+                try:
+                    self.explorer = json.loads(slot.tobytes().decode("utf-8"))
+                except ValueError as exc:
+                    raise StorageError(f"{self.path}: bad /tables/explorer_{(rows - 1) % 2} ({one_line(exc)})") \
+                        from None
         else:
             self.branches = [PathFile(self.path, branch_group(b), _handle=self._file) for b in self.tree["branch"]]
         numbers = sorted(int(k) for k in self._file["curves"].keys()) if "curves" in self._file else []
@@ -683,11 +688,13 @@ class DiagramFile:
 
     def _table_branches(self, rows: int) -> List[PathFile]:
         """Schema 2: each committed branch's rows of ``/tables`` as a path file in memory."""
-        require_datasets(self._file, self.path, ["tables/json", "tables/steps/metrics"]
+        require_datasets(self._file, self.path, ["tables/json", "tables/explorer_0", "tables/explorer_1",
+                                                 "tables/steps/metrics"]
                          + [f"tables/{k}" for k in path_datasets() if not k.startswith("checkpoint/")]
                          + [f"tables/checkpoint/{k}" for k in TABLE_CHECKPOINT_ARRAYS])
         t = self._file["tables"]
-        ends = {c: np.concatenate([[0], self.tree[c]]).astype(np.int64) for c in TREE_END_COLUMNS}
+        ends = {c: np.concatenate([[0], self.tree[c]]).astype(np.int64) for c in TREE_END_COLUMNS
+                if c != "explorer_len"}
         table_of = {"steps": "steps_end", "steps/metrics": "steps_end", "rejected": "rejected_end",
                     "events": "events_end"}
         data: Dict[str, np.ndarray] = {}

@@ -213,11 +213,14 @@ TREE_COLUMNS = {"branch": "i8", "parent": "i8", "origin_event": "i8", "depth": "
 #: of a path file's groups of the same names, the rows of every branch one after the other;
 #: ``/tables/checkpoint/{y,tangent,y_prev,start_p}`` one row per branch (its final checkpoint);
 #: ``/tables/json`` (bytes) one JSON document per branch: ``attrs`` (the branch's root attributes as
-#: a path file has them), ``metrics`` (its metric names), ``scalars`` (checkpoint scalars),
-#: ``event_values`` and ``explorer`` (the diagram's state after the branch, what a resume continues
-#: from). Row k of ``/tree`` ends branch k's rows with these cumulative counts (its first rows are
-#: row k − 1's ends); it is written after them, so a reader ignores rows of a branch in progress.
-TREE_END_COLUMNS = {"steps_end": "i8", "p_end": "i8", "rejected_end": "i8", "events_end": "i8", "json_end": "i8"}
+#: a path file has them), ``metrics`` (its metric names), ``scalars`` (checkpoint scalars) and
+#: ``event_values``. The explorer's state after branch k (JSON, what a resume continues from) is
+#: in ``/tables/explorer_{k mod 2}``, its first ``explorer_len`` bytes: two slots, so that writing
+#: one never touches the state the last committed branch left. Row k of ``/tree`` ends branch k's
+#: rows with these cumulative counts (its first rows are row k − 1's ends); it is written after
+#: them, so a reader ignores the rows of a branch in progress.
+TREE_END_COLUMNS = {"steps_end": "i8", "p_end": "i8", "rejected_end": "i8", "events_end": "i8", "json_end": "i8",
+                    "explorer_len": "i8"}
 #: Per-branch arrays of ``/tables/checkpoint`` (``start_p`` has the unknowns' width, the others ``m + 1``).
 TABLE_CHECKPOINT_ARRAYS = ("y", "tangent", "y_prev", "start_p")
 

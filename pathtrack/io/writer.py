@@ -586,7 +586,8 @@ class DiagramWriter:
         for name in ("y", "tangent", "y_prev"):
             h5.column(cg, name, "f8", m1)
         h5.column(cg, "start_p", src._p_dtype, src.n)
-        t.create_dataset("json", shape=(0,), maxshape=(None,), chunks=(1 << 14,), dtype="u1", fletcher32=True)
+        for name in ("json", "explorer_0", "explorer_1"):
+            t.create_dataset(name, shape=(0,), maxshape=(None,), chunks=(1 << 14,), dtype="u1", fletcher32=True)
         self._ds = {}
         f.visititems(lambda name, obj: self._ds.__setitem__(name, obj) if hasattr(obj, "shape") else None)
 
@@ -622,14 +623,18 @@ class DiagramWriter:
         doc = {"attrs": {k: (v.item() if isinstance(v, np.generic) else v) for k, v in src.attrs.items()},
                "metrics": [m for m in src.metrics_names if m in self._metric_names],
                "scalars": {k: cp[k].item() for k in CHECKPOINT_SCALARS},
-               "event_values": dict(zip(cp["event_names"], np.asarray(cp["event_values"]).tolist())),
-               "explorer": explorer}
-        raw = np.frombuffer(json.dumps(doc, default=jsonable).encode("utf-8"), dtype="u1")
-        h5.append(ds["tables/json"], raw)
+               "event_values": dict(zip(cp["event_names"], np.asarray(cp["event_values"]).tolist()))}
+        h5.append(ds["tables/json"], np.frombuffer(json.dumps(doc, default=jsonable).encode("utf-8"), dtype="u1"))
+        state = np.frombuffer(json.dumps(explorer, default=jsonable).encode("utf-8"), dtype="u1")
+        slot = ds[f"tables/explorer_{ds['tree/branch'].shape[0] % 2}"]  # not the slot of the last committed row
+        if slot.shape[0] < state.size:
+            slot.resize((state.size,))
+        slot[:state.size] = state
         f.flush()  # the rows reach the file before the tree row that commits them
         self._ends = {c: ds[f"tables/{w}"].shape[0] for c, w in
                       (("steps_end", "steps/lam"), ("p_end", "steps/p_steps"), ("rejected_end", "rejected/lam"),
                        ("events_end", "events/lam"), ("json_end", "json"))}
+        self._ends["explorer_len"] = int(state.size)
         for c in TREE_COLUMNS:
             h5.append(ds[f"tree/{c}"], [int(tree_row.get(c, 0))])
         for c in TREE_END_COLUMNS:
