@@ -46,7 +46,11 @@ DEGENERATE_TOL = 1e-8
 
 
 class BranchSwitchError(ValueError):
-    """The point is not a simple branch point (the message gives the kernel dimension)."""
+    """The point is not a simple branch point (the message gives the kernel dimension, ``kernel_dim`` holds it)."""
+
+    def __init__(self, message: str, kernel_dim: Optional[int] = None):
+        super().__init__(message)
+        self.kernel_dim = kernel_dim
 
 
 @dataclass(frozen=True)
@@ -96,10 +100,16 @@ class BranchPointAnalysis:
 
 def _second_derivative(system: RealSystem, y: np.ndarray, u: np.ndarray, v: np.ndarray, eps: float) -> np.ndarray:
     """``F_yy[u, v]`` from central differences of ``J`` along ``u``, Richardson-extrapolated (error O(ε⁴))."""
-    def central(h):
-        return (system.jacobian(y + h * u) @ v - system.jacobian(y - h * u) @ v) / (2.0 * h)
+    return _second_derivatives(system, y, u, (v,), eps)[0]
 
-    return (4.0 * central(eps / 2.0) - central(eps)) / 3.0
+
+def _second_derivatives(system: RealSystem, y: np.ndarray, u: np.ndarray, vs, eps: float) -> List[np.ndarray]:
+    """``F_yy[u, v]`` for every ``v`` of ``vs``, from the same four Jacobians along ``u``."""
+    def central(h):
+        jp, jm = system.jacobian(y + h * u), system.jacobian(y - h * u)
+        return [(jp @ v - jm @ v) / (2.0 * h) for v in vs]
+
+    return [(4.0 * fine - coarse) / 3.0 for fine, coarse in zip(central(eps / 2.0), central(eps))]
 
 
 def _dense_kernel(system: RealSystem, y: np.ndarray, eps: float):
@@ -175,20 +185,19 @@ def analyse_branch_point(problem: Problem, point, *, parent_tangent: Optional[np
     if kernel_dim == 1:
         raise BranchSwitchError(f"not a branch point {where}: the augmented Jacobian has full rank (kernel "
                                 f"dimension 1, smallest relative singular value {rel[-1]:.3g}); a fold or a regular "
-                                "point has one branch through it")
+                                "point has one branch through it", kernel_dim)
     if kernel_dim > 2:
         raise BranchSwitchError(f"branch point {where} is not simple: kernel dimension {kernel_dim}; "
-                                "only kernel dimension 2 is switched")
-    c11 = float(psi @ _second_derivative(system, y, phi[:, 0], phi[:, 0], eps))
+                                "only kernel dimension 2 is switched", kernel_dim)
+    c11, c12 = (float(psi @ d) for d in _second_derivatives(system, y, phi[:, 0], (phi[:, 0], phi[:, 1]), eps))
     c22 = float(psi @ _second_derivative(system, y, phi[:, 1], phi[:, 1], eps))
-    c12 = float(psi @ _second_derivative(system, y, phi[:, 0], phi[:, 1], eps))
     coeffs = np.array([c11, c12, c22])
     norm_c = float(np.linalg.norm(coeffs))
     disc = c12 * c12 - c11 * c22
     if norm_c <= 1e-8 * scale or disc <= DEGENERATE_TOL * norm_c ** 2:
         raise BranchSwitchError(f"degenerate branch point {where} (kernel dimension 2): the bifurcation equation "
                                 f"has coefficients {c11:.3g}, {c12:.3g}, {c22:.3g} (discriminant {disc:.3g}), "
-                                "so its branches are not determined at second order")
+                                "so its branches are not determined at second order", kernel_dim)
     mu, vecs = np.linalg.eigh(np.array([[c11, c12], [c12, c22]]))  # mu[0] < 0 < mu[1]
     tangents = []
     for sign in (1.0, -1.0):

@@ -371,7 +371,8 @@ def _curve_options(what: str, point: str):
             click.option("--direction", type=click.Choice(["1", "-1"]), default="1", show_default=True,
                          help="Increase (1) or decrease (-1) --par2 from its value."),
             click.option("--out", type=click.Path(dir_okay=False), default=None,
-                         help="Write the curve to this HDF5 path file (pathtrack plot --kind twoparam draws it)."),
+                         help="Write the curve to this HDF5 path file, or add it to this diagram file "
+                              "(pathtrack plot --kind twoparam draws it)."),
             click.option("--force", is_flag=True, help="Overwrite an existing --out file."),
             click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object."),
         ]):
@@ -413,14 +414,16 @@ def _two_parameter(kind: str, file: str, event: int, branch, par2: str, par2_min
                    force: bool, as_json: bool) -> None:
     """What ``pathtrack fold`` and ``pathtrack hopf`` do: find the point, continue it, report (and store) the curve."""
     from .events import HOPF
-    from .io import DiagramFile
+    from .io import DiagramFile, StorageError
     from .options import OptionsError
     from .problem import ProblemError
     from .registry import make_problem
     from .twoparam import continue_curve
 
+    from .twoparam import _is_diagram
+
     what = {HOPF: "a Hopf point"}.get(kind, f"a {kind}")
-    if out is not None:
+    if out is not None and not _is_diagram(out):  # a diagram file gets the curve added
         check_out(out, force)
     with _open_file(file) as opened:
         f = opened
@@ -441,8 +444,9 @@ def _two_parameter(kind: str, file: str, event: int, branch, par2: str, par2_min
         try:
             problem = make_problem(f.problem, **f.parameters)
             curve = continue_curve(problem, point, par2, direction=int(direction), lam_min=par2_min,
-                                   lam_max=par2_max, out=out, force=force)
-        except (OptionsError, ProblemError) as exc:
+                                   lam_max=par2_max, out=out, force=force,
+                                   parent=(-1 if branch is None else branch, event))
+        except (OptionsError, ProblemError, StorageError) as exc:
             raise UserError(str(exc)) from None
     summary = curve.summary()
     summary["par2"] = par2
@@ -826,6 +830,16 @@ def _print_problem_file_head(info: dict) -> None:
     click.echo(f"problem   {info['problem']} ({params})")
 
 
+#: Keys of an event's dict that are not normal-form coefficients.
+_EVENT_KEYS = {"kind", "lam", "s", "step", "value_a", "value_b", "branch", "event"}
+
+
+def _normal_form_text(event: dict) -> str:
+    """An event's normal-form coefficients (``l1``, ``a``, ``b`` ...) as ``  key=value ...``, or ``''``."""
+    extra = {k: v for k, v in event.items() if k not in _EVENT_KEYS}
+    return "".join(f"  {k}={_num(v, '.10g') if isinstance(v, float) else v}" for k, v in extra.items())
+
+
 def _print_diagram_info(info: dict) -> None:
     _print_problem_file_head(info)
     click.echo(f"status    {info['status']}: {info['message']}")
@@ -836,6 +850,14 @@ def _print_diagram_info(info: dict) -> None:
                    f"{b['n_accepted']:>6}  {_num(b['lam_start'])} -> {_num(b['lam_end'])}  {' '.join(b['events'])}")
     for u in info["unswitched"]:
         click.echo(f"unswitched lam = {_num(u['lam'], '.10g')}: {u['reason']}")
+    for e in info.get("points", []):
+        click.echo(f"point     branch {e['branch']} event {e['event']}: {e['kind']} at lam = {e['lam']:.12g}"
+                   + _normal_form_text(e))
+    for c in info.get("curves", []):
+        pts = " ".join(f"{e['kind']} {e['lam']:.10g}" for e in c["events"] if e["kind"] not in ("fold", "bp", "hopf"))
+        click.echo(f"curve     {c['curve']} {c['curve_kind']} in {c['par2']} from branch {c['parent_branch']} event "
+                   f"{c['parent_event']}: {c['status']}, {c['n_accepted']} steps, {c['par2']} "
+                   f"{_num(c['par2_start'])} -> {_num(c['par2_end'])}" + (f"; {pts}" if pts else ""))
 
 
 def _print_path_info(info: dict) -> None:
@@ -862,7 +884,8 @@ def _print_path_info(info: dict) -> None:
     if info["events"]:
         click.echo(f"events    {'kind':<10} {'lambda':>18} {'s':>12} {'step':>6}")
         for e in info["events"]:
-            click.echo(f"          {e['kind']:<10} {e['lam']:>18.12g} {e['s']:>12.6g} {e['step']:>6d}")
+            click.echo(f"          {e['kind']:<10} {e['lam']:>18.12g} {e['s']:>12.6g} {e['step']:>6d}"
+                       + _normal_form_text(e))
     else:
         click.echo("events    (none)")
     for name, why in (info.get("diagnostics_off") or {}).items():

@@ -10,9 +10,9 @@ point that some branch already covers (the parent, a branch that arrived there, 
 that left there) is not tracked again.
 
 With ``out`` the diagram is written to one HDF5 file (:class:`~pathtrack.io.DiagramWriter`):
-each finished branch in a path file's layout under ``/branches/NNNN``, the tree in ``/tree``,
-and the queue of branches still to track, so a killed run loses at most the branch in
-progress and ``resume=`` finishes it.
+each finished branch appended to tables shared by all branches (read back as path files), the
+tree in ``/tree``, and the queue of branches still to track, so a killed run loses at most the
+branch in progress and ``resume=`` finishes it.
 """
 
 from __future__ import annotations

@@ -110,3 +110,129 @@ def lyapunov_coefficient(jac: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
     t2 = np.vdot(p_adj, Dq @ np.linalg.solve(A, Bqqbar))
     t3 = np.vdot(p_adj, Dqbar @ np.linalg.solve(2j * omega * np.eye(n) - A, Bqq))
     return float((t1 - 2 * t2 + t3).real / (2 * omega))
+
+
+# ------------------------------------------------------------------------------ folds and BPs
+__all__ += ["fold_coefficients", "branch_point_coefficients", "normal_form"]
+
+#: At a branch point, ``a`` counts as zero (a pitchfork: one branch turns in λ) below this fraction of ``‖(a, b, c)‖``.
+PITCHFORK_RTOL = 1e-6
+
+
+def _canonical_sign(v: np.ndarray) -> np.ndarray:
+    """``v`` with its largest-magnitude component positive (fixes the sign a kernel vector is returned with)."""
+    k = int(np.argmax(np.abs(v)))
+    return -v if v[k] < 0 else v
+
+
+def _third_derivative(system, y: np.ndarray, u: np.ndarray, eps: float) -> np.ndarray:
+    """``F_yyy[u, u, u]`` from second differences of ``J`` along ``u``, Richardson-extrapolated."""
+    def second(h):
+        return (system.jacobian(y + h * u) @ u - 2.0 * (system.jacobian(y) @ u) + system.jacobian(y - h * u) @ u) / (h * h)
+
+    return (4.0 * second(eps / 2.0) - second(eps)) / 3.0
+
+
+def fold_coefficients(problem, p, lam: float) -> dict:
+    """The reduced equation ``g(ξ, μ) = b μ + a ξ² + cubic ξ³ + …`` of a fold of ``H(p, λ) = 0`` (real, dense).
+
+    With ``v``, ``w`` the unit right and left null vectors of ``H_p`` (``v`` with its largest
+    component positive, ``w`` signed so that ``b = w·H_λ > 0``), ``a = ½ w·H_pp[v, v]`` and
+    ``cubic = ⅙ w·H_ppp[v, v, v]``: the branch near the fold is ``ξ² ≈ −(b/a)(λ − λ*)``, so it
+    lies on the side ``sign(λ − λ*) = −sign(a)``; ``a = 0`` at a cusp, where ``cubic`` takes over.
+
+    Returns
+    -------
+    dict
+        ``a``, ``b``, ``cubic``, and ``sigma`` (the smallest singular value of ``H_p`` over ``‖[H_p, H_λ]‖``:
+        near 0 at a fold).
+    """
+    from .branching import _second_derivative
+    from .problem import RealSystem
+
+    x = np.asarray(p, dtype=float)
+    system = RealSystem(problem, x.shape[0])
+    y = system.to_y(x, float(lam))
+    J = system.jacobian(y)
+    J = J.toarray() if hasattr(J, "toarray") else np.asarray(J, dtype=float)
+    u_mat, sv, vt = scipy.linalg.svd(J[:, :-1], check_finite=False)
+    v = _canonical_sign(vt[-1])
+    w = u_mat[:, -1]
+    b = float(w @ J[:, -1])
+    if b < 0:
+        w, b = -w, -b
+    eps = 1e-3 * max(1.0, float(np.linalg.norm(y)))
+    u = np.append(v, 0.0)
+    a = 0.5 * float(w @ _second_derivative(system, y, u, u, eps))
+    cubic = float(w @ _third_derivative(system, y, u, eps)) / 6.0
+    return {"a": a, "b": b, "cubic": cubic, "sigma": float(sv[-1] / max(float(np.linalg.norm(J, 2)), 1e-300))}
+
+
+def branch_point_coefficients(problem, p, lam: float, *, refine: bool = False) -> dict:
+    """The algebraic bifurcation equation ``g(ξ, μ) = a ξ² + b ξ μ + c μ² = 0`` of a simple branch point.
+
+    ``μ = λ − λ*`` and ``ξ`` the amplitude along the unit null vector ``v`` of ``H_p`` (the
+    kernel direction with no λ-component, largest component positive); the λ-direction is the
+    kernel vector ``(v_λ, 1)``, ``v_λ ⊥ v``. The coefficients are those of
+    :func:`~pathtrack.branching.analyse_branch_point` (``ψ·F_yy`` on its kernel basis) in these
+    coordinates, with ``ψ`` signed so that ``b > 0`` (``a > 0`` where ``b = 0``). Each root
+    ``ξ/μ`` is a branch; ``a = 0``: one branch has no λ-component (it turns there): ``type``
+    ``'pitchfork'``, otherwise ``'transcritical'``.
+
+    Returns
+    -------
+    dict
+        ``a``, ``b``, ``c``, ``type`` and ``kernel_dim`` (2). Raises
+        :class:`~pathtrack.branching.BranchSwitchError` (naming the kernel dimension) when the
+        point is not a simple branch point; where the kernel holds no λ-direction (a vertical
+        branch point) only ``kernel_dim`` and ``type`` ``'vertical'`` are returned.
+    """
+    from .branching import analyse_branch_point
+
+    an = analyse_branch_point(problem, (p, lam), refine=refine)
+    c11, c12, c22 = (float(c) for c in an.coefficients)
+    C = np.array([[c11, c12], [c12, c22]])
+    r = an.kernel[-1, :]  # λ-components of the kernel basis
+    nr = float(np.linalg.norm(r))
+    if nr < 1e-10:
+        return {"kernel_dim": 2, "type": "vertical"}
+    alpha_x = np.array([r[1], -r[0]]) / nr  # (v, 0) in the kernel basis
+    v = an.kernel[:-1, :] @ alpha_x
+    if not np.array_equal(_canonical_sign(v), v):
+        alpha_x = -alpha_x
+    alpha_lam = r / (nr * nr)  # (v_λ, 1)
+    a = 0.5 * float(alpha_x @ C @ alpha_x)
+    b = float(alpha_x @ C @ alpha_lam)
+    c = 0.5 * float(alpha_lam @ C @ alpha_lam)
+    scale = max(abs(a), abs(b), abs(c), 1e-300)
+    if b < 0 or (abs(b) <= 1e-12 * scale and a < 0):
+        a, b, c = -a, -b, -c
+    kind = "pitchfork" if abs(a) <= PITCHFORK_RTOL * scale else "transcritical"
+    return {"a": a, "b": b, "c": c, "type": kind, "kernel_dim": 2}
+
+
+def normal_form(problem, kind: str, p, lam: float) -> dict:
+    """The normal-form coefficients stored with a special point of ``kind`` (empty where none apply).
+
+    Hopf: ``l1`` (:func:`first_lyapunov`); fold: :func:`fold_coefficients`; branch point and
+    Hessian-index change: :func:`branch_point_coefficients`, or only ``kernel_dim`` where the
+    point is not a simple branch point. Failures of the computation give an empty dict: the
+    point is still reported.
+    """
+    from .branching import BranchSwitchError
+    from .events import BRANCH_POINT, FOLD, HOPF, INDEX_CHANGE
+    from .problem import NonFiniteError
+
+    try:
+        if kind == HOPF:
+            return {"l1": first_lyapunov(problem, p, lam)}
+        if kind == FOLD:
+            return fold_coefficients(problem, p, lam)
+        if kind in (BRANCH_POINT, INDEX_CHANGE):
+            try:
+                return branch_point_coefficients(problem, p, lam)
+            except BranchSwitchError as exc:
+                return {"kernel_dim": int(getattr(exc, "kernel_dim", -1))}
+    except (ValueError, NonFiniteError, np.linalg.LinAlgError, FloatingPointError):
+        pass
+    return {}

@@ -13,7 +13,7 @@ Kinds:
   and dashed where unstable (when the file knows: ``n_unstable`` of ODE problems,
   ``hessian_index`` of gradient problems), special points marked and labelled with the
   field's abbreviations (LP, BP, HB, ...);
-- ``twoparam`` (files of ``pathtrack fold/hopf --out``): fold and Hopf curves in the
+- ``twoparam`` (files of ``pathtrack fold/hopf --out``, or the curves stored in a diagram file): fold and Hopf curves in the
   (λ, par2) plane, their codimension-2 points (CP, BT, ZH, GH) marked and labelled.
 """
 
@@ -352,9 +352,19 @@ def _plot_twoparam_files(plt, paths, out: str, dpi: int) -> str:
     from contextlib import ExitStack
 
     with ExitStack() as stack:
-        files = [stack.enter_context(load(p)) for p in paths]
-        for p, f in zip(paths, files):
-            if isinstance(f, DiagramFile) or curve_kind(f) is None:
+        files = []
+        for p in paths:
+            f = stack.enter_context(load(p))
+            if isinstance(f, DiagramFile):  # its fold and Hopf curves (pathtrack fold/hopf --out DIAGRAM)
+                if not f.curves:
+                    raise StorageError(f"{p}: a diagram file holding no fold or Hopf curve; add one with "
+                                       "pathtrack fold|hopf --out")
+                files.extend(f.curves)
+            else:
+                files.append(f)
+        for f in files:
+            p = f.path
+            if curve_kind(f) is None:
                 raise StorageError(f"{p}: --kind twoparam draws fold and Hopf curves (pathtrack fold/hopf --out); "
                                    "this is another kind of file")
             if not f.has_steps or f.num_steps == 0:

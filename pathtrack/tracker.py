@@ -39,7 +39,7 @@ from .corrector import Corrector, CorrectorResult, NewtonCorrector, make_correct
 from .interrupt import deferred_sigint
 from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, refine_branch_point,
                      tangent_dense, tangent_matrix_free)
-from .normalform import first_lyapunov
+from .normalform import normal_form
 from .options import OptionsError, TrackerOptions
 from .predictor import Predictor, make_predictor
 from .problem import NonFiniteError, Problem, RealSystem, StartPoint, check_problem, normalize_starts
@@ -706,11 +706,8 @@ class Tracker:
         for point, is_terminal in found:
             if point.kind in (ev.BRANCH_POINT, ev.INDEX_CHANGE):
                 self._polish_branch_point(point, t_a)
-            elif point.kind == ev.HOPF and self._dense() and not self.system.is_complex:
-                try:
-                    point.extra["l1"] = first_lyapunov(self.problem, point.p, point.lam)
-                except (ValueError, NonFiniteError, np.linalg.LinAlgError):
-                    pass  # no eigenvalue pair at the located point: nothing to report
+            if self._normal_form_kinds(point.kind):
+                point.extra.update(normal_form(self.problem, point.kind, point.p, point.lam))
             is_terminal = is_terminal or (self.stop_at is not None and bool(self.stop_at(point)))
             self.special_points.append(point)
             st.n_events += 1
@@ -720,6 +717,16 @@ class Tracker:
                 terminal = True
                 self._terminal_point = point
         return terminal
+
+    def _normal_form_kinds(self, kind: str) -> bool:
+        """Whether a located point of ``kind`` gets its normal-form coefficients (real problems; a
+        fold's and a branch point's cost dense SVDs, so only up to ``SVD_MAX_N`` unknowns)."""
+        if self.system.is_complex:
+            return False
+        if kind == ev.HOPF:
+            return self._dense()
+        return kind in (ev.FOLD, ev.BRANCH_POINT, ev.INDEX_CHANGE) and not self.system.is_sparse \
+            and self.system.m + 1 <= SVD_MAX_N
 
     def _polish_branch_point(self, point: ev.SpecialPoint, t_a: np.ndarray) -> None:
         """Refine a located branch point in place (:func:`~pathtrack.linalg.refine_branch_point`).

@@ -510,13 +510,15 @@ def curve_options(mu0: float, direction: int, options=None, lam_min: Optional[fl
 
 def continue_curve(problem: Problem, point, par2: str, *, kind: Optional[str] = None, direction: int = 1,
                    options=None, lam_min: Optional[float] = None, lam_max: Optional[float] = None,
-                   out: Optional[str] = None, force: bool = False, **track_kw):
+                   out: Optional[str] = None, force: bool = False, parent=(-1, -1), **track_kw):
     """Follow a fold or a Hopf point of ``problem`` in ``par2``: :func:`continue_fold` or :func:`continue_hopf`.
 
     ``point`` is a located SpecialPoint (its kind chooses the curve) or ``(p, λ)`` with ``kind``
     ``'fold'`` or ``'hopf'``. With ``out`` the curve is written as a path file (the problem name
     ``fold:PROBLEM:PAR2`` or ``hopf:PROBLEM:PAR2`` says what it is), which ``pathtrack inspect``
-    reads and ``pathtrack plot --kind twoparam`` draws.
+    reads and ``pathtrack plot --kind twoparam`` draws. When ``out`` is an existing diagram file
+    the curve is added to it instead, as ``/curves/NNNN`` in the same layout, with ``parent``
+    ``(branch, event)``: the branch and the row of its events the point is.
     """
     from .driver import track
     from .events import HOPF
@@ -530,12 +532,43 @@ def continue_curve(problem: Problem, point, par2: str, *, kind: Optional[str] = 
     lo, hi, opts = curve_options(check_par2(problem, par2), direction, options, lam_min, lam_max)
     curve_problem = curves[kind](problem, par2, point, lam_min=lo, lam_max=hi)
     observers = list(track_kw.pop("observers", ()))
+    into_diagram = out is not None and _is_diagram(out)
+    if into_diagram:
+        from .io import DiagramWriter
+
+        DiagramWriter.curves_stored(out)  # refuses a diagram still written, before the curve is computed
     if out is not None:
         from .io import PathWriter
+        from .io.h5 import tmp_path
 
         opts = TrackerOptions.resolve(opts, curve_problem.default_options)
-        observers.append(PathWriter.create(out, curve_problem, opts, force=force))
-    return track(curve_problem, options=opts, observers=observers, **track_kw)
+        target = tmp_path(out, "curve") if into_diagram else out
+        observers.append(PathWriter.create(target, curve_problem, opts, force=force or into_diagram))
+    result = track(curve_problem, options=opts, observers=observers, **track_kw)
+    if into_diagram:
+        import os
+
+        from .io import DiagramWriter
+
+        try:
+            DiagramWriter.add_curve(out, target, kind, par2, int(parent[0]), int(parent[1]))
+        finally:
+            if os.path.exists(target):
+                os.unlink(target)
+    return result
+
+
+def _is_diagram(path: str) -> bool:
+    """Whether ``path`` is an existing pathtrack diagram file (its ``format`` attribute)."""
+    import os
+
+    from .io import DIAGRAM_FORMAT, StorageError
+    from .io.reader import _format
+
+    try:
+        return os.path.exists(path) and _format(path) == DIAGRAM_FORMAT
+    except (StorageError, OSError):
+        return False
 
 
 def continue_hopf(problem: Problem, hopf, par2: str, *, direction: int = 1, options=None,

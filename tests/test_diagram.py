@@ -86,6 +86,10 @@ def test_predprey_points_match_closed_forms_and_auto():
     assert (lam_of(u1 + 1e-6) - lam_of(u1 - 1e-6)) / 2e-6 == pytest.approx(0.0, abs=1e-6)
     assert np.trace(pb.dH_dp(hopf.p, hopf.lam)) == pytest.approx(0.0, abs=1e-9)
     assert hopf.p[0] == pytest.approx(1.0 / 3.0, abs=1e-12)
+    # the bifurcation equation at λ = p₂/p₃ on u = 0: a = p₂ − λp₃²/2, b = p₃, c = 0 (docs/bifurcation.md)
+    (first,) = [sp for sp in _points(r, "bp") if abs(sp.lam - bp1) < 1e-9]
+    np.testing.assert_allclose([first.extra[k] for k in "abc"], [3.0 - 0.6 * 25 / 2, 5.0, 0.0], atol=1e-8)
+    assert first.extra["type"] == "transcritical" and hopf.extra["l1"] < 0
     # AUTO agrees to its printed 11 digits (its BP1 is 3e-9 off the exact 0.6)
     assert bp1 == pytest.approx(AUTO_PP["BP1"], abs=5e-9)
     assert bp2 == pytest.approx(AUTO_PP["BP2"], abs=1e-10)
@@ -173,3 +177,92 @@ def test_kill_9_loses_at_most_the_branch_in_progress_and_resume_finishes(tmp_pat
             np.testing.assert_allclose([e["lam"] for e in pf.events], [sp.lam for sp in b.result.special_points],
                                        atol=1e-12)
             assert pf.num_steps == b.result.lam.size
+
+
+def test_branches_are_appended_not_the_file_rewritten(tmp_path, monkeypatch):
+    """Each branch is appended to the open SWMR file: one copy of the file when it finishes, none per branch."""
+    from pathtrack.io import h5
+
+    copies = []
+    real_rewrite = h5.rewrite
+    monkeypatch.setattr(h5, "rewrite", lambda path, edit, compress=True: (copies.append(path),
+                                                                        real_rewrite(path, edit, compress)))
+    out = str(tmp_path / "pf.h5")
+    r = diagram(Pitchfork(), depth=2, out=out)
+    assert r.n_branches == 3 and copies.count(out) == 1  # finish() only (each branch's own file is finished too)
+    with load(out) as f:
+        assert int(f.attrs["schema_version"]) == 2 and list(f.tree["n_children"]) == [2, 0, 0]
+        (bp,) = f.branches[0].events
+        # the symmetric pitchfork of the plugin, with its bifurcation equation stored with the point
+        assert bp["kind"] == "bp" and bp["type"] == "pitchfork" and bp["kernel_dim"] == 2
+        assert abs(bp["a"]) < 1e-8 and bp["b"] > 0
+        for pf, b in zip(f.branches, r.branches):
+            np.testing.assert_array_equal(pf.lam, b.result.lam)
+            assert pf.checkpoint().n_accepted == b.result.n_accepted
+
+
+def _as_schema_1(src: str, dst: str, status: str) -> None:
+    """Write the diagram ``src`` in the layout of diagram schema 1: each branch a path file's group."""
+    import h5py
+
+    with DiagramFile(src) as d, h5py.File(dst, "w", libver=("v110", "v110")) as h:
+        for k, v in d.attrs.items():
+            h.attrs[k] = v
+        h.attrs.update(schema_version=1, status=status)
+        for c in ("branch", "parent", "origin_event", "depth", "n_children"):
+            h.create_dataset(f"tree/{c}", data=d.tree[c], maxshape=(None,), chunks=(256,))
+        for b, mem in zip(d.tree["branch"], d._memory):
+            g = h.create_group(f"branches/{int(b):04d}")
+            for k, v in mem.attrs.items():
+                g.attrs[k] = v
+            for name in mem:
+                mem.copy(mem[name], g, name)
+
+
+def test_schema_1_diagram_still_opens_and_resumes_into_tables(tmp_path):
+    first = str(tmp_path / "stopped.h5")
+    r = diagram(Pitchfork(), depth=1, out=first, max_branches=2)  # stops with one branch left to track
+    assert r.status is Status.max_steps_reached and r.n_branches == 2
+    old = str(tmp_path / "v1.h5")
+    _as_schema_1(first, old, "max_steps_reached")
+    with load(old) as f:
+        assert int(f.attrs["schema_version"]) == 1 and len(f.branches) == 2 and f.explorer["pending"]
+        assert [e["kind"] for e in f.branches[0].events] == ["bp"]
+    done = diagram(Pitchfork(), resume=old)
+    assert done.success and done.n_branches == 3
+    ref = diagram(Pitchfork(), depth=1)
+    with load(old) as f:
+        assert int(f.attrs["schema_version"]) == 2 and f.status == "success" and len(f.branches) == 3
+        for pf, b in zip(f.branches, ref.branches):
+            np.testing.assert_array_equal(pf.lam, b.result.lam)
+
+
+def test_fold_curve_stored_in_the_diagram_file(tmp_path):
+    from pathtrack.twoparam import continue_curve
+    from test_normalform import Cusp
+
+    out = str(tmp_path / "cusp.h5")
+    pb = Cusp()
+    r = diagram(pb, depth=1, out=out, options={"parameterisation": "arclength", "max_ds": 0.1})
+    ((k, fold),) = [(i, sp) for i, sp in enumerate(r.branches[0].result.special_points) if sp.kind == "fold"]
+    curve = continue_curve(pb, fold, "mu", direction=-1, lam_min=-0.1, lam_max=0.1, out=out, parent=(0, k))
+    assert curve.success and [sp.kind for sp in curve.special_points] == ["cusp"]
+    with load(out) as f:
+        assert len(f.branches) == 1 and len(f.curves) == 1
+        assert f.curve_info == [{"curve": 0, "curve_kind": "fold", "par2": "mu", "parent_branch": 0,
+                                 "parent_event": k}]
+        np.testing.assert_array_equal(f.curves[0].lam, curve.lam)
+        assert f.curves[0].events[0]["kind"] == "cusp"
+        assert f.branches[0].events[k]["a"] == pytest.approx(fold.extra["a"])
+    res = CliRunner().invoke(main, ["inspect", out, "--json"])
+    assert res.exit_code == 0, res.output
+    (c,) = json.loads(res.output)["curves"]
+    assert c["curve_kind"] == "fold" and c["par2_end"] == pytest.approx(-0.1) and c["events"][0]["kind"] == "cusp"
+    png = str(tmp_path / "tp.png")
+    res = CliRunner().invoke(main, ["plot", out, "--kind", "twoparam", "--out", png])
+    assert res.exit_code == 0 and os.path.getsize(png) > 1000, res.output
+    # a diagram still written (or killed) gets no curve
+    running = str(tmp_path / "running.h5")
+    _as_schema_1(out, running, "running")
+    with pytest.raises(Exception, match="add the curve when it has finished"):
+        continue_curve(pb, fold, "mu", direction=-1, lam_min=-0.1, lam_max=0.1, out=running, parent=(0, k))

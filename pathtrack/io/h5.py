@@ -78,7 +78,7 @@ def copy_tree(src, dst, compress: bool, block: int = 4096) -> None:
 
 # ------------------------------------------------------------------------- atomic replacement
 #: Tags of the temporary files :func:`replacing` makes: ``{path}.{tag}-{pid}.tmp``.
-TMP_TAGS = ("create", "layout", "compact", "resume", "write", "branch")
+TMP_TAGS = ("create", "layout", "compact", "resume", "write", "branch", "curve")
 
 
 def tmp_path(path: str, tag: str) -> str:
@@ -152,6 +152,25 @@ def replacing(path: str, tag: str = "write", *, force: bool = True) -> Iterator[
         except OSError:
             pass
         raise
+
+
+def swmr_version(path: str, fill: Callable) -> None:
+    """Replace ``path`` by a new file that ``fill(f)`` lays out and writes, then switched to SWMR mode.
+
+    Readers can attach to an HDF5 file only once it is in SWMR mode, and no object can be
+    created after that, so a writer lays its file out in a new one that replaces the old
+    (:func:`replacing`); ``fill`` keeps the open handle (the rename does not invalidate it).
+    Any exception closes the new file and leaves ``path`` as it was.
+    """
+    with replacing(path, "layout") as tmp:
+        f = create(tmp)
+        try:
+            fill(f)
+            f.swmr_mode = True  # from here on: no new objects, readers may attach
+            f.flush()
+        except BaseException:
+            f.close()
+            raise
 
 
 def rewrite(path: str, edit: Callable, compress: bool = True) -> None:

@@ -23,10 +23,11 @@ from .h5 import decode
 from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, CYCLES_ATTRS, CYCLES_CHECKPOINT_SCALARS, CYCLES_DATASETS, CYCLES_FORMAT,
                      DIAGRAM_ATTRS, DIAGRAM_FORMAT, EVENT_COLUMNS, HEADER_FINISH_ATTRS, KIND_OF_FORMAT, PARAMETER_ATTRS,
                      PARAMETER_DATASETS, PARAMETER_FORMAT, PATH_ATTRS, TREE_COLUMNS, branch_group, PATH_FINISH_ATTRS,
+                     CURVE_ATTRS, TABLE_CHECKPOINT_ARRAYS, TREE_END_COLUMNS, curve_group,
                      PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS, SOLVE_CERTIFICATE_DATASETS, SOLVE_DATASETS,
                      SOLVE_FORMAT, SOLVE_V1_ATTRS, STEP_COLUMNS,
                      TRAIN_ATTRS, TRAIN_DATASETS, TRAIN_FORMAT, TRAIN_V1_NETWORK_ATTRS, StorageError, one_line,
-                     path_datasets, problem_identity)
+                     event_datasets, path_datasets, problem_identity)
 from .validate import check_status, identify, require_attrs, require_datasets, root_attrs
 
 __all__ = ["PathFile", "TrainFile", "SolveFile", "DiagramFile", "load", "open_file"]
@@ -125,6 +126,7 @@ class PathFile:
     def _validate(self) -> None:
         attrs = root_attrs(self._h, self.path)
         _, version = identify(attrs, self.path, PATH_FORMAT)
+        self.schema_version = version
         require_attrs(attrs, self.path, PATH_ATTRS + (PATH_FINISH_ATTRS if attrs.get("status") != "running" else ()))
         self.attrs = attrs
         try:
@@ -147,7 +149,7 @@ class PathFile:
         require_attrs(attrs, self.path, ("n", "p_dtype"))
         self.n = int(attrs["n"])
         self._p_dtype = np.dtype(str(attrs["p_dtype"]))
-        require_datasets(self._h, self.path, path_datasets() + ("steps/metrics",))
+        require_datasets(self._h, self.path, path_datasets(version) + ("steps/metrics",))
         try:
             self.metrics_names = list(json.loads(self._h["steps/metrics"].attrs["names"]))
         except Exception as exc:
@@ -173,7 +175,7 @@ class PathFile:
         if finished and len({self._h[k].shape[0] for k in ("steps/p", "steps/p_steps", "steps/tangent")}) > 1:
             raise StorageError(f"{self.path}: truncated or inconsistent p/p_steps/tangent rows")
         self._np_rows = np_rows
-        ev_lengths = {self._h[f"events/{c}"].shape[0] for c in (*EVENT_COLUMNS, "kind", "p")}
+        ev_lengths = {self._h[f"events/{c}"].shape[0] for c in event_datasets(version)}
         rej_lengths = {self._h[f"rejected/{c}"].shape[0] for c in (*REJECTED_COLUMNS, "reason")}
         if finished and (len(ev_lengths) > 1 or len(rej_lengths) > 1):
             raise StorageError(f"{self.path}: truncated or inconsistent events/rejected tables")
@@ -291,7 +293,25 @@ class PathFile:
             return []
         cols = {k: self._col("events", k) for k in EVENT_COLUMNS}
         kinds = [decode(k) for k in self._col("events", "kind")]
-        return [{"kind": kinds[i], **{k: cols[k][i].item() for k in EVENT_COLUMNS}} for i in range(len(kinds))]
+        extras = self.event_extras
+        return [{"kind": kinds[i], **{k: cols[k][i].item() for k in EVENT_COLUMNS}, **extras[i]}
+                for i in range(len(kinds))]
+
+    @property
+    def event_extras(self) -> List[Dict[str, Any]]:
+        """Per event, what the point stored besides the columns: its normal-form coefficients
+        (``l1`` at a Hopf point, ``a``, ``b``, ... at a fold or branch point); empty before path schema 4."""
+        if not self.has_steps:
+            return []
+        if "events/extra" not in self._h:
+            return [{} for _ in range(self._n_events)]
+        try:
+            out = [json.loads(decode(x) or "{}") for x in self._col("events", "extra")]
+        except ValueError as exc:
+            raise StorageError(f"{self.path}: bad /events/extra row ({one_line(exc)})") from None
+        if not all(isinstance(x, dict) for x in out):
+            raise StorageError(f"{self.path}: an /events/extra row is not a JSON object")
+        return out
 
     def event_p(self, i: int) -> np.ndarray:
         """The located point of event ``i``."""
@@ -605,17 +625,23 @@ class DiagramFile:
         One per stored branch, in tree order (each reads its group lazily).
     explorer : dict
         What a resume continues from (``pending`` branches, branch points met, ``unswitched`` points).
+    curves : list of PathFile
+        The fold and Hopf curves stored under ``/curves`` (schema 2; ``pathtrack fold|hopf --out``).
+    curve_info : list of dict
+        Per curve: ``curve`` (its number), ``curve_kind``, ``par2``, ``parent_branch``, ``parent_event``.
     """
 
     def __init__(self, path: str):
         self.path = str(path)
         self.branches: List[PathFile] = []
+        self.curves: List[PathFile] = []
+        self._memory: List[Any] = []  # the in-memory path files of schema 2's branches
         self._file = h5.open_read(self.path)
         _validate_or_close(self, "diagram file")
 
     def _validate(self) -> None:
         attrs = root_attrs(self._file, self.path)
-        identify(attrs, self.path, DIAGRAM_FORMAT)
+        _, version = identify(attrs, self.path, DIAGRAM_FORMAT)
         finished = attrs.get("status") != "running"
         require_attrs(attrs, self.path, DIAGRAM_ATTRS + (HEADER_FINISH_ATTRS if finished else ()))
         self.attrs = attrs
@@ -628,11 +654,90 @@ class DiagramFile:
         self.problem = str(attrs["problem"])
         self.status = check_status(attrs, self.path)
         self.depth = int(attrs["depth"])
-        require_datasets(self._file, self.path, [f"tree/{c}" for c in TREE_COLUMNS])
-        self.tree = {c: np.asarray(self._file[f"tree/{c}"][...]) for c in TREE_COLUMNS}
-        if len({v.shape for v in self.tree.values()}) > 1:
+        columns = list(TREE_COLUMNS) + (list(TREE_END_COLUMNS) if version >= 2 else [])
+        require_datasets(self._file, self.path, [f"tree/{c}" for c in columns])
+        lengths = {self._file[f"tree/{c}"].shape[0] for c in columns}
+        if finished and len(lengths) > 1:
             raise StorageError(f"{self.path}: /tree columns differ in length")
-        self.branches = [PathFile(self.path, branch_group(b), _handle=self._file) for b in self.tree["branch"]]
+        rows = min(lengths)  # a killed writer may leave a partly written last row: not committed
+        self.tree = {c: np.asarray(self._file[f"tree/{c}"][:rows]) for c in columns}
+        if version >= 2:
+            self.tree["n_children"] = np.array([int(np.sum(self.tree["parent"] == b)) for b in self.tree["branch"]],
+                                               dtype=np.int64)
+            self.branches = self._table_branches(rows) if rows else []
+            if rows and not finished:  # the state the last committed branch left
+                slot = self._file[f"tables/explorer_{(rows - 1) % 2}"][:int(self.tree["explorer_len"][-1])]
+                try:
+                    self.explorer = json.loads(slot.tobytes().decode("utf-8"))
+                except ValueError as exc:
+                    raise StorageError(f"{self.path}: bad /tables/explorer_{(rows - 1) % 2} ({one_line(exc)})") \
+                        from None
+        else:
+            self.branches = [PathFile(self.path, branch_group(b), _handle=self._file) for b in self.tree["branch"]]
+        numbers = sorted(int(k) for k in self._file["curves"].keys()) if "curves" in self._file else []
+        if numbers != list(range(len(numbers))):
+            raise StorageError(f"{self.path}: /curves holds groups {numbers}, expected 0..{len(numbers) - 1}")
+        self.curve_info = []
+        for k in numbers:
+            c = PathFile(self.path, curve_group(k), _handle=self._file)
+            self.curves.append(c)
+            require_attrs(c.attrs, f"{self.path}:/{curve_group(k)}", CURVE_ATTRS)
+            self.curve_info.append({"curve": k, "curve_kind": str(c.attrs["curve_kind"]), "par2": str(c.attrs["par2"]),
+                                    "parent_branch": int(c.attrs["parent_branch"]),
+                                    "parent_event": int(c.attrs["parent_event"])})
+
+    def _table_branches(self, rows: int) -> List[PathFile]:
+        """Schema 2: each committed branch's rows of ``/tables`` as a path file in memory."""
+        require_datasets(self._file, self.path, ["tables/json", "tables/explorer_0", "tables/explorer_1",
+                                                 "tables/steps/metrics"]
+                         + [f"tables/{k}" for k in path_datasets() if not k.startswith("checkpoint/")]
+                         + [f"tables/checkpoint/{k}" for k in TABLE_CHECKPOINT_ARRAYS])
+        t = self._file["tables"]
+        ends = {c: np.concatenate([[0], self.tree[c]]).astype(np.int64) for c in TREE_END_COLUMNS
+                if c != "explorer_len"}
+        table_of = {"steps": "steps_end", "steps/metrics": "steps_end", "rejected": "rejected_end",
+                    "events": "events_end"}
+        data: Dict[str, np.ndarray] = {}
+        for group, end in table_of.items():
+            for name, ds in t[group].items():
+                if hasattr(ds, "shape") and not (group == "steps" and name in ("p", "p_steps", "tangent")):
+                    data[f"{group}/{name}"] = ds[:ends[end][-1]]
+        for name in ("p", "p_steps", "tangent"):
+            data[f"steps/{name}"] = t[f"steps/{name}"][:ends["p_end"][-1]]
+        raw = t["json"][:ends["json_end"][-1]]
+        self._docs = []
+        out = []
+        for k in range(rows):
+            def rows_of(end: str):
+                return slice(int(ends[end][k]), int(ends[end][k + 1]))
+            try:
+                doc = json.loads(raw[rows_of("json_end")].tobytes().decode("utf-8"))
+            except ValueError as exc:
+                raise StorageError(f"{self.path}: bad /tables/json document of branch row {k} ({one_line(exc)})") \
+                    from None
+            self._docs.append(doc)
+            mem = h5.h5py().File(f"pathtrack-diagram-{id(self)}-{k}", "w", driver="core", backing_store=False)
+            self._memory.append(mem)
+            mem.attrs.update(doc["attrs"])
+            for key, v in data.items():
+                group, name = key.rsplit("/", 1)
+                if group == "steps/metrics" and name not in doc["metrics"]:
+                    continue
+                mem.require_group(group).create_dataset(
+                    name, data=v[rows_of("p_end" if key in ("steps/p", "steps/p_steps", "steps/tangent")
+                                         else table_of[group])])
+            mem.require_group("steps/metrics").attrs["names"] = json.dumps(doc["metrics"])
+            mem["rejected/reason"].attrs["names"] = t["rejected/reason"].attrs["names"]
+            cp = mem.create_group("checkpoint")
+            for name in TABLE_CHECKPOINT_ARRAYS:
+                cp.create_dataset(name, data=t[f"checkpoint/{name}"][k])
+            for name, v in doc["scalars"].items():
+                cp.create_dataset(name, data=np.array([v], dtype=CHECKPOINT_SCALARS[name]))
+            values = doc["event_values"]
+            cp.create_dataset("event_values", data=np.array(list(values.values()), dtype=float))
+            cp["event_values"].attrs["names"] = json.dumps(list(values))
+            out.append(PathFile(self.path, _handle=mem))
+        return out
 
     @property
     def finished(self) -> bool:
@@ -666,12 +771,19 @@ class DiagramFile:
                 "depth": self.depth, "created": str(self.attrs["created"]),
                 "finished": str(self.attrs["finished"]) or None, "n_branches": len(self.branches),
                 "n_pending": len(self.explorer.get("pending", [])), "branches": rows,
-                "unswitched": list(self.explorer.get("unswitched", [])),
+                "unswitched": list(self.explorer.get("unswitched", [])), "points": self.points(),
+                "curves": [{**info, "status": c.status, "n_accepted": max(c.num_steps - 1, 0),
+                            "par2_start": float(c.lam[0]) if c.lam.size else None,
+                            "par2_end": float(c.lam[-1]) if c.lam.size else None, "events": c.events}
+                           for info, c in zip(self.curve_info, self.curves)],
                 "wall_time": float(self.attrs["wall_time"]) if "wall_time" in self.attrs else None}
 
     def close(self) -> None:
-        for f in self.branches:
+        for f in self.branches + getattr(self, "curves", []):
             f.close()
+        for mem in getattr(self, "_memory", []):
+            mem.close()
+        self._memory = []
         if getattr(self, "_file", None) is not None:
             try:
                 self._file.close()

@@ -21,8 +21,8 @@ import numpy as np
 
 __all__ = ["StorageError", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "DIAGRAM_FORMAT", "CYCLES_FORMAT",
            "SCHEMA_VERSIONS", "LEGACY_FORMATS", "KIND_OF_FORMAT", "HEADER_ATTRS", "HEADER_FINISH_ATTRS", "STEP_COLUMNS",
-           "DIAGRAM_ATTRS", "TREE_COLUMNS", "branch_group", "PARAMETER_FORMAT", "PARAMETER_ATTRS", "PARAMETER_DATASETS",
-           "REJECTED_COLUMNS", "EVENT_COLUMNS", "CHECKPOINT_SCALARS", "PATH_ATTRS", "PATH_FINISH_ATTRS",
+           "DIAGRAM_ATTRS", "TREE_COLUMNS", "TREE_END_COLUMNS", "TABLE_CHECKPOINT_ARRAYS", "branch_group", "CURVE_ATTRS", "curve_group", "PARAMETER_FORMAT", "PARAMETER_ATTRS", "PARAMETER_DATASETS",
+           "REJECTED_COLUMNS", "EVENT_COLUMNS", "EVENT_EXTRA_LEN", "event_datasets", "CHECKPOINT_SCALARS", "PATH_ATTRS", "PATH_FINISH_ATTRS",
            "KIND_LEN", "reason_names_attr", "write_header", "finish_header", "now", "problem_identity"]
 
 
@@ -41,10 +41,13 @@ CYCLES_FORMAT = "pathtrack-cycles"
 PARAMETER_FORMAT = "pathtrack-parameters"
 
 #: The newest schema version of each format (the one this pathtrack writes).
+#: Path schema 4 adds ``/events/extra`` (the normal-form coefficients of each point, JSON); diagram
+#: schema 2 stores the branches in shared tables appended in SWMR mode (see :data:`TREE_END_COLUMNS`)
+#: and adds ``/curves`` (fold and Hopf curves continued from its points).
 #: Path schema 3 adds the root attribute ``diagnostics_off``; 2 stores ``/rejected/reason`` as
 #: RejectReason codes (1 stored their names as strings). Cycles schema 2 is written orbit by orbit
 #: (SWMR) and adds ``/points`` and ``/checkpoint``.
-SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 3, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2, DIAGRAM_FORMAT: 1,
+SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 4, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2, DIAGRAM_FORMAT: 2,
                                     CYCLES_FORMAT: 2, PARAMETER_FORMAT: 1}
 
 #: ``format`` attributes of layouts written before the common header, as ``(format, schema_version)``.
@@ -127,6 +130,12 @@ REJECTED_COLUMNS = {"index": "i8", "lam": "f8", "ds": "f8", "n_newton_iters": "i
                     "contraction": "f8", "wall_time": "f8"}
 #: Scalar columns of ``/events``, one row per special point (plus ``kind`` and ``p``).
 EVENT_COLUMNS = {"lam": "f8", "s": "f8", "step": "i8", "value_a": "f8", "value_b": "f8"}
+#: Schema 4: ``/events/extra``, one fixed-length UTF-8 JSON object per event: what the point's
+#: ``SpecialPoint.extra`` holds (``l1`` at a Hopf point; ``a``, ``b``, ``cubic``, ``sigma`` at a fold;
+#: ``a``, ``b``, ``c``, ``type``, ``kernel_dim`` at a branch point; see :mod:`pathtrack.normalform`).
+EVENT_EXTRA_LEN = 256
+#: The path schema version that added ``/events/extra``.
+EVENT_EXTRA_SINCE = 4
 #: Scalar fields of the checkpoint (arrays ``y``, ``tangent``, ``y_prev`` and ``event_values`` besides).
 CHECKPOINT_SCALARS = {"ds": "f8", "s": "f8", "lam_direction": "i8", "n_steps": "i8", "n_accepted": "i8",
                       "n_rejected": "i8", "n_consecutive": "i8", "n_newton_iters": "i8", "n_events": "i8",
@@ -144,11 +153,16 @@ def reason_names_attr() -> str:
     return json.dumps({str(int(r)): r.name for r in RejectReason})
 
 
-def path_datasets() -> Tuple[str, ...]:
-    """Every dataset a path file with steps holds (besides the metric columns)."""
+def event_datasets(version: int = SCHEMA_VERSIONS[PATH_FORMAT]) -> Tuple[str, ...]:
+    """The columns of ``/events`` in path schema ``version`` (one row per event each)."""
+    return (*EVENT_COLUMNS, "kind", "p") + (("extra",) if version >= EVENT_EXTRA_SINCE else ())
+
+
+def path_datasets(version: int = SCHEMA_VERSIONS[PATH_FORMAT]) -> Tuple[str, ...]:
+    """Every dataset a path file with steps holds in path schema ``version`` (besides the metric columns)."""
     keys = [f"steps/{c}" for c in STEP_COLUMNS] + ["steps/p", "steps/p_steps", "steps/tangent"]
     keys += [f"rejected/{c}" for c in (*REJECTED_COLUMNS, "reason")]
-    keys += [f"events/{c}" for c in (*EVENT_COLUMNS, "kind", "p")]
+    keys += [f"events/{c}" for c in event_datasets(version)]
     keys += [f"checkpoint/{c}" for c in (*CHECKPOINT_ARRAYS, *CHECKPOINT_SCALARS)]
     return tuple(keys)
 
@@ -193,9 +207,38 @@ DIAGRAM_ATTRS = HEADER_ATTRS + ("problem", "parameters", "options", "depth", "ex
 TREE_COLUMNS = {"branch": "i8", "parent": "i8", "origin_event": "i8", "depth": "i8", "n_children": "i8"}
 
 
+#: Schema 2: the branches' rows in shared tables under ``/tables``, appended branch after branch
+#: in SWMR mode (schema 1 copied each branch into a group ``/branches/NNNN`` of a new version of
+#: the whole file). ``/tables/steps``, ``/tables/rejected`` and ``/tables/events`` hold the columns
+#: of a path file's groups of the same names, the rows of every branch one after the other;
+#: ``/tables/checkpoint/{y,tangent,y_prev,start_p}`` one row per branch (its final checkpoint);
+#: ``/tables/json`` (bytes) one JSON document per branch: ``attrs`` (the branch's root attributes as
+#: a path file has them), ``metrics`` (its metric names), ``scalars`` (checkpoint scalars) and
+#: ``event_values``. The explorer's state after branch k (JSON, what a resume continues from) is
+#: in ``/tables/explorer_{k mod 2}``, its first ``explorer_len`` bytes: two slots, so that writing
+#: one never touches the state the last committed branch left. Row k of ``/tree`` ends branch k's
+#: rows with these cumulative counts (its first rows are row k − 1's ends); it is written after
+#: them, so a reader ignores the rows of a branch in progress.
+TREE_END_COLUMNS = {"steps_end": "i8", "p_end": "i8", "rejected_end": "i8", "events_end": "i8", "json_end": "i8",
+                    "explorer_len": "i8"}
+#: Per-branch arrays of ``/tables/checkpoint`` (``start_p`` has the unknowns' width, the others ``m + 1``).
+TABLE_CHECKPOINT_ARRAYS = ("y", "tangent", "y_prev", "start_p")
+
+
 def branch_group(branch: int) -> str:
     """The group of branch ``branch`` in a diagram file: a path file's layout (``/steps``, ``/events`` ...)."""
     return f"branches/{int(branch):04d}"
+
+
+#: Schema 2: attributes of a ``/curves/NNNN`` group (a fold or Hopf curve in a path file's layout)
+#: besides a path file's: ``curve_kind`` (``fold``/``hopf``), the second parameter ``par2``, and the
+#: branch and the row of its ``events`` the curve was continued from (``parent_branch``, ``parent_event``).
+CURVE_ATTRS = ("curve_kind", "par2", "parent_branch", "parent_event")
+
+
+def curve_group(curve: int) -> str:
+    """The group of two-parameter curve ``curve`` in a diagram file (a path file's layout)."""
+    return f"curves/{int(curve):04d}"
 
 
 # --------------------------------------------------------------------------------- cycles files

@@ -26,8 +26,9 @@ from ..status import RejectReason, Status
 from ..tracker import Observer, StepRecord, TrackerState
 from . import h5
 from .schema import (CHECKPOINT_SCALARS, CYCLES_CHECKPOINT_SCALARS, CYCLES_COLUMNS, CYCLES_FORMAT,
-                     CYCLES_INT_COLUMNS, POINT_JSON_LEN, DIAGRAM_FORMAT, EVENT_COLUMNS, KIND_LEN,
-                     PATH_FORMAT, REJECTED_COLUMNS, TREE_COLUMNS, branch_group,
+                     CYCLES_INT_COLUMNS, POINT_JSON_LEN, DIAGRAM_FORMAT, EVENT_COLUMNS, EVENT_EXTRA_LEN, KIND_LEN,
+                     PATH_FORMAT, REJECTED_COLUMNS, TABLE_CHECKPOINT_ARRAYS, TREE_COLUMNS, TREE_END_COLUMNS,
+                     curve_group, event_datasets,
                      SCHEMA_VERSIONS, STEP_COLUMNS, TRAIN_FORMAT, StorageError, finish_header, jsonable, now, one_line,
                      problem_identity, reason_names_attr, write_header)
 
@@ -40,6 +41,40 @@ __all__ = ["PathWriter", "DiagramWriter", "CycleWriter", "write_result", "write_
 def _diagnostics_json(diagnostics_off) -> str:
     """The ``diagnostics_off`` root attribute: JSON ``{test or column: why}``."""
     return json.dumps({str(k): str(v) for k, v in dict(diagnostics_off or {}).items()}, sort_keys=True)
+
+
+def _path_columns(f, n: int, p_dtype, m1: int, metric_names: List[str]) -> None:
+    """The empty, resizable ``steps``, ``rejected`` and ``events`` groups of a path file (or of a diagram's tables)."""
+    steps = f.create_group("steps")
+    for name, dt in STEP_COLUMNS.items():
+        h5.column(steps, name, dt)
+    mg = steps.create_group("metrics")
+    mg.attrs["names"] = json.dumps(list(metric_names))
+    for name in metric_names:
+        h5.column(mg, name, "f8")
+    h5.column(steps, "p", p_dtype, n)
+    h5.column(steps, "p_steps", "i8")
+    h5.column(steps, "tangent", "f8", m1)
+    rej = f.create_group("rejected")
+    for name, dt in REJECTED_COLUMNS.items():
+        h5.column(rej, name, dt)
+    h5.column(rej, "reason", "i1").attrs["names"] = reason_names_attr()
+    evg = f.create_group("events")
+    for name, dt in EVENT_COLUMNS.items():
+        h5.column(evg, name, dt)
+    h5.column(evg, "kind", h5.str_dtype(KIND_LEN))
+    h5.column(evg, "p", p_dtype, n)
+    h5.column(evg, "extra", h5.str_dtype(EVENT_EXTRA_LEN))
+
+
+def _extra_json(extra: Mapping[str, Any]) -> bytes:
+    """A row of ``/events/extra``: the point's ``extra`` as JSON (keys dropped from the end if too long)."""
+    items = list(dict(extra or {}).items())
+    while True:
+        raw = json.dumps(dict(items), default=jsonable).encode("utf-8")
+        if len(raw) <= EVENT_EXTRA_LEN or not items:
+            return raw
+        items.pop()
 
 
 def _reason_codes(names) -> List[int]:
@@ -204,6 +239,7 @@ class PathWriter(Observer):
             h5.append(f["events"][name], [e[name] for e in evs[:nev]])
         h5.append(f["events"]["kind"], [h5.clip(e["kind"], KIND_LEN) for e in evs[:nev]])
         h5.append(f["events"]["p"], old._ds("events/p")[:nev] if nev else np.zeros((0, old.n), old._p_dtype))
+        h5.append(f["events"]["extra"], [_extra_json(x) for x in old.event_extras[:nev]])
         w._rows = rows
         f["checkpoint/start_lam"][0] = cp["start_lam"]
         w._commit(state)
@@ -218,26 +254,8 @@ class PathWriter(Observer):
         f = self._f
         f.attrs["n"] = int(n)
         f.attrs["p_dtype"] = np.dtype(p_dtype).name
-        steps = f.create_group("steps")
-        for name, dt in STEP_COLUMNS.items():
-            h5.column(steps, name, dt)
-        mg = steps.create_group("metrics")
-        mg.attrs["names"] = json.dumps(list(metric_names))
-        for name in metric_names:
-            h5.column(mg, name, "f8")
+        _path_columns(f, n, p_dtype, m1, metric_names)
         self._metric_names = list(metric_names)
-        h5.column(steps, "p", p_dtype, n)
-        h5.column(steps, "p_steps", "i8")
-        h5.column(steps, "tangent", "f8", m1)
-        rej = f.create_group("rejected")
-        for name, dt in REJECTED_COLUMNS.items():
-            h5.column(rej, name, dt)
-        h5.column(rej, "reason", "i1").attrs["names"] = reason_names_attr()
-        evg = f.create_group("events")
-        for name, dt in EVENT_COLUMNS.items():
-            h5.column(evg, name, dt)
-        h5.column(evg, "kind", h5.str_dtype(KIND_LEN))
-        h5.column(evg, "p", p_dtype, n)
         cp = f.create_group("checkpoint")
         for name in ("y", "tangent", "y_prev"):
             h5.fixed(cp, name, np.zeros(m1))
@@ -299,6 +317,7 @@ class PathWriter(Observer):
             h5.append(evg[name], [getattr(point, name)])
         h5.append(evg["kind"], [h5.clip(point.kind, KIND_LEN)])
         h5.append(evg["p"], np.asarray(point.p)[None, :])
+        h5.append(evg["extra"], [_extra_json(point.extra)])
 
     def on_finish(self, tracker) -> None:
         self.finalize(tracker.state, getattr(tracker.system, "counters", lambda: {})(),
@@ -406,7 +425,7 @@ class PathWriter(Observer):
                 h5.trim([f["steps"][c] for c in ("p", "p_steps", "tangent")])
                 h5.trim([f["rejected"][c] for c in (*REJECTED_COLUMNS, "reason")],
                         None if state is None else state.n_rejected)
-                h5.trim([f["events"][c] for c in (*EVENT_COLUMNS, "kind", "p")],
+                h5.trim([f["events"][c] for c in event_datasets()],
                         None if state is None else state.n_events)
                 if final_y is not None:  # keep the final point even between p rows
                     n = int(f.attrs["n"])
@@ -444,18 +463,23 @@ class PathWriter(Observer):
 
 # ------------------------------------------------------------------------------ diagram files
 class DiagramWriter:
-    """Writes a bifurcation diagram to one HDF5 file, one finished branch at a time.
+    """Writes a bifurcation diagram to one HDF5 file, appending one finished branch at a time.
 
-    Each branch is tracked into a temporary path file by a :class:`PathWriter` (so it has
-    exactly a path file's layout) and, when it ends, copied under ``/branches/NNNN`` of a
-    new version of the diagram file that atomically replaces the old one, together with its
-    ``/tree`` row and the explorer's state (the branches still to track). A kill at any
-    moment leaves the last complete version: at most the branch in progress is lost, and
-    ``--resume`` continues from the stored queue.
+    Each branch is tracked into a temporary path file by a :class:`PathWriter` and, when it
+    ends, its rows are appended to the diagram's shared tables (``/tables``, schema 2), then
+    its ``/tree`` row, which commits it, with the explorer's state (the branches still to
+    track). The file is in SWMR mode from the first branch on: readers open it while it is
+    written, a kill at any moment leaves a file holding every committed branch (at most the
+    branch in progress is lost, and ``--resume`` continues from the stored queue), and the
+    cost of a branch is that of its own rows, whatever the size of the file.
     """
 
     def __init__(self, path: str):
         self.path = str(path)
+        self._f = None  # the open SWMR file, from the first branch on
+        self._ends = {c: 0 for c in TREE_END_COLUMNS}
+        self._metric_names: List[str] = []
+        self._ds: Dict[str, Any] = {}
 
     @classmethod
     def create(cls, path: str, problem, options: TrackerOptions, depth: int, explorer: Dict[str, Any],
@@ -471,25 +495,49 @@ class DiagramWriter:
             f.attrs.update(problem=name, parameters=params, options=options.to_json(), depth=int(depth),
                            explorer=json.dumps(explorer, default=jsonable), writer_pid=os.getpid(),
                            writer_host=socket.gethostname())
-            tree = f.create_group("tree")
-            for c, dt in TREE_COLUMNS.items():
-                h5.column(tree, c, dt)
-            f.create_group("branches")
+            _tree_layout(f)
         return cls(path)
 
     @classmethod
     def reopen(cls, path: str) -> "DiagramWriter":
-        """Continue writing a diagram file (its stale temporary files are removed)."""
-        h5.remove_stale_tmp(str(path))
+        """Continue writing a diagram file: a new version holding its committed branches replaces it.
 
-        def mark(f) -> None:
-            f.attrs["status"] = "running"
-            f.attrs["finished"] = ""
-            f.attrs["writer_pid"] = os.getpid()
-            f.attrs["writer_host"] = socket.gethostname()
+        A file of schema 1 (a group per branch) is converted to the tables of schema 2.
+        """
+        from .reader import DiagramFile
 
-        h5.rewrite(str(path), mark)
-        return cls(path)
+        path = str(path)
+        h5.remove_stale_tmp(path)
+        w = cls(path)
+        with DiagramFile(path) as old:
+            rows = [{c: int(old.tree[c][k]) for c in TREE_COLUMNS} for k in range(len(old.branches))]
+            with h5.replacing(path, "resume") as tmp:
+                f = h5.create(tmp)
+                try:
+                    for k, v in old.attrs.items():
+                        f.attrs[k] = v
+                    f.attrs.update(status="running", finished="", writer_pid=os.getpid(),
+                                   writer_host=socket.gethostname(), schema_version=SCHEMA_VERSIONS[DIAGRAM_FORMAT],
+                                   explorer=json.dumps(old.explorer, default=jsonable))
+                    _tree_layout(f)
+                    w._f = f
+                    for k, (row, b) in enumerate(zip(rows, old.branches)):
+                        if k == 0:
+                            w._tables_layout(b)
+                        w._append(b, row, old.explorer if k == len(rows) - 1 else {})
+                    if "curves" in old._file:  # curves added to an interrupted diagram stay with it
+                        old._file.copy(old._file["curves"], f, "curves")
+                    if rows:
+                        f.swmr_mode = True
+                        f.flush()
+                    else:
+                        f.close()
+                        w._f = None
+                except BaseException:
+                    f.close()
+                    w._f = None
+                    raise
+        return w
 
     def branch_path(self) -> str:
         """The temporary path file the branch in progress is written to."""
@@ -497,37 +545,167 @@ class DiagramWriter:
 
     def add_branch(self, branch: int, tree_row: Dict[str, int], explorer: Dict[str, Any],
                    n_children: Optional[Dict[int, int]] = None) -> None:
-        """Copy the finished branch file into the diagram, with its tree row and the explorer's state.
+        """Append the finished branch file's rows to the diagram, then its tree row and the explorer's state.
 
         ``n_children`` updates the ``n_children`` column of earlier branches ``{branch: count}``.
+        The first branch lays the tables out, in a new version of the file that replaces the
+        header-only one and is in SWMR mode from then on.
         """
-        src = self.branch_path()
+        from .reader import PathFile
+
+        src = PathFile(self.branch_path())
+        try:
+            if self._f is None:
+                def fill(f) -> None:
+                    self._f = f
+                    with h5.h5py().File(self.path, "r") as old:
+                        h5.copy_tree(old, f, compress=False)
+                    self._tables_layout(src)
+                    self._append(src, tree_row, explorer, n_children)
+
+                try:
+                    h5.swmr_version(self.path, fill)
+                except BaseException:
+                    self._f = None
+                    raise
+            else:
+                self._append(src, tree_row, explorer, n_children)
+        finally:
+            src.close()
+        os.unlink(self.branch_path())
+
+    def _tables_layout(self, src) -> None:
+        """The empty shared tables, shaped like the path file ``src`` (a :class:`~pathtrack.io.PathFile`)."""
+        f = self._f
+        t = f.create_group("tables")
+        cp = src._cp_arrays()
+        m1 = int(cp["y"].shape[0])
+        self._metric_names = list(src.metrics_names)
+        _path_columns(t, src.n, src._p_dtype, m1, self._metric_names)
+        cg = t.create_group("checkpoint")
+        for name in ("y", "tangent", "y_prev"):
+            h5.column(cg, name, "f8", m1)
+        h5.column(cg, "start_p", src._p_dtype, src.n)
+        for name in ("json", "explorer_0", "explorer_1"):
+            t.create_dataset(name, shape=(0,), maxshape=(None,), chunks=(1 << 14,), dtype="u1", fletcher32=True)
+        self._ds = {}
+        f.visititems(lambda name, obj: self._ds.__setitem__(name, obj) if hasattr(obj, "shape") else None)
+
+    def _append(self, src, tree_row: Dict[str, int], explorer: Dict[str, Any],
+                n_children: Optional[Dict[int, int]] = None) -> None:
+        """Append the rows of ``src`` (a finished path file), flush, then its tree row, and flush again."""
+        ds, f = self._ds, self._f
+        if src.n != ds["tables/steps/p"].shape[1] or np.dtype(src._p_dtype) != ds["tables/steps/p"].dtype:
+            raise StorageError(f"{src.path}: a branch of {src.n} unknowns of type {src._p_dtype}, the diagram's "
+                               f"have {ds['tables/steps/p'].shape[1]} of type {ds['tables/steps/p'].dtype}")
+        for name in STEP_COLUMNS:
+            h5.append(ds[f"tables/steps/{name}"], src._col("steps", name))
+        metrics = src.metrics
+        for name in self._metric_names:  # the first branch's metrics (a metric another branch lacks: NaN)
+            h5.append(ds[f"tables/steps/metrics/{name}"], metrics.get(name, np.full(src.num_steps, np.nan)))
+        p_steps = src.p_steps
+        h5.append(ds["tables/steps/p_steps"], p_steps)
+        h5.append(ds["tables/steps/p"], src.p[:] if len(p_steps) else np.zeros((0, src.n), src._p_dtype))
+        h5.append(ds["tables/steps/tangent"], src.tangent[:] if len(p_steps) else np.zeros((0, self._m1()), float))
+        rej = src.rejected
+        for name in REJECTED_COLUMNS:
+            h5.append(ds[f"tables/rejected/{name}"], rej[name])
+        h5.append(ds["tables/rejected/reason"], _reason_codes(rej["reason"]))
+        events = src.events
+        for name in EVENT_COLUMNS:
+            h5.append(ds[f"tables/events/{name}"], [e[name] for e in events])
+        h5.append(ds["tables/events/kind"], [h5.clip(e["kind"], KIND_LEN) for e in events])
+        h5.append(ds["tables/events/p"], src._ds("events/p")[:len(events)])
+        h5.append(ds["tables/events/extra"], [_extra_json(x) for x in src.event_extras])
+        cp = src._cp_arrays()
+        for name in TABLE_CHECKPOINT_ARRAYS:
+            h5.append(ds[f"tables/checkpoint/{name}"], np.asarray(cp[name])[None, :])
+        doc = {"attrs": {k: (v.item() if isinstance(v, np.generic) else v) for k, v in src.attrs.items()},
+               "metrics": [m for m in src.metrics_names if m in self._metric_names],
+               "scalars": {k: cp[k].item() for k in CHECKPOINT_SCALARS},
+               "event_values": dict(zip(cp["event_names"], np.asarray(cp["event_values"]).tolist()))}
+        h5.append(ds["tables/json"], np.frombuffer(json.dumps(doc, default=jsonable).encode("utf-8"), dtype="u1"))
+        state = np.frombuffer(json.dumps(explorer, default=jsonable).encode("utf-8"), dtype="u1")
+        slot = ds[f"tables/explorer_{ds['tree/branch'].shape[0] % 2}"]  # not the slot of the last committed row
+        if slot.shape[0] < state.size:
+            slot.resize((state.size,))
+        slot[:state.size] = state
+        f.flush()  # the rows reach the file before the tree row that commits them
+        self._ends = {c: ds[f"tables/{w}"].shape[0] for c, w in
+                      (("steps_end", "steps/lam"), ("p_end", "steps/p_steps"), ("rejected_end", "rejected/lam"),
+                       ("events_end", "events/lam"), ("json_end", "json"))}
+        self._ends["explorer_len"] = int(state.size)
+        for c in TREE_COLUMNS:
+            h5.append(ds[f"tree/{c}"], [int(tree_row.get(c, 0))])
+        for c in TREE_END_COLUMNS:
+            h5.append(ds[f"tree/{c}"], [self._ends[c]])
+        if n_children:
+            ids = ds["tree/branch"][...]
+            counts = ds["tree/n_children"][...]
+            for b_id, n in n_children.items():
+                counts[ids == b_id] = n
+            ds["tree/n_children"][...] = counts
+        f.flush()
+
+    def _m1(self) -> int:
+        return int(self._ds["tables/steps/tangent"].shape[1])
+
+    @staticmethod
+    def curves_stored(path: str) -> int:
+        """How many curves diagram file ``path`` holds; StorageError while it is written or after a kill."""
+        from .reader import DiagramFile
+
+        with DiagramFile(path) as d:
+            if d.status == "running":
+                raise StorageError(f"{path}: the diagram is being written or was killed; add the curve when it has "
+                                   "finished (pathtrack diagram --resume finishes a killed one)")
+            return len(d.curves)
+
+    @classmethod
+    def add_curve(cls, path: str, src: str, curve_kind: str, par2: str, parent_branch: int,
+                  parent_event: int) -> int:
+        """Copy the finished curve path file ``src`` into diagram file ``path`` as ``/curves/NNNN``; its number.
+
+        ``parent_branch``/``parent_event``: the branch and the row of its events the curve was
+        continued from. The diagram is replaced atomically (a kill leaves it as it was).
+        """
+        number = cls.curves_stored(path)
+        h5.remove_stale_tmp(path)
 
         def edit(f) -> None:
-            with h5.h5py().File(src, "r") as b:
-                h5.copy_tree(b, f.create_group(branch_group(branch)), compress=True)
-            tree = f["tree"]
-            for c in TREE_COLUMNS:
-                h5.append(tree[c], [int(tree_row.get(c, 0))])
-            if n_children:
-                ids = tree["branch"][...]
-                counts = tree["n_children"][...]
-                for b_id, n in n_children.items():
-                    counts[ids == b_id] = n
-                tree["n_children"][...] = counts
-            f.attrs["explorer"] = json.dumps(explorer, default=jsonable)
+            g = f.require_group("curves").create_group(curve_group(number).split("/", 1)[1])
+            with h5.h5py().File(src, "r") as c:
+                h5.copy_tree(c, g, compress=True)
+            g.attrs.update(curve_kind=str(curve_kind), par2=str(par2), parent_branch=int(parent_branch),
+                           parent_event=int(parent_event))
 
-        h5.rewrite(self.path, edit)
-        os.unlink(src)
+        h5.rewrite(path, edit)
+        return number
 
     def finish(self, status: Status, message: str, wall_time: float, counters: Mapping[str, int],
                explorer: Dict[str, Any]) -> None:
-        """Write the final status (the explorer keeps what an interrupted diagram has left to do)."""
+        """Write the final status into a compressed copy (the explorer keeps what an interrupted diagram has left)."""
+        self.close()
+
         def edit(f) -> None:
             f.attrs["explorer"] = json.dumps(explorer, default=jsonable)
             finish_header(f.attrs, status.name, message, wall_time, json.dumps(dict(counters), sort_keys=True))
 
         h5.rewrite(self.path, edit)
+
+    def close(self) -> None:
+        """Close the file without a final status (it stays ``running``, resumable)."""
+        if self._f is not None:
+            self._f.flush()
+            self._f.close()
+            self._f = None
+
+
+def _tree_layout(f) -> None:
+    """The empty ``/tree`` of a diagram file (schema 2)."""
+    tree = f.create_group("tree")
+    for c, dt in {**TREE_COLUMNS, **TREE_END_COLUMNS}.items():
+        h5.column(tree, c, dt)
 
 
 # ---------------------------------------------------------------------------- finished results
@@ -680,21 +858,21 @@ class CycleWriter:
             return
         n_nodes, n = np.asarray(tracker.rows["profile"][0]).shape
         hp = tracker.hopf
-        with h5.replacing(self.path, "layout") as tmp:
-            f = self._f = h5.create(tmp)
-            try:
-                f.attrs.update(self._header)
-                f.attrs.update(ntst=int(tracker.options.ntst), ncol=int(tracker.options.ncol),
-                               hopf=json.dumps({"lam": hp.lam, "omega": hp.omega, "l1": hp.l1,
-                                                "p": np.asarray(hp.p)}, default=jsonable))
-                _cycles_layout(f, n, n_nodes, int(tracker.options.ntst), sorted(tracker.values))
-                self.on_orbit(tracker)
-                f.swmr_mode = True  # from here on: no new objects, readers may attach
-                f.flush()
-            except BaseException:
-                f.close()
-                self._f = None
-                raise
+
+        def fill(f) -> None:
+            self._f = f
+            f.attrs.update(self._header)
+            f.attrs.update(ntst=int(tracker.options.ntst), ncol=int(tracker.options.ncol),
+                           hopf=json.dumps({"lam": hp.lam, "omega": hp.omega, "l1": hp.l1,
+                                            "p": np.asarray(hp.p)}, default=jsonable))
+            _cycles_layout(f, n, n_nodes, int(tracker.options.ntst), sorted(tracker.values))
+            self.on_orbit(tracker)
+
+        try:
+            h5.swmr_version(self.path, fill)
+        except BaseException:
+            self._f = None
+            raise
 
     def on_orbit(self, tracker) -> None:
         """Append the orbits and special points not yet written, then the checkpoint; flush."""
