@@ -780,10 +780,11 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
                                lambda rows, opt: _track(starts[rows], F, G, gamma, patch, opt, max_exp, executor,
                                                         workers, stop, bar))
         finish = _extended_finish(starts, opts, track, hom, start_system.packed(), gamma, patch, stop)
-        out = _track_and_classify([(work, np.arange(len(starts)))], starts, opts, stop, bar, track, finish)
-    ends, codes, kinds, winding, steps, (cls,), (n_crossings,), retracked, deep, suspect, recovered = out
+        tail = _tail_finish(starts, opts, track, F, G, gamma, patch, max_exp, stop)
+        out = _track_and_classify([(work, np.arange(len(starts)))], starts, opts, stop, bar, track, finish, tail)
+    ends, codes, kinds, winding, steps, (cls,), (n_crossings,), retracked, deep, suspect, recovered = out[:11]
     more.update(n_deep_endgame=int(deep.sum()), n_suspect_infinity=int(suspect.sum()),
-                n_extended_precision=int(recovered.sum()))
+                n_extended_precision=int(recovered.sum()), **out[11])
     if scaling is not None:
         ends, cls = _unscale(sys_, scaling, ends, cls, opts)
     certificate = certify_solutions(sys_, cls["regular"]) if certify else None
@@ -823,6 +824,34 @@ def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, pa
     return finish
 
 
+def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch: np.ndarray, max_exp: int, stop):
+    """``tail(rows)`` for :func:`_track_and_classify`: each path tracked by the compiled tracker to
+    ``t = 1 - deep_endgame_radius``, then towards ``s = 1 - t = 0`` by
+    :func:`pathtrack.polynomial.precision.track_tail` (``s`` held exactly); projective endpoints,
+    NaN rows where either stage failed."""
+    from . import kernels as k
+    from . import precision
+
+    def tail(rows):
+        radius = opts.deep_endgame_radius
+        opt = opts.to_array()
+        opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - radius, as _extended_finish does
+        opt[k.O_EG_RADIUS], opt[k.O_EG_MIN_RADIUS] = radius, 2.0 * radius
+        e, c, kind, *_ = track(rows, opt)
+        reached = (c == int(Status.ds_too_small)) & (kind == k.END_CAUCHY)
+        s0 = 1.0 - (1.0 - radius)  # the s of the t the tracker stopped at, exactly
+        out = np.full((len(rows), starts.shape[1]), np.nan, dtype=np.complex128)
+        for i in np.nonzero(reached & np.isfinite(e).all(axis=1))[0]:
+            if stop.requested:
+                break
+            y = precision.track_tail(e[i], s0, F, G, gamma, patch, max_exp, opts.infinity_tol)
+            if y is not None:
+                out[i] = y
+        return out
+
+    return tail
+
+
 def _without_start(starts: np.ndarray, status: Optional[np.ndarray], track):
     """``track(rows, opt)`` that leaves out the rows whose start point is missing (NaN, ``status[row]`` says why).
 
@@ -859,7 +888,7 @@ def _solve_result(system, ends, codes, winding, steps, cls, n_crossings: int, n_
         **fields, **_overall_status(codes, cls["kind"], len(cls["regular"])))
 
 
-def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, finish=None):
+def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, finish=None, tail=None):
     """Track every start, classify the endpoints and re-track crossed or failed paths.
 
     ``groups`` is a list of ``(system, rows)``: the endpoints of ``starts[rows]`` are
@@ -944,6 +973,9 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         kept = adopt(rows_taken, (e2[take], c2[take], k2[take], w2[take]), lambda kind, crossed: kind == REGULAR)
         suspect[rows_taken[kept]] = False
         radius *= DEEP_ENDGAME_FACTOR
+    n_tail = {}
+    if tail is not None and not stop.requested:
+        n_tail = _settle_by_tail(groups, cls, ends, opts, suspect, tail, adopt, bar)
     crossings = [int(len(c["crossed"])) for c in cls]
     retracked = np.zeros(len(starts), dtype=np.int64)
     tight = opts
@@ -973,7 +1005,7 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         # Many deep endgames failing off infinity is what a positive-dimensional set of solutions at
         # infinity does (cyclic:7: 154 of 3962 paths at infinity, with all 924 roots found): those
         # paths keep the verdict at infinity, counted in n_suspect_infinity only.
-        return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered
+        return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered, n_tail
     if len(rows) and finish is not None and not stop.requested and opts.max_extended_seconds > 0:
         bar.set_description("extended precision")
         e2 = finish(rows)
@@ -991,7 +1023,39 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         codes[unsettled] = int(Status.ds_too_small)
         for g in [g for g, (_, r) in enumerate(groups) if np.isin(r, unsettled).any()]:
             cls[g] = classify(g)
-    return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered
+    return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered, n_tail
+
+
+def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt, bar) -> Dict[str, int]:
+    """Follow the paths called at infinity whose endpoints are not (or that are suspect) to ``s = 1 - t``
+    far below what the compiled tracker resolves (``tail``, :func:`_tail_finish`), and take a regular
+    root that no other path reached. A path whose tail reaches a root another path has is a
+    crossing: it is made suspect (so it is settled in extended precision or counted failed),
+    never counted at infinity on trust. Returns counters ``n_tail`` (paths followed) and
+    ``n_tail_regular`` (roots found so), ``n_tail_crossed``; updates ``suspect`` in place."""
+    kind = _kinds(groups, cls, len(ends))
+    rows = np.nonzero((kind == AT_INFINITY) & (_finite_points(ends, opts) | suspect))[0]
+    if len(rows) == 0:
+        return {"n_tail": 0, "n_tail_regular": 0, "n_tail_crossed": 0}
+    bar.set_description("tail")
+    bar.reset(total=len(rows))
+    e2 = tail(rows)
+    reached = np.isfinite(e2).all(axis=1)
+    good = reached.copy()
+    good[reached] = _finite_points(e2[reached], opts)
+    take = rows[good]
+    suspect[rows[reached & ~good]] = False  # followed to |x_0| far below infinity_tol·‖x‖: it goes to infinity
+    verdict = {}
+
+    def accept(kind, crossed):
+        verdict["kind"], verdict["crossed"] = kind, crossed
+        return (kind == REGULAR) & ~crossed
+
+    kept = adopt(take, (e2[good], int(Status.success), 0, 1), accept) if len(take) else np.zeros(0, dtype=bool)
+    crossed = take[~kept & (verdict["kind"] == REGULAR) & verdict["crossed"]] if len(take) else take
+    suspect[take[kept]] = False
+    suspect[crossed] = True
+    return {"n_tail": int(len(rows)), "n_tail_regular": int(kept.sum()), "n_tail_crossed": int(len(crossed))}
 
 
 def _kinds(groups, cls, n_paths: int) -> np.ndarray:
