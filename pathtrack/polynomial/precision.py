@@ -13,7 +13,6 @@ mpmath is pure Python and slow: this is meant for a handful of points.
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Callable, Optional
 
@@ -210,83 +209,3 @@ def track_linear(x, t0: float, F, G, gamma: complex, patch: np.ndarray, max_step
                 if dt < min_dt:
                     return None
         return None
-
-
-#: :func:`track_tail` follows the path down to ``s = 1 - t`` below this, where the start system's
-#: share of ``H`` is ``s·|G|``: below double's rounding of ``F`` unless ``|G|/|F|`` exceeds ``10^16``
-#: at the endpoint (pb601's roots of norm 30: ``10^10``).
-TAIL_MIN_S = 1e-32
-#: Step ratios ``s -> rho·s`` of :func:`track_tail`: the first, the smallest, and the largest before it gives up.
-TAIL_RHO, TAIL_MIN_RHO, TAIL_MAX_RHO = 0.1, 1e-4, 0.9
-TAIL_NEWTON_ITERS = 5
-TAIL_TOL = 1e-9
-TAIL_MAX_STEPS = 200
-#: :func:`track_tail` stops a path once ``|x_0| < TAIL_INFINITY_FACTOR·infinity_tol·‖x‖``.
-TAIL_INFINITY_FACTOR = 0.1
-
-
-def track_tail(x, s0: float, F, G, gamma: complex, patch: np.ndarray, max_exp: int,
-               infinity_tol: float = 1e-7):
-    """Follow ``x`` (projective, on ``patch·x = 1``) along ``H = s·gamma·G + (1-s)·F`` from ``s = s0``
-    towards ``s = 0`` in double precision, with ``s = 1 - t`` held exactly.
-
-    The compiled tracker's ``t`` keeps ``1 - t`` only to about ``1e-16/s`` relative accuracy, so it
-    cannot follow a path below ``s ≈ 1e-13``; yet a regular root at which ``|G|`` is ``10^10`` times
-    the size of ``F``'s terms (a root of large norm in one coordinate) is reached only where
-    ``s·|G|`` falls below ``F``'s rounding. Here ``s`` shrinks geometrically (``s -> rho·s``, an
-    Euler predictor and a Newton corrector on the row-scaled ``[H_x; patch]``), so the path can be
-    followed to :data:`TAIL_MIN_S`. ``F``, ``G`` are the arrays of packed homogeneous systems.
-
-    Returns the projective point reached: at ``s < TAIL_MIN_S``, or where ``|x_0| <
-    TAIL_INFINITY_FACTOR·infinity_tol·‖x‖`` (the path goes to infinity); None where a step fails
-    (a singular point on the way, typically at infinity).
-    """
-    from .kernels import eval_system_alloc
-
-    def rows(y, s):
-        vF, JF = eval_system_alloc(y, *F, max_exp)
-        vG, JG = eval_system_alloc(y, *G, max_exp)
-        A = np.vstack([s * gamma * JG + (1.0 - s) * JF, patch])
-        m = np.max(np.abs(A), axis=1)  # row scales: Newton steps in units of y, whatever the equations' sizes
-        m[~(m > 0)] = 1.0
-        H = np.concatenate([s * gamma * vG + (1.0 - s) * vF, [patch @ y - 1.0]])
-        Hs = np.concatenate([gamma * vG - vF, [0.0]])
-        return A / m[:, None], H / m, Hs / m
-
-    y, s, rho = np.asarray(x, dtype=np.complex128).copy(), float(s0), TAIL_RHO
-    with np.errstate(all="ignore"):
-        for _ in range(TAIL_MAX_STEPS):
-            if s < TAIL_MIN_S:
-                return y
-            s1 = s * rho
-            h = math.log(rho)
-            try:  # Heun's predictor in log(s): the path is smooth in it, analytic or a Puiseux series
-                A, _, Hs = rows(y, s)
-                z = y + h * s * np.linalg.solve(A, -Hs)
-            except np.linalg.LinAlgError:
-                return None
-            ok, prev, k = False, np.inf, 0
-            for k in range(TAIL_NEWTON_ITERS):
-                A, H, _ = rows(z, s1)
-                try:
-                    dz = np.linalg.solve(A, -H)
-                except np.linalg.LinAlgError:
-                    break
-                step = np.linalg.norm(dz)
-                if not np.isfinite(step) or step > 0.5 * prev:
-                    break
-                z, prev = z + dz, step
-                if step <= TAIL_TOL * np.linalg.norm(z):
-                    ok = True
-                    break
-            if not ok:
-                rho = math.sqrt(rho)
-                if rho > TAIL_MAX_RHO:
-                    return None
-                continue
-            y, s = z, s1
-            if abs(y[0]) < TAIL_INFINITY_FACTOR * infinity_tol * np.linalg.norm(y):
-                return y  # well past where the endpoint test calls a point infinite
-            if k <= 2:  # converged in few iterations: longer steps
-                rho = max(rho ** 1.5, TAIL_MIN_RHO)
-    return None

@@ -824,13 +824,28 @@ def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, pa
     return finish
 
 
+#: The tail stage (:func:`_tail_finish`) follows a path down to ``s = 1 - t`` below this, where the start
+#: system's share ``s·|G|`` of ``H`` is below double's rounding of ``F`` unless ``|G|/|F|`` exceeds
+#: ``10^16`` at the endpoint (pb601's roots of norm 30: about ``10^10``).
+TAIL_MIN_S = 1e-32
+#: ... and stops one once ``|x_0| < TAIL_INFINITY_FACTOR·infinity_tol·‖x‖``: it goes to infinity.
+TAIL_INFINITY_FACTOR = 0.1
+#: Newton tolerance of the tail's corrector, relative to ``‖x‖`` (the endpoint is refined afterwards).
+TAIL_TOL = 1e-9
+
+
 def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch: np.ndarray, max_exp: int, stop):
     """``tail(rows)`` for :func:`_track_and_classify`: each path tracked by the compiled tracker to
     ``t = 1 - deep_endgame_radius``, then towards ``s = 1 - t = 0`` by
-    :func:`pathtrack.polynomial.precision.track_tail` (``s`` held exactly); projective endpoints,
-    NaN rows where either stage failed."""
+    :func:`pathtrack.polynomial.kernels.tail_batch`, which holds ``s`` exactly; projective
+    endpoints, NaN rows where either stage failed.
+
+    The tracker's ``t`` keeps ``s`` only to about ``1e-16/s`` relative accuracy, so it cannot
+    follow a path below ``s ≈ 1e-13``; yet a regular root at which ``|G|`` is ``10^10`` times the
+    size of ``F``'s terms (a root of large norm in one coordinate) is reached only where ``s·|G|``
+    falls below ``F``'s rounding.
+    """
     from . import kernels as k
-    from . import precision
 
     def tail(rows):
         radius = opts.deep_endgame_radius
@@ -838,15 +853,17 @@ def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch:
         opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - radius, as _extended_finish does
         opt[k.O_EG_RADIUS], opt[k.O_EG_MIN_RADIUS] = radius, 2.0 * radius
         e, c, kind, *_ = track(rows, opt)
-        reached = (c == int(Status.ds_too_small)) & (kind == k.END_CAUCHY)
-        s0 = 1.0 - (1.0 - radius)  # the s of the t the tracker stopped at, exactly
-        out = np.full((len(rows), starts.shape[1]), np.nan, dtype=np.complex128)
-        for i in np.nonzero(reached & np.isfinite(e).all(axis=1))[0]:
-            if stop.requested:
-                break
-            y = precision.track_tail(e[i], s0, F, G, gamma, patch, max_exp, opts.infinity_tol)
-            if y is not None:
-                out[i] = y
+        reached = (c == int(Status.ds_too_small)) & (kind == k.END_CAUCHY) & np.isfinite(e).all(axis=1)
+        out = np.full(e.shape, np.nan, dtype=np.complex128)
+        if stop.requested or not reached.any():
+            return out
+        # s of the t the tracker stopped at, exactly. Followed from further out, where a path is not
+        # yet smooth in log(s), the tail's geometric steps can jump paths (pb601, seed 6).
+        s0 = np.full(int(reached.sum()), 1.0 - (1.0 - radius))
+        ends, outcome, _ = k.tail_batch(e[reached], s0, F, G, gamma, patch, np.int64(max_exp),
+                                        TAIL_INFINITY_FACTOR * opts.infinity_tol, TAIL_MIN_S, TAIL_TOL)
+        done = np.nonzero(reached)[0][outcome != k.TAIL_FAILED]
+        out[done] = ends[outcome != k.TAIL_FAILED]
         return out
 
     return tail
