@@ -245,7 +245,10 @@ class SolveResult(Result):
         (paths tracked again with the ``'conservative'`` preset: crossed or failed); the last
         two also as attributes. ``n_suspect_infinity``: paths called at infinity whose deep
         endgame failed off infinity; ``n_extended_precision``: those of them settled by the
-        extended-precision re-track (the others are failed paths).
+        extended-precision re-track (the others are failed paths). ``n_tail``: paths called at
+        infinity at an endpoint off infinity that were followed towards ``s = 1 - t = 0`` in ``s``
+        itself (``kernels.tail_batch``), ``n_tail_regular`` the regular roots found so and
+        ``n_tail_crossed`` those that ended at a root another path had (made suspect).
     total_time : float
         Wall-clock seconds; also as ``wall_time``.
     scaling : Scaling or None
