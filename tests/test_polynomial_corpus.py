@@ -16,6 +16,7 @@ import pytest
 
 from pathtrack.polynomial import SolveOptions, parse_phc, read_phc, solve
 from pathtrack.polynomial import precision
+from pathtrack.polynomial.kernels import term_sizes_batch
 
 CORPUS = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "corpus")
 with open(os.path.join(CORPUS, "manifest.json")) as _fh:
@@ -105,3 +106,22 @@ def test_deep_endgame_radius_is_validated_and_reported():
     assert res.counters["n_deep_endgame"] > 0
     assert res.n_regular == 8
 
+
+
+def test_pb601_roots_near_infinity_are_followed_past_what_t_resolves():
+    # Balanced, three of pb601's 18 roots have norm 2e6, where the start system's terms are 1e10
+    # times F's: the paths reach them only below 1 - t = 1e-13, which t in double does not resolve,
+    # and looked infinite (16-17 of 18, status success). The tail stage, in s = 1 - t, finds them.
+    system = read_phc(os.path.join(CORPUS, "pb601.phc"))
+    for seed in (0, 6):
+        res = solve(system, seed=seed, workers=1)
+        assert res.is_complete and res.status.name == "success", seed
+        assert res.n_regular == 18, seed
+        assert res.counters["n_tail_regular"] >= 1, seed
+        big = res.solutions[np.linalg.norm(res.solutions, axis=1) > 10]
+        assert len(big) == 3, seed
+        assert np.allclose(np.sort(np.linalg.norm(big, axis=1)), [32.0525, 32.2660, 32.2660], atol=1e-3)
+        # residuals against the size of the terms that cancel (coefficients up to 1e16)
+        packed = system.packed()
+        sizes = term_sizes_batch(res.solutions, *packed.arrays(), packed.max_exp)
+        assert np.all(res.residuals <= 1e-12 * np.linalg.norm(sizes, axis=1)), seed

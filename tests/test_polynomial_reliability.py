@@ -165,7 +165,7 @@ def _classify_fake(finish, deep_failure_end=(1e-3, 1.0), max_extended_seconds=60
     opts = SolveOptions(max_extended_seconds=max_extended_seconds)  # the extended stage is opt-in
     out = _track_and_classify([(system, np.arange(2))], starts, opts, _StopFlag(), _NoBar(),
                               _fake_track(np.array(deep_failure_end, dtype=np.complex128)), finish)
-    ends, codes, kinds, winding, steps, (cls,), (n_cross,), retracked, deep, suspect, recovered = out
+    ends, codes, kinds, winding, steps, (cls,), (n_cross,), retracked, deep, suspect, recovered = out[:11]
     res = _solve_result(system, ends, codes, winding, steps, cls, n_cross, 0, {}, seed=0, gamma=1.0,
                         options=opts, total_time=0.0)
     return res, suspect, recovered

@@ -826,6 +826,110 @@ def track_toric_batch(starts, W, Tpar, C, patch, opt, max_exp):
     return _track_rows(starts, ToricHomotopies(C, W, Tpar), patch, opt, max_exp)
 
 
+# Outcomes of tail_batch, per path.
+TAIL_REACHED = 0    # followed to s below min_s
+TAIL_INFINITY = 1   # |x_0| fell below infinity_tol·‖x‖ on the way
+TAIL_FAILED = 2     # a step failed at every allowed ratio (a singular point on the way)
+
+
+@njit(error_model="numpy")
+def _tail_rows(x, s, F, G, gamma, patch, P, pre, vF, JF, vG, JG, A, b, want_ds):
+    """Row-scaled ``A = [H_x; patch]`` and ``b = -[H; patch·x - 1]`` (``-[H_s; 0]`` when ``want_ds``)
+    of ``H = s·gamma·G + (1-s)·F`` at ``(x, s)``, with ``s`` itself, not ``1 - t``, as the parameter."""
+    fill_powers(x, P)
+    eval_system(P, F[0], F[1], F[2], F[3], F[4], pre, vF, JF)
+    eval_system(P, G[0], G[1], G[2], G[3], G[4], pre, vG, JG)
+    n = vF.shape[0]
+    sg = s * gamma
+    r = 1.0 - s
+    for i in range(n):
+        m = 0.0
+        for j in range(n + 1):
+            A[i, j] = sg * JG[i, j] + r * JF[i, j]
+            m = max(m, abs(A[i, j]))
+        b[i] = -(gamma * vG[i] - vF[i]) if want_ds else -(sg * vG[i] + r * vF[i])
+        if m > 0.0:  # Newton steps in units of x, whatever the equations' sizes
+            for j in range(n + 1):
+                A[i, j] /= m
+            b[i] /= m
+    c = -1.0 + 0.0j
+    for j in range(n + 1):
+        A[n, j] = patch[j]
+        c += patch[j] * x[j]
+    b[n] = 0.0 if want_ds else -c
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def tail_batch(starts, s0, F, G, gamma, patch, max_exp, infinity_tol, min_s, tol):
+    """Follow each row of ``starts`` (projective, at ``s = 1 - t = s0[row]``) along ``H = s·gamma·G + (1-s)·F``
+    towards ``s = 0``, ``s`` shrinking geometrically (``s -> rho·s``), held exactly.
+
+    Euler's predictor in ``log s`` (in which a path is smooth, analytic or a Puiseux series) and
+    Newton's corrector (to ``tol·‖x‖``, contracting); ``rho`` grows after easy steps and moves
+    towards 1 after a failed one. Returns ``(ends, outcome, steps)``: ``TAIL_REACHED`` at ``s <
+    min_s``, ``TAIL_INFINITY`` once ``|x_0| < infinity_tol·‖x‖``, else ``TAIL_FAILED``.
+    """
+    n_paths, n1 = starts.shape
+    n = n1 - 1
+    c = np.complex128
+    ends = starts.copy()
+    outcome = np.full(n_paths, TAIL_FAILED, dtype=np.int64)
+    steps = np.zeros(n_paths, dtype=np.int64)
+    P = np.empty((n1, max_exp + 1), c)
+    pre = np.empty(n1, c)
+    vF, vG = np.empty(n, c), np.empty(n, c)
+    JF, JG = np.empty((n, n1), c), np.empty((n, n1), c)
+    A = np.empty((n1, n1), c)
+    b, d, y, z = np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c)
+    for p in range(n_paths):
+        for i in range(n1):
+            y[i] = starts[p, i]
+        s = s0[p]
+        rho = 0.1
+        for _ in range(200):
+            if s < min_s:
+                outcome[p] = TAIL_REACHED
+                break
+            s1 = s * rho
+            h = math.log(rho)
+            steps[p] += 1
+            _tail_rows(y, s, F, G, gamma, patch, P, pre, vF, JF, vG, JG, A, b, True)
+            if lu_solve(A, b, d) == 0.0:
+                break
+            for i in range(n1):
+                z[i] = y[i] + h * s * d[i]
+            ok = False
+            prev = np.inf
+            k = 0
+            for k in range(5):
+                _tail_rows(z, s1, F, G, gamma, patch, P, pre, vF, JF, vG, JG, A, b, False)
+                if lu_solve(A, b, d) == 0.0:
+                    break
+                step = _norm(d)
+                if not (step <= 0.5 * prev):  # also catches NaN
+                    break
+                for i in range(n1):
+                    z[i] += d[i]
+                prev = step
+                if step <= tol * _norm(z):
+                    ok = True
+                    break
+            if not ok:
+                rho = math.sqrt(rho)
+                if rho > 0.9:
+                    break
+                continue
+            _copy(z, y)
+            s = s1
+            if abs(y[0]) < infinity_tol * _norm(y):
+                outcome[p] = TAIL_INFINITY
+                break
+            if k <= 2:
+                rho = max(rho ** 1.5, 1e-4)
+        _copy(y, ends[p])
+    return ends, outcome, steps
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
     """Newton on the affine square system for every row of ``X``; returns the refined rows, their

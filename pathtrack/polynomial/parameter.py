@@ -144,7 +144,7 @@ def _track_pairs(psys: ParametrizedSystem, starts: np.ndarray, Q0: np.ndarray, Q
             list(zip(targets, groups)), proj, opts, stop, bar,
             lambda rows, opt: _track_kernel(proj[rows], "track_parameter_batch", args(opt), executor, workers, stop,
                                             bar, per_row=(Q0[rows], Q1[rows])))
-    ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, _ = out
+    ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, _ = out[:11]
     wall = time.perf_counter() - t0
     total_steps = max(1, int(np.sum(steps)))
     return [_solve_result(target, ends[rows], codes[rows], winding[rows], steps[rows], c, n_cross,

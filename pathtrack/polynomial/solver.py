@@ -245,7 +245,10 @@ class SolveResult(Result):
         (paths tracked again with the ``'conservative'`` preset: crossed or failed); the last
         two also as attributes. ``n_suspect_infinity``: paths called at infinity whose deep
         endgame failed off infinity; ``n_extended_precision``: those of them settled by the
-        extended-precision re-track (the others are failed paths).
+        extended-precision re-track (the others are failed paths). ``n_tail``: paths called at
+        infinity at an endpoint off infinity that were followed towards ``s = 1 - t = 0`` in ``s``
+        itself (``kernels.tail_batch``), ``n_tail_regular`` the regular roots found so and
+        ``n_tail_crossed`` those that ended at a root another path had (made suspect).
     total_time : float
         Wall-clock seconds; also as ``wall_time``.
     scaling : Scaling or None
@@ -780,10 +783,11 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
                                lambda rows, opt: _track(starts[rows], F, G, gamma, patch, opt, max_exp, executor,
                                                         workers, stop, bar))
         finish = _extended_finish(starts, opts, track, hom, start_system.packed(), gamma, patch, stop)
-        out = _track_and_classify([(work, np.arange(len(starts)))], starts, opts, stop, bar, track, finish)
-    ends, codes, kinds, winding, steps, (cls,), (n_crossings,), retracked, deep, suspect, recovered = out
+        tail = _tail_finish(starts, opts, track, F, G, gamma, patch, max_exp, stop)
+        out = _track_and_classify([(work, np.arange(len(starts)))], starts, opts, stop, bar, track, finish, tail)
+    ends, codes, kinds, winding, steps, (cls,), (n_crossings,), retracked, deep, suspect, recovered = out[:11]
     more.update(n_deep_endgame=int(deep.sum()), n_suspect_infinity=int(suspect.sum()),
-                n_extended_precision=int(recovered.sum()))
+                n_extended_precision=int(recovered.sum()), **out[11])
     if scaling is not None:
         ends, cls = _unscale(sys_, scaling, ends, cls, opts)
     certificate = certify_solutions(sys_, cls["regular"]) if certify else None
@@ -823,6 +827,51 @@ def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, pa
     return finish
 
 
+#: The tail stage (:func:`_tail_finish`) follows a path down to ``s = 1 - t`` below this, where the start
+#: system's share ``s·|G|`` of ``H`` is below double's rounding of ``F`` unless ``|G|/|F|`` exceeds
+#: ``10^16`` at the endpoint (pb601's roots of norm 30: about ``10^10``).
+TAIL_MIN_S = 1e-32
+#: ... and stops one once ``|x_0| < TAIL_INFINITY_FACTOR·infinity_tol·‖x‖``, where an endpoint is at infinity.
+TAIL_INFINITY_FACTOR = 1.0
+#: Newton tolerance of the tail's corrector, relative to ``‖x‖`` (the endpoint is refined afterwards).
+TAIL_TOL = 1e-9
+
+
+def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch: np.ndarray, max_exp: int, stop):
+    """``tail(rows)`` for :func:`_track_and_classify`: each path tracked by the compiled tracker to
+    ``t = 1 - deep_endgame_radius``, then towards ``s = 1 - t = 0`` by
+    :func:`pathtrack.polynomial.kernels.tail_batch`, which holds ``s`` exactly; projective
+    endpoints, NaN rows where either stage failed.
+
+    The tracker's ``t`` keeps ``s`` only to about ``1e-16/s`` relative accuracy, so it cannot
+    follow a path below ``s ≈ 1e-13``; yet a regular root at which ``|G|`` is ``10^10`` times the
+    size of ``F``'s terms (a root of large norm in one coordinate) is reached only where ``s·|G|``
+    falls below ``F``'s rounding.
+    """
+    from . import kernels as k
+
+    def tail(rows):
+        radius = opts.deep_endgame_radius
+        opt = opts.to_array()
+        opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - radius, as _extended_finish does
+        opt[k.O_EG_RADIUS], opt[k.O_EG_MIN_RADIUS] = radius, 2.0 * radius
+        e, c, kind, *_ = track(rows, opt)
+        reached = (c == int(Status.ds_too_small)) & (kind == k.END_CAUCHY) & np.isfinite(e).all(axis=1)
+        out = np.full(e.shape, np.nan, dtype=np.complex128)
+        if stop.requested or not reached.any():
+            return out
+        # s of the t the tracker stopped at, exactly. Followed from further out, where a path is not
+        # yet smooth in log(s), the tail's geometric steps can jump paths (pb601, seed 6).
+        s0 = np.full(int(reached.sum()), 1.0 - (1.0 - radius))
+        ends, outcome, _ = k.tail_batch(e[reached], s0, F, G, gamma, patch, np.int64(max_exp),
+                                        TAIL_INFINITY_FACTOR * opts.infinity_tol, TAIL_MIN_S, TAIL_TOL)
+        done = np.nonzero(reached)[0][outcome != k.TAIL_FAILED]
+        out[done] = ends[outcome != k.TAIL_FAILED]
+        return out
+
+    return tail
+
+
 def _without_start(starts: np.ndarray, status: Optional[np.ndarray], track):
     """``track(rows, opt)`` that leaves out the rows whose start point is missing (NaN, ``status[row]`` says why).
 
@@ -859,7 +908,7 @@ def _solve_result(system, ends, codes, winding, steps, cls, n_crossings: int, n_
         **fields, **_overall_status(codes, cls["kind"], len(cls["regular"])))
 
 
-def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, finish=None):
+def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, finish=None, tail=None):
     """Track every start, classify the endpoints and re-track crossed or failed paths.
 
     ``groups`` is a list of ``(system, rows)``: the endpoints of ``starts[rows]`` are
@@ -944,6 +993,9 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         kept = adopt(rows_taken, (e2[take], c2[take], k2[take], w2[take]), lambda kind, crossed: kind == REGULAR)
         suspect[rows_taken[kept]] = False
         radius *= DEEP_ENDGAME_FACTOR
+    n_tail = {}
+    if tail is not None and not stop.requested:
+        n_tail = _settle_by_tail(groups, cls, ends, opts, suspect, tail, adopt, bar)
     crossings = [int(len(c["crossed"])) for c in cls]
     retracked = np.zeros(len(starts), dtype=np.int64)
     tight = opts
@@ -973,7 +1025,7 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         # Many deep endgames failing off infinity is what a positive-dimensional set of solutions at
         # infinity does (cyclic:7: 154 of 3962 paths at infinity, with all 924 roots found): those
         # paths keep the verdict at infinity, counted in n_suspect_infinity only.
-        return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered
+        return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered, n_tail
     if len(rows) and finish is not None and not stop.requested and opts.max_extended_seconds > 0:
         bar.set_description("extended precision")
         e2 = finish(rows)
@@ -991,7 +1043,73 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         codes[unsettled] = int(Status.ds_too_small)
         for g in [g for g, (_, r) in enumerate(groups) if np.isin(r, unsettled).any()]:
             cls[g] = classify(g)
-    return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered
+    return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered, n_tail
+
+
+def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt, bar) -> Dict[str, int]:
+    """Follow the paths called at infinity whose endpoints are not (or that are suspect) to ``s = 1 - t``
+    far below what the compiled tracker resolves (``tail``, :func:`_tail_finish`), and take a regular
+    root that no other path reached. A path whose tail reaches a root another path has is a
+    crossing: it is made suspect (so it is settled in extended precision or counted failed),
+    never counted at infinity on trust. Returns counters ``n_tail`` (paths followed) and
+    ``n_tail_regular`` (roots found so), ``n_tail_crossed``; updates ``suspect`` in place."""
+    kind = _kinds(groups, cls, len(ends))
+    rows = np.nonzero((kind == AT_INFINITY) & (_finite_points(ends, opts) | suspect))[0]
+    if len(rows) == 0:
+        return {"n_tail": 0, "n_tail_regular": 0, "n_tail_crossed": 0}
+    bar.set_description("tail")
+    bar.reset(total=len(rows))
+    e2 = tail(rows)
+    reached = np.isfinite(e2).all(axis=1)
+    good = reached.copy()
+    good[reached] = _finite_points(e2[reached], opts)
+    for work, grows in groups:  # a root that the rounding of the coefficients made is no root
+        mine = good & np.isin(rows, grows)
+        if mine.any():
+            good[mine] = _persists(work, e2[mine, 1:] / e2[mine, :1])
+    take = rows[good]
+    suspect[rows[reached & ~good]] = False  # followed to |x_0| far below infinity_tol·‖x‖: it goes to infinity
+    verdict = {}
+
+    def accept(kind, crossed):
+        verdict["kind"], verdict["crossed"] = kind, crossed
+        return (kind == REGULAR) & ~crossed
+
+    kept = adopt(take, (e2[good], int(Status.success), 0, 1), accept) if len(take) else np.zeros(0, dtype=bool)
+    crossed = take[~kept & (verdict["kind"] == REGULAR) & verdict["crossed"]] if len(take) else take
+    suspect[take[kept]] = False
+    suspect[crossed] = True
+    return {"n_tail": int(len(rows)), "n_tail_regular": int(kept.sum()), "n_tail_crossed": int(len(crossed))}
+
+
+#: :func:`_persists` perturbs every coefficient by this relative amount, far above double's rounding ...
+PERSIST_PERTURBATION = 1e-12
+#: ... and a root persists when Newton on the perturbed system moves it by at most this, relative.
+PERSIST_TOL = 1e-6
+
+
+def _persists(system, points: np.ndarray) -> np.ndarray:
+    """Which ``points`` (approximate roots of ``system``) stay roots when every coefficient is
+    perturbed by :data:`PERSIST_PERTURBATION` relative (random, fixed seed): Newton on the perturbed
+    system moves them by at most :data:`PERSIST_TOL`·‖x‖ (boolean mask).
+
+    Followed to ``s = 1e-32``, a path can end at a root that only the rounding of the coefficients
+    made: rose's coefficients are fractions such as 20/7, and in double precision 48 of its 80
+    paths to infinity end at roots of norm about ``10^4`` instead (``eps^(-1/4)``), where Newton with
+    the exact rational coefficients does not converge. A perturbation of ``1e-12`` moves such a
+    root by O(1) and a genuine one by about ``1e-12`` times its condition number (pb601's roots of
+    norm 30: ``3e-12``).
+    """
+    from .kernels import refine_batch
+
+    rng = np.random.default_rng(0)
+    coefs = tuple(c * (1.0 + PERSIST_PERTURBATION * (rng.standard_normal(len(c)) + 1j * rng.standard_normal(len(c))))
+                  for c in system.coefficients)
+    p = PolynomialSystem(system.variables, system.exponents, coefs, system.name).packed()
+    with np.errstate(all="ignore"):
+        moved, *_ = refine_batch(points, *p.arrays(), p.max_exp, 1e-14, 20)
+        d = np.linalg.norm(moved - points, axis=1)
+    return np.isfinite(d) & (d <= PERSIST_TOL * np.linalg.norm(points, axis=1))
 
 
 def _kinds(groups, cls, n_paths: int) -> np.ndarray:
