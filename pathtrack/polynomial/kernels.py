@@ -47,6 +47,13 @@ from .cacheload import install as install_cache_load
 register_for_numba()
 install_cache_load([__name__])  # a warm solve loads these from the cache without preparing a compiler
 
+# A helper is only called from other kernels, which link its LLVM code into theirs: no Python or C
+# entry wrapper to build, optimise and emit for it (they were most of a helper's own compile).
+_helper = njit(error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+# An entry point, called from Python: cached, without the GIL, and without the C-callable wrapper
+# (no caller takes its address).
+_entry = njit(cache=True, nogil=True, error_model="numpy", no_cfunc_wrapper=True)
+
 # Path status codes, taken from pathtrack.status.Status (plain ints: Numba compiles them in as constants).
 SUCCESS = int(Status.success)
 MAX_STEPS_REACHED = int(Status.max_steps_reached)
@@ -86,7 +93,7 @@ N_OPTIONS = 21
 
 
 # -- linear algebra -------------------------------------------------------------------------------
-@njit(error_model="numpy")
+@_helper
 def _norm(v):
     s = 0.0
     for i in range(v.shape[0]):
@@ -94,7 +101,7 @@ def _norm(v):
     return math.sqrt(s)
 
 
-@njit(error_model="numpy")
+@_helper
 def _copy(src, dst):
     """``dst[:] = src`` for vectors, as a loop: a slice assignment makes Numba compile its shape-mismatch
     error formatter into every caller, seconds of a cold start."""
@@ -102,7 +109,7 @@ def _copy(src, dst):
         dst[i] = src[i]
 
 
-@njit(error_model="numpy")
+@_helper
 def lu_solve(A, b, out):
     """Solve ``A out = b`` by Gaussian elimination with partial pivoting, overwriting ``A`` and ``b``.
 
@@ -148,7 +155,7 @@ def lu_solve(A, b, out):
 
 
 # -- evaluation -----------------------------------------------------------------------------------
-@njit(error_model="numpy")
+@_helper
 def fill_powers(x, P):
     """``P[j, k] = x_j**k``: the power table every monomial reads."""
     for j in range(x.shape[0]):
@@ -157,7 +164,7 @@ def fill_powers(x, P):
             P[j, k] = P[j, k - 1] * x[j]
 
 
-@njit(error_model="numpy")
+@_helper
 def eval_system(P, coef, toff, var, exp, eoff, pre, val, jac):
     """Values and Jacobian of a packed system from a filled power table ``P``."""
     n_eq = eoff.shape[0] - 1
@@ -181,7 +188,7 @@ def eval_system(P, coef, toff, var, exp, eoff, pre, val, jac):
                 suf *= P[v, k]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def eval_system_alloc(x, coef, toff, var, exp, eoff, max_exp):
     """``F(x)`` and its Jacobian at one point, allocating the outputs (for Python callers)."""
     n = x.shape[0]
@@ -439,7 +446,7 @@ def _workspace(n1, max_exp, hd):
             np.empty(n1 - 1), kind_scratch(hd))                                     # term sizes, kind's own
 
 
-@njit(error_model="numpy")
+@_helper
 def homotopy(x, t, hd, patch, ws, want_dt):
     """Fill ``A = [H_x; a]`` and ``rhs = -[H; a·x-1]`` (or ``-[H_t; 0]`` when ``want_dt``) at ``(x, t)``."""
     kind_rows(x, t, hd, ws, want_dt)
@@ -452,7 +459,7 @@ def homotopy(x, t, hd, patch, ws, want_dt):
     rhs[n] = 0.0 if want_dt else -s
 
 
-@njit(error_model="numpy")
+@_helper
 def _tangent(x, t, dtdu, hd, patch, ws, out):
     """``dx/du`` along a segment with ``dt/du = dtdu``; returns False where the Jacobian is singular."""
     homotopy(x, t, hd, patch, ws, bool(True))
@@ -509,7 +516,7 @@ def _turn_resolved_ok(k1, kn, h, resolution, max_angle):
     return turn_ok(dot / (a * b), max_angle)
 
 
-@njit(error_model="numpy")
+@_helper
 def track_segment(x, ta, tb, hd, patch, opt, ws, max_steps, tmp, ds):
     """Track ``x`` from ``t = ta`` to ``t = tb`` along the straight segment (complex ``t``).
 
@@ -519,6 +526,7 @@ def track_segment(x, ta, tb, hd, patch, opt, ws, max_steps, tmp, ds):
     ``x`` holds the last accepted point.
     """
     k1, k2, k3, k4, xp, kn = tmp
+    stages = (k1, k2, k3, k4, kn)  # stage s writes stages[s + 1]
     n1 = x.shape[0]
     dtdu = tb - ta
     if not _tangent(x, ta, dtdu, hd, patch, ws, k1):
@@ -536,25 +544,31 @@ def track_segment(x, ta, tb, hd, patch, opt, ws, max_steps, tmp, ds):
         last = h >= 1.0 - u
         un = 1.0 if last else u + h
         tn = tb if last else ta + un * dtdu
+        t_half = ta + (u + 0.5 * h) * dtdu
         ok = True
-        for i in range(n1):
-            xp[i] = x[i] + 0.5 * h * k1[i]
-        ok = ok and _tangent(xp, ta + (u + 0.5 * h) * dtdu, dtdu, hd, patch, ws, k2)
-        for i in range(n1):
-            xp[i] = x[i] + 0.5 * h * k2[i]
-        ok = ok and _tangent(xp, ta + (u + 0.5 * h) * dtdu, dtdu, hd, patch, ws, k3)
-        for i in range(n1):
-            xp[i] = x[i] + h * k3[i]
-        ok = ok and _tangent(xp, tn, dtdu, hd, patch, ws, k4)
-        if ok:
-            for i in range(n1):
-                xp[i] = x[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
-            verdict, _ = newton(xp, tn, hd, patch, ws, tol, opt[O_MAX_CONTRACTION], max_newton)
-            ok = verdict == CONVERGED
+        # One call site of _tangent for the three RK4 stages and the tangent after Newton (kn, for the
+        # path-jumping guard): each call site is a copy of the Jacobian evaluation and LU to compile.
+        for s in range(4):
+            t_s = tn
+            if s < 3:
+                c = h if s == 2 else 0.5 * h
+                src = stages[s]
+                for i in range(n1):
+                    xp[i] = x[i] + c * src[i]
+                if s < 2:
+                    t_s = t_half
+            else:
+                for i in range(n1):
+                    xp[i] = x[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+                verdict, _ = newton(xp, tn, hd, patch, ws, tol, opt[O_MAX_CONTRACTION], max_newton)
+                if verdict != CONVERGED:
+                    ok = False
+                    break
+            if not _tangent(xp, t_s, dtdu, hd, patch, ws, stages[s + 1]):
+                ok = False
+                break
         if ok:  # path-jumping guard on the turn of the tangent
-            ok = _tangent(xp, tn, dtdu, hd, patch, ws, kn)
-            if ok:
-                ok = _turn_resolved_ok(k1, kn, h, tol * (1.0 + _norm(xp)), opt[O_MAX_ANGLE])
+            ok = _turn_resolved_ok(k1, kn, h, tol * (1.0 + _norm(xp)), opt[O_MAX_ANGLE])
         if ok:
             for i in range(n1):
                 x[i] = xp[i]
@@ -610,7 +624,7 @@ def cauchy_loops(x, r, hd, patch, opt, ws, tmp, est):
     return False, max_winding, n_steps
 
 
-@njit(error_model="numpy")
+@_helper
 def term_sizes(P, coef, toff, var, exp, eoff, out):
     """``out[e] = Σ_t |c_t|·|x^α_t|`` over the terms of equation ``e``, from a filled power table ``P``.
 
@@ -627,7 +641,7 @@ def term_sizes(P, coef, toff, var, exp, eoff, out):
         out[e] = s
 
 
-@njit(error_model="numpy")
+@_helper
 def _row_scaled(x, t, hd, patch, ws):
     """Fill ``A`` and ``rhs`` as :func:`homotopy` does, each row of ``H`` divided by its scale.
 
@@ -796,7 +810,7 @@ def _track_rows(starts, hd, patch, opt, max_exp):
     return ends, codes, kinds, winding, steps, ratio
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@_entry
 def track_batch(starts, F, G, gamma, patch, opt, max_exp):
     """Track every row of ``starts`` from ``G`` to ``F`` (:data:`LinearHomotopy`); the solver runs slices on threads.
 
@@ -805,7 +819,7 @@ def track_batch(starts, F, G, gamma, patch, opt, max_exp):
     return _track_rows(starts, LinearHomotopy(F, G, gamma), patch, opt, max_exp)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@_entry
 def track_parameter_batch(starts, Q0, Q1, X, C, max_qexp, patch, opt, max_exp):
     """Track row ``p`` of ``starts`` from ``F(x; Q0[p])`` to ``F(x; Q1[p])`` (:data:`ParameterHomotopy`).
 
@@ -816,7 +830,7 @@ def track_parameter_batch(starts, Q0, Q1, X, C, max_qexp, patch, opt, max_exp):
     return _track_rows(starts, ParameterHomotopies(X, C, Q0, Q1, max_qexp), patch, opt, max_exp)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@_entry
 def track_toric_batch(starts, W, Tpar, C, patch, opt, max_exp):
     """Track row ``p`` of ``starts`` along :data:`ToricHomotopy` ``(C, W[p], Tpar[p])`` from ``u = 0`` to 1.
 
@@ -826,7 +840,7 @@ def track_toric_batch(starts, W, Tpar, C, patch, opt, max_exp):
     return _track_rows(starts, ToricHomotopies(C, W, Tpar), patch, opt, max_exp)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@_entry
 def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
     """Newton on the affine square system for every row of ``X``; returns the refined rows, their
     residual norms, Jacobians and residual vectors ``F(x)``.
@@ -875,7 +889,7 @@ def refine_batch(X, coef, toff, var, exp, eoff, max_exp, tol, max_iters):
     return out, res, jacs, vals
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@_entry
 def term_sizes_batch(X, coef, toff, var, exp, eoff, max_exp):
     """:func:`term_sizes` at every row of ``X`` (affine points); returns shape ``(k, n_equations)``."""
     k, n = X.shape
