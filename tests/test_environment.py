@@ -178,7 +178,11 @@ counts = {name: len(f.signatures) for name, f in vars(K).items() if hasattr(f, "
 wrapped = sorted(name for name, f in vars(K).items()
                  if hasattr(f, "signatures") and not f.targetoptions.get("no_cpython_wrapper")
                  and f.targetoptions.get("inline") != "always")  # inlined ones are never compiled alone
-print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped}))
+try:
+    K._tangent(1.0)
+except TypeError as exc:
+    helper_call = str(exc)
+print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped, "helper_call": helper_call}))
 """
     r = _run(code, {"NUMBA_CACHE_DIR": str(tmp_path)})
     assert r["counts"]["track_batch"] == 1 and r["counts"]["homotopy"] == 1
@@ -187,6 +191,7 @@ print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped}))
     assert r["counts"]["track_toric_batch"] == r["counts"]["track_parameter_batch"] == 0
     assert r["counts"]["eval_system_alloc"] == 0
     # helpers are linked into the entry points: compiled without a Python entry wrapper
+    assert r["helper_call"].startswith("_tangent is a helper of the compiled kernels")  # not a crash
     assert r["wrapped"] == ["eval_system_alloc", "refine_batch", "term_sizes_batch", "track_batch",
                             "track_parameter_batch", "track_toric_batch"], r["wrapped"]
     assert r["slices"] == 0
