@@ -174,9 +174,10 @@ slices = []
 orig = arrayobj.fancy_setslice  # lowers a slice assignment, with its shape-mismatch error formatter
 arrayobj.fancy_setslice = lambda *a, **k: slices.append(1) or orig(*a, **k)
 solve("katsura:3")
-counts = {name: len(f.signatures) for name, f in vars(K).items() if hasattr(f, "signatures")}
-wrapped = sorted(name for name, f in vars(K).items()
-                 if hasattr(f, "signatures") and not f.targetoptions.get("no_cpython_wrapper")
+from numba.core.dispatcher import Dispatcher
+kernels = {name: f for name, f in vars(K).items() if isinstance(f, Dispatcher)}
+counts = {name: len(f.signatures) for name, f in kernels.items()}
+wrapped = sorted(name for name, f in kernels.items() if not f.targetoptions.get("no_cpython_wrapper")
                  and f.targetoptions.get("inline") != "always")  # inlined ones are never compiled alone
 try:
     K._tangent(1.0)
