@@ -112,6 +112,44 @@ def test_solve_imports_no_matplotlib_h5py_tqdm_or_python_tracker():
     assert r["numba"] is True and r["pathtrack.kernels.nn"] is False
 
 
+LOADED = """
+import json, sys
+from pathtrack.cli import main
+main({args!r}, standalone_mode=False)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+# Never needed by a plain `run` of a built-in problem, nor by a total-degree `solve`, whatever later merges add.
+HEAVY = ("matplotlib", "h5py", "tqdm", "dask", "distributed", "mpmath", "flint", "sympy", "scipy.optimize",
+         "scipy.spatial", "scipy.integrate", "scipy.interpolate", "scipy.stats")
+
+
+def _loaded(prefixes, modules):
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+def test_run_loads_no_compiler_and_no_other_command():
+    """`run bratu1d` (the Python tracker) imports no part of the polynomial solver, Numba or the
+    other commands' machinery (start-up time: benchmarks/bench_startup.py)."""
+    modules = _run(LOADED.format(args=["run", "bratu1d", "--json"]))
+    assert _loaded(HEAVY + ("numba", "llvmlite", "pathtrack.polynomial", "pathtrack.kernels.nn", "pathtrack.nn",
+                            "pathtrack.periodic", "pathtrack.twoparam", "pathtrack.diagram", "pathtrack.branching",
+                            "pathtrack.multistart", "pathtrack.plotting", "pathtrack.flow"), modules) == []
+
+
+def test_total_degree_solve_loads_only_its_own_stages():
+    """A total-degree `solve` imports neither the polyhedral start, the extended-precision stage, the
+    parameter homotopies nor the Python tracker; and Numba loads its kernels without its typing
+    and lowering modules (pathtrack.polynomial.cacheload) once they are cached."""
+    _run(LOADED.format(args=["solve", "katsura:3", "--json"]))  # fills an empty Numba cache
+    modules = _run(LOADED.format(args=["solve", "katsura:3", "--json"]))
+    assert _loaded(HEAVY + ("pathtrack.polynomial.polyhedral", "pathtrack.polynomial.lp",
+                            "pathtrack.polynomial.precision", "pathtrack.polynomial.parameter",
+                            "pathtrack.polynomial.parametric", "pathtrack.polynomial.monodromy", "pathtrack.tracker",
+                            "pathtrack.driver", "pathtrack.io", "pathtrack.nn", "pathtrack.kernels.nn",
+                            "numba.np.arraymath", "scipy.linalg"), modules) == []
+
+
 def test_numba_loads_when_solve_is_called_not_on_import():
     code = """
 import json, sys
@@ -136,10 +174,25 @@ slices = []
 orig = arrayobj.fancy_setslice  # lowers a slice assignment, with its shape-mismatch error formatter
 arrayobj.fancy_setslice = lambda *a, **k: slices.append(1) or orig(*a, **k)
 solve("katsura:3")
-counts = {name: len(f.signatures) for name, f in vars(K).items() if hasattr(f, "signatures")}
-print(json.dumps({"counts": counts, "slices": len(slices)}))
+from numba.core.dispatcher import Dispatcher
+kernels = {name: f for name, f in vars(K).items() if isinstance(f, Dispatcher)}
+counts = {name: len(f.signatures) for name, f in kernels.items()}
+wrapped = sorted(name for name, f in kernels.items() if not f.targetoptions.get("no_cpython_wrapper")
+                 and f.targetoptions.get("inline") != "always")  # inlined ones are never compiled alone
+try:
+    K._tangent(1.0)
+except TypeError as exc:
+    helper_call = str(exc)
+print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped, "helper_call": helper_call}))
 """
     r = _run(code, {"NUMBA_CACHE_DIR": str(tmp_path)})
     assert r["counts"]["track_batch"] == 1 and r["counts"]["homotopy"] == 1
     assert max(r["counts"].values()) == 1, r["counts"]
+    # only what a total-degree solve calls: no other homotopy kind, no extended-precision helper
+    assert r["counts"]["track_toric_batch"] == r["counts"]["track_parameter_batch"] == 0
+    assert r["counts"]["eval_system_alloc"] == 0
+    # helpers are linked into the entry points: compiled without a Python entry wrapper
+    assert r["helper_call"].startswith("_tangent is a helper of the compiled kernels")  # not a crash
+    assert r["wrapped"] == ["eval_system_alloc", "refine_batch", "term_sizes_batch", "track_batch",
+                            "track_parameter_batch", "track_toric_batch"], r["wrapped"]
     assert r["slices"] == 0

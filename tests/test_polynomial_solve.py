@@ -181,7 +181,15 @@ def _kernel_setup(polys, seed=0):
 def test_unclosed_cauchy_loop_leaves_the_path_where_it_was():
     # x^3 = 0: every path has winding number 3, so loops capped at 2 turns cannot close. The
     # loops end on another sheet (another path); the endgame must go on from its own point.
+    from numba import njit
+
     from pathtrack.polynomial import kernels as k
+
+    track_segment = k.track_segment
+
+    @njit(error_model="numpy")
+    def segment(x, ta, tb, hd, patch, opt, ws, max_steps, tmp, ds):  # a helper is called from jitted code
+        return track_segment(x, ta, tb, hd, patch, opt, ws, max_steps, tmp, ds)
 
     F, G, gamma, patch, max_exp = _kernel_setup(["x^3"])
     opt = SolveOptions(max_winding=2).to_array()
@@ -189,7 +197,7 @@ def test_unclosed_cauchy_loop_leaves_the_path_where_it_was():
     ws, tmp = k._workspace(2, max_exp, hd), tuple(np.empty(2, dtype=complex) for _ in range(6))
     x = np.array([1.0, 1.0], dtype=complex) / (patch[0] + patch[1])  # a start point on the patch
     r = 1e-3
-    assert k.track_segment(x, 0j, 1 - r + 0j, hd, patch, opt, ws, 2000, tmp, 0.05)[0] == k.SUCCESS
+    assert segment(x, 0j, 1 - r + 0j, hd, patch, opt, ws, 2000, tmp, 0.05)[0] == k.SUCCESS
     x_before, est = x.copy(), np.empty(2, dtype=complex)
     ok, winding, _ = k.cauchy_loops(x, r, hd, patch, opt, ws, tmp, est)
     assert not ok and winding == 2

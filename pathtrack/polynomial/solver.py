@@ -18,7 +18,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -28,9 +28,11 @@ from ..status import Status
 from .families import family, is_family_spec
 from .parse import from_sympy, parse_polynomials, parse_system, read_phc
 from .scaling import AUTO_MIN_GAIN, Scaling, balance
-from .polyhedral import MixedSubdivision, WorkLimitExceeded, mixed_cells, polyhedral_start, supports_of
 from .start import total_degree_start
 from .system import PolynomialSystem
+
+if TYPE_CHECKING:  # imported where a polyhedral start is asked for: a total-degree solve does without
+    from .polyhedral import MixedSubdivision
 
 __all__ = ["solve", "SolveOptions", "SolveResult", "as_system", "KIND_NAMES"]
 
@@ -769,6 +771,8 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     more = {}
     with bar, deferred_sigint(stop):
         if subdivision is not None:  # stage 1: from the mixed cells to the random system C
+            from .polyhedral import polyhedral_start
+
             bar.set_description("start")
             poly = polyhedral_start(
                 work, patch, seed, opts, subdivision=subdivision,
@@ -805,9 +809,10 @@ def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, pa
     endgame_radius`` (where it went well the first time), then to ``t = 1`` by
     :func:`pathtrack.polynomial.precision.track_linear`; NaN rows where that fails."""
     from . import kernels as k
-    from . import precision
 
     def finish(rows):
+        from . import precision  # only where a suspect path is re-tracked
+
         opt = opts.to_array()
         opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - r: no direct segment and no endgame radius
         opt[k.O_EG_MIN_RADIUS] = 2.0 * opts.endgame_radius
@@ -1132,6 +1137,8 @@ def _choose_start(system: PolynomialSystem, start: str, seed: int) -> Optional[M
     """The mixed cells to start from, or None for the total-degree start (see ``solve``'s ``start``)."""
     if start == "total_degree":
         return None
+    from .polyhedral import WorkLimitExceeded, mixed_cells, supports_of
+
     supports = supports_of(system)
     bezout = system.bezout_number
     if start == "auto":
@@ -1286,7 +1293,6 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
     has no regular roots next to it, and Newton's stall points near it are told apart from
     regular roots by extended-precision Newton (:func:`pathtrack.polynomial.precision.converges_quadratically`).
     """
-    from . import precision
     from .kernels import eval_system_alloc, refine_batch, term_sizes_batch
 
     split = np.zeros(len(regular), dtype=bool)
@@ -1320,6 +1326,8 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
         X = X[ok][np.unique(_clusters(X[ok], opts.final_tol), return_index=True)[1]]
         roots = np.empty((0, X.shape[1]), dtype=np.complex128)
         n_stalled = 0
+        from . import precision
+
         for xi in X:  # until m distinct regular roots, or more stall points than a true multiple root leaves
             y = precision.refine(xi, packed)
             if y is None:
@@ -1350,14 +1358,14 @@ def _resolve_close_regular(refined, regular, split, packed, opts: SolveOptions) 
     condition number (``(x - 1)(x - 1 - 1e-7)``). Newton in extended precision decides: where
     it takes every endpoint of a group to a different regular root, those roots replace them
     and ``split`` marks them, in place."""
-    from . import precision
-
     idx = np.nonzero(regular & ~split)[0]
     if len(idx) < 2:
         return
     labels = _clusters(refined[idx], opts.dedup_tol)
     values, counts = np.unique(labels, return_counts=True)
     for label in values[(counts > 1) & (counts <= MAX_MP_GROUP)]:
+        from . import precision
+
         members = idx[labels == label]
         roots = [precision.refine(refined[k], packed) for k in members]
         if any(y is None for y in roots):
