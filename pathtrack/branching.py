@@ -29,6 +29,7 @@ import scipy.linalg
 from .corrector import NewtonCorrector
 from .events import BRANCH_POINT, INDEX_CHANGE, SpecialPoint
 from .linalg import refine_branch_point
+from .normalform import _second_derivative, _second_derivatives
 from .options import TrackerOptions
 from .problem import Problem, RealSystem, StartPoint
 from .status import CorrectorCode
@@ -96,20 +97,6 @@ class BranchPointAnalysis:
     def new_tangents(self) -> List[np.ndarray]:
         """Tangents of the branches other than the parent."""
         return [t for i, t in enumerate(self.tangents) if i != self.parent]
-
-
-def _second_derivative(system: RealSystem, y: np.ndarray, u: np.ndarray, v: np.ndarray, eps: float) -> np.ndarray:
-    """``F_yy[u, v]`` from central differences of ``J`` along ``u``, Richardson-extrapolated (error O(ε⁴))."""
-    return _second_derivatives(system, y, u, (v,), eps)[0]
-
-
-def _second_derivatives(system: RealSystem, y: np.ndarray, u: np.ndarray, vs, eps: float) -> List[np.ndarray]:
-    """``F_yy[u, v]`` for every ``v`` of ``vs``, from the same four Jacobians along ``u``."""
-    def central(h):
-        jp, jm = system.jacobian(y + h * u), system.jacobian(y - h * u)
-        return [(jp @ v - jm @ v) / (2.0 * h) for v in vs]
-
-    return [(4.0 * fine - coarse) / 3.0 for fine, coarse in zip(central(eps / 2.0), central(eps))]
 
 
 def _dense_kernel(system: RealSystem, y: np.ndarray, eps: float):

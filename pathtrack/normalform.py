@@ -18,12 +18,29 @@ Jacobian along ``Re q`` and ``Im q`` (twelve Jacobians), not two or four Jacobia
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 import scipy.linalg
 
+if TYPE_CHECKING:
+    from .problem import RealSystem
+
 __all__ = ["first_lyapunov", "lyapunov_coefficient", "memoized_jacobian"]
+
+
+def _second_derivative(system: RealSystem, y: np.ndarray, u: np.ndarray, v: np.ndarray, eps: float) -> np.ndarray:
+    """``F_yy[u, v]`` from central differences of ``J`` along ``u``, Richardson-extrapolated (error O(ε⁴))."""
+    return _second_derivatives(system, y, u, (v,), eps)[0]
+
+
+def _second_derivatives(system: RealSystem, y: np.ndarray, u: np.ndarray, vs, eps: float) -> list:
+    """``F_yy[u, v]`` for every ``v`` of ``vs``, from the same four Jacobians along ``u``."""
+    def central(h):
+        jp, jm = system.jacobian(y + h * u), system.jacobian(y - h * u)
+        return [(jp @ v - jm @ v) / (2.0 * h) for v in vs]
+
+    return [(4.0 * fine - coarse) / 3.0 for fine, coarse in zip(central(eps / 2.0), central(eps))]
 
 
 def memoized_jacobian(jac: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
@@ -147,7 +164,6 @@ def fold_coefficients(problem, p, lam: float) -> dict:
         ``a``, ``b``, ``cubic``, and ``sigma`` (the smallest singular value of ``H_p`` over ``‖[H_p, H_λ]‖``:
         near 0 at a fold).
     """
-    from .branching import _second_derivative
     from .problem import RealSystem
 
     x = np.asarray(p, dtype=float)
@@ -219,7 +235,6 @@ def normal_form(problem, kind: str, p, lam: float) -> dict:
     point is not a simple branch point. Failures of the computation give an empty dict: the
     point is still reported.
     """
-    from .branching import BranchSwitchError
     from .events import BRANCH_POINT, FOLD, HOPF, INDEX_CHANGE
     from .problem import NonFiniteError
 
@@ -229,6 +244,8 @@ def normal_form(problem, kind: str, p, lam: float) -> dict:
         if kind == FOLD:
             return fold_coefficients(problem, p, lam)
         if kind in (BRANCH_POINT, INDEX_CHANGE):
+            from .branching import BranchSwitchError  # only where a branch point was found
+
             try:
                 return branch_point_coefficients(problem, p, lam)
             except BranchSwitchError as exc:

@@ -193,6 +193,6 @@ print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped, "
     assert r["counts"]["eval_system_alloc"] == 0
     # helpers are linked into the entry points: compiled without a Python entry wrapper
     assert r["helper_call"].startswith("_tangent is a helper of the compiled kernels")  # not a crash
-    assert r["wrapped"] == ["eval_system_alloc", "refine_batch", "term_sizes_batch", "track_batch",
+    assert r["wrapped"] == ["eval_system_alloc", "refine_batch", "tail_batch", "term_sizes_batch", "track_batch",
                             "track_parameter_batch", "track_toric_batch"], r["wrapped"]
     assert r["slices"] == 0
