@@ -74,6 +74,7 @@ def test_failed_path_exits_1():
     assert r.exit_code == 1 and json.loads(r.output)["status"] == "max_steps_reached"
 
 
+@pytest.mark.slow
 def test_entry_point_plugin_from_throwaway_package(tmp_path):
     """A user package registers a problem and a system family via entry points; `problems`, `run` and
     `solve` see them."""

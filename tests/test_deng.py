@@ -11,9 +11,16 @@ SMALL = dict(hidden=32, activation="switch", subset=2000, seed=0, pretrain_epoch
 
 
 @pytest.fixture(scope="module")
-def small_problem(tmp_path_factory, data_dir):
+def deng_cache(tmp_path_factory):
+    """One p0 cache for the module: the runs with SMALL's network and data pretrain once (the cache key
+    covers every training setting, and a cached p0 is the array the pretraining returned)."""
+    return str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def small_problem(deng_cache, data_dir):
     import os
-    os.environ["PATHTRACK_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["PATHTRACK_CACHE"] = deng_cache
     return DengMNIST(**SMALL)
 
 
@@ -59,8 +66,8 @@ def test_small_run_reaches_verified_100_percent(small_problem):
     assert r.counters["n_grad_evals"] > 0
 
 
-def test_label_variant_reaches_100_percent(data_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("PATHTRACK_CACHE", str(tmp_path))
+def test_label_variant_reaches_100_percent(data_dir, deng_cache, monkeypatch):
+    monkeypatch.setenv("PATHTRACK_CACHE", deng_cache)
     pb = DengMNIST(**{**SMALL, "variant": "label", "test": False})
     r = track(pb)
     assert r.status is Status.success
@@ -85,13 +92,13 @@ def test_fig2_plot(small_problem, tmp_path):
     assert img.shape[0] > 300 and img.shape[1] > 600 and img.std() > 0.05
 
 
-def test_cli_run_stores_path_and_reports_verified_pr(data_dir, tmp_path, monkeypatch):
+def test_cli_run_stores_path_and_reports_verified_pr(data_dir, deng_cache, tmp_path, monkeypatch):
     import json
     from click.testing import CliRunner
     from pathtrack.cli import main
     from pathtrack.hdf5 import load
 
-    monkeypatch.setenv("PATHTRACK_CACHE", str(tmp_path))
+    monkeypatch.setenv("PATHTRACK_CACHE", deng_cache)
     out = tmp_path / "deng.h5"
     args = ["run", "deng-mnist", "--set", "hidden=32", "--set", "subset=2000", "--set", "pretrain_epochs=5",
             "--out", str(out), "--json"]

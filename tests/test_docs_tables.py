@@ -77,6 +77,7 @@ def relu1d_runs():
         return [find_critical_points(pb, n_starts=60, newton_starts=200, seed=seed) for seed in range(3)]
 
 
+@pytest.mark.slow
 def test_relu1d_critical_point_table(relu1d_runs):
     """Risks to the 8 printed digits (tolerance 5e-9), realisation parameters to the printed digits,
     Hessian indices, nullities and seed 0's hit counts exactly; every seed finds the same classes."""
@@ -99,6 +100,7 @@ def test_relu1d_critical_point_table(relu1d_runs):
             assert close_to_printed(float(value), text)
 
 
+@pytest.mark.slow
 def test_relu1d_saturation_table(relu1d_runs):
     """Distinct realisations among the first k starts, exactly, for every seed and k."""
     example = load_script("docs/examples/relu1d_critical_points.py")
@@ -108,6 +110,7 @@ def test_relu1d_saturation_table(relu1d_runs):
         assert {k: int(row[name]) for k, name in checkpoints.items()} == got
 
 
+@pytest.mark.slow
 def test_relu1d_flow_rate_table():
     """The gradient-flow rate rows: every number to its printed digits (half a unit in the last digit);
     "window empty" where the power fit has no window."""
@@ -135,6 +138,7 @@ def test_relu1d_flow_rate_table():
 
 # --- docs/hta.md: the paper's Table 1, row n = 2 (benchmarks/bench_hta.py --rows 2) ----------------
 
+@pytest.mark.slow
 def test_hta_table_row_n2():
     """Counts and failed paths exactly; HTA jumps per start to the 2 printed decimals (tolerance 0.005)."""
     bench = load_script("benchmarks/bench_hta.py")
@@ -238,6 +242,7 @@ def test_relu1d_continuum_curve_row():
 
 # --- docs/flows.md: Finnoff redone (docs/examples/finnoff_compare.py --study stuck / sde) ---------------
 
+@pytest.mark.slow
 def test_finnoff_stuck_seed_rows():
     """One (generator, seed) of the stuck study re-run: gradient counts and verdicts exactly, MSEs, gradient
     norms and eigenvalue ratios to their printed digits."""

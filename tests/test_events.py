@@ -54,6 +54,7 @@ def test_hessian_index_flags_minimum_turning_into_saddle():
     np.testing.assert_allclose(r.metrics["hessian_min_eig"], np.minimum(-(r.lam - 0.25), 1.0), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_lanczos_index_matches_dense():
     class Wide(Problem):
         name = "wide-quadratic"

@@ -58,6 +58,7 @@ def no_hang():
     faulthandler.cancel_dump_traceback_later()
 
 
+@pytest.mark.slow
 @FUZZ
 @given(args=run_args(), as_json=st.booleans())
 def test_run_set_and_option_values(args, as_json):

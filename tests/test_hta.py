@@ -129,6 +129,7 @@ def test_cli_runs_one_start():
     assert bad.exit_code == 2 and "start has 2 values but n = 4" in bad.output
 
 
+@pytest.mark.slow
 def test_hta_trains_a_small_network_with_lbfgs_corrector_and_counts_its_work(data_dir):
     from pathtrack.nn import LossFunction, Network
     from pathtrack_problems.hta.network import NetworkObjective, train_hta

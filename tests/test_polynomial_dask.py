@@ -27,6 +27,7 @@ def test_concurrent_futures_executor_identical():
     np.testing.assert_array_equal(other.path_endpoints, local.path_endpoints)
 
 
+@pytest.mark.slow
 def test_dask_parameter_homotopy_identical_to_local_threads():
     distributed = pytest.importorskip("distributed")
     from pathtrack.polynomial import as_parametrized, solve_parameters

@@ -107,6 +107,7 @@ def best_hinge_risk(pb, n=200_001):
                for s in (1, -1) for lo, hi in ((-1, -0.3), (-0.3, 0.4), (0.4, 1)))
 
 
+@pytest.mark.slow
 def test_h1_enumeration_is_finite_and_stable_across_seeds():
     pb = ReLU1D(width=1)
     runs = [find_critical_points(pb, n_starts=30, seed=s) for s in (0, 1)]
@@ -228,6 +229,7 @@ def _hinge_root_scan(pb, n_grid: int = 400):
     return sorted(out, key=lambda t: t[2])
 
 
+@pytest.mark.slow
 def test_h1_enumeration_matches_an_independent_root_scan_in_the_kink():
     """The enumeration (flows + Newton, 260 starts) and the one-equation reduction find the same
     realisations: same number, same kinds, kinks to 1e-6 and risks to 1e-9."""

@@ -427,6 +427,7 @@ def test_fold_found_at_every_size_and_bp_reported_off_beyond_dense_max_n():
     assert off.special_points == [] and set(off.diagnostics_off) >= {"fold", "bp"}
 
 
+@pytest.mark.slow
 def test_bratu_fold_with_400_unknowns_matches_the_discrete_fold():
     pb = Bratu1D(n=400)
     r = track(pb)
@@ -436,6 +437,7 @@ def test_bratu_fold_with_400_unknowns_matches_the_discrete_fold():
     assert set(r.diagnostics_off) == {"sigma_min"}  # σ_min is computed below 400 unknowns only
 
 
+@pytest.mark.slow
 def test_branch_point_determinant_from_the_tangent_lu_beyond_400_unknowns():
     """Pitchfork plus 450 decoupled unknowns: the bp test runs on the bordered LU of the tangent."""
 
