@@ -71,6 +71,7 @@ def test_sharded_loss_gradient_hvp_gnvp_equal_single_process(cluster, mnist, los
     assert np.array_equal(sh.grad(p), sh.grad(p))
 
 
+@pytest.mark.slow  # a deng-mnist run twice (8-14 s under load)
 def test_deng_run_with_scheduler_takes_the_same_steps(cluster, data_dir, tmp_path, monkeypatch):
     from pathtrack_problems.deng import DengMNIST
 
