@@ -161,7 +161,7 @@ def monodromy_solve(system: Any, parameters: Optional[Sequence[str]] = None, see
     t0 = time.perf_counter()
     psys = as_parametrized(system, parameters)
     _square(psys)
-    opts = options or SolveOptions()
+    opts = SolveOptions.resolve(options)
     for name, value, low in (("max_loops_without_new", max_loops_without_new, 1), ("max_loops", max_loops, 1),
                              ("target_count", target_count, 1)):
         if value is not None and (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low):
@@ -280,7 +280,7 @@ def trace_residual(system: Any, solutions: Any, q: Any, parameters: Optional[Seq
     """
     psys = as_parametrized(system, parameters)
     _square(psys)
-    opts = options or SolveOptions()
+    opts = SolveOptions.resolve(options)
     q = psys.check_parameters(q, "q")
     from .parameter import start_points
 

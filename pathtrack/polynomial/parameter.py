@@ -185,7 +185,7 @@ def track_parameters(system: Any, start_solutions: Any, q0: Any, q1: Any, parame
     _square(psys)
     q0 = psys.check_parameters(q0, "q0")
     q1 = psys.check_parameters(q1, "q1")
-    opts = options or SolveOptions()
+    opts = SolveOptions.resolve(options)
     starts = _refined_starts(psys, start_points(start_solutions, psys.n_variables), q0, opts)
     _check_workers(workers)
     k = len(starts)
@@ -403,7 +403,7 @@ def solve_parameters(system: Any, targets: Any, parameters: Optional[Sequence[st
     t0 = time.perf_counter()
     psys = as_parametrized(system, parameters)
     _square(psys)
-    opts = options or SolveOptions()
+    opts = SolveOptions.resolve(options)
     _check_workers(workers)
     Q = _targets(psys, targets)
     start_result = None

@@ -18,7 +18,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -149,6 +149,26 @@ class SolveOptions:
         for f in own:
             object.__setattr__(self, f.name, changes.get(f.name, f.default))
         self._validate()
+
+    @classmethod
+    def resolve(cls, options: Any = None) -> "SolveOptions":
+        """Options from what a caller passed: None, a SolveOptions or a mapping of option names to values.
+
+        Raises
+        ------
+        TypeError
+            For anything else, saying what is expected.
+        OptionsError
+            For unknown names or invalid values.
+        """
+        if options is None:
+            return cls()
+        if isinstance(options, Mapping):
+            return cls(**dict(options))
+        if not isinstance(options, cls):
+            raise TypeError(f"options must be a SolveOptions or a mapping of option names to values "
+                            f"(e.g. {{'max_ds': 0.05}}), got {type(options).__name__}")
+        return options
 
     def __getattr__(self, name: str) -> Any:
         if name in TRACKER_FIELDS:  # only reached for names that are not fields of SolveOptions
@@ -734,7 +754,7 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
         from .certify import certify as certify_solutions, require_flint
 
         require_flint()
-    opts = options or SolveOptions()
+    opts = SolveOptions.resolve(options)
     sys_ = as_system(system, variables)
     if sys_.n_equations != sys_.n_variables:
         raise ValueError(f"the system must be square: {sys_.n_equations} equations in {sys_.n_variables} unknowns")
@@ -795,11 +815,24 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     if scaling is not None:
         ends, cls = _unscale(sys_, scaling, ends, cls, opts)
     certificate = certify_solutions(sys_, cls["regular"]) if certify else None
-    return _solve_result(sys_, ends, codes, winding, steps, cls, n_crossings, int(retracked.sum()), more, seed=seed,
-                         gamma=gamma, options=opts, scaling=scaling, total_time=time.perf_counter() - t0,
-                         start="total_degree" if subdivision is None else "polyhedral",
-                         mixed_volume=None if subdivision is None else subdivision.mixed_volume,
-                         certificate=certificate)
+    result = _solve_result(sys_, ends, codes, winding, steps, cls, n_crossings, int(retracked.sum()), more, seed=seed,
+                           gamma=gamma, options=opts, scaling=scaling, total_time=time.perf_counter() - t0,
+                           start="total_degree" if subdivision is None else "polyhedral",
+                           mixed_volume=None if subdivision is None else subdivision.mixed_volume,
+                           certificate=certificate)
+    if (opts.scaling == "auto" and scaling is None and result.n_failed and not result.n_interrupted
+            and not stop.requested and not balance(sys_).is_identity):
+        # A coefficient far from 1 (0.001·x^2) delays the regime where the endgame's series
+        # converge to 1 - t ~ 0.001, and paths can fail there; balanced, the same roots are
+        # reached. The balanced answer is kept only when it fails fewer paths and loses no
+        # solution the first one found (cassou balanced finds 6 of its 10 regular roots).
+        retry = solve(sys_, seed=seed, workers=workers, executor=executor, options=opts.replace(scaling=True),
+                      progress=progress, max_paths=max_paths, start=start, certify=certify)
+        if (retry.n_failed < result.n_failed and retry.n_regular >= result.n_regular
+                and retry.n_singular >= result.n_singular):
+            retry.counters["n_scaling_retry"] = 1
+            return dataclasses.replace(retry, total_time=retry.total_time + result.total_time)
+    return result
 
 
 
