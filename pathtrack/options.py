@@ -29,6 +29,22 @@ class OptionsError(ValueError):
     """An invalid option value; the message names the field and a valid range."""
 
 
+
+def resolve_options(cls, options: Any, from_mapping):
+    """``options`` if it is a ``cls``, ``from_mapping(dict)`` for None or a mapping of field values.
+
+    Raises
+    ------
+    TypeError
+        For anything else, saying what is expected.
+    """
+    if options is None or isinstance(options, Mapping):
+        return from_mapping(dict(options or {}))
+    if not isinstance(options, cls):
+        raise TypeError(f"options must be a {cls.__name__} or a mapping of option names to values "
+                        f"(e.g. {{'max_ds': 0.05}}), got {type(options).__name__}")
+    return options
+
 @dataclass(frozen=True)
 class TrackerOptions:
     """User-facing limits and choices of the path tracker.
@@ -330,12 +346,7 @@ class TrackerOptions:
         OptionsError
             For unknown names or invalid values.
         """
-        if options is None or isinstance(options, Mapping):
-            base = cls(**dict(defaults or {}))
-            options = base.replace(**dict(options or {}))
-        elif not isinstance(options, cls):
-            raise TypeError(f"options must be a TrackerOptions or a mapping of option names to values "
-                            f"(e.g. {{'max_ds': 0.05}}), got {type(options).__name__}")
+        options = resolve_options(cls, options, lambda given: cls(**dict(defaults or {})).replace(**given))
         return options.replace(**overrides) if overrides else options
 
     @classmethod

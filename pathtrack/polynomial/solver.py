@@ -18,11 +18,11 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..options import OptionsError, TrackerOptions
+from ..options import OptionsError, TrackerOptions, resolve_options
 from ..results import Result
 from ..status import Status
 from .families import family, is_family_spec
@@ -161,14 +161,7 @@ class SolveOptions:
         OptionsError
             For unknown names or invalid values.
         """
-        if options is None:
-            return cls()
-        if isinstance(options, Mapping):
-            return cls(**dict(options))
-        if not isinstance(options, cls):
-            raise TypeError(f"options must be a SolveOptions or a mapping of option names to values "
-                            f"(e.g. {{'max_ds': 0.05}}), got {type(options).__name__}")
-        return options
+        return resolve_options(cls, options, lambda given: cls(**given))
 
     def __getattr__(self, name: str) -> Any:
         if name in TRACKER_FIELDS:  # only reached for names that are not fields of SolveOptions
