@@ -468,7 +468,12 @@ def _workspace(n1, max_exp, hd):
 def homotopy(x, t, hd, patch, ws, want_dt):
     """Fill ``A = [H_x; a]`` and ``rhs = -[H; a·x-1]`` (or ``-[H_t; 0]`` when ``want_dt``) at ``(x, t)``."""
     kind_rows(x, t, hd, ws, want_dt)
-    A, rhs = ws[6], ws[7]
+    _patch_row(x, patch, ws[6], ws[7], want_dt)
+
+
+@_helper
+def _patch_row(x, patch, A, rhs, want_dt):
+    """The last row of ``A`` and ``rhs``: the affine patch ``a·x = 1`` (its derivative in the parameter is 0)."""
     n = A.shape[0] - 1
     s = -1.0 + 0.0j
     for j in range(n + 1):
@@ -884,11 +889,7 @@ def _tail_rows(x, s, F, G, gamma, patch, P, pre, vF, JF, vG, JG, A, b, want_ds):
             for j in range(n + 1):
                 A[i, j] /= m
             b[i] /= m
-    c = -1.0 + 0.0j
-    for j in range(n + 1):
-        A[n, j] = patch[j]
-        c += patch[j] * x[j]
-    b[n] = 0.0 if want_ds else -c
+    _patch_row(x, patch, A, b, want_ds)
 
 
 @_entry
