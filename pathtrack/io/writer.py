@@ -452,10 +452,7 @@ class PathWriter(Observer):
         """Close without a final status (the file stays ``running``, resumable)."""
         if self.closed:
             return
-        if self._f is not None:
-            self._f.flush()
-            self._f.close()
-            self._f = None
+        self._f = _flush_close(self._f)
         self.closed = True
 
 
@@ -695,10 +692,15 @@ class DiagramWriter:
 
     def close(self) -> None:
         """Close the file without a final status (it stays ``running``, resumable)."""
-        if self._f is not None:
-            self._f.flush()
-            self._f.close()
-            self._f = None
+        self._f = _flush_close(self._f)
+
+
+def _flush_close(f):
+    """Flush and close an open SWMR file (None stays None); returns None for the writer's handle."""
+    if f is not None:
+        f.flush()
+        f.close()
+    return None
 
 
 def _tree_layout(f) -> None:
@@ -925,10 +927,7 @@ class CycleWriter:
 
     def close(self) -> None:
         """Close without a final status (the file stays ``running``, resumable)."""
-        if self._f is not None:
-            self._f.flush()
-            self._f.close()
-            self._f = None
+        self._f = _flush_close(self._f)
         self.closed = True
 
 
