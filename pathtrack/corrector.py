@@ -26,7 +26,7 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from .kernels.steprules import CONTINUE, newton_verdict
-from .linalg import SingularJacobianError, bordered_gmres, bordered_solve
+from .linalg import SingularJacobianError, bordered_gmres, bordered_solve, norm2
 from .optim import Adam, Momentum
 from .options import OptionsError, TrackerOptions
 from .problem import NonFiniteError, RealSystem
@@ -104,16 +104,16 @@ class Corrector:
                 try:
                     dy = solve(y, rhs)
                 except SingularJacobianError:
-                    return CorrectorResult(CorrectorCode.singular, y, k, float(np.linalg.norm(f)), theta)
+                    return CorrectorResult(CorrectorCode.singular, y, k, norm2(f), theta)
                 y = y + dy
-                norm_dx = float(np.linalg.norm(dy))
+                norm_dx = norm2(dy)
                 if k > 0:
                     theta = max(0.0 if np.isnan(theta) else theta, norm_dx / norm_prev)
-                verdict = newton_verdict(k, norm_dx, norm_prev, float(np.linalg.norm(y)), o.newton_tol,
+                verdict = newton_verdict(k, norm_dx, norm_prev, norm2(y), o.newton_tol,
                                          o.max_contraction, max_iters)
                 norm_prev = norm_dx
                 if verdict != CONTINUE:
-                    residual = float(np.linalg.norm(system.F(y))) if verdict == 0 else float(np.linalg.norm(f))
+                    residual = norm2(system.F(y)) if verdict == 0 else norm2(f)
                     return CorrectorResult(CorrectorCode(verdict), y, k + 1, residual, theta)
         except NonFiniteError:
             return CorrectorResult(CorrectorCode.nonfinite, y, max_iters, np.inf, theta)

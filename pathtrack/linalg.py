@@ -9,6 +9,7 @@ point).
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import NamedTuple, Optional
 
@@ -16,10 +17,17 @@ import numpy as np
 import scipy.linalg
 
 __all__ = ["SingularJacobianError", "TangentInfo", "tangent_dense", "tangent_matrix_free", "bordered_solve",
-           "bordered_gmres", "bordered_det", "refine_branch_point", "SVD_MAX_N"]
+           "bordered_gmres", "bordered_det", "refine_branch_point", "SVD_MAX_N", "norm2", "lu_factor", "lu_solve",
+           "svdvals"]
 
 #: Up to this size σ_min(dH_dp) is computed at every step, and the start tangent comes from a QR.
 SVD_MAX_N = 400
+
+# LAPACK's LU called directly: for the small systems of a tracker step scipy.linalg's wrappers
+# (array checks, batching, the routine look-up) cost more than the factorisation itself
+_getrf, _getrs = scipy.linalg.lapack.get_lapack_funcs(("getrf", "getrs"), dtype=np.float64)
+_gesdd, _gesdd_lwork = scipy.linalg.lapack.get_lapack_funcs(("gesdd", "gesdd_lwork"), dtype=np.float64)
+_SVDVALS_LWORK: dict = {}  # shape -> the workspace scipy.linalg.svdvals would ask for
 
 
 class SingularJacobianError(np.linalg.LinAlgError):
@@ -79,17 +87,42 @@ def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, m
                 raise
             # e_lam is a bad border at a fold: try a generic one
             lu = _bordered_lu(J, np.random.default_rng(0).standard_normal(m + 1), max_cond)
-        z = scipy.linalg.lu_solve(lu, np.append(np.zeros(m), 1.0), check_finite=False)
-        norm_z = float(np.linalg.norm(z))
+        e = np.zeros(m + 1)
+        e[m] = 1.0
+        z = lu_solve(lu, e)
+        norm_z = norm2(z)
         t = z / norm_z
         det_sign, log_abs_det = _lu_slogdet(lu)
         log_abs_det += np.log(norm_z)  # b·t = 1/|z|
     # σ_min of dH_dp (not of the augmented J): it vanishes at folds and branch points alike
-    sigma_min = float(scipy.linalg.svdvals(J[:, :-1], check_finite=False)[-1]) if m + 1 <= SVD_MAX_N else np.nan
+    sigma_min = float(svdvals(J[:, :-1])[-1]) if m + 1 <= SVD_MAX_N else np.nan
     oriented = orient(t, t_prev, direction)
     if oriented is not t:  # the determinant is linear in its last row
         det_sign = -det_sign
     return TangentInfo(oriented, sigma_min, np.nan, float(det_sign), float(log_abs_det))
+
+
+def norm2(x) -> float:
+    """``float(np.linalg.norm(x))`` of a vector, bit for bit: for a contiguous real one NumPy computes
+    ``sqrt(x.dot(x))`` too, after checks that cost more than the dot product of a short vector."""
+    if type(x) is np.ndarray and x.dtype == np.float64 and x.ndim == 1 and x.flags.c_contiguous:
+        return math.sqrt(x.dot(x))
+    return float(np.linalg.norm(x))
+
+
+def svdvals(A: np.ndarray) -> np.ndarray:
+    """Singular values, descending: ``scipy.linalg.svdvals`` (the same LAPACK ``gesdd`` and workspace) without
+    its per-call checks and workspace query, which cost more than the decomposition of a small matrix."""
+    if A.dtype != np.float64 or A.ndim != 2 or A.size == 0:
+        return scipy.linalg.svdvals(A, check_finite=False)
+    lwork = _SVDVALS_LWORK.get(A.shape)
+    if lwork is None:
+        lwork = _SVDVALS_LWORK[A.shape] = scipy.linalg.lapack._compute_lwork(
+            _gesdd_lwork, A.shape[0], A.shape[1], compute_uv=0, full_matrices=1)
+    _u, sv, _vt, info = _gesdd(A, compute_uv=0, lwork=lwork, full_matrices=1)
+    if info != 0:  # no convergence or a NaN: scipy's own error
+        return scipy.linalg.svdvals(A, check_finite=False)
+    return sv
 
 
 def _sparse(J) -> bool:
@@ -135,16 +168,41 @@ def bordered_solve(J: np.ndarray, b: np.ndarray, r: np.ndarray, c: float, max_co
     if _sparse(J):
         from .sparse import sparse_bordered_solve
         return sparse_bordered_solve(J, b, r, c, max_cond)
-    return scipy.linalg.lu_solve(_bordered_lu(J, b, max_cond), np.append(r, c), check_finite=False)
+    return lu_solve(_bordered_lu(J, b, max_cond), np.append(r, c))
+
+
+def lu_factor(A: np.ndarray):
+    """``(lu, piv)`` of a square matrix, as ``scipy.linalg.lu_factor`` (the same LAPACK ``getrf``).
+
+    An exactly singular matrix is not an error here: its zero pivot is in ``lu``, for the caller to test."""
+    if A.dtype != np.float64:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+            return scipy.linalg.lu_factor(A, check_finite=False)
+    lu, piv, info = _getrf(A)
+    if info < 0:  # pragma: no cover (an argument error: not reachable with an ndarray)
+        raise ValueError(f"illegal value in argument {-info} of getrf")
+    return lu, piv
+
+
+def lu_solve(lu, rhs: np.ndarray, trans: int = 0) -> np.ndarray:
+    """Solve with :func:`lu_factor`'s output, as ``scipy.linalg.lu_solve`` (LAPACK ``getrs``).
+
+    One right-hand side at a time: with two, OpenBLAS's threaded triangular solve took milliseconds on a
+    busy machine."""
+    if lu[0].dtype != np.float64 or rhs.dtype != np.float64:
+        return scipy.linalg.lu_solve(lu, rhs, trans=trans, check_finite=False)
+    x, info = _getrs(lu[0], lu[1], rhs, trans=trans)
+    if info < 0:  # pragma: no cover
+        raise ValueError(f"illegal value in argument {-info} of getrs")
+    return x
 
 
 def _bordered_lu(J: np.ndarray, b: np.ndarray, max_cond: float):
     """LU factors of ``[J; b^T]``; singular (by LU pivots) raises SingularJacobianError."""
     A = np.vstack([J, b[None, :]])
-    try:
-        with warnings.catch_warnings():  # singularity is reported below, with a message
-            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
-            lu, piv = scipy.linalg.lu_factor(A, check_finite=False)
+    try:  # singularity is reported below, with a message
+        lu, piv = lu_factor(A)
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise SingularJacobianError(str(exc)) from exc
     d = np.abs(np.diag(lu))

@@ -37,7 +37,7 @@ import numpy as np
 from . import events as ev
 from .corrector import Corrector, CorrectorResult, NewtonCorrector, make_corrector
 from .interrupt import deferred_sigint
-from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, refine_branch_point,
+from .linalg import (SVD_MAX_N, SingularJacobianError, TangentInfo, bordered_det, norm2, refine_branch_point,
                      tangent_dense, tangent_matrix_free)
 from .normalform import normal_form
 from .options import OptionsError, TrackerOptions
@@ -591,10 +591,10 @@ class Tracker:
         """
         if self.corrector.minimises or not getattr(self.predictor, "follows_path", True):
             return None
-        step = float(np.linalg.norm(y_pred - y))
+        step = norm2(y_pred - y)
         if step == 0.0:
             return None
-        return float(np.linalg.norm(y_corr - y_pred)) / step
+        return norm2(y_corr - y_pred) / step
 
     def _stop_between(self, lam_a: float, lam_b: float) -> Optional[float]:
         """The first stopping value of λ (lam_end, or a box edge) strictly passed when going a → b.
@@ -659,7 +659,7 @@ class Tracker:
         y_old, t_old = st.y, st.tangent
         ds_used = st.ds
         st.y_prev, st.y, st.tangent = y_old, y_new, info.tangent
-        st.s += float(np.linalg.norm(y_new - y_old))
+        st.s += norm2(y_new - y_old)
         st.n_accepted += 1
         st.n_newton_iters += res.n_iters
         st.ds, st.n_consecutive = decision.ds, decision.n_consecutive

@@ -36,12 +36,12 @@ import numpy as np
 import scipy.linalg
 
 from .events import FOLD, Event, SpecialPoint
+# LAPACK's LU directly: an exactly singular matrix gives non-finite solutions, which the tracker reports
+from .linalg import lu_factor as _lu, lu_solve as _lu_solve, norm2
 from .options import OptionsError
 from .problem import Problem, ProblemError, StartPoint
 
 __all__ = ["FoldProblem", "continue_fold", "check_par2", "CUSP", "BOGDANOV_TAKENS"]
-
-_getrf, _getrs = scipy.linalg.lapack.get_lapack_funcs(("getrf", "getrs"), dtype=np.float64)
 
 CUSP = "cusp"
 BOGDANOV_TAKENS = "bt"
@@ -117,7 +117,7 @@ class _CurveProblem(Problem):
 
     def _dA(self, pt: "_CurvePoint", u: np.ndarray) -> np.ndarray:
         """``∂H_p/∂u``, the derivative of the plugin's Jacobian along ``u``: one central difference."""
-        h = self._fd_step(float(np.linalg.norm(pt.x))) / max(float(np.linalg.norm(u)), 1e-300)
+        h = self._fd_step(norm2(pt.x)) / max(norm2(u), 1e-300)
         jac = pt.pb.dH_dp
         return (np.asarray(jac(pt.x + h * u, pt.lam), dtype=float)
                 - np.asarray(jac(pt.x - h * u, pt.lam), dtype=float)) / (2 * h)
@@ -149,19 +149,6 @@ class _CurveProblem(Problem):
     def dH_dlam(self, q, mu):
         """The derivative in μ = ``par2`` (the Jacobian's last column)."""
         return self._jacobian_with_mu(q, mu)[:, -1].copy()
-
-
-def _lu(M: np.ndarray):
-    """LAPACK's LU of the small bordered matrix, called directly: scipy.linalg's checks cost more than the solve.
-
-    An exactly singular one gives non-finite solutions, which the tracker reports, as scipy's did."""
-    lu, piv, _info = _getrf(M)
-    return lu, piv
-
-
-def _lu_solve(lu, e: np.ndarray, trans: int = 0) -> np.ndarray:
-    """One right-hand side at a time: with two, OpenBLAS's threaded triangular solve took milliseconds on a busy machine."""
-    return _getrs(lu[0], lu[1], e, trans=trans)[0]
 
 
 class _CurvePoint:

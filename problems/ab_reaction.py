@@ -31,8 +31,10 @@ class ABReaction(Problem):
 
     def H(self, p, lam):
         u1, u2 = p[0], p[1]
-        r = lam * (1.0 - u1) * anp.exp(u2)
-        return anp.stack([-u1 + r, -u2 + self.B * r - self.beta * u2])
+        # plain numpy unless autograd traces: its wrappers cost several times the arithmetic
+        xp = np if type(p) is np.ndarray and isinstance(lam, float) else anp
+        r = lam * (1.0 - u1) * xp.exp(u2)
+        return xp.array([-u1 + r, -u2 + self.B * r - self.beta * u2])
 
     def dH_dp(self, p, lam):
         # analytic, as AUTO's finite differences are cheap: autograd would dominate the Hopf-curve run
