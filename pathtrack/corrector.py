@@ -100,7 +100,8 @@ class Corrector:
         try:
             for k in range(max_iters):
                 f = system.F(y)
-                rhs = np.append(-f, c - b @ y)
+                rhs = np.empty(f.shape[0] + 1)  # np.append(-f, c - b @ y) without its checks
+                rhs[:-1], rhs[-1] = -f, c - b @ y
                 try:
                     dy = solve(y, rhs)
                 except SingularJacobianError:

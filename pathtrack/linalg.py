@@ -151,10 +151,10 @@ def _tangent_sparse(J, t_prev: Optional[np.ndarray], direction: int, max_cond: f
 def _lu_slogdet(lu) -> tuple:
     """``(sign, log|det|)`` from scipy's ``lu_factor`` output."""
     factors, piv = lu
-    d = np.diag(factors)
+    d = factors.diagonal()
     n_swaps = int(np.count_nonzero(piv != np.arange(piv.shape[0])))
-    sign = float(np.prod(np.sign(d))) * (-1.0 if n_swaps % 2 else 1.0)
-    return sign, float(np.sum(np.log(np.abs(d))))
+    sign = float(np.sign(d).prod()) * (-1.0 if n_swaps % 2 else 1.0)
+    return sign, float(np.log(np.abs(d)).sum())
 
 
 def _lam_row(m: int, direction: int) -> np.ndarray:
@@ -168,7 +168,9 @@ def bordered_solve(J: np.ndarray, b: np.ndarray, r: np.ndarray, c: float, max_co
     if _sparse(J):
         from .sparse import sparse_bordered_solve
         return sparse_bordered_solve(J, b, r, c, max_cond)
-    return lu_solve(_bordered_lu(J, b, max_cond), np.append(r, c))
+    rhs = np.empty(r.shape[0] + 1, dtype=np.result_type(r, c))
+    rhs[:-1], rhs[-1] = r, c
+    return lu_solve(_bordered_lu(J, b, max_cond), rhs)
 
 
 def lu_factor(A: np.ndarray):
@@ -200,7 +202,8 @@ def lu_solve(lu, rhs: np.ndarray, trans: int = 0) -> np.ndarray:
 
 def _bordered_lu(J: np.ndarray, b: np.ndarray, max_cond: float):
     """LU factors of ``[J; b^T]``; singular (by LU pivots) raises SingularJacobianError."""
-    A = np.vstack([J, b[None, :]])
+    A = np.empty((J.shape[0] + 1, J.shape[1]), dtype=np.result_type(J, b))  # np.vstack without its checks
+    A[:-1], A[-1] = J, b
     try:  # singularity is reported below, with a message
         lu, piv = lu_factor(A)
     except (ValueError, np.linalg.LinAlgError) as exc:

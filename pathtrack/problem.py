@@ -93,9 +93,10 @@ class Problem:
             raise ProblemError(
                 f"problem {self.name!r}: unknown parameter(s) {sorted(unknown)}; "
                 f"valid: {', '.join(self.parameters) or '(none)'}")
-        for key, value in params.items():
-            if any(_is_nan(v) for v in (value if isinstance(value, (list, tuple)) else [value])):
-                raise ProblemError(f"problem {self.name!r}: parameter {key!r} is NaN")
+        for key, value in params.items():  # (curve systems rebuild plugins at every point: kept cheap)
+            for v in (value if isinstance(value, (list, tuple)) else (value,)):
+                if _is_nan(v):
+                    raise ProblemError(f"problem {self.name!r}: parameter {key!r} is NaN")
         self.params: Dict[str, Any] = {**self.parameters, **params}
 
     # -- required -------------------------------------------------------------------------------
@@ -404,7 +405,7 @@ class RealSystem:
 
     @staticmethod
     def _finite(a: np.ndarray, what: str) -> np.ndarray:
-        if not np.all(np.isfinite(a)):
+        if not np.isfinite(a).all():
             raise NonFiniteError(f"{what} is not finite")
         return a
 
@@ -436,13 +437,16 @@ class RealSystem:
         want it at the same accepted point. Callers must not modify it.
         """
         cached = self._jac_cache
-        if cached is not None and np.array_equal(cached[0], y):
+        if cached is not None and cached[0].shape == y.shape and (cached[0] == y).all():
             return cached[1]
         if self.is_sparse:
             from .sparse import augmented
             J = augmented(self.dF_dx(y), self.dF_dlam(y))
         else:
-            J = np.column_stack([self.dF_dx(y), self.dF_dlam(y)])
+            Jx = self.dF_dx(y)
+            J = np.empty((Jx.shape[0], Jx.shape[1] + 1))  # np.column_stack, without its checks
+            J[:, :-1] = Jx
+            J[:, -1] = np.reshape(self.dF_dlam(y), -1)
         self._jac_cache = (y.copy(), J)
         return J
 
