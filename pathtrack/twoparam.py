@@ -95,6 +95,26 @@ class _CurveProblem(Problem):
     def start(self):
         return self._start
 
+    #: Located points of these kinds get normal-form coefficients (the tracker asks :meth:`point_normal_form`)
+    normal_form_kinds = ()
+
+    def point_normal_form(self, kind: str, q, mu) -> dict:
+        """The coefficients of a located codimension-2 point of ``kind`` at ``q = (p, λ, …)``, ``par2 = mu``:
+        ``c`` at a cusp, ``a`` and ``b`` at a Bogdanov–Takens point, ``l1`` and ``l2`` at a generalised Hopf point
+        (:mod:`pathtrack.normalform`, for the plugin at that value of ``par2``)."""
+        from . import normalform as nf
+
+        q = np.asarray(q, dtype=float)
+        pb, x, lam = self.at(mu), q[:self.n], float(q[self.n])
+        if kind == CUSP:
+            return {"c": nf.cusp_coefficient(pb, x, lam)["c"]}
+        if kind == BOGDANOV_TAKENS:
+            return nf.bogdanov_takens_coefficients(pb, x, lam)
+        if kind == GENERALISED_HOPF:
+            out = nf.second_lyapunov(pb, x, lam)
+            return {"l1": out["l1"], "l2": out["l2"]}
+        return {}
+
     def _point(self, q, mu) -> "_CurvePoint":
         q = np.asarray(q, dtype=float)
         key = (q.tobytes(), float(mu))
@@ -244,6 +264,8 @@ class FoldProblem(_CurveProblem):
         """``w·v``: zero where the zero eigenvalue of ``H_p`` is double (Bogdanov–Takens)."""
         v, w, _ = self._point(q, mu).solve
         return float(w @ v)
+
+    normal_form_kinds = (CUSP, BOGDANOV_TAKENS)
 
     def events(self):
         out = [Event(CUSP, self.cusp_value)]
@@ -488,6 +510,8 @@ class HopfProblem(_CurveProblem):
     def metrics(self, q, mu):
         kappa = float(q[-1])
         return {"omega": float(np.sqrt(kappa)) if kappa > 0 else float("nan"), "l1": self.l1_value(q, mu)}
+
+    normal_form_kinds = (BOGDANOV_TAKENS, GENERALISED_HOPF)
 
     def events(self):
         return [Event(BOGDANOV_TAKENS, self.bt_value), Event(ZERO_HOPF, self.zh_value),
