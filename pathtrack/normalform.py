@@ -92,6 +92,14 @@ def first_lyapunov(problem, p, lam: float, h: Optional[float] = None) -> float:
     x = np.asarray(p, dtype=float)
     jac = lambda y: np.asarray(problem.dH_dp(y, lam), dtype=float)  # noqa: E731
     A = jac(x)
+    omega, q, pv = _hopf_vectors(A, lam)
+    return lyapunov_coefficient(jac, x, A, q, pv, omega, h)
+
+
+def _hopf_vectors(A: np.ndarray, lam: float):
+    """``(ω, q, p)``: the pair ``±iω`` of ``A`` nearest the imaginary axis, the unit eigenvector ``q`` of
+    ``iω`` and the adjoint one, ``Aᵀp = −iωp``, with ``p̄ᵀq = 1``. ValueError where ``A`` has no complex
+    pair."""
     eigs, right = scipy.linalg.eig(A)
     scale = max(1.0, float(np.abs(eigs).max()))
     pair = np.flatnonzero((eigs.imag > 1e-8 * scale))
@@ -99,12 +107,12 @@ def first_lyapunov(problem, p, lam: float, h: Optional[float] = None) -> float:
         raise ValueError(f"no complex eigenvalue pair at λ = {lam:.10g}: not a Hopf point")
     k = pair[np.argmin(np.abs(eigs.real[pair]))]
     omega = float(eigs[k].imag)
-    q = right[:, k]
+    q = right[:, k] / np.linalg.norm(right[:, k])
     left_vals, left = scipy.linalg.eig(A.T)
     j = int(np.argmin(np.abs(left_vals - (-1j * omega))))
     pv = left[:, j]
     pv = pv / np.conj(np.vdot(pv, q))  # p̄ᵀq = 1 (np.vdot conjugates its first argument)
-    return lyapunov_coefficient(jac, x, A, q, pv, omega, h)
+    return omega, q, pv
 
 
 def lyapunov_coefficient(jac: Callable[[np.ndarray], np.ndarray], x: np.ndarray, A: np.ndarray, q: np.ndarray,
@@ -383,9 +391,13 @@ class Jet:
         ids = tuple(sorted(ids))
         out = self._forms.get(ids)
         if out is None:
+            out = None
             if self.method == "autograd":
-                out = self._autograd(*(self._dirs[i] for i in ids))
-            else:
+                try:
+                    out = self._autograd(*(self._dirs[i] for i in ids))
+                except Exception:  # noqa: BLE001 - an order autograd cannot trace: differences from here on
+                    self.method = "fd"
+            if out is None:
                 out = self._fd(ids)
             self._forms[ids] = out
         return out
@@ -418,9 +430,10 @@ def _jet_and_matrix(problem, p, lam, method):
     return jet, jet._point_jac(0.0, ())
 
 
-def _bordered_solve(M: np.ndarray, border_col: np.ndarray, border_row: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """``x`` of ``[[M, b], [cᵀ, 0]] [x; s] = [rhs; 0]``: the solution with ``c·x = 0`` of the singular ``M x = rhs``
-    (``b`` spans the complement of ``M``'s range, so ``s`` takes up what is not in it)."""
+def _bordered_solve(M: np.ndarray, border_col: np.ndarray, border_row: np.ndarray,
+                    rhs: np.ndarray) -> np.ndarray:
+    """``x`` of ``[[M, b], [cᵀ, 0]] [x; s] = [rhs; 0]``: the solution with ``c·x = 0`` of the singular
+    ``M x = rhs`` (``b`` spans the complement of ``M``'s range, so ``s`` takes up what is not in it)."""
     n = M.shape[0]
     K = np.zeros((n + 1, n + 1), dtype=np.result_type(M, border_col, border_row, rhs))
     K[:n, :n], K[:n, n], K[n, :n] = M, border_col, border_row
@@ -475,7 +488,7 @@ def cusp_coefficient(problem, p, lam: float, method: str = "auto") -> dict:
 
 
 def _taylor_coefficient(jet: Jet, h: dict, J: int, K: int) -> np.ndarray:
-    """``J!K!·[w^J w̄^K]`` of ``f(H(w, w̄))`` with ``H = Σ h_jk w^j w̄^k/(j!k!)`` (the nonlinear part of ``f``).
+    """``J!K!·[w^J w̄^K]`` of the nonlinear part of ``f(H(w, w̄))``, ``H = Σ h_jk w^j w̄^k/(j!k!)``.
 
     Every multiset of known ``h_jk`` (``j + k < J + K``) summing to ``(J, K)`` contributes
     ``J!K!/(Π mult! Π j!k!) · D^m f[h…]``: no hand-expanded formula to mistype."""
@@ -498,7 +511,8 @@ def _taylor_coefficient(jet: Jet, h: dict, J: int, K: int) -> np.ndarray:
 
 
 def _chain_terms(h: dict, g: dict, J: int, K: int) -> np.ndarray:
-    """``J!K!·[w^J w̄^K]`` of ``H_w ẇ + H_w̄ ẇ̄`` from the known nonlinear terms ``g_cd w^c w̄^d/(c!d!)`` of ``ẇ``."""
+    """``J!K!·[w^J w̄^K]`` of ``H_w ẇ + H_w̄ ẇ̄`` from the known nonlinear terms ``g_cd w^c w̄^d/(c!d!)``
+    of ``ẇ``."""
     from math import factorial
 
     n = next(iter(h.values())).shape[0]
@@ -514,7 +528,7 @@ def _chain_terms(h: dict, g: dict, J: int, K: int) -> np.ndarray:
 
 
 def hopf_normal_form(jet: Jet, A: np.ndarray, q: np.ndarray, p_adj: np.ndarray, omega: float) -> dict:
-    """``G₂₁`` and ``G₃₂`` of ``ẇ = iωw + ½G₂₁ w|w|² + (1/12)G₃₂ w|w|⁴`` at a Hopf point (Kuznetsov §8.3, §8.7).
+    """``G₂₁``, ``G₃₂`` of ``ẇ = iωw + ½G₂₁ w|w|² + (1/12)G₃₂ w|w|⁴`` at a Hopf point (Kuznetsov §8.3).
 
     The centre manifold ``x = H(w, w̄) = wq + w̄q̄ + Σ h_jk w^j w̄^k/(j!k!)`` solves the homological
     equation ``A H + f(H) = H_w ẇ + H_w̄ ẇ̄`` order by order: ``((j − k)iω − A) h_jk`` is the
@@ -561,16 +575,6 @@ def second_lyapunov(problem, p, lam: float, method: str = "auto") -> dict:
     """
     x = np.asarray(p, dtype=float)
     jet, A = _jet_and_matrix(problem, x, lam, method)
-    eigs, right = scipy.linalg.eig(A)
-    scale = max(1.0, float(np.abs(eigs).max()))
-    pair = np.flatnonzero(eigs.imag > 1e-8 * scale)
-    if pair.size == 0:
-        raise ValueError(f"no complex eigenvalue pair at λ = {lam:.10g}: not a Hopf point")
-    k = pair[np.argmin(np.abs(eigs.real[pair]))]
-    omega = float(eigs[k].imag)
-    q = right[:, k] / np.linalg.norm(right[:, k])
-    left_vals, left = scipy.linalg.eig(A.T)
-    pv = left[:, int(np.argmin(np.abs(left_vals + 1j * omega)))]
-    pv = pv / np.conj(np.vdot(pv, q))
+    omega, q, pv = _hopf_vectors(A, lam)
     G = hopf_normal_form(jet, A, q, pv, omega)
     return {"l1": G["G21"].real / (2 * omega), "l2": G["G32"].real / (12 * omega), "omega": omega}

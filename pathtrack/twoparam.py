@@ -100,8 +100,8 @@ class _CurveProblem(Problem):
 
     def point_normal_form(self, kind: str, q, mu) -> dict:
         """The coefficients of a located codimension-2 point of ``kind`` at ``q = (p, λ, …)``, ``par2 = mu``:
-        ``c`` at a cusp, ``a`` and ``b`` at a Bogdanov–Takens point, ``l1`` and ``l2`` at a generalised Hopf point
-        (:mod:`pathtrack.normalform`, for the plugin at that value of ``par2``)."""
+        ``c`` at a cusp, ``a`` and ``b`` at a Bogdanov–Takens point, ``l1`` and ``l2`` at a generalised
+        Hopf point (:mod:`pathtrack.normalform`, for the plugin at that value of ``par2``)."""
         from . import normalform as nf
 
         q = np.asarray(q, dtype=float)

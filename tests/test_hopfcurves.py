@@ -104,7 +104,8 @@ def test_bogdanov_takens_on_the_hopf_and_the_fold_curve():
                          lam_max=0.5)
     (bt_fold,) = fold.events("bt")
     assert bt_fold.lam == pytest.approx(bt.lam, abs=1e-8) and bt_fold.p[2] == pytest.approx(bt.p[2], abs=1e-8)
-    assert bt_fold.extra["a"] == pytest.approx(1.0, abs=1e-8) and bt_fold.extra["b"] == pytest.approx(-1.0, abs=1e-8)
+    assert bt_fold.extra["a"] == pytest.approx(1.0, abs=1e-8)
+    assert bt_fold.extra["b"] == pytest.approx(-1.0, abs=1e-8)
 
 
 def test_zero_hopf_point():

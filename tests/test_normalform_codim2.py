@@ -8,9 +8,8 @@ from click.testing import CliRunner
 from pathtrack import Problem
 from pathtrack.cli import main
 from pathtrack.io import load
-from pathtrack.normalform import (Jet, bogdanov_takens_coefficients, cusp_coefficient, first_lyapunov,
-                                  second_lyapunov)
-from pathtrack.twoparam import continue_curve, continue_fold
+from pathtrack.normalform import Jet, bogdanov_takens_coefficients, cusp_coefficient, second_lyapunov
+from pathtrack.twoparam import continue_curve
 
 #: A non-orthogonal change of coordinates x = T y.
 T = np.array([[1.3, 0.4], [-0.7, 0.9]])
@@ -100,7 +99,8 @@ class BautinForm(Problem):
 
 
 class CuspForm(Problem):
-    """x' = λ + c₀ x³ + d x y, y' = −y + e x²: a cusp at the origin with c = c₀ + d e (centre manifold y = e x²)."""
+    """x' = λ + μx + c₀x³ + dxy, y' = −y + ex²: at μ = 0 a cusp at the origin with c = c₀ + de (centre
+    manifold y = ex²)."""
 
     name = "cusp-form"
     is_ode_rhs = True
@@ -151,7 +151,8 @@ def test_second_lyapunov_coefficient_after_a_linear_change_of_coordinates():
     omega, c1, c2 = 1.3, 0.7j, -0.8 + 0.4j
     base = BautinForm(omega=omega, c1=c1, c2=c2)
     nf = second_lyapunov(base, ORIGIN, 0.0, method="autograd")  # exact derivatives: exact up to rounding
-    assert nf["l1"] == pytest.approx(0.0, abs=1e-12) and nf["l2"] == pytest.approx(4 * c2.real / omega, abs=1e-12)
+    assert nf["l1"] == pytest.approx(0.0, abs=1e-12)
+    assert nf["l2"] == pytest.approx(4 * c2.real / omega, abs=1e-12)
     # x = T y: q becomes T⁻¹q, of length ρ, so z scales by ρ and l2 by 1/ρ⁴
     rho = np.linalg.norm(TINV @ np.array([1.0, -1j]) / np.sqrt(2))
     nf = second_lyapunov(Linear(base), ORIGIN, 0.0)
@@ -197,14 +198,13 @@ def test_jet_differences_agree_with_autograd_on_a_transcendental_field():
 
 
 def test_codimension_2_points_of_curves_carry_their_coefficients(tmp_path):
-    # the cusp: fold curve of x' = λ + μx + c₀x³ + dxy, y' = −y + ex² (folds where μ + 3(c₀ + de)x² = 0), in μ;
-    # CP at λ = μ = 0 with c = c₀ + de = −0.15
+    # the fold curve of CuspForm in μ (folds where μ + 3(c₀ + de)x² = 0): CP at λ = μ = 0, c = c₀ + de = −0.15
     fold_pb = CuspForm(mu=0.3, c0=-0.9, d=0.5, e=1.5)
     x0 = -np.sqrt(0.3 / 0.45)
     fold = (np.array([x0, 1.5 * x0 * x0]), -(0.3 * x0 - 0.15 * x0 ** 3))
     out = str(tmp_path / "fold.h5")
-    curve = continue_curve(fold_pb, fold, "mu", kind="fold", direction=-1, lam_min=-0.5, lam_max=0.35, out=out,
-                           options={"max_ds": 0.1})
+    curve = continue_curve(fold_pb, fold, "mu", kind="fold", direction=-1, lam_min=-0.5, lam_max=0.35,
+                           out=out, options={"max_ds": 0.1})
     (cp,) = curve.events("cusp")
     assert cp.lam == pytest.approx(0.0, abs=1e-8)
     assert cp.extra["c"] == pytest.approx(-0.9 + 0.75, abs=1e-8)
