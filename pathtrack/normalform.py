@@ -371,15 +371,17 @@ class Jet:
         if k == 1:
             return self._point_jac(0.0, ()) @ u_last
         h0 = JET_STEPS[k]
+        terms = []  # (sign, offset) of the 2^(k−1) points, the same at every step h
+        for signs in itertools.product((1, -1), repeat=k - 1):
+            counts: dict = {}
+            sign = 1
+            for i, sg in zip(diff, signs):
+                counts[i] = counts.get(i, 0) + sg
+                sign *= sg
+            terms.append((sign, tuple(sorted((i, c) for i, c in counts.items() if c))))
 
         def stencil(h):
-            total = 0.0
-            for signs in itertools.product((1, -1), repeat=k - 1):
-                counts: dict = {}
-                for i, s in zip(diff, signs):
-                    counts[i] = counts.get(i, 0) + s
-                combo = tuple(sorted((i, c) for i, c in counts.items() if c))
-                total = total + float(np.prod(signs)) * (self._point_jac(h, combo) @ u_last)
+            total = sum(sign * self._point_jac(h, combo) for sign, combo in terms) @ u_last
             return total / (2.0 * h) ** (k - 1)
 
         levels = [stencil(h0 / 2 ** i) for i in range(JET_LEVELS)]
@@ -492,21 +494,28 @@ def _taylor_coefficient(jet: Jet, h: dict, J: int, K: int) -> np.ndarray:
 
     Every multiset of known ``h_jk`` (``j + k < J + K``) summing to ``(J, K)`` contributes
     ``J!K!/(Π mult! Π j!k!) · D^m f[h…]``: no hand-expanded formula to mistype."""
-    import itertools
     from math import factorial
 
     keys = sorted(k for k in h if k[0] <= J and k[1] <= K and sum(k) < J + K)
+
+    def multisets(start, j, k):  # multisets of keys[start:] summing to (j, k), in key order
+        if j == k == 0:
+            yield ()
+            return
+        for i in range(start, len(keys)):
+            a, b = keys[i]
+            if a <= j and b <= k:
+                for rest in multisets(i, j - a, k - b):
+                    yield (keys[i],) + rest
+
     total = np.zeros(jet.x.shape[0], dtype=complex)
-    for m in range(2, J + K + 1):
-        for combo in itertools.combinations_with_replacement(keys, m):
-            if (sum(c[0] for c in combo), sum(c[1] for c in combo)) != (J, K):
-                continue
-            denom = 1
-            for key in set(combo):
-                denom *= factorial(combo.count(key))
-            for j, k in combo:
-                denom *= factorial(j) * factorial(k)
-            total = total + (factorial(J) * factorial(K) / denom) * jet.form(*(h[c] for c in combo))
+    for combo in multisets(0, J, K):  # every key is of lower order: two or more of them
+        denom = 1
+        for key in set(combo):
+            denom *= factorial(combo.count(key))
+        for j, k in combo:
+            denom *= factorial(j) * factorial(k)
+        total = total + (factorial(J) * factorial(K) / denom) * jet.form(*(h[c] for c in combo))
     return total
 
 
