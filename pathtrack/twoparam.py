@@ -17,6 +17,9 @@ system as a plugin, with unknowns ``(p, λ)`` and continuation parameter μ, so 
 - ``bt`` (Bogdanov–Takens, ODE plugins ``is_ode_rhs``): ``w·v`` changes sign, where the zero
   eigenvalue of ``H_p`` becomes double with a Jordan block.
 
+Located cusp, Bogdanov–Takens and (on Hopf curves) generalised Hopf points carry their normal-form
+coefficients in ``extra`` (:meth:`_CurveProblem.point_normal_form`, :mod:`pathtrack.normalform`).
+
 The Jacobian of the augmented system is the plugin's ``[H_p, H_λ]`` bordered by ``g_z = −w·(∂H_p/∂z) v``
 (Govaerts' formula, as in MatCont), with ``∂H_p/∂z`` one central difference of the plugin's Jacobian
 along ``v`` or ``z`` (the plugin is rebuilt with each value of μ, so autograd cannot see μ, and
