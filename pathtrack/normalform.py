@@ -580,10 +580,12 @@ def second_lyapunov(problem, p, lam: float, method: str = "auto") -> dict:
     Returns
     -------
     dict
-        ``l1``, ``l2`` and ``omega``. Raises ValueError where ``H_p`` has no complex pair.
+        ``l1``, ``l2``, ``omega`` and ``method``, the derivatives used (``'autograd'`` or ``'fd'``, also
+        where autograd failed at some order). Raises ValueError where ``H_p`` has no complex pair.
     """
     x = np.asarray(p, dtype=float)
     jet, A = _jet_and_matrix(problem, x, lam, method)
     omega, q, pv = _hopf_vectors(A, lam)
     G = hopf_normal_form(jet, A, q, pv, omega)
-    return {"l1": G["G21"].real / (2 * omega), "l2": G["G32"].real / (12 * omega), "omega": omega}
+    return {"l1": G["G21"].real / (2 * omega), "l2": G["G32"].real / (12 * omega), "omega": omega,
+            "method": jet.method}

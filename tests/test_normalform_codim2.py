@@ -215,3 +215,43 @@ def test_codimension_2_points_of_curves_carry_their_coefficients(tmp_path):
         assert ev["c"] == cp.extra["c"]
     res = CliRunner().invoke(main, ["inspect", out])
     assert res.exit_code == 0 and f"c={cp.extra['c']:.10g}" in res.output, res.output
+
+
+class Bautin3(Problem):
+    """The Bautin form with a stable third unknown, z' = −2z, seen through x = y + Q(y), a nonlinear change
+    tangent to the identity that couples z to the plane quadratically: the centre manifold is curved and
+    the solves of the homological equation see the third eigenvalue; l1, l2 stay those of the form."""
+
+    name = "bautin-3"
+    is_ode_rhs = True
+
+    def __init__(self, base):
+        super().__init__()
+        self.base = base
+
+    def H(self, p, lam):
+        u, v, w = p[0], p[1], p[2]
+        x = anp.stack([u + 0.5 * u * w, v - 0.3 * v * w + 0.2 * w * w, w + 0.7 * u * v - 0.4 * u * u])
+        f2 = self.base.H(x[:2], lam)
+        f = anp.stack([f2[0], f2[1], -2.0 * x[2]])
+        # (I + DQ)⁻¹ f by Cramer's rule (autograd's forward mode has no rule for linalg.solve)
+        m = [[1 + 0.5 * w, 0.0, 0.5 * u], [0.0, 1 - 0.3 * w, -0.3 * v + 0.4 * w],
+             [0.7 * v - 0.8 * u, 0.7 * u, 1.0]]
+
+        def det3(a):
+            return (a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1])
+                    - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+                    + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]))
+
+        d = det3(m)
+        cols = [[[f[i] if j == k else m[i][j] for j in range(3)] for i in range(3)] for k in range(3)]
+        return anp.stack([det3(c) / d for c in cols])
+
+
+@pytest.mark.slow
+def test_second_lyapunov_coefficient_with_a_curved_centre_manifold_in_three_unknowns():
+    omega, c1, c2 = 1.3, 0.7j, -0.8 + 0.4j
+    nf = second_lyapunov(Bautin3(BautinForm(omega=omega, c1=c1, c2=c2)), np.zeros(3), 0.0, method="autograd")
+    assert nf["method"] == "autograd"  # not fallen back to differences
+    assert nf["omega"] == pytest.approx(omega, abs=1e-12) and nf["l1"] == pytest.approx(0.0, abs=1e-12)
+    assert nf["l2"] == pytest.approx(4 * c2.real / omega, abs=1e-10)
