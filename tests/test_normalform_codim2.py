@@ -16,15 +16,20 @@ T = np.array([[1.3, 0.4], [-0.7, 0.9]])
 TINV = np.linalg.inv(T)
 
 
-class Linear(Problem):
-    """``y' = T⁻¹ f(T y)`` for the plugin ``base``: the same system in the coordinates ``x = T y``."""
+class Changed(Problem):
+    """The ODE plugin ``base`` in other coordinates (subclasses say which)."""
 
-    name = "linear-change"
     is_ode_rhs = True
 
     def __init__(self, base):
         super().__init__()
         self.base = base
+
+
+class Linear(Changed):
+    """``y' = T⁻¹ f(T y)`` for the plugin ``base``: the same system in the coordinates ``x = T y``."""
+
+    name = "linear-change"
 
     def H(self, p, lam):
         return anp.dot(TINV, self.base.H(anp.dot(T, p), lam))
@@ -33,16 +38,11 @@ class Linear(Problem):
         return TINV @ self.base.dH_dp(T @ np.asarray(p, dtype=float), lam) @ T
 
 
-class NearIdentity(Problem):
+class NearIdentity(Changed):
     """``y' = (I + DQ(y))⁻¹ f(y + Q(y))`` with quadratic and cubic ``Q``: a nonlinear change of coordinates
     tangent to the identity, which leaves the normal-form coefficients as they are."""
 
     name = "near-identity"
-    is_ode_rhs = True
-
-    def __init__(self, base):
-        super().__init__()
-        self.base = base
 
     def H(self, p, lam):
         u, v = p[0], p[1]
@@ -217,17 +217,12 @@ def test_codimension_2_points_of_curves_carry_their_coefficients(tmp_path):
     assert res.exit_code == 0 and f"c={cp.extra['c']:.10g}" in res.output, res.output
 
 
-class Bautin3(Problem):
+class Bautin3(Changed):
     """The Bautin form with a stable third unknown, z' = −2z, seen through x = y + Q(y), a nonlinear change
     tangent to the identity that couples z to the plane quadratically: the centre manifold is curved and
     the solves of the homological equation see the third eigenvalue; l1, l2 stay those of the form."""
 
     name = "bautin-3"
-    is_ode_rhs = True
-
-    def __init__(self, base):
-        super().__init__()
-        self.base = base
 
     def H(self, p, lam):
         u, v, w = p[0], p[1], p[2]
