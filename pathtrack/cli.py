@@ -467,7 +467,8 @@ def _two_parameter(kind: str, file: str, event: int, branch, par2: str, par2_min
         for sp in curve.special_points:
             if sp.kind in ("fold", "bp", "hopf"):  # turning points of the curve itself are no codim-2 points
                 continue
-            click.echo(f"event     {sp.kind} at {par2} = {sp.lam:.12g}, lambda = {float(sp.p[lam_col]):.12g}")
+            click.echo(f"event     {sp.kind} at {par2} = {sp.lam:.12g}, lambda = {float(sp.p[lam_col]):.12g}"
+                       + _normal_form_text(sp.extra))
         if out is not None:
             click.echo(f"written   {out}")
     if curve.status.is_failure:
@@ -854,7 +855,8 @@ def _print_diagram_info(info: dict) -> None:
         click.echo(f"point     branch {e['branch']} event {e['event']}: {e['kind']} at lam = {e['lam']:.12g}"
                    + _normal_form_text(e))
     for c in info.get("curves", []):
-        pts = " ".join(f"{e['kind']} {e['lam']:.10g}" for e in c["events"] if e["kind"] not in ("fold", "bp", "hopf"))
+        pts = " ".join(f"{e['kind']} {e['lam']:.10g}" + _normal_form_text(e).replace("  ", " ")
+                       for e in c["events"] if e["kind"] not in ("fold", "bp", "hopf"))
         click.echo(f"curve     {c['curve']} {c['curve_kind']} in {c['par2']} from branch {c['parent_branch']} event "
                    f"{c['parent_event']}: {c['status']}, {c['n_accepted']} steps, {c['par2']} "
                    f"{_num(c['par2_start'])} -> {_num(c['par2_end'])}" + (f"; {pts}" if pts else ""))

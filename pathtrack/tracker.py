@@ -723,6 +723,8 @@ class Tracker:
         fold's and a branch point's cost dense SVDs, so only up to ``SVD_MAX_N`` unknowns)."""
         if self.system.is_complex:
             return False
+        if kind in getattr(self.problem, "normal_form_kinds", ()):
+            return True  # codimension-2 points of fold and Hopf curves (pathtrack.twoparam)
         if kind == ev.HOPF:
             return self._dense()
         return kind in (ev.FOLD, ev.BRANCH_POINT, ev.INDEX_CHANGE) and not self.system.is_sparse \

@@ -17,6 +17,9 @@ system as a plugin, with unknowns ``(p, λ)`` and continuation parameter μ, so 
 - ``bt`` (Bogdanov–Takens, ODE plugins ``is_ode_rhs``): ``w·v`` changes sign, where the zero
   eigenvalue of ``H_p`` becomes double with a Jordan block.
 
+Located cusp, Bogdanov–Takens and (on Hopf curves) generalised Hopf points carry their normal-form
+coefficients in ``extra`` (:meth:`_CurveProblem.point_normal_form`, :mod:`pathtrack.normalform`).
+
 The Jacobian of the augmented system is the plugin's ``[H_p, H_λ]`` bordered by ``g_z = −w·(∂H_p/∂z) v``
 (Govaerts' formula, as in MatCont), with ``∂H_p/∂z`` one central difference of the plugin's Jacobian
 along ``v`` or ``z`` (the plugin is rebuilt with each value of μ, so autograd cannot see μ, and
@@ -94,6 +97,26 @@ class _CurveProblem(Problem):
 
     def start(self):
         return self._start
+
+    #: Located points of these kinds get normal-form coefficients (the tracker asks :meth:`point_normal_form`)
+    normal_form_kinds = ()
+
+    def point_normal_form(self, kind: str, q, mu) -> dict:
+        """The coefficients of a located codimension-2 point of ``kind`` at ``q = (p, λ, …)``, ``par2 = mu``:
+        ``c`` at a cusp, ``a`` and ``b`` at a Bogdanov–Takens point, ``l1`` and ``l2`` at a generalised
+        Hopf point (:mod:`pathtrack.normalform`, for the plugin at that value of ``par2``)."""
+        from . import normalform as nf
+
+        q = np.asarray(q, dtype=float)
+        pb, x, lam = self.at(mu), q[:self.n], float(q[self.n])
+        if kind == CUSP:
+            return {"c": nf.cusp_coefficient(pb, x, lam)["c"]}
+        if kind == BOGDANOV_TAKENS:
+            return nf.bogdanov_takens_coefficients(pb, x, lam)
+        if kind == GENERALISED_HOPF:
+            out = nf.second_lyapunov(pb, x, lam)
+            return {"l1": out["l1"], "l2": out["l2"]}
+        return {}
 
     def _point(self, q, mu) -> "_CurvePoint":
         q = np.asarray(q, dtype=float)
@@ -231,6 +254,8 @@ class FoldProblem(_CurveProblem):
         """``w·v``: zero where the zero eigenvalue of ``H_p`` is double (Bogdanov–Takens)."""
         v, w, _ = self._point(q, mu).solve
         return float(w @ v)
+
+    normal_form_kinds = (CUSP, BOGDANOV_TAKENS)
 
     def events(self):
         out = [Event(CUSP, self.cusp_value)]
@@ -475,6 +500,8 @@ class HopfProblem(_CurveProblem):
     def metrics(self, q, mu):
         kappa = float(q[-1])
         return {"omega": float(np.sqrt(kappa)) if kappa > 0 else float("nan"), "l1": self.l1_value(q, mu)}
+
+    normal_form_kinds = (BOGDANOV_TAKENS, GENERALISED_HOPF)
 
     def events(self):
         return [Event(BOGDANOV_TAKENS, self.bt_value), Event(ZERO_HOPF, self.zh_value),

@@ -79,6 +79,9 @@ def test_generalised_hopf_of_the_bautin_normal_form():
     np.testing.assert_allclose(curve.metrics["l1"], 2 * (curve.lam - 0.3) / (1 + curve.lam ** 2), atol=1e-8)
     (gh,) = curve.events("gh")
     assert gh.lam == pytest.approx(0.3, abs=1e-8) and gh.p[2] == pytest.approx(0.15, abs=1e-8)
+    # l2 = 4 Re c₂/ω with c₂ = −1, ω = 1 + μ² (pathtrack.normalform.second_lyapunov)
+    assert gh.extra["l2"] == pytest.approx(-4.0 / (1 + 0.3 ** 2), abs=1e-8)
+    assert gh.extra["l1"] == pytest.approx(0.0, abs=1e-9)
     assert not curve.events("bt") and not curve.events("zh")
 
 
@@ -95,11 +98,14 @@ def test_bogdanov_takens_on_the_hopf_and_the_fold_curve():
     np.testing.assert_allclose(om[hopf.lam < 0], np.sqrt(-hopf.lam[hopf.lam < 0]), atol=1e-9)
     (bt,) = hopf.events("bt")
     assert bt.lam == pytest.approx(0.0, abs=1e-8) and bt.p[2] == pytest.approx(0.0, abs=1e-8)
+    assert bt.extra["a"] == pytest.approx(1.0, abs=1e-8) and bt.extra["b"] == pytest.approx(-1.0, abs=1e-8)
     # the fold curve λ = β²/4 meets it there
     fold = continue_fold(BogdanovTakensJac(), _fold(BogdanovTakensJac()), "beta", direction=-1, lam_min=-0.5,
                          lam_max=0.5)
     (bt_fold,) = fold.events("bt")
     assert bt_fold.lam == pytest.approx(bt.lam, abs=1e-8) and bt_fold.p[2] == pytest.approx(bt.p[2], abs=1e-8)
+    assert bt_fold.extra["a"] == pytest.approx(1.0, abs=1e-8)
+    assert bt_fold.extra["b"] == pytest.approx(-1.0, abs=1e-8)
 
 
 def test_zero_hopf_point():

@@ -58,6 +58,7 @@ def test_cusp_curve_and_point():
     np.testing.assert_allclose(27 * mu ** 2, 4 * lam ** 3, atol=1e-9)  # every point on the fold curve
     (cp,) = curve.events("cusp")
     assert cp.lam == pytest.approx(0.0, abs=1e-8) and cp.p[1] == pytest.approx(0.0, abs=1e-8)
+    assert cp.extra["c"] == pytest.approx(-1.0, abs=1e-8)  # p' = μ + λp − p³: c = −1 (pathtrack.normalform)
     assert curve.lam_end == pytest.approx(-0.1)
 
 

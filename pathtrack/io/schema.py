@@ -132,7 +132,9 @@ REJECTED_COLUMNS = {"index": "i8", "lam": "f8", "ds": "f8", "n_newton_iters": "i
 EVENT_COLUMNS = {"lam": "f8", "s": "f8", "step": "i8", "value_a": "f8", "value_b": "f8"}
 #: Schema 4: ``/events/extra``, one fixed-length UTF-8 JSON object per event: what the point's
 #: ``SpecialPoint.extra`` holds (``l1`` at a Hopf point; ``a``, ``b``, ``cubic``, ``sigma`` at a fold;
-#: ``a``, ``b``, ``c``, ``type``, ``kernel_dim`` at a branch point; see :mod:`pathtrack.normalform`).
+#: ``a``, ``b``, ``c``, ``type``, ``kernel_dim`` at a branch point; on fold and Hopf curves ``c`` at a
+#: cusp, ``a``, ``b`` at a Bogdanov–Takens point, ``l1``, ``l2`` at a generalised Hopf point; see
+#: :mod:`pathtrack.normalform`).
 EVENT_EXTRA_LEN = 256
 #: The path schema version that added ``/events/extra``.
 EVENT_EXTRA_SINCE = 4
