@@ -181,3 +181,18 @@ def test_an_interrupt_during_an_orbits_tests_counts_only_the_stored_orbits(tmp_p
     f = CyclesFile(out)
     assert len(f.orbits["lam"]) == 4 and int(f.checkpoint["n_accepted"]) == 3
     assert float(f.checkpoint["s"]) == r.s[-1]
+
+
+def test_the_batch_example_of_writing_a_problem_runs():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "writing_a_problem.md").read_text()
+    block = text[text.index("## 6."):]
+    scope = {}
+    exec(compile(re.findall(r"```python\n(.*?)```", block, re.S)[0], "writing_a_problem.md", "exec"), scope)
+    pb = scope["HopfCircles"]()
+    r = continue_cycles(pb, (np.zeros(2), 0.0), lam_max=0.5, ntst=10)
+    assert r.status is Status.success and r.lam[-1] == pytest.approx(0.5)
+    np.testing.assert_allclose(r.l2, np.sqrt(r.lam), rtol=1e-6)
+    np.testing.assert_allclose(r.period, 2 * np.pi, rtol=1e-6)

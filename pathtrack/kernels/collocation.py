@@ -522,3 +522,33 @@ def deviations(Ua, Ub, w, out):  # pragma: no cover - compiled
             out[1] += w[g] * db * db
             out[2] += w[g] * da * db
     return OK
+
+
+@njit(cache=True, error_model="numpy")
+def interpolate(mesh, coef, U, t, out):  # pragma: no cover - compiled
+    """The piecewise polynomial with node values ``U`` (N·c + 1, n) on ``mesh`` (N + 1,) at the times ``t``
+    (clipped to [0, 1]) into ``out`` (len(t), n); ``coef`` (c+1, c+1): the Lagrange basis's monomial
+    coefficients on [0, 1] (``l_i(s) = Σ_p coef[p, i] s^p``)."""
+    N, c1, n = mesh.shape[0] - 1, coef.shape[0], U.shape[1]
+    c = c1 - 1
+    for m in range(t.shape[0]):
+        tm = min(max(t[m], 0.0), 1.0)
+        lo, hi = 0, N + 1  # the interval j with mesh[j] <= tm < mesh[j + 1] (the last one at tm = 1)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if mesh[mid] <= tm:
+                lo = mid
+            else:
+                hi = mid
+        j = min(lo, N - 1)
+        s = (tm - mesh[j]) / (mesh[j + 1] - mesh[j])
+        for a in range(n):
+            out[m, a] = 0.0
+        for i in range(c1):
+            li, sp = 0.0, 1.0
+            for p in range(c1):
+                li += coef[p, i] * sp
+                sp *= s
+            for a in range(n):
+                out[m, a] += li * U[j * c + i, a]
+    return OK

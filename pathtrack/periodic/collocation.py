@@ -467,17 +467,11 @@ class CollocationSystem:
 
     def interpolate(self, y: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The orbit's piecewise polynomial at times ``t`` in [0, 1], shape ``(len(t), n)``."""
-        return self._interpolate(y, *self._interpolation(t))
-
-    def _interpolation(self, t: np.ndarray):
-        """``(nodes, Lv)``: the node indices (len(t), c+1) of each time's interval and the basis there."""
-        t = np.clip(np.asarray(t, dtype=float), 0.0, 1.0)
-        j = np.clip(np.searchsorted(self.mesh, t, side="right") - 1, 0, self.ntst - 1)
-        s = (t - self.mesh[j]) / self.h[j]
-        return self.node_idx[j], self.basis.eval(s)
-
-    def _interpolate(self, y: np.ndarray, nodes: np.ndarray, Lv: np.ndarray) -> np.ndarray:
-        return np.einsum("mi,mia->ma", Lv, self.split(y)[0][nodes])
+        t = np.ascontiguousarray(t, dtype=float).ravel()
+        out = np.empty((len(t), self.n))
+        U = np.ascontiguousarray(self.split(y)[0], dtype=float)
+        self._kc.interpolate(self.mesh, self.basis.coef, U, t, out)
+        return out
 
     # -- mesh adaptation -------------------------------------------------------------------------
     def adapted_mesh(self, ys) -> np.ndarray:
@@ -514,8 +508,8 @@ class CollocationSystem:
 
         ``y`` may be several points, one a row (shape ``(k, size)``): all at the cost of one.
         """
-        at = self._interpolation(_node_times(np.asarray(new_mesh, dtype=float), self.basis.nodes))
-        out = np.array([np.concatenate([self._interpolate(row, *at).ravel(), row[-2:]])
+        t = _node_times(np.asarray(new_mesh, dtype=float), self.basis.nodes)
+        out = np.array([np.concatenate([self.interpolate(row, t).ravel(), row[-2:]])
                         for row in np.atleast_2d(y)])
         return out if np.ndim(y) == 2 else out[0]
 
