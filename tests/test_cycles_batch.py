@@ -56,7 +56,7 @@ class PointwiseBrusselator(Problem):
 
 
 def test_a_plugin_without_batch_methods_gives_the_same_branch_point_by_point():
-    start, opts = (np.array([1.0, 2.0]), 2.0), dict(ntst=10, ncol=3, max_ds=0.05, lam_max=2.15)
+    start, opts = (np.array([1.0, 2.0]), 2.0), dict(ntst=6, ncol=3, max_ds=0.05, lam_max=2.1)
     old = PointwiseBrusselator()
     rhs = BatchedRHS(old, 2)
     rhs.probe(np.array([1.0, 2.0]), 2.0)
@@ -77,6 +77,11 @@ class Disagrees(Brusselator):
         return -super().dH_dlam_batch(P, lam)
 
 
+class Raises(Brusselator):
+    def dH_dp_batch(self, P, lam):
+        return P[:, 5]  # a plugin's bug: there is no column 5
+
+
 def test_wrong_batch_methods_are_one_line_problem_errors():
     start = (np.array([1.0, 2.0]), 2.0)
     wrong = r"H_batch returned shape \(2, 1\) for 2 points, expected \(2, 2\)"
@@ -85,6 +90,9 @@ def test_wrong_batch_methods_are_one_line_problem_errors():
     assert "\n" not in str(exc.value)
     with pytest.raises(ProblemError, match="dH_dlam_batch disagrees with dH_dlam") as exc:
         continue_cycles(Disagrees(), start, ntst=5)
+    assert "\n" not in str(exc.value)
+    with pytest.raises(ProblemError, match=r"dH_dp_batch\(P, lam\) raised IndexError") as exc:
+        continue_cycles(Raises(), start, ntst=5)
     assert "\n" not in str(exc.value)
 
 

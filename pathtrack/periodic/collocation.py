@@ -113,7 +113,13 @@ class BatchedRHS:
             if self.own[what]:
                 one = getattr(pb, "_H_array" if what == "H" else what)
                 single = np.array([one(p, lam) for p in X], dtype=float)
-                got = self._call(what, X, lam)
+                try:
+                    got = self._call(what, X, lam)
+                except (ProblemError, NonFiniteError):
+                    raise
+                except Exception as exc:  # the plugin's own bug: say whose, in one line
+                    raise ProblemError(f"problem {getattr(pb, 'name', '?')!r}: {batch}(P, lam) raised "
+                                       f"{type(exc).__name__}: {exc}") from exc
                 scale = max(1.0, float(np.max(np.abs(single))))
                 if not np.allclose(got, single, rtol=1e-9, atol=1e-12 * scale):
                     raise ProblemError(f"problem {getattr(pb, 'name', '?')!r}: {batch} disagrees with {what} "
@@ -126,8 +132,6 @@ class BatchedRHS:
             self.vectorised = False
             single = (self.f(X[1:], lam)[0], self.fu(X[1:], lam)[0], self.flam(X[1:], lam)[0])
             ok = all(np.allclose(a[1], b, rtol=1e-12, atol=1e-14) for a, b in zip((f, fu, fl), single))
-        except ProblemError:
-            raise
         except Exception:  # a right-hand side written for one point only
             ok = False
         self.vectorised = ok
@@ -143,7 +147,8 @@ class BatchedRHS:
         a = np.ascontiguousarray(a, dtype=float)
         shape = (X.shape[0], n, n) if what == "dH_dp" else (X.shape[0], n)
         if a.shape != shape:
-            raise ProblemError(f"problem {getattr(pb, 'name', '?')!r}: {_BATCH[what]} returned shape "
+            called = _BATCH[what] if self.own[what] or not self.vectorised else what
+            raise ProblemError(f"problem {getattr(pb, 'name', '?')!r}: {called} returned shape "
                                f"{a.shape} for {X.shape[0]} points, expected {shape}")
         if check and not np.isfinite(a).all():
             raise NonFiniteError(f"{what} is not finite")
