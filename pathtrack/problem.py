@@ -2,8 +2,10 @@
 
 A plugin subclasses :class:`Problem` and defines ``H(p, lam)``. Everything else is
 optional: analytic derivatives (``dH_dp``, ``dH_dlam``), a Jacobian-vector product
-(``jvp``) for large ``n``, a ``loss`` for gradient homotopies (``H = ∇_p loss``),
-start points, per-step ``metrics`` and an ``accept`` test. Missing derivatives come
+(``jvp``) for large ``n``, evaluation at many points at once (``H_batch``,
+``dH_dp_batch``, ``dH_dlam_batch``, for ODE right-hand sides in cycle continuation), a
+``loss`` for gradient homotopies (``H = ∇_p loss``), start points, per-step ``metrics``
+and an ``accept`` test. Missing derivatives come
 from autograd, so ``H`` should then be written with ``autograd.numpy``.
 
 The engine never calls the plugin directly. :class:`RealSystem` wraps it, turns
@@ -131,6 +133,24 @@ class Problem:
             return self.dH_dp(p, lam) @ v
         from autograd import make_jvp
         return make_jvp(lambda q: self._H_array(q, lam))(p)(v)[1]
+
+    # -- optional batched evaluation (an ODE right-hand side at many points: periodic orbits) ----
+    def H_batch(self, P: np.ndarray, lam: float) -> np.ndarray:
+        """``H`` at every row of ``P`` (shape ``(m, n)``), shape ``(m, n)``.
+
+        Periodic-orbit continuation evaluates the right-hand side at all ``ntst·ncol``
+        collocation points at once. This default calls ``H`` row by row; override it with a
+        vectorised version (and ``dH_dp_batch``, ``dH_dlam_batch``) to make a cycle step cheap.
+        """
+        return np.array([self._H_array(x, lam) for x in P])
+
+    def dH_dp_batch(self, P: np.ndarray, lam: float) -> np.ndarray:
+        """``dH_dp`` at every row of ``P`` (shape ``(m, n)``), shape ``(m, n, n)``; default row by row."""
+        return np.array([self.dH_dp(x, lam) for x in P])
+
+    def dH_dlam_batch(self, P: np.ndarray, lam: float) -> np.ndarray:
+        """``dH_dlam`` at every row of ``P`` (shape ``(m, n)``), shape ``(m, n)``; default row by row."""
+        return np.array([self.dH_dlam(x, lam) for x in P])
 
     def _H_array(self, p, lam):
         """``H`` as an array autograd can differentiate (a list or tuple of entries is stacked)."""

@@ -47,6 +47,29 @@ class ABReaction(Problem):
         s = (1.0 - float(p[0])) * np.exp(float(p[1]))
         return np.array([s, self.B * s])
 
+    # the right-hand side at many points (rows of P) at once: cycle continuation's collocation points
+    def H_batch(self, P, lam):
+        u1, u2 = P[:, 0], P[:, 1]
+        r = lam * (1.0 - u1) * np.exp(u2)
+        out = np.empty_like(P)
+        out[:, 0], out[:, 1] = -u1 + r, -u2 + self.B * r - self.beta * u2
+        return out
+
+    def dH_dp_batch(self, P, lam):
+        u1, u2 = P[:, 0], P[:, 1]
+        e = np.exp(u2)
+        r1, r2 = -lam * e, lam * (1.0 - u1) * e
+        J = np.empty((len(P), 2, 2))
+        J[:, 0, 0], J[:, 0, 1] = -1.0 + r1, r2
+        J[:, 1, 0], J[:, 1, 1] = self.B * r1, -1.0 - self.beta + self.B * r2
+        return J
+
+    def dH_dlam_batch(self, P, lam):
+        out = np.empty_like(P)
+        out[:, 0] = (1.0 - P[:, 0]) * np.exp(P[:, 1])
+        out[:, 1] = self.B * out[:, 0]
+        return out
+
     def start(self):
         return StartPoint(np.zeros(2), 0.0)
 

@@ -38,6 +38,26 @@ class Brusselator(Problem):
     def dH_dlam(self, p, lam):
         return np.array([-p[0], p[0]])
 
+    # the right-hand side at many points (rows of P) at once: cycle continuation's collocation points
+    def H_batch(self, P, lam):
+        u, v = P[:, 0], P[:, 1]
+        uuv = u * u * v
+        out = np.empty_like(P)
+        out[:, 0], out[:, 1] = self.A - (lam + 1.0) * u + uuv, lam * u - uuv
+        return out
+
+    def dH_dp_batch(self, P, lam):
+        u, v = P[:, 0], P[:, 1]
+        J = np.empty((len(P), 2, 2))
+        J[:, 0, 0], J[:, 0, 1] = -(lam + 1.0) + 2 * u * v, u * u
+        J[:, 1, 0], J[:, 1, 1] = lam - 2 * u * v, -u * u
+        return J
+
+    def dH_dlam_batch(self, P, lam):
+        out = np.empty_like(P)
+        out[:, 0], out[:, 1] = -P[:, 0], P[:, 0]
+        return out
+
     def start(self):
         return StartPoint(np.array([self.A, self.lam_start / self.A]), self.lam_start)
 

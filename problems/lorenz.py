@@ -39,6 +39,26 @@ class Lorenz(Problem):
     def dH_dlam(self, p, lam):
         return np.array([0.0, float(p[0]), 0.0])
 
+    # the right-hand side at many points (rows of P) at once: cycle continuation's collocation points
+    def H_batch(self, P, lam):
+        x, y, z = P[:, 0], P[:, 1], P[:, 2]
+        out = np.empty_like(P)
+        out[:, 0], out[:, 1], out[:, 2] = self.sigma * (y - x), lam * x - y - x * z, x * y - self.b * z
+        return out
+
+    def dH_dp_batch(self, P, lam):
+        x, y, z = P[:, 0], P[:, 1], P[:, 2]
+        J = np.empty((len(P), 3, 3))
+        J[:, 0, 0], J[:, 0, 1], J[:, 0, 2] = -self.sigma, self.sigma, 0.0
+        J[:, 1, 0], J[:, 1, 1], J[:, 1, 2] = lam - z, -1.0, -x
+        J[:, 2, 0], J[:, 2, 1], J[:, 2, 2] = y, x, -self.b
+        return J
+
+    def dH_dlam_batch(self, P, lam):
+        out = np.zeros_like(P)
+        out[:, 1] = P[:, 0]
+        return out
+
     def start(self):
         return StartPoint(np.zeros(3), 0.0)
 

@@ -40,6 +40,30 @@ class HopfNormalForm(Problem):
         g = self.l1 * r2 + self.l2 * r2 * r2
         return anp.stack([m * x - self.omega * y + g * x, self.omega * x + m * y + g * y])
 
+    # the right-hand side at many points (rows of P) at once: cycle continuation's collocation points
+    def H_batch(self, P, lam):
+        x, y = P[:, 0], P[:, 1]
+        r2 = x * x + y * y
+        m = self.mu(lam)
+        g = self.l1 * r2 + self.l2 * r2 * r2
+        out = np.empty_like(P)
+        out[:, 0], out[:, 1] = m * x - self.omega * y + g * x, self.omega * x + m * y + g * y
+        return out
+
+    def dH_dp_batch(self, P, lam):
+        x, y = P[:, 0], P[:, 1]
+        r2 = x * x + y * y
+        a = self.mu(lam) + self.l1 * r2 + self.l2 * r2 * r2
+        dg = 2.0 * (self.l1 + 2.0 * self.l2 * r2)  # ∂g/∂x = dg·x, ∂g/∂y = dg·y
+        J = np.empty((len(P), 2, 2))
+        J[:, 0, 0], J[:, 0, 1] = a + dg * x * x, -self.omega + dg * x * y
+        J[:, 1, 0], J[:, 1, 1] = self.omega + dg * x * y, a + dg * y * y
+        return J
+
+    def dH_dlam_batch(self, P, lam):
+        dmu = 1.0 if np.isinf(self.lam2) else 1.0 - 2.0 * lam / self.lam2
+        return dmu * P
+
     def start(self):
         return StartPoint(np.zeros(2), self.lam_start)
 
@@ -66,6 +90,27 @@ class SnicCircle(Problem):
         g = lam - x * x - y * y
         w = self.omega + self.a * y
         return anp.stack([x * g - y * w, y * g + x * w])
+
+    # the right-hand side at many points (rows of P) at once: cycle continuation's collocation points
+    def H_batch(self, P, lam):
+        x, y = P[:, 0], P[:, 1]
+        g = lam - x * x - y * y
+        w = self.omega + self.a * y
+        out = np.empty_like(P)
+        out[:, 0], out[:, 1] = x * g - y * w, y * g + x * w
+        return out
+
+    def dH_dp_batch(self, P, lam):
+        x, y = P[:, 0], P[:, 1]
+        g = lam - x * x - y * y
+        w = self.omega + self.a * y
+        J = np.empty((len(P), 2, 2))
+        J[:, 0, 0], J[:, 0, 1] = g - 2.0 * x * x, -2.0 * x * y - w - self.a * y
+        J[:, 1, 0], J[:, 1, 1] = -2.0 * x * y + w, g - 2.0 * y * y + self.a * x
+        return J
+
+    def dH_dlam_batch(self, P, lam):
+        return P.copy()
 
     def start(self):
         return StartPoint(np.zeros(2), self.lam_start)

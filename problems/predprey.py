@@ -46,6 +46,27 @@ class PredatorPrey(Problem):
     def dH_dlam(self, p, lam):
         return np.array([-(1.0 - np.exp(-self.p3 * float(p[0]))), 0.0])
 
+    # the right-hand side at many points (rows of P) at once: cycle continuation's collocation points
+    def H_batch(self, P, lam):
+        u1, u2 = P[:, 0], P[:, 1]
+        out = np.empty_like(P)
+        out[:, 0] = self.p2 * u1 * (1.0 - u1) - u1 * u2 - lam * (1.0 - np.exp(-self.p3 * u1))
+        out[:, 1] = -u2 + self.p4 * u1 * u2
+        return out
+
+    def dH_dp_batch(self, P, lam):
+        u1, u2 = P[:, 0], P[:, 1]
+        J = np.empty((len(P), 2, 2))
+        J[:, 0, 0] = self.p2 * (1.0 - 2.0 * u1) - u2 - lam * self.p3 * np.exp(-self.p3 * u1)
+        J[:, 0, 1] = -u1
+        J[:, 1, 0], J[:, 1, 1] = self.p4 * u2, -1.0 + self.p4 * u1
+        return J
+
+    def dH_dlam_batch(self, P, lam):
+        out = np.zeros_like(P)
+        out[:, 0] = -(1.0 - np.exp(-self.p3 * P[:, 0]))
+        return out
+
     def start(self):
         return StartPoint(np.zeros(2), 0.0)
 

@@ -39,6 +39,25 @@ class Rossler(Problem):
     def dH_dlam(self, p, lam):
         return np.array([np.zeros_like(p[1]), p[1], np.zeros_like(p[1])])
 
+    # the right-hand side at many points (rows of P) at once: cycle continuation's collocation points
+    def H_batch(self, P, lam):
+        x, y, z = P[:, 0], P[:, 1], P[:, 2]
+        out = np.empty_like(P)  # filled column by column: np.column_stack costs as much again
+        out[:, 0], out[:, 1], out[:, 2] = -y - z, x + lam * y, self.b + z * (x - self.c)
+        return out
+
+    def dH_dp_batch(self, P, lam):
+        J = np.zeros((len(P), 3, 3))
+        J[:, 0, 1] = J[:, 0, 2] = -1.0
+        J[:, 1, 0], J[:, 1, 1] = 1.0, lam
+        J[:, 2, 0], J[:, 2, 2] = P[:, 2], P[:, 0] - self.c
+        return J
+
+    def dH_dlam_batch(self, P, lam):
+        out = np.zeros_like(P)
+        out[:, 1] = P[:, 1]
+        return out
+
     def equilibrium(self, lam):
         """The equilibrium near the origin."""
         z = 2 * self.b / (self.c + np.sqrt(self.c ** 2 - 4 * lam * self.b))

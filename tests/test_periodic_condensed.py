@@ -86,6 +86,11 @@ def test_each_collocation_kernel_has_one_specialisation():
         sysm, y, border, rhs = _system(pb, n, 6, ncol)
         sysm.solve(y, border, rhs)
         sysm.monodromy(y)
-    kernels = {name: getattr(kc, name) for name in ("condense", "factor", "solve")}  # the ones Python calls
+        sysm.F(y)
+        sysm.deviations(y, y)
+        sysm.l2_norm(y)
+    # the ones Python calls
+    kernels = {name: getattr(kc, name) for name in ("factor", "solve", "monodromy", "at_gauss", "residual",
+                                                    "phase_row", "measures", "deviations")}
     counts = {name: len(f.signatures) for name, f in kernels.items()}
     assert set(counts.values()) == {1}, counts

@@ -14,13 +14,18 @@ it to a right-hand side and back-substitutes. Cost and storage grow linearly wit
 
 Layout: ``c = ncol``, ``m = (c − 1)·n`` interior unknowns and ``q = c·n`` equations per
 interval; the local columns are ``[interior (m) | u_j (n) | u_j+1 (n) | T | λ]``.
-Arrays in (the caller allocates), status codes out: 0 done, 1 a zero pivot.
+:func:`at_gauss` and :func:`residual` evaluate the orbit and the collocation residual at the
+Gauss points; :func:`monodromy` multiplies the condensed blocks' maps (AUTO's ``FLOQUET``).
+Arrays in (the caller allocates), status codes out: 0 done, 1 a zero pivot, 2 a value not finite.
 """
+
+import math
 
 from numba import njit
 
 OK = 0
 SINGULAR = 1
+NONFINITE = 2
 
 
 @njit(error_model="numpy")  # compiled into its callers, cached with them
@@ -94,18 +99,22 @@ def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W):  # 
         The condensed blocks ``[A_j | B_j | C_j]``.
     dense_red : (2, (N+1)·n + 2), out
         The dense rows in the end-node values and parameters.
-    W : (q, m + 2n + 2)
-        Workspace: one interval's local matrix.
+    W : (q, m + 2n + 2) or (q, m + 2n)
+        Workspace: one interval's local matrix. Without the two parameter columns (the
+        monodromy matrix needs only ``A_j``, ``B_j``) only ``red[:, :, :2n]`` and ``piv`` are
+        computed: ``f``, ``flam``, ``dense``, ``LU``, ``X`` and ``dense_red`` are not used.
 
     Returns
     -------
     int
-        ``OK`` or ``SINGULAR``.
+        ``OK``, ``SINGULAR`` (a zero pivot or a condensed block not finite) or ``NONFINITE`` (an
+        entry of the local matrices not finite: of ``f``, ``f_u``, ``f_λ``).
     """
     N, c, n = fu.shape[0], fu.shape[1], fu.shape[2]
     m, q = (c - 1) * n, c * n
-    w = m + 2 * n + 2
-    for d in range(2):
+    w = W.shape[1]
+    full = w == m + 2 * n + 2
+    for d in range(2 if full else 0):
         for g in range(N + 1):
             for b in range(n):
                 dense_red[d, g * n + b] = dense[d, g * c * n + b]
@@ -123,19 +132,28 @@ def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W):  # 
                         if a == b:
                             v += D[k, i] / h[j]
                         W[r, col + b] = v
-                W[r, m + 2 * n] = -f[j, k, a]
-                W[r, m + 2 * n + 1] = -T * flam[j, k, a]
+                if full:
+                    W[r, m + 2 * n] = -f[j, k, a]
+                    W[r, m + 2 * n + 1] = -T * flam[j, k, a]
+        for r in range(q):  # f, f_u, f_λ as the problem gave them: checked here, not by the caller
+            for col in range(w):
+                if not math.isfinite(W[r, col]):
+                    return NONFINITE
         # partial pivoting on the interior columns
         for k in range(m):
             piv[j, k] = _pivot_step(W, k, q, q)
             if piv[j, k] < 0:
                 return SINGULAR
+        for r in range(n):
+            for col in range(w - m):
+                red[j, r, col] = W[m + r, m + col]
+                if not math.isfinite(red[j, r, col]):
+                    return SINGULAR  # numerically singular
+        if not full:
+            continue
         for r in range(q):
             for col in range(m):
                 LU[j, r, col] = W[r, col]
-        for r in range(n):
-            for col in range(2 * n + 2):
-                red[j, r, col] = W[m + r, m + col]
         # X = U⁻¹ [u_j | u_j+1 | T | λ] (top rows)
         for col in range(2 * n + 2):
             for r in range(m - 1, -1, -1):
@@ -302,7 +320,8 @@ def solve(LU, piv, X, dense, E, piv2, Fm, fpiv, r, r_per, r_dense, U, params, Xr
     ``r`` (N, q): collocation right-hand side (overwritten); ``r_per`` (n,), ``r_dense`` (2,):
     periodicity, phase and border right-hand sides. Out: ``U`` (N·c + 1, n) every node's
     value and ``params`` (2,) the ``(T, λ)`` components. Workspace: ``Xr`` (N, m),
-    ``R`` (N, n), ``v`` (2n + 2,).
+    ``R`` (N, n), ``v`` (2n + 2,). Returns ``NONFINITE`` when the solution is not finite
+    (a numerically singular system).
     """
     N, q, m = LU.shape[0], LU.shape[1], LU.shape[2]
     n = q - m
@@ -341,4 +360,195 @@ def solve(LU, piv, X, dense, E, piv2, Fm, fpiv, r, r_per, r_dense, U, params, Xr
             for t in range(i + 1, n):
                 s -= E[j, i, t] * U[j * c, t]
             U[j * c, i] = s / E[j, i, i]
-    return _expand(X, Xr, params, U)
+    _expand(X, Xr, params, U)
+    for g in range(U.shape[0]):
+        for a in range(n):
+            if not math.isfinite(U[g, a]):
+                return NONFINITE
+    if not (math.isfinite(params[0]) and math.isfinite(params[1])):
+        return NONFINITE
+    return OK
+
+
+@njit(cache=True, error_model="numpy")
+def at_gauss(L, D, h, U, Z, dZ):  # pragma: no cover - compiled
+    """The orbit ``Z`` and its derivative ``dZ`` (N·c, n) at the Gauss points, from the node values ``U``."""
+    c, n = L.shape[0], U.shape[1]
+    for j in range(h.shape[0]):
+        for k in range(c):
+            g = j * c + k
+            for a in range(n):
+                z = 0.0
+                dz = 0.0
+                for i in range(c + 1):
+                    u = U[j * c + i, a]
+                    z += L[k, i] * u
+                    dz += D[k, i] * u
+                Z[g, a] = z
+                dZ[g, a] = dz / h[j]
+    return OK
+
+
+@njit(cache=True, error_model="numpy")
+def residual(dZ, f, T, U, ref_row, out):  # pragma: no cover - compiled
+    """Collocation ``u' − T f`` at the Gauss points, periodicity ``u(0) − u(1)`` and phase ``ref_row·U``
+    into ``out``.
+
+    Returns ``NONFINITE`` when a residual is NaN or infinite.
+    """
+    M, n = dZ.shape[0], dZ.shape[1]
+    last = U.shape[0] - 1
+    for g in range(M):
+        for a in range(n):
+            out[g * n + a] = dZ[g, a] - T * f[g, a]
+    for a in range(n):
+        out[M * n + a] = U[0, a] - U[last, a]
+    s = 0.0
+    for g in range(U.shape[0]):
+        for a in range(n):
+            s += ref_row[g * n + a] * U[g, a]
+    out[M * n + n] = s
+    for i in range(out.shape[0]):
+        if not math.isfinite(out[i]):
+            return NONFINITE
+    return OK
+
+
+@njit(cache=True, error_model="numpy")
+def monodromy(D, L, h, T, fu, piv, red, W, G, M, P):  # pragma: no cover - compiled
+    """:func:`condense` without the parameter columns (``W`` of shape (q, m + 2n)), then
+    ``M = G_N−1 ⋯ G_0``.
+
+    ``G_j = −B_j⁻¹ A_j`` maps interval ``j``'s left end node to its right one (AUTO's FLOQUET).
+    Workspace ``piv`` (N, m), ``red`` (N, n, 2n+2), ``G`` (n, 2n): ``[B_j | −A_j]`` eliminated in
+    place; ``P`` (n, n). Out: ``M`` (n, n).
+    """
+    # the arrays condense does not use without the parameter columns: red stands in for them
+    code = condense(D, L, h, T, fu, red, red, red[0], red, piv, red, red, red[0], W)
+    if code != OK:
+        return code
+    N, n = red.shape[0], red.shape[1]
+    for a in range(n):
+        for b in range(n):
+            M[a, b] = 1.0 if a == b else 0.0
+    for j in range(N):
+        for a in range(n):
+            for b in range(n):
+                G[a, b] = red[j, a, n + b]
+                G[a, n + b] = -red[j, a, b]
+        for k in range(n):
+            if _pivot_step(G, k, n, n) < 0:
+                return SINGULAR
+        for col in range(n):  # back-substitution: G[:, n + col] becomes column col of −B⁻¹A
+            for r in range(n - 1, -1, -1):
+                s = G[r, n + col]
+                for t in range(r + 1, n):
+                    s -= G[r, t] * G[t, n + col]
+                G[r, n + col] = s / G[r, r]
+        for a in range(n):  # P = G_j M
+            for b in range(n):
+                s = 0.0
+                for t in range(n):
+                    s += G[a, n + t] * M[t, b]
+                P[a, b] = s
+        for a in range(n):
+            for b in range(n):
+                M[a, b] = P[a, b]
+    for a in range(n):
+        for b in range(n):
+            if not math.isfinite(M[a, b]):
+                return SINGULAR  # numerically singular
+    return OK
+
+
+@njit(cache=True, error_model="numpy")
+def phase_row(P, U, row):  # pragma: no cover - compiled
+    """The phase row ``row`` (N·c + 1, n) with ``row·u = ∫₀¹ u·v'`` for the reference orbit ``v`` (node values
+    ``U``): interval ``j`` adds ``P U_j`` to its nodes, ``P = Lᵀ diag(w) D`` (c+1, c+1)."""
+    c, n = P.shape[0] - 1, U.shape[1]
+    for g in range(row.shape[0]):
+        for a in range(n):
+            row[g, a] = 0.0
+    for j in range((U.shape[0] - 1) // c):
+        for i in range(c + 1):
+            for a in range(n):
+                s = 0.0
+                for k in range(c + 1):
+                    s += P[i, k] * U[j * c + k, a]
+                row[j * c + i, a] += s  # an end node gets the sum of its two intervals' parts
+    return OK
+
+
+@njit(cache=True, error_model="numpy")
+def measures(U, w, out):  # pragma: no cover - compiled
+    """Of the orbit with node values ``U`` (N·c + 1, n) and quadrature weights ``w``: ``out[0]`` AUTO's L2
+    norm ``sqrt(Σ_g w_g |u_g|²)``, ``out[1]`` the largest half peak-to-peak of a component, ``out[2]``
+    the largest ``|u|`` of a component."""
+    G, n = U.shape[0], U.shape[1]
+    s = 0.0
+    for g in range(G):
+        q = 0.0
+        for a in range(n):
+            q += U[g, a] * U[g, a]
+        s += w[g] * q
+    out[0] = math.sqrt(s)
+    out[1] = 0.0
+    out[2] = 0.0
+    for a in range(n):
+        lo = hi = U[0, a]
+        for g in range(1, G):
+            lo = min(lo, U[g, a])
+            hi = max(hi, U[g, a])
+        out[1] = max(out[1], 0.5 * (hi - lo))
+        out[2] = max(out[2], max(abs(lo), abs(hi)))
+    return OK
+
+
+@njit(cache=True, error_model="numpy")
+def deviations(Ua, Ub, w, out):  # pragma: no cover - compiled
+    """``out = (⟨da, da⟩, ⟨db, db⟩, ⟨da, db⟩)`` for the deviations ``d = u − ū`` of two orbits from
+    their means, ``⟨x, y⟩ = Σ_g w_g x_g·y_g`` (node values ``Ua``, ``Ub`` on one mesh, weights ``w``)."""
+    G, n = Ua.shape[0], Ua.shape[1]
+    for k in range(3):
+        out[k] = 0.0
+    for a in range(n):
+        ma = mb = 0.0
+        for g in range(G):
+            ma += w[g] * Ua[g, a]
+            mb += w[g] * Ub[g, a]
+        for g in range(G):
+            da, db = Ua[g, a] - ma, Ub[g, a] - mb
+            out[0] += w[g] * da * da
+            out[1] += w[g] * db * db
+            out[2] += w[g] * da * db
+    return OK
+
+
+@njit(cache=True, error_model="numpy")
+def interpolate(mesh, coef, U, t, out):  # pragma: no cover - compiled
+    """The piecewise polynomial with node values ``U`` (N·c + 1, n) on ``mesh`` (N + 1,) at the times ``t``
+    (clipped to [0, 1]) into ``out`` (len(t), n); ``coef`` (c+1, c+1): the Lagrange basis's monomial
+    coefficients on [0, 1] (``l_i(s) = Σ_p coef[p, i] s^p``)."""
+    N, c1, n = mesh.shape[0] - 1, coef.shape[0], U.shape[1]
+    c = c1 - 1
+    for m in range(t.shape[0]):
+        tm = min(max(t[m], 0.0), 1.0)
+        lo, hi = 0, N + 1  # the interval j with mesh[j] <= tm < mesh[j + 1] (the last one at tm = 1)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if mesh[mid] <= tm:
+                lo = mid
+            else:
+                hi = mid
+        j = min(lo, N - 1)
+        s = (tm - mesh[j]) / (mesh[j + 1] - mesh[j])
+        for a in range(n):
+            out[m, a] = 0.0
+        for i in range(c1):
+            li, sp = 0.0, 1.0
+            for p in range(c1):
+                li += coef[p, i] * sp
+                sp *= s
+            for a in range(n):
+                out[m, a] += li * U[j * c + i, a]
+    return OK

@@ -22,9 +22,10 @@ node at fixed ``T`` and ``λ`` (AUTO's FLOQUET). :meth:`CollocationSystem.variat
 every node's derivative with respect to ``u(0)`` from the sparse collocation block
 (``A = [A₀ | A_r]`` split into the columns of ``u(0)`` and of all later nodes, ``A_r X = −A₀``).
 
-Right-hand sides are evaluated for all collocation points at once when the problem's
-``H``, ``dH_dp`` and ``dH_dlam`` broadcast over a trailing axis (``p`` of shape
-``(n, M)``), which is checked against single-point calls; otherwise point by point.
+Right-hand sides are evaluated for all collocation points at once (:class:`BatchedRHS`): by
+the problem's ``H_batch``, ``dH_dp_batch`` and ``dH_dlam_batch`` when it defines them, else by
+``H``, ``dH_dp`` and ``dH_dlam`` when they broadcast over a trailing axis (``p`` of shape
+``(n, M)``), both checked against single-point calls; otherwise point by point.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..linalg import SingularJacobianError
-from ..problem import NonFiniteError, Problem
+from ..problem import NonFiniteError, Problem, ProblemError
 
 __all__ = ["CollocationBasis", "BatchedRHS", "CollocationSystem"]
 
@@ -69,6 +70,7 @@ class CollocationBasis:
         self.L = self.eval(self.gauss)
         self.D = np.vander(self.gauss, ncol + 1, increasing=True)[:, :-1] @ (C[1:] * powers[1:, None])
         self.node_w = C.T @ (1.0 / (powers + 1.0))
+        self.lead = C[ncol] * float(np.prod(np.arange(1, ncol + 1)))  # l_i^(ncol): ncol! × leading coef.
         self.phase = self.L.T @ (self.gauss_w[:, None] * self.D)
 
     def eval(self, s: np.ndarray) -> np.ndarray:
@@ -76,17 +78,54 @@ class CollocationBasis:
         return np.vander(np.asarray(s, dtype=float), self.ncol + 1, increasing=True) @ self.coef
 
 
+#: The problem's batch method of each right-hand-side quantity.
+_BATCH = {"H": "H_batch", "dH_dp": "dH_dp_batch", "dH_dlam": "dH_dlam_batch"}
+
+
 class BatchedRHS:
-    """``f``, ``f_u`` and ``f_λ`` of a problem at many points ``X`` (shape ``(M, n)``) at once."""
+    """``f``, ``f_u`` and ``f_λ`` of a problem at many points ``X`` (shape ``(M, n)``) at once.
+
+    Each comes from the problem's own batch method when it defines one (``H_batch``,
+    ``dH_dp_batch``, ``dH_dlam_batch``, checked by :meth:`probe` against its single-point
+    method); otherwise from the single-point method called on all points at once when it
+    broadcasts over a trailing axis (``p`` of shape ``(n, M)``, likewise checked); otherwise
+    point by point (:class:`~pathtrack.problem.Problem`'s default batch methods).
+    """
 
     def __init__(self, problem: Problem, n: int):
         self.problem, self.n = problem, n
         self.n_evals = 0
         self.vectorised = False
+        self.own = {k: problem is not None and problem.has(b) for k, b in _BATCH.items()}
 
     def probe(self, x: np.ndarray, lam: float) -> None:
-        """Use broadcasting calls when they agree with single-point calls at two points near ``x``."""
+        """Check the problem's batch methods, and use broadcasting calls for the others when they agree
+        with single-point calls at two points near ``x``.
+
+        Raises
+        ------
+        ProblemError
+            A batch method of the problem returns the wrong shape or disagrees with its single-point method.
+        """
         X = np.stack([x, x * (1 + 1e-3) + 1e-3])
+        pb = self.problem
+        for what, batch in _BATCH.items():
+            if self.own[what]:
+                one = getattr(pb, "_H_array" if what == "H" else what)
+                single = np.array([one(p, lam) for p in X], dtype=float)
+                try:
+                    got = self._call(what, X, lam)
+                except (ProblemError, NonFiniteError):
+                    raise
+                except Exception as exc:  # the plugin's own bug: say whose, in one line
+                    raise ProblemError(f"problem {getattr(pb, 'name', '?')!r}: {batch}(P, lam) raised "
+                                       f"{type(exc).__name__}: {exc}") from exc
+                scale = max(1.0, float(np.max(np.abs(single))))
+                if not np.allclose(got, single, rtol=1e-9, atol=1e-12 * scale):
+                    raise ProblemError(f"problem {getattr(pb, 'name', '?')!r}: {batch} disagrees with {what} "
+                                       f"at p = {X[1].tolist()}, lam = {lam}")
+        if all(self.own.values()):
+            return
         try:
             self.vectorised = True
             f, fu, fl = self.f(X, lam), self.fu(X, lam), self.flam(X, lam)
@@ -97,51 +136,53 @@ class BatchedRHS:
             ok = False
         self.vectorised = ok
 
-    def _check(self, a: np.ndarray, shape: tuple, what: str) -> np.ndarray:
-        a = np.asarray(a, dtype=float)
+    def _call(self, what: str, X: np.ndarray, lam: float, check: bool = True) -> np.ndarray:
+        """``what`` (``H``, ``dH_dp`` or ``dH_dlam``) at the points ``X``: point axis first, checked."""
+        pb, n = self.problem, self.n
+        if self.own[what] or not self.vectorised:
+            a = getattr(pb, _BATCH[what])(X, lam)
+        else:
+            a = self._broadcast(what, X.T, lam)
+            a = np.moveaxis(np.asarray(a, dtype=float), -1, 0)  # the point axis first
+        a = np.ascontiguousarray(a, dtype=float)
+        shape = (X.shape[0], n, n) if what == "dH_dp" else (X.shape[0], n)
         if a.shape != shape:
-            raise ValueError(f"{what} has shape {a.shape}, expected {shape}")
-        if not np.isfinite(a).all():
+            called = _BATCH[what] if self.own[what] or not self.vectorised else what
+            raise ProblemError(f"problem {getattr(pb, 'name', '?')!r}: {called} returned shape "
+                               f"{a.shape} for {X.shape[0]} points, expected {shape}")
+        if check and not np.isfinite(a).all():
             raise NonFiniteError(f"{what} is not finite")
         return a
 
-    def _eval(self, what: str, X: np.ndarray, tail: tuple, batched, single) -> np.ndarray:
-        """``batched(P)`` on all points (trailing point axis) if vectorised, else ``single(x)`` per point."""
-        if self.vectorised:
-            a = np.asarray(batched(X.T), dtype=float)
-            a = a.transpose((a.ndim - 1,) + tuple(range(a.ndim - 1)))  # the point axis first
-        else:
-            a = np.array([single(x) for x in X], dtype=float)
-        return self._check(a, (X.shape[0],) + tail, what)
-
-    def f(self, X: np.ndarray, lam: float) -> np.ndarray:
-        self.n_evals += X.shape[0]
+    def _broadcast(self, what: str, P: np.ndarray, lam: float):
+        """The single-point method on all points at once (``P`` of shape ``(n, M)``)."""
         pb = self.problem
-        return self._eval("H", X, (self.n,), lambda P: pb.H(P, lam), lambda x: pb.H(x, lam))
-
-    def fu(self, X: np.ndarray, lam: float) -> np.ndarray:
-        pb = self.problem
-
-        def batched(P):
+        if what == "H":
+            return pb.H(P, lam)
+        if what == "dH_dp":
             if pb.has("dH_dp"):
                 return pb.dH_dp(P, lam)
             import autograd
             import autograd.numpy as anp
             # each column of H depends on its own column of p only: differentiate the row sums
             return autograd.jacobian(lambda Q: anp.sum(pb._H_array(Q, lam), axis=1))(P.copy())
+        if pb.has("dH_dlam"):
+            return pb.dH_dlam(P, lam)
+        from autograd import make_jvp  # forward mode: one pass for all M·n outputs
+        return make_jvp(lambda t: pb._H_array(P, t))(float(lam))(1.0)[1]
 
-        return self._eval("dH_dp", X, (self.n, self.n), batched, lambda x: pb.dH_dp(x, lam))
+    def f(self, X: np.ndarray, lam: float, check: bool = True) -> np.ndarray:
+        """``f`` at the points ``X``, shape ``(M, n)``; ``check``: raise NonFiniteError on NaN or inf."""
+        self.n_evals += X.shape[0]
+        return self._call("H", X, lam, check)
 
-    def flam(self, X: np.ndarray, lam: float) -> np.ndarray:
-        pb = self.problem
+    def fu(self, X: np.ndarray, lam: float, check: bool = True) -> np.ndarray:
+        """``f_u`` at the points ``X``, shape ``(M, n, n)``."""
+        return self._call("dH_dp", X, lam, check)
 
-        def batched(P):
-            if pb.has("dH_dlam"):
-                return pb.dH_dlam(P, lam)
-            from autograd import make_jvp  # forward mode: one pass for all M·n outputs
-            return make_jvp(lambda t: pb._H_array(P, t))(float(lam))(1.0)[1]
-
-        return self._eval("dH_dlam", X, (self.n,), batched, lambda x: pb.dH_dlam(x, lam))
+    def flam(self, X: np.ndarray, lam: float, check: bool = True) -> np.ndarray:
+        """``f_λ`` at the points ``X``, shape ``(M, n)``."""
+        return self._call("dH_dlam", X, lam, check)
 
 
 class CollocationSystem:
@@ -156,6 +197,9 @@ class CollocationSystem:
     """
 
     def __init__(self, rhs: BatchedRHS, mesh: np.ndarray, ncol: int):
+        from ..kernels import collocation as kc  # Numba loads with the first system, not on import
+
+        self._kc = kc
         self.rhs, self.n = rhs, rhs.n
         self.basis = CollocationBasis(ncol)
         self.ncol = ncol
@@ -166,24 +210,28 @@ class CollocationSystem:
     def set_mesh(self, mesh: np.ndarray) -> None:
         mesh = np.asarray(mesh, dtype=float)
         self.last_factor = None
-        self.mesh, self.ntst = mesh, len(mesh) - 1
+        self.ref_row = None
+        self._last_f = None  # (y, Z, dZ, f): Newton evaluates F and the Jacobian at one y
+        n, c, N = self.n, self.ncol, len(mesh) - 1
+        if N != getattr(self, "ntst", None):  # a new layout (an adapted mesh keeps the old one)
+            self.ntst = N
+            self.n_nodes = N * c + 1
+            self.n_u = self.n_nodes * n
+            self.size = self.n_u + 2  # (u, T, λ)
+            self.n_colloc = N * c * n
+            # node indices of interval j: j*c .. j*c + c
+            self.node_idx = np.arange(N)[:, None] * c + np.arange(c + 1)[None, :]  # (N, c+1)
+            self._patterns = None  # the sparse patterns of jacobian() and variational(), made on first use
+            self._work = self._mono_work = None  # the kernels' arrays, made on first use
+        self.mesh = mesh
         self.h = np.diff(mesh)
-        n, c, N = self.n, self.ncol, self.ntst
-        self.n_nodes = N * c + 1
-        self.n_u = self.n_nodes * n
-        self.size = self.n_u + 2  # (u, T, λ)
         self.times = _node_times(mesh, self.basis.nodes)
-        # node indices of interval j: j*c .. j*c + c
-        self.node_idx = np.arange(N)[:, None] * c + np.arange(c + 1)[None, :]  # (N, c+1)
         w = np.zeros(self.n_nodes)
-        np.add.at(w, self.node_idx, self.h[:, None] * self.basis.node_w[None, :])
+        w[:-1].reshape(N, c)[:] = self.h[:, None] * self.basis.node_w[None, :c]
+        w[c::c] += self.h * self.basis.node_w[c]  # the right end of interval j is the left end of j+1
         self.node_weights = w  # ∫₀¹ of the piecewise polynomial through node values: Σ w_g u_g
         self._weights = np.concatenate([np.repeat(w, n), [1.0, 1.0]])
         self._weights.setflags(write=False)
-        self.n_colloc = N * c * n
-        self.ref_row = None
-        self._patterns = None  # the sparse patterns of jacobian() and variational(), made on first use
-        self._last_f = None  # (y, Z, f): Newton evaluates F and the Jacobian at one y
 
     def _sparse_patterns(self):
         """Sparsity of the bordered Jacobian and of the monodromy's block, fixed per mesh."""
@@ -208,15 +256,48 @@ class CollocationSystem:
         return self._patterns
 
     def _at_gauss(self, y: np.ndarray):
-        """``(Z, f)``: the orbit of ``y`` and ``f`` at the Gauss points, kept for a next call at ``y``."""
+        """``(Z, dZ, f)``: the orbit of ``y``, its derivative and ``f`` at the Gauss points, kept for a
+        next call at ``y``."""
         last = self._last_f
-        if last is not None and np.array_equal(last[0], y):
-            return last[1], last[2]
+        if last is not None and last[0] == y.tobytes():  # the same point (cheaper than np.array_equal)
+            return last[1], last[2], last[3]
         U, _, lam = self.split(y)
-        Z = self.gauss_values(U)
-        f = self.rhs.f(Z, lam)
-        self._last_f = (y.copy(), Z, f)
-        return Z, f
+        Z, dZ = self._gauss(U)
+        f = self.rhs.f(Z, lam, check=False)  # the residual and factor kernels check that it is finite
+        self._last_f = (y.tobytes(), Z, dZ, f)
+        return Z, dZ, f
+
+    def _gauss(self, U: np.ndarray):
+        """The orbit and its derivative at the Gauss points, each of shape ``(ntst·ncol, n)``."""
+        kc = self._kc
+        Z, dZ = np.empty((2, self.ntst * self.ncol, self.n))
+        kc.at_gauss(self.basis.L, self.basis.D, self.h, np.ascontiguousarray(U, dtype=float), Z, dZ)
+        return Z, dZ
+
+    def _workspace(self, monodromy: bool = False) -> tuple:
+        """The arrays :func:`~pathtrack.kernels.collocation.condense` fills, allocated once per mesh.
+
+        ``monodromy``: the arrays of :func:`~pathtrack.kernels.collocation.monodromy` instead,
+        which leaves the last Newton factorisation (:meth:`resolve_last`) intact.
+        """
+        work = self._mono_work if monodromy else self._work
+        if work is not None:
+            return work
+        N, c, n = self.ntst, self.ncol, self.n
+        m, q = (c - 1) * n, c * n
+        if monodromy:
+            work = (np.empty((N, m), dtype=np.int64), np.empty((N, n, 2 * n + 2)), np.empty((q, m + 2 * n)),
+                    np.empty((n, 2 * n)), np.empty((n, n)), np.empty((n, n)))
+            self._mono_work = work
+        else:
+            work = (np.zeros((2, self.size)), np.empty((N, q, m)), np.empty((N, m), dtype=np.int64),
+                    np.empty((N, m, 2 * n + 2)), np.empty((N, n, 2 * n + 2)), np.empty((2, (N + 1) * n + 2)),
+                    np.empty((q, m + 2 * n + 2)), np.empty((N, 2 * n + 2, 3 * n + 2)),
+                    np.zeros((N, n), dtype=np.int64), np.empty((2 * n + 2, 2 * n + 2)),
+                    np.empty(2 * n + 2, dtype=np.int64))
+            self._work = work
+            self._solve_work = (np.empty((N, q)), np.empty((N, m)), np.empty((N, n)), np.empty(2 * n + 2))
+        return work
 
     def weights(self) -> np.ndarray:
         """Weights of the inner product of the continuation: ``∫₀¹ u·v dt + T_a T_b + λ_a λ_b``."""
@@ -231,40 +312,30 @@ class CollocationSystem:
 
     def gauss_values(self, U: np.ndarray) -> np.ndarray:
         """The orbit at the Gauss points, shape ``(ntst·ncol, n)``."""
-        return self._per_interval(self.basis.L, U).reshape(-1, self.n)
+        return self._gauss(U)[0]
 
     # -- phase condition -------------------------------------------------------------------------
     def phase_row(self, U_ref: np.ndarray) -> np.ndarray:
         """Row ``r`` with ``r·U = ∫₀¹ u·v'`` for the reference orbit ``v`` (node values ``U_ref``)."""
-        contrib = self._per_interval(self.basis.phase, U_ref)  # (N, c+1, n)
-        c = self.ncol
-        row = np.zeros((self.n_nodes, self.n))
-        row[:-1].reshape(self.ntst, c, self.n)[:] = contrib[:, :c]
-        row[c::c] += contrib[:, c]  # the right end of interval j is the left end of j+1
+        row = np.empty((self.n_nodes, self.n))
+        self._kc.phase_row(self.basis.phase, np.ascontiguousarray(U_ref, dtype=float), row)
         return row.ravel()
-
-    def _per_interval(self, M: np.ndarray, U: np.ndarray) -> np.ndarray:
-        """``M @ U[node_idx[j]]`` for every interval ``j``, shape ``(ntst, len(M), n)``.
-
-        One BLAS product on the gathered node values (a batched matmul over the intervals
-        costs several times more at these sizes).
-        """
-        G = U[self.node_idx.T]  # (c+1, N, n)
-        out = M @ G.reshape(self.ncol + 1, -1)
-        return out.reshape(len(M), self.ntst, self.n).transpose(1, 0, 2)
 
     def set_reference(self, y_ref: np.ndarray) -> None:
         """Phase condition against the orbit of ``y_ref``."""
+        if self.ref_row is not None and np.array_equal(self._ref_u, y_ref[:self.n_u]):
+            return  # the same orbit again (a step's corrections all refer to its start)
+        self._ref_u = y_ref[:self.n_u].copy()
         self.ref_row = self.phase_row(self.split(y_ref)[0])
 
     # -- equations -------------------------------------------------------------------------------
     def F(self, y: np.ndarray) -> np.ndarray:
         """Collocation, periodicity and phase residuals, length ``size − 1``."""
-        U, T, lam = self.split(y)
-        dU = self._per_interval(self.basis.D, U) / self.h[:, None, None]
-        col = dU.reshape(-1, self.n) - T * self._at_gauss(y)[1]
-        out = np.concatenate([col.ravel(), U[0] - U[-1], [self.ref_row @ y[:self.n_u]]])
-        if not np.all(np.isfinite(out)):
+        kc = self._kc
+        U, T, _ = self.split(y)
+        _, dZ, f = self._at_gauss(y)
+        out = np.empty(self.size - 1)
+        if kc.residual(dZ, f, T, np.ascontiguousarray(U), self.ref_row, out) != kc.OK:
             raise NonFiniteError("collocation residual is not finite")
         return out
 
@@ -309,60 +380,42 @@ class CollocationSystem:
             return None
         return self._solve_factored(last[0], rhs)
 
-    def _factor(self, y: np.ndarray, border: Optional[np.ndarray], reduced: bool = True):
-        """Condense the bordered Jacobian at ``y``; with ``reduced``, also eliminate the end nodes.
+    def _factor(self, y: np.ndarray, border: np.ndarray):
+        """Condense the bordered Jacobian at ``y`` and eliminate the end nodes: the kernel's factor arrays.
 
-        Returns the kernel's factor arrays, or (``reduced`` False) the condensed blocks
-        ``[A_j | B_j | C_j]``, shape ``(ntst, n, 2n + 2)``.
+        They are the mesh's workspace, overwritten by the next factorisation.
         """
-        from ..kernels import collocation as kc
-
-        _, T, lam = self.split(y)
-        Z, f = self._at_gauss(y)
+        kc = self._kc
+        T, lam = float(y[-2]), float(y[-1])
+        Z, _, f = self._at_gauss(y)
         N, c, n = self.ntst, self.ncol, self.n
-        m, q = (c - 1) * n, c * n
-        # contiguous arrays: one specialisation of each kernel (the problem's arrays may be transposed views)
-        fu = np.ascontiguousarray(self.rhs.fu(Z, lam).reshape(N, c, n, n))
-        if reduced:
-            f = np.ascontiguousarray(f.reshape(N, c, n))
-            flam = np.ascontiguousarray(self.rhs.flam(Z, lam).reshape(N, c, n))
-        else:  # the condensed u-blocks do not depend on the parameter columns
-            f = flam = np.zeros((N, c, n))
-        dense = np.zeros((2, self.size))
-        if self.ref_row is not None:
-            dense[0, :self.n_u] = self.ref_row
-        if border is not None:
-            dense[1] = border
-        LU, piv, X = np.empty((N, q, m)), np.empty((N, m), dtype=np.int64), np.empty((N, m, 2 * n + 2))
-        red, dense_red = np.empty((N, n, 2 * n + 2)), np.empty((2, (N + 1) * n + 2))
-        args = (self.basis.D, self.basis.L, self.h, float(T), fu, f, flam, dense, LU, piv, X, red, dense_red,
-                np.empty((q, m + 2 * n + 2)))
-        if not reduced:
-            code = kc.condense(*args)
-            out = red
-        else:
-            E, piv2 = np.empty((N, 2 * n + 2, 3 * n + 2)), np.zeros((N, n), dtype=np.int64)
-            Fm, fpiv = np.empty((2 * n + 2, 2 * n + 2)), np.empty(2 * n + 2, dtype=np.int64)
-            code = kc.factor(*args, E, piv2, Fm, fpiv)
-            out = (LU, piv, X, dense, E, piv2, Fm, fpiv)
-        if code != kc.OK or not np.all(np.isfinite(red)):
+        # contiguous (BatchedRHS): one kernel specialisation; the kernel checks that they are finite
+        fu = self.rhs.fu(Z, lam, check=False).reshape(N, c, n, n)
+        work = self._workspace()
+        dense = work[0]
+        dense[0, :self.n_u] = 0.0 if self.ref_row is None else self.ref_row
+        dense[1] = border
+        code = kc.factor(self.basis.D, self.basis.L, self.h, T, fu, f.reshape(N, c, n),
+                         self.rhs.flam(Z, lam, check=False).reshape(N, c, n), *work)
+        self._raise_for(code)
+        return work[1:4] + (dense,) + work[7:]
+
+    def _raise_for(self, code: int) -> None:
+        """The exception of a condensation kernel's status code (none for ``OK``)."""
+        if code == self._kc.NONFINITE:
+            raise NonFiniteError("f, f_u or f_λ at the collocation points is not finite")
+        if code != self._kc.OK:
             raise SingularJacobianError("collocation Jacobian is singular (zero pivot in the condensation)")
-        return out
 
     def _solve_factored(self, factor, rhs: np.ndarray) -> np.ndarray:
-        from ..kernels import collocation as kc
-
-        N, n, nc = self.ntst, self.n, self.n_colloc
-        r = np.array(rhs[:nc], dtype=float).reshape(N, -1)
+        n, nc = self.n, self.n_colloc
+        r, Xr, R, v = self._solve_work
+        r.ravel()[:] = rhs[:nc]  # the kernel overwrites its collocation right-hand side
         z = np.empty(self.size)
-        kc.solve(*factor, r, np.array(rhs[nc:nc + n], dtype=float), np.array(rhs[-2:], dtype=float),
-                 z[:self.n_u].reshape(self.n_nodes, n), z[self.n_u:],
-                 np.empty((N, (self.ncol - 1) * n)), np.empty((N, n)), np.empty(2 * n + 2))
-        return self._checked(z)
-
-    @staticmethod
-    def _checked(z: np.ndarray) -> np.ndarray:
-        if not np.all(np.isfinite(z)):
+        code = self._kc.solve(*factor, r, np.ascontiguousarray(rhs[nc:nc + n], dtype=float),
+                              np.ascontiguousarray(rhs[-2:], dtype=float),
+                              z[:self.n_u].reshape(self.n_nodes, n), z[self.n_u:], Xr, R, v)
+        if code != self._kc.OK:
             raise SingularJacobianError("collocation Jacobian is numerically singular")
         return z
 
@@ -372,15 +425,16 @@ class CollocationSystem:
 
         The condensed block of interval ``j`` maps its left end node to its right one,
         ``u_j+1 = −B_j⁻¹ A_j u_j`` (AUTO's FLOQUET); the monodromy matrix is the product of
-        these maps, taken pairwise (``log₂ ntst`` batched products).
+        these maps (:func:`pathtrack.kernels.collocation.monodromy`).
         """
-        red = self._factor(y, None, reduced=False)
-        n = self.n
-        G = -np.linalg.solve(red[:, :, n:2 * n], red[:, :, :n])
-        while len(G) > 1:
-            k = len(G) // 2 * 2
-            G = np.concatenate([G[1:k:2] @ G[0:k:2], G[k:]])
-        return G[0]
+        kc = self._kc
+        _, T, lam = self.split(y)
+        Z = self._at_gauss(y)[0]
+        N, c, n = self.ntst, self.ncol, self.n
+        fu = self.rhs.fu(Z, lam, check=False).reshape(N, c, n, n)
+        work = self._workspace(monodromy=True)
+        self._raise_for(kc.monodromy(self.basis.D, self.basis.L, self.h, float(T), fu, *work))
+        return work[-2].copy()
 
     def variational(self, y: np.ndarray) -> np.ndarray:
         """``∂u(t_g)/∂u(0)`` at every node ``g`` (fixed ``T``, ``λ``), shape ``(n_nodes, n, n)``."""
@@ -399,17 +453,30 @@ class CollocationSystem:
     # -- measures of an orbit --------------------------------------------------------------------
     def l2_norm(self, y: np.ndarray) -> float:
         """AUTO's L2 norm: ``sqrt(∫₀¹ |u(t)|² dt)`` by the node quadrature of the mesh."""
-        U = self.split(y)[0]
-        return float(np.sqrt(self.node_weights @ np.sum(U * U, axis=1)))
+        return self.measures(y)[0]
+
+    def measures(self, y: np.ndarray) -> Tuple[float, float, float]:
+        """``(L2 norm, amplitude, max |u|)`` of the orbit: :meth:`l2_norm`, the largest half peak-to-peak
+        of a component over the nodes, the largest ``|u|`` of a component."""
+        out = np.empty(3)
+        self._kc.measures(np.ascontiguousarray(self.split(y)[0]), self.node_weights, out)
+        return float(out[0]), float(out[1]), float(out[2])
+
+    def deviations(self, y_a: np.ndarray, y_b: np.ndarray) -> Tuple[float, float, float]:
+        """``(⟨da, da⟩, ⟨db, db⟩, ⟨da, db⟩)`` of the deviations ``u − ū`` of two orbits on this mesh from
+        their means, in the inner product ``∫₀¹ u·v dt``."""
+        out = np.empty(3)
+        Ua, Ub = (np.ascontiguousarray(self.split(y)[0]) for y in (y_a, y_b))
+        self._kc.deviations(Ua, Ub, self.node_weights, out)
+        return float(out[0]), float(out[1]), float(out[2])
 
     def interpolate(self, y: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The orbit's piecewise polynomial at times ``t`` in [0, 1], shape ``(len(t), n)``."""
-        U = self.split(y)[0]
-        t = np.clip(np.asarray(t, dtype=float), 0.0, 1.0)
-        j = np.clip(np.searchsorted(self.mesh, t, side="right") - 1, 0, self.ntst - 1)
-        s = (t - self.mesh[j]) / self.h[j]
-        Lv = self.basis.eval(s)  # (len(t), c+1)
-        return np.einsum("mi,mia->ma", Lv, U[self.node_idx[j]])
+        t = np.ascontiguousarray(t, dtype=float).ravel()
+        out = np.empty((len(t), self.n))
+        U = np.ascontiguousarray(self.split(y)[0], dtype=float)
+        self._kc.interpolate(self.mesh, self.basis.coef, U, t, out)
+        return out
 
     # -- mesh adaptation -------------------------------------------------------------------------
     def adapted_mesh(self, ys) -> np.ndarray:
@@ -421,30 +488,35 @@ class CollocationSystem:
         derivatives. The new mesh puts equal parts of ``∫ |u^(ncol+1)|^(1/(ncol+1))`` in
         every interval.
         """
-        c, N = self.ncol, self.ntst
-        # ncol-th derivative of l_i: c! times the leading coefficient
-        lead = self.basis.coef[c] * float(np.prod(np.arange(1, c + 1)))
+        c, N, h = self.ncol, self.ntst, self.h
+        lead = self.basis.lead
         monitor = np.zeros(N)
+        # periodic neighbours by concatenation (np.roll costs several times more)
+        hm = 0.5 * (h + np.concatenate((h[1:], h[:1])))
         for y in ys:
             U = self.split(y)[0]
-            d = np.einsum("i,jia->ja", lead, U[self.node_idx]) / self.h[:, None] ** c  # (N, n)
-            dn = np.roll(d, -1, axis=0)  # periodic neighbour
-            hm = 0.5 * (self.h + np.roll(self.h, -1))
+            d = np.einsum("i,jia->ja", lead, U[self.node_idx]) / h[:, None] ** c  # (N, n)
+            dn = np.concatenate((d[1:], d[:1]))  # periodic neighbour
             jump = np.abs(dn - d) / hm[:, None]  # at the right end of interval j
-            der = 0.5 * (jump + np.roll(jump, 1, axis=0))  # interval average
+            der = 0.5 * (jump + np.concatenate((jump[-1:], jump[:-1])))  # interval average
             monitor = np.maximum(monitor, np.max(der, axis=1))
         density = monitor ** (1.0 / (c + 1))
         density = np.maximum(density, 1e-3 * max(density.max(), 1e-300))  # keep every interval finite
-        cum = np.concatenate([[0.0], np.cumsum(density * self.h)])
+        cum = np.concatenate([[0.0], np.cumsum(density * h)])
         cum /= cum[-1]
-        new = np.interp(np.linspace(0.0, 1.0, N + 1), cum, self.mesh)
+        new = np.interp(np.arange(N + 1) * (1.0 / N), cum, self.mesh)  # np.linspace but the last (set below)
         new[0], new[-1] = 0.0, 1.0
         return new
 
     def remesh(self, y: np.ndarray, new_mesh: np.ndarray) -> np.ndarray:
-        """``y``'s orbit (on the current mesh) at the nodes of ``new_mesh``; T and λ unchanged."""
-        U = self.interpolate(y, _node_times(np.asarray(new_mesh, dtype=float), self.basis.nodes))
-        return np.concatenate([U.ravel(), y[-2:]])
+        """``y``'s orbit (on the current mesh) at the nodes of ``new_mesh``; T and λ unchanged.
+
+        ``y`` may be several points, one a row (shape ``(k, size)``): all at the cost of one.
+        """
+        t = _node_times(np.asarray(new_mesh, dtype=float), self.basis.nodes)
+        out = np.array([np.concatenate([self.interpolate(row, t).ravel(), row[-2:]])
+                        for row in np.atleast_2d(y)])
+        return out if np.ndim(y) == 2 else out[0]
 
 
 def _csc_pattern(rows: np.ndarray, cols: np.ndarray, shape: tuple):

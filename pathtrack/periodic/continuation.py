@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
+from scipy.linalg.lapack import dgeev
 
 from .. import events as ev
 from ..corrector import Corrector, CorrectorResult
@@ -279,16 +280,18 @@ class CycleTracker:
         if through is not None:  # the step passed through a zero-amplitude orbit: the branch ends there
             self._finish(Status.hopf_end, f"orbit amplitude vanishes near lam = {through:.6g}")
             return False
-        self.n_accepted += 1
-        s_old = self.s
-        self.s += float(np.sqrt((y_new - y) @ (w * (y_new - y))))
+        dy = y_new - y
+        s_new = self.s + float(np.sqrt(dy @ (w * dy)))
         mu = self._multipliers(y_new)
         values = self._test_values(y_new, t_new, mu)
-        self._locate(y, t, y_new, self.values, values, s_old)
-        self.y, self.t, self.values = y_new, t_new, values
+        found = self._locate(y, t, y_new, self.values, values, self.s, s_new, self.n_accepted + 1)
         end = ("max_period" if y_new[-2] >= self.max_period * (1 - 1e-12) else "box") if guards.landing_converged \
             else ""
+        # the orbit counts with its record, after its tests: an interrupt during them leaves no trace of it
+        self.y, self.t, self.values, self.s = y_new, t_new, values, s_new
+        self._add_points(found)
         self._record(y_new, mu, ds, res.n_iters, time.perf_counter() - t_start)
+        self.n_accepted += 1
         if o.mesh_adapt_every and self.n_accepted % o.mesh_adapt_every == 0 and not end:
             self._adapt_mesh()
         self._check_terminated(True, None, end)
@@ -304,10 +307,7 @@ class CycleTracker:
         phase condition cannot tell apart), so the deviations from the means of the two
         orbits are anti-correlated; elsewhere they are close to parallel.
         """
-        sysm = self.system
-        wn = sysm.node_weights
-        da, db = (U - wn @ U for U in (sysm.split(y_a)[0], sysm.split(y_b)[0]))
-        ca, cb, cab = (float(wn @ np.sum(a * b, axis=1)) for a, b in ((da, da), (db, db), (da, db)))
+        ca, cb, cab = self.system.deviations(y_a, y_b)
         if cab >= 0.0:
             return None
         ra, rb = np.sqrt(ca), np.sqrt(cb)  # amplitude +ra, then −rb: zero at the fraction ra/(ra+rb)
@@ -323,7 +323,7 @@ class CycleTracker:
     def _adapt_mesh(self) -> None:
         sysm = self.system
         new = sysm.adapted_mesh([self.y])
-        y, t = sysm.remesh(self.y, new), sysm.remesh(self.t, new)
+        y, t = sysm.remesh(np.stack([self.y, self.t]), new)
         sysm.set_mesh(new)
         try:  # the tangent on the new mesh: re-solve with the interpolated one as border
             self.t = self._tangent(y, t)
@@ -343,12 +343,19 @@ class CycleTracker:
     def _multipliers(self, y: np.ndarray) -> np.ndarray:
         """Floquet multipliers by decreasing modulus (NaN where the collocation block is singular)."""
         try:
-            mu = np.linalg.eigvals(self.system.monodromy(y))
-        except (SingularJacobianError, NonFiniteError, np.linalg.LinAlgError):
+            M = self.system.monodromy(y)
+        except (SingularJacobianError, NonFiniteError):
             return np.full(self.n, np.nan + 0j)
+        # LAPACK's dgeev, as np.linalg.eigvals calls it, without its wrapper (a third of a small step)
+        wr, wi, _, _, info = dgeev(M, compute_vl=0, compute_vr=0)
+        if info != 0:
+            return np.full(self.n, np.nan + 0j)
+        mu = wr + 1j * wi
         return mu[np.argsort(-np.abs(mu))]
 
-    def _locate(self, y_a, t_a, y_b, vals_a, vals_b, s_a) -> None:
+    def _locate(self, y_a, t_a, y_b, vals_a, vals_b, s_a: float, s_b: float, step: int) -> list:
+        """The special points between the orbits ``y_a`` and ``y_b`` (arclength ``s_a``, ``s_b``):
+        ``(point, mesh, terminal)`` each, not yet added to the branch."""
         sysm = self.system
         w = sysm.weights()
 
@@ -364,10 +371,14 @@ class CycleTracker:
         def test_value(name, y, t):
             if name == ev.LPC:
                 return float(t[-1])
-            return self._test_values(y, t, self._multipliers(y)).get(name, np.nan)
+            if name in (ev.PD, ev.NS):
+                return ev.floquet_tests(self._multipliers(y))[name]
+            user = self.locator.events.get(name)
+            return np.nan if user is None else float(user.fn(y[:-1], float(y[-1])))
 
-        for point, terminal in self.locator.locate_all(y_a, y_b, vals_a, vals_b, correct, test_value, self.s,
-                                                       self.n_accepted):
+        found = []
+        located = self.locator.locate_all(y_a, y_b, vals_a, vals_b, correct, test_value, s_b, step)
+        for point, terminal in located:
             y_p = np.append(point.p, point.lam)
             point.s = s_a + float(np.sqrt((y_p - y_a) @ (w * (y_p - y_a))))  # the branch's arclength
             point.extra["period"] = float(point.p[-1])
@@ -375,8 +386,13 @@ class CycleTracker:
             if point.kind in (ev.PD, ev.NS, ev.LPC):
                 mu = self._multipliers(y_p)
                 point.extra["mu_re"], point.extra["mu_im"] = _critical(point.kind, mu)
+            found.append((point, sysm.mesh.copy(), terminal))
+        return found
+
+    def _add_points(self, found: list) -> None:
+        for point, mesh, terminal in found:
             self.special_points.append(point)
-            self.point_meshes.append(sysm.mesh.copy())
+            self.point_meshes.append(mesh)
             if terminal:
                 self._terminal = point.kind
 
@@ -384,10 +400,11 @@ class CycleTracker:
     def _record(self, y: np.ndarray, mu: np.ndarray, ds: float, n_iters: int, wall: float) -> None:
         sysm, r = self.system, self.rows
         U, T, lam = sysm.split(y)
+        l2, amplitude, self._max_abs = sysm.measures(y)
         r["lam"].append(lam)
         r["period"].append(T)
-        r["l2"].append(sysm.l2_norm(y))
-        r["amplitude"].append(float(np.max(U.max(axis=0) - U.min(axis=0)) / 2))
+        r["l2"].append(l2)
+        r["amplitude"].append(amplitude)
         r["s"].append(self.s)
         r["ds"].append(ds)
         r["multipliers"].append(mu)
@@ -406,7 +423,7 @@ class CycleTracker:
         status, why = Status.running, ""
         if accepted:
             T = self.rows["period"][-1]
-            norm = float(np.max(np.abs(self.rows["profile"][-1])))
+            norm = self._max_abs  # of the orbit just recorded
             if getattr(self, "_terminal", None):
                 status, why = Status.event_terminated, self._terminal
             elif end == "max_period" or T > self.max_period:  # the period diverges: an infinite-period orbit
