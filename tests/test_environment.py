@@ -183,16 +183,22 @@ try:
     K._tangent(1.0)
 except TypeError as exc:
     helper_call = str(exc)
-print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped, "helper_call": helper_call}))
+double = solve(["x^2 - 2*x + 1", "y^2 - 4"])  # a double root: its paths need the endgame, compiled now
+print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped, "helper_call": helper_call,
+                  "endgame": len(K.endgame_batch.signatures), "multiplicities": double.multiplicities.tolist()}))
 """
     r = _run(code, {"NUMBA_CACHE_DIR": str(tmp_path)})
     assert r["counts"]["track_batch"] == 1 and r["counts"]["homotopy"] == 1
     assert max(r["counts"].values()) == 1, r["counts"]
-    # only what a total-degree solve calls: no other homotopy kind, no extended-precision helper
+    # only what a total-degree solve calls: no other homotopy kind, no extended-precision helper, and
+    # no endgame (every path of katsura:3 ends regular)
     assert r["counts"]["track_toric_batch"] == r["counts"]["track_parameter_batch"] == 0
+    assert r["counts"]["endgame_batch"] == r["counts"]["tail_batch"] == 0
     assert r["counts"]["eval_system_alloc"] == 0
     # helpers are linked into the entry points: compiled without a Python entry wrapper
     assert r["helper_call"].startswith("_tangent is a helper of the compiled kernels")  # not a crash
-    assert r["wrapped"] == ["eval_system_alloc", "refine_batch", "tail_batch", "term_sizes_batch", "track_batch",
-                            "track_parameter_batch", "track_toric_batch"], r["wrapped"]
+    assert r["wrapped"] == ["endgame_batch", "endgame_parameter_batch", "endgame_toric_batch", "eval_system_alloc",
+                            "refine_batch", "tail_batch", "term_sizes_batch", "track_batch", "track_parameter_batch",
+                            "track_toric_batch"], r["wrapped"]
     assert r["slices"] == 0
+    assert r["endgame"] == 1 and r["multiplicities"] == [2, 2]

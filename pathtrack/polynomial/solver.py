@@ -437,10 +437,20 @@ def as_system(system: Any, variables: Optional[Sequence[str]] = None):
 
 
 def _track_chunk(kernel, rows, args):
-    """Executor task: one chunk of paths, ``kernels.<kernel>(*rows, *args)`` (module-level so it pickles)."""
+    """One chunk of paths: ``kernels.<kernel>(*rows, *args)``, then its endgame kernel (same arguments) on
+    the rows that need one, so that a run compiles the endgame only when a path needs it. Also the
+    executor task (module-level so it pickles)."""
     from . import kernels
 
-    return getattr(kernels, kernel)(*rows, *args)
+    out = getattr(kernels, kernel)(*rows, *args)
+    need = np.flatnonzero(out[1] == kernels.NEEDS_ENDGAME)
+    if len(need):
+        part = getattr(kernels, kernels.ENDGAME_KERNEL[kernel])(out[0][need], *(a[need] for a in rows[1:]), *args)
+        steps = out[4][need] + part[4]  # the endgame's steps come on top of those to its start
+        for dst, src in zip(out, part):
+            dst[need] = src
+        out[4][need] = steps
+    return out
 
 
 class _NoBar:
@@ -573,9 +583,9 @@ def _track_kernel(starts, kernel, args, executor, workers, stop=None, bar=None, 
         if bar is not None:
             bar.update(n_paths)
         return out
-    from . import kernels
+    def track_rows(*rows):
+        return _track_chunk(kernel, rows, args)
 
-    track_rows = getattr(kernels, kernel)
     threads = min(workers or _default_threads(), n_paths)
     pool = ThreadPoolExecutor(threads) if threads > 1 else None
     try:
@@ -584,10 +594,10 @@ def _track_kernel(starts, kernel, args, executor, workers, stop=None, bar=None, 
             j = min(n_paths, i + chunk)
             t = time.perf_counter()
             if pool is None:
-                part = track_rows(starts[i:j], *(a[i:j] for a in per_row), *args)
+                part = track_rows(starts[i:j], *(a[i:j] for a in per_row))
             else:  # the kernels release the GIL: one slice of the chunk per thread
                 slices = np.array_split(np.arange(i, j), threads)
-                parts = list(pool.map(lambda rows: track_rows(starts[rows], *(a[rows] for a in per_row), *args),
+                parts = list(pool.map(lambda rows: track_rows(starts[rows], *(a[rows] for a in per_row)),
                                       [rows for rows in slices if len(rows)]))
                 part = tuple(np.concatenate([q[k] for q in parts]) for k in range(6))
             dt = time.perf_counter() - t
