@@ -202,3 +202,29 @@ print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped, "
                             "track_toric_batch"], r["wrapped"]
     assert r["slices"] == 0
     assert r["endgame"] == 1 and r["multiplicities"] == [2, 2]
+
+
+def test_compile_notice_says_once_on_a_terminal_what_is_compiling(monkeypatch):
+    import io
+    import time
+
+    from pathtrack.polynomial import solver
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(solver, "COMPILE_NOTICE_SECONDS", 0.01)
+    monkeypatch.setattr(solver, "_announced", set())
+    for _ in range(2):  # a second compile of the same thing (another thread's) says nothing
+        with solver._compile_notice("the endgame", True):
+            time.sleep(0.2)
+    with solver._compile_notice("a cached kernel", False):
+        time.sleep(0.2)
+    with solver._compile_notice("a quick compile", True):  # done before the notice is due
+        pass
+    time.sleep(0.1)
+    assert err.getvalue() == ("pathtrack: compiling the endgame (first run only; later runs load it from Numba's "
+                              "cache)...\n")

@@ -11,6 +11,7 @@ that crossed (two paths, one regular endpoint) are tracked again more carefully.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -445,7 +446,9 @@ def _track_chunk(kernel, rows, args):
     out = getattr(kernels, kernel)(*rows, *args)
     need = np.flatnonzero(out[1] == kernels.NEEDS_ENDGAME)
     if len(need):
-        part = getattr(kernels, kernels.ENDGAME_KERNEL[kernel])(out[0][need], *(a[need] for a in rows[1:]), *args)
+        endgame = getattr(kernels, kernels.ENDGAME_KERNEL[kernel])
+        with _compile_notice("the endgame of singular and diverging paths", not endgame.signatures):
+            part = endgame(out[0][need], *(a[need] for a in rows[1:]), *args)
         steps = out[4][need] + part[4]  # the endgame's steps come on top of those to its start
         for dst, src in zip(out, part):
             dst[need] = src
@@ -482,28 +485,42 @@ def _compile_kernels(packed, kernel: str, args: tuple, opts: "SolveOptions", not
     With ``notice``, a compile that is still running after :data:`COMPILE_NOTICE_SECONDS`
     (an empty or stale Numba cache: the first run) says so on stderr, once.
     """
-    import threading
-
     from . import kernels
     from .kernels import refine_batch, term_sizes_batch
 
     track = getattr(kernels, kernel)
-    timer = None
-    if notice and not track.signatures:
-        timer = threading.Timer(COMPILE_NOTICE_SECONDS, print, ("pathtrack: compiling the polynomial tracker "
-                                                                "(first run only; later runs load it from Numba's "
-                                                                "cache)...",), {"file": sys.stderr, "flush": True})
-        timer.daemon = True
-        timer.start()
-    try:
+    with _compile_notice(f"the polynomial tracker {kernel}", notice and not track.signatures):
         n = packed.n_variables  # unknowns of the affine system
         track(np.empty((0, n + 1), dtype=np.complex128), *args)
         none = np.empty((0, n), dtype=np.complex128)
         refine_batch(none, *packed.arrays(), packed.max_exp, opts.final_tol, 5)
         term_sizes_batch(none, *packed.arrays(), packed.max_exp)
+
+
+#: what :func:`_compile_notice` has announced in this process (once each)
+_announced: set = set()
+
+
+@contextlib.contextmanager
+def _compile_notice(what: str, compiling: bool):
+    """Say on stderr, once per process and only on a terminal, that ``what`` is being compiled when the
+    block is still running after :data:`COMPILE_NOTICE_SECONDS` (``compiling``: the kernel has no
+    compiled or cached code yet)."""
+    if not compiling or what in _announced or not sys.stderr.isatty():
+        yield
+        return
+    import threading
+
+    _announced.add(what)
+    timer = threading.Timer(COMPILE_NOTICE_SECONDS, print, (f"pathtrack: compiling {what} (first run only; later "
+                                                            "runs load it from Numba's cache)...",),
+                            {"file": sys.stderr, "flush": True})
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
     finally:
-        if timer is not None:
-            timer.cancel()
+        timer.cancel()
 
 
 def _progress_bar(total: int, progress: Optional[bool]):
