@@ -52,7 +52,7 @@ TARGETS = {
     "import pathtrack": 0.3,
 }
 #: Rows measured with --endgame, no target: a system whose paths need the endgame (x = 1, y = ±2, each double).
-ENDGAME_ROW = "solve double roots, empty Numba cache"
+ENDGAME_ROW = "solve double roots, empty cache"
 DOUBLE_ROOTS = "2\n x^2 - 2*x + 1;\n y^2 - 4;\n"
 
 
