@@ -15,6 +15,9 @@ pointing at a directory of its own:
 - ``pathtrack run bratu1d`` warm;
 - ``python -c "import pathtrack"`` warm;
 
+and, with ``--endgame``, ``pathtrack solve`` of a system with two double roots with an empty Numba
+cache (its paths need the endgame, which is compiled only then; no target);
+
 and prints for each the minimum and the median wall time, the minimum against its target (ratio
 measured / target), and the smallest CPU time (user + system) of the measured process, which
 load inflates less than wall time. Machines are noisy, and a loaded one slows every row alike:
@@ -48,6 +51,9 @@ TARGETS = {
     "run bratu1d, warm": 0.6,
     "import pathtrack": 0.3,
 }
+#: Rows measured with --endgame, no target: a system whose paths need the endgame (x = 1, y = ±2, each double).
+ENDGAME_ROW = "solve double roots, empty cache"
+DOUBLE_ROOTS = "2\n x^2 - 2*x + 1;\n y^2 - 4;\n"
 
 
 def _load() -> str:
@@ -105,6 +111,12 @@ def measure(python, script, root: Path, name: str, args) -> dict:
         cache = warm if i == args.cold_repeats - 1 else root / f"numba_cache_{name}_cold{i}"
         cache.mkdir()
         rows["solve katsura:5, empty Numba cache"].append(run([script, "solve", "katsura:5"], cache))
+        if args.endgame:
+            system = root / "double_roots.phc"
+            system.write_text(DOUBLE_ROOTS)
+            (root / f"numba_cache_{name}_endgame{i}").mkdir()
+            rows.setdefault(ENDGAME_ROW, []).append(run([script, "solve", str(system)],
+                                                        root / f"numba_cache_{name}_endgame{i}"))
     if args.cold_repeats:
         run([script, "run", "bratu1d"], warm)  # bratu1d's first run, not counted
     for _ in range(args.repeats):
@@ -122,6 +134,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cores", type=int, default=2, help="pin measured processes to this many cores (0: no pin)")
     ap.add_argument("--rev", default="HEAD", help="the commit to measure (default: HEAD of this checkout)")
     ap.add_argument("--baseline", help="also measure this commit, in the same run, and print the ratio rev/baseline")
+    ap.add_argument("--endgame", action="store_true",
+                    help="also time a first solve whose paths need the endgame (empty Numba cache)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args(argv)
 
@@ -148,8 +162,8 @@ def main(argv=None) -> int:
             for name, (python, script) in envs.items():
                 one = argparse.Namespace(**{**vars(args), "cold_repeats": 1, "repeats": 0})
                 rows = measure(python, script, root / name, f"c{cold}", one)
-                results[name].setdefault("solve katsura:5, empty Numba cache", []).extend(
-                    rows["solve katsura:5, empty Numba cache"])
+                for key in ("solve katsura:5, empty Numba cache", ENDGAME_ROW):
+                    results[name].setdefault(key, []).extend(rows.get(key, []))
         for _ in range(args.repeats):
             for name, (python, script) in envs.items():
                 one = argparse.Namespace(**{**vars(args), "cold_repeats": 0, "repeats": 1})
@@ -170,9 +184,13 @@ def main(argv=None) -> int:
                 flag = "" if value <= target else "  over target"
                 print(f"{key:<36} {target:9.2f} {value:8.3f} {statistics.median(walls):9.3f} {value / target:6.2f} "
                       f"{value / ref[name]:8.1f} {min(cpus):7.2f}{flag}")
+            if rows.get(ENDGAME_ROW):
+                walls, cpus = [w for w, _ in rows[ENDGAME_ROW]], [c for _, c in rows[ENDGAME_ROW]]
+                print(f"{ENDGAME_ROW:<36} {'-':>9} {min(walls):8.3f} {statistics.median(walls):9.3f} {'-':>6} "
+                      f"{min(walls) / ref[name]:8.1f} {min(cpus):7.2f}")
         if "baseline" in results:
             print(f"\nrev {revs['rev']} / baseline {revs['baseline']}, of the minima (wall, CPU):")
-            for key in TARGETS:
+            for key in [*TARGETS, *([ENDGAME_ROW] if args.endgame else [])]:
                 a, b = results["rev"][key], results["baseline"][key]
                 print(f"{key:<36} wall {min(w for w, _ in a) / min(w for w, _ in b):5.2f}  "
                       f"cpu {min(c for _, c in a) / min(c for _, c in b):5.2f}")

@@ -183,16 +183,48 @@ try:
     K._tangent(1.0)
 except TypeError as exc:
     helper_call = str(exc)
-print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped, "helper_call": helper_call}))
+double = solve(["x^2 - 2*x + 1", "y^2 - 4"])  # a double root: its paths need the endgame, compiled now
+print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped, "helper_call": helper_call,
+                  "endgame": len(K.endgame_batch.signatures), "multiplicities": double.multiplicities.tolist()}))
 """
     r = _run(code, {"NUMBA_CACHE_DIR": str(tmp_path)})
     assert r["counts"]["track_batch"] == 1 and r["counts"]["homotopy"] == 1
     assert max(r["counts"].values()) == 1, r["counts"]
-    # only what a total-degree solve calls: no other homotopy kind, no extended-precision helper
+    # only what a total-degree solve calls: no other homotopy kind, no extended-precision helper, and
+    # no endgame (every path of katsura:3 ends regular)
     assert r["counts"]["track_toric_batch"] == r["counts"]["track_parameter_batch"] == 0
+    assert r["counts"]["endgame_batch"] == r["counts"]["tail_batch"] == 0
     assert r["counts"]["eval_system_alloc"] == 0
     # helpers are linked into the entry points: compiled without a Python entry wrapper
     assert r["helper_call"].startswith("_tangent is a helper of the compiled kernels")  # not a crash
-    assert r["wrapped"] == ["eval_system_alloc", "refine_batch", "tail_batch", "term_sizes_batch", "track_batch",
-                            "track_parameter_batch", "track_toric_batch"], r["wrapped"]
+    assert r["wrapped"] == ["endgame_batch", "endgame_parameter_batch", "endgame_toric_batch", "eval_system_alloc",
+                            "refine_batch", "tail_batch", "term_sizes_batch", "track_batch", "track_parameter_batch",
+                            "track_toric_batch"], r["wrapped"]
     assert r["slices"] == 0
+    assert r["endgame"] == 1 and r["multiplicities"] == [2, 2]
+
+
+def test_compile_notice_says_once_on_a_terminal_what_is_compiling(monkeypatch):
+    import io
+    import time
+
+    from pathtrack.polynomial import solver
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(solver, "COMPILE_NOTICE_SECONDS", 0.01)
+    monkeypatch.setattr(solver, "_announced", set())
+    for _ in range(2):  # a second compile of the same thing (another thread's) says nothing
+        with solver._compile_notice("the endgame", True):
+            time.sleep(0.2)
+    with solver._compile_notice("a cached kernel", False):
+        time.sleep(0.2)
+    with solver._compile_notice("a quick compile", True):  # done before the notice is due
+        pass
+    time.sleep(0.1)
+    assert err.getvalue() == ("pathtrack: compiling the endgame (first run only; later runs load it from Numba's "
+                              "cache)...\n")

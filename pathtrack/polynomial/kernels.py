@@ -16,9 +16,13 @@ acceptance, Newton verdicts and the path-jumping guard are the shared rules of
 :mod:`pathtrack.kernels.steprules`.
 
 Compilation is what a first ``solve`` waits for, so it is kept small. Only the entry points
-(``track_batch``, ``track_parameter_batch``, ``track_toric_batch``, ``refine_batch``, ``term_sizes_batch``,
-``eval_system_alloc``) are cached on disk: a cached entry point holds its callees' code, so a
-warm ``solve`` loads three functions, and only calls compile the kinds they use. Helpers with one
+(``track_batch``, ``track_parameter_batch``, ``track_toric_batch``, their endgames ``endgame_batch``,
+``endgame_parameter_batch``, ``endgame_toric_batch``, and ``tail_batch``, ``refine_batch``,
+``term_sizes_batch``, ``eval_system_alloc``) are cached on disk: a cached entry point holds its callees'
+code, so a warm ``solve`` loads three functions, and only calls compile the kinds they use. The
+endgame of singular and diverging endpoints is an entry point of its own, called by the solver for
+the paths a batch kernel leaves at ``t = 1 - eg_radius`` (:data:`NEEDS_ENDGAME`), so a system whose
+paths all end regular never compiles it. Helpers with one
 caller, and ``newton``, are inlined at Numba-IR level (``inline="always"``) instead of compiled on
 their own. The other helpers are compiled without Numba's Python and C entry wrappers (only kernels
 call them, and they link the helper's code in): with the wrappers a cold ``solve katsura:5``
@@ -84,6 +88,12 @@ NONFINITE = int(Status.nonfinite)
 END_DIRECT = 0      # tracked to t = 1 and Newton converged there
 END_CAUCHY = 1      # Cauchy endgame: two successive radii agree
 END_INFINITY = 2    # endgame: the homogenising coordinate x_0 tends to 0 (valuation or Cauchy estimate)
+
+# The code of a path that reached t = 1 - eg_radius and has no regular endpoint: the batch kernels leave it
+# there for their endgame kernel (ENDGAME_KERNEL), which is compiled only once a path needs it; most
+# systems' paths all end regular, and the endgame was a quarter of the first compile (docs/solving_systems.md,
+# "First run and warm start"). Not a Status: the solver never reports it.
+NEEDS_ENDGAME = -1
 
 # Layout of the float64 options vector (filled by pathtrack.polynomial.SolveOptions.to_array).
 O_INITIAL_DS = 0
@@ -709,15 +719,23 @@ def _pivot_ratio(x, t, hd, patch, ws):
 
 
 @njit(inline="always", error_model="numpy")
-def track_path(x, hd, patch, opt, max_exp):
-    """Track one path from ``t = 0`` to ``t = 1`` with the endgame; ``x`` becomes the endpoint.
+def _path_workspace(n1, max_exp, hd):
+    """The scratch arrays of one path: :func:`_workspace` and :func:`track_segment`'s ``tmp``."""
+    c = np.complex128
+    return _workspace(n1, max_exp, hd), (np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c),
+                                         np.empty(n1, c), np.empty(n1, c))
 
-    Returns ``(status code, end kind, winding number, steps, pivot ratio at the end)``.
+
+@njit(inline="always", error_model="numpy")
+def track_path(x, hd, patch, opt, max_exp):
+    """Track one path from ``t = 0`` to ``t = 1``; ``x`` becomes the endpoint where it is regular.
+
+    Returns ``(status code, end kind, winding number, steps, pivot ratio at the end)``. A path whose
+    endpoint is not regular returns :data:`NEEDS_ENDGAME` with ``x`` at ``t = 1 - eg_radius``,
+    where :func:`endgame_path` goes on from.
     """
     n1 = x.shape[0]
-    ws = _workspace(n1, max_exp, hd)
-    c = np.complex128
-    tmp = (np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c), np.empty(n1, c))
+    ws, tmp = _path_workspace(n1, max_exp, hd)
     max_steps = int(opt[O_MAX_STEPS])
     r = opt[O_EG_RADIUS]
     code, n_steps, ds = track_segment(x, 0.0 + 0.0j, 1.0 - r + 0.0j, hd, patch, opt, ws, max_steps, tmp,
@@ -738,11 +756,25 @@ def track_path(x, hd, patch, opt, max_exp):
             ratio = _pivot_ratio(x, 1.0 + 0.0j, hd, patch, ws)
             if ratio * opt[O_MAX_COND] > 1.0:
                 return SUCCESS, END_DIRECT, 1, n_steps, ratio
+    _copy(x_eg, x)
+    return NEEDS_ENDGAME, END_DIRECT, 0, n_steps, 0.0
+
+
+@njit(inline="always", error_model="numpy")
+def endgame_path(x, hd, patch, opt, max_exp):
+    """The endgame of a path whose endpoint is not regular, from ``x`` at ``t = 1 - eg_radius``
+    (where :func:`track_path` left it); same outputs, ``steps`` counting the endgame's own.
+    """
     # Singular or diverging endpoint. At radii r, r·ratio, ... estimate the valuation of the
     # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and not decaying means the path goes to
     # infinity (cheap: no loops). Where v looks finite run Cauchy loops until two radii agree;
     # their estimate is the endpoint, at infinity when its x_0 vanishes.
-    _copy(x_eg, x)
+    n1 = x.shape[0]
+    ws, tmp = _path_workspace(n1, max_exp, hd)
+    c = np.complex128
+    max_steps = int(opt[O_MAX_STEPS])
+    r = opt[O_EG_RADIUS]
+    n_steps = 0
     est = np.empty(n1, c)
     prev = np.empty(n1, c)
     have_prev = False
@@ -811,35 +843,52 @@ def track_path(x, hd, patch, opt, max_exp):
     return code, END_CAUCHY, winding, n_steps, 0.0
 
 
-@njit(inline="always", error_model="numpy")
-def _track_rows(starts, hd, patch, opt, max_exp):
-    """Track every row of ``starts`` along the homotopy ``kind_path(hd, row)``; each path is independent."""
-    n_paths = starts.shape[0]
-    ends = starts.copy()
-    codes = np.empty(n_paths, dtype=np.int64)
-    kinds = np.empty(n_paths, dtype=np.int64)
-    winding = np.empty(n_paths, dtype=np.int64)
-    steps = np.empty(n_paths, dtype=np.int64)
-    ratio = np.empty(n_paths, dtype=np.float64)
-    for p in prange(n_paths):
-        x = starts[p].copy()
-        code, kind, w, s, q = track_path(x, kind_path(hd, p), patch, opt, max_exp)
-        _copy(x, ends[p])
-        codes[p] = code
-        kinds[p] = kind
-        winding[p] = w
-        steps[p] = s
-        ratio[p] = q
-    return ends, codes, kinds, winding, steps, ratio
+def _rows_of(path):
+    """The loop of a batch kernel: ``path`` (:func:`track_path` or :func:`endgame_path`) on every row of
+    ``starts`` along the homotopy ``kind_path(hd, row)``; each path is independent."""
+
+    @njit(inline="always", error_model="numpy")
+    def rows(starts, hd, patch, opt, max_exp):
+        n_paths = starts.shape[0]
+        ends = starts.copy()
+        codes = np.empty(n_paths, dtype=np.int64)
+        kinds = np.empty(n_paths, dtype=np.int64)
+        winding = np.empty(n_paths, dtype=np.int64)
+        steps = np.empty(n_paths, dtype=np.int64)
+        ratio = np.empty(n_paths, dtype=np.float64)
+        for p in prange(n_paths):
+            x = starts[p].copy()
+            code, kind, w, s, q = path(x, kind_path(hd, p), patch, opt, max_exp)
+            _copy(x, ends[p])
+            codes[p] = code
+            kinds[p] = kind
+            winding[p] = w
+            steps[p] = s
+            ratio[p] = q
+        return ends, codes, kinds, winding, steps, ratio
+
+    return rows
+
+
+_track_rows = _rows_of(track_path)
+_endgame_rows = _rows_of(endgame_path)
 
 
 @_entry
 def track_batch(starts, F, G, gamma, patch, opt, max_exp):
     """Track every row of ``starts`` from ``G`` to ``F`` (:data:`LinearHomotopy`); the solver runs slices on threads.
 
-    Returns ``(ends, codes, kinds, winding, steps, ratio)``, one entry per row.
+    Returns ``(ends, codes, kinds, winding, steps, ratio)``, one entry per row. A row whose endpoint
+    is not regular gets code :data:`NEEDS_ENDGAME` and its point at ``t = 1 - eg_radius``, from where
+    :func:`endgame_batch` (same arguments) finishes it.
     """
     return _track_rows(starts, LinearHomotopy(F, G, gamma), patch, opt, max_exp)
+
+
+@_entry
+def endgame_batch(starts, F, G, gamma, patch, opt, max_exp):
+    """The endgame of :func:`track_batch`'s :data:`NEEDS_ENDGAME` rows, from their points at ``t = 1 - eg_radius``."""
+    return _endgame_rows(starts, LinearHomotopy(F, G, gamma), patch, opt, max_exp)
 
 
 @_entry
@@ -854,6 +903,12 @@ def track_parameter_batch(starts, Q0, Q1, X, C, max_qexp, patch, opt, max_exp):
 
 
 @_entry
+def endgame_parameter_batch(starts, Q0, Q1, X, C, max_qexp, patch, opt, max_exp):
+    """The endgame of :func:`track_parameter_batch`'s :data:`NEEDS_ENDGAME` rows (same arguments)."""
+    return _endgame_rows(starts, ParameterHomotopies(X, C, Q0, Q1, max_qexp), patch, opt, max_exp)
+
+
+@_entry
 def track_toric_batch(starts, W, Tpar, C, patch, opt, max_exp):
     """Track row ``p`` of ``starts`` along :data:`ToricHomotopy` ``(C, W[p], Tpar[p])`` from ``u = 0`` to 1.
 
@@ -861,6 +916,17 @@ def track_toric_batch(starts, W, Tpar, C, patch, opt, max_exp):
     it ends at a root of ``C``. Same step control, endgame and outputs as :func:`track_batch`.
     """
     return _track_rows(starts, ToricHomotopies(C, W, Tpar), patch, opt, max_exp)
+
+
+@_entry
+def endgame_toric_batch(starts, W, Tpar, C, patch, opt, max_exp):
+    """The endgame of :func:`track_toric_batch`'s :data:`NEEDS_ENDGAME` rows (same arguments)."""
+    return _endgame_rows(starts, ToricHomotopies(C, W, Tpar), patch, opt, max_exp)
+
+
+#: batch kernel -> the kernel that finishes its NEEDS_ENDGAME rows, called with the same arguments
+ENDGAME_KERNEL = {"track_batch": "endgame_batch", "track_parameter_batch": "endgame_parameter_batch",
+                  "track_toric_batch": "endgame_toric_batch"}
 
 
 # Outcomes of tail_batch, per path.

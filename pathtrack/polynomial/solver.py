@@ -11,6 +11,7 @@ that crossed (two paths, one regular endpoint) are tracked again more carefully.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -437,10 +438,22 @@ def as_system(system: Any, variables: Optional[Sequence[str]] = None):
 
 
 def _track_chunk(kernel, rows, args):
-    """Executor task: one chunk of paths, ``kernels.<kernel>(*rows, *args)`` (module-level so it pickles)."""
+    """One chunk of paths: ``kernels.<kernel>(*rows, *args)``, then its endgame kernel (same arguments) on
+    the rows that need one, so that a run compiles the endgame only when a path needs it. Also the
+    executor task (module-level so it pickles)."""
     from . import kernels
 
-    return getattr(kernels, kernel)(*rows, *args)
+    out = getattr(kernels, kernel)(*rows, *args)
+    need = np.flatnonzero(out[1] == kernels.NEEDS_ENDGAME)
+    if len(need):
+        endgame = getattr(kernels, kernels.ENDGAME_KERNEL[kernel])
+        with _compile_notice("the endgame of singular and diverging paths", not endgame.signatures):
+            part = endgame(out[0][need], *(a[need] for a in rows[1:]), *args)
+        steps = out[4][need] + part[4]  # the endgame's steps come on top of those to its start
+        for dst, src in zip(out, part):
+            dst[need] = src
+        out[4][need] = steps
+    return out
 
 
 class _NoBar:
@@ -472,28 +485,42 @@ def _compile_kernels(packed, kernel: str, args: tuple, opts: "SolveOptions", not
     With ``notice``, a compile that is still running after :data:`COMPILE_NOTICE_SECONDS`
     (an empty or stale Numba cache: the first run) says so on stderr, once.
     """
-    import threading
-
     from . import kernels
     from .kernels import refine_batch, term_sizes_batch
 
     track = getattr(kernels, kernel)
-    timer = None
-    if notice and not track.signatures:
-        timer = threading.Timer(COMPILE_NOTICE_SECONDS, print, ("pathtrack: compiling the polynomial tracker "
-                                                                "(first run only; later runs load it from Numba's "
-                                                                "cache)...",), {"file": sys.stderr, "flush": True})
-        timer.daemon = True
-        timer.start()
-    try:
+    with _compile_notice(f"the polynomial tracker {kernel}", notice and not track.signatures):
         n = packed.n_variables  # unknowns of the affine system
         track(np.empty((0, n + 1), dtype=np.complex128), *args)
         none = np.empty((0, n), dtype=np.complex128)
         refine_batch(none, *packed.arrays(), packed.max_exp, opts.final_tol, 5)
         term_sizes_batch(none, *packed.arrays(), packed.max_exp)
+
+
+#: what :func:`_compile_notice` has announced in this process (once each)
+_announced: set = set()
+
+
+@contextlib.contextmanager
+def _compile_notice(what: str, compiling: bool):
+    """Say on stderr, once per process and only on a terminal, that ``what`` is being compiled when the
+    block is still running after :data:`COMPILE_NOTICE_SECONDS` (``compiling``: the kernel has no
+    compiled or cached code yet)."""
+    if not compiling or what in _announced or not sys.stderr.isatty():
+        yield
+        return
+    import threading
+
+    _announced.add(what)
+    timer = threading.Timer(COMPILE_NOTICE_SECONDS, print, (f"pathtrack: compiling {what} (first run only; later "
+                                                            "runs load it from Numba's cache)...",),
+                            {"file": sys.stderr, "flush": True})
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
     finally:
-        if timer is not None:
-            timer.cancel()
+        timer.cancel()
 
 
 def _progress_bar(total: int, progress: Optional[bool]):
@@ -573,9 +600,9 @@ def _track_kernel(starts, kernel, args, executor, workers, stop=None, bar=None, 
         if bar is not None:
             bar.update(n_paths)
         return out
-    from . import kernels
+    def track_rows(*rows):
+        return _track_chunk(kernel, rows, args)
 
-    track_rows = getattr(kernels, kernel)
     threads = min(workers or _default_threads(), n_paths)
     pool = ThreadPoolExecutor(threads) if threads > 1 else None
     try:
@@ -584,10 +611,10 @@ def _track_kernel(starts, kernel, args, executor, workers, stop=None, bar=None, 
             j = min(n_paths, i + chunk)
             t = time.perf_counter()
             if pool is None:
-                part = track_rows(starts[i:j], *(a[i:j] for a in per_row), *args)
+                part = track_rows(starts[i:j], *(a[i:j] for a in per_row))
             else:  # the kernels release the GIL: one slice of the chunk per thread
                 slices = np.array_split(np.arange(i, j), threads)
-                parts = list(pool.map(lambda rows: track_rows(starts[rows], *(a[rows] for a in per_row), *args),
+                parts = list(pool.map(lambda rows: track_rows(starts[rows], *(a[rows] for a in per_row)),
                                       [rows for rows in slices if len(rows)]))
                 part = tuple(np.concatenate([q[k] for q in parts]) for k in range(6))
             dt = time.perf_counter() - t
