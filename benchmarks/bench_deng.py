@@ -20,10 +20,17 @@ Usage::
     python benchmarks/bench_deng.py --markdown docs/deng_results.md
     python benchmarks/bench_deng.py --rows 20 --homotopies data,margin,temperature,width --grad-cap 1049
     python benchmarks/bench_deng.py --edge --time-cap 600     # n = 15, 12, 10: every route, edge table
+    python benchmarks/bench_deng.py --smallest 15 --routes b --no-adam --chain lbfgs:100000@150,lm:20 \
+        -o min_active_set=150 -o krylov_maxiter=20 --log curve.txt --save-dir sv
 
 ``--homotopies`` runs route (a) once per λ-family of ``deng-mnist`` (``--set homotopy=``):
 ``data`` (Deng's), ``margin``, ``temperature``, ``width``. ``--grad-cap`` stops every route at
 that many full gradients, for comparisons at equal budgets.
+
+``--chain`` runs route (b) as correctors in turn (``METHOD[:ITERS][@WRONG]``: hand over to the
+next once at most WRONG images are wrong), ``--work-cap`` stops it after that many gradients +
+Hessian/Gauss–Newton-vector products, and ``--log`` appends its curve (fewest wrong every 10
+iterations, with the counters, wall and CPU time) to a file, so a cut run still yields one.
 """
 
 from __future__ import annotations
@@ -69,7 +76,8 @@ def parse_chain(text, default_method, budget):
     return stages
 
 
-def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", work_cap=math.inf, log=None):
+def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", work_cap=math.inf, log=None,
+            snapshot=""):
     """(b): the homotopy's corrector at λ = 1 from p0, stopping at 100% PR, the budget or a cap.
 
     The corrector itself (pathtrack's MinimizationCorrector, same options): its acceptance
@@ -84,7 +92,8 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
     the problem's violation count and linearisation are hooked in and never give up early.
 
     ``x0`` restarts from other parameters (a capped run's saved end point); L-BFGS then
-    starts with an empty memory.
+    starts with an empty memory. ``snapshot`` (a ``.npy`` path) keeps the latest checked
+    iterate there, so that a killed run can be continued.
 
     Returns
     -------
@@ -100,8 +109,10 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
     t0, c0 = time.perf_counter(), time.process_time()
     stopped, stage = [False], [0]
 
-    def record(wrong):
+    def record(wrong, x=None):
         fewest[0] = min(fewest[0], wrong)
+        if snapshot and x is not None:
+            np.save(snapshot, x)
         if log is not None:
             log.write(f"{n_calls[0]} {system.n_grad_evals} {system.n_jvp_evals} {system.n_gnvp_evals} "
                       f"{time.perf_counter() - t0:.1f} {time.process_time() - c0:.1f} {wrong} {stage[0]}\n")
@@ -122,7 +133,7 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
                 return True
             n_calls[0] += 1
             if n_calls[0] % 10 == 0:
-                record(int(pb.homotopy.stats(x, lam)["n_wrong"]))
+                record(int(pb.homotopy.stats(x, lam)["n_wrong"]), x)
                 if fewest[0] <= hand_over:
                     return True  # the next stage of the chain takes over
             stopped[0] = time.perf_counter() - t0 > time_cap or _work(system) >= work_cap
@@ -247,7 +258,9 @@ def run_row(name, cfg, args):
             log = open(args.log, "a") if args.log else None
             try:
                 pb_, n_b, wall_b, fewest, counts = _direct(pb, options, budget, args.time_cap, x0, args.chain,
-                                                           args.work_cap or math.inf, log)
+                                                           args.work_cap or math.inf, log,
+                                                           os.path.join(args.save_dir, f"{name}-b.partial.npy")
+                                                           if args.save_dir else "")
             finally:
                 if log is not None:
                     log.close()

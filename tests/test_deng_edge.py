@@ -36,7 +36,8 @@ def test_chain_hands_over_logs_and_stops_at_work_cap(data_dir, tmp_path, monkeyp
     log_path = tmp_path / "curve.txt"
     with open(log_path, "w") as log:
         p, n_grad, wall, fewest, counts = bench_deng._direct(pb, opts, 1000, math.inf, None,
-                                                             f"lbfgs:400@{wrong0 - 3},lm:30", 60, log)
+                                                             f"lbfgs:400@{wrong0 - 3},lm:30", 60, log,
+                                                             str(tmp_path / "snap.npy"))
     rows = np.loadtxt(log_path, comments="#", ndmin=2)
     wrong, stage = rows[:, 6], rows[:, 7]
     assert wrong[0] == wrong0 and wrong[-1] == pb.homotopy.n_wrong(p, 1.0)
@@ -44,5 +45,7 @@ def test_chain_hands_over_logs_and_stops_at_work_cap(data_dir, tmp_path, monkeyp
     # the lm stage ran after the hand-over: Gauss-Newton products counted, the work cap (60) held
     assert stage[0] == 0 and stage[-1] == 1 and np.all(wrong[stage == 1] <= wrong0 - 3)
     assert counts["gnvps"] > 0 and n_grad == counts["grads"] == rows[-1, 1]
+    # the snapshot is the last checked iterate: its count is one the log recorded
+    assert pb.homotopy.n_wrong(np.load(tmp_path / "snap.npy"), 1.0) in set(wrong.astype(int))
     work = counts["grads"] + counts["hvps"] + counts["gnvps"]
     assert 60 <= work <= 60 + 3 * 5 + 3 or fewest == 0
