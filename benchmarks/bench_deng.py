@@ -20,10 +20,17 @@ Usage::
     python benchmarks/bench_deng.py --markdown docs/deng_results.md
     python benchmarks/bench_deng.py --rows 20 --homotopies data,margin,temperature,width --grad-cap 1049
     python benchmarks/bench_deng.py --edge --time-cap 600     # n = 15, 12, 10: every route, edge table
+    python benchmarks/bench_deng.py --smallest 15 --routes b --no-adam --chain lbfgs:100000@150,lm:20 \
+        -o min_active_set=150 -o krylov_maxiter=20 --log curve.txt --save-dir sv
 
 ``--homotopies`` runs route (a) once per λ-family of ``deng-mnist`` (``--set homotopy=``):
 ``data`` (Deng's), ``margin``, ``temperature``, ``width``. ``--grad-cap`` stops every route at
 that many full gradients, for comparisons at equal budgets.
+
+``--chain`` runs route (b) as correctors in turn (``METHOD[:ITERS][@WRONG]``: hand over to the
+next once at most WRONG images are wrong), ``--work-cap`` stops it after that many gradients +
+Hessian/Gauss–Newton-vector products, and ``--log`` appends its curve (fewest wrong every 10
+iterations, with the counters, wall and CPU time) to a file, so a cut run still yields one.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import time
 
@@ -47,50 +55,102 @@ ROWS = {"100": dict(hidden=100, activation="switch", temperature=1.0),
         "100relu": dict(hidden=100, activation="relu", temperature=100.0)}
 
 
-def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None):
-    """(b): the homotopy's corrector at λ = 1 from p0, stopping at 100% PR, the budget or the time cap.
+def _work(system):
+    """Gradient equivalents spent: gradients + Hessian-vector + Gauss–Newton-vector products."""
+    return system.n_grad_evals + system.n_jvp_evals + system.n_gnvp_evals
+
+
+def parse_chain(text, default_method, budget):
+    """``--chain`` text ``METHOD[:ITERS][@WRONG],...`` as a list of ``(method, iters, wrong)`` stages.
+
+    A stage runs ``METHOD`` for at most ``ITERS`` iterations (default ``budget``) and hands over
+    to the next once at most ``WRONG`` images are misclassified (default 0: to the end).
+    An empty text is one stage of ``default_method``.
+    """
+    stages = []
+    for part in [s.strip() for s in (text or default_method).split(",") if s.strip()]:
+        m = re.fullmatch(r"([a-z-]+)(?::(\d+))?(?:@(\d+))?", part)
+        if m is None:
+            raise ValueError(f"bad --chain stage {part!r}; expected METHOD[:ITERS][@WRONG], e.g. lbfgs:20000@60")
+        stages.append((m.group(1), int(m.group(2) or budget), int(m.group(3) or 0)))
+    return stages
+
+
+def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", work_cap=math.inf, log=None,
+            snapshot=""):
+    """(b): the homotopy's corrector at λ = 1 from p0, stopping at 100% PR, the budget or a cap.
 
     The corrector itself (pathtrack's MinimizationCorrector, same options): its acceptance
-    hook, called once per iteration, also stops it at the wall-time cap and logs the fewest
-    misclassified images reached (checked every 10 iterations, a forward pass each). PR is
-    verified independently afterwards, so a stop at the cap cannot pass for success.
+    hook, called once per iteration, also stops it at the wall-time cap or after ``work_cap``
+    gradient equivalents (see :func:`_work`) and logs the fewest misclassified images
+    reached (checked every 10 iterations, a forward pass each; with ``log``, a line
+    ``iters grads hvps gnvps wall cpu wrong stage`` there each time). PR is verified independently
+    afterwards, so a stop at a cap cannot pass for success.
+
+    ``chain`` (see :func:`parse_chain`) runs several correctors one after the other, each
+    from where the last stopped. With ``min_active_set`` set, the active-set stage is on:
+    the problem's violation count and linearisation are hooked in and never give up early.
 
     ``x0`` restarts from other parameters (a capped run's saved end point); L-BFGS then
-    starts with an empty memory.
+    starts with an empty memory. ``snapshot`` (a ``.npy`` path) keeps the latest checked
+    iterate there, so that a killed run can be continued.
 
     Returns
     -------
-    p, n_grad_evals, wall, fewest_wrong
+    p, n_grad_evals, wall, fewest_wrong, counts (dict of grads, hvps, gnvps, cpu, iters)
     """
     from pathtrack.corrector import MinimizationCorrector
     from pathtrack.problem import RealSystem
 
     system = RealSystem(pb, pb.p0.shape[0])
-    corr = MinimizationCorrector(options.replace(min_maxiter=budget_iters, stop_on_accept=True),
-                                 method=options.corrector)
-    x0 = pb.p0.astype(np.float64) if x0 is None else np.asarray(x0, dtype=np.float64)
-    fewest = [int(pb.homotopy.stats(x0, 1.0)["n_wrong"])]
+    x = pb.p0.astype(np.float64) if x0 is None else np.asarray(x0, dtype=np.float64)
+    fewest = [int(pb.homotopy.stats(x, 1.0)["n_wrong"])]
     n_calls = [0]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
+    stopped, stage = [False], [0]
 
-    def accept(x, lam):
-        if pb.accept(x, lam):
-            fewest[0] = 0
-            return True
-        n_calls[0] += 1
-        if n_calls[0] % 10 == 0:
-            fewest[0] = min(fewest[0], int(pb.homotopy.stats(x, lam)["n_wrong"]))
-        return time.perf_counter() - t0 > time_cap  # the cap ends the run like an acceptance
+    def record(wrong, x=None):
+        fewest[0] = min(fewest[0], wrong)
+        if snapshot and x is not None:
+            np.save(snapshot, x)
+        if log is not None:
+            log.write(f"{n_calls[0]} {system.n_grad_evals} {system.n_jvp_evals} {system.n_gnvp_evals} "
+                      f"{time.perf_counter() - t0:.1f} {time.process_time() - c0:.1f} {wrong} {stage[0]}\n")
+            log.flush()
 
-    corr.accept = accept
-    y0 = np.append(x0, 1.0)
-    e = np.zeros_like(y0)
-    e[-1] = 1.0
-    res = corr.correct(system, y0, e, 1.0)
+    if log is not None:
+        log.write("# iters grads hvps gnvps wall_s cpu_s wrong stage\n")
+        record(fewest[0])
+    for stage[0], (method, iters, hand_over) in enumerate(parse_chain(chain, options.corrector, budget_iters)):
+        corr = MinimizationCorrector(options.replace(min_maxiter=iters, stop_on_accept=True,
+                                                     min_exit_ratio=math.inf), method=method)
+        if options.min_active_set:
+            corr.count, corr.violations = pb.n_violations, pb.violations
+
+        def accept(x, lam, hand_over=hand_over):
+            if pb.accept(x, lam):
+                record(0)
+                return True
+            n_calls[0] += 1
+            if n_calls[0] % 10 == 0:
+                record(int(pb.homotopy.stats(x, lam)["n_wrong"]), x)
+                if fewest[0] <= hand_over:
+                    return True  # the next stage of the chain takes over
+            stopped[0] = time.perf_counter() - t0 > time_cap or _work(system) >= work_cap
+            return stopped[0]  # a cap ends the run like an acceptance
+
+        corr.accept = accept
+        y0 = np.append(x, 1.0)
+        e = np.zeros_like(y0)
+        e[-1] = 1.0
+        x = corr.correct(system, y0, e, 1.0).y[:-1]
+        if stopped[0] or fewest[0] == 0:
+            break
     wall = time.perf_counter() - t0
-    p = res.y[:-1]
-    fewest[0] = min(fewest[0], int(pb.homotopy.stats(p, 1.0)["n_wrong"]))
-    return p, system.n_grad_evals, wall, fewest[0]
+    record(int(pb.homotopy.stats(x, 1.0)["n_wrong"]))
+    counts = {"grads": system.n_grad_evals, "hvps": system.n_jvp_evals, "gnvps": system.n_gnvp_evals,
+              "cpu": time.process_time() - c0, "iters": n_calls[0]}
+    return x, system.n_grad_evals, wall, fewest[0], counts
 
 
 class _Deadline:
@@ -195,10 +255,19 @@ def run_row(name, cfg, args):
             n_a = out["a"]["grad_evals"] if "a" in out else args.max_direct
             budget = args.grad_cap or min(args.max_direct, max(1000, 10 * n_a))
             x0 = np.load(args.direct_from) if args.direct_from else None
-            pb_, n_b, wall_b, fewest = _direct(pb, options, budget, args.time_cap, x0)
+            log = open(args.log, "a") if args.log else None
+            try:
+                pb_, n_b, wall_b, fewest, counts = _direct(pb, options, budget, args.time_cap, x0, args.chain,
+                                                           args.work_cap or math.inf, log,
+                                                           os.path.join(args.save_dir, f"{name}-b.partial.npy")
+                                                           if args.save_dir else "")
+            finally:
+                if log is not None:
+                    log.close()
             _save(args, name, "b", pb_)
             pr = pb.verify(pb_)
-            out["b"] = {"pr": pr, "wall": wall_b, "grad_evals": n_b, "hvps": 0, "test": pb.test_accuracy(pb_),
+            out["b"] = {"pr": pr, "wall": wall_b, "grad_evals": n_b, "hvps": counts["hvps"] + counts["gnvps"],
+                        "cpu": counts["cpu"], "test": pb.test_accuracy(pb_),
                         "fewest_wrong": fewest, "real_wrong": int(round((1.0 - pr) * pb.y.shape[0]))}
             print(f"[{name}] (b) direct: {out['b']}", flush=True)
         elif route:
@@ -281,9 +350,19 @@ def main(argv=None):
     ap.add_argument("--homotopies", default="data",
                     help="λ-families run as route (a), comma list of data, margin, temperature, width")
     ap.add_argument("--grad-cap", type=int, default=0, help="stop every route after this many gradients (0: none)")
+    ap.add_argument("--chain", default="",
+                    help="route (b)'s correctors in turn, METHOD[:ITERS][@WRONG],..., e.g. lbfgs:20000@60,lm:200 "
+                         "(hand over at WRONG misclassified images; default: -o corrector alone)")
+    ap.add_argument("--work-cap", type=int, default=0,
+                    help="stop route (b) after this many gradients + Hessian/Gauss-Newton products (0: none)")
+    ap.add_argument("--log", default="", help="append route (b)'s curve (fewest wrong every 10 iterations) here")
     ap.add_argument("--edge", action="store_true",
                     help="the edge scan: --smallest 15,12,10, routes b,a, every homotopy, no Adam, edge table")
     args = ap.parse_args(argv)
+    try:
+        parse_chain(args.chain, "lbfgs", 1)
+    except ValueError as exc:
+        sys.exit(str(exc))
     if args.edge:
         args.smallest = args.smallest or "15,12,10"
         args.routes, args.no_adam = "b,a", True

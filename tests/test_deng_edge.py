@@ -1,0 +1,51 @@
+"""bench_deng.py's direct route as a chain of correctors, with caps and a progress log."""
+
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+import bench_deng  # noqa: E402
+
+
+def test_parse_chain():
+    assert bench_deng.parse_chain("", "lbfgs", 50) == [("lbfgs", 50, 0)]
+    assert bench_deng.parse_chain("lbfgs:2000@60, lm:100,newton-cg@3", "lbfgs", 50) == [
+        ("lbfgs", 2000, 60), ("lm", 100, 0), ("newton-cg", 50, 3)]
+    with pytest.raises(ValueError, match="METHOD"):
+        bench_deng.parse_chain("lbfgs:many", "lbfgs", 50)
+
+
+def test_bad_chain_is_a_one_line_exit():
+    with pytest.raises(SystemExit, match="bad --chain stage"):
+        bench_deng.main(["--rows", "", "--chain", "lm@x"])
+
+
+def test_chain_hands_over_logs_and_stops_at_work_cap(data_dir, tmp_path, monkeypatch):
+    from pathtrack.driver import build_options
+    from pathtrack_problems.deng import DengMNIST
+
+    monkeypatch.setenv("PATHTRACK_CACHE", str(tmp_path))
+    pb = DengMNIST(hidden=32, subset=2000, seed=0, pretrain_epochs=5, test=False)
+    wrong0 = pb.homotopy.n_wrong(pb.p0, 1.0)
+    assert wrong0 > 5
+    opts = build_options(pb, {"krylov_maxiter": "5", "min_active_set": "3"})
+    log_path = tmp_path / "curve.txt"
+    with open(log_path, "w") as log:
+        p, n_grad, wall, fewest, counts = bench_deng._direct(pb, opts, 1000, math.inf, None,
+                                                             f"lbfgs:400@{wrong0 - 3},lm:30", 60, log,
+                                                             str(tmp_path / "snap.npy"))
+    rows = np.loadtxt(log_path, comments="#", ndmin=2)
+    wrong, stage = rows[:, 6], rows[:, 7]
+    assert wrong[0] == wrong0 and wrong[-1] == pb.homotopy.n_wrong(p, 1.0)
+    assert fewest == wrong.min() < wrong0
+    # the lm stage ran after the hand-over: Gauss-Newton products counted, the work cap (60) held
+    assert stage[0] == 0 and stage[-1] == 1 and np.all(wrong[stage == 1] <= wrong0 - 3)
+    assert counts["gnvps"] > 0 and n_grad == counts["grads"] == rows[-1, 1]
+    # the snapshot is the last checked iterate: its count is one the log recorded
+    assert pb.homotopy.n_wrong(np.load(tmp_path / "snap.npy"), 1.0) in set(wrong.astype(int))
+    work = counts["grads"] + counts["hvps"] + counts["gnvps"]
+    assert 60 <= work <= 60 + 3 * 5 + 3 or fewest == 0
