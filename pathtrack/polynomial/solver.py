@@ -971,6 +971,7 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         work, rows = groups[g]
         c = _classify(work, ends[rows], codes[rows], kinds[rows], winding[rows], opts)
         codes[rows[c["unsolved"]]] = int(Status.newton_failed)
+        codes[rows[c["undecided"]]] = int(Status.singular_jacobian)
         return c
 
     cls = [classify(g) for g in range(len(groups))]
@@ -1317,7 +1318,7 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
     paths wind round each other and the Cauchy estimate is their midpoint. Newton from points
     around it along the near-null vector of the Jacobian finds both roots; a true multiple root
     has no regular roots next to it, and Newton's stall points near it are told apart from
-    regular roots by extended-precision Newton (:func:`pathtrack.polynomial.precision.converges_quadratically`).
+    regular roots by extended-precision Newton (:func:`pathtrack.polynomial.precision.refine`).
     """
     from .kernels import eval_system_alloc, refine_batch, term_sizes_batch
 
@@ -1372,6 +1373,43 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
         split[members] = True
         regular[members] = True
     return split
+
+
+def _confirm_singular(refined, res, jacs, conds, regular, split, packed, opts: SolveOptions) -> np.ndarray:
+    """Check each cluster of singular-looking endpoints by Newton in extended precision
+    (:func:`pathtrack.polynomial.precision.newton_verdict`) from its refined point, in place.
+
+    The endgame's evidence for a multiple root (a winding number above 1, several paths at one
+    point, a large condition number in double) is also what two regular roots closer than double
+    resolves show, and what two paths that jumped onto one regular root show. Only linear
+    convergence (or a Jacobian singular in 50 digits at a point that solves ``F``) confirms a
+    multiple root. Where Newton converges quadratically, the cluster's paths ended at a regular
+    root: they become regular there (``split`` marks them; two or more on one root are a crossing,
+    re-tracked and, if unresolved, reported). Returns the mask of endpoints where the verdict is
+    undecided in a cluster of several paths: those paths count as failed, never as a multiple
+    root on trust.
+    """
+    from . import precision
+    from .kernels import eval_system_alloc
+
+    undecided = np.zeros(len(regular), dtype=bool)
+    cand = np.nonzero(~regular)[0]
+    if len(cand) == 0:
+        return undecided
+    labels = _clusters(refined[cand], math.sqrt(opts.dedup_tol))
+    arrays = packed.arrays()
+    for label in np.unique(labels):
+        members = cand[labels == label]
+        verdict, root = precision.newton_verdict(refined[members[0]], packed)
+        if verdict == precision.REGULAR_ROOT:
+            val, jac = eval_system_alloc(root, *arrays, packed.max_exp)
+            for k in members:
+                refined[k], res[k], jacs[k], conds[k] = root, np.linalg.norm(val), jac, np.linalg.cond(jac)
+            regular[members] = True
+            split[members] = True
+        elif verdict == precision.UNDECIDED and len(members) > 1:
+            undecided[members] = True
+    return undecided
 
 
 #: At most this many regular endpoints per group within ``dedup_tol`` are refined in extended precision.
@@ -1434,8 +1472,10 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     # accuracy, eps^(1/m), and can look regular there; it shares the point with a singular path.
     regular &= ~_near(refined, ~regular, math.sqrt(opts.dedup_tol))
     split = _split_clusters(refined, res, jacs, conds, regular, p, opts)
+    undecided = _confirm_singular(refined, res, jacs, conds, regular, split, p, opts)
     kind[finite[regular]] = REGULAR
     kind[finite[~regular]] = SINGULAR
+    kind[finite[undecided]] = FAILED
     # regular: one path per solution; a second path reaching it crossed over on the way
     _resolve_close_regular(refined, regular, split, p, opts)
     reg_pts, reg_paths = refined[regular], finite[regular]
@@ -1444,12 +1484,12 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     crossed = reg_paths[np.isin(labels, np.unique(labels)[counts > 1])]
     order = np.sort(first)
     # singular: paths ending together give the multiplicity
-    sing_pts, sing_paths = refined[~regular], finite[~regular]
+    sing_pts, sing_paths = refined[~regular & ~undecided], finite[~regular & ~undecided]
     slab = _clusters(sing_pts, math.sqrt(opts.dedup_tol))
     uniq, sfirst, scounts = np.unique(slab, return_index=True, return_counts=True)
     sorder = np.argsort(sfirst)
     return {
-        "kind": kind, "crossed": crossed, "unsolved": unsolved,
+        "kind": kind, "crossed": crossed, "unsolved": unsolved, "undecided": finite[undecided],
         "regular": reg_pts[order], "residual": res[regular][order], "cond": conds[regular][order],
         "singular": sing_pts[sfirst[sorder]], "multiplicity": scounts[sorder].astype(np.int64),
         "sing_winding": winding[sing_paths[sfirst[sorder]]].astype(np.int64) if len(sing_paths) else
