@@ -24,13 +24,24 @@ DIGITS = 50
 #: number ``κ`` next to another root ``1/κ`` away, Newton first halves its step (as at a double
 #: root) until it is closer to one of the two than to their midpoint, then converges quadratically.
 MP_ITERS = 16
-#: Newton's convergence is linear (a multiple root) once this many step ratios in a row lie in
+#: Newton's convergence looks linear once this many step ratios in a row lie in
 #: [MP_LINEAR_RATIO, MP_LINEAR_MAX_RATIO] and differ by at most MP_LINEAR_SPREAD: at a root of
 #: multiplicity ``m`` each step is ``(m - 1)/m`` of the one before. Ratios near 1 are a stall.
-MP_LINEAR_STEPS = 6
+#: Two regular roots ``δ`` apart look the same from much further than ``δ``, so this only
+#: estimates ``m`` for the test that decides (:func:`newton_verdict`).
+MP_LINEAR_STEPS = 4
 MP_LINEAR_RATIO = 0.3
 MP_LINEAR_MAX_RATIO = 0.95
 MP_LINEAR_SPREAD = 0.15
+#: Iterations of the modified Newton ``x + m·dx`` that decides a multiple root, in
+#: ``MP_MULTIPLE_DIGITS_PER_M·m + DIGITS`` digits (a root of multiplicity ``m`` is defined only to
+#: about ``10^(-digits/m)``) ...
+MP_MULTIPLE_ITERS = 12
+MP_MULTIPLE_DIGITS_PER_M = 20
+#: ... and the step, relative to ``1 + ‖x‖``, below which it has converged to a multiple root.
+#: Near two regular roots ``δ`` apart, the modified step jumps across their midpoint and never gets
+#: below ``δ/2``: roots closer than about this are taken for one multiple root.
+MP_MULTIPLE_TOL = 1e-14
 #: ... and each step's cosine with the one before is at least this.
 MP_LINEAR_ALIGNMENT = 0.9
 #: Where the Jacobian is singular even in extended precision, Newton starts again this far away
@@ -80,7 +91,9 @@ def newton_verdict(x: np.ndarray, packed):
     accurate to double's last digit whatever the Jacobian's condition number);
     :data:`MULTIPLE_ROOT` and None when it converges only linearly (:data:`MP_LINEAR_STEPS` steady
     step ratios in a row, as at a root of multiplicity ``m`` where each step is ``(m - 1)/m`` of the
-    one before; where the Jacobian is singular at ``x`` itself, from a point :data:`MP_NUDGE` away);
+    one before; where the Jacobian is singular at ``x`` itself, from a point :data:`MP_NUDGE` away)
+    and the modified Newton ``x + m·dx`` for the ``m`` those ratios give then converges, to a step
+    below :data:`MP_MULTIPLE_TOL`;
     :data:`UNDECIDED` and None otherwise (a Jacobian singular in extended precision twice, a step
     longer than :data:`MP_MAX_STEP`, or too few iterations).
     """
@@ -117,9 +130,36 @@ def newton_verdict(x: np.ndarray, packed):
                 ratios = ratios + [ratio] if steady else []
                 recent = ratios[-MP_LINEAR_STEPS:]
                 if len(recent) == MP_LINEAR_STEPS and max(recent) - min(recent) <= MP_LINEAR_SPREAD:
-                    return MULTIPLE_ROOT, None
+                    m = max(2, int(round(1.0 / (1.0 - float(np.mean(recent))))))
+                    return (MULTIPLE_ROOT if _modified_newton_converges(y, m, packed, scale) else UNDECIDED), None
             prev, prev_dx = step, dx
         return UNDECIDED, None
+
+
+def _modified_newton_converges(y, m: int, packed, scale: float) -> bool:
+    """Whether Newton with steps ``m·dx`` (quadratic at a root of multiplicity ``m``) from ``y``
+    (mpmath numbers) takes a step below :data:`MP_MULTIPLE_TOL`·``scale``, or reaches a point where
+    ``‖F‖`` is below :data:`MP_STEP_TOL`·``scale``, within :data:`MP_MULTIPLE_ITERS` iterations."""
+    import mpmath
+
+    mp = mpmath.mp
+    with mpmath.workdps(DIGITS + MP_MULTIPLE_DIGITS_PER_M * m):
+        y = [mp.mpc(v) for v in y]
+        for _ in range(MP_MULTIPLE_ITERS):
+            F, J = _eval(y, packed, mp)
+            if float(mp.norm(F)) <= MP_STEP_TOL * scale:  # solves F far below double, Jacobian near singular
+                return True
+            try:
+                dx = mp.lu_solve(J, -F)
+            except ZeroDivisionError:
+                return False
+            step = m * float(mp.norm(dx))
+            if step <= MP_MULTIPLE_TOL * scale:
+                return True
+            if step > MP_MAX_STEP * scale:
+                return False
+            y = [yi + m * di for yi, di in zip(y, dx)]
+        return False
 
 
 def refine(x: np.ndarray, packed):
