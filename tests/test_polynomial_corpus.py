@@ -153,8 +153,10 @@ def test_two_decimal_close_roots_stay_two_regular_roots_and_a_double_root_one(se
 
 def test_newton_verdict_tells_regular_multiple_and_a_pairs_midpoint_apart():
     p = parse_phc("2\n" + "".join(f" {q};\n" for q in CLOSE)).packed()
-    # from the pair's midpoint (a singular Jacobian there) Newton steps off and reaches one of the two
+    # the pair's midpoint (a singular Jacobian there) is never taken for a multiple root
     verdict, root = precision.newton_verdict(np.array([1.0 + H / 2, 2.0 + 0j]), p)
+    assert verdict != precision.MULTIPLE_ROOT
+    verdict, root = precision.newton_verdict(np.array([1.0 + H / 2, 2.0 + 0j]), p, max_iters=30)
     assert verdict == precision.REGULAR_ROOT and min(abs(root[0] - 1.0), abs(root[0] - 1.0 - H)) < 1e-15
     verdict, root = precision.newton_verdict(np.array([1.0 + 1e-9, 2.0 + 0j]), p)
     assert verdict == precision.REGULAR_ROOT and abs(root[0] - 1.0) < 1e-15

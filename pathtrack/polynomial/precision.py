@@ -23,7 +23,7 @@ DIGITS = 50
 #: Newton iterations in extended precision. From double's accuracy of a root with condition
 #: number ``κ`` next to another root ``1/κ`` away, Newton first halves its step (as at a double
 #: root) until it is closer to one of the two than to their midpoint, then converges quadratically.
-MP_ITERS = 16
+MP_ITERS = 10
 #: Newton's convergence looks linear once this many step ratios in a row lie in
 #: [MP_LINEAR_RATIO, MP_LINEAR_MAX_RATIO] and differ by at most MP_LINEAR_SPREAD: at a root of
 #: multiplicity ``m`` each step is ``(m - 1)/m`` of the one before. Ratios near 1 are a stall.
@@ -83,7 +83,7 @@ def _eval(x, packed, mp):
 REGULAR_ROOT, MULTIPLE_ROOT, UNDECIDED = "regular", "multiple", "undecided"
 
 
-def newton_verdict(x: np.ndarray, packed):
+def newton_verdict(x: np.ndarray, packed, max_iters: int = MP_ITERS, decide_multiple: bool = True):
     """What Newton in :data:`DIGITS`-digit arithmetic from ``x`` (a root found in double precision) shows.
 
     Returns ``(verdict, root)``: :data:`REGULAR_ROOT` and the root rounded to complex128 when
@@ -95,7 +95,8 @@ def newton_verdict(x: np.ndarray, packed):
     and the modified Newton ``x + m·dx`` for the ``m`` those ratios give then converges, to a step
     below :data:`MP_MULTIPLE_TOL`;
     :data:`UNDECIDED` and None otherwise (a Jacobian singular in extended precision twice, a step
-    longer than :data:`MP_MAX_STEP`, or too few iterations).
+    longer than :data:`MP_MAX_STEP`, or more than ``max_iters`` iterations). With
+    ``decide_multiple=False`` linear convergence gives :data:`UNDECIDED` without the costly test.
     """
     import mpmath
 
@@ -104,7 +105,7 @@ def newton_verdict(x: np.ndarray, packed):
         y = [mp.mpc(complex(v)) for v in x]
         scale = 1.0 + float(np.linalg.norm(x))
         prev, prev_dx, ratios, nudged = None, None, [], False
-        for _ in range(MP_ITERS):
+        for _ in range(max_iters):
             F, J = _eval(y, packed, mp)
             try:
                 dx = mp.lu_solve(J, -F)
@@ -130,6 +131,8 @@ def newton_verdict(x: np.ndarray, packed):
                 ratios = ratios + [ratio] if steady else []
                 recent = ratios[-MP_LINEAR_STEPS:]
                 if len(recent) == MP_LINEAR_STEPS and max(recent) - min(recent) <= MP_LINEAR_SPREAD:
+                    if not decide_multiple:
+                        return UNDECIDED, None
                     m = max(2, int(round(1.0 / (1.0 - float(np.mean(recent))))))
                     return (MULTIPLE_ROOT if _modified_newton_converges(y, m, packed, scale) else UNDECIDED), None
             prev, prev_dx = step, dx
