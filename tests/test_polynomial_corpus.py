@@ -125,3 +125,58 @@ def test_pb601_roots_near_infinity_are_followed_past_what_t_resolves():
         packed = system.packed()
         sizes = term_sizes_batch(res.solutions, *packed.arrays(), packed.max_exp)
         assert np.all(res.residuals <= 1e-12 * np.linalg.norm(sizes, axis=1)), seed
+
+
+@pytest.mark.slow
+def test_rose_seed_4_pair_of_close_regular_roots_is_not_a_double_root():
+    # Seed 4 reported 134 regular roots and one 'double root' with status success: two roots with
+    # condition number 2e8, 1e-8 apart, that the endgame merged (winding number 2 each).
+    res = solve(read_phc(os.path.join(CORPUS, "rose.phc")), seed=4, workers=2)
+    assert (res.n_regular, res.n_singular) == (136, 0)
+    assert res.is_complete and res.status.name == "success"
+
+
+# (x - 1)(x - 1 - 1e-7): coefficients rounded to double, two regular roots about 1e-7 apart
+DECIMAL_CLOSE = ["x^2 - 2.0000001*x + 1.0000001", "y^2 - 3*y + 2"]
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_two_decimal_close_roots_stay_two_regular_roots_and_a_double_root_one(seed):
+    close = solve(DECIMAL_CLOSE, seed=seed, workers=1)
+    assert (close.n_regular, close.n_singular, close.n_failed) == (4, 0, 0)
+    xs = np.sort(np.unique(np.round(close.solutions[:, 0].real, 12)))
+    np.testing.assert_allclose(xs, [1.0, 1.0000001], rtol=0, atol=1e-8)
+    double = solve(["x^2 - 2*x + 1", "y^2 - 3*y + 2"], seed=seed, workers=1)
+    assert (double.n_regular, double.n_singular) == (0, 2)
+    assert double.multiplicities.tolist() == [2, 2] and double.is_complete
+
+
+def test_newton_verdict_tells_regular_multiple_and_a_pairs_midpoint_apart():
+    p = parse_phc("2\n" + "".join(f" {q};\n" for q in CLOSE)).packed()
+    # the pair's midpoint (a singular Jacobian there) is never taken for a multiple root
+    verdict, root = precision.newton_verdict(np.array([1.0 + H / 2, 2.0 + 0j]), p)
+    assert verdict != precision.MULTIPLE_ROOT
+    verdict, root = precision.newton_verdict(np.array([1.0 + H / 2, 2.0 + 0j]), p, max_iters=30)
+    assert verdict == precision.REGULAR_ROOT and min(abs(root[0] - 1.0), abs(root[0] - 1.0 - H)) < 1e-15
+    verdict, root = precision.newton_verdict(np.array([1.0 + 1e-9, 2.0 + 0j]), p)
+    assert verdict == precision.REGULAR_ROOT and abs(root[0] - 1.0) < 1e-15
+    double = parse_phc("2\n x^2 - 2*x + 1;\n y - 2;\n").packed()
+    for x in (1.0 + 1e-8, 1.0):  # near the double root, and exactly on it (singular Jacobian)
+        assert precision.newton_verdict(np.array([x, 2.0 + 0j]), double)[0] == precision.MULTIPLE_ROOT
+    triple = parse_phc("2\n x^3 - 3*x^2 + 3*x - 1;\n y - 2;\n").packed()
+    assert precision.newton_verdict(np.array([1.0 + 1e-5j, 2.0]), triple)[0] == precision.MULTIPLE_ROOT
+
+
+def test_two_paths_called_a_double_root_at_a_regular_root_are_a_crossing_not_a_multiple_root():
+    # The reverse error: two paths that jumped onto one regular root, with the endgame's winding
+    # number 2 as if at a double root. Newton in 50 digits converges quadratically there, so the
+    # paths are regular and crossed (re-tracked; reported if that does not undo it).
+    from pathtrack.polynomial.solver import REGULAR, _classify
+
+    system = parse_phc("2\n x^2 - 3*x + 2;\n y - 2;\n")
+    ends = np.array([[1.0, 1.0, 2.0], [1.0, 1.0 + 1e-9, 2.0], [1.0, 2.0, 2.0]], dtype=complex)
+    codes = np.full(3, 1)  # Status.success
+    out = _classify(system, ends, codes, np.zeros(3, dtype=np.int64), np.array([2, 2, 1]), SolveOptions())
+    assert out["kind"].tolist() == [REGULAR] * 3
+    assert sorted(out["crossed"].tolist()) == [0, 1]
+    assert len(out["singular"]) == 0
