@@ -1469,13 +1469,13 @@ def _confirm_singular(refined, res, jacs, conds, regular, split, packed, opts: S
     undecided in a cluster of several paths: those paths count as failed, never as a multiple
     root on trust.
     """
+    from . import precision
+    from .kernels import eval_system_alloc
+
     undecided = np.zeros(len(regular), dtype=bool)
     cand = np.nonzero(~regular)[0]
     if len(cand) == 0:
         return undecided
-    from . import precision  # only here: a solve with no singular endpoint never loads mpmath
-    from .kernels import eval_system_alloc
-
     labels = _clusters(refined[cand], math.sqrt(opts.dedup_tol))
     arrays = packed.arrays()
     for label in np.unique(labels):
