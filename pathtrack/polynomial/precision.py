@@ -53,10 +53,6 @@ MP_MAX_STEP = 1e-2
 #: far below double's rounding (which is as close as a stalled Newton gets to a multiple root)
 #: and above the 50-digit rounding.
 MP_STEP_TOL = 1e-30
-#: A root is regular only where the Jacobian's condition number there (1-norm, in DIGITS digits) is
-#: below this: Newton also converges at once onto a positive-dimensional component (``x*y = 0,
-#: x*(y - 1) = 0``: one step lands on the line ``x = 0``), where the Jacobian is singular.
-MP_MAX_COND = 1e25
 
 
 def _eval(x, packed, mp):
@@ -124,8 +120,6 @@ def newton_verdict(x: np.ndarray, packed, max_iters: int = MP_ITERS, decide_mult
             y = [yi + di for yi, di in zip(y, dx)]
             step = float(mp.norm(dx))
             if step <= MP_STEP_TOL * scale:
-                if not _well_conditioned(y, packed):
-                    return UNDECIDED, None
                 return REGULAR_ROOT, np.array([complex(v) for v in y])
             if step > MP_MAX_STEP * scale:  # left the point it was asked about (from a pair's midpoint)
                 return UNDECIDED, None
@@ -143,20 +137,6 @@ def newton_verdict(x: np.ndarray, packed, max_iters: int = MP_ITERS, decide_mult
                     return (MULTIPLE_ROOT if _modified_newton_converges(y, m, packed, scale) else UNDECIDED), None
             prev, prev_dx = step, dx
         return UNDECIDED, None
-
-
-def _well_conditioned(y, packed) -> bool:
-    """Whether the Jacobian at ``y`` (mpmath numbers) has a 1-norm condition number below
-    :data:`MP_MAX_COND` in the working precision."""
-    import mpmath
-
-    mp = mpmath.mp
-    _, J = _eval(y, packed, mp)
-    try:
-        inv = mp.inverse(J)
-    except ZeroDivisionError:
-        return False
-    return float(mp.mnorm(J, 1) * mp.mnorm(inv, 1)) < MP_MAX_COND
 
 
 def _modified_newton_converges(y, m: int, packed, scale: float) -> bool:
