@@ -241,19 +241,3 @@ def test_track_linear_follows_paths_of_the_total_degree_homotopy_to_t_1_in_exten
                                                                     max_exp, None, 1),
                                 hom, start.packed(), gamma, patch, flag)
         assert np.isnan(late(np.arange(4))).all()
-
-
-def test_many_suspect_paths_stay_at_infinity_only_near_a_zero_of_the_top_degree_forms():
-    # (x - y)^2 + x, (x - y)·x + 1: the top-degree forms (x - y)^2 and (x - y)·x vanish at the
-    # direction (1, 1), the point [0 : 1 : 1] at infinity, and nowhere else.
-    from pathtrack.polynomial import SolveOptions, parse_polynomials
-    from pathtrack.polynomial.solver import _near_top_form_zero
-
-    system = parse_polynomials(["(x - y)^2 + x", "(x - y)*x + 1"])
-    ends = np.array([[1e-5, 1.0, 1.0],           # on the zero at infinity
-                     [3e-6, 2e3, 2e3 + 1e-6],     # the same, scaled, near it
-                     [1e-5, 1.0, 1.01],           # off it by far more than |x_0|
-                     [1e-5, 1.0, -1.0],           # a direction the top-degree forms do not vanish at
-                     [0.1, 1.0, 1.0]], dtype=complex)  # too far from infinity
-    kept = _near_top_form_zero(system, ends, SolveOptions())
-    assert kept.tolist() == [True, True, False, False, False]

@@ -20,35 +20,9 @@ import numpy as np
 
 #: Decimal digits of the extended-precision Newton.
 DIGITS = 50
-#: Newton iterations in extended precision. From double's accuracy of a root with condition
-#: number ``κ`` next to another root ``1/κ`` away, Newton first halves its step (as at a double
-#: root) until it is closer to one of the two than to their midpoint, then converges quadratically.
-MP_ITERS = 10
-#: Newton's convergence looks linear once this many step ratios in a row lie in
-#: [MP_LINEAR_RATIO, MP_LINEAR_MAX_RATIO] and differ by at most MP_LINEAR_SPREAD: at a root of
-#: multiplicity ``m`` each step is ``(m - 1)/m`` of the one before. Ratios near 1 are a stall.
-#: Two regular roots ``δ`` apart look the same from much further than ``δ``, so this only
-#: estimates ``m`` for the test that decides (:func:`newton_verdict`).
-MP_LINEAR_STEPS = 4
-MP_LINEAR_RATIO = 0.3
-MP_LINEAR_MAX_RATIO = 0.95
-MP_LINEAR_SPREAD = 0.15
-#: Iterations of the modified Newton ``x + m·dx`` that decides a multiple root, in
-#: ``MP_MULTIPLE_DIGITS_PER_M·m + DIGITS`` digits (a root of multiplicity ``m`` is defined only to
-#: about ``10^(-digits/m)``) ...
-MP_MULTIPLE_ITERS = 12
-MP_MULTIPLE_DIGITS_PER_M = 20
-#: ... and the step, relative to ``1 + ‖x‖``, below which it has converged to a multiple root.
-#: Near two regular roots ``δ`` apart, the modified step jumps across their midpoint and never gets
-#: below ``δ/2``: roots closer than about this are taken for one multiple root.
-MP_MULTIPLE_TOL = 1e-14
-#: ... and each step's cosine with the one before is at least this.
-MP_LINEAR_ALIGNMENT = 0.9
-#: Where the Jacobian is singular even in extended precision, Newton starts again this far away
-#: (relative to ``1 + ‖x‖``, a fixed random direction): from there a multiple root shows linear steps.
-MP_NUDGE = 1e-9
-#: A Newton step longer than this, relative to ``1 + ‖x‖``, leaves the point it started from: undecided.
-MP_MAX_STEP = 1e-2
+#: Newton iterations in extended precision: from double's accuracy of an ill-conditioned root
+#: (1e-4 or better) quadratic convergence passes MP_STEP_TOL within five.
+MP_ITERS = 6
 #: A root is regular when the last extended-precision Newton step is below this, relative to ‖x‖:
 #: far below double's rounding (which is as close as a stalled Newton gets to a multiple root)
 #: and above the 50-digit rounding.
@@ -79,24 +53,12 @@ def _eval(x, packed, mp):
     return mp.matrix(F), J
 
 
-#: :func:`newton_verdict`'s outcomes.
-REGULAR_ROOT, MULTIPLE_ROOT, UNDECIDED = "regular", "multiple", "undecided"
+def refine(x: np.ndarray, packed):
+    """Newton in :data:`DIGITS`-digit arithmetic from ``x`` (a root found in double precision).
 
-
-def newton_verdict(x: np.ndarray, packed, max_iters: int = MP_ITERS, decide_multiple: bool = True):
-    """What Newton in :data:`DIGITS`-digit arithmetic from ``x`` (a root found in double precision) shows.
-
-    Returns ``(verdict, root)``: :data:`REGULAR_ROOT` and the root rounded to complex128 when
-    Newton converges quadratically (its last step below :data:`MP_STEP_TOL`·(1 + ‖x‖); the root is
-    accurate to double's last digit whatever the Jacobian's condition number);
-    :data:`MULTIPLE_ROOT` and None when it converges only linearly (:data:`MP_LINEAR_STEPS` steady
-    step ratios in a row, as at a root of multiplicity ``m`` where each step is ``(m - 1)/m`` of the
-    one before; where the Jacobian is singular at ``x`` itself, from a point :data:`MP_NUDGE` away)
-    and the modified Newton ``x + m·dx`` for the ``m`` those ratios give then converges, to a step
-    below :data:`MP_MULTIPLE_TOL`;
-    :data:`UNDECIDED` and None otherwise (a Jacobian singular in extended precision twice, a step
-    longer than :data:`MP_MAX_STEP`, or more than ``max_iters`` iterations). With
-    ``decide_multiple=False`` linear convergence gives :data:`UNDECIDED` without the costly test.
+    Returns the root rounded to complex128 when Newton converges quadratically to a regular
+    root (its last step below :data:`MP_STEP_TOL`·(1 + ‖x‖)), else None. The rounded root is
+    accurate to double's last digit whatever the Jacobian's condition number.
     """
     import mpmath
 
@@ -104,72 +66,16 @@ def newton_verdict(x: np.ndarray, packed, max_iters: int = MP_ITERS, decide_mult
     with mpmath.workdps(DIGITS):
         y = [mp.mpc(complex(v)) for v in x]
         scale = 1.0 + float(np.linalg.norm(x))
-        prev, prev_dx, ratios, nudged = None, None, [], False
-        for _ in range(max_iters):
+        for _ in range(MP_ITERS):
             F, J = _eval(y, packed, mp)
             try:
                 dx = mp.lu_solve(J, -F)
-            except ZeroDivisionError:  # exactly singular (a multiple root given exactly): step off it once
-                if nudged:
-                    return UNDECIDED, None
-                nudged = True
-                off = np.array([1.0, 1j]) @ np.random.default_rng(0).standard_normal((2, len(y)))
-                y = [yi + mp.mpc(complex(MP_NUDGE * scale * o)) for yi, o in zip(y, off)]
-                prev, prev_dx, ratios = None, None, []
-                continue
+            except ZeroDivisionError:  # numerically singular even in extended precision
+                return None
             y = [yi + di for yi, di in zip(y, dx)]
-            step = float(mp.norm(dx))
-            if step <= MP_STEP_TOL * scale:
-                return REGULAR_ROOT, np.array([complex(v) for v in y])
-            if step > MP_MAX_STEP * scale:  # left the point it was asked about (from a pair's midpoint)
-                return UNDECIDED, None
-            if prev is not None:
-                ratio = step / prev
-                # towards a multiple root each step points the way the last one did; a stall wanders
-                along = float(mp.re(mp.fsum(a * mp.conj(b) for a, b in zip(dx, prev_dx)))) / (step * prev)
-                steady = MP_LINEAR_RATIO <= ratio <= MP_LINEAR_MAX_RATIO and along >= MP_LINEAR_ALIGNMENT
-                ratios = ratios + [ratio] if steady else []
-                recent = ratios[-MP_LINEAR_STEPS:]
-                if len(recent) == MP_LINEAR_STEPS and max(recent) - min(recent) <= MP_LINEAR_SPREAD:
-                    if not decide_multiple:
-                        return UNDECIDED, None
-                    m = max(2, int(round(1.0 / (1.0 - float(np.mean(recent))))))
-                    return (MULTIPLE_ROOT if _modified_newton_converges(y, m, packed, scale) else UNDECIDED), None
-            prev, prev_dx = step, dx
-        return UNDECIDED, None
-
-
-def _modified_newton_converges(y, m: int, packed, scale: float) -> bool:
-    """Whether Newton with steps ``m·dx`` (quadratic at a root of multiplicity ``m``) from ``y``
-    (mpmath numbers) takes a step below :data:`MP_MULTIPLE_TOL`·``scale``, or reaches a point where
-    ``‖F‖`` is below :data:`MP_STEP_TOL`·``scale``, within :data:`MP_MULTIPLE_ITERS` iterations."""
-    import mpmath
-
-    mp = mpmath.mp
-    with mpmath.workdps(DIGITS + MP_MULTIPLE_DIGITS_PER_M * m):
-        y = [mp.mpc(v) for v in y]
-        for _ in range(MP_MULTIPLE_ITERS):
-            F, J = _eval(y, packed, mp)
-            if float(mp.norm(F)) <= MP_STEP_TOL * scale:  # solves F far below double, Jacobian near singular
-                return True
-            try:
-                dx = mp.lu_solve(J, -F)
-            except ZeroDivisionError:
-                return False
-            step = m * float(mp.norm(dx))
-            if step <= MP_MULTIPLE_TOL * scale:
-                return True
-            if step > MP_MAX_STEP * scale:
-                return False
-            y = [yi + m * di for yi, di in zip(y, dx)]
-        return False
-
-
-def refine(x: np.ndarray, packed):
-    """The regular root that Newton in :data:`DIGITS`-digit arithmetic from ``x`` converges to
-    quadratically, rounded to complex128 (see :func:`newton_verdict`), else None."""
-    verdict, root = newton_verdict(x, packed)
-    return root if verdict == REGULAR_ROOT else None
+            if float(mp.norm(dx)) <= MP_STEP_TOL * scale:
+                return np.array([complex(v) for v in y])
+        return None
 
 
 #: Decimal digits of :func:`track_linear`'s re-track of a path's last segment.

@@ -265,9 +265,6 @@ class SolveResult(Result):
         infinity at an endpoint off infinity that were followed towards ``s = 1 - t = 0`` in ``s``
         itself (``kernels.tail_batch``), ``n_tail_regular`` the regular roots found so and
         ``n_tail_crossed`` those that ended at a root another path had (made suspect).
-        ``n_suspect_kept_at_infinity`` (only where more than ``MAX_EXTENDED_PATHS`` paths were
-        suspect): suspect paths whose endpoints are near a zero of the top-degree forms, kept at
-        infinity; the other suspect paths are failed.
     total_time : float
         Wall-clock seconds; also as ``wall_time``.
     scaling : Scaling or None
@@ -552,8 +549,7 @@ class _StopFlag:
 
 #: Suspect paths (deep endgame failed off infinity) get the extended-precision stage, and become failed
 #: paths where it does not settle them, only when there are at most this many (pure Python, up to
-#: minutes per path); of more, those near a zero of the top-degree forms stay at infinity
-#: (:func:`_near_top_form_zero`) and the others are failed.
+#: minutes per path); more is taken for a positive-dimensional solution set at infinity.
 MAX_EXTENDED_PATHS = 8
 
 # Rounds of the deep endgame (SolveOptions.deep_endgame_radius) shrink its radius by this factor
@@ -991,10 +987,9 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
     precision (:func:`pathtrack.polynomial.precision.track_linear`) and returns projective
     endpoints at ``t = 1`` (NaN rows where that failed); a new regular root or a point at
     infinity settles it. A suspect path left unsettled is a failed path (``ds_too_small``), so
-    that the result is not a success: it is never counted at infinity on trust. Where there are
-    more than :data:`MAX_EXTENDED_PATHS` suspect paths (what a positive-dimensional solution set at
-    infinity gives), a suspect path keeps the verdict at infinity only where its endpoint passes
-    :func:`_near_top_form_zero`, and is failed otherwise. ``suspect``
+    that the result is not a success: it is never counted at infinity on trust. More than
+    :data:`MAX_EXTENDED_PATHS` suspect paths are taken for a positive-dimensional solution set at
+    infinity and keep their verdict (only counted). ``suspect``
     (returned last) marks the paths that were suspect, ``recovered`` those settled by ``finish``.
     """
     ends, codes, kinds, winding, steps, _ = track(np.arange(len(starts)), opts.to_array())
@@ -1003,7 +998,6 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         work, rows = groups[g]
         c = _classify(work, ends[rows], codes[rows], kinds[rows], winding[rows], opts)
         codes[rows[c["unsolved"]]] = int(Status.newton_failed)
-        codes[rows[c["undecided"]]] = int(Status.singular_jacobian)
         return c
 
     cls = [classify(g) for g in range(len(groups))]
@@ -1084,21 +1078,13 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
     kind_now = _kinds(groups, cls, len(starts))
     suspect &= kind_now == AT_INFINITY  # a re-track round may have settled it
     recovered = np.zeros(len(starts), dtype=bool)
-    at_infinity = np.zeros(len(starts), dtype=bool)  # kept at infinity by the top-degree forms' test
     rows = np.nonzero(suspect)[0]
     if len(rows) > MAX_EXTENDED_PATHS:
         # Many deep endgames failing off infinity is what a positive-dimensional set of solutions at
-        # infinity does (cyclic:7: about 150 of 4116 paths at infinity, with all 924 roots found).
-        # A path keeps the verdict at infinity only where its endpoint is near a zero of the top-degree
-        # forms; any other is failed, so the result is not complete.
-        kept = np.zeros(len(rows), dtype=bool)
-        for work, grows in groups:
-            mine = np.isin(rows, grows)
-            if mine.any():
-                kept[mine] = _near_top_form_zero(work, ends[rows[mine]], opts)
-        at_infinity[rows[kept]] = True
-        n_tail["n_suspect_kept_at_infinity"] = int(kept.sum())
-    elif len(rows) and finish is not None and not stop.requested and opts.max_extended_seconds > 0:
+        # infinity does (cyclic:7: 154 of 3962 paths at infinity, with all 924 roots found): those
+        # paths keep the verdict at infinity, counted in n_suspect_infinity only.
+        return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered, n_tail
+    if len(rows) and finish is not None and not stop.requested and opts.max_extended_seconds > 0:
         bar.set_description("extended precision")
         e2 = finish(rows)
         good = np.isfinite(e2).all(axis=1)
@@ -1110,7 +1096,7 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
             kept = adopt(take, (e2[good & ~at_inf], int(Status.success), 0, 1),  # 0: kernels.END_DIRECT
                          lambda kind, crossed: (kind == REGULAR) & ~crossed)
             recovered[take[kept]] = True
-    unsettled = np.nonzero(suspect & ~recovered & ~at_infinity)[0]
+    unsettled = np.nonzero(suspect & ~recovered)[0]
     if len(unsettled):
         codes[unsettled] = int(Status.ds_too_small)
         for g in [g for g, (_, r) in enumerate(groups) if np.isin(r, unsettled).any()]:
@@ -1182,43 +1168,6 @@ def _persists(system, points: np.ndarray) -> np.ndarray:
         moved, *_ = refine_batch(points, *p.arrays(), p.max_exp, 1e-14, 20)
         d = np.linalg.norm(moved - points, axis=1)
     return np.isfinite(d) & (d <= PERSIST_TOL * np.linalg.norm(points, axis=1))
-
-
-#: A suspect path stays at infinity (:func:`_near_top_form_zero`) only where ``|x_0|`` of its unit
-#: endpoint is below this (cyclic:7's 143 suspect paths: 0.001 to 0.009) ...
-TOP_FORM_MAX_X0 = 0.05
-#: ... and the top-degree forms at it are at most this many times ``|x_0|``, each relative to its
-#: equation's coefficients (cyclic:7: at most 0.04).
-TOP_FORM_FACTOR = 1.0
-
-
-def _near_top_form_zero(work, ends: np.ndarray, opts: SolveOptions) -> np.ndarray:
-    """Which projective endpoints ``(x_0, x)`` of paths of the homogenised ``work`` lie near a zero at
-    infinity of the top-degree forms (boolean mask).
-
-    With the endpoint scaled to unit norm, ``ε = |x_0|``: the top-degree forms ``F_top(x)`` of equation
-    ``i`` are ``-(ε·F_{d-1}(x) + ...)``, so ``|F_top,i(x)|``, relative to the 1-norm of equation ``i``'s
-    coefficients (independent of how equations are scaled), is ``O(ε)`` on a path that goes to
-    infinity. An endpoint with ``ε`` at most :data:`TOP_FORM_MAX_X0` and top-degree forms within
-    :data:`TOP_FORM_FACTOR`·ε of zero is consistent with a path to a solution set at infinity; one
-    that is not is headed elsewhere, and its path is failed. The test is necessary, not sufficient:
-    a finite root of large norm (``ε`` small) passes it too.
-    """
-    from .kernels import eval_system_alloc
-
-    if len(ends) == 0:
-        return np.zeros(0, dtype=bool)
-    hom = work.homogenize().packed()
-    coef_norms = np.array([np.abs(c).sum() for c in work.coefficients])
-    with np.errstate(all="ignore"):
-        unit = ends / np.linalg.norm(ends, axis=1)[:, None]
-        eps = np.abs(unit[:, 0])
-        top = unit.copy()
-        top[:, 0] = 0.0
-        values = np.array([eval_system_alloc(x, *hom.arrays(), hom.max_exp)[0] for x in top])
-        rel = np.max(np.abs(values) / coef_norms, axis=1)
-    ok = np.isfinite(eps) & np.isfinite(rel)
-    return ok & (eps <= TOP_FORM_MAX_X0) & (rel <= TOP_FORM_FACTOR * np.maximum(eps, opts.infinity_tol))
 
 
 def _kinds(groups, cls, n_paths: int) -> np.ndarray:
@@ -1382,9 +1331,6 @@ MP_DISTINCT_TOL = 1e-12
 #: ``(1 + ‖x‖)·10^-k`` for these ``k``, in 8 complex directions along the near-null vector.
 SPLIT_OFFSET_EXPONENTS = range(2, 10)
 SPLIT_DIRECTIONS = 8
-#: Extended-precision Newton steps per start there: from double's estimate, a root 1e-8 from
-#: another converges in 7 (rose, seed 4).
-SPLIT_MP_ITERS = 8
 
 
 def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptions) -> np.ndarray:
@@ -1398,7 +1344,7 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
     paths wind round each other and the Cauchy estimate is their midpoint. Newton from points
     around it along the near-null vector of the Jacobian finds both roots; a true multiple root
     has no regular roots next to it, and Newton's stall points near it are told apart from
-    regular roots by extended-precision Newton (:func:`pathtrack.polynomial.precision.refine`).
+    regular roots by extended-precision Newton (:func:`pathtrack.polynomial.precision.converges_quadratically`).
     """
     from .kernels import eval_system_alloc, refine_batch, term_sizes_batch
 
@@ -1436,7 +1382,7 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
         from . import precision
 
         for xi in X:  # until m distinct regular roots, or more stall points than a true multiple root leaves
-            y = precision.newton_verdict(xi, packed, SPLIT_MP_ITERS, decide_multiple=False)[1]
+            y = precision.refine(xi, packed)
             if y is None:
                 n_stalled += 1
             elif not _near(np.vstack([roots, y]), np.arange(len(roots) + 1) < len(roots), MP_DISTINCT_TOL)[-1]:
@@ -1453,43 +1399,6 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
         split[members] = True
         regular[members] = True
     return split
-
-
-def _confirm_singular(refined, res, jacs, conds, regular, split, packed, opts: SolveOptions) -> np.ndarray:
-    """Check each cluster of singular-looking endpoints by Newton in extended precision
-    (:func:`pathtrack.polynomial.precision.newton_verdict`) from its refined point, in place.
-
-    The endgame's evidence for a multiple root (a winding number above 1, several paths at one
-    point, a large condition number in double) is also what two regular roots closer than double
-    resolves show, and what two paths that jumped onto one regular root show. Only linear
-    convergence (or a Jacobian singular in 50 digits at a point that solves ``F``) confirms a
-    multiple root. Where Newton converges quadratically, the cluster's paths ended at a regular
-    root: they become regular there (``split`` marks them; two or more on one root are a crossing,
-    re-tracked and, if unresolved, reported). Returns the mask of endpoints where the verdict is
-    undecided in a cluster of several paths: those paths count as failed, never as a multiple
-    root on trust.
-    """
-    from . import precision
-    from .kernels import eval_system_alloc
-
-    undecided = np.zeros(len(regular), dtype=bool)
-    cand = np.nonzero(~regular)[0]
-    if len(cand) == 0:
-        return undecided
-    labels = _clusters(refined[cand], math.sqrt(opts.dedup_tol))
-    arrays = packed.arrays()
-    for label in np.unique(labels):
-        members = cand[labels == label]
-        verdict, root = precision.newton_verdict(refined[members[0]], packed)
-        if verdict == precision.REGULAR_ROOT:
-            val, jac = eval_system_alloc(root, *arrays, packed.max_exp)
-            for k in members:
-                refined[k], res[k], jacs[k], conds[k] = root, np.linalg.norm(val), jac, np.linalg.cond(jac)
-            regular[members] = True
-            split[members] = True
-        elif verdict == precision.UNDECIDED and len(members) > 1:
-            undecided[members] = True
-    return undecided
 
 
 #: At most this many regular endpoints per group within ``dedup_tol`` are refined in extended precision.
@@ -1552,10 +1461,8 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     # accuracy, eps^(1/m), and can look regular there; it shares the point with a singular path.
     regular &= ~_near(refined, ~regular, math.sqrt(opts.dedup_tol))
     split = _split_clusters(refined, res, jacs, conds, regular, p, opts)
-    undecided = _confirm_singular(refined, res, jacs, conds, regular, split, p, opts)
     kind[finite[regular]] = REGULAR
     kind[finite[~regular]] = SINGULAR
-    kind[finite[undecided]] = FAILED
     # regular: one path per solution; a second path reaching it crossed over on the way
     _resolve_close_regular(refined, regular, split, p, opts)
     reg_pts, reg_paths = refined[regular], finite[regular]
@@ -1564,12 +1471,12 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     crossed = reg_paths[np.isin(labels, np.unique(labels)[counts > 1])]
     order = np.sort(first)
     # singular: paths ending together give the multiplicity
-    sing_pts, sing_paths = refined[~regular & ~undecided], finite[~regular & ~undecided]
+    sing_pts, sing_paths = refined[~regular], finite[~regular]
     slab = _clusters(sing_pts, math.sqrt(opts.dedup_tol))
     uniq, sfirst, scounts = np.unique(slab, return_index=True, return_counts=True)
     sorder = np.argsort(sfirst)
     return {
-        "kind": kind, "crossed": crossed, "unsolved": unsolved, "undecided": finite[undecided],
+        "kind": kind, "crossed": crossed, "unsolved": unsolved,
         "regular": reg_pts[order], "residual": res[regular][order], "cond": conds[regular][order],
         "singular": sing_pts[sfirst[sorder]], "multiplicity": scounts[sorder].astype(np.int64),
         "sing_winding": winding[sing_paths[sfirst[sorder]]].astype(np.int64) if len(sing_paths) else
