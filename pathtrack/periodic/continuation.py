@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
-from scipy.linalg.lapack import dgeev
 
 from .. import events as ev
 from ..corrector import Corrector, CorrectorResult
-from ..linalg import SingularJacobianError
+from ..linalg import SingularJacobianError, eigvals
 from ..options import TrackerOptions
 from ..problem import NonFiniteError, Problem
 from ..results import Result
@@ -346,11 +345,7 @@ class CycleTracker:
             M = self.system.monodromy(y)
         except (SingularJacobianError, NonFiniteError):
             return np.full(self.n, np.nan + 0j)
-        # LAPACK's dgeev, as np.linalg.eigvals calls it, without its wrapper (a third of a small step)
-        wr, wi, _, _, info = dgeev(M, compute_vl=0, compute_vr=0)
-        if info != 0:
-            return np.full(self.n, np.nan + 0j)
-        mu = wr + 1j * wi
+        mu = eigvals(M)
         return mu[np.argsort(-np.abs(mu))]
 
     def _locate(self, y_a, t_a, y_b, vals_a, vals_b, s_a: float, s_b: float, step: int) -> list:
