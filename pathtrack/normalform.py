@@ -163,8 +163,12 @@ def fold_coefficients(problem, p, lam: float) -> dict:
 
     With ``v``, ``w`` the unit right and left null vectors of ``H_p`` (``v`` with its largest
     component positive, ``w`` signed so that ``b = w·H_λ > 0``), ``a = ½ w·H_pp[v, v]`` and
-    ``cubic = ⅙ w·H_ppp[v, v, v]``: the branch near the fold is ``ξ² ≈ −(b/a)(λ − λ*)``, so it
-    lies on the side ``sign(λ − λ*) = −sign(a)``; ``a = 0`` at a cusp, where ``cubic`` takes over.
+    ``cubic = ⅙ w·(H_ppp[v, v, v] + 3 H_pp[v, h₂])``, where ``h₂ ⊥ v`` solves
+    ``H_p h₂ = −(I − w wᵀ) H_pp[v, v]``: the quadratic part of the slaved unknowns, without which
+    ``cubic`` is not the reduced equation's coefficient once ``H`` has more than one unknown. The
+    branch near the fold is ``ξ² ≈ −(b/a)(λ − λ*)``, so it lies on the side
+    ``sign(λ − λ*) = −sign(a)``; ``a = 0`` at a cusp, where ``cubic`` takes over (it is then
+    :func:`cusp_coefficient`'s ``c`` times ``w·v``, whose normalisation is ``p·q = 1``).
 
     Returns
     -------
@@ -187,8 +191,12 @@ def fold_coefficients(problem, p, lam: float) -> dict:
         w, b = -w, -b
     eps = 1e-3 * max(1.0, float(np.linalg.norm(y)))
     u = np.append(v, 0.0)
-    a = 0.5 * float(w @ _second_derivative(system, y, u, u, eps))
-    cubic = float(w @ _third_derivative(system, y, u, eps)) / 6.0
+    B_vv = _second_derivative(system, y, u, u, eps)
+    a = 0.5 * float(w @ B_vv)
+    # h₂ = −J⁺(I − w wᵀ)B(v, v): the minimum-norm solution, orthogonal to the kernel v
+    h2 = -(vt[:-1].T @ ((u_mat[:, :-1].T @ (B_vv - (w @ B_vv) * w)) / sv[:-1]))
+    B_vh = _second_derivative(system, y, u, np.append(h2, 0.0), eps)
+    cubic = float(w @ (_third_derivative(system, y, u, eps) + 3.0 * B_vh)) / 6.0
     return {"a": a, "b": b, "cubic": cubic, "sigma": float(sv[-1] / max(float(np.linalg.norm(J, 2)), 1e-300))}
 
 

@@ -46,6 +46,24 @@ def test_fold_of_x2_minus_lambda_and_the_cusp():
         assert nf["a"] == pytest.approx(-3 * x, abs=1e-8) and nf["b"] == pytest.approx(1.0, abs=1e-12)
 
 
+def test_fold_cubic_includes_the_slaved_unknowns_at_a_cusp_in_two_unknowns():
+    # H = (λ − xy − s x²/2 + c₀x³, y − x² + s x/2): on H₂ = 0, H₁ = λ + (c₀ − 1)x³, a cusp at the origin.
+    # The kernel is v ∝ (1, −s/2), w = (1, 0), so x = v_x ξ + O(ξ²) and cubic = (c₀ − 1)v_x³; the
+    # third derivative alone gives c₀v_x³ + (3/2)s v_x²v_y, which misses the y = x² term.
+    from pathtrack.normalform import cusp_coefficient
+
+    c0 = 0.7
+    for s in (0.0, 1.0):
+        pb = _scalar(lambda p, lam: anp.array([lam - p[0] * p[1] - 0.5 * s * p[0] ** 2 + c0 * p[0] ** 3,
+                                               p[1] - p[0] ** 2 + 0.5 * s * p[0]]), n=2)
+        v_x = 1.0 / np.sqrt(1.0 + 0.25 * s * s)
+        nf = fold_coefficients(pb, [0.0, 0.0], 0.0)
+        assert abs(nf["a"]) < 1e-10 and nf["b"] == pytest.approx(1.0, abs=1e-12)
+        assert nf["cubic"] == pytest.approx((c0 - 1.0) * v_x ** 3, abs=1e-8)
+        # cusp_coefficient normalises p·q = 1 instead of ‖w‖ = 1: c = cubic/(w·v)
+        assert cusp_coefficient(pb, [0.0, 0.0], 0.0)["c"] == pytest.approx((c0 - 1.0) * v_x ** 2, abs=1e-8)
+
+
 def test_branch_point_equations_in_closed_form():
     cases = {  # H: (a, b, c) of g = a ξ² + b ξ μ + c μ², and the type
         "transcritical": (lambda p, lam: anp.array([lam * p[0] - p[0] ** 2]), (-1.0, 1.0, 0.0)),
