@@ -297,6 +297,9 @@ class CollocationSystem:
                     np.empty(2 * n + 2, dtype=np.int64))
             self._work = work
             self._solve_work = (np.empty((N, q)), np.empty((N, m)), np.empty((N, n)), np.empty(2 * n + 2))
+            # newton_step's own: Z, dZ, the collocation and end right-hand sides, the update's node values
+            self._newton_work = (np.empty((N * c, n)), np.empty((N * c, n)), np.empty((N, q)), np.empty(n + 2),
+                                 np.empty((self.n_nodes, n)), np.empty(3))
         return work
 
     def weights(self) -> np.ndarray:
@@ -373,6 +376,42 @@ class CollocationSystem:
         self.last_factor = (self._factor(y, border), border)
         return self._solve_factored(self.last_factor[0], rhs)
 
+    def newton_step(self, y: np.ndarray, border: np.ndarray, c: float) -> Tuple[np.ndarray, float, float, float]:
+        """One Newton iteration on ``G(y) = 0``, ``border·y = c``: ``(y + Δy, ‖Δy‖₂, ‖y + Δy‖₂, ‖G(y)‖₂)``.
+
+        The same iterate as ``y + solve(y, border, −[G(y); border·y − c])``, with ``f``, ``f_u`` and
+        ``f_λ`` evaluated once and the residual, condensation and solve in one compiled call
+        (:func:`pathtrack.kernels.collocation.newton_step`). The elimination is kept for
+        :meth:`resolve_last` and :meth:`monodromy_last`.
+
+        Raises
+        ------
+        NonFiniteError
+            The residual, ``f``, ``f_u`` or ``f_λ`` is not finite.
+        SingularJacobianError
+            A zero pivot, or an update that is not finite.
+        """
+        kc, rhs = self._kc, self.rhs
+        N, c_, n = self.ntst, self.ncol, self.n
+        work = self._workspace()
+        Z, dZ, r, r_ends, dU, out = self._newton_work
+        lam = float(y[-1])
+        kc.at_gauss(self.basis.L, self.basis.D, self.h, y[:self.n_u].reshape(self.n_nodes, n), Z, dZ)
+        # contiguous (BatchedRHS): one kernel specialisation; the kernel checks that they are finite
+        f = rhs.f(Z, lam, check=False).reshape(N, c_, n)
+        fu = rhs.fu(Z, lam, check=False).reshape(N, c_, n, n)
+        flam = rhs.flam(Z, lam, check=False).reshape(N, c_, n)
+        y_new = np.empty(self.size)
+        code = kc.newton_step(self.basis.D, self.basis.L, self.h, fu, f, flam, dZ, y, self.ref_row, border, float(c),
+                              *work, r, r_ends, dU, *self._solve_work[1:], y_new, out)
+        self._last_f = None
+        self.last_factor = (work[1:4] + (work[0],) + work[7:], border) if code == kc.OK else None
+        if code == kc.NONFINITE:
+            raise NonFiniteError("collocation residual, f, f_u or f_λ is not finite")
+        if code != kc.OK:
+            raise SingularJacobianError("collocation Jacobian is singular")
+        return y_new, float(out[0]), float(out[1]), float(out[2])
+
     def resolve_last(self, border: np.ndarray, rhs: np.ndarray) -> Optional[np.ndarray]:
         """Solve with the last factorisation if it was bordered by ``border`` (the same array), else None."""
         last = getattr(self, "last_factor", None)
@@ -435,6 +474,19 @@ class CollocationSystem:
         work = self._workspace(monodromy=True)
         self._raise_for(kc.monodromy(self.basis.D, self.basis.L, self.h, float(T), fu, *work))
         return work[-2].copy()
+
+    def monodromy_last(self) -> Optional[np.ndarray]:
+        """The monodromy matrix from the condensed blocks of the last factorisation, or None when there is none.
+
+        After a Newton correction that converged to ``y`` it is the Jacobian at the iterate
+        before ``y`` (within ``newton_tol``), as AUTO's Floquet multipliers are: no second
+        condensation at ``y``.
+        """
+        if getattr(self, "last_factor", None) is None:
+            return None
+        work = self._workspace(monodromy=True)
+        self._raise_for(self._kc.chain(self._work[4], work[3], work[4], work[5]))
+        return work[4].copy()
 
     def variational(self, y: np.ndarray) -> np.ndarray:
         """``∂u(t_g)/∂u(0)`` at every node ``g`` (fixed ``T``, ``λ``), shape ``(n_nodes, n, n)``."""
