@@ -485,7 +485,8 @@ def newton_step(D, L, h, fu, f, flam, dZ, y, ref_row, border, c, work, LU, piv, 
     Gauss points (:func:`at_gauss`); ``f``, ``flam`` (N, c, n), ``fu`` (N, c, n, n) at them;
     ``ref_row`` the phase row, ``border`` and ``c`` the bordering row ``border·y = c``. ``work``
     (2, size): :func:`factor`'s dense rows, filled here. Workspace ``r`` (N, q), ``r_ends``
-    (n + 2,), ``Xr`` (N, m), ``R`` (N, n), ``v`` (2n + 2,); ``dU`` (N·c + 1, n), the Newton
+    (3, max(n, 2)): the periodicity, the phase and border, and the solve's ``(T, λ)`` right-hand
+    sides, ``Xr`` (N, m), ``R`` (N, n), ``v`` (2n + 2,); ``dU`` (N·c + 1, n), the Newton
     update's node values, and ``y_out`` (size,) = ``y`` + update, are outputs, as are
     ``out = (‖update‖₂, ‖y_out‖₂, ‖F(y)‖₂)``.
 
@@ -506,9 +507,10 @@ def newton_step(D, L, h, fu, f, flam, dZ, y, ref_row, border, c, work, LU, piv, 
                 e = dZ[j * cc + k, a] - T * f[j, k, a]
                 r[j, k * n + a] = -e
                 ss += e * e
+    r_per, r_dense, params = r_ends[0, :n], r_ends[1, :2], r_ends[2, :2]
     for a in range(n):
         e = y[a] - y[last + a]
-        r_ends[a] = -e
+        r_per[a] = -e
         ss += e * e
     phase = 0.0
     bdot = 0.0
@@ -525,13 +527,12 @@ def newton_step(D, L, h, fu, f, flam, dZ, y, ref_row, border, c, work, LU, piv, 
     out[2] = math.sqrt(ss)
     if not math.isfinite(ss):
         return NONFINITE
-    r_ends[n] = -phase
-    r_ends[n + 1] = c - bdot
+    r_dense[0] = -phase
+    r_dense[1] = c - bdot
     code = factor(D, L, h, T, fu, f, flam, work, LU, piv, X, red, dense_red, W, E, piv2, Fm, fpiv)
     if code != OK:
         return code
-    params = y_out[n_u:]  # solve's (T, λ) components, turned into y + update below
-    code = solve(LU, piv, X, work, E, piv2, Fm, fpiv, r, r_ends[:n], r_ends[n:], dU, params, Xr, R, v)
+    code = solve(LU, piv, X, work, E, piv2, Fm, fpiv, r, r_per, r_dense, dU, params, Xr, R, v)
     if code != OK:
         return SINGULAR
     sd = 0.0
@@ -544,7 +545,7 @@ def newton_step(D, L, h, fu, f, flam, dZ, y, ref_row, border, c, work, LU, piv, 
             sd += d * d
             sy += y_out[i] * y_out[i]
     for i in range(n_u, size):
-        d = y_out[i]
+        d = params[i - n_u]
         y_out[i] = y[i] + d
         sd += d * d
         sy += y_out[i] * y_out[i]

@@ -298,7 +298,7 @@ class CollocationSystem:
             self._work = work
             self._solve_work = (np.empty((N, q)), np.empty((N, m)), np.empty((N, n)), np.empty(2 * n + 2))
             # newton_step's own: Z, dZ, the collocation and end right-hand sides, the update's node values
-            self._newton_work = (np.empty((N * c, n)), np.empty((N * c, n)), np.empty((N, q)), np.empty(n + 2),
+            self._newton_work = (np.empty((N * c, n)), np.empty((N * c, n)), np.empty((N, q)), np.empty((3, max(n, 2))),
                                  np.empty((self.n_nodes, n)), np.empty(3))
         return work
 
@@ -373,7 +373,9 @@ class CollocationSystem:
         ``u(1)``, ``T``, ``λ`` is solved densely and the rest follows by back-substitution. The
         elimination is kept for :meth:`resolve_last`.
         """
+        self.last_factor = None  # a failed factorisation leaves the workspace half overwritten
         self.last_factor = (self._factor(y, border), border)
+        self._factored_at = y.copy()
         return self._solve_factored(self.last_factor[0], rhs)
 
     def newton_step(self, y: np.ndarray, border: np.ndarray, c: float) -> Tuple[np.ndarray, float, float, float]:
@@ -406,6 +408,7 @@ class CollocationSystem:
                               *work, r, r_ends, dU, *self._solve_work[1:], y_new, out)
         self._last_f = None
         self.last_factor = (work[1:4] + (work[0],) + work[7:], border) if code == kc.OK else None
+        self._factored_at = y.copy()
         if code == kc.NONFINITE:
             raise NonFiniteError("collocation residual, f, f_u or f_λ is not finite")
         if code != kc.OK:
@@ -464,8 +467,11 @@ class CollocationSystem:
 
         The condensed block of interval ``j`` maps its left end node to its right one,
         ``u_j+1 = −B_j⁻¹ A_j u_j`` (AUTO's FLOQUET); the monodromy matrix is the product of
-        these maps (:func:`pathtrack.kernels.collocation.monodromy`).
+        these maps (:func:`pathtrack.kernels.collocation.monodromy`). When the last factorisation
+        was at ``y`` its condensed blocks are these (the same pivots): they are reused.
         """
+        if self.last_factor is not None and np.array_equal(y, self._factored_at):
+            return self.monodromy_last()
         kc = self._kc
         _, T, lam = self.split(y)
         Z = self._at_gauss(y)[0]
@@ -482,7 +488,7 @@ class CollocationSystem:
         before ``y`` (within ``newton_tol``), as AUTO's Floquet multipliers are: no second
         condensation at ``y``.
         """
-        if getattr(self, "last_factor", None) is None:
+        if self.last_factor is None:
             return None
         work = self._workspace(monodromy=True)
         self._raise_for(self._kc.chain(self._work[4], work[3], work[4], work[5]))
