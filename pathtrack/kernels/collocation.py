@@ -645,3 +645,33 @@ def interpolate(mesh, coef, U, t, out):  # pragma: no cover - compiled
             for a in range(n):
                 out[m, a] += li * U[j * c + i, a]
     return OK
+
+
+@njit(cache=True, error_model="numpy")
+def mesh_monitor(lead, U, h, d, monitor):  # pragma: no cover - compiled
+    """Raise ``monitor`` (N,) to de Boor's error monitor of the orbit with node values ``U`` (N·c + 1, n):
+    per interval, the largest over components of the mean of its two end jumps of the ``c``-th
+    derivative (``lead·U_j / h_j^c``, periodic neighbours) over the mean neighbour length.
+    Workspace ``d`` (N, n)."""
+    N, n = h.shape[0], U.shape[1]
+    c = lead.shape[0] - 1
+    for j in range(N):
+        hc = h[j] ** c
+        for a in range(n):
+            s = 0.0
+            for i in range(c + 1):
+                s += lead[i] * U[j * c + i, a]
+            d[j, a] = s / hc
+    for j in range(N):
+        jp = j + 1 if j + 1 < N else 0  # the right neighbour
+        jm = j - 1 if j > 0 else N - 1  # the left one
+        hm_r = 0.5 * (h[j] + h[jp])
+        hm_l = 0.5 * (h[jm] + h[j])
+        best = 0.0
+        for a in range(n):
+            der = 0.5 * (abs(d[jp, a] - d[j, a]) / hm_r + abs(d[j, a] - d[jm, a]) / hm_l)
+            if a == 0 or der > best:
+                best = der
+        if best > monitor[j]:
+            monitor[j] = best
+    return OK

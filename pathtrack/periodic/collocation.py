@@ -547,17 +547,9 @@ class CollocationSystem:
         every interval.
         """
         c, N, h = self.ncol, self.ntst, self.h
-        lead = self.basis.lead
-        monitor = np.zeros(N)
-        # periodic neighbours by concatenation (np.roll costs several times more)
-        hm = 0.5 * (h + np.concatenate((h[1:], h[:1])))
+        monitor, d = np.zeros(N), np.empty((N, self.n))
         for y in ys:
-            U = self.split(y)[0]
-            d = np.einsum("i,jia->ja", lead, U[self.node_idx]) / h[:, None] ** c  # (N, n)
-            dn = np.concatenate((d[1:], d[:1]))  # periodic neighbour
-            jump = np.abs(dn - d) / hm[:, None]  # at the right end of interval j
-            der = 0.5 * (jump + np.concatenate((jump[-1:], jump[:-1])))  # interval average
-            monitor = np.maximum(monitor, np.max(der, axis=1))
+            self._kc.mesh_monitor(self.basis.lead, np.ascontiguousarray(self.split(y)[0]), h, d, monitor)
         density = monitor ** (1.0 / (c + 1))
         density = np.maximum(density, 1e-3 * max(density.max(), 1e-300))  # keep every interval finite
         cum = np.concatenate([[0.0], np.cumsum(density * h)])
