@@ -573,7 +573,7 @@ def _compile_notice():
 
     from ..kernels import collocation as kc
 
-    if kc.factor.signatures:
+    if kc.newton_step.signatures:  # the first kernel a cycle run calls
         return None
     timer = threading.Timer(5.0, print, ("pathtrack: compiling the collocation kernels (first cycle run "
                                          "only; later runs load them from Numba's cache)...",),
