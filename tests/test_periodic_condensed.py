@@ -85,12 +85,55 @@ def test_each_collocation_kernel_has_one_specialisation():
     for pb, n, ncol in ((Rossler(), 3, 4), (Brusselator(A=1.0), 2, 3)):
         sysm, y, border, rhs = _system(pb, n, 6, ncol)
         sysm.solve(y, border, rhs)
-        sysm.monodromy(y)
+        sysm.monodromy(y + 1e-3)  # not the factorisation's point: condensed afresh
+        sysm.monodromy_last()
+        sysm.newton_step(y, border, 0.5)
+        sysm.adapted_mesh([y])
         sysm.F(y)
         sysm.deviations(y, y)
         sysm.l2_norm(y)
     # the ones Python calls
-    kernels = {name: getattr(kc, name) for name in ("factor", "solve", "monodromy", "at_gauss", "residual",
-                                                    "phase_row", "measures", "deviations")}
+    kernels = {name: getattr(kc, name) for name in ("factor", "solve", "monodromy", "chain", "newton_step",
+                                                    "mesh_monitor", "at_gauss", "residual", "phase_row",
+                                                    "measures", "deviations")}
     counts = {name: len(f.signatures) for name, f in kernels.items()}
     assert set(counts.values()) == {1}, counts
+
+
+@pytest.mark.parametrize("ntst, ncol", [(2, 2), (9, 4), (30, 7)])
+def test_newton_step_is_one_bordered_solve_of_the_residual(ntst, ncol):
+    for pb, n in ((Rossler(), 3), (Brusselator(A=1.0), 2)):
+        sysm, y, border, _ = _system(pb, n, ntst, ncol, seed=2)
+        c = float(border @ y) + 0.3
+        y_new, norm_dy, norm_y, res = sysm.newton_step(y, border, c)
+        F = sysm.F(y)
+        dy = sysm.solve(y, border, np.append(-F, c - border @ y))
+        assert np.max(np.abs(y_new - (y + dy))) <= 1e-10 * np.max(np.abs(dy))
+        assert norm_dy == pytest.approx(np.linalg.norm(dy), rel=1e-10)
+        assert norm_y == pytest.approx(np.linalg.norm(y + dy), rel=1e-12)
+        assert res == pytest.approx(np.linalg.norm(F), rel=1e-12)
+        # its factorisation serves the tangent (same border) and the monodromy matrix at y
+        newton = sysm.newton_step(y, border, c)[0]
+        e = np.zeros(sysm.size)
+        e[-1] = 1.0
+        z = sysm.resolve_last(border, e)
+        assert np.max(np.abs(z - spla.spsolve(sysm.jacobian(y, border), e))) <= 1e-10 * np.max(np.abs(z))
+        M_last = sysm.monodromy(y)  # reused: the factorisation was at y
+        sysm.last_factor = None
+        assert np.array_equal(M_last, sysm.monodromy(y))  # the same pivots, the same blocks
+        assert np.array_equal(newton, y_new)
+
+
+def test_adapted_mesh_kernel_is_de_boors_monitor():
+    sysm, y, _, _ = _system(Rossler(), 3, 17, 4, seed=3)
+    c, N, h, lead = sysm.ncol, sysm.ntst, sysm.h, sysm.basis.lead
+    U = sysm.split(y)[0]
+    # the monitor in NumPy: ncol-th derivatives, their jumps at the (periodic) interval ends
+    d = np.einsum("i,jia->ja", lead, U[sysm.node_idx]) / h[:, None] ** c
+    jump = np.abs(np.roll(d, -1, axis=0) - d) / (0.5 * (h + np.roll(h, -1)))[:, None]
+    monitor = np.max(0.5 * (jump + np.roll(jump, 1, axis=0)), axis=1)
+    density = monitor ** (1.0 / (c + 1))
+    density = np.maximum(density, 1e-3 * density.max())
+    cum = np.concatenate([[0.0], np.cumsum(density * h)])
+    ref = np.interp(np.linspace(0.0, 1.0, N + 1), cum / cum[-1], sysm.mesh)
+    assert np.max(np.abs(sysm.adapted_mesh([y]) - ref)) <= 1e-13

@@ -46,8 +46,9 @@ def _pivot_step(W, k, n_pivot, n_rows):  # pragma: no cover - compiled
             tmp = W[k, col]
             W[k, col] = W[p, col]
             W[p, col] = tmp
+    inv = 1.0 / W[k, k]  # one division, not one a row
     for r in range(k + 1, n_rows):
-        mult = W[r, k] / W[k, k]
+        mult = W[r, k] * inv
         W[r, k] = mult
         if mult != 0.0:
             for col in range(k + 1, w):
@@ -135,32 +136,37 @@ def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W):  # 
                 if full:
                     W[r, m + 2 * n] = -f[j, k, a]
                     W[r, m + 2 * n + 1] = -T * flam[j, k, a]
-        for r in range(q):  # f, f_u, f_λ as the problem gave them: checked here, not by the caller
+        bad = 0.0  # f, f_u, f_λ as the problem gave them: checked here, not by the caller
+        for r in range(q):
             for col in range(w):
-                if not math.isfinite(W[r, col]):
-                    return NONFINITE
+                bad += W[r, col] * 0.0  # 0 for a finite entry, NaN for inf or NaN: no branch in the loop
+        if bad != 0.0:
+            return NONFINITE
         # partial pivoting on the interior columns
         for k in range(m):
             piv[j, k] = _pivot_step(W, k, q, q)
             if piv[j, k] < 0:
                 return SINGULAR
+        bad = 0.0
         for r in range(n):
             for col in range(w - m):
                 red[j, r, col] = W[m + r, m + col]
-                if not math.isfinite(red[j, r, col]):
-                    return SINGULAR  # numerically singular
+                bad += W[m + r, m + col] * 0.0
+        if bad != 0.0:
+            return SINGULAR  # numerically singular
         if not full:
             continue
         for r in range(q):
             for col in range(m):
                 LU[j, r, col] = W[r, col]
         # X = U⁻¹ [u_j | u_j+1 | T | λ] (top rows)
-        for col in range(2 * n + 2):
-            for r in range(m - 1, -1, -1):
+        for r in range(m - 1, -1, -1):
+            inv = 1.0 / W[r, r]
+            for col in range(2 * n + 2):
                 s = W[r, m + col]
                 for t in range(r + 1, m):
                     s -= W[r, t] * X[j, t, col]
-                X[j, r, col] = s / W[r, r]
+                X[j, r, col] = s * inv
         # the dense rows: interior coefficients folded onto the end nodes and the parameters
         base = (j * c + 1) * n
         for d in range(2):
@@ -417,16 +423,24 @@ def residual(dZ, f, T, U, ref_row, out):  # pragma: no cover - compiled
 @njit(cache=True, error_model="numpy")
 def monodromy(D, L, h, T, fu, piv, red, W, G, M, P):  # pragma: no cover - compiled
     """:func:`condense` without the parameter columns (``W`` of shape (q, m + 2n)), then
-    ``M = G_N−1 ⋯ G_0``.
+    ``M = G_N−1 ⋯ G_0`` (:func:`chain`).
 
-    ``G_j = −B_j⁻¹ A_j`` maps interval ``j``'s left end node to its right one (AUTO's FLOQUET).
-    Workspace ``piv`` (N, m), ``red`` (N, n, 2n+2), ``G`` (n, 2n): ``[B_j | −A_j]`` eliminated in
-    place; ``P`` (n, n). Out: ``M`` (n, n).
+    Workspace ``piv`` (N, m), ``red`` (N, n, 2n+2), ``G`` (n, 2n), ``P`` (n, n). Out: ``M`` (n, n).
     """
     # the arrays condense does not use without the parameter columns: red stands in for them
     code = condense(D, L, h, T, fu, red, red, red[0], red, piv, red, red, red[0], W)
     if code != OK:
         return code
+    return chain(red, G, M, P)
+
+
+@njit(cache=True, error_model="numpy")
+def chain(red, G, M, P):  # pragma: no cover - compiled
+    """``M = G_N−1 ⋯ G_0`` from condensed blocks ``red`` (N, n, ≥ 2n) ``[A_j | B_j | …]``.
+
+    ``G_j = −B_j⁻¹ A_j`` maps interval ``j``'s left end node to its right one (AUTO's FLOQUET).
+    Workspace ``G`` (n, 2n): ``[B_j | −A_j]`` eliminated in place; ``P`` (n, n). Out: ``M`` (n, n).
+    """
     N, n = red.shape[0], red.shape[1]
     for a in range(n):
         for b in range(n):
@@ -458,6 +472,85 @@ def monodromy(D, L, h, T, fu, piv, red, W, G, M, P):  # pragma: no cover - compi
         for b in range(n):
             if not math.isfinite(M[a, b]):
                 return SINGULAR  # numerically singular
+    return OK
+
+
+@njit(cache=True, error_model="numpy")
+def newton_step(D, L, h, fu, f, flam, dZ, y, ref_row, border, c, work, LU, piv, X, red, dense_red, W, E, piv2, Fm,
+                fpiv, r, r_ends, dU, Xr, R, v, y_out, out):  # pragma: no cover - compiled
+    """One Newton iteration on the bordered collocation system: residual, :func:`factor` and
+    :func:`solve` in one call.
+
+    ``y`` (size,): the iterate ``(u at the nodes, T, λ)``; ``dZ`` (N·c, n): its derivative at the
+    Gauss points (:func:`at_gauss`); ``f``, ``flam`` (N, c, n), ``fu`` (N, c, n, n) at them;
+    ``ref_row`` the phase row, ``border`` and ``c`` the bordering row ``border·y = c``. ``work``
+    (2, size): :func:`factor`'s dense rows, filled here. Workspace ``r`` (N, q), ``r_ends``
+    (3, max(n, 2)): the periodicity, the phase and border, and the solve's ``(T, λ)`` right-hand
+    sides, ``Xr`` (N, m), ``R`` (N, n), ``v`` (2n + 2,); ``dU`` (N·c + 1, n), the Newton
+    update's node values, and ``y_out`` (size,) = ``y`` + update, are outputs, as are
+    ``out = (‖update‖₂, ‖y_out‖₂, ‖F(y)‖₂)``.
+
+    Returns ``OK``, ``NONFINITE`` (the residual or ``f``, ``f_u``, ``f_λ`` not finite) or
+    ``SINGULAR`` (a zero pivot, or an update that is not finite: a numerically singular system).
+    """
+    N, cc, n = fu.shape[0], fu.shape[1], fu.shape[2]
+    size = y.shape[0]
+    n_u = size - 2
+    last = n_u - n
+    T = y[size - 2]
+    q = cc * n
+    # the residual -F(y): collocation u' − T f, periodicity, phase; and the border's c − b·y
+    ss = 0.0
+    for j in range(N):
+        for k in range(cc):
+            for a in range(n):
+                e = dZ[j * cc + k, a] - T * f[j, k, a]
+                r[j, k * n + a] = -e
+                ss += e * e
+    r_per, r_dense, params = r_ends[0, :n], r_ends[1, :2], r_ends[2, :2]
+    for a in range(n):
+        e = y[a] - y[last + a]
+        r_per[a] = -e
+        ss += e * e
+    phase = 0.0
+    bdot = 0.0
+    for i in range(n_u):
+        phase += ref_row[i] * y[i]
+        bdot += border[i] * y[i]
+        work[0, i] = ref_row[i]
+        work[1, i] = border[i]
+    for i in range(n_u, size):
+        work[0, i] = 0.0
+        work[1, i] = border[i]
+        bdot += border[i] * y[i]
+    ss += phase * phase
+    out[2] = math.sqrt(ss)
+    if not math.isfinite(ss):
+        return NONFINITE
+    r_dense[0] = -phase
+    r_dense[1] = c - bdot
+    code = factor(D, L, h, T, fu, f, flam, work, LU, piv, X, red, dense_red, W, E, piv2, Fm, fpiv)
+    if code != OK:
+        return code
+    code = solve(LU, piv, X, work, E, piv2, Fm, fpiv, r, r_per, r_dense, dU, params, Xr, R, v)
+    if code != OK:
+        return SINGULAR
+    sd = 0.0
+    sy = 0.0
+    for g in range(dU.shape[0]):
+        for a in range(n):
+            d = dU[g, a]
+            i = g * n + a
+            y_out[i] = y[i] + d
+            sd += d * d
+            sy += y_out[i] * y_out[i]
+    for i in range(n_u, size):
+        d = params[i - n_u]
+        y_out[i] = y[i] + d
+        sd += d * d
+        sy += y_out[i] * y_out[i]
+    out[0] = math.sqrt(sd)
+    out[1] = math.sqrt(sy)
     return OK
 
 
@@ -551,4 +644,34 @@ def interpolate(mesh, coef, U, t, out):  # pragma: no cover - compiled
                 sp *= s
             for a in range(n):
                 out[m, a] += li * U[j * c + i, a]
+    return OK
+
+
+@njit(cache=True, error_model="numpy")
+def mesh_monitor(lead, U, h, d, monitor):  # pragma: no cover - compiled
+    """Raise ``monitor`` (N,) to de Boor's error monitor of the orbit with node values ``U`` (N·c + 1, n):
+    per interval, the largest over components of the mean of its two end jumps of the ``c``-th
+    derivative (``lead·U_j / h_j^c``, periodic neighbours) over the mean neighbour length.
+    Workspace ``d`` (N, n)."""
+    N, n = h.shape[0], U.shape[1]
+    c = lead.shape[0] - 1
+    for j in range(N):
+        hc = h[j] ** c
+        for a in range(n):
+            s = 0.0
+            for i in range(c + 1):
+                s += lead[i] * U[j * c + i, a]
+            d[j, a] = s / hc
+    for j in range(N):
+        jp = j + 1 if j + 1 < N else 0  # the right neighbour
+        jm = j - 1 if j > 0 else N - 1  # the left one
+        hm_r = 0.5 * (h[j] + h[jp])
+        hm_l = 0.5 * (h[jm] + h[j])
+        best = 0.0
+        for a in range(n):
+            der = 0.5 * (abs(d[jp, a] - d[j, a]) / hm_r + abs(d[j, a] - d[jm, a]) / hm_l)
+            if a == 0 or der > best:
+                best = der
+        if best > monitor[j]:
+            monitor[j] = best
     return OK

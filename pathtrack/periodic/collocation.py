@@ -297,6 +297,9 @@ class CollocationSystem:
                     np.empty(2 * n + 2, dtype=np.int64))
             self._work = work
             self._solve_work = (np.empty((N, q)), np.empty((N, m)), np.empty((N, n)), np.empty(2 * n + 2))
+            # newton_step's own: Z, dZ, the collocation and end right-hand sides, the update's node values
+            self._newton_work = (np.empty((N * c, n)), np.empty((N * c, n)), np.empty((N, q)), np.empty((3, max(n, 2))),
+                                 np.empty((self.n_nodes, n)), np.empty(3))
         return work
 
     def weights(self) -> np.ndarray:
@@ -370,8 +373,47 @@ class CollocationSystem:
         ``u(1)``, ``T``, ``λ`` is solved densely and the rest follows by back-substitution. The
         elimination is kept for :meth:`resolve_last`.
         """
+        self.last_factor = None  # a failed factorisation leaves the workspace half overwritten
         self.last_factor = (self._factor(y, border), border)
+        self._factored_at = y.copy()
         return self._solve_factored(self.last_factor[0], rhs)
+
+    def newton_step(self, y: np.ndarray, border: np.ndarray, c: float) -> Tuple[np.ndarray, float, float, float]:
+        """One Newton iteration on ``G(y) = 0``, ``border·y = c``: ``(y + Δy, ‖Δy‖₂, ‖y + Δy‖₂, ‖G(y)‖₂)``.
+
+        The same iterate as ``y + solve(y, border, −[G(y); border·y − c])``, with ``f``, ``f_u`` and
+        ``f_λ`` evaluated once and the residual, condensation and solve in one compiled call
+        (:func:`pathtrack.kernels.collocation.newton_step`). The elimination is kept for
+        :meth:`resolve_last` and :meth:`monodromy_last`.
+
+        Raises
+        ------
+        NonFiniteError
+            The residual, ``f``, ``f_u`` or ``f_λ`` is not finite.
+        SingularJacobianError
+            A zero pivot, or an update that is not finite.
+        """
+        kc, rhs = self._kc, self.rhs
+        N, c_, n = self.ntst, self.ncol, self.n
+        work = self._workspace()
+        Z, dZ, r, r_ends, dU, out = self._newton_work
+        lam = float(y[-1])
+        kc.at_gauss(self.basis.L, self.basis.D, self.h, y[:self.n_u].reshape(self.n_nodes, n), Z, dZ)
+        # contiguous (BatchedRHS): one kernel specialisation; the kernel checks that they are finite
+        f = rhs.f(Z, lam, check=False).reshape(N, c_, n)
+        fu = rhs.fu(Z, lam, check=False).reshape(N, c_, n, n)
+        flam = rhs.flam(Z, lam, check=False).reshape(N, c_, n)
+        y_new = np.empty(self.size)
+        code = kc.newton_step(self.basis.D, self.basis.L, self.h, fu, f, flam, dZ, y, self.ref_row, border, float(c),
+                              *work, r, r_ends, dU, *self._solve_work[1:], y_new, out)
+        self._last_f = None
+        self.last_factor = (work[1:4] + (work[0],) + work[7:], border) if code == kc.OK else None
+        self._factored_at = y.copy()
+        if code == kc.NONFINITE:
+            raise NonFiniteError("collocation residual, f, f_u or f_λ is not finite")
+        if code != kc.OK:
+            raise SingularJacobianError("collocation Jacobian is singular")
+        return y_new, float(out[0]), float(out[1]), float(out[2])
 
     def resolve_last(self, border: np.ndarray, rhs: np.ndarray) -> Optional[np.ndarray]:
         """Solve with the last factorisation if it was bordered by ``border`` (the same array), else None."""
@@ -425,8 +467,11 @@ class CollocationSystem:
 
         The condensed block of interval ``j`` maps its left end node to its right one,
         ``u_j+1 = −B_j⁻¹ A_j u_j`` (AUTO's FLOQUET); the monodromy matrix is the product of
-        these maps (:func:`pathtrack.kernels.collocation.monodromy`).
+        these maps (:func:`pathtrack.kernels.collocation.monodromy`). When the last factorisation
+        was at ``y`` its condensed blocks are these (the same pivots): they are reused.
         """
+        if self.last_factor is not None and np.array_equal(y, self._factored_at):
+            return self.monodromy_last()
         kc = self._kc
         _, T, lam = self.split(y)
         Z = self._at_gauss(y)[0]
@@ -435,6 +480,19 @@ class CollocationSystem:
         work = self._workspace(monodromy=True)
         self._raise_for(kc.monodromy(self.basis.D, self.basis.L, self.h, float(T), fu, *work))
         return work[-2].copy()
+
+    def monodromy_last(self) -> Optional[np.ndarray]:
+        """The monodromy matrix from the condensed blocks of the last factorisation, or None when there is none.
+
+        After a Newton correction that converged to ``y`` it is the Jacobian at the iterate
+        before ``y`` (within ``newton_tol``), as AUTO's Floquet multipliers are: no second
+        condensation at ``y``.
+        """
+        if self.last_factor is None:
+            return None
+        work = self._workspace(monodromy=True)
+        self._raise_for(self._kc.chain(self._work[4], work[3], work[4], work[5]))
+        return work[4].copy()
 
     def variational(self, y: np.ndarray) -> np.ndarray:
         """``∂u(t_g)/∂u(0)`` at every node ``g`` (fixed ``T``, ``λ``), shape ``(n_nodes, n, n)``."""
@@ -489,17 +547,9 @@ class CollocationSystem:
         every interval.
         """
         c, N, h = self.ncol, self.ntst, self.h
-        lead = self.basis.lead
-        monitor = np.zeros(N)
-        # periodic neighbours by concatenation (np.roll costs several times more)
-        hm = 0.5 * (h + np.concatenate((h[1:], h[:1])))
+        monitor, d = np.zeros(N), np.empty((N, self.n))
         for y in ys:
-            U = self.split(y)[0]
-            d = np.einsum("i,jia->ja", lead, U[self.node_idx]) / h[:, None] ** c  # (N, n)
-            dn = np.concatenate((d[1:], d[:1]))  # periodic neighbour
-            jump = np.abs(dn - d) / hm[:, None]  # at the right end of interval j
-            der = 0.5 * (jump + np.concatenate((jump[-1:], jump[:-1])))  # interval average
-            monitor = np.maximum(monitor, np.max(der, axis=1))
+            self._kc.mesh_monitor(self.basis.lead, np.ascontiguousarray(self.split(y)[0]), h, d, monitor)
         density = monitor ** (1.0 / (c + 1))
         density = np.maximum(density, 1e-3 * max(density.max(), 1e-300))  # keep every interval finite
         cum = np.concatenate([[0.0], np.cumsum(density * h)])

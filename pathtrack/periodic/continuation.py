@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import events as ev
 from ..corrector import Corrector, CorrectorResult
+from ..kernels.steprules import CONTINUE, newton_verdict
 from ..linalg import SingularJacobianError, eigvals
 from ..options import TrackerOptions
 from ..problem import NonFiniteError, Problem
@@ -40,13 +41,37 @@ __all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles", "
 
 
 class CycleCorrector(Corrector):
-    """Newton on the bordered collocation system, by condensation of parameters (the engine's iteration)."""
+    """Newton on the bordered collocation system, by condensation of parameters.
+
+    The engine's iteration and verdict (:func:`~pathtrack.kernels.steprules.newton_verdict`:
+    ``‖Δy‖ ≤ newton_tol·(1 + ‖y‖)``, the contraction test), one compiled call an iteration
+    (:meth:`CollocationSystem.newton_step`). ``residual`` is ``‖G‖₂`` at the last iterate where
+    the Jacobian was evaluated (the one before ``y`` when converged): the cycle tracker does not
+    use it, and evaluating ``f`` once more at ``y`` would cost a tenth of a step.
+    """
 
     reports_contraction = True
 
     def correct(self, system: CollocationSystem, y_pred: np.ndarray, b: np.ndarray, c: float,
                 max_iters: Optional[int] = None) -> CorrectorResult:
-        return self._newton_loop(system, y_pred, b, c, lambda y, rhs: system.solve(y, b, rhs), max_iters)
+        o = self.options
+        max_iters = max_iters or o.max_newton_iters
+        y, norm_prev, theta, res = y_pred, np.inf, np.nan, np.nan
+        for k in range(max_iters):
+            try:
+                y_new, norm_dx, norm_y, res = system.newton_step(y, b, c)
+            except SingularJacobianError:
+                return CorrectorResult(CorrectorCode.singular, y, k, res, theta)
+            except NonFiniteError:
+                return CorrectorResult(CorrectorCode.nonfinite, y, max_iters, np.inf, theta)
+            y = y_new
+            if k > 0:
+                theta = max(0.0 if np.isnan(theta) else theta, norm_dx / norm_prev)
+            verdict = newton_verdict(k, norm_dx, norm_prev, norm_y, o.newton_tol, o.max_contraction, max_iters)
+            norm_prev = norm_dx
+            if verdict != CONTINUE:
+                return CorrectorResult(CorrectorCode(verdict), y, k + 1, res, theta)
+        return CorrectorResult(CorrectorCode.max_iters, y, max_iters, np.nan, theta)  # pragma: no cover
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -281,7 +306,7 @@ class CycleTracker:
             return False
         dy = y_new - y
         s_new = self.s + float(np.sqrt(dy @ (w * dy)))
-        mu = self._multipliers(y_new)
+        mu = self._multipliers(y_new, factored=True)  # the tangent's factorisation: at y_new or one iterate before
         values = self._test_values(y_new, t_new, mu)
         found = self._locate(y, t, y_new, self.values, values, self.s, s_new, self.n_accepted + 1)
         end = ("max_period" if y_new[-2] >= self.max_period * (1 - 1e-12) else "box") if guards.landing_converged \
@@ -324,10 +349,9 @@ class CycleTracker:
         new = sysm.adapted_mesh([self.y])
         y, t = sysm.remesh(np.stack([self.y, self.t]), new)
         sysm.set_mesh(new)
-        try:  # the tangent on the new mesh: re-solve with the interpolated one as border
-            self.t = self._tangent(y, t)
-        except (SingularJacobianError, NonFiniteError):
-            self.t = t / np.sqrt(t @ (sysm.weights() * t))
+        # the tangent interpolated onto the new mesh, normalised, as AUTO's ADAPT does: re-solving
+        # for it costs a condensation, and the next step's corrector absorbs the difference
+        self.t = t / np.sqrt(t @ (sysm.weights() * t))
         self.y = y
         sysm.set_reference(y)
 
@@ -339,10 +363,16 @@ class CycleTracker:
             vals[e.name] = float(e.fn(y[:-1], float(y[-1])))
         return vals
 
-    def _multipliers(self, y: np.ndarray) -> np.ndarray:
-        """Floquet multipliers by decreasing modulus (NaN where the collocation block is singular)."""
+    def _multipliers(self, y: np.ndarray, factored: bool = False) -> np.ndarray:
+        """Floquet multipliers by decreasing modulus (NaN where the collocation block is singular).
+
+        ``factored``: from the last factorisation, which the caller knows is at ``y`` or at the
+        Newton iterate before it (:meth:`CollocationSystem.monodromy_last`).
+        """
         try:
-            M = self.system.monodromy(y)
+            M = self.system.monodromy_last() if factored else None
+            if M is None:
+                M = self.system.monodromy(y)
         except (SingularJacobianError, NonFiniteError):
             return np.full(self.n, np.nan + 0j)
         mu = eigvals(M)
@@ -543,7 +573,7 @@ def _compile_notice():
 
     from ..kernels import collocation as kc
 
-    if kc.factor.signatures:
+    if kc.newton_step.signatures:  # the first kernel a cycle run calls
         return None
     timer = threading.Timer(5.0, print, ("pathtrack: compiling the collocation kernels (first cycle run "
                                          "only; later runs load them from Numba's cache)...",),
