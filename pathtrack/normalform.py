@@ -85,9 +85,11 @@ def _form_points(x: np.ndarray, a: np.ndarray, b: np.ndarray, h: float) -> np.nd
 
 def _forms_from(jacs, A: np.ndarray, h: float):
     """``(∂J/∂a, ∂J/∂b, ∂²J/∂a², ∂²J/∂a∂b, ∂²J/∂b²)`` from the Jacobians at the :func:`_form_points`."""
+    jacs = np.asarray(jacs)
+    n = A.shape[0]
     weights = np.concatenate((_FIRST / (2 * h), _SECOND / (4 * h * h)))
-    forms = np.tensordot(weights, np.asarray(jacs), axes=1)
-    forms += np.multiply.outer(_CENTRE / (4 * h * h), A)
+    forms = weights.dot(jacs.reshape(12, n * n)).reshape(5, n, n)  # (np.tensordot: the same, slower)
+    forms += (_CENTRE / (4 * h * h))[:, None, None] * A
     return tuple(forms)
 
 
