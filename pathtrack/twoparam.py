@@ -450,13 +450,17 @@ class HopfProblem(_CurveProblem):
         return pt.l1
 
     def _l1_at(self, pt: _CurvePoint) -> float:
-        from .normalform import lyapunov_levels
+        from .normalform import lyapunov_levels, memoized_jacobian
 
         kappa = float(pt.rest[0])
         if not kappa > 0:
             return float("nan")
         pb, x, lam, A = pt.pb, pt.x, pt.lam, pt.A
-        jac_batch = lambda P: pb.dH_dp_batch(P, lam)  # noqa: E731 (every stencil point in one call)
+        if pb.has("dH_dp_batch"):  # every stencil point in one vectorised call
+            jac_batch = lambda P: pb.dH_dp_batch(P, lam)  # noqa: E731
+        else:  # one Jacobian per distinct point: the steps h and h/2 share four
+            jac = memoized_jacobian(lambda y: np.asarray(pb.dH_dp(y, lam), dtype=float))
+            jac_batch = lambda P: [jac(y) for y in P]  # noqa: E731
         omega = np.sqrt(kappa)
         eigs, right = self._eig(pt)
         k = int(np.argmin(np.abs(eigs - 1j * omega)))
