@@ -18,7 +18,7 @@ import scipy.linalg
 
 __all__ = ["SingularJacobianError", "TangentInfo", "tangent_dense", "tangent_matrix_free", "bordered_solve",
            "bordered_gmres", "bordered_det", "refine_branch_point", "SVD_MAX_N", "norm2", "lu_factor", "lu_solve",
-           "svdvals", "eigvals"]
+           "svdvals", "eigvals", "eig", "solve"]
 
 #: Up to this size σ_min(dH_dp) is computed at every step, and the start tangent comes from a QR.
 SVD_MAX_N = 400
@@ -26,6 +26,7 @@ SVD_MAX_N = 400
 # LAPACK's LU called directly: for the small systems of a tracker step scipy.linalg's wrappers
 # (array checks, batching, the routine look-up) cost more than the factorisation itself
 _getrf, _getrs = scipy.linalg.lapack.get_lapack_funcs(("getrf", "getrs"), dtype=np.float64)
+_zgetrf, _zgetrs = scipy.linalg.lapack.get_lapack_funcs(("getrf", "getrs"), dtype=np.complex128)
 _gesdd, _gesdd_lwork = scipy.linalg.lapack.get_lapack_funcs(("gesdd", "gesdd_lwork"), dtype=np.float64)
 _geev = scipy.linalg.lapack.dgeev
 _SVDVALS_LWORK: dict = {}  # shape -> the workspace scipy.linalg.svdvals would ask for
@@ -120,6 +121,26 @@ def eigvals(A: np.ndarray) -> np.ndarray:
     return wr + 1j * wi
 
 
+def eig(A: np.ndarray):
+    """``(w, v)`` of a real square matrix as ``np.linalg.eig`` returns them (the same LAPACK ``dgeev``,
+    unit right eigenvectors, a complex pair's as ``vr[:, j] ± i vr[:, j+1]``), without its wrapper, which
+    costs several times the decomposition of a small matrix; NaN where it does not converge."""
+    wr, wi, _, vr, info = _geev(A, compute_vl=0, compute_vr=1)
+    if info != 0:
+        return np.full(A.shape[0], np.nan + 0j), np.full(A.shape, np.nan + 0j)
+    v = vr.astype(complex)
+    for j in np.flatnonzero(wi > 0):  # a pair: columns j, j + 1
+        v[:, j] = vr[:, j] + 1j * vr[:, j + 1]
+        v[:, j + 1] = vr[:, j] - 1j * vr[:, j + 1]
+    return wr + 1j * wi, v
+
+
+def solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.linalg.solve(A, b)`` for one right-hand side by LAPACK's ``getrf``/``getrs``, real or complex;
+    an exactly singular ``A`` gives non-finite values instead of an error."""
+    return lu_solve(lu_factor(A), b)
+
+
 def svdvals(A: np.ndarray) -> np.ndarray:
     """Singular values, descending: ``scipy.linalg.svdvals`` (the same LAPACK ``gesdd`` and workspace) without
     its per-call checks and workspace query, which cost more than the decomposition of a small matrix."""
@@ -187,6 +208,9 @@ def lu_factor(A: np.ndarray):
     """``(lu, piv)`` of a square matrix, as ``scipy.linalg.lu_factor`` (the same LAPACK ``getrf``).
 
     An exactly singular matrix is not an error here: its zero pivot is in ``lu``, for the caller to test."""
+    if A.dtype == np.complex128:
+        lu, piv, _info = _zgetrf(A)
+        return lu, piv
     if A.dtype != np.float64:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
@@ -202,6 +226,9 @@ def lu_solve(lu, rhs: np.ndarray, trans: int = 0) -> np.ndarray:
 
     One right-hand side at a time: with two, OpenBLAS's threaded triangular solve took milliseconds on a
     busy machine."""
+    if lu[0].dtype == np.complex128:
+        x, _info = _zgetrs(lu[0], lu[1], np.asarray(rhs, dtype=np.complex128), trans=trans)
+        return x
     if lu[0].dtype != np.float64 or rhs.dtype != np.float64:
         return scipy.linalg.lu_solve(lu, rhs, trans=trans, check_finite=False)
     x, info = _getrs(lu[0], lu[1], rhs, trans=trans)

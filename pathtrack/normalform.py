@@ -26,7 +26,7 @@ import scipy.linalg
 if TYPE_CHECKING:
     from .problem import RealSystem
 
-__all__ = ["first_lyapunov", "lyapunov_coefficient", "memoized_jacobian"]
+__all__ = ["first_lyapunov", "lyapunov_coefficient", "lyapunov_levels", "memoized_jacobian"]
 
 
 def _second_derivative(system: RealSystem, y: np.ndarray, u: np.ndarray, v: np.ndarray, eps: float) -> np.ndarray:
@@ -64,21 +64,44 @@ def memoized_jacobian(jac: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.n
     return cached
 
 
+#: The rows of :func:`_form_points`: ``x + h(ca·a + cb·b)`` for these ``(ca, cb)``
+_STENCIL = np.array([[1, 0], [-1, 0], [0, 1], [0, -1], [2, 0], [-2, 0], [0, 2], [0, -2], [1, 1], [1, -1], [-1, 1],
+                     [-1, -1]], dtype=float)
+#: ``∂J/∂a, ∂J/∂b`` (over 2h) and ``∂²J/∂a², ∂²J/∂a∂b, ∂²J/∂b²`` (over 4h²) as weights of the twelve Jacobians,
+#: and of ``A`` (the centre)
+_FIRST, _SECOND = np.zeros((2, 12)), np.zeros((3, 12))
+_FIRST[0, :2], _FIRST[1, 2:4] = (1, -1), (1, -1)
+_SECOND[0, 4:6], _SECOND[1, 8:], _SECOND[2, 6:8] = (1, 1), (1, -1, -1, 1), (1, 1)
+_CENTRE = np.array([0.0, 0.0, -2.0, 0.0, -2.0])
+
+
+def _form_points(x: np.ndarray, a: np.ndarray, b: np.ndarray, h: float) -> np.ndarray:
+    """The twelve points of :func:`_form_matrices`' stencils as rows: ``x ± h a``, ``x ± h b``,
+    ``x ± 2h a``, ``x ± 2h b``, ``x + h(a + b)``, ``x + h(a − b)``, ``x − h(a − b)``, ``x − h(a + b)``
+    (a few array operations: on small systems each NumPy call costs more than its arithmetic)."""
+    c = _STENCIL * h
+    return x + c[:, :1] * a + c[:, 1:] * b
+
+
+def _forms_from(jacs, A: np.ndarray, h: float):
+    """``(∂J/∂a, ∂J/∂b, ∂²J/∂a², ∂²J/∂a∂b, ∂²J/∂b²)`` from the Jacobians at the :func:`_form_points`."""
+    jacs = np.asarray(jacs)
+    n = A.shape[0]
+    weights = np.concatenate((_FIRST / (2 * h), _SECOND / (4 * h * h)))
+    forms = weights.dot(jacs.reshape(12, n * n)).reshape(5, n, n)  # (np.tensordot: the same, slower)
+    forms += (_CENTRE / (4 * h * h))[:, None, None] * A
+    return tuple(forms)
+
+
 def _form_matrices(jac: Callable[[np.ndarray], np.ndarray], x: np.ndarray, A: np.ndarray, a: np.ndarray,
                    b: np.ndarray, h: float):
     """Central differences of the Jacobian along ``a`` and ``b``: ``∂J/∂a``, ``∂J/∂b`` and ``∂²J/∂a²``,
     ``∂²J/∂a∂b``, ``∂²J/∂b²``, so that ``B(a, v) = (∂J/∂a) v`` and ``C(a, b, v) = (∂²J/∂a∂b) v``.
 
-    Twelve Jacobians (``x ± h a``, ``x ± h b``, ``x ± 2h a``, ``x ± 2h b``, ``x ± h(a ± b)``), the
-    stencils of ``B(u, v) = (J(x + hu) − J(x − hu)) v / 2h`` and
-    ``C(u, v, w) = (J(x + h(u+v)) − J(x + h(u−v)) − J(x − h(u−v)) + J(x − h(u+v))) w / 4h²``.
+    Twelve Jacobians (:func:`_form_points`), the stencils of ``B(u, v) = (J(x + hu) − J(x − hu)) v / 2h``
+    and ``C(u, v, w) = (J(x + h(u+v)) − J(x + h(u−v)) − J(x − h(u−v)) + J(x − h(u+v))) w / 4h²``.
     """
-    Da = (jac(x + h * a) - jac(x - h * a)) / (2 * h)
-    Db = (jac(x + h * b) - jac(x - h * b)) / (2 * h)
-    Daa = (jac(x + 2 * h * a) - 2 * A + jac(x - 2 * h * a)) / (4 * h * h)
-    Dbb = (jac(x + 2 * h * b) - 2 * A + jac(x - 2 * h * b)) / (4 * h * h)
-    Dab = (jac(x + h * (a + b)) - jac(x + h * (a - b)) - jac(x - h * (a - b)) + jac(x - h * (a + b))) / (4 * h * h)
-    return Da, Db, Daa, Dab, Dbb
+    return _forms_from([jac(y) for y in _form_points(x, a, b, h)], A, h)
 
 
 def first_lyapunov(problem, p, lam: float, h: Optional[float] = None) -> float:
@@ -123,17 +146,46 @@ def lyapunov_coefficient(jac: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
     ``jac`` may be a :func:`memoized_jacobian` shared between calls at the same ``x`` and steps
     ``h, h/2, …`` (Richardson extrapolation), which share points."""
     h = 1e-4 * max(1.0, float(np.linalg.norm(x))) if h is None else h
+    return _l1_from_forms(_form_matrices(jac, x, A, q.real, q.imag, h), A, q, p_adj, omega)
+
+
+def lyapunov_levels(jac_batch: Callable[[np.ndarray], np.ndarray], x: np.ndarray, A: np.ndarray, q: np.ndarray,
+                    p_adj: np.ndarray, omega: float, steps) -> list:
+    """:func:`lyapunov_coefficient` for every step ``h`` of ``steps`` (Richardson extrapolation), the
+    Jacobians of all their stencils from one call ``jac_batch(P)`` (the Jacobian at every row of
+    ``P``, as a plugin's ``dH_dp_batch``): twelve points per step, one vectorised evaluation, and
+    the two linear systems of the formula factored once for all steps."""
     a, b = q.real, q.imag
-    Da, Db, Daa, Dab, Dbb = _form_matrices(jac, x, A, a, b, h)
+    jacs = np.asarray(jac_batch(np.concatenate([_form_points(x, a, b, h) for h in steps])), dtype=float)
+    lus = _l1_factors(A, omega)
+    return [_l1_from_forms(_forms_from(jacs[12 * i:12 * i + 12], A, h), A, q, p_adj, omega, lus)
+            for i, h in enumerate(steps)]
+
+
+def _l1_factors(A: np.ndarray, omega: float):
+    """LU factors of ``A`` and ``2iω − A``, the two systems of Kuznetsov's formula (LAPACK directly: NumPy's
+    ``solve`` costs several times the arithmetic of a small system)."""
+    from .linalg import lu_factor
+
+    return lu_factor(A), lu_factor(2j * omega * np.eye(A.shape[0]) - A)
+
+
+def _l1_from_forms(forms, A: np.ndarray, q: np.ndarray, p_adj: np.ndarray, omega: float, lus=None) -> float:
+    """Kuznetsov's formula from the :func:`_forms_from` matrices along ``Re q`` and ``Im q``."""
+    from .linalg import lu_solve
+
+    Da, Db, Daa, Dab, Dbb = forms
+    a, b = q.real, q.imag
+    lu_a, lu_2iw = _l1_factors(A, omega) if lus is None else lus
     # multilinear extension to q = a + ib (B and C are symmetric): B(q, ·) = (Da + i Db)·
-    Dq, Dqbar = Da + 1j * Db, Da - 1j * Db
     Bqq = Da @ a - Db @ b + 2j * (Da @ b)
     Bqqbar = Da @ a + Db @ b
     Cqqqbar = Daa @ a + Dab @ b + 1j * (Dab @ a + Dbb @ b)  # C(a,a,a) + C(a,b,b) + i(C(a,a,b) + C(b,b,b))
-    n = x.shape[0]
+    s = lu_solve(lu_a, Bqqbar)  # A⁻¹ B(q, q̄), real
+    r = lu_solve(lu_2iw, Bqq)  # (2iω − A)⁻¹ B(q, q)
     t1 = np.vdot(p_adj, Cqqqbar)
-    t2 = np.vdot(p_adj, Dq @ np.linalg.solve(A, Bqqbar))
-    t3 = np.vdot(p_adj, Dqbar @ np.linalg.solve(2j * omega * np.eye(n) - A, Bqq))
+    t2 = np.vdot(p_adj, Da @ s + 1j * (Db @ s))  # B(q, s) = (Da + i Db) s
+    t3 = np.vdot(p_adj, Da @ r - 1j * (Db @ r))  # B(q̄, r) = (Da − i Db) r
     return float((t1 - 2 * t2 + t3).real / (2 * omega))
 
 

@@ -40,7 +40,7 @@ import scipy.linalg
 
 from .events import FOLD, Event, SpecialPoint
 # LAPACK's LU directly: an exactly singular matrix gives non-finite solutions, which the tracker reports
-from .linalg import lu_factor as _lu, lu_solve as _lu_solve, norm2
+from .linalg import eig as _eig, lu_factor as _lu, lu_solve as _lu_solve, norm2, solve as _solve_dense
 from .options import OptionsError
 from .problem import Problem, ProblemError, StartPoint
 
@@ -238,9 +238,9 @@ class FoldProblem(_CurveProblem):
         J[:n, :n] = pt.A
         J[:n, n] = np.asarray(pt.pb.dH_dlam(pt.x, pt.lam), dtype=float)
         J[:n, n + 1] = H_mu
-        J[n, :n] = -self._dA(pt, v).T @ w
-        J[n, n] = -w @ (self._dA_dlam(pt) @ v)
-        J[n, n + 1] = -w @ (A_mu @ v)
+        J[n, :n] = -w.dot(self._dA(pt, v))  # (∂H_p/∂v)ᵀw; ndarray.dot: matmul's dispatch costs more on 2 × 2
+        J[n, n] = -w.dot(self._dA_dlam(pt).dot(v))
+        J[n, n + 1] = -w.dot(A_mu.dot(v))
         return J
 
     # -- codimension-2 test functions ---------------------------------------------------------------
@@ -431,14 +431,14 @@ class HopfProblem(_CurveProblem):
         along = {}  # column j of V -> (∂H_p/∂v_j, ∂H_p/∂(A v_j))
         for row, (i, j) in enumerate(self.entries, start=n):
             if j not in along:
-                along[j] = (self._dA(pt, V[:, j]), self._dA(pt, A @ V[:, j]))
+                along[j] = (self._dA(pt, V[:, j]), self._dA(pt, A.dot(V[:, j])))
             d_v, d_av = along[j]
             w, v = W[:, i], V[:, j]
-            Atw, Av = A.T @ w, A @ v
-            J[row, :n] = -(d_v.T @ Atw + d_av.T @ w)
-            J[row, n] = -(Atw @ (A_lam @ v) + w @ (A_lam @ Av))
-            J[row, n + 1] = -(w @ v)
-            J[row, n + 2] = -(Atw @ (A_mu @ v) + w @ (A_mu @ Av))
+            Atw, Av = w.dot(A), A.dot(v)  # ndarray.dot: matmul's dispatch costs more on these sizes
+            J[row, :n] = -(Atw.dot(d_v) + w.dot(d_av))
+            J[row, n] = -(Atw.dot(A_lam.dot(v)) + w.dot(A_lam.dot(Av)))
+            J[row, n + 1] = -w.dot(v)
+            J[row, n + 2] = -(Atw.dot(A_mu.dot(v)) + w.dot(A_mu.dot(Av)))
         return J
 
     # -- along the curve ---------------------------------------------------------------------------
@@ -450,13 +450,17 @@ class HopfProblem(_CurveProblem):
         return pt.l1
 
     def _l1_at(self, pt: _CurvePoint) -> float:
-        from .normalform import lyapunov_coefficient, memoized_jacobian
+        from .normalform import lyapunov_levels, memoized_jacobian
 
         kappa = float(pt.rest[0])
         if not kappa > 0:
             return float("nan")
         pb, x, lam, A = pt.pb, pt.x, pt.lam, pt.A
-        jac = memoized_jacobian(lambda y: np.asarray(pb.dH_dp(y, lam), dtype=float))
+        if pb.has("dH_dp_batch"):  # every stencil point in one vectorised call
+            jac_batch = lambda P: pb.dH_dp_batch(P, lam)  # noqa: E731
+        else:  # one Jacobian per distinct point: the steps h and h/2 share four
+            jac = memoized_jacobian(lambda y: np.asarray(pb.dH_dp(y, lam), dtype=float))
+            jac_batch = lambda P: [jac(y) for y in P]  # noqa: E731
         omega = np.sqrt(kappa)
         eigs, right = self._eig(pt)
         k = int(np.argmin(np.abs(eigs - 1j * omega)))
@@ -465,18 +469,18 @@ class HopfProblem(_CurveProblem):
         # its conjugate one of −iω, scaled so that p̄ᵀq = 1
         e = np.zeros(self.n, dtype=complex)
         e[k] = 1.0
-        pv = np.conj(np.linalg.solve(right.T, e))
+        pv = np.conj(_solve_dense(right.T.copy(), e))
         pv = pv / np.conj(np.vdot(pv, qv))
         # Richardson over h, h/2 and, near l1 = 0, h/4 (errors O(h²), O(h⁴) removed): with one step
         # the rounding error of the second differences, ~ε/h², and the O(h²) error cannot both be
         # under the 1e-11 that locating GH to 1e-10 needs; h = 0.03 measured best on ab-reaction's
         # curve. Away from 0 (|l1| > L1_REFINE) the two-step value is within ~1e-7 of it: the sign
         # and the l1 column need no third step.
-        levels = [lyapunov_coefficient(jac, x, A, qv, pv, omega, L1_STEP / 2 ** i) for i in range(2)]
+        levels = lyapunov_levels(jac_batch, x, A, qv, pv, omega, (L1_STEP, L1_STEP / 2))
         two_step = (4.0 * levels[1] - levels[0]) / 3.0
         if abs(two_step) > L1_REFINE:
             return two_step
-        levels.append(lyapunov_coefficient(jac, x, A, qv, pv, omega, L1_STEP / 4))
+        levels += lyapunov_levels(jac_batch, x, A, qv, pv, omega, (L1_STEP / 4,))
         for j in (1, 2):
             levels = [(4 ** j * fine - coarse) / (4 ** j - 1) for coarse, fine in zip(levels, levels[1:])]
         return levels[0]
@@ -484,7 +488,7 @@ class HopfProblem(_CurveProblem):
     def _eig(self, pt: _CurvePoint):
         """Eigenvalues and right eigenvectors of ``H_p`` at the point, once for ``l1`` and the ZH test."""
         if pt.eig is None:
-            pt.eig = np.linalg.eig(pt.A)
+            pt.eig = _eig(pt.A)
         return pt.eig
 
     def zh_value(self, q, mu) -> float:
