@@ -146,7 +146,10 @@ def lyapunov_coefficient(jac: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
     ``jac`` may be a :func:`memoized_jacobian` shared between calls at the same ``x`` and steps
     ``h, h/2, …`` (Richardson extrapolation), which share points."""
     h = 1e-4 * max(1.0, float(np.linalg.norm(x))) if h is None else h
-    return _l1_from_forms(_form_matrices(jac, x, A, q.real, q.imag, h), A, q, p_adj, omega)
+    l1 = _l1_from_forms(_form_matrices(jac, x, A, q.real, q.imag, h), A, q, p_adj, omega)
+    if not np.isfinite(l1):  # A or 2iω − A singular (a zero-Hopf point): no l1, as np.linalg.solve said
+        raise np.linalg.LinAlgError(f"l1 at a Hopf point with ω = {omega:.6g}: a singular system (zero-Hopf?)")
+    return l1
 
 
 def lyapunov_levels(jac_batch: Callable[[np.ndarray], np.ndarray], x: np.ndarray, A: np.ndarray, q: np.ndarray,
