@@ -94,7 +94,7 @@ def test_focus_family_weighs_p0s_hard_images_by_lambda():
         FocusFamily(net, X, y, p, kappa=0.5, weight=0.5)
 
 
-@pytest.mark.parametrize("homotopy", ["margin", "temperature", "width", "focus"])
+@pytest.mark.parametrize("homotopy", ["margin", "temperature", "width", pytest.param("focus", marks=pytest.mark.slow)])
 def test_each_family_reaches_a_verified_100_percent(tiny_cache, homotopy):
     pb = DengMNIST(**TINY, homotopy=homotopy, n_drop=3)
     assert pb.pr0 < 1.0
