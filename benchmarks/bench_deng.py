@@ -219,10 +219,13 @@ def _save(args, row, route, p):
         np.save(os.path.join(args.save_dir, f"{row}-{route}.npy"), p)
 
 
-def _problem(cfg, args, homotopy="data"):
+def _problem(cfg, args, homotopy=None):
+    """The row's problem; ``homotopy`` overrides ``--set homotopy=`` (default ``data``), whose family route (b) uses."""
     from pathtrack_problems.deng import DengMNIST
 
-    params = {**cfg, **dict(kv.split("=", 1) for kv in args.set), "homotopy": homotopy}
+    params = {**cfg, "homotopy": "data", **dict(kv.split("=", 1) for kv in args.set)}
+    if homotopy is not None:
+        params["homotopy"] = homotopy
     return DengMNIST(**params, subset=args.subset, seed=args.seed, pretrain_epochs=args.pretrain_epochs,
                      data_dir=args.data_dir)
 
@@ -255,6 +258,8 @@ def run_row(name, cfg, args):
             n_a = out["a"]["grad_evals"] if "a" in out else args.max_direct
             budget = args.grad_cap or min(args.max_direct, max(1000, 10 * n_a))
             x0 = np.load(args.direct_from) if args.direct_from else None
+            if args.save_dir:
+                os.makedirs(args.save_dir, exist_ok=True)  # the partial snapshots go there from the start
             log = open(args.log, "a") if args.log else None
             try:
                 pb_, n_b, wall_b, fewest, counts = _direct(pb, options, budget, args.time_cap, x0, args.chain,
@@ -301,7 +306,7 @@ def table(results):
     return "\n".join(lines)
 
 
-_ROUTE_NAMES = {"b": "(b) direct", "a": "(a) data homotopy", "a-margin": "(a) margin κ",
+_ROUTE_NAMES = {"b": "(b) direct", "a": "(a) data homotopy", "a-margin": "(a) margin κ", "a-focus": "(a) focus",
                 "a-temperature": "(a) temperature", "a-width": "(a) width", "c": "(c) Adam"}
 
 

@@ -300,7 +300,8 @@ class MinimizationCorrector(Corrector):
         while True:  # one scipy run, or more when an active-set step restarts it
             stop, n_run = None, 0
             res = minimize(fun, x, jac=True, method="L-BFGS-B", callback=callback,
-                           options={"maxiter": budget - used, "gtol": o.min_gtol, "ftol": 0.0})
+                           options={"maxiter": budget - used, "gtol": o.min_gtol, "ftol": 0.0,
+                                    "maxcor": o.min_memory})
             used += int(res.nit)
             x = res.x if stop is None else stop[1]
             if stop is None or stop[0] != _JUMP or used >= budget:

@@ -121,6 +121,8 @@ class TrackerOptions:
         Gradient tolerance ‖∇L‖∞ of the minimisation correctors (scipy's ``gtol``).
     min_maxiter : int
         Iteration cap of the minimisation correctors per step.
+    min_memory : int
+        Correction pairs kept by the ``'lbfgs'`` corrector (scipy's ``maxcor``).
     gd_lr, gd_momentum : float
         Learning rate of the ``'gd'`` and ``'adam'`` correctors, and heavy-ball momentum
         of ``'gd'`` (Adam uses β₁ = 0.9, β₂ = 0.999).
@@ -190,6 +192,7 @@ class TrackerOptions:
     krylov_maxiter: int = 200
     min_gtol: float = 1e-8
     min_maxiter: int = 500
+    min_memory: int = 10
     gd_lr: float = 1e-2
     gd_momentum: float = 0.9
     stop_on_accept: bool = True
@@ -228,7 +231,7 @@ class TrackerOptions:
             raise OptionsError(
                 f"need min_ds <= initial_ds <= max_ds, got {self.min_ds} <= {self.initial_ds} <= {self.max_ds}; "
                 "adjust one of them")
-        for name in ("max_steps", "max_newton_iters", "grow_after", "krylov_maxiter", "min_maxiter",
+        for name in ("max_steps", "max_newton_iters", "grow_after", "krylov_maxiter", "min_maxiter", "min_memory",
                      "dense_max_n", "store_p_every"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:

@@ -411,3 +411,17 @@ def test_deng_plugin_reaches_verified_100_percent_with_second_order_correctors(c
     assert pb.verify(r.p_end) == 1.0
     key = "n_gnvp_evals" if corrector == "lm" else "n_jvp_evals"
     assert r.counters[key] > 0
+
+
+def test_lbfgs_memory_is_an_option():
+    """``min_memory`` is L-BFGS's history: on a 30-variable quadratic a longer one needs fewer gradients."""
+    pb = Quadratic()
+    counts = {}
+    for m in (5, 30):
+        res, c = _correct(pb, np.zeros(30), "lbfgs", min_maxiter=2000, min_memory=m)
+        assert res.code is CorrectorCode.converged, res
+        np.testing.assert_allclose(res.y[:-1], pb.c, atol=1e-5)
+        counts[m] = c["n_grad_evals"]
+    assert counts[30] < counts[5]
+    with pytest.raises(OptionsError, match="min_memory must be a positive integer"):
+        TrackerOptions(min_memory=0)

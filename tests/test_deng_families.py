@@ -6,7 +6,7 @@ import pytest
 from pathtrack import ProblemError, Status, track
 from pathtrack.nn import LossFunction, Network
 from pathtrack_problems.deng import DengMNIST
-from pathtrack_problems.deng.families import MarginFamily, TemperatureFamily, WidthFamily
+from pathtrack_problems.deng.families import FocusFamily, MarginFamily, TemperatureFamily, WidthFamily
 
 TINY = dict(hidden=16, activation="switch", subset=600, seed=0, pretrain_epochs=5, test=False)
 
@@ -36,6 +36,7 @@ def test_family_gradients_and_hvps_match_finite_differences(lam):
     _check_derivatives(MarginFamily(net, X, y, p, kappa=0.5), p, lam, rng)
     _check_derivatives(TemperatureFamily(net, X, y, p, tau_start=1.0, tau_end=0.1), p, lam, rng)
     _check_derivatives(WidthFamily(net, X, y, p, n_drop=2, kappa=0.5), p, lam, rng)
+    _check_derivatives(FocusFamily(net, X, y, p, kappa=0.5, weight=30.0), p, lam, rng)
 
 
 def test_width_family_at_lambda_one_is_the_narrow_network():
@@ -57,7 +58,7 @@ def test_acceptance_passes_at_the_start_and_means_100_percent_at_the_end():
     n_wrong0 = int(np.sum(LossFunction(net, X, y).margins(p) <= 0))
     assert n_wrong0 > 0
     for fam in (MarginFamily(net, X, y, p, kappa=0.5), TemperatureFamily(net, X, y, p, tau_start=1, tau_end=0.1),
-                WidthFamily(net, X, y, p, n_drop=1, kappa=0.5)):
+                WidthFamily(net, X, y, p, n_drop=1, kappa=0.5), FocusFamily(net, X, y, p, kappa=0.5, weight=10)):
         assert fam.all_correct(p, 0.0)
         assert not fam.all_correct(p, 1.0)  # p errs: at λ = 1 only 100% PR passes
     assert MarginFamily(net, X, y, p, kappa=0.5).threshold(1.0) == 0.0
@@ -76,7 +77,24 @@ def tiny_cache(tmp_path_factory, data_dir):
         os.environ["PATHTRACK_CACHE"] = old
 
 
-@pytest.mark.parametrize("homotopy", ["margin", "temperature", "width"])
+def test_focus_family_weighs_p0s_hard_images_by_lambda():
+    net, X, y, p = _toy()
+    m0 = LossFunction(net, X, y).margins(p)
+    fam = FocusFamily(net, X, y, p, kappa=0.5, weight=41.0, hard_margin=0.2)
+    np.testing.assert_array_equal(fam.hard, np.flatnonzero(m0 <= 0.2))
+    assert 0 < fam.hard.size < y.size
+    w = fam._weights(0.25)
+    assert np.all(w[fam.hard] == 11.0) and np.sum(w == 1.0) == y.size - fam.hard.size
+    # at λ the loss is the hinge loss with those weights, i.e. plain hinge + (c − 1)·hinge on the hard set
+    plain = LossFunction(net, X, y, loss="margin", kappa=0.5, weights=np.ones(y.size))
+    hard = LossFunction(net, X, y, loss="margin", kappa=0.5, subset=fam.hard, weights=np.ones(fam.hard.size))
+    assert fam.loss(p, 0.25) == pytest.approx(plain.loss(p) + 10.0 * hard.loss(p), rel=1e-12)
+    assert fam.loss(p, 0.0) == pytest.approx(plain.loss(p), rel=1e-12)
+    with pytest.raises(ValueError, match="focus weight"):
+        FocusFamily(net, X, y, p, kappa=0.5, weight=0.5)
+
+
+@pytest.mark.parametrize("homotopy", ["margin", "temperature", "width", pytest.param("focus", marks=pytest.mark.slow)])
 def test_each_family_reaches_a_verified_100_percent(tiny_cache, homotopy):
     pb = DengMNIST(**TINY, homotopy=homotopy, n_drop=3)
     assert pb.pr0 < 1.0
@@ -94,6 +112,8 @@ def test_each_family_reaches_a_verified_100_percent(tiny_cache, homotopy):
 def test_family_parameters_are_checked(tiny_cache, tmp_path):
     with pytest.raises(ProblemError, match="homotopy must be one of"):
         DengMNIST(**TINY, homotopy="depth")
+    with pytest.raises(ProblemError, match="focus_weight must be >= 1"):
+        DengMNIST(**TINY, homotopy="focus", focus_weight=0.1)
     bad = tmp_path / "bad.npy"
     np.save(bad, np.zeros(7))
     with pytest.raises(ProblemError, match="start .* holds shape"):

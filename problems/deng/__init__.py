@@ -24,7 +24,7 @@ import numpy as np
 
 from pathtrack.problem import Problem, ProblemError, StartPoint
 
-from .families import FAMILIES, MarginFamily, TemperatureFamily, WidthFamily
+from .families import FAMILIES, FocusFamily, MarginFamily, TemperatureFamily, WidthFamily
 from .homotopy import PARTNER_STRATEGIES, VARIANTS, DataHomotopy, Partners, choose_partners
 
 __all__ = ["DengMNIST", "DataHomotopy", "Partners", "choose_partners", "pretrain", "temperature_scale",
@@ -136,8 +136,10 @@ class DengMNIST(Problem):
 
     ``homotopy`` picks the λ-family (:mod:`.families`): ``data`` (Deng's), ``margin``
     (the hinge margin from below p0's smallest margin to κ), ``temperature`` (summed
-    τ·CE(z/τ), τ from ``tau_start`` to ``tau_end`` times T) or ``width`` (a network
-    ``n_drop`` neurons wider, whose least useful neurons fade out along λ). ``start``
+    τ·CE(z/τ), τ from ``tau_start`` to ``tau_end`` times T), ``width`` (a network
+    ``n_drop`` neurons wider, whose least useful neurons fade out along λ) or ``focus``
+    (the hinge with the weight of p0's hard images, margin at most ``focus_margin``, raised
+    from 1 to ``focus_weight`` along λ). ``start``
     replaces the pretrained p0 by parameters saved with ``numpy.save`` (for ``width``,
     the wide network's).
 
@@ -165,6 +167,7 @@ class DengMNIST(Problem):
         "init": "glorot", "pretrain_scale": "auto", "cache": True,
         "partner": "margin", "variant": "input", "objective": "margin", "kappa": 0.5, "corrector": "lbfgs",
         "test": True, "homotopy": "data", "tau_start": 1.0, "tau_end": 0.05, "n_drop": 5, "start": "",
+        "focus_weight": 100.0, "focus_margin": 0.0,
         "scheduler": "",
     }
 
@@ -250,6 +253,9 @@ class DengMNIST(Problem):
         if P["homotopy"] == "temperature":
             return TemperatureFamily(self.net, self.X, self.y, self.p0, tau_start=float(P["tau_start"]),
                                      tau_end=float(P["tau_end"]), make_loss=make_loss)
+        if P["homotopy"] == "focus":
+            return FocusFamily(self.net, self.X, self.y, self.p0, kappa=kappa, weight=float(P["focus_weight"]),
+                               hard_margin=float(P["focus_margin"]) * float(P["temperature"]), make_loss=make_loss)
         if P["homotopy"] == "width":
             return WidthFamily(self.track_net, self.X, self.y, self.p0, n_drop=int(P["n_drop"]), kappa=kappa,
                                make_loss=make_loss)
@@ -274,6 +280,7 @@ class DengMNIST(Problem):
             (float(P["tau_start"]) > 0 and float(P["tau_end"]) > 0,
              f"tau_start and tau_end must be positive, got {P['tau_start']}, {P['tau_end']}"),
             (int(P["n_drop"]) >= 1, f"n_drop must be a positive integer, got {P['n_drop']}"),
+            (float(P["focus_weight"]) >= 1.0, f"focus_weight must be >= 1, got {P['focus_weight']}"),
         ]
         for ok, why in checks:
             if not ok:

@@ -12,6 +12,9 @@ whose interface they share: loss, gradient, HVP, ∂λ∇L, acceptance test, sta
   geometrically from the pretraining temperature to a small τ1 (the loss tends to the
   hinge max(0, max_{j≠y} z_j − z_y) as τ → 0); accepted while the number of wrong images
   is within a budget that shrinks linearly from p0's to 0.
+- :class:`FocusFamily`: the squared-hinge objective with the weight of a hard set (the
+  images whose margin at p0 is below a threshold: the violators) raised from 1 to W
+  along λ; the same shrinking error budget.
 - :class:`WidthFamily`: a wider network whose ``n_drop`` least useful hidden neurons have
   their outgoing weights scaled by 1 − λ, so at λ = 1 it *is* the narrower network; the
   squared-hinge objective, and the same shrinking error budget.
@@ -26,9 +29,9 @@ import numpy as np
 
 from pathtrack.nn import LossFunction, Network
 
-__all__ = ["FAMILIES", "MarginFamily", "TemperatureFamily", "WidthFamily", "drop_order"]
+__all__ = ["FAMILIES", "FocusFamily", "MarginFamily", "TemperatureFamily", "WidthFamily", "drop_order"]
 
-FAMILIES = ("data", "margin", "temperature", "width")
+FAMILIES = ("data", "margin", "temperature", "width", "focus")
 
 
 class _RealDataFamily:
@@ -151,6 +154,36 @@ class TemperatureFamily(_ErrorBudget, _RealDataFamily):
 
     def _weights(self, lam: float) -> np.ndarray:
         return np.full(self.lf.n_samples, self.tau(lam))
+
+
+class FocusFamily(_ErrorBudget, _RealDataFamily):
+    """Squared hinge Σ c_i(λ)·max(0, κ − m_i)², c_i = 1 + λ·(W − 1) on the hard set, 1 elsewhere.
+
+    The hard set is fixed at p0: the images whose margin there is at most ``hard_margin``
+    (0: the misclassified ones). The hinge asks every image for a margin κ, but a 100% PR
+    needs only a positive one, so the thousands of correct images with 0 < m < κ hold
+    slack; raising the violators' weight lets the minimiser spend that slack on them
+    instead of balancing them against it. Accepted while the number of wrong images is
+    within the budget floor((1 − λ)·n0).
+    """
+
+    def __init__(self, net, X, y, p0, *, kappa: float, weight: float, hard_margin: float = 0.0,
+                 make_loss=LossFunction):
+        if not (math.isfinite(weight) and weight >= 1.0):
+            raise ValueError(f"focus weight must be a finite number >= 1, got {weight}")
+        super().__init__(net, X, y, loss="margin", kappa=kappa, make_loss=make_loss)
+        m0 = self.lf.margins(p0)
+        self.hard = np.flatnonzero(m0 <= hard_margin)
+        self.weight = float(weight)
+        self.n_wrong0 = int(np.sum(m0 <= 0))
+
+    def _set(self, lam: float) -> None:
+        pass
+
+    def _weights(self, lam: float) -> np.ndarray:
+        w = np.ones(self.lf.n_samples)
+        w[self.hard] = 1.0 + lam * (self.weight - 1.0)
+        return w
 
 
 def drop_order(lf: LossFunction, net: Network, p: np.ndarray) -> np.ndarray:
