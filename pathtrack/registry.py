@@ -37,9 +37,15 @@ class UnknownProblemError(KeyError):
 
 
 def entry_points_of(group: str) -> Dict[str, object]:
-    """The entry points registered in ``group``, by name, sorted."""
-    eps = entry_points(group=group)
-    return {ep.name: ep for ep in sorted(eps, key=lambda e: e.name)}
+    """The entry points registered in ``group``, by name, sorted (read once per process: each look-up
+    reads every installed distribution's metadata, and ``solve NAME:n`` looked three times)."""
+    eps = _SCANNED.get(group)
+    if eps is None:
+        eps = _SCANNED[group] = {ep.name: ep for ep in sorted(entry_points(group=group), key=lambda e: e.name)}
+    return dict(eps)
+
+
+_SCANNED: Dict[str, Dict[str, object]] = {}  # group -> its entry points, by name
 
 
 def _entry_points() -> Dict[str, object]:
