@@ -135,7 +135,8 @@ def test_run_loads_no_compiler_and_no_other_command():
     assert _loaded(HEAVY + ("numba", "llvmlite", "pathtrack.polynomial", "pathtrack.kernels.nn", "pathtrack.nn",
                             "pathtrack.periodic", "pathtrack.twoparam", "pathtrack.diagram", "pathtrack.branching",
                             "pathtrack.multistart", "pathtrack.plotting", "pathtrack.flow", "pathtrack.io",
-                            "pathtrack.datasets", "numpy.f2py", "numpy.testing"), modules) == []
+                            "pathtrack.datasets", "numpy.f2py", "numpy.testing", "importlib.metadata"),
+                   modules) == []
     # LAPACK comes from scipy's extension module alone: the scipy.linalg package imports numpy.f2py and
     # numpy.testing (scipy's array-API layer), 0.4 of ~1 CPU s of this command
     assert "scipy.linalg" not in modules and "scipy.linalg._flapack" in modules
@@ -170,7 +171,9 @@ def test_first_compile_builds_each_kernel_once(tmp_path):
     """From an empty Numba cache every jitted function of the compiled tracker is compiled for one
     signature (a literal argument would add a second), and no slice assignment is lowered."""
     code = """
-import json
+import json, os
+if hasattr(os, "sched_setaffinity"):  # one core: every compile in this process (none beside it), to be counted
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 from numba.np import arrayobj
 import pathtrack.polynomial.kernels as K
 from pathtrack.polynomial import solve
@@ -255,3 +258,21 @@ def test_lapack_without_scipy_linalg_is_scipys_to_the_bit():
     # a wide or complex matrix goes to scipy.linalg itself
     B = rng.standard_normal((3, 5)) + 0j
     assert all(np.array_equal(g, w) for g, w in zip(linalg.svd(B), scipy.linalg.svd(B, check_finite=False)))
+
+
+def test_bundled_plugins_are_found_without_scanning_every_distribution():
+    """A bundled problem or family is read from pathtrack's own entry_points.txt (no importlib.metadata);
+    the same entry points as importlib.metadata reports, and other names still go through it."""
+    from importlib.metadata import entry_points
+
+    from pathtrack import registry
+
+    for group in (registry.GROUP, registry.SYSTEMS_GROUP):
+        own = registry._own_entry_points()[group]
+        want = {ep.name: ep.value for ep in entry_points(group=group)}
+        assert {k: ep.value for k, ep in own.items()} == want
+        assert all(registry.entry_point(group, k).load() is ep.load()
+                   for k, ep in registry.entry_points_of(group).items())
+    assert registry.entry_point(registry.GROUP, "no-such-problem") is None
+    with pytest.raises(registry.UnknownProblemError, match="unknown problem 'no-such-problem'; registered: "):
+        registry.load_problem_class("no-such-problem")
