@@ -171,9 +171,7 @@ def test_first_compile_builds_each_kernel_once(tmp_path):
     """From an empty Numba cache every jitted function of the compiled tracker is compiled for one
     signature (a literal argument would add a second), and no slice assignment is lowered."""
     code = """
-import json, os
-if hasattr(os, "sched_setaffinity"):  # one core: every compile in this process (none beside it), to be counted
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+import json
 from numba.np import arrayobj
 import pathtrack.polynomial.kernels as K
 from pathtrack.polynomial import solve
