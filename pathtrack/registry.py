@@ -76,8 +76,9 @@ def _own_entry_points() -> Dict[str, Dict[str, _OwnEntryPoint]]:
             names = os.listdir(folder or ".")
         except OSError:
             continue
-        info = next((n for n in names if n.endswith((".dist-info", ".egg-info"))
-                     and n[:-len(".dist-info")].split("-")[0] == "pathtrack"), None)
+        # the first metadata folder named for pathtrack, as importlib.metadata's look-up names them
+        info = next((n for n in names if n.lower().endswith((".dist-info", ".egg-info"))
+                     and n.lower().rpartition(".")[0].partition("-")[0] == "pathtrack"), None)
         if info is None:
             continue
         try:
