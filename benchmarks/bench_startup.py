@@ -22,7 +22,8 @@ and prints for each the minimum and the median wall time, the minimum against it
 measured / target), and the smallest CPU time (user + system) of the measured process, which
 load inflates less than wall time. Machines are noisy, and a loaded one slows every row alike:
 ``python -c "import numpy"``, measured in the same run, is printed as a reference, and each row
-is also given in units of it. With ``--baseline`` the ratios rev / baseline of the minima follow.
+is also given in units of it. ``python -c "import numpy, numba"`` is printed too: the floor of a
+warm ``solve`` as long as it loads its kernels through Numba. With ``--baseline`` the ratios rev / baseline of the minima follow.
 The 1-minute load average is printed before and after. ``--cores N`` (default 2) pins the
 measured processes to N cores where the machine has more.
 """
@@ -53,6 +54,8 @@ TARGETS = {
 }
 #: Rows measured with --endgame, no target: a system whose paths need the endgame (x = 1, y = ±2, each double).
 ENDGAME_ROW = "solve double roots, empty cache"
+#: Row measured with the warm ones, no target: what importing Numba alone costs (a warm solve's floor).
+NUMBA_ROW = "reference: import numpy, numba"
 DOUBLE_ROOTS = "2\n x^2 - 2*x + 1;\n y^2 - 4;\n"
 
 
@@ -124,6 +127,7 @@ def measure(python, script, root: Path, name: str, args) -> dict:
         rows["run bratu1d, warm"].append(run([script, "run", "bratu1d"], warm))
         rows["import pathtrack"].append(run([python, "-c", "import pathtrack"], warm))
         rows.setdefault("reference: import numpy", []).append(run([python, "-c", "import numpy"], warm))
+        rows.setdefault(NUMBA_ROW, []).append(run([python, "-c", "import numpy, numba"], warm))
     return rows
 
 
@@ -184,13 +188,14 @@ def main(argv=None) -> int:
                 flag = "" if value <= target else "  over target"
                 print(f"{key:<36} {target:9.2f} {value:8.3f} {statistics.median(walls):9.3f} {value / target:6.2f} "
                       f"{value / ref[name]:8.1f} {min(cpus):7.2f}{flag}")
-            if rows.get(ENDGAME_ROW):
-                walls, cpus = [w for w, _ in rows[ENDGAME_ROW]], [c for _, c in rows[ENDGAME_ROW]]
-                print(f"{ENDGAME_ROW:<36} {'-':>9} {min(walls):8.3f} {statistics.median(walls):9.3f} {'-':>6} "
-                      f"{min(walls) / ref[name]:8.1f} {min(cpus):7.2f}")
+            for extra in (NUMBA_ROW, ENDGAME_ROW):
+                if rows.get(extra):
+                    walls, cpus = [w for w, _ in rows[extra]], [c for _, c in rows[extra]]
+                    print(f"{extra:<36} {'-':>9} {min(walls):8.3f} {statistics.median(walls):9.3f} {'-':>6} "
+                          f"{min(walls) / ref[name]:8.1f} {min(cpus):7.2f}")
         if "baseline" in results:
             print(f"\nrev {revs['rev']} / baseline {revs['baseline']}, of the minima (wall, CPU):")
-            for key in [*TARGETS, *([ENDGAME_ROW] if args.endgame else [])]:
+            for key in [*TARGETS, NUMBA_ROW, *([ENDGAME_ROW] if args.endgame else [])]:
                 a, b = results["rev"][key], results["baseline"][key]
                 print(f"{key:<36} wall {min(w for w, _ in a) / min(w for w, _ in b):5.2f}  "
                       f"cpu {min(c for _, c in a) / min(c for _, c in b):5.2f}")

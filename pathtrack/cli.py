@@ -141,9 +141,7 @@ def problems_cmd(as_json: bool) -> None:
 def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, force, resume, source, as_json,
             progress):
     """Track the solution path of PROBLEM (or its periodic orbits, --from) and print a summary."""
-    from .datasets import DatasetError
     from .driver import run_problem
-    from .io import StorageError
     from .options import OptionsError
     from .problem import ProblemError
 
@@ -165,7 +163,7 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
         else:
             summary = run_problem(problem, params, option_texts, out=out, force=force, resume=resume,
                                   progress=progress)
-    except (OptionsError, ProblemError, FileExistsError, FileNotFoundError, StorageError, DatasetError) as exc:
+    except (OptionsError, ProblemError, FileExistsError, FileNotFoundError, *_storage_errors()) as exc:
         raise UserError(str(exc)) from None
     except ArithmeticError as exc:  # Python-float overflow or division by zero in the problem's code
         raise UserError(f"{problem}: {type(exc).__name__} in the problem's functions ({exc}); "
@@ -304,6 +302,15 @@ def diagram_cmd(problem, depth: str, sets, opts, max_branches: int, out, force, 
             click.echo(f"written   {out or resume}")
     if summary["status"] != "success":
         sys.exit(1)
+
+
+def _storage_errors() -> tuple:
+    """``(StorageError, DatasetError)``, imported only when an exception is matched against them: a ``run``
+    without files needs neither ``pathtrack.io`` nor ``pathtrack.datasets`` (start-up time)."""
+    from .datasets import DatasetError
+    from .io import StorageError
+
+    return StorageError, DatasetError
 
 
 def _event_point(f, k: int):

@@ -9,27 +9,62 @@ point).
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import math
+import os
+import sys
 import warnings
 from typing import NamedTuple, Optional
 
 import numpy as np
-import scipy.linalg
 
 __all__ = ["SingularJacobianError", "TangentInfo", "tangent_dense", "tangent_matrix_free", "bordered_solve",
            "bordered_gmres", "bordered_det", "refine_branch_point", "SVD_MAX_N", "norm2", "lu_factor", "lu_solve",
-           "svdvals", "eigvals", "eig", "solve"]
+           "svdvals", "svd", "qr_full", "eigvals", "eig", "solve"]
 
 #: Up to this size σ_min(dH_dp) is computed at every step, and the start tangent comes from a QR.
 SVD_MAX_N = 400
 
-# LAPACK's LU called directly: for the small systems of a tracker step scipy.linalg's wrappers
+
+
+def _load_flapack():
+    """scipy's LAPACK wrappers, the extension module ``scipy.linalg._flapack`` (what
+    ``scipy.linalg.lapack.get_lapack_funcs`` returns for float64), loaded without importing the
+    ``scipy.linalg`` package: that import clones NumPy's namespace for scipy's array-API layer, which
+    imports ``numpy.f2py``, ``numpy.testing`` and more, 0.38 of the ~1 CPU s of a warm ``pathtrack run
+    bratu1d``; the extension alone costs 0.04 s. Where scipy's layout differs, the package import."""
+    name = "scipy.linalg._flapack"
+    if name in sys.modules:
+        return sys.modules[name]
+    try:
+        import scipy
+
+        folder = os.path.join(os.path.dirname(scipy.__file__), "linalg")
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(folder, "_flapack" + suffix)
+            if os.path.isfile(path):
+                spec = importlib.util.spec_from_file_location(name, path)
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                sys.modules[name] = module  # a later import of scipy.linalg uses this one
+                return module
+    except (ImportError, OSError, AttributeError):
+        pass
+    import scipy.linalg.lapack
+    return scipy.linalg.lapack._flapack
+
+
+# LAPACK called directly: for the small systems of a tracker step scipy.linalg's wrappers
 # (array checks, batching, the routine look-up) cost more than the factorisation itself
-_getrf, _getrs = scipy.linalg.lapack.get_lapack_funcs(("getrf", "getrs"), dtype=np.float64)
-_zgetrf, _zgetrs = scipy.linalg.lapack.get_lapack_funcs(("getrf", "getrs"), dtype=np.complex128)
-_gesdd, _gesdd_lwork = scipy.linalg.lapack.get_lapack_funcs(("gesdd", "gesdd_lwork"), dtype=np.float64)
-_geev = scipy.linalg.lapack.dgeev
+_flapack = _load_flapack()
+_getrf, _getrs = _flapack.dgetrf, _flapack.dgetrs
+_zgetrf, _zgetrs = _flapack.zgetrf, _flapack.zgetrs
+_gesdd, _gesdd_lwork = _flapack.dgesdd, _flapack.dgesdd_lwork
+_geqrf, _orgqr = _flapack.dgeqrf, _flapack.dorgqr
+_geev = _flapack.dgeev
 _SVDVALS_LWORK: dict = {}  # shape -> the workspace scipy.linalg.svdvals would ask for
+_SVD_LWORK: dict = {}  # shape -> the workspace scipy.linalg.svd would ask for
 
 
 class SingularJacobianError(np.linalg.LinAlgError):
@@ -73,8 +108,8 @@ def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, m
     if _sparse(J):
         return _tangent_sparse(J, t_prev, direction, max_cond)
     if t_prev is None and m + 1 <= SVD_MAX_N:
-        q, r = scipy.linalg.qr(J.T, mode="full", check_finite=False)
-        sv = scipy.linalg.svdvals(r[:m, :m], check_finite=False) if m > 0 else np.ones(1)
+        q, r = qr_full(J.T)
+        sv = svdvals(r[:m, :m]) if m > 0 else np.ones(1)
         if not sv[-1] > sv[0] / max_cond:
             cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
             raise SingularJacobianError(f"augmented Jacobian is rank deficient (cond ≈ {cond:.3g})")
@@ -145,15 +180,66 @@ def svdvals(A: np.ndarray) -> np.ndarray:
     """Singular values, descending: ``scipy.linalg.svdvals`` (the same LAPACK ``gesdd`` and workspace) without
     its per-call checks and workspace query, which cost more than the decomposition of a small matrix."""
     if A.dtype != np.float64 or A.ndim != 2 or A.size == 0:
+        import scipy.linalg
         return scipy.linalg.svdvals(A, check_finite=False)
-    lwork = _SVDVALS_LWORK.get(A.shape)
+    lwork = _SVDVALS_LWORK.get(A.shape)  # inline: a call here costs ~1 µs of a 3×3 matrix's 8
     if lwork is None:
-        lwork = _SVDVALS_LWORK[A.shape] = scipy.linalg.lapack._compute_lwork(
-            _gesdd_lwork, A.shape[0], A.shape[1], compute_uv=0, full_matrices=1)
+        lwork = _SVDVALS_LWORK[A.shape] = _svd_lwork(A.shape, 0)
     _u, sv, _vt, info = _gesdd(A, compute_uv=0, lwork=lwork, full_matrices=1)
     if info != 0:  # no convergence or a NaN: scipy's own error
+        import scipy.linalg
         return scipy.linalg.svdvals(A, check_finite=False)
     return sv
+
+
+def svd(A: np.ndarray):
+    """``(U, s, Vt)``, full matrices: ``scipy.linalg.svd(A, check_finite=False)`` (LAPACK ``gesdd``, the same
+    workspace), without importing ``scipy.linalg`` for a real matrix."""
+    A = np.asarray(A)
+    if A.dtype != np.float64 or A.ndim != 2 or A.size == 0:
+        import scipy.linalg
+        return scipy.linalg.svd(A, check_finite=False)
+    lwork = _SVD_LWORK.get(A.shape)
+    if lwork is None:
+        lwork = _SVD_LWORK[A.shape] = _svd_lwork(A.shape, 1)
+    u, s, vt, info = _gesdd(A, compute_uv=1, lwork=lwork, full_matrices=1)
+    if info != 0:
+        import scipy.linalg
+        return scipy.linalg.svd(A, check_finite=False)  # scipy's error
+    return u, s, vt
+
+
+def _svd_lwork(shape, compute_uv: int) -> int:
+    """``gesdd``'s workspace query, rounded as ``scipy.linalg.lapack._compute_lwork`` rounds a float64 one."""
+    work, info = _gesdd_lwork(shape[0], shape[1], compute_uv=compute_uv, full_matrices=1)
+    if info != 0:  # pragma: no cover
+        raise ValueError(f"gesdd workspace query failed: {info}")
+    return int(work.real)
+
+
+def qr_full(A: np.ndarray):
+    """``(Q, R)`` of a real ``A`` (M × N, M ≥ N): ``scipy.linalg.qr(A, mode="full", check_finite=False)``, the
+    same LAPACK calls (``geqrf``, ``orgqr``) and workspace queries."""
+    A = np.asarray(A, dtype=np.float64)
+    M, N = A.shape
+    if M < N:
+        import scipy.linalg
+        return scipy.linalg.qr(A, mode="full", check_finite=False)
+    qr, tau = _lapack_call(_geqrf, "geqrf", A)
+    R = np.triu(qr)
+    qqr = np.empty((M, M), dtype=np.float64)
+    qqr[:, :N] = qr
+    Q, = _lapack_call(_orgqr, "orgqr", qqr, tau, overwrite_a=1)
+    return Q, R
+
+
+def _lapack_call(f, name, *args, **kwargs):
+    """``f(*args)`` with its optimal workspace (a query first), as scipy.linalg's ``safecall``."""
+    kwargs["lwork"] = f(*args, lwork=-1, **kwargs)[-2][0].real.astype(np.int_)
+    ret = f(*args, **kwargs)
+    if ret[-1] < 0:  # pragma: no cover (an argument error: not reachable with an ndarray)
+        raise ValueError(f"illegal value in {-ret[-1]}th argument of internal {name}")
+    return ret[:-2]
 
 
 def _sparse(J) -> bool:
@@ -212,6 +298,7 @@ def lu_factor(A: np.ndarray):
         lu, piv, _info = _zgetrf(A)
         return lu, piv
     if A.dtype != np.float64:
+        import scipy.linalg
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
             return scipy.linalg.lu_factor(A, check_finite=False)
@@ -230,6 +317,7 @@ def lu_solve(lu, rhs: np.ndarray, trans: int = 0) -> np.ndarray:
         x, _info = _zgetrs(lu[0], lu[1], np.asarray(rhs, dtype=np.complex128), trans=trans)
         return x
     if lu[0].dtype != np.float64 or rhs.dtype != np.float64:
+        import scipy.linalg
         return scipy.linalg.lu_solve(lu, rhs, trans=trans, check_finite=False)
     x, info = _getrs(lu[0], lu[1], rhs, trans=trans)
     if info < 0:  # pragma: no cover
@@ -299,7 +387,7 @@ def refine_branch_point(system, y: np.ndarray, tol: float = 1e-13, max_iters: in
     m = m1 - 1
     if m1 > SVD_MAX_N or getattr(system, "is_sparse", False):
         return y
-    u_mat, _, _ = scipy.linalg.svd(system.jacobian(y), check_finite=False)
+    u_mat, _, _ = svd(system.jacobian(y))
     z = np.concatenate([y, u_mat[:, m - 1]])
     eye = np.eye(m1)
     for _ in range(max_iters):

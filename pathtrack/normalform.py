@@ -21,7 +21,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
-import scipy.linalg
+
+from .linalg import svd
 
 if TYPE_CHECKING:
     from .problem import RealSystem
@@ -123,6 +124,8 @@ def _hopf_vectors(A: np.ndarray, lam: float):
     """``(ω, q, p)``: the pair ``±iω`` of ``A`` nearest the imaginary axis, the unit eigenvector ``q`` of
     ``iω`` and the adjoint one, ``Aᵀp = −iωp``, with ``p̄ᵀq = 1``. ValueError where ``A`` has no complex
     pair."""
+    import scipy.linalg  # here, not at import: a fold's normal form needs only pathtrack.linalg
+
     eigs, right = scipy.linalg.eig(A)
     scale = max(1.0, float(np.abs(eigs).max()))
     pair = np.flatnonzero((eigs.imag > 1e-8 * scale))
@@ -238,7 +241,7 @@ def fold_coefficients(problem, p, lam: float) -> dict:
     y = system.to_y(x, float(lam))
     J = system.jacobian(y)
     J = J.toarray() if hasattr(J, "toarray") else np.asarray(J, dtype=float)
-    u_mat, sv, vt = scipy.linalg.svd(J[:, :-1], check_finite=False)
+    u_mat, sv, vt = svd(J[:, :-1])
     v = _canonical_sign(vt[-1])
     w = u_mat[:, -1]
     b = float(w @ J[:, -1])
@@ -521,6 +524,8 @@ def bogdanov_takens_coefficients(problem, p, lam: float, method: str = "auto") -
         ``a`` and ``b``.
     """
     jet, A = _jet_and_matrix(problem, p, lam, method)
+    import scipy.linalg
+
     u_mat, _, vt = scipy.linalg.svd(A)
     q0 = _canonical_sign(vt[-1])
     p1 = u_mat[:, -1]
@@ -543,6 +548,8 @@ def cusp_coefficient(problem, p, lam: float, method: str = "auto") -> dict:
     are two stable and one unstable (``c < 0``) or the reverse. Also ``a = ½ p·B(q, q)``, zero at a cusp.
     """
     jet, A = _jet_and_matrix(problem, p, lam, method)
+    import scipy.linalg
+
     u_mat, _, vt = scipy.linalg.svd(A)
     q, pv = vt[-1], u_mat[:, -1]
     pv = pv / float(pv @ q)

@@ -134,7 +134,12 @@ def test_run_loads_no_compiler_and_no_other_command():
     modules = _run(LOADED.format(args=["run", "bratu1d", "--json"]))
     assert _loaded(HEAVY + ("numba", "llvmlite", "pathtrack.polynomial", "pathtrack.kernels.nn", "pathtrack.nn",
                             "pathtrack.periodic", "pathtrack.twoparam", "pathtrack.diagram", "pathtrack.branching",
-                            "pathtrack.multistart", "pathtrack.plotting", "pathtrack.flow"), modules) == []
+                            "pathtrack.multistart", "pathtrack.plotting", "pathtrack.flow", "pathtrack.io",
+                            "pathtrack.datasets", "numpy.f2py", "numpy.testing", "importlib.metadata"),
+                   modules) == []
+    # LAPACK comes from scipy's extension module alone: the scipy.linalg package imports numpy.f2py and
+    # numpy.testing (scipy's array-API layer), 0.4 of ~1 CPU s of this command
+    assert "scipy.linalg" not in modules and "scipy.linalg._flapack" in modules
 
 
 def test_total_degree_solve_loads_only_its_own_stages():
@@ -228,3 +233,44 @@ def test_compile_notice_says_once_on_a_terminal_what_is_compiling(monkeypatch):
     time.sleep(0.1)
     assert err.getvalue() == ("pathtrack: compiling the endgame (first run only; later runs load it from Numba's "
                               "cache)...\n")
+
+
+def test_lapack_without_scipy_linalg_is_scipys_to_the_bit():
+    """pathtrack.linalg calls scipy's LAPACK wrappers without importing the scipy.linalg package: the same
+    routines, workspaces and so the same bits as scipy.linalg's qr, svd and svdvals."""
+    import numpy as np
+    import scipy.linalg
+
+    from pathtrack import linalg
+
+    assert linalg._getrf is scipy.linalg.lapack.get_lapack_funcs(("getrf",), dtype=np.float64)[0]
+    rng = np.random.default_rng(3)
+    for shape in [(5, 4), (7, 7), (13, 12), (6, 1)]:
+        A = rng.standard_normal(shape)
+        for got, want in [(linalg.qr_full(A), scipy.linalg.qr(A, mode="full", check_finite=False)),
+                          (linalg.qr_full(A[:, ::-1]), scipy.linalg.qr(A[:, ::-1], mode="full", check_finite=False)),
+                          (linalg.svd(A), scipy.linalg.svd(A, check_finite=False)),
+                          (linalg.svd(A.T), scipy.linalg.svd(A.T, check_finite=False)),
+                          ((linalg.svdvals(A),), (scipy.linalg.svdvals(A, check_finite=False),))]:
+            assert all(np.array_equal(g, w) for g, w in zip(got, want)), shape
+    # a wide or complex matrix goes to scipy.linalg itself
+    B = rng.standard_normal((3, 5)) + 0j
+    assert all(np.array_equal(g, w) for g, w in zip(linalg.svd(B), scipy.linalg.svd(B, check_finite=False)))
+
+
+def test_bundled_plugins_are_found_without_scanning_every_distribution():
+    """A bundled problem or family is read from pathtrack's own entry_points.txt (no importlib.metadata);
+    the same entry points as importlib.metadata reports, and other names still go through it."""
+    from importlib.metadata import entry_points
+
+    from pathtrack import registry
+
+    for group in (registry.GROUP, registry.SYSTEMS_GROUP):
+        own = registry._own_entry_points()[group]
+        want = {ep.name: ep.value for ep in entry_points(group=group)}
+        assert {k: ep.value for k, ep in own.items()} == want
+    full = registry.entry_points_of(registry.GROUP)["pitchfork"]
+    assert registry.entry_point(registry.GROUP, "pitchfork").load() is full.load()
+    assert registry.entry_point(registry.GROUP, "no-such-problem") is None
+    with pytest.raises(registry.UnknownProblemError, match="unknown problem 'no-such-problem'; registered: "):
+        registry.load_problem_class("no-such-problem")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from typing import List, Optional
 
-from ..registry import SYSTEMS_GROUP, entry_points_of
+from ..registry import SYSTEMS_GROUP, entry_point, entry_points_of
 from .system import PolynomialSystem
 
 __all__ = ["family", "is_family_spec", "available_families", "family_form"]
@@ -25,7 +25,8 @@ def available_families() -> List[str]:
 
 def is_family_spec(text) -> bool:
     """True for ``NAME:...`` where NAME is a registered family."""
-    return isinstance(text, str) and ":" in text and text.split(":", 1)[0] in entry_points_of(SYSTEMS_GROUP)
+    return (isinstance(text, str) and ":" in text
+            and entry_point(SYSTEMS_GROUP, text.split(":", 1)[0]) is not None)
 
 
 def _signature(factory) -> Optional[inspect.Signature]:
@@ -58,10 +59,11 @@ def family(spec: str) -> PolynomialSystem:
         non-negative integers or do not fit the family's form, or sizes the family rejects.
     """
     name, *args = str(spec).split(":")
-    eps = entry_points_of(SYSTEMS_GROUP)
-    if name not in eps:
-        raise ValueError(f"unknown family {name!r}; registered: {', '.join(eps) or '(none)'}")
-    factory = eps[name].load()
+    ep = entry_point(SYSTEMS_GROUP, name)
+    if ep is None:
+        registered = ", ".join(entry_points_of(SYSTEMS_GROUP)) or "(none)"
+        raise ValueError(f"unknown family {name!r}; registered: {registered}")
+    factory = ep.load()
     signature = _signature(factory)
     form = family_form(name, factory, signature)
     if not args or not all(a.isdigit() for a in args):
@@ -74,6 +76,6 @@ def family(spec: str) -> PolynomialSystem:
             raise ValueError(f"family spec {spec!r} must look like {form} with non-negative integers") from None
     system = factory(*ints)
     if not isinstance(system, PolynomialSystem):
-        raise ValueError(f"family {name!r} ({eps[name].value}) returned {type(system).__name__}, "
+        raise ValueError(f"family {name!r} ({ep.value}) returned {type(system).__name__}, "
                          "not a PolynomialSystem")
     return system

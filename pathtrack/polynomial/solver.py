@@ -921,8 +921,9 @@ def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch:
         # s of the t the tracker stopped at, exactly. Followed from further out, where a path is not
         # yet smooth in log(s), the tail's geometric steps can jump paths (pb601, seed 6).
         s0 = np.full(int(reached.sum()), 1.0 - (1.0 - radius))
-        ends, outcome, _ = k.tail_batch(e[reached], s0, F, G, gamma, patch, np.int64(max_exp),
-                                        TAIL_INFINITY_FACTOR * opts.infinity_tol, TAIL_MIN_S, TAIL_TOL)
+        with _compile_notice("the tail stage of diverging paths", not k.tail_batch.signatures):
+            ends, outcome, _ = k.tail_batch(e[reached], s0, F, G, gamma, patch, np.int64(max_exp),
+                                            TAIL_INFINITY_FACTOR * opts.infinity_tol, TAIL_MIN_S, TAIL_TOL)
         done = np.nonzero(reached)[0][outcome != k.TAIL_FAILED]
         out[done] = ends[outcome != k.TAIL_FAILED]
         return out
