@@ -49,8 +49,8 @@ import json, sys
 from pathtrack.polynomial import solve
 r = solve("katsura:3", progress=False)
 print(json.dumps({"regular": len(r.solutions), "n": len(r.path_kind),
-                  "loaded": {m: m in sys.modules for m in ("numba.np.arraymath", "numba.np.arrayobj",
-                                                            "scipy.linalg", "scipy.spatial")}}))
+                  "loaded": {m: m in sys.modules for m in ("numba.np.arraymath", "scipy.linalg",
+                                                            "scipy.spatial")}}))
 """
 
 
@@ -73,23 +73,21 @@ import json, sys
 from pathtrack.polynomial import solve
 from pathtrack.polynomial import kernels
 r = solve("katsura:3", progress=False)
-placeholder = "numba.np.arrayobj" not in sys.modules  # its environments were rebuilt without importing it
 double = solve(["x^2 - 2*x + 1", "y^2 - 4"], progress=False)  # compiles the endgame, after a warm load
-print(json.dumps({"regular": len(r.solutions), "placeholder": placeholder,
+print(json.dumps({"regular": len(r.solutions),
                   "mult": double.multiplicities.tolist(), "endgame": len(kernels.endgame_batch.signatures)}))
 """
 
 
 @pytest.mark.slow
 def test_a_compile_after_a_warm_load_works_and_is_cached(tmp_path):
-    """A warm load rebuilds the environments of Numba's own implementations without importing their
-    modules (pathtrack.polynomial.cacheload); a later compile in the same process (the endgame) still
-    compiles, runs and caches correctly."""
+    """A warm load initialises only Numba's runtime (pathtrack.polynomial.cacheload); a later compile in
+    the same process (the endgame) still compiles, runs and caches correctly."""
     env = {"NUMBA_CACHE_DIR": str(tmp_path)}
     _python(WARM, env=env)  # an empty cache: compiles the tracker
     first = _python(WARM_THEN_COMPILE, env=env)
     again = _python(WARM_THEN_COMPILE, env=env)  # everything from the cache, the endgame included
-    assert first["placeholder"] and first["regular"] == again["regular"] == 8
+    assert first["regular"] == again["regular"] == 8
     assert first["mult"] == again["mult"] == [2, 2] and first["endgame"] == again["endgame"] == 1
 
 

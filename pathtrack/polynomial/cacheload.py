@@ -4,11 +4,7 @@ Before it reads a cached function, Numba refreshes its CPU target: it imports an
 every typing and lowering module it has (``numba.np.arraymath`` among them, which imports
 ``scipy.linalg`` to probe for BLAS). That is what a compile needs, and it was most of a warm
 ``pathtrack solve``: the cached machine code needs only Numba's runtime (NRT). :func:`install`
-makes a cache load of the functions of the named modules initialise the runtime alone. Unpickling
-their code also rebuilds the environment (module globals) of every Numba implementation inlined
-into it, importing its module (``numba.np.arrayobj`` for ``np.empty`` and ``copy``: 0.06-0.1 CPU s);
-compiled nopython code reads no globals, so during such a load a Numba module not yet imported gets
-an environment whose globals are its name only (what Numba's cache checks). A cache
+makes a cache load of the functions of the named modules initialise the runtime alone. A cache
 miss is unaffected, because Numba's compiler refreshes the target itself before it compiles;
 and functions of other modules (the ``parallel=True`` training kernels, user code) keep
 Numba's own load.
@@ -16,8 +12,6 @@ Numba's own load.
 
 from __future__ import annotations
 
-import sys
-import threading
 from typing import Iterable
 
 __all__ = ["install"]
@@ -31,7 +25,7 @@ def install(modules: Iterable[str]) -> bool:
     Returns whether the fast load is in place: ``False`` (Numba's own load, unchanged) where this
     Numba lacks the internals it relies on.
     """
-    from numba.core import caching, environment
+    from numba.core import caching
     from numba.core.runtime import rtsys
 
     cache = caching.Cache
@@ -42,36 +36,13 @@ def install(modules: Iterable[str]) -> bool:
     if getattr(cache.load_overload, "_pathtrack", False):
         return True
     numba_load = cache.load_overload
-    numba_rebuild_env = environment._rebuild_env
-    fast = threading.local()
-
-    def rebuild_env(modname, consts, env_name):
-        if (getattr(fast, "loading", False) and isinstance(modname, str) and modname.startswith("numba.")
-                and modname not in sys.modules and environment.lookup_environment(env_name) is None):
-            env = environment.Environment({"__name__": modname})
-            env.consts[:] = consts
-            env.env_name = env_name
-            environment.Environment._memo[env_name] = env
-            return env
-        return numba_rebuild_env(modname, consts, env_name)
-
-    # pickled (by a later compile's cache save) by reference, as Numba's own: a cache file stays loadable
-    # without this module
-    rebuild_env.__module__ = numba_rebuild_env.__module__
-    rebuild_env.__qualname__ = numba_rebuild_env.__qualname__
 
     def load_overload(self, sig, target_context):
         if getattr(getattr(self, "_py_func", None), "__module__", None) not in _modules:
             return numba_load(self, sig, target_context)
         rtsys.initialize(target_context)  # what the cached code calls: allocation, reference counts
-        fast.loading = True
-        try:
-            with self._guard_against_spurious_io_errors():
-                return self._load_overload(sig, target_context)
-        finally:
-            fast.loading = False
-
-    environment._rebuild_env = rebuild_env  # what the pickled environments call (looked up when unpickled)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
 
     load_overload._pathtrack = True
     load_overload.__doc__ = numba_load.__doc__
