@@ -53,8 +53,9 @@ def _eval(x, packed, mp):
     return mp.matrix(F), J
 
 
-def refine(x: np.ndarray, packed):
-    """Newton in :data:`DIGITS`-digit arithmetic from ``x`` (a root found in double precision).
+def refine(x: np.ndarray, packed, max_iters: int = MP_ITERS):
+    """Newton in :data:`DIGITS`-digit arithmetic from ``x`` (a root found in double precision),
+    at most ``max_iters`` iterations.
 
     Returns the root rounded to complex128 when Newton converges quadratically to a regular
     root (its last step below :data:`MP_STEP_TOL`·(1 + ‖x‖)), else None. The rounded root is
@@ -66,7 +67,7 @@ def refine(x: np.ndarray, packed):
     with mpmath.workdps(DIGITS):
         y = [mp.mpc(complex(v)) for v in x]
         scale = 1.0 + float(np.linalg.norm(x))
-        for _ in range(MP_ITERS):
+        for _ in range(max_iters):
             F, J = _eval(y, packed, mp)
             try:
                 dx = mp.lu_solve(J, -F)
