@@ -27,6 +27,10 @@ MP_ITERS = 6
 #: far below double's rounding (which is as close as a stalled Newton gets to a multiple root)
 #: and above the 50-digit rounding.
 MP_STEP_TOL = 1e-30
+#: A root is regular only where the Jacobian's condition number there (1-norm, in DIGITS digits) is
+#: below this: Newton also converges at once onto a positive-dimensional component (``x*y = 0,
+#: x*(y - 1) = 0``: one step lands on the line ``x = 0``), where the Jacobian is singular.
+MP_MAX_COND = 1e25
 
 
 def _eval(x, packed, mp):
@@ -53,11 +57,13 @@ def _eval(x, packed, mp):
     return mp.matrix(F), J
 
 
-def refine(x: np.ndarray, packed):
-    """Newton in :data:`DIGITS`-digit arithmetic from ``x`` (a root found in double precision).
+def refine(x: np.ndarray, packed, max_iters: int = MP_ITERS):
+    """Newton in :data:`DIGITS`-digit arithmetic from ``x`` (a root found in double precision),
+    at most ``max_iters`` iterations.
 
     Returns the root rounded to complex128 when Newton converges quadratically to a regular
-    root (its last step below :data:`MP_STEP_TOL`·(1 + ‖x‖)), else None. The rounded root is
+    root (its last step below :data:`MP_STEP_TOL`·(1 + ‖x‖), its Jacobian's condition number
+    below :data:`MP_MAX_COND`), else None. The rounded root is
     accurate to double's last digit whatever the Jacobian's condition number.
     """
     import mpmath
@@ -66,7 +72,7 @@ def refine(x: np.ndarray, packed):
     with mpmath.workdps(DIGITS):
         y = [mp.mpc(complex(v)) for v in x]
         scale = 1.0 + float(np.linalg.norm(x))
-        for _ in range(MP_ITERS):
+        for _ in range(max_iters):
             F, J = _eval(y, packed, mp)
             try:
                 dx = mp.lu_solve(J, -F)
@@ -74,8 +80,22 @@ def refine(x: np.ndarray, packed):
                 return None
             y = [yi + di for yi, di in zip(y, dx)]
             if float(mp.norm(dx)) <= MP_STEP_TOL * scale:
-                return np.array([complex(v) for v in y])
+                return np.array([complex(v) for v in y]) if _well_conditioned(y, packed) else None
         return None
+
+
+def _well_conditioned(y, packed) -> bool:
+    """Whether the Jacobian at ``y`` (mpmath numbers) has a 1-norm condition number below
+    :data:`MP_MAX_COND` in the working precision."""
+    import mpmath
+
+    mp = mpmath.mp
+    _, J = _eval(y, packed, mp)
+    try:
+        inv = mp.inverse(J)
+    except ZeroDivisionError:
+        return False
+    return float(mp.mnorm(J, 1) * mp.mnorm(inv, 1)) < MP_MAX_COND
 
 
 #: Decimal digits of :func:`track_linear`'s re-track of a path's last segment.

@@ -265,6 +265,9 @@ class SolveResult(Result):
         infinity at an endpoint off infinity that were followed towards ``s = 1 - t = 0`` in ``s``
         itself (``kernels.tail_batch``), ``n_tail_regular`` the regular roots found so and
         ``n_tail_crossed`` those that ended at a root another path had (made suspect).
+        ``n_suspect_kept_at_infinity`` (only where more than ``MAX_EXTENDED_PATHS`` paths were
+        suspect): suspect paths kept at infinity by ``_headed_for_infinity``; the other suspect
+        paths are failed.
     total_time : float
         Wall-clock seconds; also as ``wall_time``.
     scaling : Scaling or None
@@ -549,7 +552,8 @@ class _StopFlag:
 
 #: Suspect paths (deep endgame failed off infinity) get the extended-precision stage, and become failed
 #: paths where it does not settle them, only when there are at most this many (pure Python, up to
-#: minutes per path); more is taken for a positive-dimensional solution set at infinity.
+#: minutes per path); of more, those that pass :func:`_headed_for_infinity` stay at infinity and the
+#: others are failed.
 MAX_EXTENDED_PATHS = 8
 
 # Rounds of the deep endgame (SolveOptions.deep_endgame_radius) shrink its radius by this factor
@@ -990,7 +994,8 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
     infinity settles it. A suspect path left unsettled is a failed path (``ds_too_small``), so
     that the result is not a success: it is never counted at infinity on trust. More than
     :data:`MAX_EXTENDED_PATHS` suspect paths are taken for a positive-dimensional solution set at
-    infinity and keep their verdict (only counted). ``suspect``
+    infinity: each keeps the verdict at infinity only where :func:`_headed_for_infinity` holds for
+    its endpoint, and is failed otherwise. ``suspect``
     (returned last) marks the paths that were suspect, ``recovered`` those settled by ``finish``.
     """
     ends, codes, kinds, winding, steps, _ = track(np.arange(len(starts)), opts.to_array())
@@ -1079,13 +1084,19 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
     kind_now = _kinds(groups, cls, len(starts))
     suspect &= kind_now == AT_INFINITY  # a re-track round may have settled it
     recovered = np.zeros(len(starts), dtype=bool)
+    at_infinity = np.zeros(len(starts), dtype=bool)  # kept at infinity by _headed_for_infinity
     rows = np.nonzero(suspect)[0]
     if len(rows) > MAX_EXTENDED_PATHS:
         # Many deep endgames failing off infinity is what a positive-dimensional set of solutions at
-        # infinity does (cyclic:7: 154 of 3962 paths at infinity, with all 924 roots found): those
-        # paths keep the verdict at infinity, counted in n_suspect_infinity only.
-        return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered, n_tail
-    if len(rows) and finish is not None and not stop.requested and opts.max_extended_seconds > 0:
+        # infinity does (cyclic:7: about 150 of 4116 paths at infinity, with all 924 roots found).
+        # Too many for extended precision: a path keeps the verdict at infinity only where its
+        # endpoint passes the double-precision tests of _headed_for_infinity; any other is failed.
+        for (work, grows), c in zip(groups, cls):
+            mine = np.isin(rows, grows)
+            if mine.any():
+                at_infinity[rows[mine]] = _headed_for_infinity(work, ends[rows[mine]], c["regular"], opts)
+        n_tail["n_suspect_kept_at_infinity"] = int(at_infinity.sum())
+    elif len(rows) and finish is not None and not stop.requested and opts.max_extended_seconds > 0:
         bar.set_description("extended precision")
         e2 = finish(rows)
         good = np.isfinite(e2).all(axis=1)
@@ -1097,7 +1108,7 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
             kept = adopt(take, (e2[good & ~at_inf], int(Status.success), 0, 1),  # 0: kernels.END_DIRECT
                          lambda kind, crossed: (kind == REGULAR) & ~crossed)
             recovered[take[kept]] = True
-    unsettled = np.nonzero(suspect & ~recovered)[0]
+    unsettled = np.nonzero(suspect & ~recovered & ~at_infinity)[0]
     if len(unsettled):
         codes[unsettled] = int(Status.ds_too_small)
         for g in [g for g, (_, r) in enumerate(groups) if np.isin(r, unsettled).any()]:
@@ -1169,6 +1180,63 @@ def _persists(system, points: np.ndarray) -> np.ndarray:
         moved, *_ = refine_batch(points, *p.arrays(), p.max_exp, 1e-14, 20)
         d = np.linalg.norm(moved - points, axis=1)
     return np.isfinite(d) & (d <= PERSIST_TOL * np.linalg.norm(points, axis=1))
+
+
+#: A suspect path stays at infinity (:func:`_headed_for_infinity`) only where ``|x_0|`` of its unit
+#: endpoint is below this (cyclic:7's suspect paths: 0.001 to 0.009) ...
+TOP_FORM_MAX_X0 = 0.05
+#: ... and the top-degree forms at it are at most this many times ``|x_0|``, each relative to its
+#: equation's coefficients (cyclic:7: at most 0.04).
+TOP_FORM_FACTOR = 1.0
+#: Newton iterations (double) from a suspect endpoint's affine point ``x`` in that test, and how far
+#: from ``x`` (relative to ``1 + ‖x‖``) a root it reaches is the one the path was headed for.
+HEADED_NEWTON_ITERS = 8
+HEADED_ROOT_DISTANCE = 0.1
+
+
+def _headed_for_infinity(work, ends: np.ndarray, regular: np.ndarray, opts: SolveOptions) -> np.ndarray:
+    """Which projective endpoints ``(x_0, x)`` of suspect paths of the homogenised ``work`` are
+    consistent with a path to infinity (boolean mask); the others are failed paths.
+
+    Scaled to unit norm, with ``ε = |x_0|``, the top-degree forms of equation ``i`` at ``x`` equal
+    ``-(ε·F_{d-1}(x) + ...)`` on the path, so relative to the 1-norm of the equation's
+    coefficients they are ``O(ε)``: the endpoint must have ``ε`` at most :data:`TOP_FORM_MAX_X0`
+    and top-degree forms within :data:`TOP_FORM_FACTOR`·ε of zero. That holds at a finite root of
+    norm ``1/ε`` as well, so in addition Newton from the affine point ``x/x_0`` must not reach a
+    regular root within :data:`HEADED_ROOT_DISTANCE` of it (scaled residual below ``endgame_tol``,
+    condition below ``max_cond``, as in :func:`_classify`) that no other path reached: such a path was headed for a root that would
+    otherwise be lost.
+    """
+    from .kernels import eval_system_alloc, refine_batch, term_sizes_batch
+
+    if len(ends) == 0:
+        return np.zeros(0, dtype=bool)
+    hom = work.homogenize().packed()
+    coef_norms = np.array([np.abs(c).sum() for c in work.coefficients])
+    with np.errstate(all="ignore"):
+        unit = ends / np.linalg.norm(ends, axis=1)[:, None]
+        eps = np.abs(unit[:, 0])
+        top = unit.copy()
+        top[:, 0] = 0.0
+        values = np.array([eval_system_alloc(x, *hom.arrays(), hom.max_exp)[0] for x in top])
+        rel = np.max(np.abs(values) / coef_norms, axis=1)
+    ok = np.isfinite(eps) & np.isfinite(rel)
+    ok &= (eps <= TOP_FORM_MAX_X0) & (rel <= TOP_FORM_FACTOR * np.maximum(eps, opts.infinity_tol))
+    if ok.any():
+        p = work.packed()
+        with np.errstate(all="ignore"):
+            x = unit[ok, 1:] / unit[ok, :1]
+            X, _, J, vals = refine_batch(x, *p.arrays(), p.max_exp, opts.final_tol, HEADED_NEWTON_ITERS)
+            scale = _row_scales(X, J, term_sizes_batch(X, *p.arrays(), p.max_exp))
+            size = 1.0 + np.linalg.norm(X, axis=1)
+            root = (_scaled_residuals(vals, scale) <= opts.endgame_tol * size) \
+                & (_term_scaled_cond(J, scale) < opts.max_cond) \
+                & (np.linalg.norm(X - x, axis=1) <= HEADED_ROOT_DISTANCE * (1.0 + np.linalg.norm(x, axis=1)))
+        if root.any() and len(regular):
+            root &= ~_near(np.vstack([X, regular]), np.arange(len(X) + len(regular)) >= len(X),
+                           opts.dedup_tol)[:len(X)]
+        ok[np.nonzero(ok)[0][root]] = False
+    return ok
 
 
 def _kinds(groups, cls, n_paths: int) -> np.ndarray:
@@ -1332,32 +1400,46 @@ MP_DISTINCT_TOL = 1e-12
 #: ``(1 + ‖x‖)·10^-k`` for these ``k``, in 8 complex directions along the near-null vector.
 SPLIT_OFFSET_EXPONENTS = range(2, 10)
 SPLIT_DIRECTIONS = 8
+#: Extended-precision Newton steps per start there: from double's estimate next to a root 1e-8
+#: from another, Newton first halves its step (as at a double root), then converges (rose).
+SPLIT_MP_ITERS = 10
 
 
-def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptions) -> np.ndarray:
-    """Where ``m`` paths met at one singular-looking point, look for ``m`` distinct regular roots
-    next to it, and where found give each path one of them (in place; ``regular`` marks them).
-    Returns the mask of those paths: their roots are accurate to double's last digit, and told
-    apart with :data:`MP_DISTINCT_TOL` rather than ``dedup_tol``.
+def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptions):
+    """Where ``m`` paths met at one singular-looking point, look for distinct regular roots next
+    to it, and give each path one of them (in place; ``regular`` marks them). Returns two masks:
+    ``split``, the paths given a root (accurate to double's last digit, told apart with
+    :data:`MP_DISTINCT_TOL` rather than ``dedup_tol``), and ``lost``, the paths whose endpoint is
+    neither (to be re-tracked, else failed).
 
     Two regular roots closer together than about ``sqrt`` of the smallest endgame radius look,
     to the endgame, like one double root (rose has four such pairs, ``10^-7`` apart): the two
     paths wind round each other and the Cauchy estimate is their midpoint. Newton from points
-    around it along the near-null vector of the Jacobian finds both roots; a true multiple root
+    around it along the near-null vector of the Jacobian finds such roots; a true multiple root
     has no regular roots next to it, and Newton's stall points near it are told apart from
-    regular roots by extended-precision Newton (:func:`pathtrack.polynomial.precision.converges_quadratically`).
+    regular roots by extended-precision Newton (:func:`pathtrack.polynomial.precision.refine`).
+    The Cauchy estimate of ``m`` paths that end at ``m`` nearby points is their mean, so once
+    ``r`` roots are found, the mean of the others, ``(m·centre - Σ roots)/(m - r)``, starts the
+    next Newton (for a pair, the point opposite the first root).
+
+    With a generic ``gamma`` each regular root attracts one path, so ``r`` regular roots found
+    next to ``m`` paths (none of them reached by another path) account for ``r`` of the paths.
+    The other ``m - r`` stay a singular point of multiplicity ``m - r`` where that is 2 or more; a
+    single path left over cannot end at a multiple point alone, and is ``lost``.
     """
     from .kernels import eval_system_alloc, refine_batch, term_sizes_batch
 
     split = np.zeros(len(regular), dtype=bool)
+    lost = np.zeros(len(regular), dtype=bool)
     cand = np.nonzero(~regular)[0]
     if len(cand) < 2:
-        return split
+        return split, lost
     labels = _clusters(refined[cand], math.sqrt(opts.dedup_tol))
     arrays = packed.arrays()
     for label in np.unique(labels):
         members = cand[labels == label]
-        if len(members) < 2:
+        m = len(members)
+        if m < 2:
             continue
         x = refined[members[0]]
         with np.errstate(all="ignore"):
@@ -1374,32 +1456,35 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
             near = np.linalg.norm(X - x, axis=1) <= math.sqrt(opts.dedup_tol) * size
             kappa = _term_scaled_cond(J, _row_scales(X, J, term_sizes_batch(X, *arrays, packed.max_exp)))
         ok = near & (kappa < opts.max_cond) & np.isfinite(r)
-        if ok.sum() < len(members):
+        if not ok.any():
             continue
         # double precision places these roots only to about kappa·eps: tell them apart in more digits
-        X = X[ok][np.unique(_clusters(X[ok], opts.final_tol), return_index=True)[1]]
-        roots = np.empty((0, X.shape[1]), dtype=np.complex128)
+        X = list(X[ok][np.unique(_clusters(X[ok], opts.final_tol), return_index=True)[1]])
+        roots = np.empty((0, len(x)), dtype=np.complex128)
+        taken = refined[regular]  # roots other paths reached: not these paths'
         n_stalled = 0
+        centre = refined[members].mean(axis=0)
         from . import precision
 
-        for xi in X:  # until m distinct regular roots, or more stall points than a true multiple root leaves
-            y = precision.refine(xi, packed)
+        while X:  # until m distinct regular roots, or more stall points than a true multiple root leaves
+            y = precision.refine(X.pop(0), packed, SPLIT_MP_ITERS)
             if y is None:
                 n_stalled += 1
-            elif not _near(np.vstack([roots, y]), np.arange(len(roots) + 1) < len(roots), MP_DISTINCT_TOL)[-1]:
+            elif not _near(np.vstack([roots, y]), np.arange(len(roots) + 1) < len(roots), MP_DISTINCT_TOL)[-1] \
+                    and not _near(np.vstack([taken, y]), np.arange(len(taken) + 1) < len(taken), opts.dedup_tol)[-1]:
                 roots = np.vstack([roots, y])
-            if len(roots) == len(members) or n_stalled > 4 * len(members):
+                if len(roots) < m:
+                    X.insert(0, (m * centre - roots.sum(axis=0)) / (m - len(roots)))
+            if len(roots) == m or n_stalled > 4 * m:
                 break
-        if len(roots) != len(members) or (regular.any() and _near(np.vstack([roots, refined[regular]]),
-                                                                  np.arange(len(roots) + int(regular.sum()))
-                                                                  >= len(roots), opts.dedup_tol)[:len(roots)].any()):
-            continue  # not as many regular roots as paths, or one that another path reached already
         for k, y in zip(members, roots):
             val, jac = eval_system_alloc(y, *arrays, packed.max_exp)
             refined[k], res[k], jacs[k], conds[k] = y, np.linalg.norm(val), jac, np.linalg.cond(jac)
-        split[members] = True
-        regular[members] = True
-    return split
+        split[members[:len(roots)]] = True
+        regular[members[:len(roots)]] = True
+        if len(roots) == m - 1:
+            lost[members[-1]] = True
+    return split, lost
 
 
 #: At most this many regular endpoints per group within ``dedup_tol`` are refined in extended precision.
@@ -1461,9 +1546,11 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     # A path reaching a multiple root analytically (winding number 1) lands within about the root's
     # accuracy, eps^(1/m), and can look regular there; it shares the point with a singular path.
     regular &= ~_near(refined, ~regular, math.sqrt(opts.dedup_tol))
-    split = _split_clusters(refined, res, jacs, conds, regular, p, opts)
+    split, lost = _split_clusters(refined, res, jacs, conds, regular, p, opts)
+    unsolved = np.concatenate([unsolved, finite[lost]])
+    kind[finite[lost]] = FAILED
     kind[finite[regular]] = REGULAR
-    kind[finite[~regular]] = SINGULAR
+    kind[finite[~regular & ~lost]] = SINGULAR
     # regular: one path per solution; a second path reaching it crossed over on the way
     _resolve_close_regular(refined, regular, split, p, opts)
     reg_pts, reg_paths = refined[regular], finite[regular]
@@ -1472,7 +1559,7 @@ def _classify(sys_, ends, codes, kinds, winding, opts: SolveOptions) -> Dict[str
     crossed = reg_paths[np.isin(labels, np.unique(labels)[counts > 1])]
     order = np.sort(first)
     # singular: paths ending together give the multiplicity
-    sing_pts, sing_paths = refined[~regular], finite[~regular]
+    sing_pts, sing_paths = refined[~regular & ~lost], finite[~regular & ~lost]
     slab = _clusters(sing_pts, math.sqrt(opts.dedup_tol))
     uniq, sfirst, scounts = np.unique(slab, return_index=True, return_counts=True)
     sorder = np.argsort(sfirst)
