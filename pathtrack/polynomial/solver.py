@@ -76,7 +76,8 @@ class SolveOptions:
     endgame_ratio : float
         Factor by which the Cauchy radius shrinks between rounds.
     min_endgame_radius : float
-        Smallest Cauchy radius; a path whose estimates never agree fails with ``ds_too_small``.
+        Smallest Cauchy radius; a path whose estimates never agree fails with ``ds_too_small``, one
+        that never settled into its series' regime (no loop was run) with ``no_endgame_regime``.
     endgame_tol : float
         Two Cauchy estimates agree when they differ by at most ``endgame_tol·(1 + ‖x‖)``.
     n_cauchy_samples : int
