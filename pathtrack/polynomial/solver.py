@@ -1003,12 +1003,14 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         failed = (c2 != int(Status.success)) & (c2 != int(Status.interrupted))
         suspect[soft[failed & _finite_points(e2, opts)]] = True
         take = _finite_ends(e2, c2, k2, opts)  # otherwise the first verdict, at infinity, stands
-        if not take.any():
+        deeper = c2 == int(Status.no_endgame_regime)  # the path's series may start below this radius
+        if not take.any() and not deeper.any():
             break
-        rows_taken = soft[take]
-        # only regular roots emerge late like that; any other outcome keeps the first verdict
-        kept = adopt(rows_taken, (e2[take], c2[take], k2[take], w2[take]), lambda kind, crossed: kind == REGULAR)
-        suspect[rows_taken[kept]] = False
+        if take.any():
+            rows_taken = soft[take]
+            # only regular roots emerge late like that; any other outcome keeps the first verdict
+            kept = adopt(rows_taken, (e2[take], c2[take], k2[take], w2[take]), lambda kind, crossed: kind == REGULAR)
+            suspect[rows_taken[kept]] = False
         radius *= DEEP_ENDGAME_FACTOR
     n_tail = {}
     if tail is not None and not stop.requested:
