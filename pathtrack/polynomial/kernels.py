@@ -774,9 +774,9 @@ def track_path(x, hd, patch, opt, max_exp):
         # In the regime x(s) - x(0) ~ a·s^e (e = m/c), so the moves d between radii shrink by
         # ratio^e per radius: e > 0, tending to m/c. Before it the moves can grow (e < 0: seed 1
         # of 0.001·x^2 = 0, y^2 = 1 while the path swings round the branch point near s = 0.001,
-        # e = -1.0, -1.1, -2.3 when the coefficient is 1e-6). Two shrinking moves in a row, or a
-        # move within ten Newton tolerances (the point is resolved), count as the regime; asking
-        # e to settle as well delays paths with c = 3 beyond the deep endgame's smallest radius.
+        # e = -1.0, -1.1, -2.3 when the coefficient is 1e-6). Two estimates of e within 25 %, or
+        # a move within ten Newton tolerances (the point is resolved), count as the regime (two
+        # shrinking moves alone gave redcyc6 and discret3s wrong counts on some seeds).
         d = np.nan
         e = np.nan
         if n_radii > 1:
@@ -786,7 +786,8 @@ def track_path(x, hd, patch, opt, max_exp):
             d = math.sqrt(d)
             if d > 0.0 and d_prev > 0.0:
                 e = math.log(d_prev / d) / log_ratio
-        steady = d <= 10.0 * opt[O_NEWTON_TOL] * (1.0 + nx) or (e > 0.0 and e_prev > 0.0)
+        steady = d <= 10.0 * opt[O_NEWTON_TOL] * (1.0 + nx) or (e > 0.0 and e_prev > 0.0
+                                                                and abs(e - e_prev) <= 0.25 * e)
         # v estimates the Puiseux exponent of x_0 in s = 1 - t: 0 at a finite endpoint, k/c > 0
         # at infinity. Near a finite endpoint v decays to 0 like r^(1/c), shrinking by a factor
         # ratio^(1/c) per radius (below 0.95 unless c > 27, ratio 1/4); towards infinity it settles on k/c,

@@ -809,11 +809,24 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
     if scaling is not None:
         ends, cls = _unscale(sys_, scaling, ends, cls, opts)
     certificate = certify_solutions(sys_, cls["regular"]) if certify else None
-    return _solve_result(sys_, ends, codes, winding, steps, cls, n_crossings, int(retracked.sum()), more, seed=seed,
-                         gamma=gamma, options=opts, scaling=scaling, total_time=time.perf_counter() - t0,
-                         start="total_degree" if subdivision is None else "polyhedral",
-                         mixed_volume=None if subdivision is None else subdivision.mixed_volume,
-                         certificate=certificate)
+    result = _solve_result(sys_, ends, codes, winding, steps, cls, n_crossings, int(retracked.sum()), more, seed=seed,
+                           gamma=gamma, options=opts, scaling=scaling, total_time=time.perf_counter() - t0,
+                           start="total_degree" if subdivision is None else "polyhedral",
+                           mixed_volume=None if subdivision is None else subdivision.mixed_volume,
+                           certificate=certificate)
+    if (opts.scaling == "auto" and scaling is None and result.n_failed and not result.n_interrupted
+            and not stop.requested and not balance(sys_).is_identity):
+        # Paths that fail unscaled can succeed balanced: discret3s (seeds 0 and 1) fails 1 and 2
+        # paths unscaled and finds all 128 roots balanced. The balanced answer is kept only when
+        # it fails fewer paths and loses no solution the first one found (cassou balanced finds 6
+        # of its 10 regular roots).
+        retry = solve(sys_, seed=seed, workers=workers, executor=executor, options=opts.replace(scaling=True),
+                      progress=progress, max_paths=max_paths, start=start, certify=certify)
+        if (retry.n_failed < result.n_failed and retry.n_regular >= result.n_regular
+                and retry.n_singular >= result.n_singular):
+            retry.counters["n_scaling_retry"] = 1
+            return dataclasses.replace(retry, total_time=retry.total_time + result.total_time)
+    return result
 
 
 def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch: np.ndarray, stop):
