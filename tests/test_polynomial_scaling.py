@@ -143,3 +143,12 @@ def test_solve_options_from_a_mapping_or_a_type_error():
     assert res.options.max_ds == 0.05 and res.n_regular == 2
     with pytest.raises(TypeError, match="mapping of option names"):
         solve(["x^2 - 2"], options=[("max_ds", 0.05)])
+
+
+@pytest.mark.slow
+def test_failed_unscaled_solve_is_retried_balanced():
+    # discret3s, seed 0: one path fails unscaled ('auto' leaves it so); balanced, all 128 roots
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "corpus", "discret3s.phc")
+    res = solve(path, seed=0)
+    assert res.counters.get("n_scaling_retry") == 1
+    assert res.n_regular == 128 and res.n_failed == 0 and res.is_complete
