@@ -77,7 +77,8 @@ class SolveOptions:
     endgame_ratio : float
         Factor by which the Cauchy radius shrinks between rounds.
     min_endgame_radius : float
-        Smallest Cauchy radius; a path whose estimates never agree fails with ``ds_too_small``.
+        Smallest Cauchy radius; a path whose estimates never agree fails with ``ds_too_small``, one
+        that never settled into its series' regime (no loop was run) with ``no_endgame_regime``.
     endgame_tol : float
         Two Cauchy estimates agree when they differ by at most ``endgame_tol·(1 + ‖x‖)``.
     n_cauchy_samples : int
@@ -842,10 +843,10 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
                            certificate=certificate)
     if (opts.scaling == "auto" and scaling is None and result.n_failed and not result.n_interrupted
             and not stop.requested and not balance(sys_).is_identity):
-        # A coefficient far from 1 (0.001·x^2) delays the regime where the endgame's series
-        # converge to 1 - t ~ 0.001, and paths can fail there; balanced, the same roots are
-        # reached. The balanced answer is kept only when it fails fewer paths and loses no
-        # solution the first one found (cassou balanced finds 6 of its 10 regular roots).
+        # Paths that fail unscaled can succeed balanced: discret3s (seeds 0 and 1) fails 1 and 2
+        # paths unscaled and finds all 128 roots balanced. The balanced answer is kept only when
+        # it fails fewer paths and loses no solution the first one found (cassou balanced finds 6
+        # of its 10 regular roots).
         retry = solve(sys_, seed=seed, workers=workers, executor=executor, options=opts.replace(scaling=True),
                       progress=progress, max_paths=max_paths, start=start, certify=certify)
         if (retry.n_failed < result.n_failed and retry.n_regular >= result.n_regular
@@ -853,8 +854,6 @@ def solve(system: Any, seed: int = 0, workers: Optional[int] = None, executor: A
             retry.counters["n_scaling_retry"] = 1
             return dataclasses.replace(retry, total_time=retry.total_time + result.total_time)
     return result
-
-
 
 
 def _extended_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch: np.ndarray, stop):
@@ -1044,12 +1043,14 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         failed = (c2 != int(Status.success)) & (c2 != int(Status.interrupted))
         suspect[soft[failed & _finite_points(e2, opts)]] = True
         take = _finite_ends(e2, c2, k2, opts)  # otherwise the first verdict, at infinity, stands
-        if not take.any():
+        deeper = c2 == int(Status.no_endgame_regime)  # the path's series may start below this radius
+        if not take.any() and not deeper.any():
             break
-        rows_taken = soft[take]
-        # only regular roots emerge late like that; any other outcome keeps the first verdict
-        kept = adopt(rows_taken, (e2[take], c2[take], k2[take], w2[take]), lambda kind, crossed: kind == REGULAR)
-        suspect[rows_taken[kept]] = False
+        if take.any():
+            rows_taken = soft[take]
+            # only regular roots emerge late like that; any other outcome keeps the first verdict
+            kept = adopt(rows_taken, (e2[take], c2[take], k2[take], w2[take]), lambda kind, crossed: kind == REGULAR)
+            suspect[rows_taken[kept]] = False
         radius *= DEEP_ENDGAME_FACTOR
     n_tail = {}
     if tail is not None and not stop.requested:
