@@ -1026,11 +1026,14 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
     deep = np.zeros(len(starts), dtype=np.int64)
     suspect = np.zeros(len(starts), dtype=bool)
     radius = opts.deep_endgame_radius
+    again = None  # rows that ended no_endgame_regime: only they go deeper when no root was found
     while radius >= MIN_DEEP_ENDGAME_RADIUS and not stop.requested:
         # Paths that looked like diverging ones may be headed for regular roots of large norm,
         # which show up only at smaller radii: go deeper while that finds any.
         soft = [np.asarray(rows)[_soft_infinite(ends[rows], c["kind"], opts)] for (_, rows), c in zip(groups, cls)]
         soft = np.sort(np.concatenate(soft)).astype(np.int64)
+        if again is not None:
+            soft = np.intersect1d(soft, again)
         if len(soft) == 0:
             break
         deep_opts = opts.replace(endgame_radius=radius,
@@ -1041,16 +1044,23 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         deep[soft] += 1
         steps[soft] += s2
         failed = (c2 != int(Status.success)) & (c2 != int(Status.interrupted))
-        suspect[soft[failed & _finite_points(e2, opts)]] = True
+        # no regime above this round's smallest radius: the path's series may start below it, so it is
+        # judged by the next round (a failure there, or no round left, makes it suspect). Marking it
+        # now made 322 of cyclic:7's paths suspect (seed 0), against 143 without regime rules.
+        deeper = c2 == int(Status.no_endgame_regime)
+        last = radius * DEEP_ENDGAME_FACTOR < MIN_DEEP_ENDGAME_RADIUS
+        suspect[soft[failed & (~deeper | last) & _finite_points(e2, opts)]] = True
         take = _finite_ends(e2, c2, k2, opts)  # otherwise the first verdict, at infinity, stands
-        deeper = c2 == int(Status.no_endgame_regime)  # the path's series may start below this radius
         if not take.any() and not deeper.any():
             break
+        again = None
         if take.any():
             rows_taken = soft[take]
             # only regular roots emerge late like that; any other outcome keeps the first verdict
             kept = adopt(rows_taken, (e2[take], c2[take], k2[take], w2[take]), lambda kind, crossed: kind == REGULAR)
             suspect[rows_taken[kept]] = False
+        else:
+            again = soft[deeper]
         radius *= DEEP_ENDGAME_FACTOR
     n_tail = {}
     if tail is not None and not stop.requested:
@@ -1128,6 +1138,11 @@ def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt,
             good[mine] = _persists(work, e2[mine, 1:] / e2[mine, :1])
     take = rows[good]
     suspect[rows[reached & ~good]] = False  # followed to |x_0| far below infinity_tol·‖x‖: it goes to infinity
+    # report the point the tail took it to where that is nearer infinity than the endgame's (cyclic:7,
+    # seed 0: the endgame's verdict leaves |x_0|/‖x‖ at 1e-3..0.3 on 3998 of the 4116 paths at infinity)
+    gone = rows[reached & ~good]
+    nearer = _infinity_gap(e2[reached & ~good]) < _infinity_gap(ends[gone])
+    ends[gone[nearer]] = e2[reached & ~good][nearer]
     verdict = {}
 
     def accept(kind, crossed):
@@ -1212,6 +1227,11 @@ def _choose_start(system: PolynomialSystem, start: str, seed: int) -> Optional[M
 def _finite_points(ends: np.ndarray, opts: SolveOptions) -> np.ndarray:
     """Which projective endpoints lie off infinity: ``|x_0| > infinity_tol·‖x‖`` (boolean mask)."""
     return np.abs(ends[:, 0]) > opts.infinity_tol * np.linalg.norm(ends, axis=1)
+
+
+def _infinity_gap(ends: np.ndarray) -> np.ndarray:
+    """``|x_0|/‖x‖`` of each projective endpoint: 0 at infinity, scale-free in the patch."""
+    return np.abs(ends[:, 0]) / np.linalg.norm(ends, axis=1)
 
 
 def _soft_infinite(ends: np.ndarray, kind: np.ndarray, opts: SolveOptions) -> np.ndarray:
