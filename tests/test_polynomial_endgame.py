@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from pathtrack.polynomial import SolveOptions, solve
+from pathtrack.polynomial.solver import AT_INFINITY
 from pathtrack.status import Status
 
 
@@ -48,3 +49,12 @@ def test_no_regime_above_the_smallest_radius_is_its_own_status():
     assert (res.path_status == int(Status.no_endgame_regime)).all()
     assert res.n_failed == 4 and not res.is_complete
     assert "min_endgame_radius" in Status.no_endgame_regime.message
+
+
+def test_paths_at_infinity_end_near_it():
+    # the endgame calls these paths infinite from the valuation of x_0 at |x_0|/|x| up to 0.17; the
+    # tail in s takes them on to about 2e-7, and that is the endpoint reported
+    res = solve("cyclic:5", seed=1, workers=1, progress=False)
+    assert (res.n_regular, res.n_at_infinity, res.n_failed) == (70, 50, 0)
+    ends = res.path_endpoints[res.path_kind == AT_INFINITY]
+    assert (np.abs(ends[:, 0]) <= 1e-3 * np.linalg.norm(ends, axis=1)).all()
