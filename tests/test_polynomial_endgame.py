@@ -58,3 +58,45 @@ def test_paths_at_infinity_end_near_it():
     assert (res.n_regular, res.n_at_infinity, res.n_failed) == (70, 50, 0)
     ends = res.path_endpoints[res.path_kind == AT_INFINITY]
     assert (np.abs(ends[:, 0]) <= 1e-3 * np.linalg.norm(ends, axis=1)).all()
+
+
+def _deep_rounds(deep_outcome):
+    """``_track_and_classify`` on ``x^2 - 4`` with a fake tracker: path 0 reaches ``x = 2``, path 1 looks
+    infinite at the first endgame radius; ``deep_outcome(radius)`` gives path 1's status in the
+    deep round at that radius (success: at infinity). Returns the suspect mask and the radii
+    tracked, with the rows of each."""
+    from pathtrack.polynomial import kernels as k
+    from pathtrack.polynomial.parse import parse_system
+    from pathtrack.polynomial.solver import _NoBar, _StopFlag, _track_and_classify
+
+    calls = []
+
+    def track(rows, opt):
+        radius = opt[k.O_EG_RADIUS]
+        calls.append((radius, rows.tolist()))
+        deep = radius < 1e-3
+        code = deep_outcome(radius) if deep else Status.success
+        end1 = [1e-12, 1.0] if deep and code == Status.success else [1e-3, 1.0]
+        ends = np.array([[1.0, 2.0], end1], dtype=np.complex128)[rows]
+        codes = np.array([int(Status.success), int(code)])[rows]
+        kinds = np.array([k.END_DIRECT, k.END_INFINITY if code == Status.success else k.END_CAUCHY])[rows]
+        ones = np.ones(len(rows), dtype=np.int64)
+        return ends, codes, kinds, ones, ones.copy(), np.zeros(len(rows))
+
+    starts = np.array([[1.0, 1.0], [1.0, -1.0]], dtype=np.complex128)
+    out = _track_and_classify([(parse_system("x^2 - 4;"), np.arange(2))], starts, SolveOptions(), _StopFlag(),
+                              _NoBar(), track)
+    return out[9], [(r, rows) for r, rows in calls if r < 1e-3]
+
+
+def test_no_regime_in_a_deep_round_is_judged_by_the_next_one():
+    # no regime down to 1e-11, at infinity from 1e-10: not suspect (it was, cyclic:7's 322 suspects)
+    suspect, rounds = _deep_rounds(lambda r: Status.no_endgame_regime if r > 1e-9 else Status.success)
+    assert not suspect.any() and [rows for _, rows in rounds] == [[1], [1]]
+    assert rounds[1][0] == pytest.approx(1e-10)
+    # no regime in any round (1e-8, 1e-10, 1e-12): suspect after the last
+    suspect, rounds = _deep_rounds(lambda r: Status.no_endgame_regime)
+    assert suspect.tolist() == [False, True] and len(rounds) == 3
+    # a deep endgame that fails otherwise is suspect at once, with no deeper round
+    suspect, rounds = _deep_rounds(lambda r: Status.ds_too_small)
+    assert suspect.tolist() == [False, True] and len(rounds) == 1
