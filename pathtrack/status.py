@@ -68,6 +68,9 @@ class Status(_NamedIntEnum):
         the branch approaches a homoclinic orbit (or a saddle-node on the cycle).
     hopf_end
         (periodic orbits) The orbit shrank to an equilibrium: the branch ended at a Hopf point.
+    no_endgame_regime
+        (polynomial solve) Down to the smallest endgame radius, the path's point series never
+        settled (neither a stable valuation at infinity nor converging Cauchy estimates).
 
     New members are appended: compiled trackers mirror the values.
     """
@@ -88,6 +91,7 @@ class Status(_NamedIntEnum):
     box_too_large = 13
     homoclinic = 14
     hopf_end = 15
+    no_endgame_regime = 16
 
     @property
     def message(self) -> str:
@@ -186,6 +190,12 @@ _MESSAGES = {
     Status.hopf_end: (
         "The orbits shrank to an equilibrium: the cycle branch ended at a Hopf point. Start the other way, "
         "or continue the equilibria from there."
+    ),
+    Status.no_endgame_regime: (
+        "The endgame went down to `min_endgame_radius` without the path settling into its Puiseux series "
+        "(the valuation at infinity kept changing, or the differences of its points never shrank at a steady "
+        "rate): a nearby singularity of the homotopy delays the series' regime. Lower `min_endgame_radius`, "
+        "or solve again with another seed."
     ),
 }
 

@@ -167,6 +167,15 @@ def test_cycle_branch_back_to_an_equilibrium_ends_hopf_end():
     assert 0.45 < r.lam[-1] < 0.5
 
 
+def test_no_endgame_regime_when_the_series_begin_below_the_smallest_radius():
+    # 0.001·x^2 = 0, y^2 = 1 (seed 1): the paths' series converge only below 1 - t ≈ 0.001
+    from pathtrack.polynomial import SolveOptions, solve
+
+    opts = SolveOptions(scaling=False, min_endgame_radius=2e-3, max_retracks=0)
+    r = _check(solve(["0.001*x^2", "y^2 - 1"], seed=1, options=opts), Status.no_endgame_regime)
+    assert r.n_failed == 4 and "min_endgame_radius" in r.message
+
+
 def test_every_status_reached():
     expected = set(Status) - {Status.running}
     missing = expected - REACHED

@@ -83,6 +83,7 @@ DS_TOO_SMALL = int(Status.ds_too_small)
 NEWTON_FAILED = int(Status.newton_failed)
 SINGULAR_JACOBIAN = int(Status.singular_jacobian)
 NONFINITE = int(Status.nonfinite)
+NO_ENDGAME_REGIME = int(Status.no_endgame_regime)
 
 # How a successful path ended.
 END_DIRECT = 0      # tracked to t = 1 and Newton converged there
@@ -766,9 +767,12 @@ def endgame_path(x, hd, patch, opt, max_exp):
     (where :func:`track_path` left it); same outputs, ``steps`` counting the endgame's own.
     """
     # Singular or diverging endpoint. At radii r, r·ratio, ... estimate the valuation of the
-    # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and not decaying means the path goes to
-    # infinity (cheap: no loops). Where v looks finite run Cauchy loops until two radii agree;
-    # their estimate is the endpoint, at infinity when its x_0 vanishes.
+    # homogenising coordinate, |x_0|/‖x‖ ~ r^v: v > 0 and settled means the path goes to
+    # infinity (cheap: no loops). Where v looks finite and the path is in its series' regime,
+    # run Cauchy loops until two radii agree; their estimate is the endpoint, at infinity when
+    # its x_0 vanishes. Before that regime (a singularity of the homotopy near s = 1 - t = r,
+    # e.g. 0.001·x^2 = 0 puts a branch point at |s| ≈ 0.001) neither test means anything:
+    # the endgame goes deeper, and ends NO_ENDGAME_REGIME at min radius if the regime never came.
     n1 = x.shape[0]
     ws, tmp = _path_workspace(n1, max_exp, hd)
     c = np.complex128
@@ -777,48 +781,75 @@ def endgame_path(x, hd, patch, opt, max_exp):
     n_steps = 0
     est = np.empty(n1, c)
     prev = np.empty(n1, c)
+    x_prev = x.copy()
     have_prev = False
     prev_winding = 0
     winding = 0
     q_prev = -1.0
     v_prev = np.nan
     v_prev2 = np.nan
+    d_prev = np.nan
+    e_prev = np.nan
+    n_loops = 0
+    n_radii = 0
     v_min = 1.0 / (4.0 * opt[O_MAX_WINDING])
     log_ratio = -math.log(opt[O_EG_RATIO])
     code = DS_TOO_SMALL  # the endgame's "step" is its radius: reaching min radius is this failure
     ds = opt[O_INITIAL_DS]
     while r >= opt[O_EG_MIN_RADIUS]:
+        n_radii += 1
         nx = _norm(x)
         q = abs(x[0]) / nx if nx > 0.0 else 0.0
         v = np.nan
         if q_prev > 0.0 and q > 0.0:
             v = math.log(q_prev / q) / log_ratio
+        # In the regime x(s) - x(0) ~ a·s^e (e = m/c), so the moves d between radii shrink by
+        # ratio^e per radius: e > 0, tending to m/c. Before it the moves can grow (e < 0: seed 1
+        # of 0.001·x^2 = 0, y^2 = 1 while the path swings round the branch point near s = 0.001,
+        # e = -1.0, -1.1, -2.3 when the coefficient is 1e-6). Two estimates of e within 25 %, or
+        # a move within ten Newton tolerances (the point is resolved), count as the regime (two
+        # shrinking moves alone gave redcyc6 and discret3s wrong counts on some seeds).
+        d = np.nan
+        e = np.nan
+        if n_radii > 1:
+            d = 0.0
+            for i in range(n1):
+                d += abs(x[i] - x_prev[i]) ** 2
+            d = math.sqrt(d)
+            if d > 0.0 and d_prev > 0.0:
+                e = math.log(d_prev / d) / log_ratio
+        steady = d <= 10.0 * opt[O_NEWTON_TOL] * (1.0 + nx) or (e > 0.0 and e_prev > 0.0
+                                                                and abs(e - e_prev) <= 0.25 * e)
         # v estimates the Puiseux exponent of x_0 in s = 1 - t: 0 at a finite endpoint, k/c > 0
         # at infinity. Near a finite endpoint v decays to 0 like r^(1/c), shrinking by a factor
         # ratio^(1/c) per radius (below 0.95 unless c > 27, ratio 1/4); towards infinity it settles on k/c,
-        # from below when the Puiseux series' later terms slow the decay of x_0 (high c).
-        # So x_0 -> 0 when v stays positive and does not shrink like that: over two radii and
-        # with a small |x_0| (a finite root would need coordinates beyond 100), else over three.
+        # from below when the Puiseux series' later terms slow the decay of x_0 (high c), its
+        # rises shrinking. So x_0 -> 0 when v stays positive and does not shrink like that: over
+        # two radii and with a small |x_0| (a finite root would need coordinates beyond 100), else
+        # over three whose rises do not grow (a rising v that speeds up is the path swinging round
+        # a nearby singularity: 0.008, 0.042, 0.162 on the path above, which ends at a finite root).
         keeps = v > v_min and v_prev > v_min and v >= 0.95 * v_prev
-        if keeps and (q < 1e-2 or (v_prev2 > v_min and v_prev >= 0.95 * v_prev2)):
+        settles = v - v_prev <= max(v_prev - v_prev2, 0.0) + 0.05 * v
+        if keeps and (q < 1e-2 or (v_prev2 > v_min and v_prev >= 0.95 * v_prev2 and settles)):
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
         if q <= opt[O_INFINITY_TOL] ** 2:  # a finite root would need a norm beyond 1/infinity_tol^2
             return SUCCESS, END_INFINITY, winding, n_steps, 0.0
-        # Looks finite at two radii in a row: estimate the endpoint. One radius is not enough, as
-        # v is still far from its limit at the first radii; a loop that fails to close costs
-        # max_winding turns, which was a third of cyclic:7's work.
-        if not (v > v_min) and v_prev <= v_min:
+        # Looks finite at two radii in a row, in the regime: estimate the endpoint. One radius is not
+        # enough, as v is still far from its limit at the first radii; a loop that fails to close
+        # costs max_winding turns, which was a third of cyclic:7's work.
+        if not (v > v_min) and v_prev <= v_min and steady:
+            n_loops += 1
             ok, winding, steps = cauchy_loops(x, r, hd, patch, opt, ws, tmp, est)
             n_steps += steps
             if ok:
                 ne = _norm(est)
                 if have_prev and winding == prev_winding:
-                    d = 0.0
+                    dd = 0.0
                     for i in range(n1):
-                        d += abs(est[i] - prev[i]) ** 2
+                        dd += abs(est[i] - prev[i]) ** 2
                     # the mean of two sheets round an interior branch point also repeats, but is
                     # not a solution: demand a small residual at t = 1 too
-                    if (math.sqrt(d) <= opt[O_EG_TOL] * (1.0 + ne)
+                    if (math.sqrt(dd) <= opt[O_EG_TOL] * (1.0 + ne)
                             and _residual(est, 1.0 + 0.0j, hd, patch, ws) <= opt[O_EG_TOL] * (1.0 + ne)):
                         _copy(est, x)
                         if abs(est[0]) <= opt[O_INFINITY_TOL] * ne:  # the limit point lies at infinity
@@ -830,6 +861,9 @@ def endgame_path(x, hd, patch, opt, max_exp):
         q_prev = q
         v_prev2 = v_prev
         v_prev = v
+        d_prev = d
+        e_prev = e
+        _copy(x, x_prev)
         r_next = r * opt[O_EG_RATIO]
         code2, steps, ds = track_segment(x, 1.0 - r + 0.0j, 1.0 - r_next + 0.0j, hd, patch, opt, ws,
                                          max_steps, tmp, ds)
@@ -838,6 +872,8 @@ def endgame_path(x, hd, patch, opt, max_exp):
             code = code2
             break
         r = r_next
+    if code == DS_TOO_SMALL and n_radii > 0 and n_loops == 0:
+        code = NO_ENDGAME_REGIME  # (n_radii = 0: asked to stop at t = 1 - r, as the solver's later stages do)
     if have_prev:
         _copy(prev, x)
     return code, END_CAUCHY, winding, n_steps, 0.0
