@@ -44,7 +44,7 @@ from .linalg import SingularJacobianError
 from .problem import NonFiniteError
 
 __all__ = ["Event", "SpecialPoint", "FOLD", "BRANCH_POINT", "INDEX_CHANGE", "HOPF", "LPC", "PD", "NS",
-           "PointInfo", "floquet_tests", "nontrivial_multipliers",
+           "PointInfo", "floquet_tests", "n_outside", "nontrivial_multipliers",
            "EventLocator", "dense_spectrum", "lanczos_spectrum", "hessian_spectrum", "negative_count"]
 
 FOLD = "fold"
@@ -391,11 +391,23 @@ def lanczos_spectrum(info: PointInfo, hvp, m: int, k: int = 6) -> None:
 
 def nontrivial_multipliers(multipliers: np.ndarray) -> np.ndarray:
     """The Floquet multipliers of a periodic orbit without the trivial one (the one closest to 1)."""
-    mu = np.asarray(multipliers, dtype=complex)
-    if not mu.size:
+    return np.array(_nontrivial_list(multipliers), dtype=complex)
+
+
+def _nontrivial_list(multipliers) -> list:
+    """:func:`nontrivial_multipliers` as a list of Python complex numbers: NumPy's per-call cost dominates
+    at these sizes (``abs`` of a complex is ``hypot`` in both, and both take the first of equal distances)."""
+    mu = np.asarray(multipliers, dtype=complex).tolist()
+    if not mu:
         return mu
-    k = int(np.argmin(np.abs(mu - 1.0)))
-    return np.concatenate((mu[:k], mu[k + 1:]))  # np.delete costs several times more (every cycle step)
+    k = min(range(len(mu)), key=lambda i: abs(mu[i] - 1.0))
+    del mu[k]
+    return mu
+
+
+def n_outside(multipliers, tol: float = 1e-6) -> int:
+    """How many non-trivial multipliers lie outside the unit circle (``|μ| > 1 + tol``)."""
+    return sum(abs(m) > 1.0 + tol for m in _nontrivial_list(multipliers))
 
 
 def floquet_tests(multipliers: np.ndarray) -> Dict[str, float]:
@@ -403,8 +415,7 @@ def floquet_tests(multipliers: np.ndarray) -> Dict[str, float]:
 
     ``ns`` is NaN with fewer than two non-trivial multipliers (planar systems have no torus bifurcation).
     """
-    # the few multipliers as Python complex numbers: NumPy's per-call cost dominates at these sizes
-    mu = nontrivial_multipliers(multipliers).tolist()
+    mu = _nontrivial_list(multipliers)
     pd = ns = None
     for i, a in enumerate(mu):
         pd = a + 1.0 if pd is None else pd * (a + 1.0)

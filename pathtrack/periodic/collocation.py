@@ -30,13 +30,14 @@ the problem's ``H_batch``, ``dH_dp_batch`` and ``dH_dlam_batch`` when it defines
 
 from __future__ import annotations
 
+import functools
 from typing import Optional, Tuple
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..linalg import SingularJacobianError
+from ..linalg import SingularJacobianError, norm2
 from ..problem import NonFiniteError, Problem, ProblemError
 
 __all__ = ["CollocationBasis", "BatchedRHS", "CollocationSystem"]
@@ -78,6 +79,13 @@ class CollocationBasis:
         return np.vander(np.asarray(s, dtype=float), self.ncol + 1, increasing=True) @ self.coef
 
 
+@functools.lru_cache(maxsize=None)
+def _basis(ncol: int) -> CollocationBasis:
+    """The basis of ``ncol``, made once per process: every cycle run's systems share it (none writes to
+    it; not flagged read-only, which would compile the kernels once more for read-only arrays)."""
+    return CollocationBasis(ncol)
+
+
 #: The problem's batch method of each right-hand-side quantity.
 _BATCH = {"H": "H_batch", "dH_dp": "dH_dp_batch", "dH_dlam": "dH_dlam_batch"}
 
@@ -97,6 +105,8 @@ class BatchedRHS:
         self.n_evals = 0
         self.vectorised = False
         self.own = {k: problem is not None and problem.has(b) for k, b in _BATCH.items()}
+        # the problem's three batch methods, bound once, when it has them all (:meth:`all`)
+        self._own_fns = tuple(getattr(problem, b) for b in _BATCH.values()) if all(self.own.values()) else None
 
     def probe(self, x: np.ndarray, lam: float) -> None:
         """Check the problem's batch methods, and use broadcasting calls for the others when they agree
@@ -171,6 +181,25 @@ class BatchedRHS:
         from autograd import make_jvp  # forward mode: one pass for all M·n outputs
         return make_jvp(lambda t: pb._H_array(P, t))(float(lam))(1.0)[1]
 
+    def all(self, X: np.ndarray, lam: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(f, f_u, f_λ)`` at the points ``X``, unchecked for NaN or inf (the kernels check them).
+
+        The problem's own batch methods, called directly when it has all three and they return
+        contiguous float arrays of the right shapes (a Newton iteration's evaluations); otherwise
+        as :meth:`f`, :meth:`fu` and :meth:`flam` with ``check=False``.
+        """
+        fns = self._own_fns
+        if fns is not None:
+            M, n = X.shape[0], self.n
+            f, fu, fl = fns[0](X, lam), fns[1](X, lam), fns[2](X, lam)
+            if (type(f) is np.ndarray and type(fu) is np.ndarray and type(fl) is np.ndarray
+                    and f.dtype == fu.dtype == fl.dtype == np.float64 and f.shape == fl.shape == (M, n)
+                    and fu.shape == (M, n, n) and f.flags.c_contiguous and fu.flags.c_contiguous
+                    and fl.flags.c_contiguous):
+                self.n_evals += M
+                return f, fu, fl
+        return self.f(X, lam, check=False), self.fu(X, lam, check=False), self.flam(X, lam, check=False)
+
     def f(self, X: np.ndarray, lam: float, check: bool = True) -> np.ndarray:
         """``f`` at the points ``X``, shape ``(M, n)``; ``check``: raise NonFiniteError on NaN or inf."""
         self.n_evals += X.shape[0]
@@ -201,7 +230,7 @@ class CollocationSystem:
 
         self._kc = kc
         self.rhs, self.n = rhs, rhs.n
-        self.basis = CollocationBasis(ncol)
+        self.basis = _basis(ncol)
         self.ncol = ncol
         self.set_mesh(mesh)
         self.ref_row: Optional[np.ndarray] = None
@@ -212,6 +241,7 @@ class CollocationSystem:
         self.last_factor = None
         self.ref_row = None
         self._last_f = None  # (y, Z, dZ, f): Newton evaluates F and the Jacobian at one y
+        self._newton_args = None  # newton_step's arguments on this mesh, made on first use
         n, c, N = self.n, self.ncol, len(mesh) - 1
         if N != getattr(self, "ntst", None):  # a new layout (an adapted mesh keeps the old one)
             self.ntst = N
@@ -224,14 +254,24 @@ class CollocationSystem:
             self._patterns = None  # the sparse patterns of jacobian() and variational(), made on first use
             self._work = self._mono_work = None  # the kernels' arrays, made on first use
         self.mesh = mesh
-        self.h = np.diff(mesh)
-        self.times = _node_times(mesh, self.basis.nodes)
+        self.h = mesh[1:] - mesh[:-1]  # np.diff, without its checks
+        self._times = None
         w = np.zeros(self.n_nodes)
         w[:-1].reshape(N, c)[:] = self.h[:, None] * self.basis.node_w[None, :c]
         w[c::c] += self.h * self.basis.node_w[c]  # the right end of interval j is the left end of j+1
         self.node_weights = w  # ∫₀¹ of the piecewise polynomial through node values: Σ w_g u_g
-        self._weights = np.concatenate([np.repeat(w, n), [1.0, 1.0]])
-        self._weights.setflags(write=False)
+        weights = np.empty(self.size)
+        weights[:-2].reshape(self.n_nodes, n)[:] = w[:, None]
+        weights[-2:] = 1.0
+        weights.setflags(write=False)
+        self._weights = weights
+
+    @property
+    def times(self) -> np.ndarray:
+        """The nodes' times in [0, 1], shape ``(n_nodes,)`` (made on first use per mesh)."""
+        if self._times is None:
+            self._times = _node_times(self.mesh, self.basis.nodes)
+        return self._times
 
     def _sparse_patterns(self):
         """Sparsity of the bordered Jacobian and of the monodromy's block, fixed per mesh."""
@@ -326,9 +366,10 @@ class CollocationSystem:
 
     def set_reference(self, y_ref: np.ndarray) -> None:
         """Phase condition against the orbit of ``y_ref``."""
-        if self.ref_row is not None and np.array_equal(self._ref_u, y_ref[:self.n_u]):
+        key = y_ref[:self.n_u].tobytes()  # cheaper than np.array_equal at these sizes
+        if self.ref_row is not None and key == self._ref_u:
             return  # the same orbit again (a step's corrections all refer to its start)
-        self._ref_u = y_ref[:self.n_u].copy()
+        self._ref_u = key
         self.ref_row = self.phase_row(self.split(y_ref)[0])
 
     # -- equations -------------------------------------------------------------------------------
@@ -341,6 +382,22 @@ class CollocationSystem:
         if kc.residual(dZ, f, T, np.ascontiguousarray(U), self.ref_row, out) != kc.OK:
             raise NonFiniteError("collocation residual is not finite")
         return out
+
+    def residual_norm(self, y: np.ndarray) -> float:
+        """``‖F(y)‖₂`` (:meth:`F`), with ``f`` from the same call as a Newton iteration's.
+
+        Raises
+        ------
+        NonFiniteError
+            The residual is not finite.
+        """
+        (L, D, h, Z, dZ), _, _, _, _, n_nodes, _ = self._newton_arguments()
+        kc, U = self._kc, y[:-2].reshape(n_nodes, self.n)
+        kc.at_gauss(L, D, h, U, Z, dZ)
+        out = self._residual_out
+        if kc.residual(dZ, self.rhs.f(Z, float(y[-1]), check=False), float(y[-2]), U, self.ref_row, out) != kc.OK:
+            raise NonFiniteError("collocation residual is not finite")
+        return norm2(out)
 
     def colloc_blocks(self, y: np.ndarray, with_params: bool = True):
         """Values of the collocation block (COO order of :meth:`_sparse_patterns`), and ``∂/∂T``, ``∂/∂λ``."""
@@ -393,27 +450,36 @@ class CollocationSystem:
         SingularJacobianError
             A zero pivot, or an update that is not finite.
         """
-        kc, rhs = self._kc, self.rhs
-        N, c_, n = self.ntst, self.ncol, self.n
-        work = self._workspace()
-        Z, dZ, r, r_ends, dU, out = self._newton_work
+        kc = self._kc
+        gauss_args, shape, shape_u, work, out, n_nodes, factor = self._newton_arguments()
+        L, D, h, Z, dZ = gauss_args
         lam = float(y[-1])
-        kc.at_gauss(self.basis.L, self.basis.D, self.h, y[:self.n_u].reshape(self.n_nodes, n), Z, dZ)
+        kc.at_gauss(L, D, h, y[:-2].reshape(n_nodes, self.n), Z, dZ)
         # contiguous (BatchedRHS): one kernel specialisation; the kernel checks that they are finite
-        f = rhs.f(Z, lam, check=False).reshape(N, c_, n)
-        fu = rhs.fu(Z, lam, check=False).reshape(N, c_, n, n)
-        flam = rhs.flam(Z, lam, check=False).reshape(N, c_, n)
+        f, fu, flam = self.rhs.all(Z, lam)
         y_new = np.empty(self.size)
-        code = kc.newton_step(self.basis.D, self.basis.L, self.h, fu, f, flam, dZ, y, self.ref_row, border, float(c),
-                              *work, r, r_ends, dU, *self._solve_work[1:], y_new, out)
+        code = kc.newton_step(D, L, h, fu.reshape(shape_u), f.reshape(shape), flam.reshape(shape), dZ, y,
+                              self.ref_row, border, float(c), *work, y_new, out)
         self._last_f = None
-        self.last_factor = (work[1:4] + (work[0],) + work[7:], border) if code == kc.OK else None
+        self.last_factor = (factor, border) if code == kc.OK else None
         self._factored_at = y.copy()
         if code == kc.NONFINITE:
             raise NonFiniteError("collocation residual, f, f_u or f_λ is not finite")
         if code != kc.OK:
             raise SingularJacobianError("collocation Jacobian is singular")
         return y_new, float(out[0]), float(out[1]), float(out[2])
+
+    def _newton_arguments(self) -> tuple:
+        """The arguments of :meth:`newton_step`'s kernels that do not change between iterations, per mesh."""
+        if self._newton_args is None:
+            work = self._workspace()
+            Z, dZ, r, r_ends, dU, out = self._newton_work
+            N, n = self.ntst, self.n
+            self._newton_args = ((self.basis.L, self.basis.D, self.h, Z, dZ), (N, self.ncol, n), (N, self.ncol, n, n),
+                                 work + (r, r_ends, dU) + self._solve_work[1:], out, self.n_nodes,
+                                 work[1:4] + (work[0],) + work[7:])
+            self._residual_out = np.empty(self.size - 1)
+        return self._newton_args
 
     def resolve_last(self, border: np.ndarray, rhs: np.ndarray) -> Optional[np.ndarray]:
         """Solve with the last factorisation if it was bordered by ``border`` (the same array), else None."""
@@ -564,8 +630,15 @@ class CollocationSystem:
         ``y`` may be several points, one a row (shape ``(k, size)``): all at the cost of one.
         """
         t = _node_times(np.asarray(new_mesh, dtype=float), self.basis.nodes)
-        out = np.array([np.concatenate([self.interpolate(row, t).ravel(), row[-2:]])
-                        for row in np.atleast_2d(y)])
+        Y = np.atleast_2d(y)
+        k, n, G = Y.shape[0], self.n, self.n_nodes
+        # all the orbits side by side, one interpolation: the same arithmetic per column as one by one
+        U = np.ascontiguousarray(Y[:, :-2].reshape(k, G, n).transpose(1, 0, 2).reshape(G, k * n))
+        at_t = np.empty((len(t), k * n))
+        self._kc.interpolate(self.mesh, self.basis.coef, U, t, at_t)
+        out = np.empty((k, len(t) * n + 2))
+        out[:, :-2] = at_t.reshape(len(t), k, n).transpose(1, 0, 2).reshape(k, -1)
+        out[:, -2:] = Y[:, -2:]
         return out if np.ndim(y) == 2 else out[0]
 
 

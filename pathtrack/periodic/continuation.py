@@ -45,9 +45,9 @@ class CycleCorrector(Corrector):
 
     The engine's iteration and verdict (:func:`~pathtrack.kernels.steprules.newton_verdict`:
     ``‖Δy‖ ≤ newton_tol·(1 + ‖y‖)``, the contraction test), one compiled call an iteration
-    (:meth:`CollocationSystem.newton_step`). ``residual`` is ``‖G‖₂`` at the last iterate where
-    the Jacobian was evaluated (the one before ``y`` when converged): the cycle tracker does not
-    use it, and evaluating ``f`` once more at ``y`` would cost a tenth of a step.
+    (:meth:`CollocationSystem.newton_step`). ``residual`` is ``‖G(y)‖₂`` at the returned ``y``
+    (collocation, periodicity and phase rows; :meth:`CollocationSystem.residual_norm`): one
+    evaluation of ``f`` more than the iterations, a few per cent of a step.
     """
 
     reports_contraction = True
@@ -56,12 +56,12 @@ class CycleCorrector(Corrector):
                 max_iters: Optional[int] = None) -> CorrectorResult:
         o = self.options
         max_iters = max_iters or o.max_newton_iters
-        y, norm_prev, theta, res = y_pred, np.inf, np.nan, np.nan
+        y, norm_prev, theta = y_pred, np.inf, np.nan
         for k in range(max_iters):
             try:
-                y_new, norm_dx, norm_y, res = system.newton_step(y, b, c)
+                y_new, norm_dx, norm_y, _ = system.newton_step(y, b, c)
             except SingularJacobianError:
-                return CorrectorResult(CorrectorCode.singular, y, k, res, theta)
+                return CorrectorResult(CorrectorCode.singular, y, k, _residual(system, y), theta)
             except NonFiniteError:
                 return CorrectorResult(CorrectorCode.nonfinite, y, max_iters, np.inf, theta)
             y = y_new
@@ -70,8 +70,16 @@ class CycleCorrector(Corrector):
             verdict = newton_verdict(k, norm_dx, norm_prev, norm_y, o.newton_tol, o.max_contraction, max_iters)
             norm_prev = norm_dx
             if verdict != CONTINUE:
-                return CorrectorResult(CorrectorCode(verdict), y, k + 1, res, theta)
-        return CorrectorResult(CorrectorCode.max_iters, y, max_iters, np.nan, theta)  # pragma: no cover
+                return CorrectorResult(CorrectorCode(verdict), y, k + 1, _residual(system, y), theta)
+        return CorrectorResult(CorrectorCode.max_iters, y, max_iters, _residual(system, y), theta)  # pragma: no cover
+
+
+def _residual(system: CollocationSystem, y: np.ndarray) -> float:
+    """``‖G(y)‖₂``, or ``inf`` where it is not finite."""
+    try:
+        return system.residual_norm(y)
+    except NonFiniteError:
+        return np.inf
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -389,12 +397,16 @@ class CycleTracker:
             res = self.corrector.correct(sysm, guess, b, float(b @ guess))
             if res.code != CorrectorCode.converged:
                 return None
-            t = self._tangent(res.y, t_a)
-            sysm.set_reference(y_a)
-            return res.y, t
+            return res.y, ()  # the tangent: only lpc's test needs it, and computes it (a whole solve)
 
         def test_value(name, y, t):
             if name == ev.LPC:
+                try:
+                    t = self._tangent(y, t_a)
+                except SingularJacobianError:
+                    return 0.0  # the bordered system is singular: a branch point, the zero
+                finally:
+                    sysm.set_reference(y_a)
                 return float(t[-1])
             if name in (ev.PD, ev.NS):
                 return ev.floquet_tests(self._multipliers(y))[name]
@@ -433,7 +445,7 @@ class CycleTracker:
         r["s"].append(self.s)
         r["ds"].append(ds)
         r["multipliers"].append(mu)
-        r["n_unstable"].append(int(np.sum(np.abs(ev.nontrivial_multipliers(mu)) > 1.0 + 1e-6)))
+        r["n_unstable"].append(ev.n_outside(mu))
         r["mesh"].append(sysm.mesh.copy())
         r["profile"].append(U.copy())
         r["n_newton_iters"].append(n_iters)
@@ -513,13 +525,9 @@ class CycleTracker:
                 from tqdm.auto import tqdm
                 bar = tqdm(unit="orbit", disable=None, leave=False, dynamic_ncols=True,
                            initial=self.n_accepted)
-            notice = _compile_notice() if self.progress else None
-            try:
+            with _compile_notice():
                 if not hasattr(self, "y") and self.status.is_running:
                     self.init()
-            finally:
-                if notice is not None:
-                    notice.cancel()
             with deferred_sigint(self):
                 while self.status.is_running:
                     if self.step() and bar is not None:
@@ -563,24 +571,32 @@ class CycleTracker:
 
 
 def _compile_notice():
-    """A timer that says on stderr, after five seconds, that the collocation kernels are being compiled.
-
-    Only when Numba has not loaded them yet in this process; None otherwise. A compile takes
-    seconds of CPU (the first cycle run, an empty cache), a load from the cache about one.
+    """The solver's compile notice (:func:`pathtrack.polynomial.solver._compile_notice`) for the collocation
+    kernels: on a terminal, when the first orbit is still being computed after
+    ``COMPILE_NOTICE_SECONDS`` (one second) and Numba is compiling them (none loaded in this process
+    and none in its cache); otherwise a context that says nothing.
     """
+    import contextlib
     import sys
-    import threading
 
+    if not sys.stderr.isatty() or _collocation_compiled():
+        return contextlib.nullcontext()
+    from ..polynomial import solver  # only on a first (compiling) run: it takes seconds anyway
+
+    return solver._compile_notice("the collocation kernels of cycle continuation", True)
+
+
+def _collocation_compiled() -> bool:
+    """Whether the first kernel a cycle run calls is loaded in this process or in Numba's cache (a load
+    takes a fraction of what a compile does, and is no compile to announce)."""
     from ..kernels import collocation as kc
 
-    if kc.newton_step.signatures:  # the first kernel a cycle run calls
-        return None
-    timer = threading.Timer(5.0, print, ("pathtrack: compiling the collocation kernels (first cycle run "
-                                         "only; later runs load them from Numba's cache)...",),
-                            {"file": sys.stderr, "flush": True})
-    timer.daemon = True
-    timer.start()
-    return timer
+    if kc.newton_step.signatures:
+        return True
+    try:  # Numba's index of the cached code; empty when the source changed since it was written
+        return bool(kc.newton_step._cache._cache_file._load_index())
+    except Exception:  # another Numba's cache layout: say nothing rather than something wrong
+        return True
 
 
 def _critical(kind: str, mu: np.ndarray):
