@@ -78,9 +78,15 @@ class Event:
     direction: int = 0
 
     def crosses(self, a: float, b: float) -> bool:
-        if not (np.isfinite(a) and np.isfinite(b)) or a == 0.0 or np.sign(a) == np.sign(b):
+        a, b = float(a), float(b)  # math on floats: NumPy's per-call cost is most of a step's test here
+        if not (math.isfinite(a) and math.isfinite(b)) or a == 0.0 or _sign(a) == _sign(b):
             return False
-        return self.direction == 0 or np.sign(b - a) == self.direction
+        return self.direction == 0 or _sign(b - a) == self.direction
+
+
+def _sign(x: float) -> int:
+    """``np.sign`` of a finite float, as an int."""
+    return (x > 0.0) - (x < 0.0)
 
 
 @dataclass

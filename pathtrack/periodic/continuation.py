@@ -19,6 +19,7 @@ the branch lies on.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Union
@@ -291,14 +292,14 @@ class CycleTracker:
             try:
                 reuse = b if landed is None else None  # a landing moved y_new off the Newton's point
                 t_new = self._tangent(y_new, t, reuse) if landed is not False else None
-                cos = None if t_new is None else float(t_new @ (w * t))
+                cos = None if t_new is None else float(t_new @ b)  # b = w·t
                 tangent_failure = RejectReason.none
             except SingularJacobianError:
                 cos, tangent_failure = None, RejectReason.singular
             except NonFiniteError:
                 cos, tangent_failure = None, RejectReason.nonfinite
-            d = y_pred - y
-            jump = float(np.sqrt((y_new - y_pred) @ (w * (y_new - y_pred))) / np.sqrt(d @ (w * d)))
+            d, e = y_pred - y, y_new - y_pred
+            jump = math.sqrt(e @ (w * e)) / math.sqrt(d @ (w * d))
             guards = StepGuards(landing_converged=landed, tangent_failure=tangent_failure, cos_angle=cos,
                                 jump_ratio=jump)
         decision = self.controller.adapt(ds, res, guards, self.n_consecutive)
@@ -313,7 +314,7 @@ class CycleTracker:
             self._finish(Status.hopf_end, f"orbit amplitude vanishes near lam = {through:.6g}")
             return False
         dy = y_new - y
-        s_new = self.s + float(np.sqrt(dy @ (w * dy)))
+        s_new = self.s + math.sqrt(dy @ (w * dy))
         mu = self._multipliers(y_new, factored=True)  # the tangent's factorisation: at y_new or one iterate before
         values = self._test_values(y_new, t_new, mu)
         found = self._locate(y, t, y_new, self.values, values, self.s, s_new, self.n_accepted + 1)

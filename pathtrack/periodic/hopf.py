@@ -99,20 +99,21 @@ def hopf_point(problem: Problem, p, lam: float, *, tol: float = HOPF_TOL) -> Hop
         raise ProblemError(f"problem {name!r}: the Hopf point (p, lam) is not finite")
     f = lambda z: np.asarray(problem.H(z, lam), dtype=float)  # noqa: E731
     J = lambda z: np.asarray(problem.dH_dp(z, lam), dtype=float)  # noqa: E731
-    if f(x).shape != x.shape:
-        raise ProblemError(f"problem {name!r}: H returns shape {f(x).shape} for p of shape {x.shape}")
-    r0 = float(np.linalg.norm(f(x)))
+    fx = f(x)  # each iterate's H once: a plugin's H may cost more than the rest of this check
+    if fx.shape != x.shape:
+        raise ProblemError(f"problem {name!r}: H returns shape {fx.shape} for p of shape {x.shape}")
+    r0 = float(np.linalg.norm(fx))
     x_given = x.copy()
     for _ in range(8):
-        fx = f(x)
         if np.linalg.norm(fx) <= 1e-13 * (1 + np.linalg.norm(x)):
             break
         try:
             x = x - np.linalg.solve(J(x), fx)
         except np.linalg.LinAlgError:
             break
+        fx = f(x)
     # Newton may converge from far away: only a small refinement counts as the same point
-    if (not np.all(np.isfinite(x)) or np.linalg.norm(f(x)) > 1e-9 * (1 + np.linalg.norm(x))
+    if (not np.all(np.isfinite(x)) or np.linalg.norm(fx) > 1e-9 * (1 + np.linalg.norm(x))
             or np.linalg.norm(x - x_given) > 1e-4 * (1 + np.linalg.norm(x_given))):
         raise ProblemError(f"problem {name!r}: (p, lam = {lam:g}) is not an equilibrium (‖H‖ = {r0:.3g}); "
                            "start cycles from a Hopf point of the equilibrium branch")
