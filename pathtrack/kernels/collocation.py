@@ -21,6 +21,7 @@ Arrays in (the caller allocates), status codes out: 0 done, 1 a zero pivot, 2 a 
 
 import math
 
+import numpy as np
 from numba import njit
 
 OK = 0
@@ -47,12 +48,14 @@ def _pivot_step(W, k, n_pivot, n_rows):  # pragma: no cover - compiled
             W[k, col] = W[p, col]
             W[p, col] = tmp
     inv = 1.0 / W[k, k]  # one division, not one a row
-    for r in range(k + 1, n_rows):
-        mult = W[r, k] * inv
-        W[r, k] = mult
+    # unsigned indices: no wraparound test per access, so the inner loop vectorises (the same arithmetic)
+    uk, w = np.uint64(k), np.uint64(w)
+    for r in range(uk + np.uint64(1), np.uint64(n_rows)):
+        mult = W[r, uk] * inv
+        W[r, uk] = mult
         if mult != 0.0:
-            for col in range(k + 1, w):
-                W[r, col] -= mult * W[k, col]
+            for col in range(uk + np.uint64(1), w):
+                W[r, col] -= mult * W[uk, col]
     return p
 
 
@@ -67,8 +70,9 @@ def _forward(M, piv, v):  # pragma: no cover - compiled
             v[k] = v[p]
             v[p] = tmp
     for k in range(piv.shape[0]):
-        for i in range(k + 1, v.shape[0]):
-            v[i] -= M[i, k] * v[k]
+        vk = v[k]
+        for i in range(np.uint64(k + 1), np.uint64(v.shape[0])):  # unsigned: see _pivot_step
+            v[i] -= M[i, k] * vk
 
 
 @njit(cache=True, error_model="numpy")
@@ -124,21 +128,25 @@ def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W):  # 
     for j in range(N):
         # the local matrix: rows (k, a), columns [interior | u_j | u_j+1 | T | λ]
         for k in range(c):
+            for i in range(c + 1):
+                col = (i - 1) * n if i > 0 and i < c else (m if i == 0 else m + n)
+                tl = -T * L[k, i]  # once per (k, i): the same products and quotient as per entry
+                dh = D[k, i] / h[j]
+                for a in range(n):
+                    r = k * n + a
+                    for b in range(n):
+                        v = tl * fu[j, k, a, b]
+                        if a == b:
+                            v += dh
+                        W[r, col + b] = v
             for a in range(n):
                 r = k * n + a
-                for i in range(c + 1):
-                    col = (i - 1) * n if i > 0 and i < c else (m if i == 0 else m + n)
-                    for b in range(n):
-                        v = -T * L[k, i] * fu[j, k, a, b]
-                        if a == b:
-                            v += D[k, i] / h[j]
-                        W[r, col + b] = v
                 if full:
                     W[r, m + 2 * n] = -f[j, k, a]
                     W[r, m + 2 * n + 1] = -T * flam[j, k, a]
         bad = 0.0  # f, f_u, f_λ as the problem gave them: checked here, not by the caller
         for r in range(q):
-            for col in range(w):
+            for col in range(np.uint64(w)):  # unsigned: see _pivot_step
                 bad += W[r, col] * 0.0  # 0 for a finite entry, NaN for inf or NaN: no branch in the loop
         if bad != 0.0:
             return NONFINITE
@@ -157,22 +165,22 @@ def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W):  # 
         if not full:
             continue
         for r in range(q):
-            for col in range(m):
+            for col in range(np.uint64(m)):
                 LU[j, r, col] = W[r, col]
         # X = U⁻¹ [u_j | u_j+1 | T | λ] (top rows)
         for r in range(m - 1, -1, -1):
             inv = 1.0 / W[r, r]
             for col in range(2 * n + 2):
                 s = W[r, m + col]
-                for t in range(r + 1, m):
+                for t in range(np.uint64(r + 1), np.uint64(m)):  # unsigned: see _pivot_step
                     s -= W[r, t] * X[j, t, col]
                 X[j, r, col] = s * inv
         # the dense rows: interior coefficients folded onto the end nodes and the parameters
-        base = (j * c + 1) * n
+        base = np.uint64((j * c + 1) * n)
         for d in range(2):
             for col in range(2 * n + 2):
                 s = 0.0
-                for t in range(m):
+                for t in range(np.uint64(m)):
                     s += dense[d, base + t] * X[j, t, col]
                 if col < 2 * n:
                     dense_red[d, j * n + col] -= s
@@ -200,13 +208,13 @@ def condense_rhs(LU, piv, r, dense, Xr, red_r, dense_r):  # pragma: no cover - c
             red_r[j, i] = r[j, m + i]
         for i in range(m - 1, -1, -1):
             s = r[j, i]
-            for t in range(i + 1, m):
+            for t in range(np.uint64(i + 1), np.uint64(m)):  # unsigned: see _pivot_step
                 s -= LU[j, i, t] * Xr[j, t]
             Xr[j, i] = s / LU[j, i, i]
-        base = (j * c + 1) * n
+        base = np.uint64((j * c + 1) * n)
         for d in range(2):
             s = 0.0
-            for t in range(m):
+            for t in range(np.uint64(m)):
                 s += dense[d, base + t] * Xr[j, t]
             dense_r[d] += s
     return OK
