@@ -656,6 +656,8 @@ def _csc(values: np.ndarray, pattern) -> sp.csc_matrix:
 
 
 def _node_times(mesh: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    h = np.diff(mesh)
-    t = (mesh[:-1, None] + h[:, None] * nodes[None, :-1]).ravel()
-    return np.append(t, 1.0)
+    h = mesh[1:] - mesh[:-1]
+    t = np.empty(len(h) * (len(nodes) - 1) + 1)  # filled in place: np.diff and np.append cost more here
+    np.add(mesh[:-1, None], h[:, None] * nodes[None, :-1], out=t[:-1].reshape(len(h), len(nodes) - 1))
+    t[-1] = 1.0
+    return t
