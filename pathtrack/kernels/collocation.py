@@ -168,13 +168,21 @@ def condense(D, L, h, T, fu, f, flam, dense, LU, piv, X, red, dense_red, W):  # 
             for col in range(np.uint64(m)):
                 LU[j, r, col] = W[r, col]
         # X = U⁻¹ [u_j | u_j+1 | T | λ] (top rows)
+        # all columns at once, each with its own running sum in the order of t: the same operations
+        # per entry as one column after the other, without a chain of dependent subtractions
+        K = np.uint64(2 * n + 2)
         for r in range(m - 1, -1, -1):
             inv = 1.0 / W[r, r]
-            for col in range(2 * n + 2):
-                s = W[r, m + col]
-                for t in range(np.uint64(r + 1), np.uint64(m)):  # unsigned: see _pivot_step
-                    s -= W[r, t] * X[j, t, col]
-                X[j, r, col] = s * inv
+            Xr = X[j, r]
+            for col in range(K):
+                Xr[col] = W[r, m + col]
+            for t in range(r + 1, m):
+                wrt = W[r, t]
+                Xt = X[j, t]
+                for col in range(K):
+                    Xr[col] -= wrt * Xt[col]
+            for col in range(K):
+                Xr[col] *= inv
         # the dense rows: interior coefficients folded onto the end nodes and the parameters
         base = np.uint64((j * c + 1) * n)
         for d in range(2):
