@@ -250,6 +250,10 @@ class Tracker:
                 self.corrector.violations = lambda x, lam: pb.violations(p_of(np.append(x, lam)), lam)
         # landing, refining and event location need a solver of the bordered system at any border
         self._newton = self.corrector if self.corrector.solves_bordered else NewtonCorrector(o)
+        # chord Newton: the corrections of a step reuse the Jacobian the tangent came from
+        self._chord = bool(o.chord_newton and self.corrector.takes_jacobian and self._newton.takes_jacobian
+                           and self.system.m <= o.dense_max_n and not self.system.is_sparse)
+        self._chord_point = None  # (y, its augmented Jacobian) of the last accepted point
         self.locator = ev.EventLocator(self.user_events, self.system.p_of)
         self._set_box(start.lam)
         self.diagnostics_off = self._diagnostics_off()
@@ -545,7 +549,7 @@ class Tracker:
         else:
             y_pred = self._predict(y, t, st.ds)
             b, c = t, float(t @ y_pred)
-        res = self.corrector.correct(sysm, y_pred, b, c)
+        res = self.corrector.correct(sysm, y_pred, b, c, **self._chord_kw(y))
         if res.code != CorrectorCode.converged:
             return _Trial(res, res, StepGuards(), y_pred)
         jump = self._jump_ratio(y, y_pred, res.y)
@@ -561,7 +565,7 @@ class Tracker:
                 e_lam[-1] = 1.0
                 guess = y + theta * (y_new - y)
                 guess[-1] = edge
-                shown = self._newton.correct(sysm, guess, e_lam, edge)
+                shown = self._newton.correct(sysm, guess, e_lam, edge, **self._chord_kw(y))
                 landed = shown.code == CorrectorCode.converged
                 if not landed:
                     return _Trial(res, shown, StepGuards(landing_converged=False, jump_ratio=jump), guess)
@@ -580,6 +584,14 @@ class Tracker:
         acceptance_test = (lambda: self._accepts(y_new)) if self._has_accept else None
         guards = StepGuards(landed, cos_angle=cos_angle, acceptance_test=acceptance_test, jump_ratio=jump)
         return _Trial(res, shown, guards, y_new, info, end_reason)
+
+    def _chord_kw(self, y: np.ndarray) -> Dict[str, np.ndarray]:
+        """``{"jacobian": J(y)}`` for a chord correction from the accepted point ``y``, or ``{}``."""
+        if not self._chord:
+            return {}
+        if self._chord_point is None or self._chord_point[0] is not y:
+            self._chord_point = (y, self.system.jacobian(y))  # cached: the tangent at y came from it
+        return {"jacobian": self._chord_point[1]}
 
     def _jump_ratio(self, y: np.ndarray, y_pred: np.ndarray, y_corr: np.ndarray) -> Optional[float]:
         """‖corrector move‖ / ‖predictor move‖, or None where the ratio says nothing.
@@ -691,8 +703,10 @@ class Tracker:
         """Locate the sign changes between two accepted points and report them; True if one is terminal."""
         st = self.state
 
+        chord = self._chord_kw(y_b)  # the trials lie between y_a and y_b
+
         def correct(guess, b):  # trial tangents are oriented like the one at y_a
-            res = self._newton.correct(self.system, guess, b, float(b @ guess))
+            res = self._newton.correct(self.system, guess, b, float(b @ guess), **chord)
             if res.code != CorrectorCode.converged:
                 return None
             try:
