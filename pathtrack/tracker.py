@@ -703,10 +703,10 @@ class Tracker:
         """Locate the sign changes between two accepted points and report them; True if one is terminal."""
         st = self.state
 
-        chord = self._chord_kw(y_b)  # the trials lie between y_a and y_b
-
         def correct(guess, b):  # trial tangents are oriented like the one at y_a
-            res = self._newton.correct(self.system, guess, b, float(b @ guess), **chord)
+            # full Newton even with chord_newton: its quadratic last step leaves located points the
+            # accuracy the chord's linear one would not
+            res = self._newton.correct(self.system, guess, b, float(b @ guess))
             if res.code != CorrectorCode.converged:
                 return None
             try:
