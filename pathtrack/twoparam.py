@@ -37,7 +37,7 @@ from typing import Dict, Optional
 
 import numpy as np
 import scipy.linalg
-from scipy.linalg.lapack import dgetri as _getri
+from scipy.linalg.lapack import dgetrf as _getrf, dgetri as _getri
 
 from .events import FOLD, Event, SpecialPoint
 # LAPACK's LU directly: an exactly singular matrix gives non-finite solutions, which the tracker reports
@@ -146,6 +146,17 @@ class _CurveProblem(Problem):
         return (np.asarray(jac(pt.x + h * u, pt.lam), dtype=float)
                 - np.asarray(jac(pt.x - h * u, pt.lam), dtype=float)) / (2 * h)
 
+    def _dA_along(self, pt: "_CurvePoint", dirs) -> list:
+        """:meth:`_dA` along each of ``dirs``; with the plugin's ``dH_dp_batch`` all the differenced
+        Jacobians come from one call (the same points and steps)."""
+        if not pt.pb.has("dH_dp_batch"):
+            return [self._dA(pt, u) for u in dirs]
+        step = self._fd_step(norm2(pt.x))
+        hs = [step / max(norm2(u), 1e-300) for u in dirs]
+        P = np.array([pt.x + sign * h * u for h, u in zip(hs, dirs) for sign in (1.0, -1.0)])
+        jacs = np.asarray(pt.pb.dH_dp_batch(P, pt.lam), dtype=float)
+        return [(jacs[2 * k] - jacs[2 * k + 1]) / (2 * h) for k, h in enumerate(hs)]
+
     def _dA_dlam(self, pt: "_CurvePoint") -> np.ndarray:
         hl = self._fd_step(pt.lam)
         return (np.asarray(pt.pb.dH_dp(pt.x, pt.lam + hl), dtype=float)
@@ -189,9 +200,9 @@ def _bordered_inverse(M: np.ndarray) -> np.ndarray:
     """``M⁻¹`` of a small bordered matrix (LAPACK getrf, getri): its border columns are the solves
     ``M [v; g] = e`` and its border rows the transposed ones, from one call where they took a solve each.
     All NaN where ``M`` is exactly singular, which the tracker reports as non-finite."""
-    lu, piv = _lu(M)
-    inv, info = _getri(lu, piv)
-    if info != 0:
+    lu, piv, info = _getrf(M, overwrite_a=1)  # M is the caller's scratch copy
+    inv, info_inv = _getri(lu, piv, overwrite_lu=1)
+    if info != 0 or info_inv != 0:
         inv = np.full_like(M, np.nan)
     return inv
 
@@ -221,13 +232,15 @@ class FoldProblem(_CurveProblem):
         self.n = p.shape[0]
         u_mat, _, vt = scipy.linalg.svd(base.dH_dp(p, lam))
         self.b, self.c = u_mat[:, -1].copy(), vt[-1].copy()  # left and right null vectors at the fold
+        self._border = np.zeros((self.n + 1, self.n + 1))  # [[·, b], [cᵀ, 0]]: the bordered matrix but H_p
+        self._border[:-1, -1], self._border[-1, :-1] = self.b, self.c
         self._start = StartPoint(np.append(p, lam), self.mu0)
 
     def _solve(self, pt: _CurvePoint):
         """``(v, w, g)`` of the bordered system at the point: its last column and row of ``M⁻¹``."""
         n = self.n
-        M = np.empty((n + 1, n + 1))
-        M[:n, :n], M[:n, n], M[n, :n], M[n, n] = pt.A, self.b, self.c, 0.0
+        M = self._border.copy()
+        M[:n, :n] = pt.A
         inv = _bordered_inverse(M)
         return inv[:n, n], inv[n, :n], inv[n, n]
 
@@ -374,7 +387,8 @@ class HopfProblem(_CurveProblem):
         kappa = omega * omega
         u_mat, _, vt = scipy.linalg.svd(A @ A + kappa * np.eye(n))
         self.B, self.C = u_mat[:, -2:].copy(), vt[-2:].T.copy()
-        self.CT = self.C.T.copy()
+        self._border = np.zeros((n + 2, n + 2))  # [[·, B], [Cᵀ, 0]]: the bordered matrix but A² + κI
+        self._border[:n, n:], self._border[n:, :n] = self.B, self.C.T
         q0 = np.concatenate([p, [lam, kappa]])
         self._start = StartPoint(q0, self.mu0)
         self.entries = self._best_entries(q0)
@@ -382,10 +396,9 @@ class HopfProblem(_CurveProblem):
     def _solve(self, pt: _CurvePoint):
         """``(V, W, G)``: ``[[A² + κI, B], [Cᵀ, 0]] [V; G] = [0; I₂]`` and the transposed solve ``W`` (one LU)."""
         n = self.n
-        M = np.empty((n + 2, n + 2))
+        M = self._border.copy()
         M[:n, :n] = pt.A.dot(pt.A)
         M.ravel()[:(n + 2) * n:n + 3] += float(pt.rest[0])  # + κI on the diagonal of the top-left block
-        M[:n, n:], M[n:, :n], M[n:, n:] = self.B, self.CT, 0.0
         inv = _bordered_inverse(M)
         return inv[:n, n:], inv[n:, :n].T, inv[n:, n:]
 
@@ -440,10 +453,10 @@ class HopfProblem(_CurveProblem):
         J[:n, :n] = A
         J[:n, n] = np.asarray(pt.pb.dH_dlam(pt.x, pt.lam), dtype=float)
         J[:n, n + 2] = H_mu
-        along = {}  # column j of V -> (∂H_p/∂v_j, ∂H_p/∂(A v_j))
+        cols = sorted({j for _, j in self.entries})
+        dirs = self._dA_along(pt, [u for j in cols for u in (V[:, j], A.dot(V[:, j]))])
+        along = {j: (dirs[2 * k], dirs[2 * k + 1]) for k, j in enumerate(cols)}  # j -> (∂H_p/∂v_j, ∂H_p/∂(A v_j))
         for row, (i, j) in enumerate(self.entries, start=n):
-            if j not in along:
-                along[j] = (self._dA(pt, V[:, j]), self._dA(pt, A.dot(V[:, j])))
             d_v, d_av = along[j]
             w, v = W[:, i], V[:, j]
             Atw, Av = w.dot(A), A.dot(v)  # ndarray.dot: matmul's dispatch costs more on these sizes
@@ -505,6 +518,8 @@ class HopfProblem(_CurveProblem):
 
     def zh_value(self, q, mu) -> float:
         """The product of the eigenvalues of ``H_p`` other than ``±√−κ``: zero where a real one crosses 0 (zero-Hopf)."""
+        if self.n <= 2:
+            return 1.0  # no eigenvalue beside the pair: the empty product, and no zero-Hopf point
         eigs = self._eig(self._point(q, mu))[0]
         others = np.argsort(np.abs(eigs * eigs + float(q[-1])))[2:]
         return float(np.prod(eigs[others]).real)
