@@ -271,6 +271,8 @@ class TrackerOptions:
             raise OptionsError(f"mesh_adapt_every must be a non-negative integer, got {self.mesh_adapt_every!r}")
         if self.max_period is not None and not (_is_number(self.max_period) and self.max_period > 0):
             raise OptionsError(f"max_period must be a positive finite number or None, got {self.max_period!r}")
+        if not isinstance(self.chord_newton, bool):
+            raise OptionsError(f"chord_newton must be True or False, got {self.chord_newton!r}")
         if self.max_angle > math.pi:
             raise OptionsError(f"max_angle is in radians and must be <= pi, got {self.max_angle}")
 

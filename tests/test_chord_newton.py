@@ -55,3 +55,11 @@ def test_hopf_curve_locates_bt_and_gh_as_full_newton_with_fewer_jacobians(beta, 
     assert chord.lam == pytest.approx(exact, abs=1e-10) and newton.lam == pytest.approx(exact, abs=1e-10)
     assert chord.p[-2] == pytest.approx(newton.p[-2], abs=1e-11)  # D
     assert runs[1].counters["n_jac_evals"] < 0.7 * runs[0].counters["n_jac_evals"]
+
+
+def test_chord_newton_is_a_bool_option():
+    from pathtrack.options import OptionsError
+
+    assert TrackerOptions.from_strings({"chord_newton": "true"}).chord_newton is True
+    with pytest.raises(OptionsError, match="chord_newton must be True or False"):
+        TrackerOptions(chord_newton="yes")
