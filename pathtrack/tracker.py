@@ -187,7 +187,8 @@ class Tracker:
         attributes (``needs_tangent``, ``uses_history``, ``needs_natural``, ``needs_gradient``).
     corrector : Corrector, optional
         In place of the one ``options.corrector`` names; likewise read through
-        ``supports_arclength``, ``solves_bordered``, ``minimises`` and ``reports_contraction``.
+        ``supports_arclength``, ``solves_bordered``, ``minimises``, ``reports_contraction`` and
+        ``takes_jacobian``.
     stop_at : callable ``stop_at(point) -> bool``, optional
         Makes a located special point terminal (status ``event_terminated``) when it returns
         True: a bifurcation diagram ends a branch where it reaches a point already explored.
@@ -251,7 +252,8 @@ class Tracker:
         # landing, refining and event location need a solver of the bordered system at any border
         self._newton = self.corrector if self.corrector.solves_bordered else NewtonCorrector(o)
         # chord Newton: the corrections of a step reuse the Jacobian the tangent came from
-        self._chord = bool(o.chord_newton and self.corrector.takes_jacobian and self._newton.takes_jacobian
+        self._chord = bool(o.chord_newton and getattr(self.corrector, "takes_jacobian", False)
+                           and getattr(self._newton, "takes_jacobian", False)
                            and self.system.m <= o.dense_max_n and not self.system.is_sparse)
         self._chord_point = None  # (y, its augmented Jacobian) of the last accepted point
         self.locator = ev.EventLocator(self.user_events, self.system.p_of)
