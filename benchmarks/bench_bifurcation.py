@@ -20,8 +20,9 @@ ways (:func:`pathtrack.twoparam.continue_hopf`, :func:`~pathtrack.twoparam.conti
 AUTO-07p runs ``benchmarks/auto/ab/ab2.auto`` (the same model file, the same curves, ISW=2). For every generalised Hopf
 (GH), Bogdanov–Takens (BT) and cusp (CP) point it prints β and D in closed form (from
 the plugin's ``hopf_states`` and ``first_lyapunov_exact``), AUTO's value and pathtrack's, then
-wall and CPU times of both (the load of a shared machine moves wall times), and the CPU time the
-tracker alone takes for as many steps on a linear problem whose ``H`` and Jacobian cost nothing.
+wall and CPU times of both (the load of a shared machine moves wall times), the evaluations of the
+curve systems' ``H`` and Jacobian per step, and the CPU time the tracker alone takes for as many
+steps on a linear problem whose ``H`` and Jacobian cost nothing.
 """
 
 from __future__ import annotations
@@ -153,16 +154,19 @@ def run_ab_pathtrack():
     t0, c0 = time.perf_counter(), time.process_time()
     r = track(pb)
     pts, n_steps = {}, 0
+    evals = {"n_H_evals": 0, "n_jac_evals": 0}  # of the curve systems, summed over the curves
     for sp in r.special_points:
         run = continue_hopf if sp.kind == "hopf" else continue_fold
         for direction in (1, -1):
             curve = run(pb, sp, "beta", direction=direction, lam_min=0.0, lam_max=6.0)
             n_steps += len(curve.lam)
+            for key in evals:
+                evals[key] += curve.counters.get(key, 0)
             for e in curve.special_points:
                 tag = {"gh": "GH", "bt": "BT", "cusp": "CP"}.get(e.kind)
                 if tag:
                     pts.setdefault(_ab_name(tag, e.lam), (e.lam, float(e.p[-2 if sp.kind == "hopf" else -1])))
-    return pts, time.perf_counter() - t0, time.process_time() - c0, n_steps
+    return pts, time.perf_counter() - t0, time.process_time() - c0, n_steps, evals
 
 
 def _children_cpu() -> float:
@@ -224,7 +228,7 @@ def run_ab_auto():
 
 def main_ab() -> None:
     exact = ab_closed_forms()
-    mine, wall, cpu, n_steps = run_ab_pathtrack()
+    mine, wall, cpu, n_steps, evals = run_ab_pathtrack()
     auto = run_ab_auto()
     nan = (float("nan"), float("nan"))
     print("\nab-reaction (B = 14) in (D, beta): Hopf curve and both fold curves, beta in [0, 6], both ways")
@@ -242,8 +246,9 @@ def main_ab() -> None:
     print(f"pathtrack wall time {wall:.3f} s, CPU {cpu:.3f} s (the steady states, then 3 curves x 2 directions; "
           f"imports excluded); largest |pathtrack - closed form| = {worst_exact:.2e}")
     floor = tracker_step_floor(n_steps)
-    print(f"{n_steps} steps; the tracker alone on a linear problem (free H and Jacobian): CPU {floor:.3f} s "
-          f"for as many steps")
+    print(f"{n_steps} steps, per step {evals['n_H_evals'] / n_steps:.2f} evaluations of the curve systems' H and "
+          f"{evals['n_jac_evals'] / n_steps:.2f} of their Jacobian; the tracker alone on a linear problem (free H "
+          f"and Jacobian): CPU {floor:.3f} s for as many steps")
     if auto:
         missing = [k for k in exact if k not in auto[0]]
         print(f"AUTO-07p wall time {auto[1]:.3f} s, CPU {auto[2]:.3f} s (run, with its own compile and link of the model)")

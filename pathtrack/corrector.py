@@ -26,7 +26,7 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from .kernels.steprules import CONTINUE, newton_verdict
-from .linalg import SingularJacobianError, bordered_gmres, bordered_solve, norm2
+from .linalg import SingularJacobianError, _bordered_lu, bordered_gmres, bordered_solve, lu_solve, norm2
 from .optim import Adam, Momentum
 from .options import OptionsError, TrackerOptions
 from .problem import NonFiniteError, RealSystem
@@ -82,6 +82,9 @@ class Corrector:
     #: Whether ``CorrectorResult.contraction`` and ``n_iters`` are Newton's (counted against
     #: ``max_newton_iters``), so the step controller may scale the step by them.
     reports_contraction = False
+    #: Whether ``correct`` takes ``jacobian=``, a fixed augmented Jacobian for a chord iteration
+    #: (option ``chord_newton``).
+    takes_jacobian = False
 
     def __init__(self, options: TrackerOptions):
         self.options = options
@@ -125,14 +128,30 @@ class NewtonCorrector(Corrector):
     """Dense Newton on the bordered system with HC.jl's contraction test."""
 
     reports_contraction = True
+    takes_jacobian = True
 
-    def correct(self, system, y_pred, b, c, max_iters=None):
+    def correct(self, system, y_pred, b, c, max_iters=None, jacobian=None):
+        """Newton from ``y_pred``; with ``jacobian`` (option ``chord_newton``) a chord iteration on
+        that fixed augmented Jacobian first, full Newton only where the chord does not converge."""
         max_cond = self.options.max_cond
+        if jacobian is not None:
+            chord = self._chord(system, y_pred, b, c, jacobian, max_iters)
+            if chord.code in (CorrectorCode.converged, CorrectorCode.nonfinite):
+                return chord
 
         def solve(y, rhs):
             return bordered_solve(system.jacobian(y), b, rhs[:-1], rhs[-1], max_cond)
 
-        return self._newton_loop(system, y_pred, b, c, solve, max_iters)
+        res = self._newton_loop(system, y_pred, b, c, solve, max_iters)
+        return res if jacobian is None else res._replace(n_iters=res.n_iters + chord.n_iters)
+
+    def _chord(self, system, y_pred, b, c, jacobian, max_iters):
+        """The chord iteration: one LU of ``[jacobian; bᵀ]`` for every iterate."""
+        try:
+            lu = _bordered_lu(jacobian, b, self.options.max_cond)
+        except SingularJacobianError:
+            return CorrectorResult(CorrectorCode.singular, y_pred, 0, np.nan, np.nan)
+        return self._newton_loop(system, y_pred, b, c, lambda y, rhs: lu_solve(lu, rhs), max_iters)
 
 
 class NewtonKrylovCorrector(Corrector):

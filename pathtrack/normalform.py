@@ -162,10 +162,43 @@ def lyapunov_levels(jac_batch: Callable[[np.ndarray], np.ndarray], x: np.ndarray
     ``P``, as a plugin's ``dH_dp_batch``): twelve points per step, one vectorised evaluation, and
     the two linear systems of the formula factored once for all steps."""
     a, b = q.real, q.imag
-    jacs = np.asarray(jac_batch(np.concatenate([_form_points(x, a, b, h) for h in steps])), dtype=float)
-    lus = _l1_factors(A, omega)
-    return [_l1_from_forms(_forms_from(jacs[12 * i:12 * i + 12], A, h), A, q, p_adj, omega, lus)
-            for i, h in enumerate(steps)]
+    n, hs = A.shape[0], np.asarray(steps, dtype=float)
+    c = (_STENCIL * hs[:, None, None]).reshape(-1, 2)  # the rows of _form_points for every step
+    jacs = np.asarray(jac_batch(x + c[:, :1] * a + c[:, 1:] * b), dtype=float).reshape(hs.shape[0], 12, n * n)
+    # every step's five form matrices from one batched product, and Kuznetsov's formula on all steps at
+    # once: on small systems the number of NumPy calls, not the arithmetic, is the cost
+    weights = np.concatenate((_FIRST / (2 * hs)[:, None, None], _SECOND / (4 * hs * hs)[:, None, None]), axis=1)
+    forms = np.matmul(weights, jacs).reshape(hs.shape[0], 5, n, n)
+    forms += (_CENTRE / (4 * hs * hs)[:, None])[:, :, None, None] * A
+    return [float(v) for v in _l1_from_form_stack(forms, A, q, p_adj, omega)]
+
+
+def _l1_from_form_stack(forms: np.ndarray, A: np.ndarray, q: np.ndarray, p_adj: np.ndarray,
+                        omega: float) -> np.ndarray:
+    """:func:`_l1_from_forms` for a stack ``forms[k] = (Da, Db, Daa, Dab, Dbb)`` of steps, the two
+    systems solved through their inverses (NaN where one is exactly singular)."""
+    from scipy.linalg.lapack import dgetri, zgetri
+
+    from .linalg import lu_factor
+
+    a, b = q.real, q.imag
+    Da, Db, Daa, Dab, Dbb = (forms[:, i] for i in range(5))
+    inv_a, info_a = dgetri(*lu_factor(A))
+    inv_2iw, info_2iw = zgetri(*lu_factor(2j * omega * np.eye(A.shape[0]) - A))
+    Da_a, Da_b, Db_a, Db_b = Da @ a, Da @ b, Db @ a, Db @ b
+    Bqq = Da_a - Db_b + 2j * Da_b
+    Bqqbar = Da_a + Db_b
+    Cqqqbar = Daa @ a + Dab @ b + 1j * (Dab @ a + Dbb @ b)
+    s = Bqqbar @ inv_a.T  # A⁻¹ B(q, q̄) of every step, as rows
+    r = Bqq @ inv_2iw.T  # (2iω − A)⁻¹ B(q, q)
+    Ds = np.matmul(forms[:, :2], s[:, None, :, None])[..., 0]  # (Da s, Db s) of every step
+    Dr = np.matmul(forms[:, :2], r[:, None, :, None])[..., 0]
+    pc = np.conj(p_adj)
+    terms = Cqqqbar - 2 * (Ds[:, 0] + 1j * Ds[:, 1]) + (Dr[:, 0] - 1j * Dr[:, 1])
+    out = (terms @ pc).real / (2 * omega)
+    if info_a != 0 or info_2iw != 0:
+        out[:] = np.nan
+    return out
 
 
 def _l1_factors(A: np.ndarray, omega: float):

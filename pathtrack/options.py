@@ -163,6 +163,13 @@ class TrackerOptions:
     max_period : float or None
         Periodic orbits: the branch ends ``homoclinic`` where the period exceeds this bound
         while the orbit stays bounded. ``None``: 20 times the period at the start.
+    chord_newton : bool
+        The dense Newton corrector keeps the Jacobian of the last accepted point (where the
+        tangent was computed from it) for every iterate of the next step: a chord method,
+        one Jacobian per step instead of one per iterate, converging linearly to the same
+        point. Where it does not converge the step is corrected again by full Newton from the
+        same prediction. Off by default; two-parameter curves (:mod:`pathtrack.twoparam`),
+        whose Jacobian costs several evaluations of ``H``, turn it on.
     """
 
     parameterisation: str = "arclength"
@@ -207,6 +214,7 @@ class TrackerOptions:
     ncol: int = 4
     mesh_adapt_every: int = 3
     max_period: Optional[float] = None
+    chord_newton: bool = False
 
     def __post_init__(self) -> None:
         self._check_choice("parameterisation", PARAMETERISATIONS)
@@ -263,6 +271,8 @@ class TrackerOptions:
             raise OptionsError(f"mesh_adapt_every must be a non-negative integer, got {self.mesh_adapt_every!r}")
         if self.max_period is not None and not (_is_number(self.max_period) and self.max_period > 0):
             raise OptionsError(f"max_period must be a positive finite number or None, got {self.max_period!r}")
+        if not isinstance(self.chord_newton, bool):
+            raise OptionsError(f"chord_newton must be True or False, got {self.chord_newton!r}")
         if self.max_angle > math.pi:
             raise OptionsError(f"max_angle is in radians and must be <= pi, got {self.max_angle}")
 

@@ -187,7 +187,8 @@ class Tracker:
         attributes (``needs_tangent``, ``uses_history``, ``needs_natural``, ``needs_gradient``).
     corrector : Corrector, optional
         In place of the one ``options.corrector`` names; likewise read through
-        ``supports_arclength``, ``solves_bordered``, ``minimises`` and ``reports_contraction``.
+        ``supports_arclength``, ``solves_bordered``, ``minimises``, ``reports_contraction`` and
+        ``takes_jacobian``.
     stop_at : callable ``stop_at(point) -> bool``, optional
         Makes a located special point terminal (status ``event_terminated``) when it returns
         True: a bifurcation diagram ends a branch where it reaches a point already explored.
@@ -250,6 +251,11 @@ class Tracker:
                 self.corrector.violations = lambda x, lam: pb.violations(p_of(np.append(x, lam)), lam)
         # landing, refining and event location need a solver of the bordered system at any border
         self._newton = self.corrector if self.corrector.solves_bordered else NewtonCorrector(o)
+        # chord Newton: the corrections of a step reuse the Jacobian the tangent came from
+        self._chord = bool(o.chord_newton and getattr(self.corrector, "takes_jacobian", False)
+                           and getattr(self._newton, "takes_jacobian", False)
+                           and self.system.m <= o.dense_max_n and not self.system.is_sparse)
+        self._chord_point = None  # (y, its augmented Jacobian) of the last accepted point
         self.locator = ev.EventLocator(self.user_events, self.system.p_of)
         self._set_box(start.lam)
         self.diagnostics_off = self._diagnostics_off()
@@ -545,7 +551,7 @@ class Tracker:
         else:
             y_pred = self._predict(y, t, st.ds)
             b, c = t, float(t @ y_pred)
-        res = self.corrector.correct(sysm, y_pred, b, c)
+        res = self.corrector.correct(sysm, y_pred, b, c, **self._chord_kw(y))
         if res.code != CorrectorCode.converged:
             return _Trial(res, res, StepGuards(), y_pred)
         jump = self._jump_ratio(y, y_pred, res.y)
@@ -561,7 +567,7 @@ class Tracker:
                 e_lam[-1] = 1.0
                 guess = y + theta * (y_new - y)
                 guess[-1] = edge
-                shown = self._newton.correct(sysm, guess, e_lam, edge)
+                shown = self._newton.correct(sysm, guess, e_lam, edge, **self._chord_kw(y))
                 landed = shown.code == CorrectorCode.converged
                 if not landed:
                     return _Trial(res, shown, StepGuards(landing_converged=False, jump_ratio=jump), guess)
@@ -580,6 +586,14 @@ class Tracker:
         acceptance_test = (lambda: self._accepts(y_new)) if self._has_accept else None
         guards = StepGuards(landed, cos_angle=cos_angle, acceptance_test=acceptance_test, jump_ratio=jump)
         return _Trial(res, shown, guards, y_new, info, end_reason)
+
+    def _chord_kw(self, y: np.ndarray) -> Dict[str, np.ndarray]:
+        """``{"jacobian": J(y)}`` for a chord correction from the accepted point ``y``, or ``{}``."""
+        if not self._chord:
+            return {}
+        if self._chord_point is None or self._chord_point[0] is not y:
+            self._chord_point = (y, self.system.jacobian(y))  # cached: the tangent at y came from it
+        return {"jacobian": self._chord_point[1]}
 
     def _jump_ratio(self, y: np.ndarray, y_pred: np.ndarray, y_corr: np.ndarray) -> Optional[float]:
         """‖corrector move‖ / ‖predictor move‖, or None where the ratio says nothing.
@@ -692,6 +706,8 @@ class Tracker:
         st = self.state
 
         def correct(guess, b):  # trial tangents are oriented like the one at y_a
+            # full Newton even with chord_newton: its quadratic last step leaves located points the
+            # accuracy the chord's linear one would not
             res = self._newton.correct(self.system, guess, b, float(b @ guess))
             if res.code != CorrectorCode.converged:
                 return None

@@ -37,10 +37,11 @@ from typing import Dict, Optional
 
 import numpy as np
 import scipy.linalg
+from scipy.linalg.lapack import dgetrf as _getrf, dgetri as _getri
 
 from .events import FOLD, Event, SpecialPoint
 # LAPACK's LU directly: an exactly singular matrix gives non-finite solutions, which the tracker reports
-from .linalg import eig as _eig, lu_factor as _lu, lu_solve as _lu_solve, norm2, solve as _solve_dense
+from .linalg import eig as _eig, lu_factor as _lu, norm2, solve as _solve_dense
 from .options import OptionsError
 from .problem import Problem, ProblemError, StartPoint
 
@@ -145,6 +146,17 @@ class _CurveProblem(Problem):
         return (np.asarray(jac(pt.x + h * u, pt.lam), dtype=float)
                 - np.asarray(jac(pt.x - h * u, pt.lam), dtype=float)) / (2 * h)
 
+    def _dA_along(self, pt: "_CurvePoint", dirs) -> list:
+        """:meth:`_dA` along each of ``dirs``; with the plugin's ``dH_dp_batch`` all the differenced
+        Jacobians come from one call (the same points and steps)."""
+        if not pt.pb.has("dH_dp_batch"):
+            return [self._dA(pt, u) for u in dirs]
+        step = self._fd_step(norm2(pt.x))
+        hs = [step / max(norm2(u), 1e-300) for u in dirs]
+        P = np.array([pt.x + sign * h * u for h, u in zip(hs, dirs) for sign in (1.0, -1.0)])
+        jacs = np.asarray(pt.pb.dH_dp_batch(P, pt.lam), dtype=float)
+        return [(jacs[2 * k] - jacs[2 * k + 1]) / (2 * h) for k, h in enumerate(hs)]
+
     def _dA_dlam(self, pt: "_CurvePoint") -> np.ndarray:
         hl = self._fd_step(pt.lam)
         return (np.asarray(pt.pb.dH_dp(pt.x, pt.lam + hl), dtype=float)
@@ -184,6 +196,17 @@ class _CurvePoint:
         self.Hx = self.solve = self.J = self.l1 = self.eig = None
 
 
+def _bordered_inverse(M: np.ndarray) -> np.ndarray:
+    """``M⁻¹`` of a small bordered matrix (LAPACK getrf, getri): its border columns are the solves
+    ``M [v; g] = e`` and its border rows the transposed ones, from one call where they took a solve each.
+    All NaN where ``M`` is exactly singular, which the tracker reports as non-finite."""
+    lu, piv, info = _getrf(M, overwrite_a=1)  # M is the caller's scratch copy
+    inv, info_inv = _getri(lu, piv, overwrite_lu=1)
+    if info != 0 or info_inv != 0:
+        inv = np.full_like(M, np.nan)
+    return inv
+
+
 class FoldProblem(_CurveProblem):
     """The minimally augmented fold system of ``base`` as a plugin: unknowns ``(p, λ)``, parameter μ = ``par2``.
 
@@ -202,27 +225,30 @@ class FoldProblem(_CurveProblem):
         if np.issubdtype(np.dtype(base.dtype), np.complexfloating):
             raise ProblemError(f"problem {base.name!r}: fold continuation is for real problems")
         self._setup(base, par2, "fold", lam_min, lam_max)
-        self.is_ode_rhs = bool(base.is_ode_rhs)
+        # the BT test needs an ODE plugin; the fold system itself is no ODE right-hand side, so the
+        # tracker computes no eigenvalues of its Jacobian (they mean nothing for the curve)
+        self.has_bt = bool(base.is_ode_rhs)
         p, lam = np.asarray(fold[0], dtype=float), float(fold[1])
         self.n = p.shape[0]
         u_mat, _, vt = scipy.linalg.svd(base.dH_dp(p, lam))
         self.b, self.c = u_mat[:, -1].copy(), vt[-1].copy()  # left and right null vectors at the fold
+        self._border = np.zeros((self.n + 1, self.n + 1))  # [[·, b], [cᵀ, 0]]: the bordered matrix but H_p
+        self._border[:-1, -1], self._border[-1, :-1] = self.b, self.c
         self._start = StartPoint(np.append(p, lam), self.mu0)
 
     def _solve(self, pt: _CurvePoint):
-        """``(v, w, g)`` of the bordered system at the point: one LU for both solves."""
+        """``(v, w, g)`` of the bordered system at the point: its last column and row of ``M⁻¹``."""
         n = self.n
-        M = np.zeros((n + 1, n + 1))
-        M[:n, :n], M[:n, n], M[n, :n] = pt.A, self.b, self.c
-        rhs = np.zeros(n + 1)
-        rhs[n] = 1.0
-        lu = _lu(M)
-        vg, wg = _lu_solve(lu, rhs), _lu_solve(lu, rhs, trans=1)
-        return vg[:n], wg[:n], vg[n]
+        M = self._border.copy()
+        M[:n, :n] = pt.A
+        inv = _bordered_inverse(M)
+        return inv[:n, n], inv[n, :n], inv[n, n]
 
     def H(self, q, mu):
         pt = self._point(q, mu)
-        return np.append(self._Hx(pt), pt.solve[2])
+        out = np.empty(self.n + 1)  # np.append without its checks
+        out[:-1], out[-1] = self._Hx(pt), pt.solve[2]
+        return out
 
     def _derivatives(self, pt: _CurvePoint) -> np.ndarray:
         """``[[H_p, H_λ, H_μ], [g_p, g_λ, g_μ]]`` with ``g_z = −w·(∂H_p/∂z) v`` (differentiating the bordered solve).
@@ -259,7 +285,7 @@ class FoldProblem(_CurveProblem):
 
     def events(self):
         out = [Event(CUSP, self.cusp_value)]
-        if self.is_ode_rhs:
+        if self.has_bt:
             out.append(Event(BOGDANOV_TAKENS, self.bt_value))
         return out
 
@@ -361,6 +387,8 @@ class HopfProblem(_CurveProblem):
         kappa = omega * omega
         u_mat, _, vt = scipy.linalg.svd(A @ A + kappa * np.eye(n))
         self.B, self.C = u_mat[:, -2:].copy(), vt[-2:].T.copy()
+        self._border = np.zeros((n + 2, n + 2))  # [[·, B], [Cᵀ, 0]]: the bordered matrix but A² + κI
+        self._border[:n, n:], self._border[n:, :n] = self.B, self.C.T
         q0 = np.concatenate([p, [lam, kappa]])
         self._start = StartPoint(q0, self.mu0)
         self.entries = self._best_entries(q0)
@@ -368,16 +396,11 @@ class HopfProblem(_CurveProblem):
     def _solve(self, pt: _CurvePoint):
         """``(V, W, G)``: ``[[A² + κI, B], [Cᵀ, 0]] [V; G] = [0; I₂]`` and the transposed solve ``W`` (one LU)."""
         n = self.n
-        M = np.zeros((n + 2, n + 2))
-        M[:n, :n] = pt.A @ pt.A + float(pt.rest[0]) * np.eye(n)
-        M[:n, n:], M[n:, :n] = self.B, self.C.T
-        lu = _lu(M)
-        VG, WG = np.zeros((n + 2, 2)), np.zeros((n + 2, 2))
-        for k in range(2):
-            e = np.zeros(n + 2)
-            e[n + k] = 1.0
-            VG[:, k], WG[:, k] = _lu_solve(lu, e), _lu_solve(lu, e, trans=1)
-        return VG[:n], WG[:n], VG[n:]
+        M = self._border.copy()
+        M[:n, :n] = pt.A.dot(pt.A)
+        M.ravel()[:(n + 2) * n:n + 3] += float(pt.rest[0])  # + κI on the diagonal of the top-left block
+        inv = _bordered_inverse(M)
+        return inv[:n, n:], inv[n:, :n].T, inv[n:, n:]
 
     def _all_g(self, q, mu) -> np.ndarray:
         return self._point(q, mu).solve[2].ravel()
@@ -408,7 +431,9 @@ class HopfProblem(_CurveProblem):
         pt = self._point(q, mu)
         G = pt.solve[2]
         (i1, j1), (i2, j2) = self.entries
-        return np.concatenate([self._Hx(pt), [G[i1, j1], G[i2, j2]]])
+        out = np.empty(self.n + 2)
+        out[:-2], out[-2], out[-1] = self._Hx(pt), G[i1, j1], G[i2, j2]
+        return out
 
     def _derivatives(self, pt: _CurvePoint) -> np.ndarray:
         """The Jacobian in ``(p, λ, κ, μ)``: ``[[H_p, H_λ, 0, H_μ], [∂G_ij/∂(p, λ, κ, μ)]]`` for the two chosen entries.
@@ -428,10 +453,10 @@ class HopfProblem(_CurveProblem):
         J[:n, :n] = A
         J[:n, n] = np.asarray(pt.pb.dH_dlam(pt.x, pt.lam), dtype=float)
         J[:n, n + 2] = H_mu
-        along = {}  # column j of V -> (∂H_p/∂v_j, ∂H_p/∂(A v_j))
+        cols = sorted({j for _, j in self.entries})
+        dirs = self._dA_along(pt, [u for j in cols for u in (V[:, j], A.dot(V[:, j]))])
+        along = {j: (dirs[2 * k], dirs[2 * k + 1]) for k, j in enumerate(cols)}  # j -> (∂H_p/∂v_j, ∂H_p/∂(A v_j))
         for row, (i, j) in enumerate(self.entries, start=n):
-            if j not in along:
-                along[j] = (self._dA(pt, V[:, j]), self._dA(pt, A.dot(V[:, j])))
             d_v, d_av = along[j]
             w, v = W[:, i], V[:, j]
             Atw, Av = w.dot(A), A.dot(v)  # ndarray.dot: matmul's dispatch costs more on these sizes
@@ -493,6 +518,8 @@ class HopfProblem(_CurveProblem):
 
     def zh_value(self, q, mu) -> float:
         """The product of the eigenvalues of ``H_p`` other than ``±√−κ``: zero where a real one crosses 0 (zero-Hopf)."""
+        if self.n <= 2:
+            return 1.0  # no eigenvalue beside the pair: the empty product, and no zero-Hopf point
         eigs = self._eig(self._point(q, mu))[0]
         others = np.argsort(np.abs(eigs * eigs + float(q[-1])))[2:]
         return float(np.prod(eigs[others]).real)
@@ -518,7 +545,7 @@ def curve_options(mu0: float, direction: int, options=None, lam_min: Optional[fl
     lo = mu0 - 1.0 if lam_min is None else float(lam_min)
     hi = mu0 + 1.0 if lam_max is None else float(lam_max)
     opts = {"parameterisation": "arclength", "lam_min": lo, "lam_max": hi, "lam_end": hi if direction > 0 else lo,
-            "direction": 1 if direction > 0 else -1, "initial_ds": 0.01, "max_ds": 0.05}
+            "direction": 1 if direction > 0 else -1, "initial_ds": 0.01, "max_ds": 0.05, "chord_newton": True}
     if isinstance(options, dict):
         opts.update(options)
     elif options is not None:
