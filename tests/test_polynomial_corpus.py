@@ -125,3 +125,31 @@ def test_pb601_roots_near_infinity_are_followed_past_what_t_resolves():
         packed = system.packed()
         sizes = term_sizes_batch(res.solutions, *packed.arrays(), packed.max_exp)
         assert np.all(res.residuals <= 1e-12 * np.linalg.norm(sizes, axis=1)), seed
+
+
+def test_tail_steps_finely_past_a_close_approach_of_paths():
+    # cassou, total degree, seed 2, path 257: a slowly diverging path that, followed in s = 1 - t from
+    # s = 1e-8, passes near another path at s ~ 7e-16, on a scale below the tail's coarsest fallback
+    # step s -> 0.9·s. With steps down to s -> 0.999·s it gets past and goes on towards s = 1e-32.
+    from pathtrack.polynomial import kernels as k
+    from pathtrack.polynomial.solver import TAIL_MIN_S, TAIL_TOL, SolveOptions as Opts, _track_chunk
+    from pathtrack.polynomial.start import total_degree_start
+
+    system = read_phc(os.path.join(CORPUS, "cassou.phc"))
+    rng = np.random.default_rng(2)  # gamma and patch as solve(seed=2) draws them
+    gamma = complex(np.exp(2j * np.pi * rng.uniform()))
+    patch = rng.standard_normal(5) + 1j * rng.standard_normal(5)
+    patch /= np.linalg.norm(patch)
+    hom = system.homogenize().packed()
+    start_system, starts = total_degree_start(system.degrees, patch)
+    max_exp = max(hom.max_exp, start_system.packed().max_exp)
+    F, G = hom.arrays(), start_system.packed().arrays()
+    radius = 1e-8
+    opt = Opts().to_array()
+    opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - radius, as the solver's tail stage does
+    opt[k.O_EG_RADIUS], opt[k.O_EG_MIN_RADIUS] = radius, 2.0 * radius
+    ends, *_ = _track_chunk("track_batch", (starts[[257]],), (F, G, gamma, patch, opt, max_exp))
+    out, outcome, steps = k.tail_batch(ends, np.array([radius]), F, G, gamma, patch, np.int64(max_exp), 1e-7,
+                                       TAIL_MIN_S, TAIL_TOL)
+    assert outcome[0] != k.TAIL_FAILED
+    assert np.abs(out[0, 0]) / np.linalg.norm(out[0]) < 1e-6  # on its way to infinity, not stuck at 3e-4

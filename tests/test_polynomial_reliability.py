@@ -207,6 +207,51 @@ def test_by_default_a_suspect_path_is_failed_without_the_extended_stage():
     assert suspect.sum() == 1 and not recovered.any() and res.n_failed == 1 and not res.is_complete
 
 
+def _classify_with_tail(tail_last):
+    """x^2 = 4, (x - 2)·y = 1 (one root, (-2, -1/4); the rest at (0 : 0 : 1) at infinity): path 0 reaches the
+    root, path 1 looks infinite, fails in the deep endgame off infinity (suspect), and its tail fails at
+    ``tail_last``. No extended-precision stage (the default budget of 0 s)."""
+    from pathtrack import Status
+    from pathtrack.polynomial import kernels as k
+    from pathtrack.polynomial.parse import parse_system
+    from pathtrack.polynomial.solver import SolveOptions, _NoBar, _solve_result, _StopFlag, _track_and_classify
+
+    system = parse_system("x^2 - 4; x*y - 2*y - 1;")
+
+    def track(rows, opt):
+        deep = opt[k.O_EG_RADIUS] < 1e-3
+        ends = np.array([[1.0, -2.0, -0.25], [1e-3, -2e-3, 1.0]], dtype=np.complex128)[rows]
+        codes = np.array([int(Status.success), int(Status.ds_too_small if deep else Status.success)])[rows]
+        kinds = np.array([k.END_DIRECT, k.END_DIRECT if deep else k.END_INFINITY])[rows]
+        ones = np.ones(len(rows), dtype=np.int64)
+        return ends, codes, kinds, ones, ones.copy(), np.zeros(len(rows))
+
+    def tail(rows):
+        return (np.full((len(rows), 3), np.nan, dtype=np.complex128),
+                np.tile(np.asarray(tail_last, dtype=np.complex128), (len(rows), 1)))
+
+    opts = SolveOptions()
+    starts = np.ones((2, 3), dtype=np.complex128)
+    out = _track_and_classify([(system, np.arange(2))], starts, opts, _StopFlag(), _NoBar(), track, None, tail)
+    ends, codes, kinds, winding, steps, (cls,), (n_cross,), retracked, deep, suspect, recovered = out[:11]
+    return _solve_result(system, ends, codes, winding, steps, cls, n_cross, 0, out[11], seed=0, gamma=1.0,
+                         options=opts, total_time=0.0)
+
+
+def test_a_suspect_path_whose_tail_failed_nearer_infinity_stays_there_where_it_is_headed_for_infinity():
+    # the tail took it from |x_0|/|x| = 1e-3 to 1e-6, towards (0 : 0 : 1), before failing (redcyc7's six paths)
+    res = _classify_with_tail([1e-6, -2e-6, 1.0])
+    assert (res.n_regular, res.n_at_infinity, res.n_failed) == (1, 1, 0) and res.is_complete
+    assert res.counters["n_suspect_kept_at_infinity"] == 1
+    assert abs(res.path_endpoints[1, 0]) < 1e-5  # the tail's last point is the endpoint reported
+    # nearer infinity, but where the top-degree forms do not vanish: not headed there, a failed path
+    res = _classify_with_tail([1e-4, 0.5, 1.0])
+    assert (res.n_regular, res.n_at_infinity, res.n_failed) == (1, 0, 1) and not res.is_complete
+    # farther from infinity than the endgame's endpoint: no evidence either way, a failed path
+    res = _classify_with_tail([0.1, -0.2, 1.0])
+    assert res.n_failed == 1 and not res.is_complete
+
+
 def test_track_linear_follows_paths_of_the_total_degree_homotopy_to_t_1_in_extended_precision():
     from pathtrack.polynomial.parse import parse_system
     from pathtrack.polynomial.solver import SolveOptions, _extended_finish, _StopFlag, _track

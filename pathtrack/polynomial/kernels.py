@@ -969,6 +969,13 @@ ENDGAME_KERNEL = {"track_batch": "endgame_batch", "track_parameter_batch": "endg
 TAIL_REACHED = 0    # followed to s below min_s
 TAIL_INFINITY = 1   # |x_0| fell below infinity_tol·‖x‖ on the way
 TAIL_FAILED = 2     # a step failed at every allowed ratio (a singular point on the way)
+#: A failed tail step moves its ratio ``rho`` towards 1 (``rho -> sqrt(rho)``) until it exceeds this. Steps of
+#: ``s -> 0.9·s`` are too coarse where a path passes near another one at a scale below ``0.1·s``: on cassou
+#: (total degree, seed 2) four slowly diverging paths stop at ``s ≈ 7e-16`` with ``rho`` capped at 0.9, and
+#: reach ``s = 1e-32`` with ``rho`` up to 0.999.
+TAIL_MAX_RATIO = 0.999
+#: Step attempts per path of the tail (fine steps near such a point need more of them).
+TAIL_MAX_STEPS = 1000
 
 
 @_helper
@@ -1021,7 +1028,7 @@ def tail_batch(starts, s0, F, G, gamma, patch, max_exp, infinity_tol, min_s, tol
             y[i] = starts[p, i]
         s = s0[p]
         rho = 0.1
-        for _ in range(200):
+        for _ in range(TAIL_MAX_STEPS):
             if s < min_s:
                 outcome[p] = TAIL_REACHED
                 break
@@ -1051,7 +1058,7 @@ def tail_batch(starts, s0, F, G, gamma, patch, max_exp, infinity_tol, min_s, tol
                     break
             if not ok:
                 rho = math.sqrt(rho)
-                if rho > 0.9:
+                if rho > TAIL_MAX_RATIO:
                     break
                 continue
             _copy(z, y)

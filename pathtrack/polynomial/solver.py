@@ -1074,8 +1074,9 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
             again = soft[deeper]
         radius *= DEEP_ENDGAME_FACTOR
     n_tail = {}
+    inward = np.full(ends.shape, np.nan, dtype=np.complex128)  # where a suspect path's tail failed nearer infinity
     if tail is not None and not stop.requested:
-        n_tail = _settle_by_tail(groups, cls, ends, opts, suspect, tail, adopt, bar)
+        n_tail = _settle_by_tail(groups, cls, ends, opts, suspect, tail, adopt, bar, inward)
     crossings = [int(len(c["crossed"])) for c in cls]
     retracked = np.zeros(len(starts), dtype=np.int64)
     tight = opts
@@ -1112,7 +1113,19 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
             if mine.any():
                 at_infinity[rows[mine]] = _headed_for_infinity(work, ends[rows[mine]], c["regular"], opts)
         n_tail["n_suspect_kept_at_infinity"] = int(at_infinity.sum())
-    elif len(rows) and finish is not None and not stop.requested and opts.max_extended_seconds > 0:
+    elif len(rows) and (finish is None or opts.max_extended_seconds <= 0):
+        # No extended precision: a suspect path whose tail took it nearer infinity than the endgame's
+        # endpoint before failing stays at infinity where that last point passes _headed_for_infinity
+        # (redcyc7, seed 0: six paths from |x_0|/‖x‖ = 0.011 to 7e-6, towards a singular point at
+        # infinity where the tail's Newton stalls); any other is failed, as before.
+        toward = rows[np.isfinite(inward[rows]).all(axis=1)]
+        for (work, grows), c in zip(groups, cls):
+            mine = toward[np.isin(toward, grows)]
+            if len(mine):
+                at_infinity[mine] = _headed_for_infinity(work, inward[mine], c["regular"], opts)
+        ends[rows[at_infinity[rows]]] = inward[rows[at_infinity[rows]]]
+        n_tail["n_suspect_kept_at_infinity"] = int(at_infinity.sum())
+    elif len(rows) and not stop.requested:
         bar.set_description("extended precision")
         e2 = finish(rows)
         good = np.isfinite(e2).all(axis=1)
@@ -1132,7 +1145,8 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
     return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered, n_tail
 
 
-def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt, bar) -> Dict[str, int]:
+def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt, bar,
+                    inward: Optional[np.ndarray] = None) -> Dict[str, int]:
     """Follow the paths called at infinity whose endpoints are not (or that are suspect) to ``s = 1 - t``
     far below what the compiled tracker resolves (``tail``, :func:`_tail_finish`), and take a regular
     root that no other path reached. A path whose tail reaches a root another path has is a
@@ -1177,6 +1191,10 @@ def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt,
     # A path left at infinity and not suspect reports the tail's last point where that is nearer
     # infinity than the endgame's, which calls a path infinite from the valuation of x_0 alone
     # (cyclic:7, seed 0: |x_0|/‖x‖ above 1e-3 on 3998 of its 4116 paths at infinity before this).
+    if inward is not None:  # suspect paths whose tail failed nearer infinity: their last points
+        closer = ~reached & suspect[rows] & np.isfinite(last).all(axis=1)
+        closer[closer] = _infinity_gap(last[closer]) < _infinity_gap(ends[rows[closer]])
+        inward[rows[closer]] = last[closer]
     stays = (_kinds(groups, cls, len(ends))[rows] == AT_INFINITY) & ~suspect[rows] & np.isfinite(last).all(axis=1)
     nearer = stays.copy()
     nearer[stays] = _infinity_gap(last[stays]) < _infinity_gap(ends[rows[stays]])
