@@ -1464,13 +1464,17 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
     next to ``m`` paths (none of them reached by another path) account for ``r`` of the paths.
     The other ``m - r`` stay a singular point of multiplicity ``m - r`` where that is 2 or more; a
     single path left over cannot end at a multiple point alone, and is ``lost``.
+
+    A path that is alone at its point but not regular only because the endgame gave it a winding
+    number above 1 is the endgame's mistake where the Jacobian there is well conditioned (a cycle
+    of winding number ``w`` needs ``w`` paths): see :func:`_settle_lone`.
     """
     from .kernels import eval_system_alloc, refine_batch, term_sizes_batch
 
     split = np.zeros(len(regular), dtype=bool)
     lost = np.zeros(len(regular), dtype=bool)
     cand = np.nonzero(~regular)[0]
-    if len(cand) < 2:
+    if len(cand) == 0:
         return split, lost
     labels = _clusters(refined[cand], math.sqrt(opts.dedup_tol))
     arrays = packed.arrays()
@@ -1478,6 +1482,7 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
         members = cand[labels == label]
         m = len(members)
         if m < 2:
+            _settle_lone(members[0], refined, res, jacs, conds, regular, split, lost, packed, opts)
             continue
         x = refined[members[0]]
         with np.errstate(all="ignore"):
@@ -1523,6 +1528,33 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
         if len(roots) == m - 1:
             lost[members[-1]] = True
     return split, lost
+
+
+def _settle_lone(k, refined, res, jacs, conds, regular, split, lost, packed, opts: SolveOptions) -> None:
+    """Path ``k`` ended alone at a point it did not reach as a regular root: where the row-scaled
+    Jacobian there is well conditioned (:func:`_term_scaled_cond` below ``max_cond``), only its
+    winding number above 1 kept it from being regular, and a lone path cannot reach a multiple
+    point. Newton in extended precision (:func:`pathtrack.polynomial.precision.refine`) decides,
+    in place: a regular root that no other path reached makes it regular (``split``, like the
+    roots :func:`_split_clusters` finds), anything else makes it ``lost`` (re-tracked, else
+    failed), never a singular point of multiplicity 1. An ill-conditioned point stays singular
+    (a positive-dimensional set of solutions is left that way)."""
+    from . import precision
+    from .kernels import eval_system_alloc, term_sizes_batch
+
+    x = refined[k:k + 1]
+    kappa = _term_scaled_cond(jacs[k:k + 1], _row_scales(x, jacs[k:k + 1],
+                                                         term_sizes_batch(x, *packed.arrays(), packed.max_exp)))
+    if not kappa[0] < opts.max_cond:
+        return
+    y = precision.refine(refined[k], packed)
+    taken = refined[regular]
+    if y is None or _near(np.vstack([taken, y]), np.arange(len(taken) + 1) < len(taken), opts.dedup_tol)[-1]:
+        lost[k] = True
+        return
+    val, jac = eval_system_alloc(y, *packed.arrays(), packed.max_exp)
+    refined[k], res[k], jacs[k], conds[k] = y, np.linalg.norm(val), jac, np.linalg.cond(jac)
+    regular[k] = split[k] = True
 
 
 #: At most this many regular endpoints per group within ``dedup_tol`` are refined in extended precision.
