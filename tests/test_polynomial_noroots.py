@@ -129,3 +129,12 @@ def test_rose_seed_4_close_pairs_split():
     # seed 4 left one of rose's four pairs of roots 1e-8 apart as a 'double root' (134 + 1, success)
     res = solve(read_phc(os.path.join(CORPUS, "rose.phc")), seed=4, workers=2)
     assert (res.n_regular, res.n_singular, res.n_failed) == (136, 0, 0)
+
+
+@pytest.mark.slow
+def test_discret3s_unscaled_seed_1_suspect_paths_settled_by_extended_newton():
+    # unscaled, two paths fail near roots of norm 1.5e5 (cond 1e9 and more) that no other path reaches
+    res = solve(read_phc(os.path.join(CORPUS, "discret3s.phc")), seed=1, workers=2,
+                options=SolveOptions(scaling=False))
+    assert (res.n_regular, res.n_singular, res.n_failed) == (128, 0, 0) and res.is_complete
+    assert res.counters["n_suspect_infinity"] == 2 and res.counters["n_extended_precision"] == 2
