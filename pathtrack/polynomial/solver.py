@@ -111,8 +111,8 @@ class SolveOptions:
         until ``1 - t`` is small: chandra6's roots of norm ``10^4`` below ``1e-3``.
     max_extended_seconds : float
         Wall-time budget of the extended-precision stage for suspect paths, all of them together;
-        0 (the default) skips the stage. A suspect path it has not settled, or that it did not
-        try, counts as failed, so the result says it is incomplete rather than waiting or
+        0 (the default) skips the stage. A suspect path that neither the 50-digit Newton from where
+        the tracker stops (run first, whatever the budget) nor this stage settled counts as failed, so the result says it is incomplete rather than waiting or
         guessing. The stage is 32-digit mpmath, minutes per path (discret3s: about 450 steps).
     scaling : {'auto', True, False}
         Balance the coefficients by scaling equations and variables with powers of two before
