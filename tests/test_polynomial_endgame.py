@@ -73,7 +73,8 @@ def _deep_rounds(deep_outcome):
 
     def track(rows, opt):
         radius = opt[k.O_EG_RADIUS]
-        calls.append((radius, rows.tolist()))
+        if opt[k.O_DIRECT_STEPS] > 0:  # a deep round, not a track that stops at 1 - t = radius
+            calls.append((radius, rows.tolist()))
         deep = radius < 1e-3
         code = deep_outcome(radius) if deep else Status.success
         end1 = [1e-12, 1.0] if deep and code == Status.success else [1e-3, 1.0]

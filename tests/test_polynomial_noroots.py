@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from pathtrack.polynomial import SolveOptions, parse_phc, read_phc, solve
-from pathtrack.polynomial.solver import _headed_for_infinity, _split_clusters
+from pathtrack.polynomial.kernels import END_DIRECT
+from pathtrack.polynomial.solver import FAILED, REGULAR, SINGULAR, _classify, _headed_for_infinity, _split_clusters
+from pathtrack.status import Status
 
 CORPUS = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "corpus")
 
@@ -88,8 +90,51 @@ def test_suspect_endpoints_kept_at_infinity_only_where_no_root_is_lost():
                                     np.empty((0, 2), np.complex128), SolveOptions()).any()
 
 
+def _classified(lines, points, winding):
+    """``_classify`` of paths that ended (successfully, directly) at the affine ``points``."""
+    ends = np.hstack([np.ones((len(points), 1)), np.asarray(points, dtype=float)]).astype(np.complex128)
+    n = len(points)
+    return _classify(_system(lines), ends, np.full(n, int(Status.success)), np.full(n, END_DIRECT),
+                     np.asarray(winding), SolveOptions())
+
+
+def test_lone_path_with_winding_2_at_a_simple_root_is_that_regular_root():
+    # x^2 = 4, y = 3x: two simple roots, well conditioned. A lone path that the endgame gave winding
+    # number 2 cannot have reached a double point: it is the regular root (2, 6), not "singular x1".
+    c = _classified(["x^2 - 4", "y - 3*x"], [[2.0 + 1e-9, 6.0], [-2.0, -6.0]], [2, 1])
+    assert c["kind"].tolist() == [REGULAR, REGULAR]
+    assert len(c["singular"]) == 0 and len(c["unsolved"]) == 0
+    np.testing.assert_allclose(sorted(c["regular"][:, 0].real), [-2.0, 2.0], rtol=0, atol=1e-15)
+
+
+def test_path_with_winding_2_at_a_root_another_path_reached_is_failed_not_singular():
+    c = _classified(["x^2 - 4", "y - 3*x"], [[2.0, 6.0], [2.0 + 1e-9, 6.0], [-2.0, -6.0]], [1, 2, 1])
+    assert c["kind"].tolist() == [REGULAR, FAILED, REGULAR]
+    assert c["unsolved"].tolist() == [1] and len(c["singular"]) == 0 and len(c["regular"]) == 2
+
+
+def test_lone_path_at_a_double_root_is_never_made_regular():
+    # (x - 1)^2 = 0 with the partner path missing: where the Jacobian is singular the point stays
+    # singular; 1e-9 off it, where the row-scaled condition number is below max_cond, extended
+    # precision finds no regular root there and the path is failed (re-tracked), not counted
+    lines = ["x^2 - 2*x + 1", "y - 2"]
+    c = _classified(lines, [[1.0, 2.0]], [2])
+    assert c["kind"].tolist() == [SINGULAR] and c["multiplicity"].tolist() == [1]
+    c = _classified(lines, [[1.0 + 1e-9, 2.0]], [2])
+    assert c["kind"].tolist() == [FAILED] and c["unsolved"].tolist() == [0] and len(c["regular"]) == 0
+
+
 @pytest.mark.slow
 def test_rose_seed_4_close_pairs_split():
     # seed 4 left one of rose's four pairs of roots 1e-8 apart as a 'double root' (134 + 1, success)
     res = solve(read_phc(os.path.join(CORPUS, "rose.phc")), seed=4, workers=2)
     assert (res.n_regular, res.n_singular, res.n_failed) == (136, 0, 0)
+
+
+@pytest.mark.slow
+def test_discret3s_unscaled_seed_1_suspect_paths_settled_by_extended_newton():
+    # unscaled, two paths fail near roots of norm 1.5e5 (cond 1e9 and more) that no other path reaches
+    res = solve(read_phc(os.path.join(CORPUS, "discret3s.phc")), seed=1, workers=2,
+                options=SolveOptions(scaling=False))
+    assert (res.n_regular, res.n_singular, res.n_failed) == (128, 0, 0) and res.is_complete
+    assert res.counters["n_suspect_infinity"] == 2 and res.counters["n_extended_precision"] == 2

@@ -138,16 +138,18 @@ def test_overall_status_is_success_only_for_a_complete_result():
 
 # -- no root lost silently: suspect paths at infinity ------------------------------------------------
 
-def _fake_track(deep_failure_end):
+def _fake_track(deep_failure_end, settle_end=None):
     """A ``track(rows, opt)`` for ``x^2 - 4`` whose path 0 reaches ``x = 2`` and whose path 1 looks
     infinite at the first endgame radius and fails in the deep endgame at ``deep_failure_end``, as
-    discret3s's paths to its roots of norm 1e5 do."""
+    discret3s's paths to its roots of norm 1e5 do; tracked to stop at a small ``1 - t`` (no direct
+    steps: ``_settle_by_newton``), it fails at ``settle_end`` where that is given."""
     from pathtrack import Status
     from pathtrack.polynomial import kernels as k
 
     def track(rows, opt):
         deep = opt[k.O_EG_RADIUS] < 1e-3
-        ends = np.array([[1.0, 2.0], deep_failure_end if deep else [1e-3, 1.0]], dtype=np.complex128)[rows]
+        end1 = settle_end if settle_end is not None and deep and opt[k.O_DIRECT_STEPS] == 0 else deep_failure_end
+        ends = np.array([[1.0, 2.0], end1 if deep else [1e-3, 1.0]], dtype=np.complex128)[rows]
         codes = np.array([int(Status.success), int(Status.ds_too_small if deep else Status.success)])[rows]
         kinds = np.array([k.END_DIRECT, k.END_DIRECT if deep else k.END_INFINITY])[rows]
         ones = np.ones(len(rows), dtype=np.int64)
@@ -156,7 +158,7 @@ def _fake_track(deep_failure_end):
     return track
 
 
-def _classify_fake(finish, deep_failure_end=(1e-3, 1.0), max_extended_seconds=60.0):
+def _classify_fake(finish, deep_failure_end=(1e-3, 1.0), max_extended_seconds=60.0, settle_end=None):
     from pathtrack.polynomial.parse import parse_system
     from pathtrack.polynomial.solver import SolveOptions, _NoBar, _solve_result, _StopFlag, _track_and_classify
 
@@ -164,7 +166,7 @@ def _classify_fake(finish, deep_failure_end=(1e-3, 1.0), max_extended_seconds=60
     starts = np.array([[1.0, 1.0], [1.0, -1.0]], dtype=np.complex128)
     opts = SolveOptions(max_extended_seconds=max_extended_seconds)  # the extended stage is opt-in
     out = _track_and_classify([(system, np.arange(2))], starts, opts, _StopFlag(), _NoBar(),
-                              _fake_track(np.array(deep_failure_end, dtype=np.complex128)), finish)
+                              _fake_track(np.array(deep_failure_end, dtype=np.complex128), settle_end), finish)
     ends, codes, kinds, winding, steps, (cls,), (n_cross,), retracked, deep, suspect, recovered = out[:11]
     res = _solve_result(system, ends, codes, winding, steps, cls, n_cross, 0, {}, seed=0, gamma=1.0,
                         options=opts, total_time=0.0)
@@ -250,6 +252,19 @@ def test_a_suspect_path_whose_tail_failed_nearer_infinity_stays_there_where_it_i
     # farther from infinity than the endgame's endpoint: no evidence either way, a failed path
     res = _classify_with_tail([0.1, -0.2, 1.0])
     assert res.n_failed == 1 and not res.is_complete
+
+
+def test_extended_newton_settles_a_suspect_path_near_a_root_no_other_path_reached():
+    # where the tracker stops near 1 - t = 1e-10, 50-digit Newton reaches x = -2: with the default
+    # budget of 0 (no extended re-track), the path is that regular root and the result complete
+    res, suspect, recovered = _classify_fake(finish=None, max_extended_seconds=0.0, settle_end=(1.0, -2.1))
+    assert suspect.tolist() == [False, True] and recovered.tolist() == [False, True]
+    assert res.is_complete and res.n_failed == 0
+    assert np.sort(res.solutions[:, 0].real).tolist() == pytest.approx([-2.0, 2.0])
+    # near the root path 0 reached (a crossing), or farther from -2 than HEADED_ROOT_DISTANCE: still failed
+    for end in ((1.0, 2.1), (1.0, -3.0)):
+        res, _, recovered = _classify_fake(finish=None, max_extended_seconds=0.0, settle_end=end)
+        assert not recovered.any() and (res.n_regular, res.n_failed) == (1, 1) and not res.is_complete
 
 
 def test_track_linear_follows_paths_of_the_total_degree_homotopy_to_t_1_in_extended_precision():

@@ -111,8 +111,8 @@ class SolveOptions:
         until ``1 - t`` is small: chandra6's roots of norm ``10^4`` below ``1e-3``.
     max_extended_seconds : float
         Wall-time budget of the extended-precision stage for suspect paths, all of them together;
-        0 (the default) skips the stage. A suspect path it has not settled, or that it did not
-        try, counts as failed, so the result says it is incomplete rather than waiting or
+        0 (the default) skips the stage. A suspect path that neither the 50-digit Newton from where
+        the tracker stops (run first, whatever the budget) nor this stage settled counts as failed, so the result says it is incomplete rather than waiting or
         guessing. The stage is 32-digit mpmath, minutes per path (discret3s: about 450 steps).
     scaling : {'auto', True, False}
         Balance the coefficients by scaling equations and variables with powers of two before
@@ -261,8 +261,9 @@ class SolveResult(Result):
         regular endpoint shared with another path, before re-tracking) and ``n_retracked``
         (paths tracked again with the ``'conservative'`` preset: crossed or failed); the last
         two also as attributes. ``n_suspect_infinity``: paths called at infinity whose deep
-        endgame failed off infinity; ``n_extended_precision``: those of them settled by the
-        extended-precision re-track (the others are failed paths). ``n_tail``: paths called at
+        endgame failed off infinity; ``n_extended_precision``: those of them settled in extended
+        precision, by Newton near where the tracker stops (``_settle_by_newton``) or by the
+        re-track (the others are failed paths). ``n_tail``: paths called at
         infinity at an endpoint off infinity that were followed towards ``s = 1 - t = 0`` in ``s``
         itself (``kernels.tail_batch``), ``n_tail_regular`` the regular roots found so and
         ``n_tail_crossed`` those that ended at a root another path had (made suspect),
@@ -995,7 +996,9 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
     a path is *suspect*: ``finish(rows)``, where given, re-tracks its last segment in extended
     precision (:func:`pathtrack.polynomial.precision.track_linear`) and returns projective
     endpoints at ``t = 1`` (NaN rows where that failed); a new regular root or a point at
-    infinity settles it. A suspect path left unsettled is a failed path (``ds_too_small``), so
+    infinity settles it. Before that (whatever the budget), :func:`_settle_by_newton` looks for
+    the regular root such a path was headed for with extended-precision Newton from where the
+    compiled tracker gets to, cheaply. A suspect path left unsettled is a failed path (``ds_too_small``), so
     that the result is not a success: it is never counted at infinity on trust. More than
     :data:`MAX_EXTENDED_PATHS` suspect paths are taken for a positive-dimensional solution set at
     infinity: each keeps the verdict at infinity only where :func:`_headed_for_infinity` holds for
@@ -1113,19 +1116,25 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
             if mine.any():
                 at_infinity[rows[mine]] = _headed_for_infinity(work, ends[rows[mine]], c["regular"], opts)
         n_tail["n_suspect_kept_at_infinity"] = int(at_infinity.sum())
-    elif len(rows) and (finish is None or opts.max_extended_seconds <= 0):
-        # No extended precision: a suspect path whose tail took it nearer infinity than the endgame's
-        # endpoint before failing stays at infinity where that last point passes _headed_for_infinity
-        # (redcyc7, seed 0: six paths from |x_0|/‖x‖ = 0.011 to 7e-6, towards a singular point at
-        # infinity where the tail's Newton stalls); any other is failed, as before.
-        toward = rows[np.isfinite(inward[rows]).all(axis=1)]
-        for (work, grows), c in zip(groups, cls):
-            mine = toward[np.isin(toward, grows)]
-            if len(mine):
-                at_infinity[mine] = _headed_for_infinity(work, inward[mine], c["regular"], opts)
-        ends[rows[at_infinity[rows]]] = inward[rows[at_infinity[rows]]]
-        n_tail["n_suspect_kept_at_infinity"] = int(at_infinity.sum())
     elif len(rows) and not stop.requested:
+        settled = _settle_by_newton(groups, rows, opts, track, adopt, bar)
+        recovered[rows[settled]] = True
+        rows = rows[~settled]
+        if len(rows) and (finish is None or opts.max_extended_seconds <= 0):
+            # No extended precision: a suspect path that Newton did not settle, and whose tail took it
+            # nearer infinity than the endgame's endpoint before failing, stays at infinity where that
+            # last point passes _headed_for_infinity (redcyc7, seed 0: six paths from |x_0|/‖x‖ = 0.011
+            # to 7e-6, towards a singular point at infinity where the tail's Newton stalls); any other
+            # is failed, as before.
+            toward = rows[np.isfinite(inward[rows]).all(axis=1)]
+            for (work, grows), c in zip(groups, cls):
+                mine = toward[np.isin(toward, grows)]
+                if len(mine):
+                    at_infinity[mine] = _headed_for_infinity(work, inward[mine], c["regular"], opts)
+            ends[rows[at_infinity[rows]]] = inward[rows[at_infinity[rows]]]
+            n_tail["n_suspect_kept_at_infinity"] = int(at_infinity.sum())
+    if len(rows) <= MAX_EXTENDED_PATHS and len(rows) and finish is not None and not stop.requested \
+            and opts.max_extended_seconds > 0:
         bar.set_description("extended precision")
         e2 = finish(rows)
         good = np.isfinite(e2).all(axis=1)
@@ -1143,6 +1152,63 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         for g in [g for g, (_, r) in enumerate(groups) if np.isin(r, unsettled).any()]:
             cls[g] = classify(g)
     return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered, n_tail
+
+
+#: :func:`_settle_by_newton` tracks a suspect path in double to ``s = 1 - t`` equal to these radii ...
+NEWTON_SETTLE_RADII = (1e-10, 1e-12)
+#: ... and runs this many extended-precision Newton iterations from the point reached.
+NEWTON_SETTLE_ITERS = 12
+#: The root found must persist (:func:`_persists`) under this perturbation, within this distance:
+#: looser than the tail's test, since these roots are ill-conditioned (discret3s's roots of norm
+#: ``1.5e5`` move by ``1e-3`` relative under ``1e-12``); rose's 48 roots that the rounding of its
+#: coefficients made (norm ``10^5``) still move by O(1) and fail it.
+NEWTON_SETTLE_PERTURBATION = 1e-13
+NEWTON_SETTLE_PERSIST_TOL = 1e-2
+
+
+def _settle_by_newton(groups, rows, opts: SolveOptions, track, adopt, bar) -> np.ndarray:
+    """Settle suspect paths ``rows`` that were headed for a regular root of large norm: each is
+    tracked in double to ``s = 1 - t`` of :data:`NEWTON_SETTLE_RADII` in turn, and Newton in
+    extended precision (:func:`pathtrack.polynomial.precision.refine`) from the point reached
+    must reach a regular root within :data:`HEADED_ROOT_DISTANCE`·(1 + ‖x‖) of it that persists
+    (:func:`_persists`) and that no other path reached (``adopt`` then makes the path regular).
+    Returns the mask of ``rows`` settled so.
+
+    Such a root's Jacobian is too ill-conditioned for double's Newton on the last stretch of the
+    path, so the deep endgame fails near it (discret3s unscaled, seed 1: two paths fail at
+    ``|x_0|/‖x‖ ≈ 6e-6`` and ``s = 1e-12``, within 7% of two roots of norm ``1.5e5`` that no
+    other path reached). Only paths that are suspect pay for it: a few tracks and one
+    extended-precision Newton (about a second) per radius and path.
+    """
+    from . import kernels as k
+    from . import precision
+
+    settled = np.zeros(len(rows), dtype=bool)
+    for radius in NEWTON_SETTLE_RADII:
+        todo = np.nonzero(~settled)[0]
+        if len(todo) == 0:
+            break
+        bar.set_description("extended Newton")
+        opt = opts.to_array()
+        opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - radius, as _tail_finish does
+        opt[k.O_EG_RADIUS], opt[k.O_EG_MIN_RADIUS] = radius, 2.0 * radius
+        e = track(rows[todo], opt)[0]
+        # where the tracker stopped, at that radius or failing before it: only the root found counts
+        near = np.isfinite(e).all(axis=1)
+        near[near] = _finite_points(e[near], opts)
+        for i in np.nonzero(near)[0]:
+            row = rows[todo[i]]
+            work = next(w for w, grows in groups if np.isin(row, grows))
+            x = e[i, 1:] / e[i, 0]
+            with np.errstate(all="ignore"):
+                y = precision.refine(x, work.packed(), NEWTON_SETTLE_ITERS)
+            if y is None or np.linalg.norm(y - x) > HEADED_ROOT_DISTANCE * (1.0 + np.linalg.norm(x)) \
+                    or not _persists(work, y[None, :], NEWTON_SETTLE_PERTURBATION, NEWTON_SETTLE_PERSIST_TOL)[0]:
+                continue
+            end = np.concatenate([[1.0], y])[None, :]
+            settled[todo[i]] = adopt(np.array([row]), (end, int(Status.success), 0, 1),  # 0: kernels.END_DIRECT
+                                     lambda kind, crossed: (kind == REGULAR) & ~crossed)[0]
+    return settled
 
 
 def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt, bar,
@@ -1209,10 +1275,11 @@ PERSIST_PERTURBATION = 1e-12
 PERSIST_TOL = 1e-6
 
 
-def _persists(system, points: np.ndarray) -> np.ndarray:
+def _persists(system, points: np.ndarray, perturbation: float = PERSIST_PERTURBATION,
+              tol: float = PERSIST_TOL) -> np.ndarray:
     """Which ``points`` (approximate roots of ``system``) stay roots when every coefficient is
-    perturbed by :data:`PERSIST_PERTURBATION` relative (random, fixed seed): Newton on the perturbed
-    system moves them by at most :data:`PERSIST_TOL`·‖x‖ (boolean mask).
+    perturbed by ``perturbation`` (:data:`PERSIST_PERTURBATION`) relative (random, fixed seed): Newton on the perturbed
+    system moves them by at most ``tol`` (:data:`PERSIST_TOL`)·‖x‖ (boolean mask).
 
     Followed to ``s = 1e-32``, a path can end at a root that only the rounding of the coefficients
     made: rose's coefficients are fractions such as 20/7, and in double precision 48 of its 80
@@ -1224,13 +1291,13 @@ def _persists(system, points: np.ndarray) -> np.ndarray:
     from .kernels import refine_batch
 
     rng = np.random.default_rng(0)
-    coefs = tuple(c * (1.0 + PERSIST_PERTURBATION * (rng.standard_normal(len(c)) + 1j * rng.standard_normal(len(c))))
+    coefs = tuple(c * (1.0 + perturbation * (rng.standard_normal(len(c)) + 1j * rng.standard_normal(len(c))))
                   for c in system.coefficients)
     p = PolynomialSystem(system.variables, system.exponents, coefs, system.name).packed()
     with np.errstate(all="ignore"):
         moved, *_ = refine_batch(points, *p.arrays(), p.max_exp, 1e-14, 20)
         d = np.linalg.norm(moved - points, axis=1)
-    return np.isfinite(d) & (d <= PERSIST_TOL * np.linalg.norm(points, axis=1))
+    return np.isfinite(d) & (d <= tol * np.linalg.norm(points, axis=1))
 
 
 #: A suspect path stays at infinity (:func:`_headed_for_infinity`) only where ``|x_0|`` of its unit
@@ -1482,13 +1549,17 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
     next to ``m`` paths (none of them reached by another path) account for ``r`` of the paths.
     The other ``m - r`` stay a singular point of multiplicity ``m - r`` where that is 2 or more; a
     single path left over cannot end at a multiple point alone, and is ``lost``.
+
+    A path that is alone at its point but not regular only because the endgame gave it a winding
+    number above 1 is the endgame's mistake where the Jacobian there is well conditioned (a cycle
+    of winding number ``w`` needs ``w`` paths): see :func:`_settle_lone`.
     """
     from .kernels import eval_system_alloc, refine_batch, term_sizes_batch
 
     split = np.zeros(len(regular), dtype=bool)
     lost = np.zeros(len(regular), dtype=bool)
     cand = np.nonzero(~regular)[0]
-    if len(cand) < 2:
+    if len(cand) == 0:
         return split, lost
     labels = _clusters(refined[cand], math.sqrt(opts.dedup_tol))
     arrays = packed.arrays()
@@ -1496,6 +1567,7 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
         members = cand[labels == label]
         m = len(members)
         if m < 2:
+            _settle_lone(members[0], refined, res, jacs, conds, regular, split, lost, packed, opts)
             continue
         x = refined[members[0]]
         with np.errstate(all="ignore"):
@@ -1541,6 +1613,33 @@ def _split_clusters(refined, res, jacs, conds, regular, packed, opts: SolveOptio
         if len(roots) == m - 1:
             lost[members[-1]] = True
     return split, lost
+
+
+def _settle_lone(k, refined, res, jacs, conds, regular, split, lost, packed, opts: SolveOptions) -> None:
+    """Path ``k`` ended alone at a point it did not reach as a regular root: where the row-scaled
+    Jacobian there is well conditioned (:func:`_term_scaled_cond` below ``max_cond``), only its
+    winding number above 1 kept it from being regular, and a lone path cannot reach a multiple
+    point. Newton in extended precision (:func:`pathtrack.polynomial.precision.refine`) decides,
+    in place: a regular root that no other path reached makes it regular (``split``, like the
+    roots :func:`_split_clusters` finds), anything else makes it ``lost`` (re-tracked, else
+    failed), never a singular point of multiplicity 1. An ill-conditioned point stays singular
+    (a positive-dimensional set of solutions is left that way)."""
+    from . import precision
+    from .kernels import eval_system_alloc, term_sizes_batch
+
+    x = refined[k:k + 1]
+    kappa = _term_scaled_cond(jacs[k:k + 1], _row_scales(x, jacs[k:k + 1],
+                                                         term_sizes_batch(x, *packed.arrays(), packed.max_exp)))
+    if not kappa[0] < opts.max_cond:
+        return
+    y = precision.refine(refined[k], packed)
+    taken = refined[regular]
+    if y is None or _near(np.vstack([taken, y]), np.arange(len(taken) + 1) < len(taken), opts.dedup_tol)[-1]:
+        lost[k] = True
+        return
+    val, jac = eval_system_alloc(y, *packed.arrays(), packed.max_exp)
+    refined[k], res[k], jacs[k], conds[k] = y, np.linalg.norm(val), jac, np.linalg.cond(jac)
+    regular[k] = split[k] = True
 
 
 #: At most this many regular endpoints per group within ``dedup_tol`` are refined in extended precision.
