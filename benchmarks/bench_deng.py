@@ -196,17 +196,18 @@ def _homotopy(pb, options, args):
     """
     from pathtrack import track
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     observers = []
     if math.isfinite(args.time_cap) or args.grad_cap:
         observers = [_Deadline(args.time_cap, args.grad_cap or math.inf)]
     r = track(pb, options=options, observers=observers, progress=args.progress)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     pa = r.p_end
     pr = pb.verify(pa)
-    return {"status": r.status.name, "lam_end": r.lam_end, "pr": pr, "wall": wall,
+    return {"status": r.status.name, "lam_end": r.lam_end, "pr": pr, "wall": wall, "cpu": cpu,
             "accepted": r.n_accepted, "rejected": r.n_rejected, "grad_evals": r.counters["n_grad_evals"],
-            "hvps": r.counters.get("n_jvp_evals", 0), "test": pb.test_accuracy(pa, r.lam_end),
+            "hvps": r.counters.get("n_jvp_evals", 0), "wasted": r.counters.get("n_wasted_grad_evals", 0),
+            "test": pb.test_accuracy(pa, r.lam_end),
             "real_wrong": int(round((1.0 - pr) * pb.y.shape[0])), "p": pa,
             # wrong images of the λ-problem at the last accepted point (D_λ, or the fading wide net)
             "path_wrong": int(r.metrics["n_wrong"][-1])}

@@ -33,7 +33,8 @@ from .problem import NonFiniteError, RealSystem
 from .status import CorrectorCode
 
 __all__ = ["CorrectorResult", "Corrector", "NewtonCorrector", "NewtonKrylovCorrector", "MinimizationCorrector",
-           "make_corrector", "steihaug_cg"]
+           "make_corrector", "steihaug_cg",
+           "lbfgs_direction", "wolfe_search"]
 
 
 class CorrectorResult(NamedTuple):
@@ -91,6 +92,9 @@ class Corrector:
 
     def correct(self, system: RealSystem, y_pred: np.ndarray, b: np.ndarray, c: float) -> CorrectorResult:
         raise NotImplementedError
+
+    def end_step(self, accepted: bool) -> None:
+        """Told by the tracker whether the last correction's step was accepted (a no-op here)."""
 
     def _newton_loop(self, system: RealSystem, y_pred: np.ndarray, b: np.ndarray, c: float,
                      solve: Callable[[np.ndarray, np.ndarray], np.ndarray], max_iters: Optional[int] = None):
@@ -240,6 +244,16 @@ class MinimizationCorrector(Corrector):
         self._progress: Optional[_Progress] = None
         self._radius = np.nan  # Newton–CG's trust radius, carried from one correction to the next
         self.n_active_set_steps = 0
+        # L-BFGS curvature pairs (s, y) carried between corrections (``min_carry_memory``):
+        # those of the accepted steps, and those the last correction ended with
+        self._pairs: list = []
+        self._last_pairs: list = []
+
+    def end_step(self, accepted: bool) -> None:
+        """Keep the last correction's L-BFGS pairs for the next one if its step was accepted
+        (or always, with ``min_carry_memory='all'``)."""
+        if accepted or self.options.min_carry_memory == "all":
+            self._pairs = self._last_pairs
 
     def correct(self, system, y_pred, b, c, max_iters=None):
         lam = float(c) if b[-1] != 0 else float(y_pred[-1])
@@ -249,8 +263,9 @@ class MinimizationCorrector(Corrector):
         budget = max_iters or self.options.min_maxiter
         watch = self.count is not None and (np.isfinite(self.options.min_exit_ratio) or self.options.min_active_set)
         self._progress = _Progress(budget, self.options.min_exit_ratio) if watch else None
+        lbfgs = self._lbfgs if self.options.min_carry_memory == "off" else self._lbfgs_carried
         run = {"gd": self._gd, "adam": self._adam, "newton-cg": self._newton_cg, "lm": self._lm}.get(self.method,
-                                                                                                      self._lbfgs)
+                                                                                                      lbfgs)
         try:
             x, n_it, gnorm, code = run(system, x0, lam, budget)
         except NonFiniteError:
@@ -330,6 +345,67 @@ class MinimizationCorrector(Corrector):
             return x, used, gnorm, CorrectorCode.max_iters
         done = (stop is not None and stop[0] == _ACCEPT) or gnorm <= o.min_gtol or self._accepts(x, lam)
         return x, used, gnorm, CorrectorCode.converged if done else CorrectorCode.max_iters
+
+    def _lbfgs_carried(self, system, x, lam, budget):
+        """L-BFGS that starts from the pairs kept by :meth:`end_step` (``min_carry_memory``).
+
+        Two-loop recursion with the scaling ``sᵀy/yᵀy`` of the newest pair, a line search for
+        the weak Wolfe conditions with L-BFGS-B's constants (1e-3, 0.9), a first step of length
+        1/‖g‖ along −g when the memory is empty, and the same checks between iterations as
+        :meth:`_lbfgs` (acceptance, early exit, active-set jumps).
+        """
+        o = self.options
+        pairs = list(self._pairs)
+        x = np.asarray(x, dtype=np.float64)
+        stop = self._check(0, x, lam)
+        if stop is not None and stop[0] == _ACCEPT:
+            self._last_pairs = pairs
+            return stop[1], 0, np.nan, CorrectorCode.converged
+        x = x if stop is None else np.asarray(stop[1], dtype=np.float64)
+
+        def fg(x):
+            f, g = system.loss_and_grad(x, lam)
+            return float(f), np.asarray(g, dtype=np.float64)
+
+        f, g = fg(x)
+        gnorm = float(np.max(np.abs(g)))
+        code = CorrectorCode.max_iters
+        k = 0
+        while k < budget:
+            if gnorm <= o.min_gtol:
+                code = CorrectorCode.converged
+                break
+            d = -lbfgs_direction(g, pairs)
+            gd = float(g @ d)
+            if not gd < 0.0:  # not a descent direction: the memory misleads, start afresh
+                pairs, d, gd = [], -g, -float(g @ g)
+            t0 = 1.0 if pairs else 1.0 / max(float(np.linalg.norm(d)), 1e-300)
+            found = wolfe_search(fg, x, f, gd, d, t0)
+            if found is None and pairs:  # retry once along −g with an empty memory
+                pairs, d = [], -g
+                found = wolfe_search(fg, x, f, -float(g @ g), d, 1.0 / max(float(np.linalg.norm(g)), 1e-300))
+            if found is None:
+                break  # no decrease along −g either (scipy's ABNORMAL_TERMINATION_IN_LNSRCH)
+            t, f_new, g_new = found
+            s_k, y_k = t * d, g_new - g
+            if float(s_k @ y_k) > np.finfo(float).eps * float(y_k @ y_k):  # L-BFGS-B's curvature test
+                pairs.append((s_k, y_k))
+                del pairs[:-o.min_memory]
+            x, f, g = x + s_k, f_new, g_new
+            gnorm = float(np.max(np.abs(g)))
+            k += 1
+            stop = self._check(k, x, lam)
+            if stop is not None:
+                if stop[0] != _JUMP:
+                    code = CorrectorCode.converged if stop[0] == _ACCEPT else CorrectorCode.max_iters
+                    break
+                x = np.asarray(stop[1], dtype=np.float64)
+                f, g = fg(x)
+                gnorm = float(np.max(np.abs(g)))
+        else:
+            code = CorrectorCode.converged if gnorm <= o.min_gtol or self._accepts(x, lam) else code
+        self._last_pairs = pairs
+        return x, k, gnorm, code
 
     def _gd(self, system, x, lam, budget):
         opt = Momentum(x, self.options.gd_lr, self.options.gd_momentum)
@@ -440,6 +516,58 @@ class MinimizationCorrector(Corrector):
         if self._accepts(x, lam):
             return x, budget, gnorm, CorrectorCode.converged
         return x, budget, gnorm, CorrectorCode.max_iters
+
+
+def lbfgs_direction(g: np.ndarray, pairs: list) -> np.ndarray:
+    """``H g`` for the L-BFGS inverse-Hessian approximation of ``pairs`` (oldest first), by the
+    two-loop recursion with ``H₀ = (sᵀy/yᵀy)·I`` from the newest pair (Nocedal & Wright, Alg. 7.4)."""
+    q = np.array(g, dtype=np.float64)
+    if not pairs:
+        return q
+    rho = [1.0 / float(s @ y) for s, y in pairs]
+    alpha = np.empty(len(pairs))
+    for i in range(len(pairs) - 1, -1, -1):
+        s, y = pairs[i]
+        alpha[i] = rho[i] * float(s @ q)
+        q -= alpha[i] * y
+    s, y = pairs[-1]
+    q *= float(s @ y) / float(y @ y)
+    for i, (s, y) in enumerate(pairs):
+        beta = rho[i] * float(y @ q)
+        q += (alpha[i] - beta) * s
+    return q
+
+
+def wolfe_search(fg: Callable[[np.ndarray], tuple], x: np.ndarray, f: float, gd: float, d: np.ndarray,
+                 t: float, c1: float = 1e-3, c2: float = 0.9, max_evals: int = 20):
+    """Step ``t`` along ``d`` meeting the weak Wolfe conditions, by bracketing.
+
+    Doubles ``t`` while the slope is too steep, and inside a bracket takes the minimiser
+    of the quadratic through ``f``, the slope at the bracket's low end and ``f(t)``,
+    kept within its middle 80%. ``gd`` is the slope ``g·d < 0`` at ``t = 0``.
+
+    Returns
+    -------
+    (t, f(x + t d), ∇f(x + t d)) or None when ``max_evals`` evaluations found no such step.
+    """
+    lo, f_lo, gd_lo, hi, f_hi = 0.0, f, gd, np.inf, np.inf
+    for _ in range(max_evals):
+        f_t, g_t = fg(x + t * d)
+        gd_t = float(g_t @ d)
+        if not np.isfinite(f_t) or f_t > f + c1 * t * gd:
+            hi, f_hi = t, f_t
+        elif gd_t < c2 * gd:
+            lo, f_lo, gd_lo = t, f_t, gd_t
+        else:
+            return t, f_t, g_t
+        if np.isfinite(hi):
+            w = hi - lo
+            denom = 2.0 * ((f_hi - f_lo) - gd_lo * w) if np.isfinite(f_hi) else 0.0
+            quad = lo - gd_lo * w * w / denom if denom > 0 else lo + 0.5 * w
+            t = min(max(quad, lo + 0.1 * w), hi - 0.1 * w)
+        else:
+            t *= 2.0
+    return None
 
 
 def steihaug_cg(matvec: Callable[[np.ndarray], np.ndarray], g: np.ndarray, radius: float, tol: float,

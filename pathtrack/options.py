@@ -21,6 +21,8 @@ PARAMETERISATIONS = ("arclength", "natural")
 PREDICTORS = ("tangent", "secant", "rk4", "constant", "hessian")
 CORRECTORS = ("auto", "newton", "newton-krylov", "lbfgs", "gd", "adam", "newton-cg", "lm")
 EIG_DIAGNOSTICS = ("auto", "dense", "lanczos", "off")
+#: What the ``'lbfgs'`` corrector carries from one correction to the next (:attr:`TrackerOptions.min_carry_memory`).
+CARRY_MEMORY = ("off", "accepted", "all")
 #: Names of :meth:`TrackerOptions.with_preset`'s tunings.
 PRESETS = ("default", "fast", "conservative")
 
@@ -123,6 +125,13 @@ class TrackerOptions:
         Iteration cap of the minimisation correctors per step.
     min_memory : int
         Correction pairs kept by the ``'lbfgs'`` corrector (scipy's ``maxcor``).
+    min_carry_memory : {'off', 'accepted', 'all'}
+        Whether the ``'lbfgs'`` corrector starts each correction with the curvature pairs
+        that the previous ones gathered, instead of an empty memory (the objectives at λ and
+        λ + Δλ differ little). ``'off'`` (default): scipy's L-BFGS-B, a fresh memory every
+        correction. ``'accepted'``: pathtrack's own L-BFGS (two-loop recursion, the same
+        Wolfe constants as L-BFGS-B), keeping the pairs of accepted steps only; a rejected
+        attempt's pairs are dropped. ``'all'``: the same, also keeping a rejected attempt's pairs.
     gd_lr, gd_momentum : float
         Learning rate of the ``'gd'`` and ``'adam'`` correctors, and heavy-ball momentum
         of ``'gd'`` (Adam uses β₁ = 0.9, β₂ = 0.999).
@@ -200,6 +209,7 @@ class TrackerOptions:
     min_gtol: float = 1e-8
     min_maxiter: int = 500
     min_memory: int = 10
+    min_carry_memory: str = "off"
     gd_lr: float = 1e-2
     gd_momentum: float = 0.9
     stop_on_accept: bool = True
@@ -221,6 +231,7 @@ class TrackerOptions:
         self._check_choice("predictor", PREDICTORS)
         self._check_choice("corrector", CORRECTORS)
         self._check_choice("eig_diagnostics", EIG_DIAGNOSTICS)
+        self._check_choice("min_carry_memory", CARRY_MEMORY)
         if self.direction not in (-1, 0, 1):
             raise OptionsError(f"direction must be -1, 0 or 1, got {self.direction!r}")
         for name in ("lam_end", "lam_min", "lam_max"):

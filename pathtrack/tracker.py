@@ -381,6 +381,7 @@ class Tracker:
                 status = Status.invalid_start if res.code == CorrectorCode.nonfinite else Status.newton_failed
                 return self._finish_init(status, f"start refinement failed ({res.code.name})")
             y0 = res.y
+            self.corrector.end_step(True)
         self.state.y = y0
         self.y_start = y0
         try:
@@ -515,6 +516,7 @@ class Tracker:
         trial = self._trial()
         st = self.state
         decision = self.controller.adapt(st.ds, trial.res, trial.guards, st.n_consecutive)
+        self.corrector.end_step(decision.accept)  # an L-BFGS memory carried between steps keeps or drops its pairs
         if not decision.accept:
             sysm.n_wasted_grad_evals += sysm.n_grad_evals - n_grad
             sysm.n_wasted_jvp_evals += sysm.n_jvp_evals - n_jvp

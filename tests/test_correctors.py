@@ -425,3 +425,93 @@ def test_lbfgs_memory_is_an_option():
     assert counts[30] < counts[5]
     with pytest.raises(OptionsError, match="min_memory must be a positive integer"):
         TrackerOptions(min_memory=0)
+
+
+class MovingQuadratic(Quadratic):
+    """``½ (p − c − λe)ᵀ A (p − c − λe)``: the same curvature at every λ, the minimiser moving with λ."""
+
+    name = "moving-quadratic"
+    lam_start, lam_end = 0.0, 1.0
+
+    def __init__(self, n=12, **params):
+        super().__init__(n, **params)
+        self.e = np.random.default_rng(2).standard_normal(n)
+
+    def loss_and_grad(self, p, lam):
+        d = p - self.c - lam * self.e
+        return 0.5 * float(d @ self.A @ d), self.A @ d
+
+    def loss(self, p, lam):
+        return self.loss_and_grad(p, lam)[0]
+
+    def H(self, p, lam):
+        return self.A @ (p - self.c - lam * self.e)
+
+    def jvp(self, p, lam, v):
+        return self.A @ v
+
+    def dH_dlam(self, p, lam):
+        return -self.A @ self.e
+
+    def start(self):
+        from pathtrack.problem import StartPoint
+        return StartPoint(self.c.copy(), 0.0)
+
+
+def test_lbfgs_carried_memory_is_opt_in_and_saves_iterations_at_the_next_lambda():
+    """``min_carry_memory``: the pairs of an accepted correction start the next one (fewer
+    iterations at λ + Δλ than from an empty memory); a rejected one's are dropped unless 'all'.
+    Off by default, where the corrector keeps no pairs (scipy's L-BFGS-B, unchanged)."""
+    assert TrackerOptions().min_carry_memory == "off"
+    with pytest.raises(OptionsError, match="min_carry_memory must be one of"):
+        TrackerOptions(min_carry_memory="yes")
+    pb = MovingQuadratic()
+    e_lam = np.zeros(pb.c.size + 1)
+    e_lam[-1] = 1.0
+
+    def two_corrections(carry, accepted=True, fresh=False):
+        o = TrackerOptions(corrector="lbfgs", min_maxiter=500, min_gtol=1e-8, min_memory=20, min_carry_memory=carry)
+        system = RealSystem(pb, pb.c.size)
+        corr = make_corrector(o, system)
+        first = corr.correct(system, np.append(np.zeros(pb.c.size), 0.0), e_lam, 0.0)
+        corr.end_step(accepted)
+        kept = len(corr._pairs)
+        if fresh:
+            corr._pairs = []
+        second = corr.correct(system, np.append(first.y[:-1], 0.1), e_lam, 0.1)
+        assert first.code is second.code is CorrectorCode.converged
+        np.testing.assert_allclose(second.y[:-1], pb.c + 0.1 * pb.e, atol=1e-6)
+        return kept, second.n_iters
+
+    kept_off, _ = two_corrections("off")
+    assert kept_off == 0
+    kept, warm = two_corrections("accepted")
+    _, cold = two_corrections("accepted", fresh=True)
+    assert kept > 0 and warm < 0.5 * cold, (warm, cold)
+    assert two_corrections("accepted", accepted=False) == (0, cold)  # a rejection drops its pairs
+    assert two_corrections("all", accepted=False) == (kept, warm)    # unless 'all' keeps them
+
+
+def test_tracker_tells_the_corrector_which_steps_were_accepted():
+    """Tracked with a carried memory, a gradient homotopy keeps the pairs of its accepted steps
+    and spends fewer gradients than the same L-BFGS with a fresh memory at every step."""
+    import pathtrack.corrector as C
+
+    class Forgetful(C.MinimizationCorrector):
+        def end_step(self, accepted):
+            self._pairs = []
+
+    grads = {}
+    for cls in (C.MinimizationCorrector, Forgetful):
+        o = TrackerOptions(parameterisation="natural", predictor="constant", corrector="lbfgs", initial_ds=0.125,
+                           max_ds=0.125, min_gtol=1e-8, min_memory=20, min_carry_memory="accepted",
+                           eig_diagnostics="off")
+        corr = cls(o)
+        recorder = Recorder()
+        tracker = Tracker(MovingQuadratic(), o, corrector=corr, observers=[recorder])
+        tracker.track()
+        r = recorder.result(tracker, 0.0)
+        assert r.status is Status.success and r.n_accepted == 8
+        assert (len(corr._pairs) > 0) == (cls is C.MinimizationCorrector)
+        grads[cls] = r.counters["n_grad_evals"]
+    assert grads[C.MinimizationCorrector] < 0.5 * grads[Forgetful], grads
