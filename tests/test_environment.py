@@ -198,6 +198,8 @@ print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped, "
     # only what a total-degree solve calls: no other homotopy kind, no extended-precision helper, and
     # no endgame (every path of katsura:3 ends regular)
     assert r["counts"]["track_toric_batch"] == r["counts"]["track_parameter_batch"] == 0
+    # the step rules are inlined into their callers, never compiled on their own
+    assert r["counts"]["newton_verdict"] == r["counts"]["next_step_size"] == r["counts"]["turn_ok"] == 0
     assert r["counts"]["endgame_batch"] == r["counts"]["tail_batch"] == 0
     assert r["counts"]["eval_system_alloc"] == 0
     # helpers are linked into the entry points: compiled without a Python entry wrapper
@@ -233,6 +235,27 @@ def test_compile_notice_says_once_on_a_terminal_what_is_compiling(monkeypatch):
     time.sleep(0.1)
     assert err.getvalue() == ("pathtrack: compiling the endgame (first run only; later runs load it from Numba's "
                               "cache)...\n")
+
+
+def test_every_compiled_piece_of_a_polyhedral_solve_has_a_compile_notice(monkeypatch):
+    """The mixed-cell search's linear programs and the toric tracker, compiled once a polyhedral solve
+    reaches them, say so on a terminal as the up-front tracker does."""
+    import contextlib
+
+    from pathtrack.polynomial import solve, solver
+
+    seen = []
+
+    @contextlib.contextmanager
+    def notice(what, compiling):
+        seen.append(what)
+        yield
+
+    monkeypatch.setattr(solver, "_compile_notice", notice)
+    r = solve(["x^3*y + y^2 - 1", "x*y^2 + x - 2"], start="polyhedral", progress=False)
+    assert len(r.solutions) == 8  # its mixed volume
+    assert {"the linear programs of the mixed-cell search", "the polynomial tracker track_batch",
+            "the polynomial tracker track_toric_batch"} <= set(seen), seen
 
 
 def test_lapack_without_scipy_linalg_is_scipys_to_the_bit():

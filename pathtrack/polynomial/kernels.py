@@ -23,8 +23,8 @@ code, so a warm ``solve`` loads three functions, and only calls compile the kind
 endgame of singular and diverging endpoints is an entry point of its own, called by the solver for
 the paths a batch kernel leaves at ``t = 1 - eg_radius`` (:data:`NEEDS_ENDGAME`), so a system whose
 paths all end regular never compiles it. Helpers with one
-caller, and ``newton``, are inlined at Numba-IR level (``inline="always"``) instead of compiled on
-their own. The other helpers are compiled without Numba's Python and C entry wrappers (only kernels
+caller, ``newton`` and the step rules, are inlined at Numba-IR level (``inline="always"``) instead of
+compiled on their own. The other helpers are compiled without Numba's Python and C entry wrappers (only kernels
 call them, and they link the helper's code in): with the wrappers a cold ``solve katsura:5``
 emitted a third more machine code (46.2k against 34.6k lines of assembly over all compiled
 functions). Each call site of a helper is a copy for LLVM to optimise, so ``track_segment`` calls
@@ -49,12 +49,12 @@ from numba import njit, prange, types
 from numba.core.registry import CPUDispatcher
 from numba.extending import overload
 
-from ..kernels.steprules import (CONTINUE, CONVERGED, SINGULAR, STEP_TOO_SMALL, newton_verdict, next_step_size,
-                                 register_for_numba, turn_ok)
+from ..kernels.steprules import CONTINUE, CONVERGED, SINGULAR, STEP_TOO_SMALL, register_for_numba
 from ..status import Status
 from .cacheload import install as install_cache_load
 
-register_for_numba()
+_rules = register_for_numba()  # the shared step rules, inlined into the kernels at Numba-IR level
+newton_verdict, next_step_size, turn_ok = _rules["newton_verdict"], _rules["next_step_size"], _rules["turn_ok"]
 install_cache_load([__name__])  # a warm solve loads these from the cache without preparing a compiler
 
 
@@ -276,7 +276,7 @@ def _same_path(hd, p):
 
 
 def _linear_scratch(hd):
-    return np.empty(hd.F[4].shape[0] - 1)  # the term sizes of F, beside those of G in ws[9]
+    return np.empty(hd.F[4].shape[0] - 1, dtype=np.float64)  # the term sizes of F, beside those of G in ws[9]
 
 
 def _linear_rows(x, t, hd, ws, want_dt):
@@ -472,7 +472,7 @@ def _workspace(n1, max_exp, hd):
             np.empty(n1 - 1, dtype=c), np.empty((n1 - 1, n1), dtype=c),            # vF, JF
             np.empty(n1 - 1, dtype=c), np.empty((n1 - 1, n1), dtype=c),            # vG, JG
             np.empty((n1, n1), dtype=c), np.empty(n1, dtype=c), np.empty(n1, dtype=c),  # A, rhs, sol
-            np.empty(n1 - 1), kind_scratch(hd))                                     # term sizes, kind's own
+            np.empty(n1 - 1, dtype=np.float64), kind_scratch(hd))                  # term sizes, kind's own
 
 
 @_helper
