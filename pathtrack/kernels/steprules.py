@@ -4,12 +4,10 @@ These are the *only* definitions of the rules: plain Python on scalars, returnin
 The Python tracker calls them through :mod:`pathtrack.stepcontrol` and
 :mod:`pathtrack.corrector` as Python functions, so a path tracked in Python never imports
 Numba. Compiled trackers (the polynomial solver) call the same functions from ``@njit``
-code through :func:`register_for_numba`, which gives them as dispatchers that Numba inlines into
-their callers.
+code after :func:`register_for_numba`, which makes Numba compile them into their callers.
 """
 
 import math
-import types
 
 # Newton verdict codes; values match pathtrack.status.CorrectorCode, plus CONTINUE.
 CONTINUE = -1
@@ -137,27 +135,21 @@ def turn_ok(cos_angle, max_angle):
 _RULES = (newton_verdict, contraction_factor, work_factor, adapt_step_size, next_step_size, turn_ok)
 
 
-def register_for_numba() -> dict:
-    """The rules for ``@njit`` code, as ``{name: dispatcher}`` (built once; imports Numba).
+def register_for_numba() -> None:
+    """Make the rules callable from ``@njit`` code (idempotent; imports Numba).
 
-    Each dispatcher is ``njit(inline="always")`` over a copy of the rule whose globals hold the
-    other rules' dispatchers, so a rule and the rules it calls are inlined at Numba-IR level
-    into the jitted caller: typed and lowered there, with the caller's options, and never
-    compiled on their own, whatever literal arguments a caller passes. (Registered as inlined
-    overloads instead, Numba also compiled each rule by itself to type it: 1.2 of the 21 CPU
-    seconds of a first ``solve katsura:5``.)
+    Each rule is registered with ``numba.extending.register_jitable`` and inlined at Numba-IR
+    level into its caller: no separate compilation per rule, and no second specialisation
+    when a caller passes an integer literal (``max_iters=8``).
     """
-    if _numba_rules:
-        return _numba_rules
-    from numba import njit
+    global _registered
+    if _registered:
+        return
+    from numba.extending import register_jitable
 
-    env = dict(globals())  # the copies' globals: the other rules resolve to their dispatchers
     for rule in _RULES:
-        copy = types.FunctionType(rule.__code__, env, rule.__name__, rule.__defaults__, rule.__closure__)
-        copy.__doc__ = rule.__doc__
-        env[rule.__name__] = njit(inline="always")(copy)
-    _numba_rules.update((rule.__name__, env[rule.__name__]) for rule in _RULES)
-    return _numba_rules
+        register_jitable(inline="always")(rule)
+    _registered = True
 
 
-_numba_rules: dict = {}
+_registered = False

@@ -23,8 +23,8 @@ code, so a warm ``solve`` loads three functions, and only calls compile the kind
 endgame of singular and diverging endpoints is an entry point of its own, called by the solver for
 the paths a batch kernel leaves at ``t = 1 - eg_radius`` (:data:`NEEDS_ENDGAME`), so a system whose
 paths all end regular never compiles it. Helpers with one
-caller, ``newton`` and the step rules, are inlined at Numba-IR level (``inline="always"``) instead of
-compiled on their own. The other helpers are compiled without Numba's Python and C entry wrappers (only kernels
+caller, and ``newton``, are inlined at Numba-IR level (``inline="always"``) instead of compiled on
+their own. The other helpers are compiled without Numba's Python and C entry wrappers (only kernels
 call them, and they link the helper's code in): with the wrappers a cold ``solve katsura:5``
 emitted a third more machine code (46.2k against 34.6k lines of assembly over all compiled
 functions). Each call site of a helper is a copy for LLVM to optimise, so ``track_segment`` calls
@@ -49,12 +49,12 @@ from numba import njit, prange, types
 from numba.core.registry import CPUDispatcher
 from numba.extending import overload
 
-from ..kernels.steprules import CONTINUE, CONVERGED, SINGULAR, STEP_TOO_SMALL, register_for_numba
+from ..kernels.steprules import (CONTINUE, CONVERGED, SINGULAR, STEP_TOO_SMALL, newton_verdict, next_step_size,
+                                 register_for_numba, turn_ok)
 from ..status import Status
 from .cacheload import install as install_cache_load
 
-_rules = register_for_numba()  # the shared step rules, inlined into the kernels at Numba-IR level
-newton_verdict, next_step_size, turn_ok = _rules["newton_verdict"], _rules["next_step_size"], _rules["turn_ok"]
+register_for_numba()
 install_cache_load([__name__])  # a warm solve loads these from the cache without preparing a compiler
 
 
