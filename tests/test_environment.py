@@ -235,6 +235,27 @@ def test_compile_notice_says_once_on_a_terminal_what_is_compiling(monkeypatch):
                               "cache)...\n")
 
 
+def test_every_compiled_piece_of_a_polyhedral_solve_has_a_compile_notice(monkeypatch):
+    """The mixed-cell search's linear programs and the toric tracker, compiled once a polyhedral solve
+    reaches them, say so on a terminal as the up-front tracker does."""
+    import contextlib
+
+    from pathtrack.polynomial import solve, solver
+
+    seen = []
+
+    @contextlib.contextmanager
+    def notice(what, compiling):
+        seen.append(what)
+        yield
+
+    monkeypatch.setattr(solver, "_compile_notice", notice)
+    r = solve(["x^3*y + y^2 - 1", "x*y^2 + x - 2"], start="polyhedral", progress=False)
+    assert len(r.solutions) == 8  # its mixed volume
+    assert {"the linear programs of the mixed-cell search", "the polynomial tracker track_batch",
+            "the polynomial tracker track_toric_batch"} <= set(seen), seen
+
+
 def test_lapack_without_scipy_linalg_is_scipys_to_the_bit():
     """pathtrack.linalg calls scipy's LAPACK wrappers without importing the scipy.linalg package: the same
     routines, workspaces and so the same bits as scipy.linalg's qr, svd and svdvals."""

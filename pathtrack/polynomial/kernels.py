@@ -276,7 +276,7 @@ def _same_path(hd, p):
 
 
 def _linear_scratch(hd):
-    return np.empty(hd.F[4].shape[0] - 1)  # the term sizes of F, beside those of G in ws[9]
+    return np.empty(hd.F[4].shape[0] - 1, dtype=np.float64)  # the term sizes of F, beside those of G in ws[9]
 
 
 def _linear_rows(x, t, hd, ws, want_dt):
@@ -472,7 +472,7 @@ def _workspace(n1, max_exp, hd):
             np.empty(n1 - 1, dtype=c), np.empty((n1 - 1, n1), dtype=c),            # vF, JF
             np.empty(n1 - 1, dtype=c), np.empty((n1 - 1, n1), dtype=c),            # vG, JG
             np.empty((n1, n1), dtype=c), np.empty(n1, dtype=c), np.empty(n1, dtype=c),  # A, rhs, sol
-            np.empty(n1 - 1), kind_scratch(hd))                                     # term sizes, kind's own
+            np.empty(n1 - 1, dtype=np.float64), kind_scratch(hd))                  # term sizes, kind's own
 
 
 @_helper

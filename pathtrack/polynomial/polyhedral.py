@@ -173,13 +173,15 @@ def _extensions(system, block, counter: List[int], among: Optional[np.ndarray] =
     margins of a generic integer lifting, and the cells found are checked exactly afterwards.
     """
     from .lp import extensions_feasible_among
+    from .solver import _compile_notice
 
     among = np.ones(len(block[0]), dtype=bool) if among is None else among
     counter[0] += int(among.sum())
     if system is None:
         n = block[0].shape[1]
         system = (np.empty((0, n)), np.empty(0), np.empty((0, n)), np.empty(0))
-    return extensions_feasible_among(*system, *block, among, 1e-9)
+    with _compile_notice("the linear programs of the mixed-cell search", not extensions_feasible_among.signatures):
+        return extensions_feasible_among(*system, *block, among, 1e-9)
 
 
 def _edge_block(edges):

@@ -450,7 +450,9 @@ def _track_chunk(kernel, rows, args):
     executor task (module-level so it pickles)."""
     from . import kernels
 
-    out = getattr(kernels, kernel)(*rows, *args)
+    track = getattr(kernels, kernel)
+    with _compile_notice(f"the polynomial tracker {kernel}", not track.signatures):  # solve compiled it before
+        out = track(*rows, *args)
     need = np.flatnonzero(out[1] == kernels.NEEDS_ENDGAME)
     if len(need):
         endgame = getattr(kernels, kernels.ENDGAME_KERNEL[kernel])
