@@ -1243,8 +1243,11 @@ def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt,
     # x_0 at radii down to 1e-8 only: the path is suspect, never counted at infinity on trust.
     # comb3000 unscaled, seed 3: 4 paths, |x_0|/‖x‖ 0.001 at the endgame and 0.23 where the tail
     # failed, whose roots are among the 6 not found; cyclic:7, seed 0: none of 1158 failed tails.
-    away = ~reached & ~suspect[rows] & np.isfinite(last).all(axis=1)
-    away[away] = _infinity_gap(last[away]) > _infinity_gap(ends[rows[away]])
+    # where the tail's last point is nearer infinity than the endgame's endpoint, or farther (NaN: neither)
+    gap = np.full(len(rows), np.nan)
+    finite = np.isfinite(last).all(axis=1)
+    gap[finite] = _infinity_gap(last[finite]) - _infinity_gap(ends[rows[finite]])
+    away = ~reached & ~suspect[rows] & (gap > 0)
     suspect[rows[away]] = True
     verdict = {}
 
@@ -1260,12 +1263,9 @@ def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt,
     # infinity than the endgame's, which calls a path infinite from the valuation of x_0 alone
     # (cyclic:7, seed 0: |x_0|/‖x‖ above 1e-3 on 3998 of its 4116 paths at infinity before this).
     if inward is not None:  # suspect paths whose tail failed nearer infinity: their last points
-        closer = ~reached & suspect[rows] & np.isfinite(last).all(axis=1)
-        closer[closer] = _infinity_gap(last[closer]) < _infinity_gap(ends[rows[closer]])
+        closer = ~reached & suspect[rows] & (gap < 0)
         inward[rows[closer]] = last[closer]
-    stays = (_kinds(groups, cls, len(ends))[rows] == AT_INFINITY) & ~suspect[rows] & np.isfinite(last).all(axis=1)
-    nearer = stays.copy()
-    nearer[stays] = _infinity_gap(last[stays]) < _infinity_gap(ends[rows[stays]])
+    nearer = (_kinds(groups, cls, len(ends))[rows] == AT_INFINITY) & ~suspect[rows] & (gap < 0)
     ends[rows[nearer]] = last[nearer]
     return {"n_tail": int(len(rows)), "n_tail_regular": int(kept.sum()), "n_tail_crossed": int(len(crossed)),
             "n_tail_away": int(away.sum())}
