@@ -8,12 +8,12 @@ import time
 import numpy as np
 import pytest
 
+from pathtrack import compilenotice
 from pathtrack import events as ev
 from pathtrack.options import TrackerOptions
 from pathtrack.periodic import continuation, continue_cycles
 from pathtrack.periodic.collocation import BatchedRHS, CollocationSystem
 from pathtrack.periodic.continuation import CycleCorrector
-from pathtrack.polynomial import solver
 from pathtrack_problems.brusselator import Brusselator
 from pathtrack_problems.rossler import Rossler
 
@@ -52,11 +52,11 @@ def test_cycle_compile_notice_is_the_solvers_one_second_notice(monkeypatch):
         def isatty(self):
             return True
 
-    assert solver.COMPILE_NOTICE_SECONDS == 1.0
+    assert compilenotice.COMPILE_NOTICE_SECONDS == 1.0
     err = Terminal()
     monkeypatch.setattr(sys, "stderr", err)
-    monkeypatch.setattr(solver, "_announced", set())
-    monkeypatch.setattr(solver, "COMPILE_NOTICE_SECONDS", 0.01)
+    monkeypatch.setattr(compilenotice, "_announced", set())
+    monkeypatch.setattr(compilenotice, "COMPILE_NOTICE_SECONDS", 0.01)
     monkeypatch.setattr(continuation, "_collocation_compiled", lambda: True)
     with continuation._compile_notice():  # loaded or cached: no compile to announce
         time.sleep(0.1)

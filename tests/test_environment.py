@@ -213,6 +213,7 @@ def test_compile_notice_says_once_on_a_terminal_what_is_compiling(monkeypatch):
     import io
     import time
 
+    from pathtrack import compilenotice
     from pathtrack.polynomial import solver
 
     class Terminal(io.StringIO):
@@ -221,8 +222,8 @@ def test_compile_notice_says_once_on_a_terminal_what_is_compiling(monkeypatch):
 
     err = Terminal()
     monkeypatch.setattr(sys, "stderr", err)
-    monkeypatch.setattr(solver, "COMPILE_NOTICE_SECONDS", 0.01)
-    monkeypatch.setattr(solver, "_announced", set())
+    monkeypatch.setattr(compilenotice, "COMPILE_NOTICE_SECONDS", 0.01)
+    monkeypatch.setattr(compilenotice, "_announced", set())
     for _ in range(2):  # a second compile of the same thing (another thread's) says nothing
         with solver._compile_notice("the endgame", True):
             time.sleep(0.2)

@@ -27,6 +27,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 
 from .. import events as ev
+from ..compilenotice import compile_notice
 from ..corrector import Corrector, CorrectorResult
 from ..kernels.steprules import CONTINUE, newton_verdict
 from ..linalg import SingularJacobianError, eigvals
@@ -572,19 +573,17 @@ class CycleTracker:
 
 
 def _compile_notice():
-    """The solver's compile notice (:func:`pathtrack.polynomial.solver._compile_notice`) for the collocation
-    kernels: on a terminal, when the first orbit is still being computed after
-    ``COMPILE_NOTICE_SECONDS`` (one second) and Numba is compiling them (none loaded in this process
-    and none in its cache); otherwise a context that says nothing.
+    """The compile notice (:func:`pathtrack.compilenotice.compile_notice`) of the collocation kernels: on
+    a terminal, when the first orbit is still being computed after ``COMPILE_NOTICE_SECONDS`` (one
+    second) and Numba is compiling them (none loaded in this process and none in its cache); otherwise
+    a context that says nothing.
     """
     import contextlib
     import sys
 
     if not sys.stderr.isatty() or _collocation_compiled():
         return contextlib.nullcontext()
-    from ..polynomial import solver  # only on a first (compiling) run: it takes seconds anyway
-
-    return solver._compile_notice("the collocation kernels of cycle continuation", True)
+    return compile_notice("the collocation kernels of cycle continuation", True)
 
 
 def _collocation_compiled() -> bool:

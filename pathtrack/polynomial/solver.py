@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..compilenotice import compile_notice as _compile_notice
 from ..options import OptionsError, TrackerOptions, resolve_options
 from ..results import Result
 from ..status import Status
@@ -484,14 +485,11 @@ class _NoBar:
         pass
 
 
-# Say what is being compiled when the first call of the kernels takes longer than this (seconds).
-COMPILE_NOTICE_SECONDS = 1.0
-
-
 def _compile_kernels(packed, kernel: str, args: tuple, opts: "SolveOptions", notice: bool) -> None:
     """Compile the kernels :func:`solve` calls, or load them from Numba's cache, by calling each on no rows.
 
-    With ``notice``, a compile that is still running after :data:`COMPILE_NOTICE_SECONDS`
+    With ``notice``, a compile that is still running after
+    :data:`pathtrack.compilenotice.COMPILE_NOTICE_SECONDS`
     (an empty or stale Numba cache: the first run) says so on stderr, once.
     """
     from . import kernels
@@ -504,32 +502,6 @@ def _compile_kernels(packed, kernel: str, args: tuple, opts: "SolveOptions", not
         none = np.empty((0, n), dtype=np.complex128)
         refine_batch(none, *packed.arrays(), packed.max_exp, opts.final_tol, 5)
         term_sizes_batch(none, *packed.arrays(), packed.max_exp)
-
-
-#: what :func:`_compile_notice` has announced in this process (once each)
-_announced: set = set()
-
-
-@contextlib.contextmanager
-def _compile_notice(what: str, compiling: bool):
-    """Say on stderr, once per process and only on a terminal, that ``what`` is being compiled when the
-    block is still running after :data:`COMPILE_NOTICE_SECONDS` (``compiling``: the kernel has no
-    compiled or cached code yet)."""
-    if not compiling or what in _announced or not sys.stderr.isatty():
-        yield
-        return
-    import threading
-
-    _announced.add(what)
-    timer = threading.Timer(COMPILE_NOTICE_SECONDS, print, (f"pathtrack: compiling {what} (first run only; later "
-                                                            "runs load it from Numba's cache)...",),
-                            {"file": sys.stderr, "flush": True})
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
 
 
 def _progress_bar(total: int, progress: Optional[bool]):
