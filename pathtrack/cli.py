@@ -252,12 +252,18 @@ def _print_summary(summary: dict) -> None:
 @click.option("--option", "-o", "opts", multiple=True, metavar="KEY=VALUE",
               help="Tracker option of the first branch (repeatable); the switched ones use pseudo-arclength.")
 @click.option("--max-branches", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--cycles", is_flag=True,
+              help="Also continue the branch of periodic orbits born at every Hopf point (ODE problems), in the "
+                   "diagram's lambda-box.")
+@click.option("--cycle-option", "-c", "cycle_opts", multiple=True, metavar="KEY=VALUE",
+              help="Option of the cycle branches (repeatable; with --cycles): ntst, ncol, max_steps, max_ds ...")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the diagram to this HDF5 file.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--resume", type=click.Path(dir_okay=False), default=None,
               help="Finish a diagram from its file (PROBLEM and --set must match it).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
-def diagram_cmd(problem, depth: str, sets, opts, max_branches: int, out, force, resume, as_json):
+def diagram_cmd(problem, depth: str, sets, opts, max_branches: int, cycles: bool, cycle_opts, out, force, resume,
+                as_json):
     """Explore the bifurcation diagram of PROBLEM: every branch point spawns its branches, up to --depth."""
     from .branching import BranchSwitchError
     from .diagram import check_depth, diagram
@@ -271,6 +277,11 @@ def diagram_cmd(problem, depth: str, sets, opts, max_branches: int, out, force, 
         raise UserError("missing argument PROBLEM")
     if resume and out:
         raise UserError("--resume continues the diagram in its own file; --out cannot be combined with it")
+    if resume and (cycles or cycle_opts):
+        raise UserError("--resume continues the diagram with the cycle options stored in its file; "
+                        "--cycles/--cycle-option cannot be combined with it")
+    if cycle_opts and not cycles:
+        raise UserError("--cycle-option sets options of the cycle branches; add --cycles to continue them")
     try:
         depth_n = check_depth(int(depth) if depth.strip().lstrip("+-").isdigit() else depth)
     except OptionsError as exc:
@@ -280,8 +291,9 @@ def diagram_cmd(problem, depth: str, sets, opts, max_branches: int, out, force, 
     try:
         pb = make_problem(problem, **params)
         options = build_options(pb, parse_assignments(opts, "--option"))
+        cycle_options = build_options(pb, parse_assignments(cycle_opts, "--cycle-option")) if cycles else False
         result = diagram(pb, depth_n, options=options, out=out, force=force, resume=resume,
-                         max_branches=max_branches)
+                         max_branches=max_branches, cycles=cycle_options)
     except (OptionsError, ProblemError, BranchSwitchError, FileExistsError, FileNotFoundError, StorageError) as exc:
         raise UserError(str(exc)) from None
     summary = result.summary()
@@ -298,6 +310,11 @@ def diagram_cmd(problem, depth: str, sets, opts, max_branches: int, out, force, 
                        f"{_num(b['lam_end'])}  {pts}")
         for u in summary["unswitched"]:
             click.echo(f"  not switched at lam = {_num(u['lam'], '.10g')}: {u['reason']}")
+        for c in summary["cycles"]:
+            pts = ", ".join(f"{e['kind']} {e['lam']:.12g}" for e in c["events"]) or "-"
+            click.echo(f"  cycles {c['cycle']} from branch {c['branch']} hopf (event {c['event']}) "
+                       f"{c['status']:<16} {c['n_orbits']} orbits, lam {_num(c['hopf_lam'])} -> "
+                       f"{_num(c['lam_end'])}  {pts}")
         if out or resume:
             click.echo(f"written   {out or resume}")
     if summary["status"] != "success":
@@ -867,6 +884,13 @@ def _print_diagram_info(info: dict) -> None:
         click.echo(f"curve     {c['curve']} {c['curve_kind']} in {c['par2']} from branch {c['parent_branch']} event "
                    f"{c['parent_event']}: {c['status']}, {c['n_accepted']} steps, {c['par2']} "
                    f"{_num(c['par2_start'])} -> {_num(c['par2_end'])}" + (f"; {pts}" if pts else ""))
+    for c in info.get("cycles", []):
+        pts = " ".join(f"{e['kind']} {e['lam']:.10g}" for e in c["special_points"])
+        click.echo(f"cycles    {c['cycle']} from branch {c['parent_branch']} event {c['parent_event']} (hopf at lam = "
+                   f"{_num(c['hopf_lam'], '.10g')}): {c['status']}"
+                   + (f" ({c['end_reason']})" if c["end_reason"] else "")
+                   + f", {c['n_orbits']} orbits, lam -> {_num(c['lam_end'])}, period -> {_num(c['period_end'])}"
+                   + (f"; {pts}" if pts else ""))
 
 
 def _print_path_info(info: dict) -> None:

@@ -13,6 +13,11 @@ With ``out`` the diagram is written to one HDF5 file (:class:`~pathtrack.io.Diag
 each finished branch appended to tables shared by all branches (read back as path files), the
 tree in ``/tree``, and the queue of branches still to track, so a killed run loses at most the
 branch in progress and ``resume=`` finishes it.
+
+With ``cycles`` the branch of periodic orbits born at every Hopf point of the diagram is
+continued (:func:`~pathtrack.periodic.continue_cycles`) in the diagram's λ-box once the
+equilibrium branches are done, and stored as ``/cycles/NNNN`` with the branch and event of its
+Hopf point; ``resume=`` continues the Hopf points that have no stored cycle branch yet.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from .problem import Problem, RealSystem, normalize_starts
 from .results import Result
 from .status import Status
 
-__all__ = ["Branch", "DiagramResult", "diagram", "check_depth"]
+__all__ = ["Branch", "CycleBranch", "DiagramResult", "diagram", "check_depth"]
 
 #: Two located branch points are the same point when closer than this, relative to ``1 + ‖y‖``.
 SAME_POINT_RTOL = 1e-6
@@ -64,6 +69,27 @@ class Branch:
 
 
 @dataclass(frozen=True)
+class CycleBranch:
+    """A branch of periodic orbits of a diagram, continued from a Hopf point of one of its branches.
+
+    Attributes
+    ----------
+    id : int
+        Its number (its group ``/cycles/NNNN`` in the diagram file).
+    branch : int
+        The equilibrium branch the Hopf point lies on.
+    event : int
+        The row of that branch's ``special_points`` of the Hopf point.
+    result : CycleResult
+    """
+
+    id: int
+    branch: int
+    event: int
+    result: Any
+
+
+@dataclass(frozen=True)
 class DiagramResult(Result):
     """A bifurcation diagram (a :class:`~pathtrack.results.Result`).
 
@@ -81,6 +107,10 @@ class DiagramResult(Result):
         Branches on the diagram, earlier sessions included.
     out : str or None
         The file written.
+    cycles : list of CycleBranch
+        The cycle branches continued in this session (``cycles=``).
+    cycle_options : TrackerOptions or None
+        Their options (the diagram's λ-box included); None when no cycle branch is asked for.
     """
 
     problem: str = ""
@@ -89,6 +119,8 @@ class DiagramResult(Result):
     unswitched: List[Dict[str, Any]] = field(default_factory=list)
     n_branches: int = 0
     out: Optional[str] = None
+    cycles: List[CycleBranch] = field(default_factory=list)
+    cycle_options: Optional[TrackerOptions] = None
 
     def children(self, branch: int) -> List[Branch]:
         return [b for b in self.branches if b.parent == branch]
@@ -101,7 +133,13 @@ class DiagramResult(Result):
                               "n_accepted": b.result.n_accepted, "lam_start": float(b.result.lam[0]),
                               "lam_end": b.result.lam_end,
                               "events": [sp.to_dict() for sp in b.result.special_points]} for b in self.branches],
-                "unswitched": list(self.unswitched), **self.counters}
+                "unswitched": list(self.unswitched),
+                "cycles": [{"cycle": c.id, "branch": c.branch, "event": c.event, "status": c.result.status.name,
+                            "end_reason": c.result.end_reason, "hopf_lam": c.result.hopf.lam,
+                            "n_orbits": len(c.result.lam),
+                            "lam_end": float(c.result.lam[-1]) if len(c.result.lam) else None,
+                            "events": [{"kind": sp.kind, "lam": sp.lam} for sp in c.result.special_points]}
+                           for c in self.cycles], **self.counters}
 
 
 def check_depth(depth) -> int:
@@ -155,7 +193,7 @@ def _y_of(system: RealSystem, sp: SpecialPoint) -> np.ndarray:
 
 
 def diagram(problem: Problem, depth: int = 1, *, options=None, out: Optional[str] = None, force: bool = False,
-            resume: Optional[str] = None, max_branches: int = 100) -> DiagramResult:
+            resume: Optional[str] = None, max_branches: int = 100, cycles=False) -> DiagramResult:
     """Explore the bifurcation diagram of ``problem`` from its start point.
 
     Parameters
@@ -174,6 +212,11 @@ def diagram(problem: Problem, depth: int = 1, *, options=None, out: Optional[str
         A diagram file to finish (written by a run that was killed or interrupted).
     max_branches : int
         Stop (status ``max_steps_reached``) after this many branches.
+    cycles : bool, TrackerOptions or mapping
+        Continue the cycle branch of every Hopf point (an ODE problem only): True with the
+        problem's options, or these options (``ntst``, ``ncol``, ``max_steps`` ...), as
+        :func:`~pathtrack.periodic.continue_cycles` takes them; their λ-box is cut to the
+        diagram's. A resumed diagram uses the options stored in its file.
 
     Returns
     -------
@@ -203,14 +246,17 @@ def diagram(problem: Problem, depth: int = 1, *, options=None, out: Optional[str
             base = f.options
             depth = f.depth
             ex = _Explorer(f.explorer)
+            cycle_options = f.cycle_options
         writer = DiagramWriter.reopen(resume)
         out = resume
     else:
         base = TrackerOptions.resolve(options, problem.default_options)
         ex = _Explorer({"pending": [{"parent": -1, "origin_event": -1, "point": -1, "depth": 0}]})
+        cycle_options = _cycle_options(problem, base, cycles)
         if out is not None:
             from .io import DiagramWriter
-            writer = DiagramWriter.create(out, problem, base, depth, ex.state(), force=force)
+            writer = DiagramWriter.create(out, problem, base, depth, ex.state(), force=force,
+                                          cycle_options=cycle_options)
     n = normalize_starts(problem)[0].p.shape[0]
     system = RealSystem(problem, n)
     branches: List[Branch] = []
@@ -270,11 +316,21 @@ def diagram(problem: Problem, depth: int = 1, *, options=None, out: Optional[str
             writer.add_branch(bid, {"branch": bid, "parent": seed["parent"], "origin_event": seed["origin_event"],
                                     "depth": seed["depth"]}, ex.state(),
                               n_children={int(b): c for b, c in ex.n_children.items()})
+    cycle_branches: List[CycleBranch] = []
+    if status is Status.success and cycle_options is not None:
+        if writer is not None:
+            writer.close()  # the cycle branches are added by atomic rewrites, which need it closed
+        cycle_options = _in_box(problem, cycle_options, base, ex.lam_start)
+        status, message = _continue_cycles(problem, branches, ex, cycle_options, out, cycle_branches)
     failed = [b for b in branches if b.result.status.is_failure]
+    failed += [c for c in cycle_branches if c.result.status.is_failure]
     if status is Status.success:
         message = f"{ex.next_branch} branches"
+        if cycle_options is not None:
+            message += f", {len(cycle_branches)} cycle branch(es)"
         if failed:
-            message += "; failed: " + ", ".join(f"branch {b.id} {b.result.status.name}" for b in failed)
+            message += "; failed: " + ", ".join(f"{'cycle branch' if isinstance(b, CycleBranch) else 'branch'} "
+                                                f"{b.id} {b.result.status.name}" for b in failed)
         if ex.unswitched:
             message += f"; {len(ex.unswitched)} point(s) not switched"
     total = time.perf_counter() - t0
@@ -282,7 +338,87 @@ def diagram(problem: Problem, depth: int = 1, *, options=None, out: Optional[str
         writer.finish(status, message, total, counters, ex.state())
     return DiagramResult(status=status, message=message, counters=counters, total_time=total,
                          problem=getattr(problem, "name", type(problem).__name__), depth=depth, branches=branches,
-                         unswitched=list(ex.unswitched), n_branches=ex.next_branch, out=out)
+                         unswitched=list(ex.unswitched), n_branches=ex.next_branch, out=out, cycles=cycle_branches,
+                         cycle_options=cycle_options)
+
+
+def _cycle_options(problem: Problem, base: TrackerOptions, cycles) -> Optional[TrackerOptions]:
+    """The options of the cycle branches asked for by ``cycles`` (None: none), as continue_cycles resolves them."""
+    if cycles is False or cycles is None:
+        return None
+    if not getattr(problem, "is_ode_rhs", False):
+        raise OptionsError(f"cycles: problem {getattr(problem, 'name', type(problem).__name__)} is not an ODE "
+                           "right-hand side (is_ode_rhs), it has no periodic orbits to continue")
+    defaults = {k: v for k, v in problem.default_options.items() if k != "parameterisation"}
+    return TrackerOptions.resolve(None if cycles is True else cycles, defaults)
+
+
+def _in_box(problem: Problem, o: TrackerOptions, base: TrackerOptions, lam_start: Optional[float]) -> TrackerOptions:
+    """``o`` with its λ-box cut to the diagram's (the first path's box, which every branch keeps to)."""
+    if lam_start is None:
+        return o
+    box = child_options(problem, base, lam_start)
+    lo = box.lam_min if o.lam_min is None else max(o.lam_min, box.lam_min)
+    hi = box.lam_max if o.lam_max is None else min(o.lam_max, box.lam_max)
+    return o.replace(lam_min=lo, lam_max=hi)
+
+
+def _hopf_points(branches: List[Branch], out: Optional[str]):
+    """``(branch, event, p, lam)`` of every Hopf point on the diagram, and ``(branch, event)`` of those with
+    a stored cycle branch: from the file when there is one (earlier sessions included), else from ``branches``."""
+    from .events import HOPF
+
+    if out is None:
+        return [(b.id, e, np.asarray(sp.p), float(sp.lam)) for b in branches
+                for e, sp in enumerate(b.result.special_points) if sp.kind == HOPF], set()
+    from .io import DiagramFile
+
+    with DiagramFile(out) as f:
+        points = [(int(b), e, np.asarray(pf.event_p(e)), float(ev["lam"]))
+                  for b, pf in zip(f.tree["branch"], f.branches) for e, ev in enumerate(pf.events)
+                  if ev["kind"] == HOPF]
+        done = {(c["parent_branch"], c["parent_event"]) for c in f.cycle_info}
+    return points, done
+
+
+def _continue_cycles(problem: Problem, branches: List[Branch], ex: _Explorer,
+                     options: TrackerOptions, out: Optional[str], found: List[CycleBranch]):
+    """Continue the cycle branch of every Hopf point without one, each stored as it ends; ``(status, message)``.
+
+    A Hopf point located on two branches gets one cycle branch. A Hopf point whose orbits cannot be
+    started (no simple pair of imaginary eigenvalues there) is listed in ``ex.unswitched``.
+    """
+    from .io import DiagramWriter, h5
+    from .periodic import continue_cycles
+    from .problem import ProblemError
+
+    points, done = _hopf_points(branches, out)
+    seen: List[np.ndarray] = []
+    failed = {(u["branch"], u["event"]) for u in ex.unswitched if u.get("kind") == "hopf"}
+    for bid, e, p, lam in points:
+        y = np.append(p, lam)
+        if any(np.linalg.norm(y - z) <= SAME_POINT_RTOL * (1.0 + np.linalg.norm(z)) for z in seen):
+            continue
+        seen.append(y)
+        if (bid, e) in done or (bid, e) in failed:
+            continue
+        tmp = None if out is None else h5.tmp_path(out, "cycle")
+        try:
+            result = continue_cycles(problem, (p, lam), options=options, out=tmp, force=True)
+        except ProblemError as exc:
+            ex.unswitched.append({"branch": bid, "event": e, "kind": "hopf", "lam": lam,
+                                  "reason": f"no cycle branch: {exc}"})
+            continue
+        if result.status is Status.interrupted:
+            if tmp is not None and os.path.exists(tmp):
+                os.unlink(tmp)
+            return Status.interrupted, "interrupted; resume to finish the diagram"
+        number = len(done) + len(found)
+        if tmp is not None:
+            number = DiagramWriter.add_cycles(out, tmp, bid, e)
+            os.unlink(tmp)
+        found.append(CycleBranch(number, bid, e, result))
+    return Status.success, ""
 
 
 def _register(problem: Problem, ex: _Explorer, result, bid: int, branch_depth: int, max_depth: int,

@@ -12,7 +12,10 @@ Kinds:
 - ``diagram`` (diagram files): every branch of a bifurcation diagram, solid where stable
   and dashed where unstable (when the file knows: ``n_unstable`` of ODE problems,
   ``hessian_index`` of gradient problems), special points marked and labelled with the
-  field's abbreviations (LP, BP, HB, ...);
+  field's abbreviations (LP, BP, HB, ...); the diagram's cycle branches with them (a
+  measure of the orbits against λ: :data:`CYCLE_MEASURES`), solid where the orbits are
+  stable, dashed where not, their LPC, PD and NS points labelled (also the figure of a
+  cycle-branch file);
 - ``twoparam`` (files of ``pathtrack fold/hopf --out``, or the curves stored in a diagram file): fold and Hopf curves in the
   (λ, par2) plane, their codimension-2 points (CP, BT, ZH, GH) marked and labelled.
 """
@@ -28,7 +31,7 @@ from .io import DiagramFile, PathFile, StorageError, load
 
 __all__ = ["KINDS", "CYCLE_KINDS", "plot_file", "plot_branch", "plot_steps", "plot_diagnostics", "plot_metrics",
            "branch_values", "plot_diagram", "POINT_LABELS", "plot_orbits", "plot_cycles", "curve_kind",
-           "plot_twoparam"]
+           "plot_twoparam", "CYCLE_MEASURES", "cycle_values", "plot_cycle_branches"]
 
 #: Figures of a path file; a diagram file has the one kind ``'diagram'``.
 KINDS = ("branch", "steps", "diagnostics", "metrics")
@@ -38,7 +41,17 @@ CYCLE_KINDS = ("orbits", "cycles")
 #: The field's abbreviations of special-point kinds (AUTO, MatCont): limit point, branch point, Hopf,
 #: Hessian-index change, and the cusp and Bogdanov–Takens points of fold curves.
 POINT_LABELS = {"fold": "LP", "bp": "BP", "hopf": "HB", "index_change": "IC", "cusp": "CP", "bt": "BT",
-                "zh": "ZH", "gh": "GH"}
+                "zh": "ZH", "gh": "GH", "lpc": "LPC", "pd": "PD", "ns": "NS"}
+#: The legend's names of the special points of a diagram.
+POINT_NAMES = {"LP": "LP: fold", "BP": "BP: branch point", "HB": "HB: Hopf", "IC": "IC: index change",
+               "LPC": "LPC: fold of cycles", "PD": "PD: period doubling", "NS": "NS: torus (Neimark-Sacker)"}
+#: What ``--y`` draws of the cycle branches of a diagram, and of its equilibria (None: not drawn):
+#: AUTO's L2 norm ``sqrt(∫|u|²)`` (‖p‖ at an equilibrium), the largest ``|u_i|`` over the orbit, the
+#: largest half peak-to-peak of a component (0 at an equilibrium), the period; ``p[i]`` draws the
+#: largest ``u_i`` over the orbit (AUTO's MAX U(i)) with ``p[i]`` of the equilibria.
+CYCLE_MEASURES = {"norm": "‖p‖, L2 norm of orbits", "l2": "‖p‖, L2 norm of orbits",
+                  "max": "max |p_i|, max |u_i| over orbits", "amplitude": "amplitude (half peak-to-peak)",
+                  "period": "period"}
 #: Codimension-2 points of fold and Hopf curves, with the names of the legend.
 CODIM2_NAMES = {"CP": "CP: cusp", "BT": "BT: Bogdanov-Takens", "ZH": "ZH: zero-Hopf", "GH": "GH: generalised Hopf"}
 CODIM2_MARKERS = {"CP": "^", "BT": "s", "ZH": "D", "GH": "o"}
@@ -117,58 +130,157 @@ def _stable_mask(f: PathFile) -> Optional[np.ndarray]:
     return None
 
 
-def plot_diagram(d: DiagramFile, y: Optional[str] = None, ax=None):
-    """Every branch of a diagram file: solid stable, dashed unstable, special points labelled."""
-    plt = _pyplot()
+def _equilibrium_measure(y: Optional[str]):
+    """``of_point(p)``: what ``--y`` shows of an equilibrium on a diagram with cycle branches (None: nothing)."""
+    if y == "period":
+        return None
+    if y == "max":
+        return lambda p: float(np.max(np.abs(p)))
+    if y == "amplitude":
+        return lambda p: 0.0
+    return lambda p: float(np.linalg.norm(p))
+
+
+def cycle_values(c, y: Optional[str] = None) -> Tuple[np.ndarray, np.ndarray, str]:
+    """``(lam, values, label)`` of a cycle branch (a :class:`~pathtrack.io.CyclesFile`) for ``--y``.
+
+    ``y``: ``None``/``'norm'``/``'l2'``, ``'max'``, ``'amplitude'``, ``'period'`` (:data:`CYCLE_MEASURES`)
+    or ``'p[i]'`` (the largest ``u_i`` over each orbit).
+    """
+    o = c.orbits
+    key = "norm" if y in (None, "") else y
+    if key in CYCLE_MEASURES:
+        column = {"norm": "l2", "l2": "l2", "amplitude": "amplitude", "period": "period"}.get(key)
+        vals = o[column] if column else np.max(np.abs(o["profile"]), axis=(1, 2))
+        return o["lam"], np.asarray(vals, dtype=float), CYCLE_MEASURES[key]
+    m = re.fullmatch(r"p\[(-?\d+)\]", key)
+    n = o["profile"].shape[2] if o["profile"].ndim == 3 else 0
+    if m and -n <= int(m.group(1)) < n:
+        i = int(m.group(1))
+        return o["lam"], o["profile"][:, :, i].max(axis=1), f"p[{i}], max u[{i}] over orbits"
+    raise StorageError(f"--y {y!r}: cycle branches are drawn by 'norm' or 'l2', 'max', 'amplitude', 'period' or "
+                       f"'p[i]' (i below n = {n})")
+
+
+def plot_cycle_branches(cycles, y: Optional[str], ax, first_color: int = 0, points: Optional[dict] = None) -> None:
+    """Draw cycle branches (:class:`~pathtrack.io.CyclesFile` s) as ``y`` against λ, each joined to its Hopf point:
+    solid where the orbits are stable (no multiplier outside the unit circle but the trivial one), dashed where
+    not; LPC, PD and NS marked and labelled. ``points``: the marks already drawn (updated)."""
+    points = {} if points is None else points
+    of_eq = _equilibrium_measure(y)
+    for j, c in enumerate(cycles):
+        if not len(c.orbits["lam"]):
+            continue
+        lam, vals, _ = cycle_values(c, y)
+        stable = np.asarray(c.orbits["n_unstable"]) == 0
+        for sp in c.special_points:  # at the point's arclength along the branch
+            _mark(ax, points, POINT_LABELS.get(sp["kind"], sp["kind"]), float(sp["lam"]),
+                  float(np.interp(sp["s"], c.orbits["s"], vals)))
+        hopf = c.hopf
+        if hopf.get("p") is not None and hopf.get("lam") is not None:  # start the line at the Hopf point
+            p = np.asarray(hopf["p"], dtype=float)
+            v0 = 2 * np.pi / float(hopf["omega"]) if y == "period" else _hopf_value(y, p, of_eq)
+            lam, vals, stable = np.r_[float(hopf["lam"]), lam], np.r_[v0, vals], np.r_[stable[:1], stable]
+            if y == "period":  # the equilibria are not drawn: mark where the branch starts
+                _mark(ax, points, "HB", float(hopf["lam"]), v0)
+        color = f"C{(first_color + j) % 10}"
+        cuts = np.flatnonzero(np.diff(stable.astype(int))) + 1
+        for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(lam)]):  # runs of equal stability, joined at the cuts
+            ax.plot(lam[max(a - 1, 0):b], vals[max(a - 1, 0):b], "-" if stable[a] else "--", color=color,
+                    lw=1.6 if stable[a] else 1.1)
+
+
+def _hopf_value(y: Optional[str], p: np.ndarray, of_eq) -> float:
+    """``y`` of the zero-amplitude orbit at a Hopf point ``p``: what the equilibrium shows."""
+    m = re.fullmatch(r"p\[(-?\d+)\]", y or "")
+    return float(p[int(m.group(1))]) if m else of_eq(p)
+
+
+def _mark(ax, points: dict, tag: str, lam: float, v: float) -> None:
+    """Mark and label a special point, once (a point located on two branches is marked once)."""
+    key = (tag, round(lam, 8), round(v, 8))
+    if key in points:
+        return
+    points[key] = True
+    marker = "o" if tag == "BP" else "D" if tag in ("LPC", "PD", "NS") else "s"
+    ax.plot([lam], [v], marker, color="k", ms=5, zorder=3)
+    ax.annotate(tag, (lam, v), textcoords="offset points", xytext=(5, 5), fontsize=8)
+
+
+def _diagram_legend(ax, points: dict, known_stability: bool, n_cycles: int) -> None:
     from matplotlib.lines import Line2D
 
+    handles = [Line2D([], [], color="C0", ls="-", label="stable" if known_stability else "branch")]
+    if known_stability:
+        handles.append(Line2D([], [], color="C0", ls="--", label="unstable"))
+    if n_cycles:
+        handles.append(Line2D([], [], color="none", label=f"{n_cycles} cycle branch(es) from HB"))
+    for tag in sorted({t for t, _, _ in points}):
+        marker = "o" if tag == "BP" else "D" if tag in ("LPC", "PD", "NS") else "s"
+        handles.append(Line2D([], [], color="k", ls="", marker=marker, ms=5, label=POINT_NAMES.get(tag, tag)))
+    ax.legend(handles=handles, loc="best", fontsize=8)
+
+
+def plot_diagram(d: DiagramFile, y: Optional[str] = None, ax=None):
+    """Every branch of a diagram file, its cycle branches included: solid stable, dashed unstable, special
+    points labelled."""
+    plt = _pyplot()
+
     ax = ax or plt.gca()
-    label = "‖p‖"
+    cycles = list(getattr(d, "cycles", []))
+    measure = bool(cycles) and y in ("period", "max", "amplitude", "l2")  # a measure of the orbits
+    if cycles and not measure and y not in (None, "norm") and not re.fullmatch(r"p\[(-?\d+)\]", y):
+        cycles = []  # a metric of the equilibria: the orbits have none
+    label = CYCLE_MEASURES[y] if measure else "‖p‖"
     points = {}
     known_stability = False
     for k, f in enumerate(d.branches):
         if not f.has_steps or f.num_steps == 0:
             continue
-        lam, vals, label, of_point = branch_values(f, y)
-        parent, origin = int(d.tree["parent"][k]), int(d.tree["origin_event"][k])
-        if parent >= 0 and of_point is not None:  # join the branch to the point it leaves from
-            pf = d.branches[list(d.tree["branch"]).index(parent)]
-            lam = np.concatenate([[pf.events[origin]["lam"]], lam])
-            vals = np.concatenate([[of_point(pf.event_p(origin))], vals])
-        stable = _stable_mask(f) if of_point is not None else None
-        color = f"C{k % 10}"
-        if stable is None:
-            ax.plot(lam, vals, "-", color=color, lw=1.5)
-        else:
-            known_stability = True
-            if parent >= 0:
-                stable = np.concatenate([stable[:1], stable])
-            for i in range(len(lam) - 1):  # a segment is stable when both its ends are
-                ok = bool(stable[i] and stable[i + 1])
-                ax.plot(lam[i:i + 2], vals[i:i + 2], "-" if ok else "--", color=color, lw=1.6 if ok else 1.1)
-        for i, e in enumerate(f.events):
-            v = of_point(f.event_p(i)) if of_point is not None else float(np.interp(e["s"], f.s, vals))
-            tag = POINT_LABELS.get(e["kind"], e["kind"])
-            key = (tag, round(e["lam"], 8), round(v, 8))
-            if key in points:  # a point located on two branches is marked once
+        if measure:
+            of_point = _equilibrium_measure(y)
+            if of_point is None:  # the period of an equilibrium
                 continue
-            points[key] = True
-            ax.plot([e["lam"]], [v], "o" if tag == "BP" else "s", color="k", ms=5, zorder=3)
-            ax.annotate(tag, (e["lam"], v), textcoords="offset points", xytext=(5, 5), fontsize=8)
-    handles = [Line2D([], [], color="C0", ls="-", label="stable" if known_stability else "branch")]
-    if known_stability:
-        handles.append(Line2D([], [], color="C0", ls="--", label="unstable"))
-    kinds = sorted({t for t, _, _ in points})
-    for tag in kinds:
-        handles.append(Line2D([], [], color="k", ls="", marker="o" if tag == "BP" else "s", ms=5,
-                              label={"LP": "LP: fold", "BP": "BP: branch point", "HB": "HB: Hopf",
-                                     "IC": "IC: index change"}.get(tag, tag)))
-    ax.legend(handles=handles, loc="best", fontsize=8)
+            lam, vals = f.lam[f.p_steps], np.array([of_point(np.asarray(row)) for row in f.p])
+        else:
+            lam, vals, label, of_point = branch_values(f, y)
+        known_stability |= _draw_branch(ax, d, k, f, lam, vals, of_point, points)
+    if cycles:
+        plot_cycle_branches(cycles, y, ax, first_color=len(d.branches), points=points)
+        known_stability = True  # the orbits' multipliers say it
+        if not measure:
+            label = f"{label}; orbits: {'L2 norm' if y in (None, 'norm') else 'max over the orbit'}"
+    _diagram_legend(ax, points, known_stability, len(cycles))
     ax.set_xlabel("λ")
     ax.set_ylabel(label)
-    ax.set_title(_title(d, f"bifurcation diagram, {len(d.branches)} branches"), fontsize=9)
+    what = f"{len(d.branches)} branches" + (f", {len(cycles)} cycle branch(es)" if cycles else "")
+    ax.set_title(_title(d, f"bifurcation diagram, {what}"), fontsize=9)
     ax.grid(True, alpha=0.3)
     return ax
+
+
+def _draw_branch(ax, d: DiagramFile, k: int, f: PathFile, lam, vals, of_point, points: dict) -> bool:
+    """Branch ``k`` of ``d`` (``vals`` against ``lam``; ``of_point(p)``: the value at a point, None for a
+    metric), solid where stable and dashed where not, its special points marked; whether stability is known."""
+    parent, origin = int(d.tree["parent"][k]), int(d.tree["origin_event"][k])
+    if parent >= 0 and of_point is not None:  # join the branch to the point it leaves from
+        pf = d.branches[list(d.tree["branch"]).index(parent)]
+        lam = np.concatenate([[pf.events[origin]["lam"]], lam])
+        vals = np.concatenate([[of_point(pf.event_p(origin))], vals])
+    stable = _stable_mask(f) if of_point is not None else None
+    color = f"C{k % 10}"
+    if stable is None:
+        ax.plot(lam, vals, "-", color=color, lw=1.5)
+    else:
+        if parent >= 0:
+            stable = np.concatenate([stable[:1], stable])
+        for i in range(len(lam) - 1):  # a segment is stable when both its ends are
+            ok = bool(stable[i] and stable[i + 1])
+            ax.plot(lam[i:i + 2], vals[i:i + 2], "-" if ok else "--", color=color, lw=1.6 if ok else 1.1)
+    for i, e in enumerate(f.events):
+        v = of_point(f.event_p(i)) if of_point is not None else float(np.interp(e["s"], f.s, vals))
+        _mark(ax, points, POINT_LABELS.get(e["kind"], e["kind"]), e["lam"], v)
+    return stable is not None
 
 
 def curve_kind(f: PathFile) -> Optional[Tuple[str, str]]:
@@ -321,6 +433,8 @@ def plot_file(path: str, kind: str = "branch", y: Optional[str] = None, out: Opt
         return _plot_twoparam_files(plt, (path,) + tuple(curves), out, dpi)
     if curves:
         raise StorageError("--curve: extra curves are drawn by --kind twoparam only")
+    if kind == "diagram" and _is_cycles_file(path):  # a cycle branch on its own, as a diagram draws it
+        return _plot_cycles_file(plt, path, kind, y, out, dpi)
     with load(path) as f:
         if isinstance(f, DiagramFile) != (kind == "diagram"):
             raise StorageError(f"{path}: --kind diagram plots diagram files only" if kind == "diagram" else
@@ -379,20 +493,50 @@ def _plot_twoparam_files(plt, paths, out: str, dpi: int) -> str:
     return out
 
 
+def _is_cycles_file(path: str) -> bool:
+    from .io import CYCLES_FORMAT
+    from .io.reader import _format
+
+    try:
+        return _format(path) == CYCLES_FORMAT
+    except (StorageError, OSError):
+        return False  # load() says what is wrong
+
+
 def _plot_cycles_file(plt, path: str, kind: str, y: Optional[str], out: str, dpi: int) -> str:
+    """``kind`` ``orbits``, ``cycles`` or ``diagram`` of a cycles file; ``orbits`` of a diagram's cycle branches."""
     from .io import CyclesFile, open_file
 
     f = open_file(path)
-    if not isinstance(f, CyclesFile):
+    branches = [f]
+    if isinstance(f, DiagramFile) and kind == "orbits":
+        branches = [c for c in f.cycles if len(c.orbits["lam"])]
         f.close()
+        if not branches:
+            raise StorageError(f"{path}: a diagram file without cycle branches; continue them with pathtrack "
+                               "diagram PROBLEM --cycles --out FILE")
+    elif not isinstance(f, CyclesFile):
+        f.close()
+        if isinstance(f, DiagramFile):
+            raise StorageError(f"{path}: a diagram file; its cycle branches are drawn by --kind diagram (--y l2, max, "
+                               "amplitude or period) and --kind orbits")
         raise StorageError(f"{path}: --kind {kind} plots a cycle branch (written by pathtrack run PROBLEM "
                            "--from FILE:hopfK --out FILE); this is another kind of file")
-    if not len(f.orbits["lam"]):
+    elif not len(f.orbits["lam"]):
         raise StorageError(f"{path}: no orbits stored, nothing to plot")
-    fig = plt.figure(figsize=(6.4, 4.8 if kind == "orbits" else 6.0))
+    fig = plt.figure(figsize=(6.4, 4.8 if kind in ("orbits", "diagram") else 6.0))
     try:
         if kind == "orbits":
-            plot_orbits(f, y, fig.gca())
+            plot_orbits(branches, y, fig.gca())
+        elif kind == "diagram":
+            ax = fig.gca()
+            points: dict = {}
+            plot_cycle_branches(branches, y, ax, points=points)
+            _diagram_legend(ax, points, True, 0)
+            ax.set_xlabel("λ")
+            ax.set_ylabel(cycle_values(f, y)[2])
+            ax.set_title(f"{f.problem}: cycle branch (solid stable, dashed unstable)", fontsize=9)
+            ax.grid(True, alpha=0.3)
         else:
             plot_cycles(f, fig)
         fig.tight_layout()
@@ -405,22 +549,29 @@ def _plot_cycles_file(plt, path: str, kind: str, y: Optional[str], out: str, dpi
 def plot_orbits(f, y: Optional[str], ax, max_orbits: int = 25) -> None:
     """A family of orbits in phase space: components ``u[i]`` against ``u[j]`` (``y`` = ``'i,j'``, default 0,1).
 
-    At most ``max_orbits`` orbits, evenly spaced along the branch, coloured by λ.
+    ``f``: a cycle branch, or a list of them (a diagram's). At most ``max_orbits`` orbits a branch,
+    evenly spaced along it, coloured by λ.
     """
-    prof = f.orbits["profile"]
-    n = prof.shape[2]
+    files = list(f) if isinstance(f, (list, tuple)) else [f]
+    n = files[0].orbits["profile"].shape[2]
     i, j = (0, 1) if y in (None, "") else _pair(y, n)
-    rows = np.unique(np.linspace(0, len(prof) - 1, min(max_orbits, len(prof))).round().astype(int))
-    lam = f.orbits["lam"]
+    lam_all = np.concatenate([c.orbits["lam"] for c in files])
     import matplotlib as mpl
-    norm = mpl.colors.Normalize(vmin=float(lam.min()), vmax=float(lam.max()) if lam.max() > lam.min() else None)
+    lo, hi = float(lam_all.min()), float(lam_all.max())
+    norm = mpl.colors.Normalize(vmin=lo, vmax=hi if hi > lo else None)
     cmap = mpl.colormaps["viridis"]
-    for r in rows:
-        ax.plot(prof[r, :, i], prof[r, :, j], color=cmap(norm(lam[r])), lw=1.0)
+    drawn = 0
+    for c in files:
+        prof, lam = c.orbits["profile"], c.orbits["lam"]
+        rows = np.unique(np.linspace(0, len(prof) - 1, min(max_orbits, len(prof))).round().astype(int))
+        for r in rows:
+            ax.plot(prof[r, :, i], prof[r, :, j], color=cmap(norm(lam[r])), lw=1.0)
+        drawn += len(rows)
     ax.figure.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="λ")
     ax.set_xlabel(f"u[{i}]")
     ax.set_ylabel(f"u[{j}]")
-    ax.set_title(f"{f.problem}: {len(rows)} of {len(prof)} orbits")
+    of = f" of {len(files)} cycle branches" if len(files) > 1 else ""
+    ax.set_title(f"{files[0].problem}: {drawn} of {len(lam_all)} orbits{of}")
 
 
 def _pair(y: str, n: int) -> Tuple[int, int]:

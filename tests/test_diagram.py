@@ -191,7 +191,7 @@ def test_branches_are_appended_not_the_file_rewritten(tmp_path, monkeypatch):
     r = diagram(Pitchfork(), depth=2, out=out)
     assert r.n_branches == 3 and copies.count(out) == 1  # finish() only (each branch's own file is finished too)
     with load(out) as f:
-        assert int(f.attrs["schema_version"]) == 2 and list(f.tree["n_children"]) == [2, 0, 0]
+        assert int(f.attrs["schema_version"]) == 3 and list(f.tree["n_children"]) == [2, 0, 0]
         (bp,) = f.branches[0].events
         # the symmetric pitchfork of the plugin, with its bifurcation equation stored with the point
         assert bp["kind"] == "bp" and bp["type"] == "pitchfork" and bp["kernel_dim"] == 2
@@ -232,7 +232,7 @@ def test_schema_1_diagram_still_opens_and_resumes_into_tables(tmp_path):
     assert done.success and done.n_branches == 3
     ref = diagram(Pitchfork(), depth=1)
     with load(old) as f:
-        assert int(f.attrs["schema_version"]) == 2 and f.status == "success" and len(f.branches) == 3
+        assert int(f.attrs["schema_version"]) == 3 and f.status == "success" and len(f.branches) == 3
         for pf, b in zip(f.branches, ref.branches):
             np.testing.assert_array_equal(pf.lam, b.result.lam)
 

@@ -78,7 +78,7 @@ def copy_tree(src, dst, compress: bool, block: int = 4096) -> None:
 
 # ------------------------------------------------------------------------- atomic replacement
 #: Tags of the temporary files :func:`replacing` makes: ``{path}.{tag}-{pid}.tmp``.
-TMP_TAGS = ("create", "layout", "compact", "resume", "write", "branch", "curve")
+TMP_TAGS = ("create", "layout", "compact", "resume", "write", "branch", "curve", "cycle")
 
 
 def tmp_path(path: str, tag: str) -> str:

@@ -23,7 +23,8 @@ from .h5 import decode
 from .schema import (CHECKPOINT_ARRAYS, CHECKPOINT_SCALARS, CYCLES_ATTRS, CYCLES_CHECKPOINT_SCALARS, CYCLES_DATASETS, CYCLES_FORMAT,
                      DIAGRAM_ATTRS, DIAGRAM_FORMAT, EVENT_COLUMNS, HEADER_FINISH_ATTRS, KIND_OF_FORMAT, PARAMETER_ATTRS,
                      PARAMETER_DATASETS, PARAMETER_FORMAT, PATH_ATTRS, TREE_COLUMNS, branch_group, PATH_FINISH_ATTRS,
-                     CURVE_ATTRS, TABLE_CHECKPOINT_ARRAYS, TREE_END_COLUMNS, curve_group,
+                     CURVE_ATTRS, CYCLE_BRANCH_ATTRS, TABLE_CHECKPOINT_ARRAYS, TREE_END_COLUMNS, curve_group,
+                     cycle_group,
                      PATH_FORMAT, REJECTED_COLUMNS, SOLVE_ATTRS, SOLVE_CERTIFICATE_DATASETS, SOLVE_DATASETS,
                      SOLVE_FORMAT, SOLVE_V1_ATTRS, STEP_COLUMNS,
                      TRAIN_ATTRS, TRAIN_DATASETS, TRAIN_FORMAT, TRAIN_V1_NETWORK_ATTRS, StorageError, one_line,
@@ -464,9 +465,9 @@ class _ResultFile:
     #: The first schema version with the common header (older ones are read as LEGACY_ATTRS).
     HEADER_SINCE = 2
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, *, _group=None):
         self.path = str(path)
-        h = h5.open_read(self.path)
+        h = h5.open_read(self.path) if _group is None else _group  # a group of an open file: read, not closed
         try:
             self.attrs = root_attrs(h, self.path)
             self.format, self.schema_version = identify(self.attrs, self.path, self.FORMAT)
@@ -485,7 +486,8 @@ class _ResultFile:
             raise StorageError(f"{self.path}: corrupt pathtrack file ({one_line(exc)})") from None
         finally:
             self._handle = None
-            h.close()
+            if _group is None:
+                h.close()
 
     def _json(self, key: str, default=None):
         if key not in self.attrs:
@@ -629,12 +631,20 @@ class DiagramFile:
         The fold and Hopf curves stored under ``/curves`` (schema 2; ``pathtrack fold|hopf --out``).
     curve_info : list of dict
         Per curve: ``curve`` (its number), ``curve_kind``, ``par2``, ``parent_branch``, ``parent_event``.
+    cycles : list of CyclesFile
+        The cycle branches stored under ``/cycles`` (schema 3; ``pathtrack diagram --cycles``), each
+        read as a cycles file (``orbits``, ``points``, ``special_points``, ``hopf`` ...).
+    cycle_info : list of dict
+        Per cycle branch: ``cycle`` (its number), ``parent_branch`` and ``parent_event`` (its Hopf point).
+    cycle_options : TrackerOptions or None
+        The options of the cycle branches (None: the diagram continues none).
     """
 
     def __init__(self, path: str):
         self.path = str(path)
         self.branches: List[PathFile] = []
         self.curves: List[PathFile] = []
+        self.cycles: List["CyclesFile"] = []
         self._memory: List[Any] = []  # the in-memory path files of schema 2's branches
         self._file = h5.open_read(self.path)
         _validate_or_close(self, "diagram file")
@@ -649,8 +659,10 @@ class DiagramFile:
             self.parameters = json.loads(attrs["parameters"])
             self.options = TrackerOptions.from_json(attrs["options"])
             self.explorer = json.loads(attrs["explorer"])
+            cycle_options = str(attrs.get("cycle_options", ""))  # schema 3
+            self.cycle_options = TrackerOptions.from_json(cycle_options) if cycle_options else None
         except Exception as exc:
-            raise StorageError(f"{self.path}: bad parameters/options/explorer attribute ({one_line(exc)})") from None
+            raise StorageError(f"{self.path}: bad parameters/options/explorer/cycle_options attribute ({one_line(exc)})") from None
         self.problem = str(attrs["problem"])
         self.status = check_status(attrs, self.path)
         self.depth = int(attrs["depth"])
@@ -685,6 +697,16 @@ class DiagramFile:
             self.curve_info.append({"curve": k, "curve_kind": str(c.attrs["curve_kind"]), "par2": str(c.attrs["par2"]),
                                     "parent_branch": int(c.attrs["parent_branch"]),
                                     "parent_event": int(c.attrs["parent_event"])})
+        numbers = sorted(int(k) for k in self._file["cycles"].keys()) if "cycles" in self._file else []
+        if numbers != list(range(len(numbers))):
+            raise StorageError(f"{self.path}: /cycles holds groups {numbers}, expected 0..{len(numbers) - 1}")
+        self.cycle_info = []
+        for k in numbers:
+            where = f"{self.path}:/{cycle_group(k)}"
+            c = CyclesFile(where, _group=self._file[cycle_group(k)])
+            require_attrs(c.attrs, where, CYCLE_BRANCH_ATTRS)
+            self.cycles.append(c)
+            self.cycle_info.append({"cycle": k, **{a: int(c.attrs[a]) for a in CYCLE_BRANCH_ATTRS}})
 
     def _table_branches(self, rows: int) -> List[PathFile]:
         """Schema 2: each committed branch's rows of ``/tables`` as a path file in memory."""
@@ -776,6 +798,12 @@ class DiagramFile:
                             "par2_start": float(c.lam[0]) if c.lam.size else None,
                             "par2_end": float(c.lam[-1]) if c.lam.size else None, "events": c.events}
                            for info, c in zip(self.curve_info, self.curves)],
+                "cycles": [{**info, "status": c.status, "end_reason": c.end_reason, "hopf_lam": c.hopf.get("lam"),
+                            "n_orbits": len(c.orbits["lam"]),
+                            "lam_end": float(c.orbits["lam"][-1]) if len(c.orbits["lam"]) else None,
+                            "period_end": float(c.orbits["period"][-1]) if len(c.orbits["lam"]) else None,
+                            "special_points": [{k: sp[k] for k in ("kind", "lam")} for sp in c.special_points]}
+                           for info, c in zip(self.cycle_info, self.cycles)],
                 "wall_time": float(self.attrs["wall_time"]) if "wall_time" in self.attrs else None}
 
     def close(self) -> None:
@@ -834,7 +862,8 @@ class CyclesFile(_ResultFile):
         if not all(isinstance(v, dict) for v in (self.parameters, self.options, self.hopf)) \
                 or not isinstance(self.special_points, list):
             raise StorageError(f"{self.path}: parameters/options/hopf/special_points attributes are malformed")
-        if self.status != "running" or "orbits" in self._handle:  # a run's file is laid out at its first orbit
+        # a run's file is laid out at its first orbit (a branch whose first orbit failed has none)
+        if "orbits" in self._handle or (self.status != "running" and int(self.attrs.get("n_accepted", 1)) > 0):
             require_datasets(self._handle, self.path, CYCLES_DATASETS)
         o = {k[len("orbits/"):]: v for k, v in self.data.items() if k.startswith("orbits/")}
         if not o:  # a run that has not reached its first orbit

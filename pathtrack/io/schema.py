@@ -21,7 +21,8 @@ import numpy as np
 
 __all__ = ["StorageError", "LIBVER", "PATH_FORMAT", "SOLVE_FORMAT", "TRAIN_FORMAT", "DIAGRAM_FORMAT", "CYCLES_FORMAT",
            "SCHEMA_VERSIONS", "LEGACY_FORMATS", "KIND_OF_FORMAT", "HEADER_ATTRS", "HEADER_FINISH_ATTRS", "STEP_COLUMNS",
-           "DIAGRAM_ATTRS", "TREE_COLUMNS", "TREE_END_COLUMNS", "TABLE_CHECKPOINT_ARRAYS", "branch_group", "CURVE_ATTRS", "curve_group", "PARAMETER_FORMAT", "PARAMETER_ATTRS", "PARAMETER_DATASETS",
+           "DIAGRAM_ATTRS", "TREE_COLUMNS", "TREE_END_COLUMNS", "TABLE_CHECKPOINT_ARRAYS", "branch_group", "CURVE_ATTRS", "curve_group", "CYCLE_BRANCH_ATTRS",
+           "cycle_group", "DIAGRAM_CYCLES_SINCE", "PARAMETER_FORMAT", "PARAMETER_ATTRS", "PARAMETER_DATASETS",
            "REJECTED_COLUMNS", "EVENT_COLUMNS", "EVENT_EXTRA_LEN", "event_datasets", "CHECKPOINT_SCALARS", "PATH_ATTRS", "PATH_FINISH_ATTRS",
            "KIND_LEN", "reason_names_attr", "write_header", "finish_header", "now", "problem_identity"]
 
@@ -47,7 +48,7 @@ PARAMETER_FORMAT = "pathtrack-parameters"
 #: Path schema 3 adds the root attribute ``diagnostics_off``; 2 stores ``/rejected/reason`` as
 #: RejectReason codes (1 stored their names as strings). Cycles schema 2 is written orbit by orbit
 #: (SWMR) and adds ``/points`` and ``/checkpoint``.
-SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 4, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2, DIAGRAM_FORMAT: 2,
+SCHEMA_VERSIONS: Dict[str, int] = {PATH_FORMAT: 4, SOLVE_FORMAT: 2, TRAIN_FORMAT: 2, DIAGRAM_FORMAT: 3,
                                     CYCLES_FORMAT: 2, PARAMETER_FORMAT: 1}
 
 #: ``format`` attributes of layouts written before the common header, as ``(format, schema_version)``.
@@ -241,6 +242,20 @@ CURVE_ATTRS = ("curve_kind", "par2", "parent_branch", "parent_event")
 def curve_group(curve: int) -> str:
     """The group of two-parameter curve ``curve`` in a diagram file (a path file's layout)."""
     return f"curves/{int(curve):04d}"
+
+
+#: Schema 3: cycle branches, one group ``/cycles/NNNN`` each, holding a cycles file's root attributes
+#: and datasets (``/orbits``, ``/points``, ``/checkpoint``; see :data:`CYCLES_ATTRS`), plus the branch
+#: and the row of its ``events`` of the Hopf point the cycle branch starts from. The root attribute
+#: ``cycle_options`` (JSON options of the cycle branches; ``""``: none asked for) is schema 3's too.
+CYCLE_BRANCH_ATTRS = ("parent_branch", "parent_event")
+#: The diagram schema version that added ``/cycles`` and ``cycle_options``.
+DIAGRAM_CYCLES_SINCE = 3
+
+
+def cycle_group(cycle: int) -> str:
+    """The group of cycle branch ``cycle`` in a diagram file (a cycles file's layout)."""
+    return f"cycles/{int(cycle):04d}"
 
 
 # --------------------------------------------------------------------------------- cycles files

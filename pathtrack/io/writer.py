@@ -28,7 +28,7 @@ from . import h5
 from .schema import (CHECKPOINT_SCALARS, CYCLES_CHECKPOINT_SCALARS, CYCLES_COLUMNS, CYCLES_FORMAT,
                      CYCLES_INT_COLUMNS, POINT_JSON_LEN, DIAGRAM_FORMAT, EVENT_COLUMNS, EVENT_EXTRA_LEN, KIND_LEN,
                      PATH_FORMAT, REJECTED_COLUMNS, TABLE_CHECKPOINT_ARRAYS, TREE_COLUMNS, TREE_END_COLUMNS,
-                     curve_group, event_datasets,
+                     CYCLE_BRANCH_ATTRS, curve_group, cycle_group, event_datasets,
                      SCHEMA_VERSIONS, STEP_COLUMNS, TRAIN_FORMAT, StorageError, finish_header, jsonable, now, one_line,
                      problem_identity, reason_names_attr, write_header)
 
@@ -480,8 +480,11 @@ class DiagramWriter:
 
     @classmethod
     def create(cls, path: str, problem, options: TrackerOptions, depth: int, explorer: Dict[str, Any],
-               force: bool = False) -> "DiagramWriter":
-        """Start a new diagram file holding no branch; refuse to overwrite one unless ``force``."""
+               force: bool = False, cycle_options: Optional[TrackerOptions] = None) -> "DiagramWriter":
+        """Start a new diagram file holding no branch; refuse to overwrite one unless ``force``.
+
+        ``cycle_options``: the options of the cycle branches continued from its Hopf points (None: none).
+        """
         path = str(path)
         if os.path.exists(path) and not force:
             raise FileExistsError(f"{path} exists; pass force=True (--force) to overwrite it")
@@ -491,7 +494,8 @@ class DiagramWriter:
             write_header(f.attrs, DIAGRAM_FORMAT)
             f.attrs.update(problem=name, parameters=params, options=options.to_json(), depth=int(depth),
                            explorer=json.dumps(explorer, default=jsonable), writer_pid=os.getpid(),
-                           writer_host=socket.gethostname())
+                           writer_host=socket.gethostname(),
+                           cycle_options="" if cycle_options is None else cycle_options.to_json())
             _tree_layout(f)
         return cls(path)
 
@@ -522,8 +526,9 @@ class DiagramWriter:
                         if k == 0:
                             w._tables_layout(b)
                         w._append(b, row, old.explorer if k == len(rows) - 1 else {})
-                    if "curves" in old._file:  # curves added to an interrupted diagram stay with it
-                        old._file.copy(old._file["curves"], f, "curves")
+                    for group in ("curves", "cycles"):  # what was added to an interrupted diagram stays with it
+                        if group in old._file:
+                            old._file.copy(old._file[group], f, group)
                     if rows:
                         f.swmr_mode = True
                         f.flush()
@@ -667,16 +672,21 @@ class DiagramWriter:
         continued from. The diagram is replaced atomically (a kill leaves it as it was).
         """
         number = cls.curves_stored(path)
-        h5.remove_stale_tmp(path)
+        _copy_into(path, src, curve_group(number), curve_kind=str(curve_kind), par2=str(par2),
+                   parent_branch=int(parent_branch), parent_event=int(parent_event))
+        return number
 
-        def edit(f) -> None:
-            g = f.require_group("curves").create_group(curve_group(number).split("/", 1)[1])
-            with h5.h5py().File(src, "r") as c:
-                h5.copy_tree(c, g, compress=True)
-            g.attrs.update(curve_kind=str(curve_kind), par2=str(par2), parent_branch=int(parent_branch),
-                           parent_event=int(parent_event))
+    @staticmethod
+    def add_cycles(path: str, src: str, parent_branch: int, parent_event: int) -> int:
+        """Copy the finished cycles file ``src`` into diagram file ``path`` as ``/cycles/NNNN``; its number.
 
-        h5.rewrite(path, edit)
+        ``parent_branch``/``parent_event``: the branch and the row of its events of the Hopf point the
+        cycle branch starts from. The diagram is replaced atomically (a kill leaves it as it was).
+        """
+        with h5.h5py().File(path, "r") as f:
+            number = len(f["cycles"]) if "cycles" in f else 0
+        _copy_into(path, src, cycle_group(number), **dict(zip(CYCLE_BRANCH_ATTRS, (int(parent_branch),
+                                                                                   int(parent_event)))))
         return number
 
     def finish(self, status: Status, message: str, wall_time: float, counters: Mapping[str, int],
@@ -693,6 +703,20 @@ class DiagramWriter:
     def close(self) -> None:
         """Close the file without a final status (it stays ``running``, resumable)."""
         self._f = _flush_close(self._f)
+
+
+def _copy_into(path: str, src: str, group: str, **attrs) -> None:
+    """A new version of ``path`` with the file ``src`` copied into ``group`` (created), ``attrs`` added to it."""
+    h5.remove_stale_tmp(path)
+
+    def edit(f) -> None:
+        parent, name = group.split("/", 1)
+        g = f.require_group(parent).create_group(name)
+        with h5.h5py().File(src, "r") as c:
+            h5.copy_tree(c, g, compress=True)
+        g.attrs.update(attrs)
+
+    h5.rewrite(path, edit)
 
 
 def _flush_close(f):
