@@ -175,3 +175,36 @@ def test_bad_cycle_options_are_one_line_errors(bautin, tmp_path):
         assert res.exit_code == 2 and text in res.output and res.output.count("\n") == 1, (args, res.output)
     with pytest.raises(OptionsError, match="not an ODE right-hand side"):
         diagram(Pitchfork(), cycles=True)
+
+
+@pytest.mark.slow
+def test_kill_9_in_a_cycle_branch_loses_only_it_and_resume_finishes(tmp_path):
+    import signal
+    import time
+
+    path = str(tmp_path / "k.h5")
+    opts = ["-c", "ntst=10", "-c", "ncol=3", "-c", "max_ds=0.01"]
+    args = ["diagram", "hopf-normal-form", "--set", "l1=1", "--set", "l2=-1"]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "pathtrack.cli", *args, "--cycles", *opts, "--out", path],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    tmp = f"{path}.cycle-{proc.pid}.tmp"
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and proc.poll() is None and not os.path.exists(tmp):
+            time.sleep(0.005)
+        in_cycles = proc.poll() is None and os.path.exists(tmp)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert in_cycles, "the run ended before it could be killed: " + proc.stderr.read().decode(errors="replace")[-300:]
+    with load(path) as f:
+        assert f.status == "running" and len(f.branches) == 1 and f.cycles == []
+    resumed = subprocess.run([sys.executable, "-m", "pathtrack.cli", *args, "--resume", path], capture_output=True,
+                             text=True, env=env, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert not os.path.exists(tmp)  # the killed process's temporary file is removed
+    ref = diagram(HopfNormalForm(**BAUTIN), depth=1, cycles={"ntst": 10, "ncol": 3, "max_ds": 0.01})
+    with load(path) as f:
+        assert f.status == "success" and len(f.cycles) == 1
+        _assert_same_orbits(f.cycles[0], ref.cycles[0].result)
