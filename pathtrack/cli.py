@@ -936,13 +936,14 @@ def _print_path_info(info: dict) -> None:
 @click.option("--curve", "curves", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="twoparam: another fold or Hopf curve file drawn in the same plane (repeatable).")
 @click.option("--y", "y", default=None, metavar="NAME",
-              help="branch: 'norm' (default), 'p[i]' or a metric; metrics: one metric; orbits: 'i,j'.")
+              help="branch: 'norm' (default), 'p[i]' or a metric; metrics: one metric; orbits: 'i,j'; diagram: "
+                   "also 'l2', 'max', 'amplitude' or 'period' of its cycle branches.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Output image (default FILE.<kind>.png).")
 @click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True)
 def plot_cmd(file: str, kind, y, out, dpi: int, curves) -> None:
-    """Plot a path file (branch, steps, diagnostics, metrics), a diagram file (diagram) or a cycle branch
-    (orbits, cycles)."""
+    """Plot a path file (branch, steps, diagnostics, metrics), a diagram file (diagram; orbits of its cycle
+    branches) or a cycle branch (orbits, cycles, diagram)."""
     import os
 
     from .io import StorageError

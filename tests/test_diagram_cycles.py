@@ -208,3 +208,16 @@ def test_kill_9_in_a_cycle_branch_loses_only_it_and_resume_finishes(tmp_path):
     with load(path) as f:
         assert f.status == "success" and len(f.cycles) == 1
         _assert_same_orbits(f.cycles[0], ref.cycles[0].result)
+
+
+def test_a_cycle_branch_whose_first_orbit_fails_is_stored_and_reported(tmp_path):
+    out = str(tmp_path / "fail.h5")
+    r = diagram(HopfNormalForm(), depth=1, out=out, cycles={"ntst": 10, "initial_ds": 50.0, "max_ds": 60.0,
+                                                             "max_newton_iters": 1, "newton_tol": 1e-15})
+    assert r.status is Status.success and r.message.endswith("failed: cycle branch 0 newton_failed")
+    assert r.cycles[0].result.profile.shape == (0, 10 * 4 + 1, 2)
+    with load(out) as f:
+        (c,) = f.cycles
+        assert c.status == "newton_failed" and len(c.orbits["lam"]) == 0
+    res = CliRunner().invoke(main, ["plot", out, "--out", str(tmp_path / "f.png"), "--dpi", "20"])
+    assert res.exit_code == 0, res.output

@@ -563,8 +563,8 @@ class CycleTracker:
             end_reason=self.end_reason, hopf=self.hopf, **arr,
             multipliers=np.array(r["multipliers"], dtype=complex).reshape(k, n),
             n_unstable=np.asarray(r["n_unstable"], dtype=int),
-            mesh=np.array(r["mesh"]).reshape(k, -1),
-            profile=np.array(r["profile"]).reshape(k, -1, n),
+            mesh=np.array(r["mesh"], dtype=float).reshape(k, o.ntst + 1),  # k = 0: the first orbit failed
+            profile=np.array(r["profile"], dtype=float).reshape(k, o.ntst * o.ncol + 1, n),
             n_newton_iters=np.asarray(r["n_newton_iters"], dtype=int),
             special_points=list(self.special_points), point_meshes=list(self.point_meshes),
             n_accepted=self.n_accepted, n_rejected=self.n_rejected, n_steps=self.n_steps, ntst=o.ntst,
