@@ -218,6 +218,7 @@ def test_a_cycle_branch_whose_first_orbit_fails_is_stored_and_reported(tmp_path)
     with load(out) as f:
         (c,) = f.cycles
         assert c.status == "newton_failed" and len(c.orbits["lam"]) == 0
+        assert f.summary()["cycles"][0]["hopf_lam"] == r.branches[0].result.special_points[0].lam
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

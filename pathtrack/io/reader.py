@@ -798,13 +798,22 @@ class DiagramFile:
                             "par2_start": float(c.lam[0]) if c.lam.size else None,
                             "par2_end": float(c.lam[-1]) if c.lam.size else None, "events": c.events}
                            for info, c in zip(self.curve_info, self.curves)],
-                "cycles": [{**info, "status": c.status, "end_reason": c.end_reason, "hopf_lam": c.hopf.get("lam"),
+                "cycles": [{**info, "status": c.status, "end_reason": c.end_reason, "hopf_lam": self._hopf_lam(info, c),
                             "n_orbits": len(c.orbits["lam"]),
                             "lam_end": float(c.orbits["lam"][-1]) if len(c.orbits["lam"]) else None,
                             "period_end": float(c.orbits["period"][-1]) if len(c.orbits["lam"]) else None,
                             "special_points": [{k: sp[k] for k in ("kind", "lam")} for sp in c.special_points]}
                            for info, c in zip(self.cycle_info, self.cycles)],
                 "wall_time": float(self.attrs["wall_time"]) if "wall_time" in self.attrs else None}
+
+    def _hopf_lam(self, info: Dict[str, int], c: "CyclesFile") -> Optional[float]:
+        """λ of a cycle branch's Hopf point: its own record, or (a branch whose first orbit failed has none)
+        the event of its parent branch."""
+        if "lam" in c.hopf:
+            return float(c.hopf["lam"])
+        rows = [k for k, b in enumerate(self.tree["branch"]) if int(b) == info["parent_branch"]]
+        events = self.branches[rows[0]].events if rows else []
+        return float(events[info["parent_event"]]["lam"]) if info["parent_event"] < len(events) else None
 
     def close(self) -> None:
         for f in self.branches + getattr(self, "curves", []):
