@@ -317,17 +317,18 @@ def diagram(problem: Problem, depth: int = 1, *, options=None, out: Optional[str
                                     "depth": seed["depth"]}, ex.state(),
                               n_children={int(b): c for b, c in ex.n_children.items()})
     cycle_branches: List[CycleBranch] = []
+    n_cycles = 0
     if status is Status.success and cycle_options is not None:
         if writer is not None:
             writer.close()  # the cycle branches are added by atomic rewrites, which need it closed
         cycle_options = _in_box(problem, cycle_options, base, ex.lam_start)
-        status, message = _continue_cycles(problem, branches, ex, cycle_options, out, cycle_branches)
+        status, message, n_cycles = _continue_cycles(problem, branches, ex, cycle_options, out, cycle_branches)
     failed = [b for b in branches if b.result.status.is_failure]
     failed += [c for c in cycle_branches if c.result.status.is_failure]
     if status is Status.success:
         message = f"{ex.next_branch} branches"
         if cycle_options is not None:
-            message += f", {len(cycle_branches)} cycle branch(es)"
+            message += f", {n_cycles} cycle branch(es)"
         if failed:
             message += "; failed: " + ", ".join(f"{'cycle branch' if isinstance(b, CycleBranch) else 'branch'} "
                                                 f"{b.id} {b.result.status.name}" for b in failed)
@@ -383,7 +384,8 @@ def _hopf_points(branches: List[Branch], out: Optional[str]):
 
 def _continue_cycles(problem: Problem, branches: List[Branch], ex: _Explorer,
                      options: TrackerOptions, out: Optional[str], found: List[CycleBranch]):
-    """Continue the cycle branch of every Hopf point without one, each stored as it ends; ``(status, message)``.
+    """Continue the cycle branch of every Hopf point without one, each stored as it ends (appended to ``found``);
+    ``(status, message, number of cycle branches on the diagram)``.
 
     A Hopf point located on two branches gets one cycle branch. A Hopf point whose orbits cannot be
     started (no simple pair of imaginary eigenvalues there) is listed in ``ex.unswitched``.
@@ -412,13 +414,13 @@ def _continue_cycles(problem: Problem, branches: List[Branch], ex: _Explorer,
         if result.status is Status.interrupted:
             if tmp is not None and os.path.exists(tmp):
                 os.unlink(tmp)
-            return Status.interrupted, "interrupted; resume to finish the diagram"
+            return Status.interrupted, "interrupted; resume to finish the diagram", len(done) + len(found)
         number = len(done) + len(found)
         if tmp is not None:
             number = DiagramWriter.add_cycles(out, tmp, bid, e)
             os.unlink(tmp)
         found.append(CycleBranch(number, bid, e, result))
-    return Status.success, ""
+    return Status.success, "", len(done) + len(found)
 
 
 def _register(problem: Problem, ex: _Explorer, result, bid: int, branch_depth: int, max_depth: int,

@@ -135,7 +135,7 @@ def test_kill_during_the_cycle_branches_then_resume_keeps_the_orbits(bautin, tmp
                                     out, "--json"])
     assert res.exit_code == 0, res.output
     summary = json.loads(res.output)
-    assert [c["cycle"] for c in summary["cycles"]] == [0]
+    assert [c["cycle"] for c in summary["cycles"]] == [0] and summary["message"] == "1 branches, 1 cycle branch(es)"
     with load(out) as f:
         assert f.status == "success" and len(f.cycles) == 1 and f.cycle_info[0]["parent_branch"] == 0
         _assert_same_orbits(f.cycles[0], r.cycles[0].result)
