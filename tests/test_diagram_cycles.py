@@ -230,3 +230,29 @@ def test_a_cycle_branch_whose_first_orbit_fails_is_stored_and_reported(tmp_path)
         plot_diagram(d, None, ax)  # the branch without orbits draws nothing
     assert {ln.get_color() for ln in ax.lines} == {"C0", "k"}
     plt.close(fig)
+
+
+@pytest.mark.slow
+def test_interrupt_in_a_cycle_branch_ends_the_diagram_interrupted_and_resume_finishes(bautin, tmp_path, monkeypatch):
+    import dataclasses
+
+    import pathtrack.periodic as periodic
+
+    r, _ = bautin
+    out = str(tmp_path / "int.h5")
+    real = periodic.continue_cycles
+
+    def interrupted(*args, **kwargs):  # as Ctrl-C during the branch leaves it
+        return dataclasses.replace(real(*args, **kwargs), status=Status.interrupted)
+
+    monkeypatch.setattr(periodic, "continue_cycles", interrupted)
+    first = diagram(HopfNormalForm(**BAUTIN), depth=1, out=out, cycles=CYCLE_OPTS)
+    monkeypatch.undo()
+    assert first.status is Status.interrupted and first.cycles == []
+    with load(out) as f:
+        assert f.status == "interrupted" and f.cycles == [] and len(f.branches) == 1
+    assert not [n for n in os.listdir(tmp_path) if ".cycle-" in n]  # the branch's temporary file is removed
+    done = diagram(HopfNormalForm(**BAUTIN), resume=out)
+    assert done.status is Status.success and [c.id for c in done.cycles] == [0]
+    with load(out) as f:
+        _assert_same_orbits(f.cycles[0], r.cycles[0].result)
