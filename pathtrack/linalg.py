@@ -63,6 +63,7 @@ _zgetrf, _zgetrs = _flapack.zgetrf, _flapack.zgetrs
 _gesdd, _gesdd_lwork = _flapack.dgesdd, _flapack.dgesdd_lwork
 _geqrf, _orgqr = _flapack.dgeqrf, _flapack.dorgqr
 _geev = _flapack.dgeev
+dgetri, zgetri = _flapack.dgetri, _flapack.zgetri  # inverses of small matrices (Lyapunov coefficients)
 _SVDVALS_LWORK: dict = {}  # shape -> the workspace scipy.linalg.svdvals would ask for
 _SVD_LWORK: dict = {}  # shape -> the workspace scipy.linalg.svd would ask for
 
@@ -265,11 +266,17 @@ def _tangent_sparse(J, t_prev: Optional[np.ndarray], direction: int, max_cond: f
     return TangentInfo(oriented, np.nan, np.nan, float(det_sign), float(log_abs_det))
 
 
+_ARANGE: dict = {}  # size -> the identity permutation an LU's pivots are compared with (made once per size)
+
+
 def _lu_slogdet(lu) -> tuple:
     """``(sign, log|det|)`` from scipy's ``lu_factor`` output."""
     factors, piv = lu
     d = factors.diagonal()
-    n_swaps = int(np.count_nonzero(piv != np.arange(piv.shape[0])))
+    rows = _ARANGE.get(piv.shape[0])
+    if rows is None:
+        rows = _ARANGE[piv.shape[0]] = np.arange(piv.shape[0], dtype=piv.dtype)
+    n_swaps = int(np.count_nonzero(piv != rows))
     sign = float(np.sign(d).prod()) * (-1.0 if n_swaps % 2 else 1.0)
     return sign, float(np.log(np.abs(d)).sum())
 
@@ -333,7 +340,7 @@ def _bordered_lu(J: np.ndarray, b: np.ndarray, max_cond: float):
         lu, piv = lu_factor(A)
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise SingularJacobianError(str(exc)) from exc
-    d = np.abs(np.diag(lu))
+    d = np.abs(lu.diagonal())  # np.diag's wrapper costs more than this on a small matrix
     if not d.min() > d.max() / max_cond:
         raise SingularJacobianError(f"bordered matrix is singular (pivot ratio {d.min() / max(d.max(), 1e-300):.3g})")
     return lu, piv

@@ -17,6 +17,7 @@ see a real map ``F: R^(m+1) -> R^m`` of ``y = (x, lam)``.
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import numpy as np
@@ -381,6 +382,9 @@ def _check_autograd(problem: Problem, name: str, p: np.ndarray, lam: float) -> N
                                "returning an array, or define dH_dp and dH_dlam") from exc
 
 
+_SMALL = 32  # RealSystem._finite: up to this many values, a Python loop
+
+
 class RealSystem:
     """The engine's real view of a problem: ``F(y) = 0`` with ``y = (x, lam)``.
 
@@ -425,7 +429,12 @@ class RealSystem:
 
     @staticmethod
     def _finite(a: np.ndarray, what: str) -> np.ndarray:
-        if not np.isfinite(a).all():
+        # a few floats are checked in Python: np.isfinite(a).all() costs several times more on them
+        if a.size <= _SMALL and a.dtype == np.float64:
+            finite = all(map(math.isfinite, a.ravel().tolist()))
+        else:
+            finite = np.isfinite(a).all()
+        if not finite:
             raise NonFiniteError(f"{what} is not finite")
         return a
 

@@ -815,7 +815,7 @@ class Tracker:
                 obs.on_finish(self)
 
     def _norm_p(self) -> float:
-        return float(np.linalg.norm(self.system.p_of(self.state.y)))
+        return norm2(self.system.p_of(self.state.y))  # np.linalg.norm's value, bit for bit (complex: its own)
 
     def track(self) -> Status:
         """Step until the path ends; Ctrl-C ends it with status ``interrupted``.

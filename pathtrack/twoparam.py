@@ -42,6 +42,7 @@ from scipy.linalg.lapack import dgetrf as _getrf, dgetri as _getri
 from .events import FOLD, Event, SpecialPoint
 # LAPACK's LU directly: an exactly singular matrix gives non-finite solutions, which the tracker reports
 from .linalg import eig as _eig, lu_factor as _lu, norm2, solve as _solve_dense
+from .normalform import lyapunov_levels, memoized_jacobian
 from .options import OptionsError
 from .problem import Problem, ProblemError, StartPoint
 
@@ -475,8 +476,6 @@ class HopfProblem(_CurveProblem):
         return pt.l1
 
     def _l1_at(self, pt: _CurvePoint) -> float:
-        from .normalform import lyapunov_levels, memoized_jacobian
-
         kappa = float(pt.rest[0])
         if not kappa > 0:
             return float("nan")
