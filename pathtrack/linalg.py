@@ -125,9 +125,7 @@ def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, m
                 raise
             # e_lam is a bad border at a fold: try a generic one
             lu = _bordered_lu(J, np.random.default_rng(0).standard_normal(m + 1), max_cond)
-        e = np.zeros(m + 1)
-        e[m] = 1.0
-        z = lu_solve(lu, e)
+        z = lu_solve(lu, _last_unit(m + 1))
         norm_z = norm2(z)
         t = z / norm_z
         det_sign, log_abs_det = _lu_slogdet(lu)
@@ -138,6 +136,22 @@ def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, m
     if oriented is not t:  # the determinant is linear in its last row
         det_sign = -det_sign
     return TangentInfo(oriented, sigma_min, np.nan, float(det_sign), float(log_abs_det))
+
+
+#: Up to this size the pivots of a small LU are judged in Python (:func:`_bordered_lu`, :func:`_lu_slogdet`)
+_SMALL_N = 16
+_UNIT: dict = {}
+
+
+def _last_unit(n: int) -> np.ndarray:
+    """The read-only unit vector ``e_n`` of length ``n`` (made once per size: getrs copies its right-hand side)."""
+    e = _UNIT.get(n)
+    if e is None:
+        e = np.zeros(n)
+        e[-1] = 1.0
+        e.flags.writeable = False
+        _UNIT[n] = e
+    return e
 
 
 def norm2(x) -> float:
@@ -266,18 +280,19 @@ def _tangent_sparse(J, t_prev: Optional[np.ndarray], direction: int, max_cond: f
     return TangentInfo(oriented, np.nan, np.nan, float(det_sign), float(log_abs_det))
 
 
-_ARANGE: dict = {}  # size -> the identity permutation an LU's pivots are compared with (made once per size)
-
-
 def _lu_slogdet(lu) -> tuple:
     """``(sign, log|det|)`` from scipy's ``lu_factor`` output."""
     factors, piv = lu
     d = factors.diagonal()
-    rows = _ARANGE.get(piv.shape[0])
-    if rows is None:
-        rows = _ARANGE[piv.shape[0]] = np.arange(piv.shape[0], dtype=piv.dtype)
-    n_swaps = int(np.count_nonzero(piv != rows))
-    sign = float(np.sign(d).prod()) * (-1.0 if n_swaps % 2 else 1.0)
+    if d.shape[0] <= _SMALL_N and d.dtype == np.float64:  # the same sign, counted in Python
+        n_swaps = sum(k != i for i, k in enumerate(piv.tolist()))
+        sign = 1.0
+        for v in d.tolist():
+            sign *= (v > 0.0) - (v < 0.0) if v == v else math.nan
+    else:
+        n_swaps = int(np.count_nonzero(piv != np.arange(piv.shape[0])))
+        sign = float(np.sign(d).prod())
+    sign *= -1.0 if n_swaps % 2 else 1.0
     return sign, float(np.log(np.abs(d)).sum())
 
 
@@ -341,7 +356,12 @@ def _bordered_lu(J: np.ndarray, b: np.ndarray, max_cond: float):
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise SingularJacobianError(str(exc)) from exc
     d = np.abs(lu.diagonal())  # np.diag's wrapper costs more than this on a small matrix
-    if not d.min() > d.max() / max_cond:
+    if d.shape[0] <= _SMALL_N:  # in Python: two NumPy reductions cost more than the factorisation here
+        pivots = d.tolist()
+        regular = not any(map(math.isnan, pivots)) and min(pivots) > max(pivots) / max_cond  # NaN: d.min() is NaN
+    else:
+        regular = d.min() > d.max() / max_cond
+    if not regular:
         raise SingularJacobianError(f"bordered matrix is singular (pivot ratio {d.min() / max(d.max(), 1e-300):.3g})")
     return lu, piv
 

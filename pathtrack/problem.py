@@ -466,8 +466,10 @@ class RealSystem:
         want it at the same accepted point. Callers must not modify it.
         """
         cached = self._jac_cache
-        if cached is not None and cached[0].shape == y.shape and (cached[0] == y).all():
-            return cached[1]
+        if cached is not None and cached[0].shape == y.shape:
+            # short points compared as lists (the same == of every entry, without two NumPy calls)
+            if cached[0].tolist() == y.tolist() if y.size <= _SMALL else (cached[0] == y).all():
+                return cached[1]
         if self.is_sparse:
             from .sparse import augmented
             J = augmented(self.dF_dx(y), self.dF_dlam(y))
