@@ -179,9 +179,11 @@ def eig(A: np.ndarray):
     if info != 0:
         return np.full(A.shape[0], np.nan + 0j), np.full(A.shape, np.nan + 0j)
     v = vr.astype(complex)
-    for j in np.flatnonzero(wi > 0):  # a pair: columns j, j + 1
-        v[:, j] = vr[:, j] + 1j * vr[:, j + 1]
-        v[:, j + 1] = vr[:, j] - 1j * vr[:, j + 1]
+    for j, w in enumerate(wi.tolist()):  # a pair: columns j, j + 1 (a list: np.flatnonzero costs more here)
+        if w > 0:
+            im = 1j * vr[:, j + 1]
+            v[:, j] = vr[:, j] + im
+            v[:, j + 1] = vr[:, j] - im
     return wr + 1j * wi, v
 
 

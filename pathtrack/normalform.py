@@ -173,6 +173,16 @@ def lyapunov_levels(jac_batch: Callable[[np.ndarray], np.ndarray], x: np.ndarray
 
 
 _WEIGHTS: dict = {}
+_EYE: dict = {}
+
+
+def _identity(n: int) -> np.ndarray:
+    """The read-only ``np.eye(n)``, made once per size."""
+    eye = _EYE.get(n)
+    if eye is None:
+        eye = _EYE[n] = np.eye(n)
+        eye.flags.writeable = False
+    return eye
 
 
 def _stencil_weights(steps: tuple):
@@ -195,7 +205,7 @@ def _l1_from_form_stack(forms: np.ndarray, A: np.ndarray, q: np.ndarray, p_adj: 
     a, b = q.real, q.imag
     Da, Db, Daa, Dab, Dbb = forms[:, 0], forms[:, 1], forms[:, 2], forms[:, 3], forms[:, 4]
     inv_a, info_a = dgetri(*lu_factor(A))
-    inv_2iw, info_2iw = zgetri(*lu_factor(2j * omega * np.eye(A.shape[0]) - A))
+    inv_2iw, info_2iw = zgetri(*lu_factor(2j * omega * _identity(A.shape[0]) - A))
     Da_a, Da_b, Db_a, Db_b = Da @ a, Da @ b, Db @ a, Db @ b
     Bqq = Da_a - Db_b + 2j * Da_b
     Bqqbar = Da_a + Db_b

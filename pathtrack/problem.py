@@ -91,16 +91,21 @@ class Problem:
     default_options: Dict[str, Any] = {}
 
     def __init__(self, **params: Any) -> None:
-        unknown = set(params) - set(self.parameters)
+        # (curve systems rebuild plugins at every point: kept cheap)
+        parameters = self.parameters
+        unknown = [key for key in params if key not in parameters]
         if unknown:
             raise ProblemError(
                 f"problem {self.name!r}: unknown parameter(s) {sorted(unknown)}; "
-                f"valid: {', '.join(self.parameters) or '(none)'}")
-        for key, value in params.items():  # (curve systems rebuild plugins at every point: kept cheap)
-            for v in (value if isinstance(value, (list, tuple)) else (value,)):
-                if _is_nan(v):
-                    raise ProblemError(f"problem {self.name!r}: parameter {key!r} is NaN")
-        self.params: Dict[str, Any] = {**self.parameters, **params}
+                f"valid: {', '.join(parameters) or '(none)'}")
+        for key, value in params.items():
+            if type(value) is float:  # the common case, without the generic test's calls
+                nan = value != value
+            else:
+                nan = any(_is_nan(v) for v in (value if isinstance(value, (list, tuple)) else (value,)))
+            if nan:
+                raise ProblemError(f"problem {self.name!r}: parameter {key!r} is NaN")
+        self.params: Dict[str, Any] = {**parameters, **params}
 
     # -- required -------------------------------------------------------------------------------
     def H(self, p: np.ndarray, lam: float) -> np.ndarray:

@@ -75,6 +75,7 @@ class _CurveProblem(Problem):
 
     def _setup(self, base: Problem, par2: str, kind: str, lam_min, lam_max) -> None:
         self.base, self.par2 = base, par2
+        self._batched = base.has("dH_dp_batch")  # the plugin rebuilt at any μ is of the same class
         self.mu0 = check_par2(base, par2)
         self.name = f"{kind}:{base.name}:{par2}"
         self.params = {**base.params}
@@ -150,7 +151,7 @@ class _CurveProblem(Problem):
     def _dA_along(self, pt: "_CurvePoint", dirs) -> list:
         """:meth:`_dA` along each of ``dirs``; with the plugin's ``dH_dp_batch`` all the differenced
         Jacobians come from one call (the same points and steps)."""
-        if not pt.pb.has("dH_dp_batch"):
+        if not self._batched:
             return [self._dA(pt, u) for u in dirs]
         step = self._fd_step(norm2(pt.x))
         hs = [step / max(norm2(u), 1e-300) for u in dirs]
@@ -480,7 +481,7 @@ class HopfProblem(_CurveProblem):
         if not kappa > 0:
             return float("nan")
         pb, x, lam, A = pt.pb, pt.x, pt.lam, pt.A
-        if pb.has("dH_dp_batch"):  # every stencil point in one vectorised call
+        if self._batched:  # every stencil point in one vectorised call
             jac_batch = lambda P: pb.dH_dp_batch(P, lam)  # noqa: E731
         else:  # one Jacobian per distinct point: the steps h and h/2 share four
             jac = memoized_jacobian(lambda y: np.asarray(pb.dH_dp(y, lam), dtype=float))
