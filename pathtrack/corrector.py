@@ -21,6 +21,7 @@ controller's job, not the corrector's.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, NamedTuple, Optional
 
 import numpy as np
@@ -116,7 +117,7 @@ class Corrector:
                 y = y + dy
                 norm_dx = norm2(dy)
                 if k > 0:
-                    theta = max(0.0 if np.isnan(theta) else theta, norm_dx / norm_prev)
+                    theta = max(0.0 if math.isnan(theta) else theta, norm_dx / norm_prev)
                 verdict = newton_verdict(k, norm_dx, norm_prev, norm2(y), o.newton_tol,
                                          o.max_contraction, max_iters)
                 norm_prev = norm_dx

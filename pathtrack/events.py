@@ -200,7 +200,7 @@ class EventLocator:
         for name, vb in values_b.items():
             va = values_a.get(name, np.nan)
             user = self.events.get(name)
-            if not (user or Event(name, None)).crosses(va, vb):
+            if not (user or _any_sign_change(name)).crosses(va, vb):
                 continue
             point = self.locate(name, y_a, y_b, va, vb, correct, test_value, s_b, step)
             if point is not None:
@@ -253,6 +253,17 @@ class EventLocator:
             return None
         return SpecialPoint(kind=name, lam=float(y[-1]), s=s_b - chord * (1 - theta), step=step,
                             p=self.p_of(y).copy(), value_a=va, value_b=vb, tol=self.xtol)
+
+
+_ANY: Dict[str, Event] = {}
+
+
+def _any_sign_change(name: str) -> Event:
+    """The non-terminal event of ``name`` counting a sign change either way (made once per name, not per step)."""
+    e = _ANY.get(name)
+    if e is None:
+        e = _ANY[name] = Event(name, None)
+    return e
 
 
 class _LocateFailed(Exception):
@@ -325,9 +336,10 @@ def fold_value(info: PointInfo) -> float:
 
 def bp_value(info: PointInfo, ref_log_abs_det: float = 0.0) -> float:
     """det([J; t^T]) rescaled by ``exp(-ref)`` so it stays finite for large systems."""
-    if not np.isfinite(info.det_sign):
+    if not math.isfinite(info.det_sign):
         return np.nan
-    return float(info.det_sign * np.exp(np.clip(info.log_abs_det - ref_log_abs_det, -700.0, 700.0)))
+    # min/max, not np.clip: the same value (NaN stays NaN) without a NumPy call on a scalar
+    return float(info.det_sign * np.exp(min(max(info.log_abs_det - ref_log_abs_det, -700.0), 700.0)))
 
 
 def negative_count(eigs: np.ndarray, rel_tol: float = 1e-10) -> int:

@@ -63,6 +63,7 @@ _zgetrf, _zgetrs = _flapack.zgetrf, _flapack.zgetrs
 _gesdd, _gesdd_lwork = _flapack.dgesdd, _flapack.dgesdd_lwork
 _geqrf, _orgqr = _flapack.dgeqrf, _flapack.dorgqr
 _geev = _flapack.dgeev
+dgetri, zgetri = _flapack.dgetri, _flapack.zgetri  # inverses of small matrices (Lyapunov coefficients)
 _SVDVALS_LWORK: dict = {}  # shape -> the workspace scipy.linalg.svdvals would ask for
 _SVD_LWORK: dict = {}  # shape -> the workspace scipy.linalg.svd would ask for
 
@@ -124,9 +125,7 @@ def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, m
                 raise
             # e_lam is a bad border at a fold: try a generic one
             lu = _bordered_lu(J, np.random.default_rng(0).standard_normal(m + 1), max_cond)
-        e = np.zeros(m + 1)
-        e[m] = 1.0
-        z = lu_solve(lu, e)
+        z = lu_solve(lu, _last_unit(m + 1))
         norm_z = norm2(z)
         t = z / norm_z
         det_sign, log_abs_det = _lu_slogdet(lu)
@@ -137,6 +136,22 @@ def tangent_dense(J: np.ndarray, t_prev: Optional[np.ndarray], direction: int, m
     if oriented is not t:  # the determinant is linear in its last row
         det_sign = -det_sign
     return TangentInfo(oriented, sigma_min, np.nan, float(det_sign), float(log_abs_det))
+
+
+#: Up to this size the pivots of a small LU are judged in Python (:func:`_bordered_lu`, :func:`_lu_slogdet`)
+_SMALL_N = 16
+_UNIT: dict = {}
+
+
+def _last_unit(n: int) -> np.ndarray:
+    """The read-only unit vector ``e_n`` of length ``n`` (made once per size: getrs copies its right-hand side)."""
+    e = _UNIT.get(n)
+    if e is None:
+        e = np.zeros(n)
+        e[-1] = 1.0
+        e.flags.writeable = False
+        _UNIT[n] = e
+    return e
 
 
 def norm2(x) -> float:
@@ -164,9 +179,11 @@ def eig(A: np.ndarray):
     if info != 0:
         return np.full(A.shape[0], np.nan + 0j), np.full(A.shape, np.nan + 0j)
     v = vr.astype(complex)
-    for j in np.flatnonzero(wi > 0):  # a pair: columns j, j + 1
-        v[:, j] = vr[:, j] + 1j * vr[:, j + 1]
-        v[:, j + 1] = vr[:, j] - 1j * vr[:, j + 1]
+    for j, w in enumerate(wi.tolist()):  # a pair: columns j, j + 1 (a list: np.flatnonzero costs more here)
+        if w > 0:
+            im = 1j * vr[:, j + 1]
+            v[:, j] = vr[:, j] + im
+            v[:, j + 1] = vr[:, j] - im
     return wr + 1j * wi, v
 
 
@@ -269,8 +286,15 @@ def _lu_slogdet(lu) -> tuple:
     """``(sign, log|det|)`` from scipy's ``lu_factor`` output."""
     factors, piv = lu
     d = factors.diagonal()
-    n_swaps = int(np.count_nonzero(piv != np.arange(piv.shape[0])))
-    sign = float(np.sign(d).prod()) * (-1.0 if n_swaps % 2 else 1.0)
+    if d.shape[0] <= _SMALL_N and d.dtype == np.float64:  # the same sign, counted in Python
+        n_swaps = sum(k != i for i, k in enumerate(piv.tolist()))
+        sign = 1.0
+        for v in d.tolist():
+            sign *= (v > 0.0) - (v < 0.0) if v == v else math.nan
+    else:
+        n_swaps = int(np.count_nonzero(piv != np.arange(piv.shape[0])))
+        sign = float(np.sign(d).prod())
+    sign *= -1.0 if n_swaps % 2 else 1.0
     return sign, float(np.log(np.abs(d)).sum())
 
 
@@ -333,8 +357,13 @@ def _bordered_lu(J: np.ndarray, b: np.ndarray, max_cond: float):
         lu, piv = lu_factor(A)
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise SingularJacobianError(str(exc)) from exc
-    d = np.abs(np.diag(lu))
-    if not d.min() > d.max() / max_cond:
+    d = np.abs(lu.diagonal())  # np.diag's wrapper costs more than this on a small matrix
+    if d.shape[0] <= _SMALL_N:  # in Python: two NumPy reductions cost more than the factorisation here
+        pivots = d.tolist()
+        regular = not any(map(math.isnan, pivots)) and min(pivots) > max(pivots) / max_cond  # NaN: d.min() is NaN
+    else:
+        regular = d.min() > d.max() / max_cond
+    if not regular:
         raise SingularJacobianError(f"bordered matrix is singular (pivot ratio {d.min() / max(d.max(), 1e-300):.3g})")
     return lu, piv
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
-from .linalg import svd
+from .linalg import dgetri, lu_factor, lu_solve, svd, zgetri
 
 if TYPE_CHECKING:
     from .problem import RealSystem
@@ -162,29 +162,50 @@ def lyapunov_levels(jac_batch: Callable[[np.ndarray], np.ndarray], x: np.ndarray
     ``P``, as a plugin's ``dH_dp_batch``): twelve points per step, one vectorised evaluation, and
     the two linear systems of the formula factored once for all steps."""
     a, b = q.real, q.imag
-    n, hs = A.shape[0], np.asarray(steps, dtype=float)
-    c = (_STENCIL * hs[:, None, None]).reshape(-1, 2)  # the rows of _form_points for every step
-    jacs = np.asarray(jac_batch(x + c[:, :1] * a + c[:, 1:] * b), dtype=float).reshape(hs.shape[0], 12, n * n)
+    n = A.shape[0]
+    k, c_a, c_b, weights, centre = _stencil_weights(tuple(steps))
+    jacs = np.asarray(jac_batch(x + c_a * a + c_b * b), dtype=float).reshape(k, 12, n * n)
     # every step's five form matrices from one batched product, and Kuznetsov's formula on all steps at
     # once: on small systems the number of NumPy calls, not the arithmetic, is the cost
-    weights = np.concatenate((_FIRST / (2 * hs)[:, None, None], _SECOND / (4 * hs * hs)[:, None, None]), axis=1)
-    forms = np.matmul(weights, jacs).reshape(hs.shape[0], 5, n, n)
-    forms += (_CENTRE / (4 * hs * hs)[:, None])[:, :, None, None] * A
+    forms = np.matmul(weights, jacs).reshape(k, 5, n, n)
+    forms += centre * A
     return [float(v) for v in _l1_from_form_stack(forms, A, q, p_adj, omega)]
+
+
+_WEIGHTS: dict = {}
+_EYE: dict = {}
+
+
+def _identity(n: int) -> np.ndarray:
+    """The read-only ``np.eye(n)``, made once per size."""
+    eye = _EYE.get(n)
+    if eye is None:
+        eye = _EYE[n] = np.eye(n)
+        eye.flags.writeable = False
+    return eye
+
+
+def _stencil_weights(steps: tuple):
+    """``(k, c_a, c_b, weights, centre)`` of :func:`lyapunov_levels` for ``steps``: they depend on the steps
+    only, and a Hopf curve asks for the same steps at every point (computed once, the same values)."""
+    out = _WEIGHTS.get(steps)
+    if out is None:
+        hs = np.asarray(steps, dtype=float)
+        c = (_STENCIL * hs[:, None, None]).reshape(-1, 2)  # the rows of _form_points for every step
+        weights = np.concatenate((_FIRST / (2 * hs)[:, None, None], _SECOND / (4 * hs * hs)[:, None, None]), axis=1)
+        centre = (_CENTRE / (4 * hs * hs)[:, None])[:, :, None, None]
+        out = _WEIGHTS[steps] = (hs.shape[0], c[:, :1].copy(), c[:, 1:].copy(), weights, centre)
+    return out
 
 
 def _l1_from_form_stack(forms: np.ndarray, A: np.ndarray, q: np.ndarray, p_adj: np.ndarray,
                         omega: float) -> np.ndarray:
     """:func:`_l1_from_forms` for a stack ``forms[k] = (Da, Db, Daa, Dab, Dbb)`` of steps, the two
     systems solved through their inverses (NaN where one is exactly singular)."""
-    from scipy.linalg.lapack import dgetri, zgetri
-
-    from .linalg import lu_factor
-
     a, b = q.real, q.imag
-    Da, Db, Daa, Dab, Dbb = (forms[:, i] for i in range(5))
+    Da, Db, Daa, Dab, Dbb = forms[:, 0], forms[:, 1], forms[:, 2], forms[:, 3], forms[:, 4]
     inv_a, info_a = dgetri(*lu_factor(A))
-    inv_2iw, info_2iw = zgetri(*lu_factor(2j * omega * np.eye(A.shape[0]) - A))
+    inv_2iw, info_2iw = zgetri(*lu_factor(2j * omega * _identity(A.shape[0]) - A))
     Da_a, Da_b, Db_a, Db_b = Da @ a, Da @ b, Db @ a, Db @ b
     Bqq = Da_a - Db_b + 2j * Da_b
     Bqqbar = Da_a + Db_b
@@ -204,15 +225,11 @@ def _l1_from_form_stack(forms: np.ndarray, A: np.ndarray, q: np.ndarray, p_adj: 
 def _l1_factors(A: np.ndarray, omega: float):
     """LU factors of ``A`` and ``2iω − A``, the two systems of Kuznetsov's formula (LAPACK directly: NumPy's
     ``solve`` costs several times the arithmetic of a small system)."""
-    from .linalg import lu_factor
-
     return lu_factor(A), lu_factor(2j * omega * np.eye(A.shape[0]) - A)
 
 
 def _l1_from_forms(forms, A: np.ndarray, q: np.ndarray, p_adj: np.ndarray, omega: float, lus=None) -> float:
     """Kuznetsov's formula from the :func:`_forms_from` matrices along ``Re q`` and ``Im q``."""
-    from .linalg import lu_solve
-
     Da, Db, Daa, Dab, Dbb = forms
     a, b = q.real, q.imag
     lu_a, lu_2iw = _l1_factors(A, omega) if lus is None else lus

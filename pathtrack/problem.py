@@ -17,6 +17,7 @@ see a real map ``F: R^(m+1) -> R^m`` of ``y = (x, lam)``.
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import numpy as np
@@ -90,16 +91,21 @@ class Problem:
     default_options: Dict[str, Any] = {}
 
     def __init__(self, **params: Any) -> None:
-        unknown = set(params) - set(self.parameters)
+        # (curve systems rebuild plugins at every point: kept cheap)
+        parameters = self.parameters
+        unknown = [key for key in params if key not in parameters]
         if unknown:
             raise ProblemError(
                 f"problem {self.name!r}: unknown parameter(s) {sorted(unknown)}; "
-                f"valid: {', '.join(self.parameters) or '(none)'}")
-        for key, value in params.items():  # (curve systems rebuild plugins at every point: kept cheap)
-            for v in (value if isinstance(value, (list, tuple)) else (value,)):
-                if _is_nan(v):
-                    raise ProblemError(f"problem {self.name!r}: parameter {key!r} is NaN")
-        self.params: Dict[str, Any] = {**self.parameters, **params}
+                f"valid: {', '.join(parameters) or '(none)'}")
+        for key, value in params.items():
+            if type(value) is float:  # the common case, without the generic test's calls
+                nan = value != value
+            else:
+                nan = any(_is_nan(v) for v in (value if isinstance(value, (list, tuple)) else (value,)))
+            if nan:
+                raise ProblemError(f"problem {self.name!r}: parameter {key!r} is NaN")
+        self.params: Dict[str, Any] = {**parameters, **params}
 
     # -- required -------------------------------------------------------------------------------
     def H(self, p: np.ndarray, lam: float) -> np.ndarray:
@@ -381,6 +387,9 @@ def _check_autograd(problem: Problem, name: str, p: np.ndarray, lam: float) -> N
                                "returning an array, or define dH_dp and dH_dlam") from exc
 
 
+_SMALL = 32  # RealSystem._finite: up to this many values, a Python loop
+
+
 class RealSystem:
     """The engine's real view of a problem: ``F(y) = 0`` with ``y = (x, lam)``.
 
@@ -425,7 +434,12 @@ class RealSystem:
 
     @staticmethod
     def _finite(a: np.ndarray, what: str) -> np.ndarray:
-        if not np.isfinite(a).all():
+        # a few floats are checked in Python: np.isfinite(a).all() costs several times more on them
+        if a.size <= _SMALL and a.dtype == np.float64:
+            finite = all(map(math.isfinite, a.ravel().tolist()))
+        else:
+            finite = np.isfinite(a).all()
+        if not finite:
             raise NonFiniteError(f"{what} is not finite")
         return a
 
@@ -457,8 +471,10 @@ class RealSystem:
         want it at the same accepted point. Callers must not modify it.
         """
         cached = self._jac_cache
-        if cached is not None and cached[0].shape == y.shape and (cached[0] == y).all():
-            return cached[1]
+        if cached is not None and cached[0].shape == y.shape:
+            # short points compared as lists (the same == of every entry, without two NumPy calls)
+            if cached[0].tolist() == y.tolist() if y.size <= _SMALL else (cached[0] == y).all():
+                return cached[1]
         if self.is_sparse:
             from .sparse import augmented
             J = augmented(self.dF_dx(y), self.dF_dlam(y))

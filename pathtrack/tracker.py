@@ -28,6 +28,7 @@ never from their classes.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence
@@ -455,7 +456,7 @@ class Tracker:
         if self._dense():
             info.J = self.system.jacobian(y)  # cached: the tangent was computed from it
             if self.detect_bifurcations:
-                if tinfo is not None and np.isfinite(tinfo.det_sign):  # free, from the tangent's LU
+                if tinfo is not None and math.isfinite(tinfo.det_sign):  # free, from the tangent's LU
                     info.det_sign, info.log_abs_det = tinfo.det_sign, tinfo.log_abs_det
                 else:
                     info.det_sign, info.log_abs_det = bordered_det(info.J, tangent)
@@ -815,7 +816,7 @@ class Tracker:
                 obs.on_finish(self)
 
     def _norm_p(self) -> float:
-        return float(np.linalg.norm(self.system.p_of(self.state.y)))
+        return norm2(self.system.p_of(self.state.y))  # np.linalg.norm's value, bit for bit (complex: its own)
 
     def track(self) -> Status:
         """Step until the path ends; Ctrl-C ends it with status ``interrupted``.

@@ -42,6 +42,7 @@ from scipy.linalg.lapack import dgetrf as _getrf, dgetri as _getri
 from .events import FOLD, Event, SpecialPoint
 # LAPACK's LU directly: an exactly singular matrix gives non-finite solutions, which the tracker reports
 from .linalg import eig as _eig, lu_factor as _lu, norm2, solve as _solve_dense
+from .normalform import lyapunov_levels, memoized_jacobian
 from .options import OptionsError
 from .problem import Problem, ProblemError, StartPoint
 
@@ -74,6 +75,7 @@ class _CurveProblem(Problem):
 
     def _setup(self, base: Problem, par2: str, kind: str, lam_min, lam_max) -> None:
         self.base, self.par2 = base, par2
+        self._batched = base.has("dH_dp_batch")  # the plugin rebuilt at any μ is of the same class
         self.mu0 = check_par2(base, par2)
         self.name = f"{kind}:{base.name}:{par2}"
         self.params = {**base.params}
@@ -149,7 +151,7 @@ class _CurveProblem(Problem):
     def _dA_along(self, pt: "_CurvePoint", dirs) -> list:
         """:meth:`_dA` along each of ``dirs``; with the plugin's ``dH_dp_batch`` all the differenced
         Jacobians come from one call (the same points and steps)."""
-        if not pt.pb.has("dH_dp_batch"):
+        if not self._batched:
             return [self._dA(pt, u) for u in dirs]
         step = self._fd_step(norm2(pt.x))
         hs = [step / max(norm2(u), 1e-300) for u in dirs]
@@ -475,13 +477,11 @@ class HopfProblem(_CurveProblem):
         return pt.l1
 
     def _l1_at(self, pt: _CurvePoint) -> float:
-        from .normalform import lyapunov_levels, memoized_jacobian
-
         kappa = float(pt.rest[0])
         if not kappa > 0:
             return float("nan")
         pb, x, lam, A = pt.pb, pt.x, pt.lam, pt.A
-        if pb.has("dH_dp_batch"):  # every stencil point in one vectorised call
+        if self._batched:  # every stencil point in one vectorised call
             jac_batch = lambda P: pb.dH_dp_batch(P, lam)  # noqa: E731
         else:  # one Jacobian per distinct point: the steps h and h/2 share four
             jac = memoized_jacobian(lambda y: np.asarray(pb.dH_dp(y, lam), dtype=float))
