@@ -88,7 +88,9 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
     afterwards, so a stop at a cap cannot pass for success.
 
     ``chain`` (see :func:`parse_chain`) runs several correctors one after the other, each
-    from where the last stopped. With ``min_active_set`` set, the active-set stage is on:
+    from where the last stopped. A stage ``lp`` is the exact output-layer stage
+    (``DengMNIST.exact_output_layer``): the output layer re-solved by LP, kept when it has no
+    more wrong images. With ``min_active_set`` set, the active-set stage is on:
     the problem's violation count and linearisation are hooked in and never give up early.
 
     ``x0`` restarts from other parameters (a capped run's saved end point); L-BFGS then
@@ -121,7 +123,24 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
     if log is not None:
         log.write("# iters grads hvps gnvps wall_s cpu_s wrong stage\n")
         record(fewest[0])
+    lp = {"n": 0, "wall": 0.0, "status": ""}
     for stage[0], (method, iters, hand_over) in enumerate(parse_chain(chain, options.corrector, budget_iters)):
+        if method == "lp":  # the exact output-layer stage: hidden layer fixed, output layer by LP
+            x_lp, status, info = pb.exact_output_layer(x, max_time=max(1.0, min(900.0, time_cap)))
+            lp["n"] += 1
+            lp["wall"] += info["wall"]
+            lp["status"] = status
+            wrong = int(pb.homotopy.stats(x_lp, 1.0)["n_wrong"])
+            if log is not None:
+                log.write(f"# lp: {status}, {info['n_wrong']} wrong in float64, {wrong} in float32, "
+                          f"{info['n_rounds']} LPs, {info['n_pairs']} pairs, {info['wall']:.1f} s\n")
+            before = int(pb.homotopy.stats(x, 1.0)["n_wrong"])
+            if wrong <= before:
+                x = x_lp  # never a worse point: the hinge LP minimises slacks, not the count
+            record(min(wrong, before), x)
+            if fewest[0] == 0:
+                break
+            continue
         corr = MinimizationCorrector(options.replace(min_maxiter=iters, stop_on_accept=True,
                                                      min_exit_ratio=math.inf), method=method)
         if options.min_active_set:
@@ -149,7 +168,7 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
     wall = time.perf_counter() - t0
     record(int(pb.homotopy.stats(x, 1.0)["n_wrong"]))
     counts = {"grads": system.n_grad_evals, "hvps": system.n_jvp_evals, "gnvps": system.n_gnvp_evals,
-              "cpu": time.process_time() - c0, "iters": n_calls[0]}
+              "cpu": time.process_time() - c0, "iters": n_calls[0], "lp": lp}
     return x, system.n_grad_evals, wall, fewest[0], counts
 
 
@@ -275,6 +294,9 @@ def run_row(name, cfg, args):
             out["b"] = {"pr": pr, "wall": wall_b, "grad_evals": n_b, "hvps": counts["hvps"] + counts["gnvps"],
                         "cpu": counts["cpu"], "test": pb.test_accuracy(pb_),
                         "fewest_wrong": fewest, "real_wrong": int(round((1.0 - pr) * pb.y.shape[0]))}
+            if counts["lp"]["n"]:
+                out["b"].update(n_lp_stages=counts["lp"]["n"], lp_wall=counts["lp"]["wall"],
+                                lp_status=counts["lp"]["status"])
             print(f"[{name}] (b) direct: {out['b']}", flush=True)
         elif route:
             sys.exit(f"unknown route {route!r}; known: a, b")
