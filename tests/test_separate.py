@@ -19,11 +19,13 @@ def _separable(m=1500, k=6, C=4, gap=0.05, seed=0):
 
 def test_separable_features_get_every_sample_right_with_the_margin():
     H, y, _, _ = _separable()
-    W, b, status, info = separate(H, y, 4, margin=2.0, n_init=150, max_add=300)
+    W, b, status, info = separate(H, y, 4, margin=2.0, n_init=150, max_add=300, phase2=True)
     assert status == "separable" and info["checked"]
     M = pair_margins(H, y, W, b)
     assert M.min() >= 2.0 * (1 - 1e-6) and info["n_wrong"] == 0
     assert info["hinge"] == pytest.approx(0.0, abs=1e-9)
+    W1, _, status1, _ = separate(H, y, 4, margin=2.0, n_init=150, max_add=300)
+    assert status1 == "separable" and np.abs(W).sum() <= np.abs(W1).sum() * (1 + 1e-9)  # phase 2: least Σ|W|
     assert info["n_rounds"] >= 2  # the first working set did not hold every binding pair
     assert info["n_pairs"] < H.shape[0] * 3  # constraint generation used a part of the pairs
 

@@ -140,7 +140,7 @@ class _PairLP:
 
 
 def separate(H, y, n_classes: int, *, W0=None, b0=None, margin: float = 1.0, n_init: int = 4000,
-             max_add: int = 20000, max_rounds: int = 60, phase2: bool = True, tol: float = 1e-6,
+             max_add: int = 20000, max_rounds: int = 60, phase2: bool = False, tol: float = 1e-6,
              max_time: float = 600.0) -> Tuple[Optional[np.ndarray], Optional[np.ndarray], str, Dict]:
     """The output layer that classifies every sample right with margin δ, or the L1-hinge best.
 
@@ -198,7 +198,7 @@ def separate(H, y, n_classes: int, *, W0=None, b0=None, margin: float = 1.0, n_i
     lp = _PairLP(H, y, C, margin)
     if W0 is not None:  # the warm start's violators and smallest margins
         M = pair_margins(H, y, W0, b0)
-        flat = np.argsort(M, axis=None)[:int(n_init)]
+        flat = np.argsort(M, axis=None)[:min(int(n_init), m * (C - 1))]  # never the (i, y_i) entries
         bad = np.argwhere(M <= 0)
         lp.add(np.concatenate([flat // C, bad[:, 0]]), np.concatenate([flat % C, bad[:, 1]]))
     else:  # every pair of n_init / (C − 1) samples spread over the data
