@@ -28,7 +28,8 @@ Usage::
 that many full gradients, for comparisons at equal budgets.
 
 ``--chain`` runs route (b) as correctors in turn (``METHOD[:ITERS][@WRONG]``: hand over to the
-next once at most WRONG images are wrong), ``--work-cap`` stops it after that many gradients +
+next once at most WRONG images are wrong; ``lp`` is the exact output-layer stage, e.g.
+``--chain lbfgs:100000@40,lp``), ``--work-cap`` stops it after that many gradients +
 Hessian/Gauss–Newton-vector products, and ``--log`` appends its curve (fewest wrong every 10
 iterations, with the counters, wall and CPU time) to a file, so a cut run still yields one.
 """
