@@ -28,8 +28,8 @@ Usage::
 that many full gradients, for comparisons at equal budgets.
 
 ``--chain`` runs route (b) as correctors in turn (``METHOD[:ITERS][@WRONG]``: hand over to the
-next once at most WRONG images are wrong; ``lp`` is the exact output-layer stage, e.g.
-``--chain lbfgs:100000@40,lp``), ``--work-cap`` stops it after that many gradients +
+next once at most WRONG images are wrong; ``lp`` is the exact output-layer stage and ``milp``
+the same with a MILP for the fewest wrong images, e.g. ``--chain lbfgs:100000@40,milp``), ``--work-cap`` stops it after that many gradients +
 Hessian/Gauss–Newton-vector products, and ``--log`` appends its curve (fewest wrong every 10
 iterations, with the counters, wall and CPU time) to a file, so a cut run still yields one.
 """
@@ -78,7 +78,7 @@ def parse_chain(text, default_method, budget):
 
 
 def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", work_cap=math.inf, log=None,
-            snapshot=""):
+            snapshot="", milp_time=900.0):
     """(b): the homotopy's corrector at λ = 1 from p0, stopping at 100% PR, the budget or a cap.
 
     The corrector itself (pathtrack's MinimizationCorrector, same options): its acceptance
@@ -91,7 +91,8 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
     ``chain`` (see :func:`parse_chain`) runs several correctors one after the other, each
     from where the last stopped. A stage ``lp`` is the exact output-layer stage
     (``DengMNIST.exact_output_layer``): the output layer re-solved by LP, kept when it has no
-    more wrong images. With ``min_active_set`` set, the active-set stage is on:
+    more wrong images; ``milp`` goes on, when the LP proves the features inseparable, to the
+    MILP that minimises the count (``milp_time`` seconds at most for either). With ``min_active_set`` set, the active-set stage is on:
     the problem's violation count and linearisation are hooked in and never give up early.
 
     ``x0`` restarts from other parameters (a capped run's saved end point); L-BFGS then
@@ -126,15 +127,17 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
         record(fewest[0])
     lp = {"n": 0, "wall": 0.0, "status": ""}
     for stage[0], (method, iters, hand_over) in enumerate(parse_chain(chain, options.corrector, budget_iters)):
-        if method == "lp":  # the exact output-layer stage: hidden layer fixed, output layer by LP
-            x_lp, status, info = pb.exact_output_layer(x, max_time=max(1.0, min(900.0, time_cap)))
+        if method in ("lp", "milp"):  # the exact output-layer stage: hidden layer fixed, output layer by (MI)LP
+            x_lp, status, info = pb.exact_output_layer(x, count=method == "milp",
+                                                       max_time=max(1.0, min(milp_time, time_cap)))
             lp["n"] += 1
             lp["wall"] += info["wall"]
             lp["status"] = status
             wrong = int(pb.homotopy.stats(x_lp, 1.0)["n_wrong"])
             if log is not None:
-                log.write(f"# lp: {status}, {info['n_wrong']} wrong in float64, {wrong} in float32, "
-                          f"{info['n_rounds']} LPs, {info['n_pairs']} pairs, {info['wall']:.1f} s\n")
+                log.write(f"# {method}: {status}, {info['n_wrong']} wrong in float64, {wrong} in float32, "
+                          f"{info['n_rounds']} LPs, {info['n_pairs']} pairs, {info.get('n_milp', 0)} MILPs "
+                          f"(bound {info.get('milp_bound', float('nan')):.4g}), {info['wall']:.1f} s\n")
             before = int(pb.homotopy.stats(x, 1.0)["n_wrong"])
             if wrong <= before:
                 x = x_lp  # never a worse point: the hinge LP minimises slacks, not the count
@@ -286,7 +289,7 @@ def run_row(name, cfg, args):
                 pb_, n_b, wall_b, fewest, counts = _direct(pb, options, budget, args.time_cap, x0, args.chain,
                                                            args.work_cap or math.inf, log,
                                                            os.path.join(args.save_dir, f"{name}-b.partial.npy")
-                                                           if args.save_dir else "")
+                                                           if args.save_dir else "", args.milp_time)
             finally:
                 if log is not None:
                     log.close()
@@ -384,6 +387,8 @@ def main(argv=None):
                          "(hand over at WRONG misclassified images; default: -o corrector alone)")
     ap.add_argument("--work-cap", type=int, default=0,
                     help="stop route (b) after this many gradients + Hessian/Gauss-Newton products (0: none)")
+    ap.add_argument("--milp-time", type=float, default=900.0,
+                    help="wall-time limit in seconds of each lp/milp stage of --chain")
     ap.add_argument("--log", default="", help="append route (b)'s curve (fewest wrong every 10 iterations) here")
     ap.add_argument("--edge", action="store_true",
                     help="the edge scan: --smallest 15,12,10, routes b,a, every homotopy, no Adam, edge table")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pathtrack.nn import LossFunction, Network
-from pathtrack.nn.separate import pair_margins, separate
+from pathtrack.nn.separate import fewest_wrong, pair_margins, separate
 
 
 def _separable(m=1500, k=6, C=4, gap=0.05, seed=0):
@@ -73,3 +73,18 @@ def test_bad_input_is_one_line_errors():
         separate(H, y, 4, W0=np.zeros((2, 2)), b0=np.zeros(2))
     with pytest.raises(ValueError, match="NaN"):
         separate(np.full_like(H, np.nan), y, 4)
+
+
+def test_fewest_wrong_counts_below_the_hinge_and_proves_it():
+    H, y, W0, b0 = _separable(m=600, seed=4)
+    y = y.copy()
+    y[:6] = (y[:6] + 1) % 4  # six labels flipped: at most six wrong are needed
+    W, b, status, info = fewest_wrong(H, y, 4, W0=W0, b0=b0, n_candidates=25, n_init=100, max_add=200,
+                                      max_time=60)
+    assert status == "inseparable"
+    assert info["n_wrong"] == int(np.sum(pair_margins(H, y, W, b).min(axis=1) <= 0))
+    assert info["n_wrong"] == 6 < info["n_wrong_hinge"]  # the hinge layer has more wrong than needed
+    assert info["milp_optimal"] and info["milp_bound"] == pytest.approx(6.0)  # and HiGHS proved 6 the least
+    H2, y2, _, _ = _separable(m=200, seed=5)  # separable: the LP ends it, no MILP
+    _, _, status, info = fewest_wrong(H2, y2, 4, n_init=100)
+    assert status == "separable" and info["n_milp"] == 0 and info["n_wrong"] == 0

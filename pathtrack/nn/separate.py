@@ -24,7 +24,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-__all__ = ["separate", "pair_margins"]
+__all__ = ["separate", "fewest_wrong", "pair_margins"]
 
 
 def pair_margins(H: np.ndarray, y: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -59,6 +59,20 @@ def _check_inputs(H, y, n_classes, W0, b0):
         raise ValueError(f"W0, b0 must have shapes ({H.shape[1]}, {n_classes}), ({n_classes},); "
                          f"got {np.shape(W0)}, {np.shape(b0)}")
     return H, y.astype(np.int64)
+
+
+def _pair_rows(H, y, C, pi, pj, n_var, extra_col, extra_val):
+    """Sparse rows ``(w_y − w_j)·h_i + b_y − b_j + extra_val·x[extra_col]`` over ``[W (k·C), b (C), ...]``."""
+    from scipy.sparse import coo_matrix
+
+    k = H.shape[1]
+    n_rows, n_w = pi.size, k * C
+    h, yi, cols = H[pi], y[pi], np.arange(k)
+    r = np.repeat(np.arange(n_rows), 2 * k + 3)
+    c = np.concatenate([cols[None, :] * C + yi[:, None], cols[None, :] * C + pj[:, None], (n_w + yi)[:, None],
+                        (n_w + pj)[:, None], np.asarray(extra_col)[:, None]], axis=1)
+    v = np.concatenate([h, -h, np.ones((n_rows, 1)), -np.ones((n_rows, 1)), np.asarray(extra_val)[:, None]], axis=1)
+    return coo_matrix((v.ravel(), (r, c.ravel())), shape=(n_rows, n_var)).tocsr()
 
 
 class _PairLP:
@@ -96,15 +110,8 @@ class _PairLP:
         n_var = n_w + C + n_s + n_w
         pi, pj = self.pairs_i, self.pairs_j
         n_rows = pi.size
-        h = self.H[pi]
-        yi = self.y[pi]
-        cols = np.arange(k)
         # −[(w_y − w_j)·h + b_y − b_j + ξ_i] ≤ −δ
-        r = np.repeat(np.arange(n_rows), 2 * k + 3)
-        c = np.concatenate([cols[None, :] * C + yi[:, None], cols[None, :] * C + pj[:, None],
-                            (n_w + yi)[:, None], (n_w + pj)[:, None], (n_w + C + self.slot[pi])[:, None]], axis=1)
-        v = np.concatenate([-h, h, -np.ones((n_rows, 1)), np.ones((n_rows, 1)), -np.ones((n_rows, 1))], axis=1)
-        A = coo_matrix((v.ravel(), (r, c.ravel())), shape=(n_rows, n_var))
+        A = -_pair_rows(self.H, self.y, C, pi, pj, n_var, n_w + C + self.slot[pi], np.ones(n_rows))
         b_ub = np.full(n_rows, -self.margin)
         bounds = [(None, None)] * (n_w + C) + [(0, None if phase == 1 else 0)] * n_s + [(0, None)] * n_w
         cost = np.zeros(n_var)
@@ -249,3 +256,98 @@ def separate(H, y, n_classes: int, *, W0=None, b0=None, margin: float = 1.0, n_i
     info.update(base, n_wrong=int(np.sum(row_min <= 0)), min_margin=float(row_min.min()),
                 wall=time.perf_counter() - t0)
     return W, b, status, info
+
+
+def fewest_wrong(H, y, n_classes: int, *, W0=None, b0=None, n_candidates: int = 120, margin: float = 1.0,
+                 max_rounds: int = 4, max_time: float = 600.0, tol: float = 1e-6, **lp_kwargs):
+    """An output layer with as few wrong samples as a mixed-integer LP finds in ``max_time``.
+
+    The L1 hinge of :func:`separate` minimises slacks, not the count. Here the count is the
+    objective: the ``n_candidates`` samples with the smallest margins under the hinge layer
+    each get a binary ``z_i`` that may drop their constraints (big M), every other sample
+    keeps margin ≥ δ, and HiGHS's branch and bound minimises ``Σ z_i``, with ``|W|, |b|``
+    boxed at twice the hinge layer's largest entry (which bounds M). Non-candidate pairs
+    violated by a solution join the working set and the MILP runs again (``max_rounds``).
+
+    Parameters
+    ----------
+    H, y, n_classes, W0, b0, margin, tol
+        As in :func:`separate` (which runs first: separable features end there).
+    n_candidates : int
+        Samples that may be wrong (binary variables).
+    max_rounds : int
+        MILP solves at most.
+    max_time : float
+        Wall-time budget in seconds over the hinge LP and the MILPs.
+    **lp_kwargs
+        Further arguments of :func:`separate`.
+
+    Returns
+    -------
+    W, b, status, info
+        The layer with the fewest wrong samples (counted in float64 on every sample) among
+        ``W0``, the hinge layer and each MILP solution; ``status`` is ``separate``'s. ``info``
+        is ``separate``'s, updated: ``n_wrong`` (of the returned layer), ``n_wrong_hinge``,
+        ``n_milp``, ``milp_time``, ``milp_bound`` (HiGHS's lower bound on ``Σ z_i``: the fewest
+        wrong candidates any boxed layer with every other sample at margin δ can have) and
+        ``milp_optimal`` (the last MILP proved its optimum and no pair outside was violated).
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    t0 = time.perf_counter()
+    W, b, status, info = separate(H, y, n_classes, W0=W0, b0=b0, margin=margin, tol=tol,
+                                  max_time=max_time, **lp_kwargs)
+    info = dict(info, n_wrong_hinge=info["n_wrong"], n_milp=0, milp_time=0.0, milp_bound=np.nan,
+                milp_optimal=False)
+    if status != "inseparable" or W is None:
+        return W, b, status, info
+    H, y = _check_inputs(H, y, n_classes, W0, b0)
+    m, C, k = H.shape[0], int(n_classes), H.shape[1]
+    best = (info["n_wrong"], W, b)
+    if W0 is not None:
+        n0 = int(np.sum(pair_margins(H, y, W0, b0).min(axis=1) <= 0))
+        if n0 < best[0]:
+            best = (n0, np.asarray(W0, np.float64), np.asarray(b0, np.float64))
+    M = pair_margins(H, y, W, b)
+    cand = np.argsort(M.min(axis=1))[:min(int(n_candidates), m)]
+    slot = -np.ones(m, np.int64)
+    slot[cand] = np.arange(cand.size)
+    pi, pj = np.nonzero((M < 3.0 * margin) | (slot >= 0)[:, None])
+    keep = pj != y[pi]
+    pi, pj = pi[keep], pj[keep]
+    box = 2.0 * max(np.abs(W).max(), np.abs(b).max())
+    big = margin + 2.0 * (k + 1) * box  # no boxed layer has a margin below −big + δ
+    n_w = k * C
+    n_var = n_w + C + cand.size
+    lower = np.concatenate([np.full(n_w + C, -box), np.zeros(cand.size)])
+    upper = np.concatenate([np.full(n_w + C, box), np.ones(cand.size)])
+    integrality = np.concatenate([np.zeros(n_w + C), np.ones(cand.size)])
+    cost = np.concatenate([np.zeros(n_w + C), np.ones(cand.size)])
+    for _ in range(int(max_rounds)):
+        left = max_time - (time.perf_counter() - t0)
+        if left < 1.0:
+            break
+        z = slot[pi] >= 0
+        A = _pair_rows(H, y, C, pi, pj, n_var, np.where(z, n_w + C + slot[pi], 0), np.where(z, big, 0.0))
+        t1 = time.perf_counter()
+        res = milp(cost, constraints=LinearConstraint(A, lb=np.full(pi.size, margin)),
+                   bounds=Bounds(lower, upper), integrality=integrality, options={"time_limit": left})
+        info["milp_time"] += time.perf_counter() - t1
+        info["n_milp"] += 1
+        if res.x is None:
+            info["message"] = str(res.message)
+            break
+        info["milp_bound"] = float(getattr(res, "mip_dual_bound", np.nan))
+        Wm, bm = res.x[:n_w].reshape(k, C), res.x[n_w:n_w + C]
+        Mm = pair_margins(H, y, Wm, bm)
+        n_wrong = int(np.sum(Mm.min(axis=1) <= 0))
+        if n_wrong < best[0]:
+            best = (n_wrong, Wm, bm)
+        bad = np.argwhere((Mm < margin * (1.0 - tol)) & (slot < 0)[:, None])
+        info["milp_optimal"] = res.status == 0 and bad.size == 0
+        if bad.size == 0:
+            break
+        pi, pj = np.concatenate([pi, bad[:, 0]]), np.concatenate([pj, bad[:, 1]])
+    info.update(n_wrong=best[0], min_margin=float(pair_margins(H, y, best[1], best[2]).min()),
+                wall=time.perf_counter() - t0)
+    return best[1], best[2], status, info
