@@ -53,6 +53,9 @@ def test_features_feed_an_output_layer_that_the_network_classifies_right():
     p = net.init_params("uniform", 1.0, seed=3)
     lf = LossFunction(net, X, np.zeros(400, np.int64))
     H = lf.features(p)
+    W1, b1 = net.layers(p)[0]
+    A = X.astype(np.float64) @ W1 + b1
+    np.testing.assert_allclose(H, np.where(A > 0, np.tanh(A / 2) ** 2, 0.0), atol=1e-5)  # switch(X W1 + b1)
     y = (H[:, :3] * [1.0, 0.6, 0.3]).argmax(axis=1)  # a linear rule of the features: separable
     lf = LossFunction(net, X, y)
     W, b, status, _ = separate(lf.features(p), y, 3)

@@ -14,6 +14,10 @@ and Singer). A zero optimum proves the features separable; phase 2 then minimise
 proves that *no* output layer separates these features; the phase-1 layer is returned
 as the convex method's best, with its count of wrong samples.
 
+:func:`fewest_wrong` goes on from there: the hinge minimises slacks, not the count, so a
+mixed-integer LP (big M, one binary per hard sample) looks for the layer with the fewest
+wrong samples.
+
 Plain arrays in and out; nothing here knows of a particular model or data set.
 """
 
