@@ -29,9 +29,10 @@ that many full gradients, for comparisons at equal budgets.
 
 ``--chain`` runs route (b) as correctors in turn (``METHOD[:ITERS][@WRONG]``: hand over to the
 next once at most WRONG images are wrong; ``lp`` is the exact output-layer stage and ``milp``
-the same with a MILP for the fewest wrong images, e.g. ``--chain lbfgs:100000@40,milp``), ``--work-cap`` stops it after that many gradients +
-Hessian/Gauss–Newton-vector products, and ``--log`` appends its curve (fewest wrong every 10
-iterations, with the counters, wall and CPU time) to a file, so a cut run still yields one.
+the same with a MILP for the fewest wrong images, e.g. ``--chain lbfgs:100000@40,milp``),
+``--work-cap`` stops it after that many gradients + Hessian/Gauss–Newton-vector products, and
+``--log`` appends its curve (fewest wrong every 10 iterations, with the counters, wall and CPU
+time) to a file, so a cut run still yields one.
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
     from where the last stopped. A stage ``lp`` is the exact output-layer stage
     (``DengMNIST.exact_output_layer``): the output layer re-solved by LP, kept when it has no
     more wrong images; ``milp`` goes on, when the LP proves the features inseparable, to the
-    MILP that minimises the count (``milp_time`` seconds at most for either). With ``min_active_set`` set, the active-set stage is on:
-    the problem's violation count and linearisation are hooked in and never give up early.
+    MILP that minimises the count (``milp_time`` seconds at most for either). With
+    ``min_active_set`` set, the active-set stage is on: the problem's violation count and
+    linearisation are hooked in and never give up early.
 
     ``x0`` restarts from other parameters (a capped run's saved end point); L-BFGS then
     starts with an empty memory. ``snapshot`` (a ``.npy`` path) keeps the latest checked
