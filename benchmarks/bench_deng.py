@@ -28,9 +28,11 @@ Usage::
 that many full gradients, for comparisons at equal budgets.
 
 ``--chain`` runs route (b) as correctors in turn (``METHOD[:ITERS][@WRONG]``: hand over to the
-next once at most WRONG images are wrong), ``--work-cap`` stops it after that many gradients +
-Hessian/Gauss–Newton-vector products, and ``--log`` appends its curve (fewest wrong every 10
-iterations, with the counters, wall and CPU time) to a file, so a cut run still yields one.
+next once at most WRONG images are wrong; ``lp`` is the exact output-layer stage and ``milp``
+the same with a MILP for the fewest wrong images, e.g. ``--chain lbfgs:100000@40,milp``),
+``--work-cap`` stops it after that many gradients + Hessian/Gauss–Newton-vector products, and
+``--log`` appends its curve (fewest wrong every 10 iterations, with the counters, wall and CPU
+time) to a file, so a cut run still yields one.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ def parse_chain(text, default_method, budget):
 
 
 def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", work_cap=math.inf, log=None,
-            snapshot=""):
+            snapshot="", milp_time=900.0):
     """(b): the homotopy's corrector at λ = 1 from p0, stopping at 100% PR, the budget or a cap.
 
     The corrector itself (pathtrack's MinimizationCorrector, same options): its acceptance
@@ -88,8 +90,12 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
     afterwards, so a stop at a cap cannot pass for success.
 
     ``chain`` (see :func:`parse_chain`) runs several correctors one after the other, each
-    from where the last stopped. With ``min_active_set`` set, the active-set stage is on:
-    the problem's violation count and linearisation are hooked in and never give up early.
+    from where the last stopped. A stage ``lp`` is the exact output-layer stage
+    (``DengMNIST.exact_output_layer``): the output layer re-solved by LP, kept when it has no
+    more wrong images; ``milp`` goes on, when the LP proves the features inseparable, to the
+    MILP that minimises the count (``milp_time`` seconds at most for either). With
+    ``min_active_set`` set, the active-set stage is on: the problem's violation count and
+    linearisation are hooked in and never give up early.
 
     ``x0`` restarts from other parameters (a capped run's saved end point); L-BFGS then
     starts with an empty memory. ``snapshot`` (a ``.npy`` path) keeps the latest checked
@@ -121,7 +127,26 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
     if log is not None:
         log.write("# iters grads hvps gnvps wall_s cpu_s wrong stage\n")
         record(fewest[0])
+    lp = {"n": 0, "wall": 0.0, "status": ""}
     for stage[0], (method, iters, hand_over) in enumerate(parse_chain(chain, options.corrector, budget_iters)):
+        if method in ("lp", "milp"):  # the exact output-layer stage: hidden layer fixed, output layer by (MI)LP
+            x_lp, status, info = pb.exact_output_layer(x, count=method == "milp",
+                                                       max_time=max(1.0, min(milp_time, time_cap)))
+            lp["n"] += 1
+            lp["wall"] += info["wall"]
+            lp["status"] = status
+            wrong = int(pb.homotopy.stats(x_lp, 1.0)["n_wrong"])
+            if log is not None:
+                log.write(f"# {method}: {status}, {info['n_wrong']} wrong in float64, {wrong} in float32, "
+                          f"{info['n_rounds']} LPs, {info['n_pairs']} pairs, {info.get('n_milp', 0)} MILPs "
+                          f"(bound {info.get('milp_bound', float('nan')):.4g}), {info['wall']:.1f} s\n")
+            before = int(pb.homotopy.stats(x, 1.0)["n_wrong"])
+            if wrong <= before:
+                x = x_lp  # never a worse point: the hinge LP minimises slacks, not the count
+            record(min(wrong, before), x)
+            if fewest[0] == 0:
+                break
+            continue
         corr = MinimizationCorrector(options.replace(min_maxiter=iters, stop_on_accept=True,
                                                      min_exit_ratio=math.inf), method=method)
         if options.min_active_set:
@@ -149,7 +174,7 @@ def _direct(pb, options, budget_iters, time_cap=math.inf, x0=None, chain="", wor
     wall = time.perf_counter() - t0
     record(int(pb.homotopy.stats(x, 1.0)["n_wrong"]))
     counts = {"grads": system.n_grad_evals, "hvps": system.n_jvp_evals, "gnvps": system.n_gnvp_evals,
-              "cpu": time.process_time() - c0, "iters": n_calls[0]}
+              "cpu": time.process_time() - c0, "iters": n_calls[0], "lp": lp}
     return x, system.n_grad_evals, wall, fewest[0], counts
 
 
@@ -266,7 +291,7 @@ def run_row(name, cfg, args):
                 pb_, n_b, wall_b, fewest, counts = _direct(pb, options, budget, args.time_cap, x0, args.chain,
                                                            args.work_cap or math.inf, log,
                                                            os.path.join(args.save_dir, f"{name}-b.partial.npy")
-                                                           if args.save_dir else "")
+                                                           if args.save_dir else "", args.milp_time)
             finally:
                 if log is not None:
                     log.close()
@@ -275,6 +300,9 @@ def run_row(name, cfg, args):
             out["b"] = {"pr": pr, "wall": wall_b, "grad_evals": n_b, "hvps": counts["hvps"] + counts["gnvps"],
                         "cpu": counts["cpu"], "test": pb.test_accuracy(pb_),
                         "fewest_wrong": fewest, "real_wrong": int(round((1.0 - pr) * pb.y.shape[0]))}
+            if counts["lp"]["n"]:
+                out["b"].update(n_lp_stages=counts["lp"]["n"], lp_wall=counts["lp"]["wall"],
+                                lp_status=counts["lp"]["status"])
             print(f"[{name}] (b) direct: {out['b']}", flush=True)
         elif route:
             sys.exit(f"unknown route {route!r}; known: a, b")
@@ -361,6 +389,8 @@ def main(argv=None):
                          "(hand over at WRONG misclassified images; default: -o corrector alone)")
     ap.add_argument("--work-cap", type=int, default=0,
                     help="stop route (b) after this many gradients + Hessian/Gauss-Newton products (0: none)")
+    ap.add_argument("--milp-time", type=float, default=900.0,
+                    help="wall-time limit in seconds of each lp/milp stage of --chain")
     ap.add_argument("--log", default="", help="append route (b)'s curve (fewest wrong every 10 iterations) here")
     ap.add_argument("--edge", action="store_true",
                     help="the edge scan: --smallest 15,12,10, routes b,a, every homotopy, no Adam, edge table")

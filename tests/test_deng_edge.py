@@ -49,3 +49,21 @@ def test_chain_hands_over_logs_and_stops_at_work_cap(data_dir, tmp_path, monkeyp
     assert pb.homotopy.n_wrong(np.load(tmp_path / "snap.npy"), 1.0) in set(wrong.astype(int))
     work = counts["grads"] + counts["hvps"] + counts["gnvps"]
     assert 60 <= work <= 60 + 3 * 5 + 3 or fewest == 0
+
+
+def test_lp_stage_makes_separable_features_all_correct(data_dir, tmp_path, monkeypatch):
+    from pathtrack.driver import build_options
+    from pathtrack_problems.deng import DengMNIST
+
+    monkeypatch.setenv("PATHTRACK_CACHE", str(tmp_path))
+    # one epoch on 100 images: many wrong, too few for every class to have a partner (no data family)
+    pb = DengMNIST(hidden=24, subset=100, seed=0, pretrain_epochs=1, test=False, homotopy="margin")
+    assert pb.homotopy.n_wrong(pb.p0, 1.0) > 50
+    q, status, info = pb.exact_output_layer(pb.p0)
+    assert status == "separable" and info["n_wrong"] == 0
+    assert pb.verify(q) == 1.0  # float32, data reloaded from disk
+    np.testing.assert_array_equal(q[:-24 * 10 - 10], pb.p0[:-24 * 10 - 10])  # the hidden layer is kept
+    # as a stage of the direct route's chain it ends the run at once
+    p, n_grad, _, fewest, counts = bench_deng._direct(pb, build_options(pb, {}), 100, math.inf, None, "lp")
+    assert fewest == 0 and n_grad == 0 and counts["lp"]["status"] == "separable"
+    assert pb.verify(p) == 1.0

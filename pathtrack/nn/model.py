@@ -532,6 +532,13 @@ class LossFunction:
         self._forward_at(p)
         return self._Z[-1].copy()
 
+    def features(self, p) -> np.ndarray:
+        """The last hidden layer's activations (m, widths[-2]): the output layer's inputs."""
+        if self.net.n_layers < 2:
+            raise ValueError(f"{self.net} has no hidden layer")
+        self._forward_at(p)
+        return self._Z[-2].copy()
+
     def outputs(self, p) -> np.ndarray:
         """Per-sample class probabilities softmax(z/T) (m, n_classes)."""
         self._forward_at(p)

@@ -347,6 +347,41 @@ class DengMNIST(Problem):
                          temperature=float(P["temperature"]), dtype=np.dtype(P["dtype"]), dataset=P["dataset"], subset=int(P["subset"]),
                          seed=int(P["seed"]), data_dir=P["data_dir"] or None)
 
+    def exact_output_layer(self, p, margin: Optional[float] = None, count: bool = False, **kwargs):
+        """The exact final stage: the output layer re-solved by LP with the hidden layer of ``p`` fixed.
+
+        :func:`pathtrack.nn.separate.separate` on the real training data's hidden features (float32,
+        as :meth:`verify` computes them): an output layer with every margin ≥ ``margin`` (default the
+        hinge's κ·T, so each correct image leaves the objective) when the features are separable,
+        else the one minimising the L1 multi-class hinge. With ``count``, inseparable features go on
+        to :func:`pathtrack.nn.separate.fewest_wrong` (a MILP on the hardest images), which returns
+        the layer with the fewest wrong images it finds. ``kwargs`` go to either.
+
+        Returns
+        -------
+        p_new, status, info
+            ``p`` with the new output layer (float64, the tracker's type), ``separate``'s status
+            (``'separable'``, ``'inseparable'``, ``'limit'``, ``'failed'``) and its info dict.
+        """
+        from pathtrack.nn import LossFunction
+        from pathtrack.nn.separate import fewest_wrong, separate
+
+        if self.params["homotopy"] == "width":
+            raise ValueError("the exact output-layer stage needs the target network; homotopy='width' tracks a "
+                             "wider one")
+        net = self.net
+        q = net.check_params(np.asarray(p))
+        features = LossFunction(net, self.X, self.y).features(q)
+        W0, b0 = net.layers(q)[-1]
+        margin = float(self.params["kappa"]) * float(self.params["temperature"]) if margin is None else margin
+        W, b, status, info = (fewest_wrong if count else separate)(features, self.y, self.widths[-1], W0=W0, b0=b0,
+                                                                   margin=margin, **kwargs)
+        out = np.asarray(p, dtype=np.float64).copy()
+        if W is not None:
+            net.weights(out, net.n_layers - 1)[...] = W
+            net.biases(out, net.n_layers - 1)[...] = b
+        return out, status, info
+
     def report(self, p, lam):
         """Verified training PR (data reloaded from disk) and test accuracy, at the end of a run."""
         out = {"verified_pr": self.verify(p) if lam == 1.0 else float("nan")}
