@@ -396,9 +396,11 @@ def main(argv=None):
                     help="the edge scan: --smallest 15,12,10, routes b,a, every homotopy, no Adam, edge table")
     args = ap.parse_args(argv)
     try:
-        parse_chain(args.chain, "lbfgs", 1)
+        stages = parse_chain(args.chain, "lbfgs", 1)
     except ValueError as exc:
         sys.exit(str(exc))
+    if any(m in ("lp", "milp") for m, _, _ in stages) and "homotopy=width" in args.set:
+        sys.exit("--chain lp/milp re-solves the target network's output layer; not with --set homotopy=width")
     if args.edge:
         args.smallest = args.smallest or "15,12,10"
         args.routes, args.no_adam = "b,a", True
