@@ -1078,6 +1078,8 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         steps[redo] += s2[done]
         for g in touched:
             cls[g] = classify(g)
+    if tail is not None and not stop.requested:
+        n_tail.update(_settle_failed_by_tail(groups, cls, ends, winding, opts, tail, adopt, bar))
     kind_now = _kinds(groups, cls, len(starts))
     suspect &= kind_now == AT_INFINITY  # a re-track round may have settled it
     recovered = np.zeros(len(starts), dtype=bool)
@@ -1265,6 +1267,57 @@ def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt,
     ends[rows[nearer]] = last[nearer]
     return {"n_tail": int(len(rows)), "n_tail_regular": int(kept.sum()), "n_tail_crossed": int(len(crossed)),
             "n_tail_away": int(away.sum())}
+
+
+def _settle_failed_by_tail(groups, cls, ends, winding, opts: SolveOptions, tail, adopt, bar) -> Dict[str, int]:
+    """Follow the failed paths (re-tracked as well) whose endpoints are finite with ``tail``
+    (:func:`_tail_finish`) to ``s = 1 - t`` below :data:`TAIL_MIN_S`, where ``H`` is ``F`` to double's
+    rounding. A path whose ``|x_0|`` fell below ``infinity_tol·‖x‖`` on the way goes to infinity. One
+    that ends at a regular root no other path reached (and that persists, :func:`_persists`) is that
+    root. One that ends nearer infinity than its endpoint (``|x_0|/‖x‖`` smaller) at a point where
+    :func:`_headed_for_infinity` holds goes to infinity: top-degree forms within ``|x_0|`` of zero at
+    ``s ≈ 0`` and no regular root that Newton converges to nearby. Any other stays failed.
+
+    Such paths are those whose Cauchy endgame never agreed at a finite point (cassou balanced,
+    seed 0: two paths, winding 4, the Cauchy estimates at ``‖x‖ ≈ 2e4``, whose tails end at
+    ``|x_0|/‖x‖ ≈ 6e-7``, 90 times nearer infinity). Returns counters ``n_failed_tail`` (paths
+    followed), ``n_failed_tail_infinity`` and ``n_failed_tail_regular`` (paths settled so)."""
+    from .kernels import END_DIRECT, END_INFINITY
+
+    kind = _kinds(groups, cls, len(ends))
+    known = np.isfinite(ends).all(axis=1)
+    known[known] = _finite_points(ends[known], opts)
+    rows = np.nonzero((kind == FAILED) & known)[0]
+    out = {"n_failed_tail": int(len(rows)), "n_failed_tail_infinity": 0, "n_failed_tail_regular": 0}
+    if len(rows) == 0:
+        return out
+    bar.set_description("tail of failed paths")
+    bar.reset(total=len(rows))
+    e2, *_ = tail(rows)
+    reached = np.isfinite(e2).all(axis=1)
+    finite = reached.copy()
+    finite[reached] = _finite_points(e2[reached], opts)
+    infinite = reached & ~finite  # |x_0| fell below infinity_tol·‖x‖ on the way
+    root = np.zeros(len(rows), dtype=bool)
+    headed = np.zeros(len(rows), dtype=bool)
+    for (work, grows), c in zip(groups, cls):
+        mine = finite & np.isin(rows, grows)
+        if mine.any():
+            root[mine] = _persists(work, e2[mine, 1:] / e2[mine, :1])
+        inward = mine & ~root
+        inward[inward] = _infinity_gap(e2[inward]) < _infinity_gap(ends[rows[inward]])
+        if inward.any():
+            headed[inward] = _headed_for_infinity(work, e2[inward], c["regular"], opts)
+    if root.any():
+        kept = adopt(rows[root], (e2[root], int(Status.success), END_DIRECT, 1),
+                     lambda k, crossed: (k == REGULAR) & ~crossed)
+        out["n_failed_tail_regular"] = int(kept.sum())
+    going = infinite | headed
+    if going.any():
+        kept = adopt(rows[going], (e2[going], int(Status.success), END_INFINITY, winding[rows[going]]),
+                     lambda k, crossed: k == AT_INFINITY)
+        out["n_failed_tail_infinity"] = int(kept.sum())
+    return out
 
 
 #: :func:`_persists` perturbs every coefficient by this relative amount, far above double's rounding ...
