@@ -153,3 +153,16 @@ def test_tail_steps_finely_past_a_close_approach_of_paths():
                                        TAIL_MIN_S, TAIL_TOL)
     assert outcome[0] != k.TAIL_FAILED
     assert np.abs(out[0, 0]) / np.linalg.norm(out[0]) < 1e-6  # on its way to infinity, not stuck at 3e-4
+
+
+@pytest.mark.slow
+def test_suspect_paths_judged_nearest_infinity_leave_no_failed_path():
+    # gaukwa3 and reimer5, seed 0: 27 and 170 suspect paths (more than MAX_EXTENDED_PATHS); judged at the
+    # endgame's endpoint, 11 and 116 of them failed. Judged where the tail (or the compiled tracker on its way
+    # to the tail) got nearest infinity, every one is at infinity and the counts are the published ones.
+    for name in ("gaukwa3", "reimer5"):
+        entry = MANIFEST[name]
+        res = solve(read_phc(os.path.join(CORPUS, entry["file"])), seed=0, workers=2)
+        assert res.is_complete and res.status.name == "success", (name, res.failures())
+        assert res.n_regular == entry["regular"] and finite_paths(res) == entry["finite"], name
+        assert res.counters["n_suspect_kept_at_infinity"] == res.counters["n_suspect_infinity"] > 8, name

@@ -301,3 +301,74 @@ def test_track_linear_follows_paths_of_the_total_degree_homotopy_to_t_1_in_exten
                                                                     max_exp, None, 1),
                                 hom, start.packed(), gamma, patch, flag)
         assert np.isnan(late(np.arange(4))).all()
+
+
+def _classify_many(n_suspect, tail_last=None, tail_stalled=None, failed_end=None, tail_end=None):
+    """x^2 = 4, (x - 2)·y = 1 as in :func:`_classify_with_tail`, with path 0 at the root and ``n_suspect``
+    paths that look infinite and fail in the deep endgame at ``|x_0|/‖x‖ = 0.059`` (above
+    ``TOP_FORM_MAX_X0``); their tail fails at ``tail_last``, or the compiled tracker stops at
+    ``tail_stalled`` before the tail begins. With ``failed_end``, one more path fails in every round at
+    that finite point and its tail ends at ``tail_end`` (NaN: failed)."""
+    from pathtrack import Status
+    from pathtrack.polynomial import kernels as k
+    from pathtrack.polynomial.parse import parse_system
+    from pathtrack.polynomial.solver import SolveOptions, _NoBar, _solve_result, _StopFlag, _track_and_classify
+
+    system = parse_system("x^2 - 4; x*y - 2*y - 1;")
+    n = 1 + n_suspect + (failed_end is not None)
+    c = np.complex128
+    nan3 = np.full(3, np.nan, dtype=c)
+
+    def track(rows, opt):
+        deep = opt[k.O_EG_RADIUS] < 1e-3
+        ends = np.array([[1.0, -2.0, -0.25]] + [[0.06, -0.12, 1.0]] * n_suspect
+                        + ([] if failed_end is None else [failed_end]), dtype=c)
+        codes = np.array([int(Status.success)] + [int(Status.ds_too_small if deep else Status.success)] * n_suspect
+                         + ([] if failed_end is None else [int(Status.ds_too_small)]))
+        kinds = np.array([k.END_DIRECT] + [k.END_DIRECT if deep else k.END_INFINITY] * n_suspect
+                         + ([] if failed_end is None else [k.END_CAUCHY]))
+        ones = np.ones(len(rows), dtype=np.int64)
+        return ends[rows], codes[rows], kinds[rows], ones, ones.copy(), np.zeros(len(rows))
+
+    def tail(rows):
+        failed = rows == n - 1 if failed_end is not None else np.zeros(len(rows), dtype=bool)
+        pick = lambda point, other: np.array([other if f else (nan3 if point is None else np.asarray(point, c))
+                                              for f in failed], dtype=c).reshape(len(rows), 3)
+        end = nan3 if tail_end is None else np.asarray(tail_end, c)
+        return pick(None, end), pick(tail_last, nan3), pick(tail_stalled, nan3)
+
+    opts = SolveOptions()
+    out = _track_and_classify([(system, np.arange(n))], np.ones((n, 3), dtype=c), opts, _StopFlag(), _NoBar(),
+                              track, None, tail)
+    ends, codes, kinds, winding, steps, (cls,), (n_cross,), retracked, deep, suspect, recovered = out[:11]
+    return _solve_result(system, ends, codes, winding, steps, cls, n_cross, 0, out[11], seed=0, gamma=1.0,
+                         options=opts, total_time=0.0)
+
+
+def test_more_than_8_suspect_paths_are_judged_where_they_got_nearest_infinity():
+    # gaukwa3, seed 0: endpoints at |x_0|/|x| 0.05-0.07, tails failing at 0.0016; reimer5, seed 0: the compiled
+    # tracker stopping at about 0.005 before the tail began. Judged at the endpoint alone, all 9 failed.
+    near = [1e-4, -2e-4, 1.0]
+    for res in (_classify_many(9, tail_last=near), _classify_many(9, tail_stalled=near)):
+        assert (res.n_regular, res.n_at_infinity, res.n_failed) == (1, 9, 0) and res.is_complete
+        assert res.counters["n_suspect_kept_at_infinity"] == 9
+        assert np.abs(res.path_endpoints[1:, 0]).max() < 1e-3  # the point judged is the endpoint reported
+    # farther from infinity than the endpoint, or no point at all: failed
+    for res in (_classify_many(9, tail_last=[0.5, -1.0, 1.0]), _classify_many(9)):
+        assert res.n_failed == 9 and not res.is_complete
+    # 8 or fewer: where the compiled tracker stopped is no evidence (a path to a root of large norm stops so
+    # too: unscaled discret3s, seed 0), only the tail's own last point is
+    assert _classify_many(2, tail_stalled=near).n_failed == 2
+    assert _classify_many(2, tail_last=near).n_failed == 0
+
+
+def test_a_failed_path_is_settled_by_where_its_tail_ends():
+    end = [0.01, -0.02, 1.0]  # a Cauchy endgame that never agreed (cassou, seed 0: winding 4 at |x| = 2e4)
+    for tail_end in ([1e-9, -2e-9, 1.0], [1e-5, -2e-5, 1.0]):  # x_0 below infinity_tol; or nearer, at s ~ 0
+        res = _classify_many(0, failed_end=end, tail_end=tail_end)
+        assert (res.n_regular, res.n_at_infinity, res.n_failed) == (1, 1, 0) and res.is_complete
+        assert res.counters["n_failed_tail_infinity"] == 1
+    # the tail failed, ended farther from infinity, or where the top-degree forms do not vanish: still failed
+    for tail_end in (None, [0.5, -1.0, 1.0], [1e-3, 0.5, 1.0]):
+        res = _classify_many(0, failed_end=end, tail_end=tail_end)
+        assert res.n_failed == 1 and not res.is_complete and res.counters["n_failed_tail"] == 1

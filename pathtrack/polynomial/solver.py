@@ -879,8 +879,9 @@ def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch:
     """``tail(rows)`` for :func:`_track_and_classify`: each path tracked by the compiled tracker to
     ``t = 1 - deep_endgame_radius``, then towards ``s = 1 - t = 0`` by
     :func:`pathtrack.polynomial.kernels.tail_batch`, which holds ``s`` exactly. Returns the projective
-    endpoints, NaN rows where either stage failed, and the last points (where the tail stopped,
-    failed or not; NaN rows where the compiled tracker failed).
+    endpoints, NaN rows where either stage failed, the last points (where the tail stopped,
+    failed or not; NaN rows where the compiled tracker failed), and where the compiled tracker
+    stopped on the rows it failed (NaN rows elsewhere).
 
     The tracker's ``t`` keeps ``s`` only to about ``1e-16/s`` relative accuracy, so it cannot
     follow a path below ``s ≈ 1e-13``; yet a regular root at which ``|G|`` is ``10^10`` times the
@@ -898,8 +899,9 @@ def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch:
         reached = (c == int(Status.ds_too_small)) & (kind == k.END_CAUCHY) & np.isfinite(e).all(axis=1)
         out = np.full(e.shape, np.nan, dtype=np.complex128)
         last = out.copy()
+        stopped = np.where((~reached & np.isfinite(e).all(axis=1))[:, None], e, np.nan)
         if stop.requested or not reached.any():
-            return out, last
+            return out, last, stopped
         # s of the t the tracker stopped at, exactly. Followed from further out, where a path is not
         # yet smooth in log(s), the tail's geometric steps can jump paths (pb601, seed 6).
         s0 = np.full(int(reached.sum()), 1.0 - (1.0 - radius))
@@ -909,7 +911,7 @@ def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch:
         done = np.nonzero(reached)[0][outcome != k.TAIL_FAILED]
         out[done] = ends[outcome != k.TAIL_FAILED]
         last[reached] = ends
-        return out, last
+        return out, last, stopped
 
     return tail
 
@@ -1052,8 +1054,9 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         radius *= DEEP_ENDGAME_FACTOR
     n_tail = {}
     inward = np.full(ends.shape, np.nan, dtype=np.complex128)  # where a suspect path's tail failed nearer infinity
+    stalled = inward.copy()  # where the compiled tracker failed nearer infinity, before the tail began
     if tail is not None and not stop.requested:
-        n_tail = _settle_by_tail(groups, cls, ends, opts, suspect, tail, adopt, bar, inward)
+        n_tail = _settle_by_tail(groups, cls, ends, opts, suspect, tail, adopt, bar, inward, stalled)
     crossings = [int(len(c["crossed"])) for c in cls]
     retracked = np.zeros(len(starts), dtype=np.int64)
     tight = opts
@@ -1075,6 +1078,8 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         steps[redo] += s2[done]
         for g in touched:
             cls[g] = classify(g)
+    if tail is not None and not stop.requested:
+        n_tail.update(_settle_failed_by_tail(groups, cls, ends, winding, opts, tail, adopt, bar))
     kind_now = _kinds(groups, cls, len(starts))
     suspect &= kind_now == AT_INFINITY  # a re-track round may have settled it
     recovered = np.zeros(len(starts), dtype=bool)
@@ -1083,12 +1088,24 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
     if len(rows) > MAX_EXTENDED_PATHS:
         # Many deep endgames failing off infinity is what a positive-dimensional set of solutions at
         # infinity does (cyclic:7: about 150 of 4116 paths at infinity, with all 924 roots found).
-        # Too many for extended precision: a path keeps the verdict at infinity only where its
-        # endpoint passes the double-precision tests of _headed_for_infinity; any other is failed.
+        # Too many for extended precision: a path keeps the verdict at infinity only where the
+        # double-precision tests of _headed_for_infinity pass at the point of it nearest infinity
+        # and Newton from the endpoint finds no root that no other path reached; any other is
+        # failed. That point is where the tail failed nearer infinity than the endgame's endpoint
+        # (gaukwa3, seed 0: 11 paths, |x_0|/‖x‖ 0.05 to 0.07 at the endpoint and 0.0016 there), or
+        # where the compiled tracker stopped on its way to the tail, nearer infinity (reimer5, seed 0:
+        # 80 paths, 0.05 to 0.09 at the endpoint and about 0.005 there). The branch below does not
+        # take the latter: a path to a regular root of large norm stops so too (discret3s unscaled,
+        # seed 0: at |x_0|/‖x‖ = 3e-5, its root at 7e-6, where the top-degree forms vanish as well).
+        judged = np.where(np.isfinite(inward[rows]).all(axis=1)[:, None], inward[rows], stalled[rows])
+        toward = np.isfinite(judged).all(axis=1)
+        judged = np.where(toward[:, None], judged, ends[rows])
         for (work, grows), c in zip(groups, cls):
             mine = np.isin(rows, grows)
             if mine.any():
-                at_infinity[rows[mine]] = _headed_for_infinity(work, ends[rows[mine]], c["regular"], opts)
+                at_infinity[rows[mine]] = _headed_for_infinity(work, judged[mine], c["regular"], opts) \
+                    & ~_headed_for_root(work, ends[rows[mine]], c["regular"], opts)
+        ends[rows[toward & at_infinity[rows]]] = judged[toward & at_infinity[rows]]
         n_tail["n_suspect_kept_at_infinity"] = int(at_infinity.sum())
     elif len(rows) and not stop.requested:
         settled = _settle_by_newton(groups, rows, opts, track, adopt, bar)
@@ -1186,21 +1203,24 @@ def _settle_by_newton(groups, rows, opts: SolveOptions, track, adopt, bar) -> np
 
 
 def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt, bar,
-                    inward: Optional[np.ndarray] = None) -> Dict[str, int]:
+                    inward: Optional[np.ndarray] = None, stalled: Optional[np.ndarray] = None) -> Dict[str, int]:
     """Follow the paths called at infinity whose endpoints are not (or that are suspect) to ``s = 1 - t``
     far below what the compiled tracker resolves (``tail``, :func:`_tail_finish`), and take a regular
     root that no other path reached. A path whose tail reaches a root another path has is a
     crossing: it is made suspect (so it is settled in extended precision or counted failed),
     never counted at infinity on trust; so is a path whose tail failed farther from infinity than the
     endgame's endpoint. Returns counters ``n_tail`` (paths followed) and ``n_tail_regular`` (roots
-    found so), ``n_tail_crossed``, ``n_tail_away``; updates ``suspect`` in place."""
+    found so), ``n_tail_crossed``, ``n_tail_away``; updates ``suspect`` in place, and gives the
+    suspect paths the point nearer infinity than the endgame's endpoint where the tail failed
+    (``inward``) or, where the compiled tracker failed before the tail began, where it stopped
+    (``stalled``)."""
     kind = _kinds(groups, cls, len(ends))
     rows = np.nonzero((kind == AT_INFINITY) & (_finite_points(ends, opts) | suspect))[0]
     if len(rows) == 0:
         return {"n_tail": 0, "n_tail_regular": 0, "n_tail_crossed": 0, "n_tail_away": 0}
     bar.set_description("tail")
     bar.reset(total=len(rows))
-    e2, last = tail(rows)
+    e2, last, *more = tail(rows)
     reached = np.isfinite(e2).all(axis=1)
     good = reached.copy()
     good[reached] = _finite_points(e2[reached], opts)
@@ -1237,10 +1257,67 @@ def _settle_by_tail(groups, cls, ends, opts: SolveOptions, suspect, tail, adopt,
     if inward is not None:  # suspect paths whose tail failed nearer infinity: their last points
         closer = ~reached & suspect[rows] & (gap < 0)
         inward[rows[closer]] = last[closer]
+    if stalled is not None and more:  # where the compiled tracker stopped, failing before the tail
+        stopped = more[0]
+        ok = ~finite & np.isfinite(stopped).all(axis=1)
+        closer = np.zeros(len(rows), dtype=bool)
+        closer[ok] = suspect[rows[ok]] & (_infinity_gap(stopped[ok]) < _infinity_gap(ends[rows[ok]]))
+        stalled[rows[closer]] = stopped[closer]
     nearer = (_kinds(groups, cls, len(ends))[rows] == AT_INFINITY) & ~suspect[rows] & (gap < 0)
     ends[rows[nearer]] = last[nearer]
     return {"n_tail": int(len(rows)), "n_tail_regular": int(kept.sum()), "n_tail_crossed": int(len(crossed)),
             "n_tail_away": int(away.sum())}
+
+
+def _settle_failed_by_tail(groups, cls, ends, winding, opts: SolveOptions, tail, adopt, bar) -> Dict[str, int]:
+    """Follow the failed paths (re-tracked as well) whose endpoints are finite with ``tail``
+    (:func:`_tail_finish`) to ``s = 1 - t`` below :data:`TAIL_MIN_S`, where ``H`` is ``F`` to double's
+    rounding. A path whose ``|x_0|`` fell below ``infinity_tol·‖x‖`` on the way goes to infinity. One
+    that ends at a regular root no other path reached (and that persists, :func:`_persists`) is that
+    root. One that ends nearer infinity than its endpoint (``|x_0|/‖x‖`` smaller) at a point where
+    :func:`_headed_for_infinity` holds goes to infinity: top-degree forms within ``|x_0|`` of zero at
+    ``s ≈ 0`` and no regular root that Newton converges to nearby. Any other stays failed.
+
+    Such paths are those whose Cauchy endgame never agreed at a finite point (cassou balanced,
+    seed 0: two paths, winding 4, the Cauchy estimates at ``‖x‖ ≈ 2e4``, whose tails end at
+    ``|x_0|/‖x‖ ≈ 6e-7``, 90 times nearer infinity). Returns counters ``n_failed_tail`` (paths
+    followed), ``n_failed_tail_infinity`` and ``n_failed_tail_regular`` (paths settled so)."""
+    from .kernels import END_DIRECT, END_INFINITY
+
+    kind = _kinds(groups, cls, len(ends))
+    known = np.isfinite(ends).all(axis=1)
+    known[known] = _finite_points(ends[known], opts)
+    rows = np.nonzero((kind == FAILED) & known)[0]
+    out = {"n_failed_tail": int(len(rows)), "n_failed_tail_infinity": 0, "n_failed_tail_regular": 0}
+    if len(rows) == 0:
+        return out
+    bar.set_description("tail of failed paths")
+    bar.reset(total=len(rows))
+    e2, *_ = tail(rows)
+    reached = np.isfinite(e2).all(axis=1)
+    finite = reached.copy()
+    finite[reached] = _finite_points(e2[reached], opts)
+    infinite = reached & ~finite  # |x_0| fell below infinity_tol·‖x‖ on the way
+    root = np.zeros(len(rows), dtype=bool)
+    headed = np.zeros(len(rows), dtype=bool)
+    for (work, grows), c in zip(groups, cls):
+        mine = finite & np.isin(rows, grows)
+        if mine.any():
+            root[mine] = _persists(work, e2[mine, 1:] / e2[mine, :1])
+        inward = mine & ~root
+        inward[inward] = _infinity_gap(e2[inward]) < _infinity_gap(ends[rows[inward]])
+        if inward.any():
+            headed[inward] = _headed_for_infinity(work, e2[inward], c["regular"], opts)
+    if root.any():
+        kept = adopt(rows[root], (e2[root], int(Status.success), END_DIRECT, 1),
+                     lambda k, crossed: (k == REGULAR) & ~crossed)
+        out["n_failed_tail_regular"] = int(kept.sum())
+    going = infinite | headed
+    if going.any():
+        kept = adopt(rows[going], (e2[going], int(Status.success), END_INFINITY, winding[rows[going]]),
+                     lambda k, crossed: k == AT_INFINITY)
+        out["n_failed_tail_infinity"] = int(kept.sum())
+    return out
 
 
 #: :func:`_persists` perturbs every coefficient by this relative amount, far above double's rounding ...
@@ -1299,7 +1376,7 @@ def _headed_for_infinity(work, ends: np.ndarray, regular: np.ndarray, opts: Solv
     condition below ``max_cond``, as in :func:`_classify`) that no other path reached: such a path was headed for a root that would
     otherwise be lost.
     """
-    from .kernels import eval_system_alloc, refine_batch, term_sizes_batch
+    from .kernels import eval_system_alloc
 
     if len(ends) == 0:
         return np.zeros(0, dtype=bool)
@@ -1315,20 +1392,43 @@ def _headed_for_infinity(work, ends: np.ndarray, regular: np.ndarray, opts: Solv
     ok = np.isfinite(eps) & np.isfinite(rel)
     ok &= (eps <= TOP_FORM_MAX_X0) & (rel <= TOP_FORM_FACTOR * np.maximum(eps, opts.infinity_tol))
     if ok.any():
-        p = work.packed()
-        with np.errstate(all="ignore"):
-            x = unit[ok, 1:] / unit[ok, :1]
-            X, _, J, vals = refine_batch(x, *p.arrays(), p.max_exp, opts.final_tol, HEADED_NEWTON_ITERS)
-            scale = _row_scales(X, J, term_sizes_batch(X, *p.arrays(), p.max_exp))
-            size = 1.0 + np.linalg.norm(X, axis=1)
-            root = (_scaled_residuals(vals, scale) <= opts.endgame_tol * size) \
-                & (_term_scaled_cond(J, scale) < opts.max_cond) \
-                & (np.linalg.norm(X - x, axis=1) <= HEADED_ROOT_DISTANCE * (1.0 + np.linalg.norm(x, axis=1)))
-        if root.any() and len(regular):
-            root &= ~_near(np.vstack([X, regular]), np.arange(len(X) + len(regular)) >= len(X),
-                           opts.dedup_tol)[:len(X)]
-        ok[np.nonzero(ok)[0][root]] = False
+        ok[np.nonzero(ok)[0][_headed_for_root(work, ends[ok], regular, opts)]] = False
     return ok
+
+
+def _headed_for_root(work, ends: np.ndarray, regular: np.ndarray, opts: SolveOptions) -> np.ndarray:
+    """Which projective endpoints ``(x_0, x)`` (``x_0 != 0``) of paths of ``work`` were headed for a regular
+    root that no other path reached (boolean mask): Newton (double, :data:`HEADED_NEWTON_ITERS`
+    iterations) from the affine point ``x/x_0`` reaches, within :data:`HEADED_ROOT_DISTANCE`·(1 + ‖x‖)
+    of it, a point with scaled residual below ``endgame_tol`` and condition below ``max_cond`` (as in
+    :func:`_classify`) that is not one of ``regular``."""
+    from .kernels import refine_batch, term_sizes_batch
+
+    if len(ends) == 0:
+        return np.zeros(0, dtype=bool)
+    p = work.packed()
+    with np.errstate(all="ignore"):
+        x = ends[:, 1:] / ends[:, :1]
+        X, _, J, vals = refine_batch(x, *p.arrays(), p.max_exp, opts.final_tol, HEADED_NEWTON_ITERS)
+        scale = _row_scales(X, J, term_sizes_batch(X, *p.arrays(), p.max_exp))
+        size = 1.0 + np.linalg.norm(X, axis=1)
+        root = (_scaled_residuals(vals, scale) <= opts.endgame_tol * size) \
+            & (_term_scaled_cond(J, scale) < opts.max_cond) \
+            & (np.linalg.norm(X - x, axis=1) <= HEADED_ROOT_DISTANCE * (1.0 + np.linalg.norm(x, axis=1)))
+        # ... where Newton converged: its next step is below endgame_tol·(1 + ‖X‖). On a path to
+        # infinity the scaled residual is small too (reimer5, seed 0: 2e-6 at ‖x‖ = 1200, where
+        # the tail stopped), but there Newton's first step, of size ‖x‖, raises it and is refused.
+        if root.any():
+            steps = np.full(len(X), np.inf)
+            try:
+                steps[root] = np.linalg.norm(np.linalg.solve(J[root], vals[root][:, :, None])[:, :, 0], axis=1)
+            except np.linalg.LinAlgError:
+                pass
+            root &= np.isfinite(steps) & (steps <= opts.endgame_tol * size)
+    if root.any() and len(regular):
+        root &= ~_near(np.vstack([X, regular]), np.arange(len(X) + len(regular)) >= len(X),
+                       opts.dedup_tol)[:len(X)]
+    return root
 
 
 def _kinds(groups, cls, n_paths: int) -> np.ndarray:
