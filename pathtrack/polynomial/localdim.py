@@ -15,6 +15,8 @@ distance (about ``offset**m`` for a root of multiplicity ``m`` along its kernel)
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 __all__ = ["local_dimension", "LOCAL_DIM_OFFSET", "LOCAL_DIM_TOL"]
@@ -37,7 +39,7 @@ LOCAL_DIM_TRIES = 2
 KERNEL_TOL = 1e-6
 
 
-def local_dimension(system, points: np.ndarray, max_dim: int = None, seed: int = 0,
+def local_dimension(system, points: np.ndarray, max_dim: Optional[int] = None, seed: int = 0,
                     offset: float = LOCAL_DIM_OFFSET, tol: float = LOCAL_DIM_TOL) -> np.ndarray:
     """Estimate the local dimension of the solutions of ``system`` at each of ``points``.
 
@@ -49,7 +51,7 @@ def local_dimension(system, points: np.ndarray, max_dim: int = None, seed: int =
         Approximate solutions (singular endpoints).
     max_dim : int, optional
         Largest dimension tried (default ``n - 1``); the test also stops at the corank of the
-        Jacobian plus one, since a component's dimension is at most the corank.
+        Jacobian (taken as at least 1), since a component's dimension is at most the corank.
     seed : int
         Seeds the random hyperplanes.
     offset, tol : float
