@@ -8,11 +8,11 @@ end at finite isolated points (``null`` where positive-dimensional solution sets
 paths), and ``regular``, the nonsingular ones (``null`` where the sources disagree).
 
 Every system is solved once per seed with the default options (``--workers`` threads, 2
-by default). A run is *right* when its ``n_regular`` and its finite paths
+by default; ``--start`` picks the start system). A run is *right* when its ``n_regular`` and its finite paths
 (``n_regular + sum(multiplicities)``) equal the expected counts the manifest has. It prints
 one Markdown row per system: the expected count (``finite``, else ``regular`` marked ``r``),
 what each seed found (``48`` when right, ``47 ✗`` when not, ``+kf`` when
-``k`` paths failed), the paths tracked and the median time per seed; with ``--phc`` also
+``k`` paths failed), the paths tracked (the most over the seeds) and the median time per seed; with ``--phc`` also
 ``phc -b``'s count (regular + singular paths, as phc lists them) and time, in the same run.
 ``--json`` prints one JSON object per run instead.
 
@@ -37,6 +37,7 @@ sys.path.insert(0, HERE)
 from bench_polynomial import load, parse_seeds, run_phc  # noqa: E402
 
 from pathtrack.polynomial import read_phc, solve  # noqa: E402
+from pathtrack.polynomial.solver import START_KINDS  # noqa: E402
 
 CORPUS = os.path.join(HERE, "corpus")
 
@@ -84,6 +85,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="one JSON object per run instead of the table")
     ap.add_argument("--phc", action="store_true", help="also run phc -b -t2 once per system (slow)")
     ap.add_argument("--corpus", default=CORPUS, help="folder holding manifest.json and the systems")
+    ap.add_argument("--start", choices=START_KINDS, default=None,
+                    help="the start system (default: solve's own default)")
     args = ap.parse_args(argv)
 
     entries = load_manifest(args.corpus)
@@ -98,7 +101,10 @@ def main(argv=None) -> int:
     if args.phc and not with_phc:
         print("note: phc (PHCpack) not found on PATH; its columns stay empty", file=sys.stderr)
 
+    start = {} if args.start is None else {"start": args.start}
     solve("katsura:3", workers=args.workers)  # compile / load the Numba cache before timing
+    if args.start != "total_degree":
+        solve("eco:4", workers=args.workers, start="polyhedral")  # and the polyhedral start's toric kernel
     seeds = args.seeds
     if not args.json:
         print(f"<!-- {load()}, workers {args.workers}, seeds {seeds[0]}..{seeds[-1]} -->")
@@ -109,9 +115,10 @@ def main(argv=None) -> int:
     t_all = time.perf_counter()
     for entry in entries:
         system = read_phc(os.path.join(args.corpus, entry["file"]))
-        cells, times, bad, most = [], [], False, 0
+        cells, times, bad, most, paths = [], [], False, 0, 0
         for seed in seeds:
-            res = solve(system, seed=seed, workers=args.workers)
+            res = solve(system, seed=seed, workers=args.workers, **start)
+            paths = max(paths, res.n_paths)
             ok = verdict(entry, res)
             bad |= not ok
             most = max(most, finite(res))
@@ -132,7 +139,7 @@ def main(argv=None) -> int:
                 short.append(entry["name"])
         if not args.json:
             print(f"| {entry['name']} | {expected(entry)} | " + " | ".join(cells)
-                  + f" | {system.bezout_number} | {statistics.median(times):.2f} |" + phc_cols, flush=True)
+                  + f" | {paths} | {statistics.median(times):.2f} |" + phc_cols, flush=True)
     total = time.perf_counter() - t_all
     n_runs = len(entries) * len(seeds)
     print(f"\n{len(entries)} systems x {len(seeds)} seeds = {n_runs} runs in {total:.0f} s; "

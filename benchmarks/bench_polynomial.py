@@ -2,7 +2,9 @@
 
 Run ``python benchmarks/bench_polynomial.py [SYSTEM ...] [--seed S] [--workers K]``. For each system
 it prints both wall times, their ratio (pathtrack / phc), both solution counts (finite
-isolated solutions: pathtrack regular + singular; phc regular + singular), the number of
+isolated solutions: pathtrack regular + isolated singular; phc regular + singular, as phc lists
+them), pathtrack's distinct singular endpoints on positive-dimensional components (``pt posdim``,
+not counted as solutions: cyclic:8's curve), the number of
 paths each tracked (phc: its polyhedral homotopy's stable mixed volume) and pathtrack's start
 system (``--start auto``, the default here: polyhedral where it has fewer paths than the total
 degree; ``--start total_degree`` or ``polyhedral`` to force one).
@@ -146,8 +148,8 @@ def main(argv=None) -> int:
     if shutil.which("phc") is None:
         print("note: phc (PHCpack) not found on PATH; timing pathtrack only (apt-get install phcpack)")
     head = (f"{'system':<11} {'pt wall':>8} {'phc wall':>8} {'ratio':>6} {'pt cpu':>7} {'phc cpu':>7} "
-            f"{'pt sols':>7} {'phc sols':>8} {'pt paths':>8} {'phc paths':>9} {'pt inf':>6} {'pt fail':>7} "
-            f"{'pt start':>12}")
+            f"{'pt sols':>7} {'phc sols':>8} {'pt posdim':>9} {'pt paths':>8} {'phc paths':>9} {'pt inf':>6} "
+            f"{'pt fail':>7} {'pt start':>12}")
     print(head)
     print("-" * len(head))
     for spec in args.systems or DEFAULT:
@@ -157,12 +159,13 @@ def main(argv=None) -> int:
         res = solve(system, seed=args.seed, workers=args.workers, start=args.start)
         pt_cpu = time.process_time() - c0
         ph = run_phc(system, args.phc_threads, args.timeout)
-        pt_sols = res.n_regular + res.n_singular
+        pt_sols = res.n_regular + res.n_isolated_singular
+        posdim = f"{res.n_positive_dimensional:>9}"
         if ph is None:
-            cols = f"{'-':>8} {'-':>6} {pt_cpu:>7.2f} {'-':>7} {pt_sols:>7} {'-':>8} {res.n_paths:>8} {'-':>9}"
+            cols = f"{'-':>8} {'-':>6} {pt_cpu:>7.2f} {'-':>7} {pt_sols:>7} {'-':>8} {posdim} {res.n_paths:>8} {'-':>9}"
         else:
             cols = (f"{ph[0]:>8.2f} {res.wall_time / ph[0]:>6.2f} {pt_cpu:>7.2f} {ph[1]:>7.2f} {pt_sols:>7} "
-                    f"{ph[2]:>8} {res.n_paths:>8} {ph[3] if ph[3] is not None else '?':>9}")
+                    f"{ph[2]:>8} {posdim} {res.n_paths:>8} {ph[3] if ph[3] is not None else '?':>9}")
         print(f"{spec:<11} {res.wall_time:>8.2f} {cols} {res.n_at_infinity:>6} {res.n_failed:>7} {res.start:>12}",
               flush=True)
     return 0

@@ -664,6 +664,9 @@ def _print_solve_summary(result, with_solutions: bool, out) -> None:
     click.echo(f"paths       {result.n_paths} ({result.start.replace('_', '-')} start{mv})")
     click.echo(f"regular     {result.n_regular}")
     click.echo(f"singular    {result.n_singular} (multiplicities {result.multiplicities.tolist()})")
+    if result.n_positive_dimensional:
+        click.echo(f"            {result.n_isolated_singular} isolated, {result.n_positive_dimensional} on "
+                   "positive-dimensional components (no isolated roots)")
     click.echo(f"at infinity {result.n_at_infinity}")
     failed = result.failed_paths()
     click.echo(f"failed      {result.n_failed} {result.failures() or ''}")

@@ -173,15 +173,24 @@ def _extensions(system, block, counter: List[int], among: Optional[np.ndarray] =
     margins of a generic integer lifting, and the cells found are checked exactly afterwards.
     """
     from .lp import extensions_feasible_among
-    from .solver import _compile_notice
 
     among = np.ones(len(block[0]), dtype=bool) if among is None else among
     counter[0] += int(among.sum())
     if system is None:
         n = block[0].shape[1]
         system = (np.empty((0, n)), np.empty(0), np.empty((0, n)), np.empty(0))
-    with _compile_notice("the linear programs of the mixed-cell search", not extensions_feasible_among.signatures):
+    if _LP_READY:  # reading ``.signatures`` costs more than a small test: once compiled, call directly
         return extensions_feasible_among(*system, *block, among, 1e-9)
+    from ..compilenotice import compile_notice
+
+    with compile_notice("the linear programs of the mixed-cell search", not extensions_feasible_among.signatures):
+        out = extensions_feasible_among(*system, *block, among, 1e-9)
+    _LP_READY.append(True)
+    return out
+
+
+#: Non-empty once the compiled feasibility test has run in this process (:func:`_extensions`).
+_LP_READY: List[bool] = []
 
 
 def _edge_block(edges):
@@ -308,9 +317,7 @@ def _exact_cell(supports, lifting, cell_edges) -> Optional[MixedCell]:
     det = _det_int(rows)
     if det == 0:
         return MixedCell(tuple(cell_edges), (), 0)
-    num = []
-    for j in range(len(rows)):  # Cramer: column j of the matrix replaced by rhs
-        num.append(_det_int([[r if k == j else int(v) for k, v in enumerate(row)] for row, r in zip(rows, rhs)]))
+    num = _cramer_numerators(rows, rhs, det)
     alpha = tuple(Fraction(v, det) for v in num)
     for gaps, (a, b) in zip(_scaled_gaps(supports, lifting, num, det, cell_edges), cell_edges):
         others = np.delete(gaps, [a, b])
@@ -319,6 +326,21 @@ def _exact_cell(supports, lifting, cell_edges) -> Optional[MixedCell]:
         if (others == 0).any():
             return None
     return MixedCell(tuple(cell_edges), alpha, abs(det))
+
+
+def _cramer_numerators(rows, rhs, det: int) -> List[int]:
+    """``det·M⁻¹·rhs`` exactly (``M`` the integer matrix ``rows``, ``det`` its determinant): rounded from
+    a floating-point solve and checked in integers, Cramer's rule (``n`` more determinants) where
+    the check fails."""
+    with np.errstate(all="ignore"):
+        guess = np.rint(np.linalg.solve(np.array(rows, dtype=float), np.array(rhs, dtype=float)) * det)
+    if np.all(np.isfinite(guess)) and np.abs(guess).max(initial=0.0) < 2.0 ** 52:
+        num = [int(v) for v in guess]
+        if all(sum(int(a) * v for a, v in zip(row, num)) == det * r for row, r in zip(rows, rhs)):
+            return num
+    # Cramer: column j of the matrix replaced by rhs
+    return [_det_int([[r if k == j else int(v) for k, v in enumerate(row)] for row, r in zip(rows, rhs)])
+            for j in range(len(rows))]
 
 
 def _scaled_gaps(supports, lifting, num, det: int, cell_edges) -> List[np.ndarray]:

@@ -1,0 +1,36 @@
+"""Singular endpoints: isolated multiple roots against points of positive-dimensional components."""
+
+import numpy as np
+
+from pathtrack.polynomial import parse_polynomials, solve
+from pathtrack.polynomial.localdim import local_dimension
+
+
+def test_solve_separates_a_line_of_solutions_from_isolated_roots():
+    # x = 0 is a line of solutions; off it, y = 1 and x = 2 (a double root) or x = 3 (regular)
+    res = solve(parse_polynomials(["x*y - x", "x*(x-2)^2*(x-3)"]), seed=0, workers=1)
+    assert (res.n_paths, res.n_regular, res.n_failed, res.n_at_infinity) == (8, 1, 0, 0)
+    np.testing.assert_allclose(res.solutions[0], [3, 1], atol=1e-10)
+    isolated = res.singular_dimension == 0
+    assert isolated.sum() == 1 == res.n_isolated_singular
+    np.testing.assert_allclose(res.singular_solutions[isolated][0], [2, 1], atol=1e-6)
+    assert res.multiplicities[isolated].tolist() == [2]
+    on_line = res.singular_solutions[res.singular_dimension == 1]
+    assert len(on_line) == res.n_positive_dimensional == res.n_singular - 1 >= 1
+    assert np.abs(on_line[:, 0]).max() < 1e-8
+    summary = res.summary(with_solutions=True)
+    assert (summary["n_isolated_singular"], summary["n_positive_dimensional"]) == (1, res.n_singular - 1)
+    assert summary["singular_dimension"] == res.singular_dimension.tolist()
+    assert "on positive-dimensional components" in repr(res)
+
+
+def test_local_dimension_of_a_plane_a_double_line_and_isolated_roots():
+    plane = parse_polynomials(["x*y", "x*z", "x*(x-1)"])  # the plane x = 0 and the point (1, 0, 0)
+    pts = np.array([[0, 0.3 + 0.2j, -0.7j], [1, 0, 0]])
+    assert local_dimension(plane, pts).tolist() == [2, 0]
+    # x^2 = 0 is the line x = 0 counted twice: the Jacobian vanishes there, Newton converges linearly
+    double_line = parse_polynomials(["x^2", "x^2*y - x^2"])
+    assert local_dimension(double_line, np.array([[1e-9, 0.5 + 0.5j]])).tolist() == [1]
+    # isolated roots of multiplicity 2 and 3: the moved slices miss the solutions
+    assert local_dimension(parse_polynomials(["x^2 + y^2", "y - x^2"]), np.zeros((1, 2))).tolist() == [0]
+    assert local_dimension(parse_polynomials(["x^3", "y + x"]), np.zeros((1, 2))).tolist() == [0]
