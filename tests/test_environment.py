@@ -250,7 +250,12 @@ def test_every_compiled_piece_of_a_polyhedral_solve_has_a_compile_notice(monkeyp
         seen.append(what)
         yield
 
+    from pathtrack import compilenotice
+    from pathtrack.polynomial import polyhedral
+
     monkeypatch.setattr(solver, "_compile_notice", notice)
+    monkeypatch.setattr(compilenotice, "compile_notice", notice)
+    monkeypatch.setattr(polyhedral, "_LP_READY", [])  # as in a fresh process, whatever ran before
     r = solve(["x^3*y + y^2 - 1", "x*y^2 + x - 2"], start="polyhedral", progress=False)
     assert len(r.solutions) == 8  # its mixed volume
     assert {"the linear programs of the mixed-cell search", "the polynomial tracker track_batch",
