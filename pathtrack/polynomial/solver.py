@@ -1446,8 +1446,12 @@ def _headed_for_root(work, ends: np.ndarray, regular: np.ndarray, opts: SolveOpt
             steps = np.full(len(X), np.inf)
             try:
                 steps[root] = np.linalg.norm(np.linalg.solve(J[root], vals[root][:, :, None])[:, :, 0], axis=1)
-            except np.linalg.LinAlgError:
-                pass
+            except np.linalg.LinAlgError:  # one exactly singular J must not decide the other rows
+                for i in np.flatnonzero(root):
+                    try:
+                        steps[i] = np.linalg.norm(np.linalg.solve(J[i], vals[i]))
+                    except np.linalg.LinAlgError:
+                        pass  # no Newton step: not converged
             root &= np.isfinite(steps) & (steps <= opts.endgame_tol * size)
     if root.any() and len(regular):
         root &= ~_near(np.vstack([X, regular]), np.arange(len(X) + len(regular)) >= len(X),
