@@ -124,13 +124,9 @@ class _PairLP:
         else:  # t ≥ W and t ≥ −W
             cost[n_w + C + n_s:] = 1.0
             eye = np.arange(n_w)
-            Wp = coo_matrix((np.concatenate([np.ones(n_w), -np.ones(n_w)]),
-                             (np.concatenate([eye, eye]), np.concatenate([eye, n_w + C + n_s + eye]))),
-                            shape=(n_w, n_var))
-            Wm = coo_matrix((np.concatenate([-np.ones(n_w), -np.ones(n_w)]),
-                             (np.concatenate([eye, eye]), np.concatenate([eye, n_w + C + n_s + eye]))),
-                            shape=(n_w, n_var))
-            A = vstack([A, Wp, Wm])
+            rows, cols = np.concatenate([eye, eye]), np.concatenate([eye, n_w + C + n_s + eye])
+            A = vstack([A] + [coo_matrix((np.concatenate([np.full(n_w, sign), -np.ones(n_w)]), (rows, cols)),
+                                         shape=(n_w, n_var)) for sign in (1.0, -1.0)])  # ±W − t ≤ 0
             b_ub = np.concatenate([b_ub, np.zeros(2 * n_w)])
         if phase == 1:  # t is unused: pin it to 0 so the LP stays bounded
             bounds[n_w + C + n_s:] = [(0, 0)] * n_w
