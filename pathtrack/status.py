@@ -64,8 +64,9 @@ class Status(_NamedIntEnum):
         (certification) The root near a solution, if there is one, lies outside the largest
         box allowed around it, so the solution was not certified.
     homoclinic
-        (periodic orbits) The period grew past ``max_period`` while the orbit stayed bounded:
-        the branch approaches a homoclinic orbit (or a saddle-node on the cycle).
+        (periodic orbits) The period grows without bound while the orbit stays bounded: the
+        branch approaches a homoclinic orbit (or a saddle-node on the cycle). Recognised from
+        the branch (λ converging as the period grows) or where the period passes ``max_period``.
     hopf_end
         (periodic orbits) The orbit shrank to an equilibrium: the branch ended at a Hopf point.
     no_endgame_regime
@@ -108,8 +109,10 @@ class Status(_NamedIntEnum):
 
     @property
     def is_failure(self) -> bool:
-        """True for every end that is neither success, a terminal event nor an interruption."""
-        return self not in (Status.running, Status.success, Status.event_terminated, Status.interrupted)
+        """True for every end that is neither success, a terminal event, an interruption nor a cycle
+        branch's own end (``homoclinic``, ``hopf_end``)."""
+        return self not in (Status.running, Status.success, Status.event_terminated, Status.interrupted,
+                            Status.homoclinic, Status.hopf_end)
 
     @property
     def is_resumable(self) -> bool:
@@ -182,10 +185,11 @@ _MESSAGES = {
         "Newton steps in higher precision), or raise `max_radius`."
     ),
     Status.homoclinic: (
-        "The period of the orbits reached `max_period` while the orbits stayed bounded (the branch ends on "
-        "the orbit of that period): it approaches a homoclinic orbit (or a saddle-node on the cycle), where "
-        "the period is infinite. Raise "
-        "`max_period` (with a finer mesh, `ntst`) to follow it closer."
+        "The period of the orbits grows without bound while the orbits stay bounded: the branch approaches "
+        "a homoclinic orbit (or a saddle-node on the cycle), where the period is infinite. Either lam "
+        "converged as the period grew (the end reason gives lam*, extrapolated from the last orbits), or "
+        "the period reached `max_period` (the branch ends on the orbit of that period). Set `max_period` "
+        "(with a finer mesh, `ntst`) to follow it further."
     ),
     Status.hopf_end: (
         "The orbits shrank to an equilibrium: the cycle branch ended at a Hopf point. Start the other way, "

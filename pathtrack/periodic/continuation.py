@@ -38,6 +38,8 @@ from ..status import CorrectorCode, RejectReason, Status
 from ..stepcontrol import StepController, StepGuards
 from .collocation import BatchedRHS, CollocationSystem
 from .hopf import HopfPoint, hopf_point
+from .infinite_period import (MIN_PERIOD_GROWTH, MIN_SLOW_FRACTION, InfinitePeriodFit, fit_infinite_period,
+                              floquet_accurate, slow_fraction)
 
 __all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles", "resume_cycles", "switch_period_doubling"]
 
@@ -108,12 +110,18 @@ class CycleResult(Result):
     special_points : list of SpecialPoint
         ``lpc``, ``pd``, ``ns`` (and user events), each with ``extra['period']`` and ``extra['l2']``;
         ``lpc``, ``pd`` and ``ns`` also with the critical multiplier (``mu_re``, ``mu_im ≥ 0``).
+        ``pd`` and ``ns`` are not tested where the multipliers are inaccurate (the trivial one
+        more than 0.05 from 1, as AUTO's test; ``end_reason`` says from which period).
     point_meshes : list of ndarray
         The mesh of each special point's orbit (``p`` holds its node values and period).
     n_accepted, n_rejected, n_steps : int
     ntst, ncol : int
     parameters, options : dict
         The problem's parameters and the options used (what the HDF5 file stores).
+    infinite_period : InfinitePeriodFit or None
+        The branch's last fit showing the approach to an infinite-period orbit (its ``lam_star``,
+        the law and the period it was made at; :mod:`pathtrack.periodic.infinite_period`), None
+        where the branch never showed one. Files keep it in ``end_reason`` only.
     """
 
     problem: str = ""
@@ -140,6 +148,7 @@ class CycleResult(Result):
     ncol: int = 0
     parameters: Dict[str, object] = field(default_factory=dict)
     options: Dict[str, object] = field(default_factory=dict)
+    infinite_period: Optional[InfinitePeriodFit] = None
 
     def to_hdf5(self, path: str, force: bool = False) -> None:
         """Write the branch (format ``pathtrack-cycles``: ``pathtrack inspect`` and ``plot`` read it)."""
@@ -202,6 +211,10 @@ class CycleTracker:
         self.n_steps = self.n_accepted = self.n_rejected = self.n_consecutive = 0
         self.lam_lo, self.lam_hi = self._box()
         self.max_period = options.max_period if options.max_period is not None else 20.0 * hopf.period
+        # the approach to an infinite-period orbit, from the branch itself (infinite_period.py): the last
+        # fit that showed it, and whether the multipliers pass AUTO's accuracy test (the period at which
+        # they first failed it)
+        self._fit, self._floquet_ok, self._inaccurate_from = None, True, None
 
     def _box(self):
         o, pb = self.options, self.problem
@@ -242,7 +255,8 @@ class CycleTracker:
             return
         self.y, self.t, self.ds, self.s = y, t, o.initial_ds, 0.0
         mu = self._multipliers(y)
-        self.values = self._test_values(y, t, mu)
+        self._floquet_ok = floquet_accurate(mu, True)
+        self.values = self._test_values(y, t, mu, self._floquet_ok)
         self._record(y, mu, 0.0, res.n_iters, time.perf_counter() - t0)
         if self.writer is not None:
             self.writer.on_start(self)
@@ -317,12 +331,16 @@ class CycleTracker:
         dy = y_new - y
         s_new = self.s + math.sqrt(dy @ (w * dy))
         mu = self._multipliers(y_new, factored=True)  # the tangent's factorisation: at y_new or one iterate before
-        values = self._test_values(y_new, t_new, mu)
+        accurate = floquet_accurate(mu, self._floquet_ok)
+        values = self._test_values(y_new, t_new, mu, accurate)
         found = self._locate(y, t, y_new, self.values, values, self.s, s_new, self.n_accepted + 1)
         end = ("max_period" if y_new[-2] >= self.max_period * (1 - 1e-12) else "box") if guards.landing_converged \
             else ""
         # the orbit counts with its record, after its tests: an interrupt during them leaves no trace of it
         self.y, self.t, self.values, self.s = y_new, t_new, values, s_new
+        if self._floquet_ok and not accurate and self._inaccurate_from is None:
+            self._inaccurate_from = float(y_new[-2])
+        self._floquet_ok = accurate
         self._add_points(found)
         self._record(y_new, mu, ds, res.n_iters, time.perf_counter() - t_start)
         self.n_accepted += 1
@@ -366,9 +384,12 @@ class CycleTracker:
         sysm.set_reference(y)
 
     # ------------------------------------------------------------------ tests and events
-    def _test_values(self, y: np.ndarray, t: np.ndarray, mu: np.ndarray) -> Dict[str, float]:
+    def _test_values(self, y: np.ndarray, t: np.ndarray, mu: np.ndarray, accurate: bool) -> Dict[str, float]:
+        """The test functions at an orbit; ``pd`` and ``ns`` NaN (no sign change) where the multipliers
+        are inaccurate (:func:`~pathtrack.periodic.infinite_period.floquet_accurate`)."""
         vals = {ev.LPC: float(t[-1])}
-        vals.update(ev.floquet_tests(mu))
+        tests = ev.floquet_tests(mu)
+        vals.update(tests if accurate else dict.fromkeys(tests, np.nan))
         for e in self.user_events:
             vals[e.name] = float(e.fn(y[:-1], float(y[-1])))
         return vals
@@ -463,22 +484,64 @@ class CycleTracker:
         if accepted:
             T = self.rows["period"][-1]
             norm = self._max_abs  # of the orbit just recorded
+            fit = self._update_fit()
             if getattr(self, "_terminal", None):
                 status, why = Status.event_terminated, self._terminal
             elif end == "max_period" or T > self.max_period:  # the period diverges: an infinite-period orbit
                 status, why = Status.homoclinic, (f"period reached max_period = {self.max_period:.6g} at lam = "
-                                                  f"{self.rows['lam'][-1]:.12g}, max |u| = {norm:.6g}")
+                                                  f"{self.rows['lam'][-1]:.12g}, max |u| = {norm:.6g}"
+                                                  + (f"; {fit.describe()}" if fit is not None else ""))
             elif end:
                 status, why = Status.success, end
             elif o.max_norm is not None and norm > o.max_norm:
                 status, why = Status.unbounded, f"max |u| = {norm:.3g} > max_norm = {o.max_norm:.3g}"
+            elif o.max_period is None and fit is not None and fit.converged:  # max_period given: go on to it
+                growth, lam = T / self.rows["period"][0], self.rows["lam"][-1]
+                status, why = Status.homoclinic, (f"period {T:.6g} ({growth:.3g} times the first orbit's) "
+                                                  f"while lam converges, at lam = {lam:.12g}, "
+                                                  f"max |u| = {norm:.6g}; {fit.describe()}")
         if status is Status.running:
-            if too_small is not None:
+            if too_small is not None and self._approaching_infinite_period():
+                T, lam = self.rows["period"][-1], self.rows["lam"][-1]
+                status, why = Status.homoclinic, (f"step control failed (last rejection: {too_small}) at "
+                                                  f"period {T:.6g}, lam = {lam:.12g}; {self._fit.describe()}")
+            elif too_small is not None:
                 status, why = too_small.status, f"last rejection: {too_small}"
             elif self.n_steps >= o.max_steps:
                 status, why = Status.max_steps_reached, f"{self.n_steps} steps"
         if status is not Status.running:
+            if self._inaccurate_from is not None and status is not Status.success:
+                why += (f"; Floquet multipliers inaccurate from period {self._inaccurate_from:.6g} on "
+                        "(pd and ns not tested there)")
             self._finish(status, why)
+
+    def _update_fit(self):
+        """The infinite-period fit of the orbits so far (:func:`fit_infinite_period`), kept as the branch's
+        last one when it shows the approach and the last orbit is slow on most of its period; else None."""
+        r = self.rows
+        if r["period"][-1] < MIN_PERIOD_GROWTH * r["period"][0]:  # a cheap test before converting the rows
+            return None
+        fit = fit_infinite_period(r["period"], r["lam"], r["amplitude"])
+        if fit is None:
+            return None
+        U, _, lam = self.system.split(self.y)  # the last orbit, on the mesh of node_weights (adapted or not)
+        try:
+            speed = np.sqrt(np.sum(self.rhs.f(U, lam) ** 2, axis=1))
+        except NonFiniteError:
+            return None
+        if slow_fraction(speed, self.system.node_weights) < MIN_SLOW_FRACTION:
+            return None
+        self._fit = fit
+        return fit
+
+    def _approaching_infinite_period(self) -> bool:
+        """Whether the branch, at a step-control failure, still approaches the infinite-period orbit of its
+        last fit: the period has grown since, and λ stayed within the distance to λ* estimated then."""
+        fit = self._fit
+        if fit is None:
+            return False
+        T, lam = self.rows["period"][-1], self.rows["lam"][-1]
+        return T >= fit.period and abs(lam - fit.lam_star) <= fit.remaining
 
     def checkpoint(self) -> Dict[str, object]:
         """What a resume continues from: the last orbit ``y``, its tangent and mesh, step and counters."""
@@ -499,6 +562,11 @@ class CycleTracker:
         self.values = {k: float(v) for k, v in zip(cp["value_names"], cp["values"])}
         for name in self.rows:
             self.rows[name] = list(o[name])
+        for mu, T in zip(self.rows["multipliers"], self.rows["period"]):  # the accuracy test, replayed
+            accurate = floquet_accurate(mu, self._floquet_ok)
+            if self._floquet_ok and not accurate and self._inaccurate_from is None:
+                self._inaccurate_from = float(T)
+            self._floquet_ok = accurate
         for d, p, mesh in zip(pts["json"], pts["p"], pts["mesh"]):
             d = dict(d)
             base = {k: d.pop(k) for k in ("kind", "lam", "s", "step", "value_a", "value_b")}
@@ -569,7 +637,7 @@ class CycleTracker:
             special_points=list(self.special_points), point_meshes=list(self.point_meshes),
             n_accepted=self.n_accepted, n_rejected=self.n_rejected, n_steps=self.n_steps, ntst=o.ntst,
             ncol=o.ncol, parameters=dict(getattr(self.problem, "params", {})),
-            options=o.to_dict())
+            options=o.to_dict(), infinite_period=self._fit)
 
 
 def _compile_notice():
