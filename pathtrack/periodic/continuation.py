@@ -333,6 +333,8 @@ class CycleTracker:
         mu = self._multipliers(y_new, factored=True)  # the tangent's factorisation: at y_new or one iterate before
         accurate = floquet_accurate(mu, self._floquet_ok)
         values = self._test_values(y_new, t_new, mu, accurate)
+        if not accurate and self._approaching_infinite_period(float(y_new[-2]), float(y_new[-1])):
+            values[ev.LPC] = np.nan  # λ is flat to rounding there: the sign of dλ/ds is noise, not a fold
         found = self._locate(y, t, y_new, self.values, values, self.s, s_new, self.n_accepted + 1)
         end = ("max_period" if y_new[-2] >= self.max_period * (1 - 1e-12) else "box") if guards.landing_converged \
             else ""
@@ -490,7 +492,7 @@ class CycleTracker:
             elif end == "max_period" or T > self.max_period:  # the period diverges: an infinite-period orbit
                 status, why = Status.homoclinic, (f"period reached max_period = {self.max_period:.6g} at lam = "
                                                   f"{self.rows['lam'][-1]:.12g}, max |u| = {norm:.6g}"
-                                                  + (f"; {fit.describe()}" if fit is not None else ""))
+                                                  + (f"; {self._fit.describe()}" if self._fit is not None else ""))
             elif end:
                 status, why = Status.success, end
             elif o.max_norm is not None and norm > o.max_norm:
@@ -501,8 +503,8 @@ class CycleTracker:
                                                   f"while lam converges, at lam = {lam:.12g}, "
                                                   f"max |u| = {norm:.6g}; {fit.describe()}")
         if status is Status.running:
-            if too_small is not None and self._approaching_infinite_period():
-                T, lam = self.rows["period"][-1], self.rows["lam"][-1]
+            T, lam = self.rows["period"][-1], self.rows["lam"][-1]
+            if too_small is not None and self._approaching_infinite_period(T, lam):
                 status, why = Status.homoclinic, (f"step control failed (last rejection: {too_small}) at "
                                                   f"period {T:.6g}, lam = {lam:.12g}; {self._fit.describe()}")
             elif too_small is not None:
@@ -534,14 +536,11 @@ class CycleTracker:
         self._fit = fit
         return fit
 
-    def _approaching_infinite_period(self) -> bool:
-        """Whether the branch, at a step-control failure, still approaches the infinite-period orbit of its
-        last fit: the period has grown since, and λ stayed within the distance to λ* estimated then."""
+    def _approaching_infinite_period(self, T: float, lam: float) -> bool:
+        """Whether an orbit of period ``T`` at ``lam`` still approaches the infinite-period orbit of the
+        branch's last fit: the period has grown since, and λ stayed within the distance to λ* estimated then."""
         fit = self._fit
-        if fit is None:
-            return False
-        T, lam = self.rows["period"][-1], self.rows["lam"][-1]
-        return T >= fit.period and abs(lam - fit.lam_star) <= fit.remaining
+        return fit is not None and T >= fit.period and abs(lam - fit.lam_star) <= fit.remaining
 
     def checkpoint(self) -> Dict[str, object]:
         """What a resume continues from: the last orbit ``y``, its tangent and mesh, step and counters."""
