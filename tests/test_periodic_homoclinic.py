@@ -68,6 +68,15 @@ def test_long_periods_with_inaccurate_multipliers_report_no_period_doubling():
     assert np.all(trivial_gap[r.period < 60] < 1e-3) and np.max(trivial_gap) > 0.05
 
 
+def test_a_step_control_failure_after_the_approach_ends_homoclinic():
+    # ntst = 20 and max_period = 200: the mesh no longer resolves the orbit past period ~60 and the
+    # corrector diverges at period 118.6 (ds_too_small before), after the fits showed the approach
+    pb, hopf = _pp2_hopf()
+    r = continue_cycles(pb, hopf, max_ds=2.0, max_period=200.0)
+    assert r.status is Status.homoclinic and "step control failed (last rejection: diverged)" in r.end_reason
+    assert r.period[-1] < 200 and abs(r.infinite_period.lam_star - PP2_LAM_STAR) < 1e-6
+
+
 def test_a_branch_failing_for_other_reasons_keeps_its_status():
     pb = Brusselator()
     r = continue_cycles(pb, (np.array([1.0, 2.0]), 2.0), max_newton_iters=1, max_ds=0.5)

@@ -38,8 +38,8 @@ from ..status import CorrectorCode, RejectReason, Status
 from ..stepcontrol import StepController, StepGuards
 from .collocation import BatchedRHS, CollocationSystem
 from .hopf import HopfPoint, hopf_point
-from .infinite_period import (MIN_PERIOD_GROWTH, MIN_SLOW_FRACTION, InfinitePeriodFit, fit_infinite_period,
-                              floquet_accurate, slow_fraction)
+from .infinite_period import (CONVERGED, MIN_PERIOD_GROWTH, MIN_SLOW_FRACTION, InfinitePeriodFit,
+                              fit_infinite_period, floquet_accurate, slow_fraction)
 
 __all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles", "resume_cycles", "switch_period_doubling"]
 
@@ -538,9 +538,11 @@ class CycleTracker:
 
     def _approaching_infinite_period(self, T: float, lam: float) -> bool:
         """Whether an orbit of period ``T`` at ``lam`` still approaches the infinite-period orbit of the
-        branch's last fit: the period has grown since, and λ stayed within the distance to λ* estimated then."""
+        branch's last fit: the period has grown since, and λ stayed within the distance to λ* estimated then
+        (or within ``CONVERGED`` of the branch's λ-extent: a coarse mesh's branch wanders by more)."""
         fit = self._fit
-        return fit is not None and T >= fit.period and abs(lam - fit.lam_star) <= fit.remaining
+        return fit is not None and T >= fit.period and \
+            abs(lam - fit.lam_star) <= max(fit.remaining, CONVERGED * fit.extent)
 
     def checkpoint(self) -> Dict[str, object]:
         """What a resume continues from: the last orbit ``y``, its tangent and mesh, step and counters."""
