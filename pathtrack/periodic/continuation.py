@@ -340,9 +340,7 @@ class CycleTracker:
             else ""
         # the orbit counts with its record, after its tests: an interrupt during them leaves no trace of it
         self.y, self.t, self.values, self.s = y_new, t_new, values, s_new
-        if self._floquet_ok and not accurate and self._inaccurate_from is None:
-            self._inaccurate_from = float(y_new[-2])
-        self._floquet_ok = accurate
+        self._set_floquet_accuracy(accurate, float(y_new[-2]))
         self._add_points(found)
         self._record(y_new, mu, ds, res.n_iters, time.perf_counter() - t_start)
         self.n_accepted += 1
@@ -395,6 +393,12 @@ class CycleTracker:
         for e in self.user_events:
             vals[e.name] = float(e.fn(y[:-1], float(y[-1])))
         return vals
+
+    def _set_floquet_accuracy(self, accurate: bool, T: float) -> None:
+        """Record the accuracy test of the orbit of period ``T`` (and the period where it first failed)."""
+        if self._floquet_ok and not accurate and self._inaccurate_from is None:
+            self._inaccurate_from = T
+        self._floquet_ok = accurate
 
     def _multipliers(self, y: np.ndarray, factored: bool = False) -> np.ndarray:
         """Floquet multipliers by decreasing modulus (NaN where the collocation block is singular).
@@ -564,10 +568,7 @@ class CycleTracker:
         for name in self.rows:
             self.rows[name] = list(o[name])
         for mu, T in zip(self.rows["multipliers"], self.rows["period"]):  # the accuracy test, replayed
-            accurate = floquet_accurate(mu, self._floquet_ok)
-            if self._floquet_ok and not accurate and self._inaccurate_from is None:
-                self._inaccurate_from = float(T)
-            self._floquet_ok = accurate
+            self._set_floquet_accuracy(floquet_accurate(mu, self._floquet_ok), float(T))
         for d, p, mesh in zip(pts["json"], pts["p"], pts["mesh"]):
             d = dict(d)
             base = {k: d.pop(k) for k in ("kind", "lam", "s", "step", "value_a", "value_b")}
