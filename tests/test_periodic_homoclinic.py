@@ -77,6 +77,14 @@ def test_a_step_control_failure_after_the_approach_ends_homoclinic():
     assert r.period[-1] < 200 and abs(r.infinite_period.lam_star - PP2_LAM_STAR) < 1e-6
 
 
+def test_relaxation_oscillations_with_growing_period_are_not_homoclinic():
+    # the Brusselator's period grows 8.6 times with λ, which does not converge: no fit shows an approach
+    pb = Brusselator(A=0.5)
+    r = continue_cycles(pb, (np.array([0.5, 2.5]), 1.25), lam_max=30.0, max_ds=0.5, ntst=50)
+    assert r.status is Status.discontinuous and r.infinite_period is None  # as before this ending existed
+    assert r.period[-1] > 8 * r.period[0] and r.lam[-1] > 8
+
+
 def test_a_branch_failing_for_other_reasons_keeps_its_status():
     pb = Brusselator()
     r = continue_cycles(pb, (np.array([1.0, 2.0]), 2.0), max_newton_iters=1, max_ds=0.5)
