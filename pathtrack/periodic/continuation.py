@@ -38,8 +38,8 @@ from ..status import CorrectorCode, RejectReason, Status
 from ..stepcontrol import StepController, StepGuards
 from .collocation import BatchedRHS, CollocationSystem
 from .hopf import HopfPoint, hopf_point
-from .infinite_period import (CONVERGED, MIN_PERIOD_GROWTH, MIN_SLOW_FRACTION, InfinitePeriodFit,
-                              fit_infinite_period, floquet_accurate, slow_fraction)
+from .infinite_period import (CONVERGED, MIN_PERIOD_GROWTH, MIN_SLOW_FRACTION, REFIT_GROWTH,
+                              InfinitePeriodFit, fit_infinite_period, floquet_accurate, slow_fraction)
 
 __all__ = ["CycleResult", "CycleCorrector", "CycleTracker", "continue_cycles", "resume_cycles", "switch_period_doubling"]
 
@@ -215,6 +215,7 @@ class CycleTracker:
         # fit that showed it, and whether the multipliers pass AUTO's accuracy test (the period at which
         # they first failed it)
         self._fit, self._floquet_ok, self._inaccurate_from = None, True, None
+        self._fit_period = 0.0  # the period of the last orbit fitted
 
     def _box(self):
         o, pb = self.options, self.problem
@@ -523,10 +524,13 @@ class CycleTracker:
 
     def _update_fit(self):
         """The infinite-period fit of the orbits so far (:func:`fit_infinite_period`), kept as the branch's
-        last one when it shows the approach and the last orbit is slow on most of its period; else None."""
+        last one when it shows the approach and the last orbit is slow on most of its period; else None
+        (also where the period grew by less than ``REFIT_GROWTH`` since the last fit)."""
         r = self.rows
-        if r["period"][-1] < MIN_PERIOD_GROWTH * r["period"][0]:  # a cheap test before converting the rows
+        T = r["period"][-1]
+        if T < MIN_PERIOD_GROWTH * r["period"][0] or T < (1.0 + REFIT_GROWTH) * self._fit_period:
             return None
+        self._fit_period = T
         fit = fit_infinite_period(r["period"], r["lam"], r["amplitude"])
         if fit is None:
             return None

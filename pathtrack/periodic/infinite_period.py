@@ -37,6 +37,9 @@ MAX_AMPLITUDE_CHANGE = 0.05
 SLOW_SPEED = 0.1
 #: ... on at least this fraction of the period (the time spent near the equilibrium).
 MIN_SLOW_FRACTION = 0.5
+#: The tracker fits again once the period has grown by this fraction since its last fit (every
+#: orbit where steps are long; every few where short steps move λ* by nothing measurable).
+REFIT_GROWTH = 0.01
 #: Converged: ``|λ* − λ|`` at most this fraction of the λ-extent of the branch.
 CONVERGED = 1e-3
 #: AUTO's bounds on ``|μ_trivial − 1|``: inaccurate above the first, accurate again below the second.
@@ -106,30 +109,34 @@ def fit_infinite_period(period, lam, amplitude) -> Optional[InfinitePeriodFit]:
     period, lam, amplitude : sequence of float
         Per accepted orbit, in branch order.
     """
-    T = np.asarray(period, dtype=float)
-    k = len(T)
-    if k < MIN_ORBITS or not T[-1] >= MIN_PERIOD_GROWTH * T[0]:
+    k = len(period)
+    if k < MIN_ORBITS or not period[-1] >= MIN_PERIOD_GROWTH * period[0]:
         return None
-    i = k - 1
-    while i > 0 and T[i - 1] >= (1.0 - WINDOW) * T[-1]:
+    # called at every orbit of a long branch: few NumPy calls, the window found from the end in Python
+    i, start = k - 1, (1.0 - WINDOW) * period[-1]
+    while i > 0 and period[i - 1] >= start:
         i -= 1
     if k - i < MIN_ORBITS:
         return None
-    T, L, A = T[i:], np.asarray(lam, dtype=float)[i:], np.asarray(amplitude, dtype=float)[i:]
-    dT, dL = np.diff(T), np.diff(L)
-    if not (np.all(dT > 0) and (np.all(dL > 0) or np.all(dL < 0))):
+    A = [float(a) for a in amplitude[i:]]
+    if not max(A) - min(A) <= MAX_AMPLITUDE_CHANGE * max(A):
         return None
-    if not np.max(A) - np.min(A) <= MAX_AMPLITUDE_CHANGE * np.max(A):
+    lam0 = float(lam[0])
+    T, L = np.array(period[i:], dtype=float), np.array(lam[i:], dtype=float)
+    dT, dL = T[1:] - T[:-1], L[1:] - L[:-1]
+    if not (dT.min() > 0 and (dL.min() > 0 or dL.max() < 0)):
         return None
     y, mid = np.log(np.abs(dL / dT)), 0.5 * (T[1:] + T[:-1])
+    n, sy = len(y), float(y.sum())
     best = None
     for law, x in (("log", mid), ("power", np.log(mid))):
-        X = np.stack([np.ones_like(x), x - x[-1]], axis=1)
-        coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-        residual = float(np.sqrt(np.mean((y - X @ coef) ** 2)))
-        slope = -float(coef[1])
-        # |dλ/dT| at the last orbit, from the fitted line (x − x[-1] at T[-1])
-        r_last = math.exp(coef[0] + coef[1] * ((T[-1] if law == "log" else math.log(T[-1])) - x[-1]))
+        sx = float(x.sum())  # least squares of y = a + b·x, in closed form
+        b = (n * float(x @ y) - sx * sy) / (n * float(x @ x) - sx * sx)
+        a = (sy - b * sx) / n
+        e = y - a - b * x
+        residual = math.sqrt(float(e @ e) / n)
+        slope = -b
+        r_last = math.exp(a + b * (T[-1] if law == "log" else math.log(T[-1])))  # |dλ/dT| at the last orbit
         if not slope * (x[-1] - x[0]) >= math.log(MIN_DECAY):
             continue
         if law == "log":
@@ -140,7 +147,7 @@ def fit_infinite_period(period, lam, amplitude) -> Optional[InfinitePeriodFit]:
             continue
         if best is None or residual < best[3]:
             best = (law, rate, remaining, residual)
-    extent = abs(float(L[-1]) - float(np.asarray(lam, dtype=float)[0]))
+    extent = abs(float(L[-1]) - lam0)
     if best is None or not (best[3] <= MAX_RESIDUAL and best[2] <= extent):
         return None
     law, rate, remaining, residual = best
