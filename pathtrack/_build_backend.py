@@ -10,6 +10,7 @@ kernels. ``PATHTRACK_AOT=0`` skips the compile (and its build requirements).
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from setuptools import build_meta as _setuptools
@@ -38,9 +39,10 @@ def _compile_kernels() -> None:
     if not _wanted():
         return
     print("pathtrack: compiling the polynomial kernels ahead of time (PATHTRACK_AOT=0 skips this)", file=sys.stderr)
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(ROOT / "build" / "aot-numba-cache")}
     try:
-        proc = subprocess.run([sys.executable, "-c", _COMPILE, str(ROOT)], env=env, cwd=ROOT, timeout=1800)
+        with tempfile.TemporaryDirectory(prefix="pathtrack-aot-") as cache:  # the compile's own, not the user's
+            proc = subprocess.run([sys.executable, "-c", _COMPILE, str(ROOT)], cwd=ROOT, timeout=1800,
+                                  env={**os.environ, "NUMBA_CACHE_DIR": cache})
         ok = proc.returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         ok = False
