@@ -28,6 +28,27 @@ def _python(code, **env):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+WARM = """
+import json, sys
+from pathtrack.polynomial import aotload, solve
+r = solve("katsura:3", progress=False)
+print(json.dumps({"aot": aotload.active(), "numba": "numba" in sys.modules, "n": len(r.solutions)}))
+"""
+
+
+def test_the_installed_extension_serves_a_solve_without_numba():
+    """An install compiles the kernels (unless PATHTRACK_AOT=0 or no compiler); a solve then never imports Numba."""
+    from pathtrack.polynomial import aotbuild
+
+    built = (aotbuild.HERE / aotbuild.META).exists() and os.environ.get("PATHTRACK_AOT", "1") != "0"
+    out = _python(WARM)
+    assert out["n"] == 8 and out["aot"] == built and out["numba"] == (not built)
+    off = _python("import json, sys; from pathtrack.polynomial import aotload, kernels; "
+                  "print(json.dumps([aotload.active(), 'numba' in sys.modules]))", PATHTRACK_AOT="0")
+    assert off == [False, True]  # the Numba module itself
+
+
+@pytest.mark.slow
 def test_compiled_and_numba_kernels_give_the_same_bits():
     """Where the install compiled the kernels, a solve gives bit for bit the Numba kernels' answers, without
     importing Numba while its paths need only the exported kernels; PATHTRACK_AOT=0 keeps Numba's."""
@@ -36,9 +57,6 @@ def test_compiled_and_numba_kernels_give_the_same_bits():
     assert not jit["aot"] and jit["numba"]
     assert aot["out"] == jit["out"]
     assert aot["out"]["katsura:3"][1] == [1] * 8
-    from pathtrack.polynomial import aotbuild
-    built = (aotbuild.HERE / aotbuild.META).exists()
-    assert aot["aot"] == (built and os.environ.get("PATHTRACK_AOT", "1") != "0")
 
 
 def test_arguments_of_other_types_go_to_numba():
