@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+import pickle
 import subprocess
 import sys
 
@@ -74,6 +75,7 @@ def test_arguments_of_other_types_go_to_numba():
     assert not aotload._check((np.zeros(2), 3), spec[1])
     assert not aotload._check([np.zeros(2, dtype=np.int64), 3], spec[1])
     assert callable(kernels.refine_batch) and kernels.refine_batch.signatures
+    assert pickle.loads(pickle.dumps(kernels.refine_batch)).__name__ == "refine_batch"  # executor tasks
 
 
 @pytest.mark.slow

@@ -88,6 +88,8 @@ def build(out_dir: Path = HERE, verbose: bool = False) -> Path:
 
     from . import kernels
 
+    kernels = kernels._jit() if hasattr(kernels, "_jit") else kernels  # the Numba module, not aotload's stand-in
+
     class _Flags(compiler.Flags):
         # as the kernels' njit options: NumPy's error model, and the GIL released (the solver runs threads)
         def __init__(self, *args, **kwargs):

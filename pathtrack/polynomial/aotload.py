@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import threading
 import types
 
 __all__ = ["install", "active"]
@@ -36,6 +37,11 @@ def _check(value, spec) -> bool:
     return isinstance(value, complex) or getattr(value, "dtype", None) == "complex128"
 
 
+def _kernel(name):
+    """The kernel ``name`` of :mod:`pathtrack.polynomial.kernels` (how the stand-ins unpickle)."""
+    return getattr(importlib.import_module(KERNELS), name)
+
+
 class _Kernel:
     """An exported kernel: the compiled function for arguments of its compiled types, else the Numba one."""
 
@@ -49,7 +55,7 @@ class _Kernel:
         return getattr(self._facade._jit(), self.__name__)(*args)
 
     def __reduce__(self):  # executor tasks pickle the kernel by name
-        return getattr, (importlib.import_module(KERNELS), self.__name__)
+        return _kernel, (self.__name__,)
 
 
 class _JitOnly:
@@ -65,20 +71,25 @@ class _JitOnly:
         return getattr(self._facade._jit(), self.__name__)(*args, **kwargs)
 
     def __reduce__(self):
-        return getattr, (importlib.import_module(KERNELS), self.__name__)
+        return _kernel, (self.__name__,)
 
 
 class _Facade(types.ModuleType):
     """``pathtrack.polynomial.kernels`` served by the extension, the Numba module loaded on demand."""
 
-    def __init__(self, meta, path):
+    def __init__(self, meta, path, ext):
         super().__init__(KERNELS, __doc__)
         self.__file__ = path
         self._meta = meta
-        self._ext = None
+        self._ext = ext
         self._jit_module = None
+        self._lock = threading.Lock()  # solver threads may ask at once: the module is executed once
 
     def _jit(self):
+        with self._lock:
+            return self._jit_module or self._load_jit()
+
+    def _load_jit(self):
         if self._jit_module is None:
             spec = importlib.util.spec_from_file_location(KERNELS, self.__file__)
             module = importlib.util.module_from_spec(spec)
@@ -95,8 +106,6 @@ class _Facade(types.ModuleType):
         if name in meta.CONSTANTS:
             return meta.CONSTANTS[name]
         if name in meta.EXPORTS:
-            if self._ext is None:
-                self._ext = importlib.import_module(__name__.rsplit(".", 1)[0] + "._aot_kernels")
             kernel = _Kernel(self, name, getattr(self._ext, name), meta.EXPORTS[name])
             setattr(self, name, kernel)
             return kernel
@@ -120,16 +129,17 @@ def install() -> bool:
     try:
         meta = importlib.import_module(package + "._aot_kernels_meta")
         if importlib.util.find_spec(package + "._aot_kernels") is None:
-            return False
+            return False  # not built, or for another Python (the extension's file name says which)
         from .aotbuild import source_hash
         import numpy
 
         if meta.SOURCE_HASH != source_hash() or meta.NUMPY_MAJOR != int(numpy.__version__.split(".")[0]):
             return False  # stale: built from other sources, or against another NumPy ABI
+        ext = importlib.import_module(package + "._aot_kernels")  # NumPy refuses an incompatible one here
     except (ImportError, AttributeError, OSError):
         return False
     path = os.path.join(os.path.dirname(__file__), "kernels.py")
-    facade = _Facade(meta, path)
+    facade = _Facade(meta, path, ext)
     sys.modules[KERNELS] = facade
     setattr(sys.modules[package], "kernels", facade)
     return True
