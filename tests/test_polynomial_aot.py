@@ -74,7 +74,8 @@ def test_arguments_of_other_types_go_to_numba():
     assert not aotload._check(x.real, spec[0])
     assert not aotload._check((np.zeros(2), 3), spec[1])
     assert not aotload._check([np.zeros(2, dtype=np.int64), 3], spec[1])
-    assert callable(kernels.refine_batch) and kernels.refine_batch.signatures
+    assert callable(kernels.refine_batch)
+    assert bool(kernels.refine_batch.signatures) or not aotload.active()  # compiled: no first-run notice
     assert pickle.loads(pickle.dumps(kernels.refine_batch)).__name__ == "refine_batch"  # executor tasks
 
 
