@@ -1,10 +1,10 @@
 """Ahead-of-time compilation of the polynomial kernels a total-degree :func:`solve` calls.
 
-Run at install time by the build backend (``.ci/backend/pathtrack_backend.py``), or by hand with
+Run at install time by the build backend (:mod:`pathtrack._build_backend`), or by hand with
 ``python -m pathtrack.polynomial.aotbuild``. :mod:`numba.pycc` compiles the entry points of
 :mod:`pathtrack.polynomial.kernels` named in :data:`EXPORTS`, with the argument types the solver
 passes, into a CPython extension ``_aot_kernels`` beside this file; a sidecar ``_aot_kernels_meta.py``
-holds the hash of ``kernels.py`` it was built from and the kernel module's plain constants. The
+holds the hash of the kernel sources it was built from and the kernel module's plain constants. The
 extension needs NumPy only, so a run that finds it (:mod:`pathtrack.polynomial.aotload`) neither
 imports nor waits for Numba.
 """
@@ -12,7 +12,6 @@ imports nor waits for Numba.
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import time
 from pathlib import Path
@@ -82,8 +81,9 @@ def _arg_spec(t):
     return ("i",) if isinstance(t, types.Integer) else ("f",) if isinstance(t, types.Float) else ("c",)
 
 
-def build(out_dir: Path = HERE, verbose: bool = False) -> Path:
-    """Compile :data:`EXPORTS` into ``out_dir``; returns the extension's path. Raises where it cannot."""
+def build(out_dir: Path = HERE, verbose: bool = False) -> None:
+    """Compile :data:`EXPORTS` into ``out_dir`` (the extension and its meta module). Raises where it cannot."""
+    from numba.core import sigutils
     from numba.pycc import CC, compiler
 
     from . import kernels
@@ -96,8 +96,6 @@ def build(out_dir: Path = HERE, verbose: bool = False) -> Path:
             super().__init__(*args, **kwargs)
             self.error_model = "numpy"
             self.release_gil = True
-
-    from numba.core import sigutils
 
     specs = {name: tuple(_arg_spec(t) for t in sigutils.normalize_signature(f"{ret}({args})")[0])
              for name, (ret, args) in EXPORTS.items()}
@@ -119,9 +117,7 @@ def build(out_dir: Path = HERE, verbose: bool = False) -> Path:
     (Path(out_dir) / META).write_text(meta)
     if verbose:
         print(f"compiled {len(EXPORTS)} kernels into {out_dir} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-    return Path(cc._output_file) if hasattr(cc, "_output_file") else Path(out_dir)
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "pathtrack-aot-build"))
     build(verbose=True)
