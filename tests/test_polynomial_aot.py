@@ -15,7 +15,7 @@ import json, sys
 import numpy as np
 from pathtrack.polynomial import aotload, solve
 out = {}
-for spec in ("katsura:3", ["x^2 - 2*x + 1", "y^2 - 4"]):  # all regular; two double roots (endgame, tail)
+for spec in ("katsura:3", ["x^2 - 2*x + 1", "y^2 - 4"]):  # all regular; two double roots (the endgame)
     r = solve(spec, progress=False)
     out[str(spec)] = [r.path_endpoints.tobytes().hex(), r.path_status.tolist(), r.multiplicities.tolist()]
 print(json.dumps({"aot": aotload.active(), "numba": "numba" in sys.modules, "out": out}))
