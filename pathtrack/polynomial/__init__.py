@@ -28,6 +28,8 @@ monodromy
     :func:`monodromy_solve`: every solution of a generic member of a family from one seed.
 cacheload
     A warm start: the compiled tracker read from Numba's cache without preparing its compiler.
+aotbuild, aotload
+    The kernels a total-degree solve uses, compiled ahead of time at install, and their loader.
 neighbours
     Close pairs of endpoints, directly for few points, with a k-d tree for many.
 
@@ -35,6 +37,9 @@ The parameter-homotopy names are imported on first use.
 """
 
 from .._lazy import lazy_exports
+from .aotload import install as _install_aot
+
+_install_aot()  # the kernels compiled at install time, where they match the sources (before anything imports them)
 from .certify import CertifyResult, CertifyUnavailable, certify
 from .families import available_families, family, family_form, is_family_spec
 from .parse import PolynomialSyntaxError, from_sympy, parse_phc, parse_polynomials, parse_system, read_phc
