@@ -172,7 +172,8 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
         click.echo(_dumps(summary))
     else:
         _print_summary(summary)
-    if summary["status"] not in ("success", "event_terminated"):
+    # A cycle branch's own endings (homoclinic, hopf_end) are answers, not failures; an interrupted run is not.
+    if summary["status"] not in ("success", "event_terminated", "homoclinic", "hopf_end"):
         sys.exit(1)
 
 

@@ -163,3 +163,20 @@ def test_pp2_connection_parameter_by_shooting():
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if side(mid) == 1 else (lo, mid)
     assert 0.5 * (lo + hi) == pytest.approx(PP2_LAM_STAR, abs=1e-10)
+
+
+def test_cli_cycle_run_ending_homoclinic_exits_zero(tmp_path):
+    """`homoclinic` is an answer of a cycle run, so `pathtrack run --from FILE:hopf1` exits 0 with it."""
+    import json
+
+    from click.testing import CliRunner
+
+    from pathtrack.cli import main
+
+    runner = CliRunner()
+    eq, cyc = str(tmp_path / "s.h5"), str(tmp_path / "c.h5")
+    assert runner.invoke(main, ["run", "snic-circle", "--out", eq]).exit_code == 0
+    res = runner.invoke(main, ["run", "snic-circle", "--from", f"{eq}:hopf1", "-o", "ntst=10",
+                               "-o", "max_period=12", "--out", cyc, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["status"] == "homoclinic"
