@@ -18,7 +18,7 @@ from typing import Any, Mapping, Optional
 __all__ = ["TrackerOptions", "OptionsError", "PARAMETERISATIONS", "PREDICTORS", "CORRECTORS", "PRESETS"]
 
 PARAMETERISATIONS = ("arclength", "natural")
-PREDICTORS = ("tangent", "secant", "rk4", "constant", "hessian")
+PREDICTORS = ("tangent", "secant", "rk4", "constant", "hessian", "hermite")
 CORRECTORS = ("auto", "newton", "newton-krylov", "lbfgs", "gd", "adam", "newton-cg", "lm")
 EIG_DIAGNOSTICS = ("auto", "dense", "lanczos", "off")
 #: What the ``'lbfgs'`` corrector carries from one correction to the next (:attr:`TrackerOptions.min_carry_memory`).
@@ -56,12 +56,14 @@ class TrackerOptions:
     parameterisation : {'arclength', 'natural'}
         ``'arclength'`` (Keller's pseudo-arclength, bordered by the tangent) goes round
         folds; ``'natural'`` fixes λ at each step and cannot pass a fold.
-    predictor : {'tangent', 'secant', 'rk4', 'constant', 'hessian'}
+    predictor : {'tangent', 'secant', 'rk4', 'constant', 'hessian', 'hermite'}
         Euler step along the tangent, secant through the last two points (tangent at
         the first step), classical RK4 on the Davidenko equation, no prediction
-        (the corrector starts from the last point; for minimisation correctors), or, for
-        gradient homotopies at natural parameterisation, the damped implicit-function
-        step ``−(∇²L + μI)⁻¹ ∂_λ∇L`` by MINRES on Hessian-vector products.
+        (the corrector starts from the last point; for minimisation correctors), for
+        gradient homotopies at natural parameterisation the damped implicit-function
+        step ``−(∇²L + μI)⁻¹ ∂_λ∇L`` by MINRES on Hessian-vector products, or the cubic
+        through the last two points and their tangents (Euler at the first step; the
+        default of two-parameter curves).
     predictor_damping : float
         μ of the ``'hessian'`` predictor relative to the Hessian's scale along ∂_λ∇L.
     corrector : {'auto', 'newton', 'newton-krylov', 'lbfgs', 'gd', 'adam', 'newton-cg', 'lm'}

@@ -545,7 +545,8 @@ def curve_options(mu0: float, direction: int, options=None, lam_min: Optional[fl
     lo = mu0 - 1.0 if lam_min is None else float(lam_min)
     hi = mu0 + 1.0 if lam_max is None else float(lam_max)
     opts = {"parameterisation": "arclength", "lam_min": lo, "lam_max": hi, "lam_end": hi if direction > 0 else lo,
-            "direction": 1 if direction > 0 else -1, "initial_ds": 0.01, "max_ds": 0.05, "chord_newton": True}
+            "direction": 1 if direction > 0 else -1, "initial_ds": 0.01, "max_ds": 0.05, "chord_newton": True,
+            "predictor": "hermite"}
     if isinstance(options, dict):
         opts.update(options)
     elif options is not None:
