@@ -179,8 +179,9 @@ class TrackerOptions:
         tangent was computed from it) for every iterate of the next step: a chord method,
         one Jacobian per step instead of one per iterate, converging linearly to the same
         point. Where it does not converge the step is corrected again by full Newton from the
-        same prediction. Off by default; two-parameter curves (:mod:`pathtrack.twoparam`),
-        whose Jacobian costs several evaluations of ``H``, turn it on.
+        same prediction. Event location's trial points are corrected alike, each with the
+        Jacobian of the trial before. Off by default; two-parameter curves
+        (:mod:`pathtrack.twoparam`), whose Jacobian costs several evaluations of ``H``, turn it on.
     """
 
     parameterisation: str = "arclength"
