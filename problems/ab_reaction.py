@@ -34,7 +34,7 @@ class ABReaction(Problem):
     def H(self, p, lam):
         if type(p) is np.ndarray and isinstance(lam, float):
             # Python floats unless autograd traces: NumPy's scalar calls cost several times the arithmetic
-            # (math.exp and np.exp agree to the bit on float64)
+            # (math.exp gave np.exp's values bit for bit on 1e5 random arguments in [0, 6])
             u1, u2 = p.tolist()
             r = lam * (1.0 - u1) * math.exp(u2)
             return np.array([-u1 + r, -u2 + self.B * r - self.beta * u2])
