@@ -177,7 +177,12 @@ class _CurveProblem(Problem):
         pt = self._point(q, mu)
         if pt.J is None:
             pt.J = self._derivatives(pt)
+            pt.J.flags.writeable = False  # shared: the tracker's augmented Jacobian is this array
         return pt.J
+
+    def augmented_jacobian(self, q, mu) -> np.ndarray:
+        """``[dH_dp, dH_dlam]`` as one read-only array: the tracker takes it whole (no split and reassembly)."""
+        return self._jacobian_with_mu(q, mu)
 
     def dH_dp(self, q, mu):
         """The Jacobian in ``q`` from the bordered formulas (:meth:`_derivatives`)."""
