@@ -18,7 +18,7 @@ from typing import Any, Mapping, Optional
 __all__ = ["TrackerOptions", "OptionsError", "PARAMETERISATIONS", "PREDICTORS", "CORRECTORS", "PRESETS"]
 
 PARAMETERISATIONS = ("arclength", "natural")
-PREDICTORS = ("tangent", "secant", "rk4", "constant", "hessian")
+PREDICTORS = ("tangent", "secant", "rk4", "constant", "hessian", "hermite")
 CORRECTORS = ("auto", "newton", "newton-krylov", "lbfgs", "gd", "adam", "newton-cg", "lm")
 EIG_DIAGNOSTICS = ("auto", "dense", "lanczos", "off")
 #: What the ``'lbfgs'`` corrector carries from one correction to the next (:attr:`TrackerOptions.min_carry_memory`).
@@ -56,12 +56,14 @@ class TrackerOptions:
     parameterisation : {'arclength', 'natural'}
         ``'arclength'`` (Keller's pseudo-arclength, bordered by the tangent) goes round
         folds; ``'natural'`` fixes λ at each step and cannot pass a fold.
-    predictor : {'tangent', 'secant', 'rk4', 'constant', 'hessian'}
+    predictor : {'tangent', 'secant', 'rk4', 'constant', 'hessian', 'hermite'}
         Euler step along the tangent, secant through the last two points (tangent at
         the first step), classical RK4 on the Davidenko equation, no prediction
-        (the corrector starts from the last point; for minimisation correctors), or, for
-        gradient homotopies at natural parameterisation, the damped implicit-function
-        step ``−(∇²L + μI)⁻¹ ∂_λ∇L`` by MINRES on Hessian-vector products.
+        (the corrector starts from the last point; for minimisation correctors), for
+        gradient homotopies at natural parameterisation the damped implicit-function
+        step ``−(∇²L + μI)⁻¹ ∂_λ∇L`` by MINRES on Hessian-vector products, or the cubic
+        through the last two points and their tangents (Euler at the first step; the
+        default of two-parameter curves).
     predictor_damping : float
         μ of the ``'hessian'`` predictor relative to the Hessian's scale along ∂_λ∇L.
     corrector : {'auto', 'newton', 'newton-krylov', 'lbfgs', 'gd', 'adam', 'newton-cg', 'lm'}
@@ -177,8 +179,9 @@ class TrackerOptions:
         tangent was computed from it) for every iterate of the next step: a chord method,
         one Jacobian per step instead of one per iterate, converging linearly to the same
         point. Where it does not converge the step is corrected again by full Newton from the
-        same prediction. Off by default; two-parameter curves (:mod:`pathtrack.twoparam`),
-        whose Jacobian costs several evaluations of ``H``, turn it on.
+        same prediction. Event location's trial points are corrected alike, each with the
+        Jacobian of the trial before. Off by default; two-parameter curves
+        (:mod:`pathtrack.twoparam`), whose Jacobian costs several evaluations of ``H``, turn it on.
     """
 
     parameterisation: str = "arclength"

@@ -8,6 +8,9 @@ predictors do not need to know the parameterisation.
 - :class:`TangentPredictor`: Euler along the tangent (null vector of
   ``[dH_dp, dH_dlam]``).
 - :class:`SecantPredictor`: along the chord through the last two accepted points.
+- :class:`HermitePredictor`: the cubic through the last two accepted points with their
+  tangents, extrapolated: a prediction error of O(h⁴) instead of Euler's O(h²), so the
+  corrector needs fewer iterations (two-parameter curves, whose evaluations are costly).
 - :class:`RK4Predictor`: classical Runge–Kutta on the Davidenko equation
   ``dy/ds = tangent(y)``, four tangents a step: fewer, longer steps on curved paths.
 - :class:`ConstantPredictor`: moves λ only; for minimisation correctors, whose
@@ -21,12 +24,13 @@ predictors do not need to know the parameterisation.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional
 
 import numpy as np
 
-__all__ = ["Predictor", "TangentPredictor", "SecantPredictor", "RK4Predictor", "ConstantPredictor",
-           "HessianPredictor", "make_predictor"]
+__all__ = ["Predictor", "TangentPredictor", "SecantPredictor", "HermitePredictor", "RK4Predictor",
+           "ConstantPredictor", "HessianPredictor", "make_predictor"]
 
 TangentFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -80,6 +84,37 @@ class SecantPredictor(Predictor):
         if nd == 0.0:
             return y + h * tangent
         return y + h * (d / nd)
+
+
+class HermitePredictor(Predictor):
+    """Cubic Hermite extrapolation through ``y_prev`` and ``y`` with their tangents, over the chord length.
+
+    The tangent at ``y_prev`` is the one this predictor was given when ``y_prev`` was the
+    current point (the tracker passes the same array as ``y_prev`` once the step is
+    accepted). Without it (the first step, or after the tracker replaced the point) the
+    prediction is Euler's along the tangent.
+    """
+
+    def __init__(self):
+        self._base = None  # (y, tangent at y, tangent at the point before y or None)
+
+    def predict(self, y, tangent, h, y_prev, tangent_fn):
+        base = self._base
+        if base is None or base[0] is not y:
+            t_prev = base[1] if base is not None and base[0] is y_prev else None
+            base = self._base = (y, tangent, t_prev)
+        t_prev = base[2]
+        if y_prev is None or t_prev is None:
+            return y + h * tangent
+        d = y - y_prev
+        h0 = math.sqrt(float(d.dot(d)))
+        if not h0 > 0.0:
+            return y + h * tangent
+        # the Hermite basis on [y_prev, y] (u from 0 to 1) at u = 1 + h/h0
+        u = 1.0 + h / h0
+        u2, u3 = u * u, u * u * u
+        return ((2 * u3 - 3 * u2 + 1) * y_prev + ((u3 - 2 * u2 + u) * h0) * t_prev + (3 * u2 - 2 * u3) * y
+                + ((u3 - u2) * h0) * tangent)
 
 
 class RK4Predictor(Predictor):
@@ -174,5 +209,5 @@ class HessianPredictor(Predictor):
 
 
 def make_predictor(name: str) -> Predictor:
-    return {"tangent": TangentPredictor, "secant": SecantPredictor, "rk4": RK4Predictor,
+    return {"tangent": TangentPredictor, "secant": SecantPredictor, "hermite": HermitePredictor, "rk4": RK4Predictor,
             "constant": ConstantPredictor, "hessian": HessianPredictor}[name]()

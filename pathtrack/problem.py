@@ -414,6 +414,9 @@ class RealSystem:
         self.n_wasted_jvp_evals = 0
         self.n_early_exits = 0
         self._jac_cache = None
+        # a problem that has [dH_dp, dH_dlam] whole (the curve systems of pathtrack.twoparam, which
+        # compute it as one array) gives it without the split into two copies and the reassembly
+        self._augmented = None if self.is_complex or self.is_sparse else getattr(problem, "augmented_jacobian", None)
 
     # -- conversions ---------------------------------------------------------------------------
     def to_y(self, p: np.ndarray, lam: float) -> np.ndarray:
@@ -478,6 +481,9 @@ class RealSystem:
         if self.is_sparse:
             from .sparse import augmented
             J = augmented(self.dF_dx(y), self.dF_dlam(y))
+        elif self._augmented is not None:
+            self.n_jac_evals += 1
+            J = self._finite(np.asarray(self._augmented(y[:-1], float(y[-1])), dtype=np.float64), "dH_dp")
         else:
             Jx = self.dF_dx(y)
             J = np.empty((Jx.shape[0], Jx.shape[1] + 1))  # np.column_stack, without its checks

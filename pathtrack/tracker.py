@@ -708,16 +708,22 @@ class Tracker:
         """Locate the sign changes between two accepted points and report them; True if one is terminal."""
         st = self.state
 
+        # with chord_newton each trial's chord uses the Jacobian of the trial before (y_a's at first), which
+        # its tangent was computed from: as the trials close in, the chord contracts like Newton, so located
+        # points keep Newton's accuracy without a Jacobian per iterate
+        chord_kw = self._chord_kw(y_a)
+
         def correct(guess, b):  # trial tangents are oriented like the one at y_a
-            # full Newton even with chord_newton: its quadratic last step leaves located points the
-            # accuracy the chord's linear one would not
-            res = self._newton.correct(self.system, guess, b, float(b @ guess))
+            res = self._newton.correct(self.system, guess, b, float(b @ guess), **chord_kw)
             if res.code != CorrectorCode.converged:
                 return None
             try:
-                return res.y, self._tangent(res.y, t_a)  # the whole TangentInfo: its LU gives the bp test
+                tinfo = self._tangent(res.y, t_a)  # the whole TangentInfo: its LU gives the bp test
             except SingularJacobianError:
                 return res.y, None  # on the path, where the tangent is undefined: a branch point
+            if chord_kw:
+                chord_kw["jacobian"] = self.system.jacobian(res.y)  # cached: the tangent came from it
+            return res.y, tinfo
 
         terminal = False
         found = self.locator.locate_all(y_a, y_b, vals_a, vals_b, correct, self._test_value, st.s,

@@ -177,7 +177,12 @@ class _CurveProblem(Problem):
         pt = self._point(q, mu)
         if pt.J is None:
             pt.J = self._derivatives(pt)
+            pt.J.flags.writeable = False  # shared: the tracker's augmented Jacobian is this array
         return pt.J
+
+    def augmented_jacobian(self, q, mu) -> np.ndarray:
+        """``[dH_dp, dH_dlam]`` as one read-only array: the tracker takes it whole (no split and reassembly)."""
+        return self._jacobian_with_mu(q, mu)
 
     def dH_dp(self, q, mu):
         """The Jacobian in ``q`` from the bordered formulas (:meth:`_derivatives`)."""
@@ -545,7 +550,8 @@ def curve_options(mu0: float, direction: int, options=None, lam_min: Optional[fl
     lo = mu0 - 1.0 if lam_min is None else float(lam_min)
     hi = mu0 + 1.0 if lam_max is None else float(lam_max)
     opts = {"parameterisation": "arclength", "lam_min": lo, "lam_max": hi, "lam_end": hi if direction > 0 else lo,
-            "direction": 1 if direction > 0 else -1, "initial_ds": 0.01, "max_ds": 0.05, "chord_newton": True}
+            "direction": 1 if direction > 0 else -1, "initial_ds": 0.01, "max_ds": 0.05, "chord_newton": True,
+            "predictor": "hermite"}
     if isinstance(options, dict):
         opts.update(options)
     elif options is not None:
