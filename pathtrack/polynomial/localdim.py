@@ -53,7 +53,7 @@ def too_few_paths(multiplicity, corank) -> np.ndarray:
     local ring holds the constants and ``c`` independent linear forms of the kernel), and a
     homotopy with generic ``gamma`` sends exactly multiplicity-many paths to an isolated root. A
     point reached by ``m <= c`` paths is therefore on a positive-dimensional component, where any
-    number of paths may end (cyclic:8: 256 pairs of paths at points of corank 2 or 3, seed 0).
+    number of paths may end (cyclic:8: 288 pairs of paths at points of corank 2 or 3, seed 0).
     """
     return np.asarray(multiplicity) <= np.asarray(corank)
 
