@@ -19,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ["local_dimension", "jacobian_corank", "LOCAL_DIM_OFFSET", "LOCAL_DIM_TOL"]
+__all__ = ["local_dimension", "jacobian_corank", "too_few_paths", "LOCAL_DIM_OFFSET", "LOCAL_DIM_TOL"]
 
 #: Distance of the hyperplanes from the point, relative to ``1 + ‖x‖``. An isolated root of
 #: multiplicity ``m`` along its kernel leaves a relative residual of about ``offset**m`` on the

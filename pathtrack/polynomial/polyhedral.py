@@ -287,7 +287,8 @@ def _enumerate_cells(supports, lifting, max_work: Optional[int] = None, max_volu
                     return False
             return True
         best, now = None, {}
-        for i in sorted(left, key=lambda j: np.count_nonzero(feasible[j])):  # an equation left with no edge shows up early
+        # an equation left with no edge shows up early
+        for i in sorted(left, key=lambda j: np.count_nonzero(feasible[j])):
             ok = (_extensions(system, blocks[i], counter, feasible[i]) if system is not None
                   else np.ones(len(edges[i]), dtype=bool))
             now[i] = ok
