@@ -34,3 +34,24 @@ def test_local_dimension_of_a_plane_a_double_line_and_isolated_roots():
     # isolated roots of multiplicity 2 and 3: the moved slices miss the solutions
     assert local_dimension(parse_polynomials(["x^2 + y^2", "y - x^2"]), np.zeros((1, 2))).tolist() == [0]
     assert local_dimension(parse_polynomials(["x^3", "y + x"]), np.zeros((1, 2))).tolist() == [0]
+
+
+def test_too_few_paths_for_the_corank_put_a_point_on_a_component():
+    # x^2 = y^2 = 0: an isolated root of multiplicity 4 whose Jacobian vanishes (corank 2)
+    square = parse_polynomials(["x^2", "y^2"])
+    origin = np.zeros((1, 2))
+    assert local_dimension(square, origin, multiplicity=np.array([4])).tolist() == [0]
+    # two paths cannot end at an isolated root of corank 2 (multiplicity >= 3): a component's point
+    assert local_dimension(square, origin, multiplicity=np.array([2])).tolist() == [1]
+    # a double root of corank 1 keeps its label with its two paths
+    double = parse_polynomials(["x^2 + y^2", "y - x^2"])
+    assert local_dimension(double, origin, multiplicity=np.array([2])).tolist() == [0]
+
+
+def test_solve_keeps_an_isolated_root_of_corank_two():
+    res = solve(parse_polynomials(["x^2 - y^3", "y^2 + x*y^2"]), seed=0, workers=1)
+    isolated = res.singular_dimension == 0
+    assert res.n_failed == 0 and res.n_isolated_singular == isolated.sum() >= 1
+    at_origin = np.abs(res.singular_solutions[isolated]).max(axis=1) < 1e-4
+    assert at_origin.sum() == 1
+    assert res.multiplicities[isolated][at_origin].tolist() == [4]  # 1, x, y, xy

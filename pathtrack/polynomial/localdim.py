@@ -19,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ["local_dimension", "LOCAL_DIM_OFFSET", "LOCAL_DIM_TOL"]
+__all__ = ["local_dimension", "jacobian_corank", "too_few_paths", "LOCAL_DIM_OFFSET", "LOCAL_DIM_TOL"]
 
 #: Distance of the hyperplanes from the point, relative to ``1 + ‖x‖``. An isolated root of
 #: multiplicity ``m`` along its kernel leaves a relative residual of about ``offset**m`` on the
@@ -39,8 +39,28 @@ LOCAL_DIM_TRIES = 2
 KERNEL_TOL = 1e-6
 
 
+def jacobian_corank(jac: np.ndarray, singular_values: Optional[np.ndarray] = None) -> int:
+    """Numerical corank of a square Jacobian: its singular values below :data:`KERNEL_TOL` times the
+    largest (``singular_values``, where already computed, in decreasing order)."""
+    s = np.linalg.svd(jac, compute_uv=False) if singular_values is None else singular_values
+    return int(np.sum(s <= KERNEL_TOL * max(s[0], 1e-300))) if len(s) else 0
+
+
+def too_few_paths(multiplicity, corank) -> np.ndarray:
+    """Whether ``multiplicity`` paths are too few for an isolated root whose Jacobian has this corank.
+
+    An isolated root whose Jacobian has corank ``c`` has multiplicity at least ``c + 1`` (its
+    local ring holds the constants and ``c`` independent linear forms of the kernel), and a
+    homotopy with generic ``gamma`` sends exactly multiplicity-many paths to an isolated root. A
+    point reached by ``m <= c`` paths is therefore on a positive-dimensional component, where any
+    number of paths may end (cyclic:8: 288 pairs of paths at points of corank 2 or 3, seed 0).
+    """
+    return np.asarray(multiplicity) <= np.asarray(corank)
+
+
 def local_dimension(system, points: np.ndarray, max_dim: Optional[int] = None, seed: int = 0,
-                    offset: float = LOCAL_DIM_OFFSET, tol: float = LOCAL_DIM_TOL) -> np.ndarray:
+                    offset: float = LOCAL_DIM_OFFSET, tol: float = LOCAL_DIM_TOL,
+                    multiplicity: Optional[np.ndarray] = None) -> np.ndarray:
     """Estimate the local dimension of the solutions of ``system`` at each of ``points``.
 
     Parameters
@@ -56,6 +76,11 @@ def local_dimension(system, points: np.ndarray, max_dim: Optional[int] = None, s
         Seeds the random hyperplanes.
     offset, tol : float
         See :data:`LOCAL_DIM_OFFSET` and :data:`LOCAL_DIM_TOL`.
+    multiplicity : ndarray of int, optional
+        Paths of a generic homotopy that ended at each point. A point that the slices call
+        isolated but that too few paths reached for its Jacobian's corank (:func:`too_few_paths`)
+        gets dimension 1: at some points of cyclic:8's curve (corank 2, two paths each) Newton
+        from every side returns to the point, so that the slices miss the curve.
 
     Returns
     -------
@@ -112,11 +137,14 @@ def local_dimension(system, points: np.ndarray, max_dim: Optional[int] = None, s
             continue
         _, jac = eval_system_alloc(x0, *arrays)
         _, s, vh = np.linalg.svd(jac)
-        corank = max(1, int(np.sum(s <= KERNEL_TOL * max(s[0], 1e-300))))
+        exact_corank = jacobian_corank(jac, s)
+        corank = max(1, exact_corank)
         kernel = vh[n - corank:]
         d = 0
         # a slice can miss the solutions by bad luck (nearly parallel to the tangents): two tries
         while d < min(max_dim, corank) and any(meets(x0, d + 1, kernel) for _ in range(LOCAL_DIM_TRIES)):
             d += 1
+        if d == 0 and multiplicity is not None and too_few_paths(multiplicity[i], exact_corank):
+            d = 1
         dims[i] = d
     return dims

@@ -175,7 +175,7 @@ def _extensions(system, block, counter: List[int], among: Optional[np.ndarray] =
     from .lp import extensions_feasible_among
 
     among = np.ones(len(block[0]), dtype=bool) if among is None else among
-    counter[0] += int(among.sum())
+    counter[0] += int(np.count_nonzero(among))
     if system is None:
         n = block[0].shape[1]
         system = (np.empty((0, n)), np.empty(0), np.empty((0, n)), np.empty(0))
@@ -287,11 +287,12 @@ def _enumerate_cells(supports, lifting, max_work: Optional[int] = None, max_volu
                     return False
             return True
         best, now = None, {}
-        for i in sorted(left, key=lambda j: feasible[j].sum()):  # an equation left with no edge shows up early
+        # an equation left with no edge shows up early
+        for i in sorted(left, key=lambda j: np.count_nonzero(feasible[j])):
             ok = (_extensions(system, blocks[i], counter, feasible[i]) if system is not None
                   else np.ones(len(edges[i]), dtype=bool))
             now[i] = ok
-            if best is None or ok.sum() < now[best].sum():
+            if best is None or np.count_nonzero(ok) < np.count_nonzero(now[best]):
                 best = i
             if not ok.any():
                 return True
