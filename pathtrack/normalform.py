@@ -167,8 +167,9 @@ def lyapunov_levels(jac_batch: Callable[[np.ndarray], np.ndarray], x: np.ndarray
     k, c_a, c_b, weights, centre = _stencil_weights(tuple(steps))
     jacs = np.asarray(jac_batch(x + c_a * a + c_b * b), dtype=float).reshape(k, 12, n * n)
     if kernel is not None:
-        return kernel(np.ascontiguousarray(jacs), weights, centre.reshape(k, 5), A, np.ascontiguousarray(q),
-                      np.ascontiguousarray(p_adj), float(omega)).tolist()
+        return kernel(np.ascontiguousarray(jacs), weights, centre.reshape(k, 5), A,
+                      np.ascontiguousarray(q, dtype=complex), np.ascontiguousarray(p_adj, dtype=complex),
+                      float(omega)).tolist()
     # every step's five form matrices from one batched product, and Kuznetsov's formula on all steps at
     # once: on small systems the number of NumPy calls, not the arithmetic, is the cost
     forms = np.matmul(weights, jacs).reshape(k, 5, n, n)
