@@ -2,7 +2,8 @@
 
 ``pyproject.toml`` names it (``backend-path = ["."]``). Before a wheel or an editable install is built,
 :mod:`pathtrack.polynomial.aotbuild` runs in a subprocess and writes the extension ``_aot_kernels`` into
-the source tree, so the first ``pathtrack solve`` does not wait for Numba to compile. Where that fails
+the source tree, so the first ``pathtrack solve`` does not wait for Numba to compile, and ``_aot_curves``
+with the two-parameter curves' small kernels. Where that fails
 (no C compiler, an unsupported Numba) the build goes on without it and pathtrack uses the Numba
 kernels. ``PATHTRACK_AOT=0`` skips the compile (and its build requirements).
 """
@@ -22,7 +23,7 @@ AOT_REQUIRES = ["numba>=0.58", "numpy>=1.24"]
 #: Loads the kernels without pathtrack.polynomial's __init__ (which imports SciPy, not a build requirement).
 _COMPILE = """
 import sys, types
-for name in ("pathtrack", "pathtrack.polynomial"):
+for name in ("pathtrack", "pathtrack.polynomial", "pathtrack.kernels"):
     module = types.ModuleType(name)
     module.__path__ = [sys.argv[1] + "/" + name.replace(".", "/")]
     sys.modules[name] = module

@@ -156,15 +156,20 @@ def lyapunov_coefficient(jac: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
 
 
 def lyapunov_levels(jac_batch: Callable[[np.ndarray], np.ndarray], x: np.ndarray, A: np.ndarray, q: np.ndarray,
-                    p_adj: np.ndarray, omega: float, steps) -> list:
+                    p_adj: np.ndarray, omega: float, steps, kernel=None) -> list:
     """:func:`lyapunov_coefficient` for every step ``h`` of ``steps`` (Richardson extrapolation), the
     Jacobians of all their stencils from one call ``jac_batch(P)`` (the Jacobian at every row of
     ``P``, as a plugin's ``dH_dp_batch``): twelve points per step, one vectorised evaluation, and
-    the two linear systems of the formula factored once for all steps."""
+    the two linear systems of the formula factored once for all steps. ``kernel``, the compiled
+    ``l1_levels`` of :mod:`pathtrack.kernels.curves`, does the rest in one call (``A`` C-contiguous)."""
     a, b = q.real, q.imag
     n = A.shape[0]
     k, c_a, c_b, weights, centre = _stencil_weights(tuple(steps))
     jacs = np.asarray(jac_batch(x + c_a * a + c_b * b), dtype=float).reshape(k, 12, n * n)
+    if kernel is not None:
+        return kernel(np.ascontiguousarray(jacs), weights, centre.reshape(k, 5), A,
+                      np.ascontiguousarray(q, dtype=complex), np.ascontiguousarray(p_adj, dtype=complex),
+                      float(omega)).tolist()
     # every step's five form matrices from one batched product, and Kuznetsov's formula on all steps at
     # once: on small systems the number of NumPy calls, not the arithmetic, is the cost
     forms = np.matmul(weights, jacs).reshape(k, 5, n, n)

@@ -40,6 +40,7 @@ import scipy.linalg
 from scipy.linalg.lapack import dgetrf as _getrf, dgetri as _getri
 
 from .events import FOLD, Event, SpecialPoint
+from .kernels import curveload
 # LAPACK's LU directly: an exactly singular matrix gives non-finite solutions, which the tracker reports
 from .linalg import eig as _eig, lu_factor as _lu, norm2, solve as _solve_dense
 from .normalform import lyapunov_levels, memoized_jacobian
@@ -84,6 +85,8 @@ class _CurveProblem(Problem):
         self.lam_start = self.mu0
         self.lam_min, self.lam_max = lam_min, lam_max
         self.lam_end = lam_max if lam_max is not None else self.mu0 + 1.0
+        # the compiled bordered inverse and l1 where the install built them, else None: the NumPy code
+        self._kernels = curveload.load()
 
     def at(self, mu: float) -> Problem:
         """The plugin with ``par2 = mu`` (the last 64 are kept)."""
@@ -128,7 +131,7 @@ class _CurveProblem(Problem):
         if pt is None:
             pb, n = self.at(mu), self.n
             x, lam = q[:n].copy(), float(q[n])
-            A = np.asarray(pb.dH_dp(x, lam), dtype=float)
+            A = np.ascontiguousarray(pb.dH_dp(x, lam), dtype=float)  # as the compiled kernels take it
             pt = _CurvePoint(pb, x, lam, q[n + 1:].copy(), float(mu), A)
             pt.solve = self._solve(pt)
             self._points[key] = pt
@@ -241,14 +244,18 @@ class FoldProblem(_CurveProblem):
         self.b, self.c = u_mat[:, -1].copy(), vt[-1].copy()  # left and right null vectors at the fold
         self._border = np.zeros((self.n + 1, self.n + 1))  # [[·, b], [cᵀ, 0]]: the bordered matrix but H_p
         self._border[:-1, -1], self._border[-1, :-1] = self.b, self.c
+        self._b_col, self._c_col = self.b.reshape(-1, 1), self.c.reshape(-1, 1)  # the kernel's B and C
         self._start = StartPoint(np.append(p, lam), self.mu0)
 
     def _solve(self, pt: _CurvePoint):
         """``(v, w, g)`` of the bordered system at the point: its last column and row of ``M⁻¹``."""
         n = self.n
-        M = self._border.copy()
-        M[:n, :n] = pt.A
-        inv = _bordered_inverse(M)
+        if self._kernels is not None:
+            inv = self._kernels.bordered_inverse(pt.A, self._b_col, self._c_col, 0.0, False)
+        else:
+            M = self._border.copy()
+            M[:n, :n] = pt.A
+            inv = _bordered_inverse(M)
         return inv[:n, n], inv[n, :n], inv[n, n]
 
     def H(self, q, mu):
@@ -403,10 +410,13 @@ class HopfProblem(_CurveProblem):
     def _solve(self, pt: _CurvePoint):
         """``(V, W, G)``: ``[[A² + κI, B], [Cᵀ, 0]] [V; G] = [0; I₂]`` and the transposed solve ``W`` (one LU)."""
         n = self.n
-        M = self._border.copy()
-        M[:n, :n] = pt.A.dot(pt.A)
-        M.ravel()[:(n + 2) * n:n + 3] += float(pt.rest[0])  # + κI on the diagonal of the top-left block
-        inv = _bordered_inverse(M)
+        if self._kernels is not None:
+            inv = self._kernels.bordered_inverse(pt.A, self.B, self.C, float(pt.rest[0]), True)
+        else:
+            M = self._border.copy()
+            M[:n, :n] = pt.A.dot(pt.A)
+            M.ravel()[:(n + 2) * n:n + 3] += float(pt.rest[0])  # + κI on the diagonal of the top-left block
+            inv = _bordered_inverse(M)
         return inv[:n, n:], inv[n:, :n].T, inv[n:, n:]
 
     def _all_g(self, q, mu) -> np.ndarray:
@@ -506,11 +516,12 @@ class HopfProblem(_CurveProblem):
         # under the 1e-11 that locating GH to 1e-10 needs; h = 0.03 measured best on ab-reaction's
         # curve. Away from 0 (|l1| > L1_REFINE) the two-step value is within ~1e-7 of it: the sign
         # and the l1 column need no third step.
-        levels = lyapunov_levels(jac_batch, x, A, qv, pv, omega, (L1_STEP, L1_STEP / 2))
+        kernel = None if self._kernels is None else self._kernels.l1_levels
+        levels = lyapunov_levels(jac_batch, x, A, qv, pv, omega, (L1_STEP, L1_STEP / 2), kernel)
         two_step = (4.0 * levels[1] - levels[0]) / 3.0
         if abs(two_step) > L1_REFINE:
             return two_step
-        levels += lyapunov_levels(jac_batch, x, A, qv, pv, omega, (L1_STEP / 4,))
+        levels += lyapunov_levels(jac_batch, x, A, qv, pv, omega, (L1_STEP / 4,), kernel)
         for j in (1, 2):
             levels = [(4 ** j * fine - coarse) / (4 ** j - 1) for coarse, fine in zip(levels, levels[1:])]
         return levels[0]

@@ -97,6 +97,15 @@ def test_build_compiles_kernels_that_match_numbas(tmp_path):
     ours = _numba_kernel("refine_batch")(*args)
     for a, b in zip(ext.refine_batch(*args), ours):
         assert a.tobytes() == b.tobytes()
+    # the same build compiled the two-parameter curves' kernels beside them
+    from pathtrack.kernels import curves
+
+    [path] = tmp_path.glob(aotbuild.CURVES_MODULE + ".*")
+    spec = importlib.util.spec_from_file_location(aotbuild.CURVES_MODULE, path)
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+    A, B = np.array([[-0.5, 1.2], [3.0, -0.7]]), np.array([[0.3, 0.1], [0.2, 0.9]])
+    assert ext.bordered_inverse(A, B, B, 0.5, True).tobytes() == curves.bordered_inverse(A, B, B, 0.5, True).tobytes()
 
 
 def _numba_kernel(name):

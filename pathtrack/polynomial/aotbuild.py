@@ -41,6 +41,18 @@ EXPORTS = {
 }
 
 
+#: The two-parameter curves' kernels (:mod:`pathtrack.kernels.curves`): a second extension beside them.
+CURVES_DIR = HERE.parent / "kernels"
+CURVES_MODULE = "_aot_curves"
+CURVES_META = "_aot_curves_meta.py"
+_VEC, _MAT = "float64[::1]", "float64[:, ::1]"
+CURVES_EXPORTS = {
+    "bordered_inverse": f"{_MAT}({_MAT}, {_MAT}, {_MAT}, float64, boolean)",
+    "l1_levels": f"{_VEC}(float64[:, :, ::1], float64[:, :, ::1], {_MAT}, {_MAT}, complex128[::1], complex128[::1], "
+                 "float64)",
+}
+
+
 def source_hash() -> str:
     """SHA-256 of the kernel sources the extension is compiled from (a changed one makes it stale)."""
     h = hashlib.sha256()
@@ -81,21 +93,32 @@ def _arg_spec(t):
     return ("i",) if isinstance(t, types.Integer) else ("f",) if isinstance(t, types.Float) else ("c",)
 
 
-def build(out_dir: Path = HERE, verbose: bool = False) -> None:
-    """Compile :data:`EXPORTS` into ``out_dir`` (the extension and its meta module). Raises where it cannot."""
-    from numba.core import sigutils
-    from numba.pycc import CC, compiler
-
-    from . import kernels
-
-    kernels = kernels._jit() if hasattr(kernels, "_jit") else kernels  # the Numba module, not aotload's stand-in
+def _compile(cc) -> None:
+    """``cc.compile()`` with the kernels' njit options, which pycc does not take from them: NumPy's error
+    model, and the GIL released (the solver runs threads)."""
+    from numba.pycc import compiler
 
     class _Flags(compiler.Flags):
-        # as the kernels' njit options: NumPy's error model, and the GIL released (the solver runs threads)
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.error_model = "numpy"
             self.release_gil = True
+
+    plain_flags, compiler.Flags = compiler.Flags, _Flags
+    try:
+        cc.compile()
+    finally:
+        compiler.Flags = plain_flags
+
+
+def build(out_dir: Path = HERE, verbose: bool = False) -> None:
+    """Compile :data:`EXPORTS` into ``out_dir`` (the extension and its meta module). Raises where it cannot."""
+    from numba.core import sigutils
+    from numba.pycc import CC
+
+    from . import kernels
+
+    kernels = kernels._jit() if hasattr(kernels, "_jit") else kernels  # the Numba module, not aotload's stand-in
 
     specs = {name: tuple(_arg_spec(t) for t in sigutils.normalize_signature(f"{ret}({args})")[0])
              for name, (ret, args) in EXPORTS.items()}
@@ -106,17 +129,36 @@ def build(out_dir: Path = HERE, verbose: bool = False) -> None:
         cc.export(name, f"{ret}({args})")(getattr(kernels, name).py_func)
     (Path(out_dir) / META).unlink(missing_ok=True)  # a failed compile leaves no meta that could match
     t = time.perf_counter()
-    plain_flags, compiler.Flags = compiler.Flags, _Flags
-    try:
-        cc.compile()
-    finally:
-        compiler.Flags = plain_flags
+    _compile(cc)
     meta = (f'"""Written by pathtrack.polynomial.aotbuild with {MODULE}; do not edit."""\n'
             f"SOURCE_HASH = {source_hash()!r}\nNUMPY_MAJOR = {int(__import__('numpy').__version__.split('.')[0])}\n"
             f"EXPORTS = {specs!r}\nCONSTANTS = {_constants(kernels)!r}\nJIT_ONLY = {_jit_only(kernels)!r}\n")
     (Path(out_dir) / META).write_text(meta)
     if verbose:
         print(f"compiled {len(EXPORTS)} kernels into {out_dir} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    build_curves(CURVES_DIR if Path(out_dir) == HERE else Path(out_dir), verbose)
+
+
+def build_curves(out_dir: Path = CURVES_DIR, verbose: bool = False) -> None:
+    """Compile :data:`CURVES_EXPORTS` into ``out_dir`` (``_aot_curves`` and its meta module). Raises where it cannot."""
+    from numba.pycc import CC
+
+    from ..kernels import curveload, curves
+
+    cc = CC(CURVES_MODULE)
+    cc.output_dir = str(out_dir)
+    cc.verbose = verbose
+    for name, sig in CURVES_EXPORTS.items():
+        cc.export(name, sig)(getattr(curves, name).py_func)
+    (Path(out_dir) / CURVES_META).unlink(missing_ok=True)
+    t = time.perf_counter()
+    _compile(cc)
+    (Path(out_dir) / CURVES_META).write_text(
+        f'"""Written by pathtrack.polynomial.aotbuild with {CURVES_MODULE}; do not edit."""\n'
+        f"SOURCE_HASH = {curveload.source_hash()!r}\nNUMPY_MAJOR = {int(__import__('numpy').__version__.split('.')[0])}\n")
+    if verbose:
+        print(f"compiled {len(CURVES_EXPORTS)} curve kernels into {out_dir} in {time.perf_counter() - t:.1f} s",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":
