@@ -1162,11 +1162,101 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
                          lambda kind, crossed: (kind == REGULAR) & ~crossed)
             recovered[take[kept]] = True
     unsettled = np.nonzero(suspect & ~recovered & ~at_infinity)[0]
+    if not stop.requested:
+        unsettled = _settle_left_on_component(groups, cls, len(starts), unsettled, opts, track, adopt, bar, n_tail)
     if len(unsettled):
         codes[unsettled] = int(Status.ds_too_small)
         for g in [g for g, (_, r) in enumerate(groups) if np.isin(r, unsettled).any()]:
             cls[g] = classify(g)
     return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered, n_tail
+
+
+#: :func:`_settle_on_component` takes a path as converged at ``s = 1 - t`` of the last of
+#: :data:`NEWTON_SETTLE_RADII` when its points there and at the one before differ by at most this,
+#: relative to ``1 + ‖x‖`` (cohn2, seed 0: 2e-7 to 6e-6 on its 14 such paths; its paths to
+#: infinity move by 0.5 to 0.7 between the two radii).
+COMPONENT_CONVERGED_TOL = 1e-4
+
+
+def _settle_left_on_component(groups, cls, n_paths: int, unsettled: np.ndarray, opts: SolveOptions, track, adopt,
+                              bar, counters: Dict[str, int]) -> np.ndarray:
+    """The suspect paths ``unsettled`` and the failed paths, less those :func:`_settle_on_component`
+    shows to end on a positive-dimensional component (they become singular endpoints); counts them
+    in ``counters["n_failed_on_component"]``. Returns the suspect paths still unsettled."""
+    kind = _kinds(groups, cls, n_paths)
+    rows = np.union1d(unsettled, np.nonzero(kind == FAILED)[0]).astype(np.int64)
+    counters["n_failed_on_component"] = 0
+    if len(rows) == 0:
+        return unsettled
+    settled = _settle_on_component(groups, cls, rows, opts, track, adopt, bar)
+    counters["n_failed_on_component"] = int(settled.sum())
+    return np.setdiff1d(unsettled, rows[settled])
+
+
+def _settle_on_component(groups, cls, rows: np.ndarray, opts: SolveOptions, track, adopt, bar) -> np.ndarray:
+    """Which of the failed or suspect paths ``rows`` end at a point of a positive-dimensional
+    component of the solutions (boolean mask); ``adopt`` makes each such path a singular endpoint
+    there (its dimension is reported with the singular solutions).
+
+    Each path is tracked in double to ``s = 1 - t`` equal to each of :data:`NEWTON_SETTLE_RADII`. It
+    is settled so only when every one of these tests holds at the point ``x`` it reaches at the last:
+
+    - it has converged: its points at the two radii agree within :data:`COMPONENT_CONVERGED_TOL`
+      (a path to infinity, or still far from its limit, moves);
+    - ``x`` solves ``F`` as a finite endpoint must in :func:`_classify` (scaled residual below
+      ``sqrt(endgame_tol)·(1 + ‖x‖)``);
+    - Newton from ``x`` does not converge to a regular root (:func:`_headed_for_root` with no root
+      excluded): a path to an isolated regular root is never settled here;
+    - :func:`pathtrack.polynomial.localdim.local_dimension` finds solutions of dimension at least
+      1 through ``x``: random hyperplanes moved off ``x`` still meet them, which no isolated root does.
+
+    cohn2 (scaled, seed 0): 14 paths whose deep endgame failed at ``|x_0|/‖x‖`` 0.06 to 0.22
+    (the valuation of ``x_0`` first called them infinite: it falls from 0.34 at ``s = 1e-2`` and
+    levels off below ``1e-6``) converge to points of its 2-dimensional components.
+    """
+    from . import kernels as k
+    from .kernels import eval_system_alloc, term_sizes_batch
+
+    points = []
+    for radius in NEWTON_SETTLE_RADII:
+        opt = opts.to_array()
+        opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - radius, as _tail_finish does
+        opt[k.O_EG_RADIUS], opt[k.O_EG_MIN_RADIUS] = radius, 2.0 * radius
+        bar.set_description("component test")
+        e, c, kind, *_ = track(rows, opt)
+        ok = (c == int(Status.ds_too_small)) & (kind == k.END_CAUCHY) & np.isfinite(e).all(axis=1)
+        ok[ok] = _finite_points(e[ok], opts)
+        points.append(np.where(ok[:, None], e, np.nan))
+    with np.errstate(all="ignore"):
+        xa, xb = (q[:, 1:] / q[:, :1] for q in points[-2:])
+        size = 1.0 + np.linalg.norm(xb, axis=1)
+        cand = np.isfinite(xa).all(axis=1) & np.isfinite(xb).all(axis=1)
+        cand &= np.linalg.norm(xa - xb, axis=1) <= COMPONENT_CONVERGED_TOL * size
+    settled = np.zeros(len(rows), dtype=bool)
+    for (work, grows), c in zip(groups, cls):
+        mine = np.nonzero(cand & np.isin(rows, grows))[0]
+        if len(mine) == 0:
+            continue
+        p = work.packed()
+        arrays = (*p.arrays(), p.max_exp)
+        x = xb[mine]
+        vals = np.array([eval_system_alloc(y, *arrays)[0] for y in x])
+        jacs = np.array([eval_system_alloc(y, *arrays)[1] for y in x])
+        scale = _row_scales(x, jacs, term_sizes_batch(x, *arrays))
+        solves = _scaled_residuals(vals, scale) <= math.sqrt(opts.endgame_tol) * size[mine]
+        mine, x = mine[solves], x[solves]
+        if len(mine) == 0:
+            continue
+        ends = np.hstack([np.ones((len(x), 1)), x])
+        free = ~_headed_for_root(work, ends, np.empty((0, x.shape[1]), dtype=np.complex128), opts)
+        mine, x, ends = mine[free], x[free], ends[free]
+        if len(mine) == 0:
+            continue
+        on = local_dimension(work, x, seed=0) >= 1
+        for i, end in zip(mine[on], ends[on]):
+            settled[i] = adopt(rows[i:i + 1], (end[None, :] / np.linalg.norm(end), int(Status.success),
+                                              k.END_CAUCHY, 0), lambda kd, crossed: kd == SINGULAR)[0]
+    return settled
 
 
 #: :func:`_settle_by_newton` tracks a suspect path in double to ``s = 1 - t`` equal to these radii ...
