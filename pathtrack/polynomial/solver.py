@@ -899,8 +899,8 @@ TAIL_TOL = 1e-9
 
 
 def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch: np.ndarray, max_exp: int, stop):
-    """``tail(rows)`` for :func:`_track_and_classify`: each path tracked by the compiled tracker to
-    ``t = 1 - deep_endgame_radius``, then towards ``s = 1 - t = 0`` by
+    """``tail(rows, radius=None)`` for :func:`_track_and_classify`: each path tracked by the compiled tracker to
+    ``t = 1 - radius`` (default ``deep_endgame_radius``), then towards ``s = 1 - t = 0`` by
     :func:`pathtrack.polynomial.kernels.tail_batch`, which holds ``s`` exactly. Returns the projective
     endpoints, NaN rows where either stage failed, the last points (where the tail stopped,
     failed or not; NaN rows where the compiled tracker failed), and where the compiled tracker
@@ -913,8 +913,8 @@ def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch:
     """
     from . import kernels as k
 
-    def tail(rows):
-        radius = opts.deep_endgame_radius
+    def tail(rows, radius=None):
+        radius = opts.deep_endgame_radius if radius is None else radius
         opt = opts.to_array()
         opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - radius, as _extended_finish does
         opt[k.O_EG_RADIUS], opt[k.O_EG_MIN_RADIUS] = radius, 2.0 * radius
@@ -1148,6 +1148,9 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
                     at_infinity[mine] = _headed_for_infinity(work, inward[mine], c["regular"], opts)
             ends[rows[at_infinity[rows]]] = inward[rows[at_infinity[rows]]]
             n_tail["n_suspect_kept_at_infinity"] = int(at_infinity.sum())
+            if tail is not None:
+                _settle_by_earlier_tail(groups, cls, rows[~at_infinity[rows] & ~np.isfinite(inward[rows]).all(axis=1)],
+                                        ends, at_infinity, opts, tail, bar, n_tail)
     if len(rows) <= MAX_EXTENDED_PATHS and len(rows) and finish is not None and not stop.requested \
             and opts.max_extended_seconds > 0:
         bar.set_description("extended precision")
@@ -1169,6 +1172,43 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
         for g in [g for g, (_, r) in enumerate(groups) if np.isin(r, unsettled).any()]:
             cls[g] = classify(g)
     return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered, n_tail
+
+
+def _settle_by_earlier_tail(groups, cls, rows: np.ndarray, ends: np.ndarray, at_infinity: np.ndarray,
+                            opts: SolveOptions, tail, bar, counters: Dict[str, int]) -> None:
+    """Start the tail stage of the suspect paths ``rows`` whose compiled tracker failed before its
+    start (``1 - t = deep_endgame_radius``) further out: at ``1 - t`` of ``deep_endgame_radius·100^k``
+    (below ``endgame_radius``), the nearest first, where the compiled tracker gets to. A path goes
+    to infinity (``at_infinity`` and its endpoint, the tail's last point, updated in place; counted
+    in ``counters["n_suspect_earlier_tail"]``) when that tail takes ``|x_0|`` below
+    ``infinity_tol·‖x‖`` (the tail's own test, as in :func:`_settle_by_tail`) and Newton from the
+    endgame's endpoint reaches no regular root that no other path reached (:func:`_headed_for_root`).
+    The first radius whose tail ends either way decides; a tail that reached a finite point leaves
+    the path suspect.
+
+    extcyc6, seed 0: one path whose endgame ends at ``|x_0|/‖x‖ = 9e-6``; the compiled tracker stops
+    at ``1 - t ≈ 8e-4`` (``|x_0|/‖x‖ = 1.5e-6``) on its way to ``1e-8`` and to ``1e-6``; from ``1e-4``
+    the tail fails (``|x_0|/‖x‖`` stays at ``1.3e-7``: Newton does not converge to ``TAIL_TOL`` so near
+    the singular solutions at infinity), from ``1e-2`` it ends at ``8e-8``.
+    """
+    counters["n_suspect_earlier_tail"] = 0
+    radius = opts.deep_endgame_radius * 100.0
+    todo = np.asarray(rows, dtype=np.int64)
+    while len(todo) and radius < opts.endgame_radius:
+        bar.set_description("earlier tail")
+        e2 = tail(todo, radius)[0]
+        ended = np.isfinite(e2).all(axis=1)
+        infinite = ended.copy()
+        infinite[ended] = ~_finite_points(e2[ended], opts)
+        for (work, grows), c in zip(groups, cls):
+            mine = infinite & np.isin(todo, grows)
+            if mine.any():
+                infinite[mine] = ~_headed_for_root(work, ends[todo[mine]], c["regular"], opts)
+        at_infinity[todo[infinite]] = True
+        ends[todo[infinite]] = e2[infinite]
+        counters["n_suspect_earlier_tail"] += int(infinite.sum())
+        todo = todo[~ended]
+        radius *= 100.0
 
 
 #: :func:`_settle_on_component` takes a path as converged at ``s = 1 - t`` of the last of
