@@ -374,11 +374,12 @@ def test_a_failed_path_is_settled_by_where_its_tail_ends():
         assert res.n_failed == 1 and not res.is_complete and res.counters["n_failed_tail"] == 1
 
 
-def _classify_failing_at(end_a, end_b=None, system="(x-1)*(y-2); (x-1)*(x+y-5);"):
+def _classify_failing_at(end_a, end_b=None, system="(x-1)*(y-2); (x-1)*(x+y-5);", stall_last=False):
     """Path 0 reaches the regular root (3, 2) of ``system`` (by default the line ``x = 1`` and that
     root); path 1 fails (``ds_too_small`` in every round) at the projective point ``end_a``, and,
-    tracked to stop at ``1 - t = 1e-10`` and ``1e-12`` (``_settle_on_component``), reaches ``end_a``
-    and ``end_b`` (default ``end_a``: converged)."""
+    tracked to stop at ``1 - t`` of ``COMPONENT_RADII`` (``_settle_on_component``), reaches ``end_a``
+    at ``1e-8`` and ``1e-10`` and ``end_b`` at ``1e-12`` (default ``end_a``: converged), or, with
+    ``stall_last``, fails before ``1e-12`` (cohn2, seed 3)."""
     from pathtrack import Status
     from pathtrack.polynomial import kernels as k
     from pathtrack.polynomial.parse import parse_system
@@ -389,10 +390,10 @@ def _classify_failing_at(end_a, end_b=None, system="(x-1)*(y-2); (x-1)*(x+y-5);"
     end_b = end_a if end_b is None else end_b
 
     def track(rows, opt):
-        second = opt[k.O_DIRECT_STEPS] == 0 and opt[k.O_EG_RADIUS] < 1e-11
-        ends = np.array([[1.0, 3.0, 2.0], end_b if second else end_a], dtype=c)
+        last = opt[k.O_DIRECT_STEPS] == 0 and opt[k.O_EG_RADIUS] < 1e-11
+        ends = np.array([[1.0, 3.0, 2.0], ([0.3, 1.0, 1.0] if stall_last else end_b) if last else end_a], dtype=c)
         codes = np.array([int(Status.success), int(Status.ds_too_small)])
-        kinds = np.array([k.END_DIRECT, k.END_CAUCHY])
+        kinds = np.array([k.END_DIRECT, k.END_DIRECT if last and stall_last else k.END_CAUCHY])
         ones = np.ones(len(rows), dtype=np.int64)
         return ends[rows], codes[rows], kinds[rows], ones, ones.copy(), np.zeros(len(rows))
 
@@ -411,6 +412,9 @@ def test_a_failed_path_that_converged_on_a_component_is_a_singular_endpoint_ther
     assert (res.n_regular, res.n_singular, res.n_failed) == (1, 1, 0) and res.is_complete
     assert res.counters["n_failed_on_component"] == 1
     assert local_dimension(res.system, res.singular_solutions).tolist() == [1]
+    # its tracker stops short of 1e-12: judged at 1e-8 and 1e-10
+    res, _ = _classify_failing_at([1.0, 1.0, 7.0], stall_last=True)
+    assert res.n_failed == 0 and res.counters["n_failed_on_component"] == 1
     # not converged between the two radii, not a solution, headed for the regular root (a crossing), or at an
     # isolated double root ((1, 2) of (x-1)(x-3), (y-2)^2 + (x-1)(y-2)): each stays failed
     for end_a, end_b, system in (([1.0, 1.0, 7.0], [1.0, 1.0, 6.0], None), ([1.0, 2.0, 7.0], None, None),

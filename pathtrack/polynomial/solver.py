@@ -1211,10 +1211,11 @@ def _settle_by_earlier_tail(groups, cls, rows: np.ndarray, ends: np.ndarray, at_
         radius *= 100.0
 
 
-#: :func:`_settle_on_component` takes a path as converged at ``s = 1 - t`` of the last of
-#: :data:`NEWTON_SETTLE_RADII` when its points there and at the one before differ by at most this,
-#: relative to ``1 + ‖x‖`` (cohn2, seed 0: 2e-7 to 6e-6 on its 14 such paths; its paths to
-#: infinity move by 0.5 to 0.7 between the two radii).
+#: :func:`_settle_on_component` tracks a path to ``s = 1 - t`` equal to each of these radii ...
+COMPONENT_RADII = (1e-8, 1e-10, 1e-12)
+#: ... and takes it as converged at the smaller of the last two consecutive radii it reaches when
+#: its points there differ by at most this, relative to ``1 + ‖x‖`` (cohn2, seed 0: 2e-7 to 6e-6 at
+#: 1e-10 and 1e-12 on its 14 such paths; its paths to infinity move by 0.5 to 0.7).
 COMPONENT_CONVERGED_TOL = 1e-4
 
 
@@ -1238,10 +1239,11 @@ def _settle_on_component(groups, cls, rows: np.ndarray, opts: SolveOptions, trac
     component of the solutions (boolean mask); ``adopt`` makes each such path a singular endpoint
     there (its dimension is reported with the singular solutions).
 
-    Each path is tracked in double to ``s = 1 - t`` equal to each of :data:`NEWTON_SETTLE_RADII`. It
-    is settled so only when every one of these tests holds at the point ``x`` it reaches at the last:
+    Each path is tracked in double to ``s = 1 - t`` equal to each of :data:`COMPONENT_RADII`. It
+    is settled so only when every one of these tests holds at the point ``x`` it reaches at the
+    smaller of the last two consecutive radii it gets to:
 
-    - it has converged: its points at the two radii agree within :data:`COMPONENT_CONVERGED_TOL`
+    - it has converged: its points at those two radii agree within :data:`COMPONENT_CONVERGED_TOL`
       (a path to infinity, or still far from its limit, moves);
     - ``x`` solves ``F`` as a finite endpoint must in :func:`_classify` (scaled residual below
       ``sqrt(endgame_tol)·(1 + ‖x‖)``);
@@ -1252,13 +1254,14 @@ def _settle_on_component(groups, cls, rows: np.ndarray, opts: SolveOptions, trac
 
     cohn2 (scaled, seed 0): 14 paths whose deep endgame failed at ``|x_0|/‖x‖`` 0.06 to 0.22
     (the valuation of ``x_0`` first called them infinite: it falls from 0.34 at ``s = 1e-2`` and
-    levels off below ``1e-6``) converge to points of its 2-dimensional components.
+    levels off below ``1e-6``) converge to points of its 2-dimensional components. cohn2, seed 3:
+    one more, whose tracker stops short of ``1e-12`` (judged at ``1e-8`` and ``1e-10``).
     """
     from . import kernels as k
     from .kernels import eval_system_alloc, term_sizes_batch
 
     points = []
-    for radius in NEWTON_SETTLE_RADII:
+    for radius in COMPONENT_RADII:
         opt = opts.to_array()
         opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - radius, as _tail_finish does
         opt[k.O_EG_RADIUS], opt[k.O_EG_MIN_RADIUS] = radius, 2.0 * radius
@@ -1268,7 +1271,11 @@ def _settle_on_component(groups, cls, rows: np.ndarray, opts: SolveOptions, trac
         ok[ok] = _finite_points(e[ok], opts)
         points.append(np.where(ok[:, None], e, np.nan))
     with np.errstate(all="ignore"):
-        xa, xb = (q[:, 1:] / q[:, :1] for q in points[-2:])
+        xa = np.full((len(rows), points[0].shape[1] - 1), np.nan, dtype=np.complex128)
+        xb = xa.copy()
+        for a, b in reversed(list(zip(points[:-1], points[1:]))):  # the deepest pair reached
+            pair = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1) & ~np.isfinite(xb).all(axis=1)
+            xa[pair], xb[pair] = a[pair, 1:] / a[pair, :1], b[pair, 1:] / b[pair, :1]
         size = 1.0 + np.linalg.norm(xb, axis=1)
         cand = np.isfinite(xa).all(axis=1) & np.isfinite(xb).all(axis=1)
         cand &= np.linalg.norm(xa - xb, axis=1) <= COMPONENT_CONVERGED_TOL * size
