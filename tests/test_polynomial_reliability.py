@@ -374,12 +374,11 @@ def test_a_failed_path_is_settled_by_where_its_tail_ends():
         assert res.n_failed == 1 and not res.is_complete and res.counters["n_failed_tail"] == 1
 
 
-def _classify_failing_at(end_a, end_b=None, system="(x-1)*(y-2); (x-1)*(x+y-5);", stall_last=False):
+def _classify_failing_at(end, at_radius=None, system="(x-1)*(y-2); (x-1)*(x+y-5);"):
     """Path 0 reaches the regular root (3, 2) of ``system`` (by default the line ``x = 1`` and that
-    root); path 1 fails (``ds_too_small`` in every round) at the projective point ``end_a``, and,
-    tracked to stop at ``1 - t`` of ``COMPONENT_RADII`` (``_settle_on_component``), reaches ``end_a``
-    at ``1e-8`` and ``1e-10`` and ``end_b`` at ``1e-12`` (default ``end_a``: converged), or, with
-    ``stall_last``, fails before ``1e-12`` (cohn2, seed 3)."""
+    root); path 1 fails (``ds_too_small`` in every round) at the projective point ``end``; tracked to
+    stop at ``1 - t = r`` (``_settle_on_component``: ``r`` of ``COMPONENT_RADII``), it reaches
+    ``at_radius(r)`` (default ``end``), or fails on the way where that is None."""
     from pathtrack import Status
     from pathtrack.polynomial import kernels as k
     from pathtrack.polynomial.parse import parse_system
@@ -387,13 +386,15 @@ def _classify_failing_at(end_a, end_b=None, system="(x-1)*(y-2); (x-1)*(x+y-5);"
 
     work = parse_system(system)
     c = np.complex128
-    end_b = end_a if end_b is None else end_b
+    at_radius = at_radius or (lambda r: end)
 
     def track(rows, opt):
-        last = opt[k.O_DIRECT_STEPS] == 0 and opt[k.O_EG_RADIUS] < 1e-11
-        ends = np.array([[1.0, 3.0, 2.0], ([0.3, 1.0, 1.0] if stall_last else end_b) if last else end_a], dtype=c)
+        settle = opt[k.O_DIRECT_STEPS] == 0 and opt[k.O_EG_RADIUS] < 1e-7
+        point = at_radius(opt[k.O_EG_RADIUS]) if settle else end
+        stalled = point is None
+        ends = np.array([[1.0, 3.0, 2.0], [0.3, 1.0, 1.0] if stalled else point], dtype=c)
         codes = np.array([int(Status.success), int(Status.ds_too_small)])
-        kinds = np.array([k.END_DIRECT, k.END_DIRECT if last and stall_last else k.END_CAUCHY])
+        kinds = np.array([k.END_DIRECT, k.END_DIRECT if stalled else k.END_CAUCHY])
         ones = np.ones(len(rows), dtype=np.int64)
         return ends[rows], codes[rows], kinds[rows], ones, ones.copy(), np.zeros(len(rows))
 
@@ -401,26 +402,29 @@ def _classify_failing_at(end_a, end_b=None, system="(x-1)*(y-2); (x-1)*(x+y-5);"
     out = _track_and_classify([(work, np.arange(2))], np.ones((2, 3), dtype=c), opts, _StopFlag(), _NoBar(), track)
     ends, codes, kinds, winding, steps, (cls,), (n_cross,), retracked, deep, suspect, recovered = out[:11]
     return _solve_result(work, ends, codes, winding, steps, cls, n_cross, 0, out[11], seed=0, gamma=1.0,
-                         options=opts, total_time=0.0), cls
+                         options=opts, total_time=0.0)
 
 
 def test_a_failed_path_that_converged_on_a_component_is_a_singular_endpoint_there():
     from pathtrack.polynomial.localdim import local_dimension
 
     # cohn2 (seed 0): 14 paths whose deep endgame failed converge to points of its 2-dimensional components
-    res, cls = _classify_failing_at([1.0, 1.0, 7.0])
+    res = _classify_failing_at([1.0, 1.0, 7.0])
     assert (res.n_regular, res.n_singular, res.n_failed) == (1, 1, 0) and res.is_complete
     assert res.counters["n_failed_on_component"] == 1
     assert local_dimension(res.system, res.singular_solutions).tolist() == [1]
-    # its tracker stops short of 1e-12: judged at 1e-8 and 1e-10
-    res, _ = _classify_failing_at([1.0, 1.0, 7.0], stall_last=True)
-    assert res.n_failed == 0 and res.counters["n_failed_on_component"] == 1
-    # not converged between the two radii, not a solution, headed for the regular root (a crossing), or at an
-    # isolated double root ((1, 2) of (x-1)(x-3), (y-2)^2 + (x-1)(y-2)): each stays failed
-    for end_a, end_b, system in (([1.0, 1.0, 7.0], [1.0, 1.0, 6.0], None), ([1.0, 2.0, 7.0], None, None),
-                                 ([1.0, 3.0, 2.0 + 1e-9], None, None),
-                                 ([1.0, 1.0, 2.0], None, "(x-1)*(x-3); (y-2)^2 + (x-1)*(y-2);")):
-        res, _ = _classify_failing_at(end_a, end_b, *(() if system is None else (system,)))
+    on_line = {1e-8: [1.0, 1.0, 7.01], 1e-10: [1.0, 1.0, 7.001], 1e-12: [1.0, 1.0, 7.0001]}
+    for at_radius in (lambda r: None if r < 1e-11 else [1.0, 1.0, 7.0],  # stops short of 1e-12 (cohn2, seed 3)
+                      lambda r: on_line[r]):  # steps shrinking 10 times: 1.3e-5 from the limit (redcyc7, seed 2)
+        res = _classify_failing_at([1.0, 1.0, 7.0], at_radius)
+        assert res.n_failed == 0 and res.counters["n_failed_on_component"] == 1
+    # still moving (steps not shrinking), not a solution, headed for the regular root (a crossing), or at
+    # an isolated double root ((1, 2) of (x-1)(x-3), (y-2)^2 + (x-1)(y-2)): each stays failed
+    moving = {1e-8: [1.0, 1.0, 7.001], 1e-10: [1.0, 1.0, 7.002], 1e-12: [1.0, 1.0, 7.003]}
+    for end, at_radius, system in (([1.0, 1.0, 7.0], lambda r: moving[r], None), ([1.0, 2.0, 7.0], None, None),
+                                   ([1.0, 3.0, 2.0 + 1e-9], None, None),
+                                   ([1.0, 1.0, 2.0], None, "(x-1)*(x-3); (y-2)^2 + (x-1)*(y-2);")):
+        res = _classify_failing_at(end, at_radius, *(() if system is None else (system,)))
         assert res.n_failed == 1 and not res.is_complete and res.counters["n_failed_on_component"] == 0
 
 

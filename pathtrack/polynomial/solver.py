@@ -1214,8 +1214,12 @@ def _settle_by_earlier_tail(groups, cls, rows: np.ndarray, ends: np.ndarray, at_
 #: :func:`_settle_on_component` tracks a path to ``s = 1 - t`` equal to each of these radii ...
 COMPONENT_RADII = (1e-8, 1e-10, 1e-12)
 #: ... and takes it as converged at the smaller of the last two consecutive radii it reaches when
-#: its points there differ by at most this, relative to ``1 + ‖x‖`` (cohn2, seed 0: 2e-7 to 6e-6 at
-#: 1e-10 and 1e-12 on its 14 such paths; its paths to infinity move by 0.5 to 0.7).
+#: its distance to the limit is at most this, relative to ``1 + ‖x‖``: the distance between its
+#: points there, or, where it reached all three radii and the steps between them shrink (ratio
+#: ``q < 1``, a Puiseux series in ``s^(1/w)``), the last step times ``q/(1 - q)`` if smaller.
+#: cohn2, seed 0: steps of 2e-7 to 6e-6 between 1e-10 and 1e-12 on its 14 such paths (its paths to
+#: infinity move by 0.5 to 0.7); redcyc7, seed 2: steps of 1.8e-3 then 1.8e-4 (``x - x* ~ s^(1/2)``),
+#: 2e-5 from the limit.
 COMPONENT_CONVERGED_TOL = 1e-4
 
 
@@ -1243,8 +1247,8 @@ def _settle_on_component(groups, cls, rows: np.ndarray, opts: SolveOptions, trac
     is settled so only when every one of these tests holds at the point ``x`` it reaches at the
     smaller of the last two consecutive radii it gets to:
 
-    - it has converged: its points at those two radii agree within :data:`COMPONENT_CONVERGED_TOL`
-      (a path to infinity, or still far from its limit, moves);
+    - it has converged: its distance to the limit, from its points at those radii, is within
+      :data:`COMPONENT_CONVERGED_TOL` (a path to infinity, or still far from its limit, moves);
     - ``x`` solves ``F`` as a finite endpoint must in :func:`_classify` (scaled residual below
       ``sqrt(endgame_tol)·(1 + ‖x‖)``);
     - Newton from ``x`` does not converge to a regular root (:func:`_headed_for_root` with no root
@@ -1255,7 +1259,8 @@ def _settle_on_component(groups, cls, rows: np.ndarray, opts: SolveOptions, trac
     cohn2 (scaled, seed 0): 14 paths whose deep endgame failed at ``|x_0|/‖x‖`` 0.06 to 0.22
     (the valuation of ``x_0`` first called them infinite: it falls from 0.34 at ``s = 1e-2`` and
     levels off below ``1e-6``) converge to points of its 2-dimensional components. cohn2, seed 3:
-    one more, whose tracker stops short of ``1e-12`` (judged at ``1e-8`` and ``1e-10``).
+    one more, whose tracker stops short of ``1e-12`` (judged at ``1e-8`` and ``1e-10``). redcyc7,
+    seed 2: one path that converges as ``s^(1/2)`` to a point of a 1-dimensional component.
     """
     from . import kernels as k
     from .kernels import eval_system_alloc, term_sizes_batch
@@ -1271,14 +1276,20 @@ def _settle_on_component(groups, cls, rows: np.ndarray, opts: SolveOptions, trac
         ok[ok] = _finite_points(e[ok], opts)
         points.append(np.where(ok[:, None], e, np.nan))
     with np.errstate(all="ignore"):
-        xa = np.full((len(rows), points[0].shape[1] - 1), np.nan, dtype=np.complex128)
-        xb = xa.copy()
-        for a, b in reversed(list(zip(points[:-1], points[1:]))):  # the deepest pair reached
-            pair = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1) & ~np.isfinite(xb).all(axis=1)
-            xa[pair], xb[pair] = a[pair, 1:] / a[pair, :1], b[pair, 1:] / b[pair, :1]
+        X = [q[:, 1:] / q[:, :1] for q in points]
+        got = [np.isfinite(x).all(axis=1) for x in X]
+        xb = np.full(X[0].shape, np.nan, dtype=np.complex128)
+        dist = np.full(len(rows), np.inf)
+        for i in reversed(range(len(X) - 1)):  # the deepest pair of consecutive radii reached
+            pair = got[i] & got[i + 1] & ~np.isfinite(xb).all(axis=1)
+            xb[pair] = X[i + 1][pair]
+            dist[pair] = np.linalg.norm(X[i + 1][pair] - X[i][pair], axis=1)
+            if i > 0:  # a third point before them: the steps' ratio bounds what is left
+                three = pair & got[i - 1]
+                q = dist[three] / np.linalg.norm(X[i][three] - X[i - 1][three], axis=1)
+                dist[three] = np.where(q < 1.0, np.minimum(dist[three], dist[three] * q / (1.0 - q)), dist[three])
         size = 1.0 + np.linalg.norm(xb, axis=1)
-        cand = np.isfinite(xa).all(axis=1) & np.isfinite(xb).all(axis=1)
-        cand &= np.linalg.norm(xa - xb, axis=1) <= COMPONENT_CONVERGED_TOL * size
+        cand = np.isfinite(xb).all(axis=1) & (dist <= COMPONENT_CONVERGED_TOL * size)
     settled = np.zeros(len(rows), dtype=bool)
     for (work, grows), c in zip(groups, cls):
         mine = np.nonzero(cand & np.isin(rows, grows))[0]
