@@ -1298,8 +1298,8 @@ def _settle_on_component(groups, cls, rows: np.ndarray, opts: SolveOptions, trac
         p = work.packed()
         arrays = (*p.arrays(), p.max_exp)
         x = xb[mine]
-        vals = np.array([eval_system_alloc(y, *arrays)[0] for y in x])
-        jacs = np.array([eval_system_alloc(y, *arrays)[1] for y in x])
+        evals = [eval_system_alloc(y, *arrays) for y in x]
+        vals, jacs = np.array([v for v, _ in evals]), np.array([j for _, j in evals])
         scale = _row_scales(x, jacs, term_sizes_batch(x, *arrays))
         solves = _scaled_residuals(vals, scale) <= math.sqrt(opts.endgame_tol) * size[mine]
         mine, x = mine[solves], x[solves]
