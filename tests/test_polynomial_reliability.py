@@ -228,7 +228,7 @@ def _classify_with_tail(tail_last):
         ones = np.ones(len(rows), dtype=np.int64)
         return ends, codes, kinds, ones, ones.copy(), np.zeros(len(rows))
 
-    def tail(rows):
+    def tail(rows, radius=None):
         return (np.full((len(rows), 3), np.nan, dtype=np.complex128),
                 np.tile(np.asarray(tail_last, dtype=np.complex128), (len(rows), 1)))
 
@@ -330,7 +330,7 @@ def _classify_many(n_suspect, tail_last=None, tail_stalled=None, failed_end=None
         ones = np.ones(len(rows), dtype=np.int64)
         return ends[rows], codes[rows], kinds[rows], ones, ones.copy(), np.zeros(len(rows))
 
-    def tail(rows):
+    def tail(rows, radius=None):
         failed = rows == n - 1 if failed_end is not None else np.zeros(len(rows), dtype=bool)
         pick = lambda point, other: np.array([other if f else (nan3 if point is None else np.asarray(point, c))
                                               for f in failed], dtype=c).reshape(len(rows), 3)
@@ -372,3 +372,100 @@ def test_a_failed_path_is_settled_by_where_its_tail_ends():
     for tail_end in (None, [0.5, -1.0, 1.0], [1e-3, 0.5, 1.0]):
         res = _classify_many(0, failed_end=end, tail_end=tail_end)
         assert res.n_failed == 1 and not res.is_complete and res.counters["n_failed_tail"] == 1
+
+
+def _classify_failing_at(end, at_radius=None, system="(x-1)*(y-2); (x-1)*(x+y-5);"):
+    """Path 0 reaches the regular root (3, 2) of ``system`` (by default the line ``x = 1`` and that
+    root); path 1 fails (``ds_too_small`` in every round) at the projective point ``end``; tracked to
+    stop at ``1 - t = r`` (``_settle_on_component``: ``r`` of ``COMPONENT_RADII``), it reaches
+    ``at_radius(r)`` (default ``end``), or fails on the way where that is None."""
+    from pathtrack import Status
+    from pathtrack.polynomial import kernels as k
+    from pathtrack.polynomial.parse import parse_system
+    from pathtrack.polynomial.solver import SolveOptions, _NoBar, _solve_result, _StopFlag, _track_and_classify
+
+    work = parse_system(system)
+    c = np.complex128
+    at_radius = at_radius or (lambda r: end)
+
+    def track(rows, opt):
+        settle = opt[k.O_DIRECT_STEPS] == 0 and opt[k.O_EG_RADIUS] < 1e-7
+        point = at_radius(opt[k.O_EG_RADIUS]) if settle else end
+        stalled = point is None
+        ends = np.array([[1.0, 3.0, 2.0], [0.3, 1.0, 1.0] if stalled else point], dtype=c)
+        codes = np.array([int(Status.success), int(Status.ds_too_small)])
+        kinds = np.array([k.END_DIRECT, k.END_DIRECT if stalled else k.END_CAUCHY])
+        ones = np.ones(len(rows), dtype=np.int64)
+        return ends[rows], codes[rows], kinds[rows], ones, ones.copy(), np.zeros(len(rows))
+
+    opts = SolveOptions()
+    out = _track_and_classify([(work, np.arange(2))], np.ones((2, 3), dtype=c), opts, _StopFlag(), _NoBar(), track)
+    ends, codes, kinds, winding, steps, (cls,), (n_cross,), retracked, deep, suspect, recovered = out[:11]
+    return _solve_result(work, ends, codes, winding, steps, cls, n_cross, 0, out[11], seed=0, gamma=1.0,
+                         options=opts, total_time=0.0)
+
+
+def test_a_failed_path_that_converged_on_a_component_is_a_singular_endpoint_there():
+    from pathtrack.polynomial.localdim import local_dimension
+
+    # cohn2 (seed 0): 14 paths whose deep endgame failed converge to points of its 2-dimensional components
+    res = _classify_failing_at([1.0, 1.0, 7.0])
+    assert (res.n_regular, res.n_singular, res.n_failed) == (1, 1, 0) and res.is_complete
+    assert res.counters["n_failed_on_component"] == 1
+    assert local_dimension(res.system, res.singular_solutions).tolist() == [1]
+    on_line = {1e-8: [1.0, 1.0, 7.01], 1e-10: [1.0, 1.0, 7.001], 1e-12: [1.0, 1.0, 7.0001]}
+    for at_radius in (lambda r: None if r < 1e-11 else [1.0, 1.0, 7.0],  # stops short of 1e-12 (cohn2, seed 3)
+                      lambda r: on_line[r]):  # steps shrinking 10 times: 1.3e-5 from the limit (redcyc7, seed 2)
+        res = _classify_failing_at([1.0, 1.0, 7.0], at_radius)
+        assert res.n_failed == 0 and res.counters["n_failed_on_component"] == 1
+    # still moving (steps not shrinking), not a solution, headed for the regular root (a crossing), or at
+    # an isolated double root ((1, 2) of (x-1)(x-3), (y-2)^2 + (x-1)(y-2)): each stays failed
+    moving = {1e-8: [1.0, 1.0, 7.001], 1e-10: [1.0, 1.0, 7.002], 1e-12: [1.0, 1.0, 7.003]}
+    for end, at_radius, system in (([1.0, 1.0, 7.0], lambda r: moving[r], None), ([1.0, 2.0, 7.0], None, None),
+                                   ([1.0, 3.0, 2.0 + 1e-9], None, None),
+                                   ([1.0, 1.0, 2.0], None, "(x-1)*(x-3); (y-2)^2 + (x-1)*(y-2);")):
+        res = _classify_failing_at(end, at_radius, *(() if system is None else (system,)))
+        assert res.n_failed == 1 and not res.is_complete and res.counters["n_failed_on_component"] == 0
+
+
+def test_a_lone_suspect_path_whose_tracker_stalled_before_the_tail_gets_a_tail_from_further_out():
+    from pathtrack import Status
+    from pathtrack.polynomial import kernels as k
+    from pathtrack.polynomial.parse import parse_system
+    from pathtrack.polynomial.solver import SolveOptions, _NoBar, _solve_result, _StopFlag, _track_and_classify
+
+    system = parse_system("x^2 - 4; x*y - 2*y - 1;")
+    c = np.complex128
+    nan = np.full((1, 3), np.nan, dtype=c)
+
+    def track(rows, opt):  # path 0 at the root, path 1 looks infinite and fails in the deep endgame
+        deep = opt[k.O_EG_RADIUS] < 1e-3
+        ends = np.array([[1.0, -2.0, -0.25], [1e-3, -2e-3, 1.0]], dtype=c)[rows]
+        codes = np.array([int(Status.success), int(Status.ds_too_small if deep else Status.success)])[rows]
+        kinds = np.array([k.END_DIRECT, k.END_DIRECT if deep else k.END_INFINITY])[rows]
+        ones = np.ones(len(rows), dtype=np.int64)
+        return ends, codes, kinds, ones, ones.copy(), np.zeros(len(rows))
+
+    def run(tail_end_at):
+        """The compiled tracker stalls before 1 - t = 1e-8 (extcyc6, seed 0); a tail started at 1 - t = r
+        ends at ``tail_end_at(r)`` (NaN: failed)."""
+        def tail(rows, radius=None):
+            if radius is None:
+                return nan, nan, np.array([[1e-4, -2e-4, 1.0]], dtype=c)
+            return np.asarray(tail_end_at(radius), dtype=c).reshape(1, 3), nan, nan
+
+        opts = SolveOptions()
+        out = _track_and_classify([(system, np.arange(2))], np.ones((2, 3), dtype=c), opts, _StopFlag(), _NoBar(),
+                                  track, None, tail)
+        ends, codes, kinds, winding, steps, (cls,), (n_cross,) = out[:7]
+        return _solve_result(system, ends, codes, winding, steps, cls, n_cross, 0, out[11], seed=0, gamma=1.0,
+                             options=opts, total_time=0.0)
+
+    # the tail from 1 - t = 1e-2 takes |x_0|/|x| below infinity_tol: at infinity, the tail's point reported
+    res = run(lambda r: [1e-9, -2e-9, 1.0] if r > 1e-3 else nan)
+    assert (res.n_regular, res.n_at_infinity, res.n_failed) == (1, 1, 0) and res.is_complete
+    assert res.counters["n_suspect_earlier_tail"] == 1 and abs(res.path_endpoints[1, 0]) < 1e-8
+    # every tail failed, or the nearest that ended reached a finite point (1e-4, before 1e-2): still failed
+    for tail_end_at in (lambda r: nan, lambda r: [1.0, -2.0, 7.0] if r < 1e-3 else [1e-9, -2e-9, 1.0]):
+        res = run(tail_end_at)
+        assert res.n_failed == 1 and not res.is_complete and res.counters["n_suspect_earlier_tail"] == 0

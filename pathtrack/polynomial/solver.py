@@ -899,8 +899,8 @@ TAIL_TOL = 1e-9
 
 
 def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch: np.ndarray, max_exp: int, stop):
-    """``tail(rows)`` for :func:`_track_and_classify`: each path tracked by the compiled tracker to
-    ``t = 1 - deep_endgame_radius``, then towards ``s = 1 - t = 0`` by
+    """``tail(rows, radius=None)`` for :func:`_track_and_classify`: each path tracked by the compiled tracker to
+    ``t = 1 - radius`` (default ``deep_endgame_radius``), then towards ``s = 1 - t = 0`` by
     :func:`pathtrack.polynomial.kernels.tail_batch`, which holds ``s`` exactly. Returns the projective
     endpoints, NaN rows where either stage failed, the last points (where the tail stopped,
     failed or not; NaN rows where the compiled tracker failed), and where the compiled tracker
@@ -913,8 +913,8 @@ def _tail_finish(starts, opts: SolveOptions, track, F, G, gamma: complex, patch:
     """
     from . import kernels as k
 
-    def tail(rows):
-        radius = opts.deep_endgame_radius
+    def tail(rows, radius=None):
+        radius = opts.deep_endgame_radius if radius is None else radius
         opt = opts.to_array()
         opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - radius, as _extended_finish does
         opt[k.O_EG_RADIUS], opt[k.O_EG_MIN_RADIUS] = radius, 2.0 * radius
@@ -1148,6 +1148,9 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
                     at_infinity[mine] = _headed_for_infinity(work, inward[mine], c["regular"], opts)
             ends[rows[at_infinity[rows]]] = inward[rows[at_infinity[rows]]]
             n_tail["n_suspect_kept_at_infinity"] = int(at_infinity.sum())
+            if tail is not None:
+                _settle_by_earlier_tail(groups, cls, rows[~at_infinity[rows] & ~np.isfinite(inward[rows]).all(axis=1)],
+                                        ends, at_infinity, opts, tail, bar, n_tail)
     if len(rows) <= MAX_EXTENDED_PATHS and len(rows) and finish is not None and not stop.requested \
             and opts.max_extended_seconds > 0:
         bar.set_description("extended precision")
@@ -1162,11 +1165,156 @@ def _track_and_classify(groups, starts, opts: SolveOptions, stop, bar, track, fi
                          lambda kind, crossed: (kind == REGULAR) & ~crossed)
             recovered[take[kept]] = True
     unsettled = np.nonzero(suspect & ~recovered & ~at_infinity)[0]
+    if not stop.requested:
+        unsettled = _settle_left_on_component(groups, cls, len(starts), unsettled, opts, track, adopt, bar, n_tail)
     if len(unsettled):
         codes[unsettled] = int(Status.ds_too_small)
         for g in [g for g, (_, r) in enumerate(groups) if np.isin(r, unsettled).any()]:
             cls[g] = classify(g)
     return ends, codes, kinds, winding, steps, cls, crossings, retracked, deep, suspect, recovered, n_tail
+
+
+def _settle_by_earlier_tail(groups, cls, rows: np.ndarray, ends: np.ndarray, at_infinity: np.ndarray,
+                            opts: SolveOptions, tail, bar, counters: Dict[str, int]) -> None:
+    """Start the tail stage of the suspect paths ``rows`` whose compiled tracker failed before its
+    start (``1 - t = deep_endgame_radius``) further out: at ``1 - t`` of ``deep_endgame_radius·100^k``
+    (below ``endgame_radius``), the nearest first, where the compiled tracker gets to. A path goes
+    to infinity (``at_infinity`` and its endpoint, the tail's last point, updated in place; counted
+    in ``counters["n_suspect_earlier_tail"]``) when that tail takes ``|x_0|`` below
+    ``infinity_tol·‖x‖`` (the tail's own test, as in :func:`_settle_by_tail`) and Newton from the
+    endgame's endpoint reaches no regular root that no other path reached (:func:`_headed_for_root`).
+    The first radius whose tail ends either way decides; a tail that reached a finite point leaves
+    the path suspect.
+
+    extcyc6, seed 0: one path whose endgame ends at ``|x_0|/‖x‖ = 9e-6``; the compiled tracker stops
+    at ``1 - t ≈ 8e-4`` (``|x_0|/‖x‖ = 1.5e-6``) on its way to ``1e-8`` and to ``1e-6``; from ``1e-4``
+    the tail fails (``|x_0|/‖x‖`` stays at ``1.3e-7``: Newton does not converge to ``TAIL_TOL`` so near
+    the singular solutions at infinity), from ``1e-2`` it ends at ``8e-8``.
+    """
+    counters["n_suspect_earlier_tail"] = 0
+    radius = opts.deep_endgame_radius * 100.0
+    todo = np.asarray(rows, dtype=np.int64)
+    while len(todo) and radius < opts.endgame_radius:
+        bar.set_description("earlier tail")
+        e2 = tail(todo, radius)[0]
+        ended = np.isfinite(e2).all(axis=1)
+        infinite = ended.copy()
+        infinite[ended] = ~_finite_points(e2[ended], opts)
+        for (work, grows), c in zip(groups, cls):
+            mine = infinite & np.isin(todo, grows)
+            if mine.any():
+                infinite[mine] = ~_headed_for_root(work, ends[todo[mine]], c["regular"], opts)
+        at_infinity[todo[infinite]] = True
+        ends[todo[infinite]] = e2[infinite]
+        counters["n_suspect_earlier_tail"] += int(infinite.sum())
+        todo = todo[~ended]
+        radius *= 100.0
+
+
+#: :func:`_settle_on_component` tracks a path to ``s = 1 - t`` equal to each of these radii ...
+COMPONENT_RADII = (1e-8, 1e-10, 1e-12)
+#: ... and takes it as converged at the smaller of the last two consecutive radii it reaches when
+#: its distance to the limit is at most this, relative to ``1 + ‖x‖``: the distance between its
+#: points there, or, where it reached all three radii and the steps between them shrink (ratio
+#: ``q < 1``, a Puiseux series in ``s^(1/w)``), the last step times ``q/(1 - q)`` if smaller.
+#: cohn2, seed 0: steps of 2e-7 to 6e-6 between 1e-10 and 1e-12 on its 14 such paths (its paths to
+#: infinity move by 0.5 to 0.7); redcyc7, seed 2: steps of 1.8e-3 then 1.8e-4 (``x - x* ~ s^(1/2)``),
+#: 2e-5 from the limit.
+COMPONENT_CONVERGED_TOL = 1e-4
+
+
+def _settle_left_on_component(groups, cls, n_paths: int, unsettled: np.ndarray, opts: SolveOptions, track, adopt,
+                              bar, counters: Dict[str, int]) -> np.ndarray:
+    """The suspect paths ``unsettled`` and the failed paths, less those :func:`_settle_on_component`
+    shows to end on a positive-dimensional component (they become singular endpoints); counts them
+    in ``counters["n_failed_on_component"]``. Returns the suspect paths still unsettled."""
+    kind = _kinds(groups, cls, n_paths)
+    rows = np.union1d(unsettled, np.nonzero(kind == FAILED)[0]).astype(np.int64)
+    counters["n_failed_on_component"] = 0
+    if len(rows) == 0:
+        return unsettled
+    settled = _settle_on_component(groups, cls, rows, opts, track, adopt, bar)
+    counters["n_failed_on_component"] = int(settled.sum())
+    return np.setdiff1d(unsettled, rows[settled])
+
+
+def _settle_on_component(groups, cls, rows: np.ndarray, opts: SolveOptions, track, adopt, bar) -> np.ndarray:
+    """Which of the failed or suspect paths ``rows`` end at a point of a positive-dimensional
+    component of the solutions (boolean mask); ``adopt`` makes each such path a singular endpoint
+    there (its dimension is reported with the singular solutions).
+
+    Each path is tracked in double to ``s = 1 - t`` equal to each of :data:`COMPONENT_RADII`. It
+    is settled so only when every one of these tests holds at the point ``x`` it reaches at the
+    smaller of the last two consecutive radii it gets to:
+
+    - it has converged: its distance to the limit, from its points at those radii, is within
+      :data:`COMPONENT_CONVERGED_TOL` (a path to infinity, or still far from its limit, moves);
+    - ``x`` solves ``F`` as a finite endpoint must in :func:`_classify` (scaled residual below
+      ``sqrt(endgame_tol)·(1 + ‖x‖)``);
+    - Newton from ``x`` does not converge to a regular root (:func:`_headed_for_root` with no root
+      excluded): a path to an isolated regular root is never settled here;
+    - :func:`pathtrack.polynomial.localdim.local_dimension` finds solutions of dimension at least
+      1 through ``x``: random hyperplanes moved off ``x`` still meet them, which no isolated root does.
+
+    cohn2 (scaled, seed 0): 14 paths whose deep endgame failed at ``|x_0|/‖x‖`` 0.06 to 0.22
+    (the valuation of ``x_0`` first called them infinite: it falls from 0.34 at ``s = 1e-2`` and
+    levels off below ``1e-6``) converge to points of its 2-dimensional components. cohn2, seed 3:
+    one more, whose tracker stops short of ``1e-12`` (judged at ``1e-8`` and ``1e-10``). redcyc7,
+    seed 2: one path that converges as ``s^(1/2)`` to a point of a 1-dimensional component.
+    """
+    from . import kernels as k
+    from .kernels import eval_system_alloc, term_sizes_batch
+
+    points = []
+    for radius in COMPONENT_RADII:
+        opt = opts.to_array()
+        opt[k.O_DIRECT_STEPS] = 0  # stop at t = 1 - radius, as _tail_finish does
+        opt[k.O_EG_RADIUS], opt[k.O_EG_MIN_RADIUS] = radius, 2.0 * radius
+        bar.set_description("component test")
+        e, c, kind, *_ = track(rows, opt)
+        ok = (c == int(Status.ds_too_small)) & (kind == k.END_CAUCHY) & np.isfinite(e).all(axis=1)
+        ok[ok] = _finite_points(e[ok], opts)
+        points.append(np.where(ok[:, None], e, np.nan))
+    with np.errstate(all="ignore"):
+        X = [q[:, 1:] / q[:, :1] for q in points]
+        got = [np.isfinite(x).all(axis=1) for x in X]
+        xb = np.full(X[0].shape, np.nan, dtype=np.complex128)
+        dist = np.full(len(rows), np.inf)
+        for i in reversed(range(len(X) - 1)):  # the deepest pair of consecutive radii reached
+            pair = got[i] & got[i + 1] & ~np.isfinite(xb).all(axis=1)
+            xb[pair] = X[i + 1][pair]
+            dist[pair] = np.linalg.norm(X[i + 1][pair] - X[i][pair], axis=1)
+            if i > 0:  # a third point before them: the steps' ratio bounds what is left
+                three = pair & got[i - 1]
+                q = dist[three] / np.linalg.norm(X[i][three] - X[i - 1][three], axis=1)
+                dist[three] = np.where(q < 1.0, np.minimum(dist[three], dist[three] * q / (1.0 - q)), dist[three])
+        size = 1.0 + np.linalg.norm(xb, axis=1)
+        cand = np.isfinite(xb).all(axis=1) & (dist <= COMPONENT_CONVERGED_TOL * size)
+    settled = np.zeros(len(rows), dtype=bool)
+    for (work, grows), c in zip(groups, cls):
+        mine = np.nonzero(cand & np.isin(rows, grows))[0]
+        if len(mine) == 0:
+            continue
+        p = work.packed()
+        arrays = (*p.arrays(), p.max_exp)
+        x = xb[mine]
+        evals = [eval_system_alloc(y, *arrays) for y in x]
+        vals, jacs = np.array([v for v, _ in evals]), np.array([j for _, j in evals])
+        scale = _row_scales(x, jacs, term_sizes_batch(x, *arrays))
+        solves = _scaled_residuals(vals, scale) <= math.sqrt(opts.endgame_tol) * size[mine]
+        mine, x = mine[solves], x[solves]
+        if len(mine) == 0:
+            continue
+        ends = np.hstack([np.ones((len(x), 1)), x])
+        free = ~_headed_for_root(work, ends, np.empty((0, x.shape[1]), dtype=np.complex128), opts)
+        mine, x, ends = mine[free], x[free], ends[free]
+        if len(mine) == 0:
+            continue
+        on = local_dimension(work, x, seed=0) >= 1
+        for i, end in zip(mine[on], ends[on]):
+            settled[i] = adopt(rows[i:i + 1], (end[None, :] / np.linalg.norm(end), int(Status.success),
+                                              k.END_CAUCHY, 0), lambda kd, crossed: kd == SINGULAR)[0]
+    return settled
 
 
 #: :func:`_settle_by_newton` tracks a suspect path in double to ``s = 1 - t`` equal to these radii ...
