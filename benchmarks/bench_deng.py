@@ -19,7 +19,7 @@ Usage::
     python benchmarks/bench_deng.py --smallest 10 --routes b,a --time-cap 900 --no-adam
     python benchmarks/bench_deng.py --markdown docs/deng_results.md
     python benchmarks/bench_deng.py --rows 20 --homotopies data,margin,temperature,width --grad-cap 1049
-    python benchmarks/bench_deng.py --edge --time-cap 600     # n = 15, 12, 10: every route, edge table
+    python benchmarks/bench_deng.py --edge --time-cap 600     # 15 ReLU, 15, 12, 10: every route
     python benchmarks/bench_deng.py --smallest 15 --routes b --no-adam --chain lbfgs:100000@150,lm:20 \
         -o min_active_set=150 -o krylov_maxiter=20 --log curve.txt --save-dir sv
 
@@ -54,7 +54,8 @@ ROWS = {"100": dict(hidden=100, activation="switch", temperature=1.0),
         "60": dict(hidden=60, activation="switch", temperature=1.0),
         "40": dict(hidden=40, activation="switch", temperature=1.0),
         "20": dict(hidden=20, activation="switch", temperature=1.0),
-        "100relu": dict(hidden=100, activation="relu", temperature=100.0)}
+        "100relu": dict(hidden=100, activation="relu", temperature=100.0),
+        "15relu": dict(hidden=15, activation="relu", temperature=100.0)}
 
 
 def _work(system):
@@ -352,10 +353,20 @@ def edge_table(results):
                 "—" if key in ("b", "c") else f"{d['lam_end']:.4g}, {d['status']} ({d['path_wrong']})")
             wrong = d.get("real_wrong", round((1.0 - d["pr"]) * o["n_images"]))
             fewest = d.get("fewest_wrong", "—")
-            lines.append(f"| {o['n']} | {label} | {d['pr']:.4%} ({wrong}) | {lam} | {d['grad_evals']} | "
+            width = o["n"] if o["activation"] == "switch" else f"{o['n']} {o['activation']}"
+            lines.append(f"| {width} | {label} | {d['pr']:.4%} ({wrong}) | {lam} | {d['grad_evals']} | "
                          f"{d.get('hvps', 0)} | {d['wall']:.0f} s | {fewest} | "
                          f"{d.get('test0', o['test0']):.4f} → {d['test']:.4f} |")
     return "\n".join(lines)
+
+
+def _edge_defaults(args):
+    """``--edge``: the widths below n = 20 (switch) and ReLU at T = 100 for n = 15, every route, no Adam."""
+    args.smallest = args.smallest or "15,12,10"
+    args.rows = args.rows if args.rows is not None else "15relu"
+    args.routes, args.no_adam = "b,a", True
+    if args.homotopies == "data":
+        args.homotopies = "width,margin,temperature,data"
 
 
 def main(argv=None):
@@ -393,7 +404,8 @@ def main(argv=None):
                     help="wall-time limit in seconds of each lp/milp stage of --chain")
     ap.add_argument("--log", default="", help="append route (b)'s curve (fewest wrong every 10 iterations) here")
     ap.add_argument("--edge", action="store_true",
-                    help="the edge scan: --smallest 15,12,10, routes b,a, every homotopy, no Adam, edge table")
+                    help="the edge scan: --rows 15relu --smallest 15,12,10, routes b,a, every homotopy, "
+                         "no Adam, edge table")
     args = ap.parse_args(argv)
     try:
         stages = parse_chain(args.chain, "lbfgs", 1)
@@ -402,14 +414,11 @@ def main(argv=None):
     if any(m in ("lp", "milp") for m, _, _ in stages) and "homotopy=width" in args.set:
         sys.exit("--chain lp/milp re-solves the target network's output layer; not with --set homotopy=width")
     if args.edge:
-        args.smallest = args.smallest or "15,12,10"
-        args.routes, args.no_adam = "b,a", True
-        if args.homotopies == "data":
-            args.homotopies = "width,margin,temperature,data"
+        _edge_defaults(args)
     os.environ.setdefault("PATHTRACK_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     results = []
     if args.rows is None:
-        args.rows = "" if args.smallest else ",".join(ROWS)
+        args.rows = "" if args.smallest else ",".join(r for r in ROWS if r != "15relu")  # 15relu: --edge
     rows = [r for r in args.rows.split(",") if r]
     for name in rows:
         if name not in ROWS:

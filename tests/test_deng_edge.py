@@ -67,3 +67,19 @@ def test_lp_stage_makes_separable_features_all_correct(data_dir, tmp_path, monke
     p, n_grad, _, fewest, counts = bench_deng._direct(pb, build_options(pb, {}), 100, math.inf, None, "lp")
     assert fewest == 0 and n_grad == 0 and counts["lp"]["status"] == "separable"
     assert pb.verify(p) == 1.0
+
+
+def test_edge_scan_rows_and_table_labels():
+    import argparse
+
+    args = argparse.Namespace(smallest="", rows=None, routes="a,b", no_adam=False, homotopies="data")
+    bench_deng._edge_defaults(args)
+    assert (args.rows, args.smallest, args.routes, args.no_adam) == ("15relu", "15,12,10", "b,a", True)
+    assert bench_deng.ROWS["15relu"] == dict(hidden=15, activation="relu", temperature=100.0)
+    b = {"pr": 1.0 - 3 / 60000, "grad_evals": 40, "wall": 9.0, "fewest_wrong": 3, "real_wrong": 3,
+         "test": 0.91}
+    rows = [{"n": 15, "activation": "relu", "n_images": 60000, "test0": 0.95, "b": b},
+            {"n": 12, "activation": "switch", "n_images": 60000, "test0": 0.93, "b": dict(b, pr=1.0, real_wrong=0)}]
+    lines = bench_deng.edge_table(rows).splitlines()
+    assert lines[2].startswith("| 15 relu | (b) direct | 99.9950% (3) | — | 40 |")
+    assert lines[3].startswith("| 12 | (b) direct | 100.0000% (0) | 1, success |")
