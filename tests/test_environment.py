@@ -109,7 +109,14 @@ def test_solve_imports_no_matplotlib_h5py_tqdm_or_python_tracker():
     r = _run(COMMAND_MODULES.format(args=["solve", "katsura:3", "--json"]))
     assert r["matplotlib"] is False and r["h5py"] is False and r["tqdm"] is False
     assert r["pathtrack.tracker"] is False and r["scipy.optimize"] is False  # Ctrl-C handling is pathtrack.interrupt
-    assert r["numba"] is True and r["pathtrack.kernels.nn"] is False
+    # the kernels compiled at install serve a total-degree solve without Numba; the JIT fallback needs it
+    assert r["numba"] is (not _aot_active()) and r["pathtrack.kernels.nn"] is False
+
+
+def _aot_active(extra_env=None) -> bool:
+    """Whether a fresh process would solve with the kernels compiled at install (not Numba's JIT)."""
+    code = "import json, pathtrack.polynomial.aotload as a; import pathtrack.polynomial; print(json.dumps(a.active()))"
+    return _run(code, extra_env)
 
 
 LOADED = """
@@ -163,7 +170,10 @@ before = "numba" in sys.modules
 pathtrack.polynomial.solve(["x^2 - 1"])
 print(json.dumps({"before": before, "after": "numba" in sys.modules}))
 """
-    assert _run(code) == {"before": False, "after": True}
+    assert _run(code) == {"before": False, "after": not _aot_active()}
+    # with the compiled kernels turned off, Numba is loaded by the call, not by the import
+    off = {"PATHTRACK_AOT": "0"}
+    assert not _aot_active(off) and _run(code, off) == {"before": False, "after": True}
 
 
 @pytest.mark.slow
