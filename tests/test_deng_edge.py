@@ -83,3 +83,16 @@ def test_edge_scan_rows_and_table_labels():
     lines = bench_deng.edge_table(rows).splitlines()
     assert lines[2].startswith("| 15 relu | (b) direct | 99.9950% (3) | — | 40 |")
     assert lines[3].startswith("| 12 | (b) direct | 100.0000% (0) | 1, success |")
+
+
+
+def test_stored_width_15_network_has_every_training_image_right(data_dir):
+    """docs/deng.md's n = 15 end point: PR recomputed from the stored parameters, data loaded from disk."""
+    from pathtrack_problems.deng import verify_pr
+
+    p = np.load(os.path.join(os.path.dirname(__file__), "..", "docs", "examples", "deng-n15-switch-pr100.npy"))
+    assert p.shape == (784 * 15 + 15 + 15 * 10 + 10,)
+    net = dict(widths=[784, 15, 10], activation="switch", temperature=1.0, data_dir=str(data_dir))
+    assert verify_pr(p, dtype=np.dtype(np.float32), **net) == 1.0  # as trained: all 60,000 images
+    assert verify_pr(p, dtype=np.dtype(np.float64), **net) == 1.0
+    assert verify_pr(p, dtype=np.dtype(np.float32), split="test", **net) == pytest.approx(0.9126, abs=5e-5)
