@@ -202,7 +202,8 @@ double = solve(["x^2 - 2*x + 1", "y^2 - 4"])  # a double root: its paths need th
 print(json.dumps({"counts": counts, "slices": len(slices), "wrapped": wrapped, "helper_call": helper_call,
                   "endgame": len(K.endgame_batch.signatures), "multiplicities": double.multiplicities.tolist()}))
 """
-    r = _run(code, {"NUMBA_CACHE_DIR": str(tmp_path)})
+    # the Numba kernels themselves (with the kernels compiled at install, a solve would not call them)
+    r = _run(code, {"NUMBA_CACHE_DIR": str(tmp_path), "PATHTRACK_AOT": "0"})
     assert r["counts"]["track_batch"] == 1 and r["counts"]["homotopy"] == 1
     assert max(r["counts"].values()) == 1, r["counts"]
     # only what a total-degree solve calls: no other homotopy kind, no extended-precision helper, and
