@@ -25,19 +25,25 @@ def source_hash() -> str:
         return hashlib.sha256(f.read()).hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
-def _extension():
+def matching_extension(package: str, stem: str, expected_hash: str):
+    """``package.stem``, an extension built by :mod:`pathtrack.polynomial.aotbuild`, if its ``stem_meta``
+    says it was compiled from sources of ``expected_hash`` against this NumPy major version; else None."""
     try:
-        meta = importlib.import_module(_PACKAGE + "._aot_curves_meta")
-        if importlib.util.find_spec(_PACKAGE + "._aot_curves") is None:
-            return None  # not built, or for another Python
+        meta = importlib.import_module(f"{package}.{stem}_meta")
+        if importlib.util.find_spec(f"{package}.{stem}") is None:
+            return None  # not built, or for another Python (the extension's file name says which)
         import numpy
 
-        if meta.SOURCE_HASH != source_hash() or meta.NUMPY_MAJOR != int(numpy.__version__.split(".")[0]):
-            return None  # stale
-        return importlib.import_module(_PACKAGE + "._aot_curves")
+        if meta.SOURCE_HASH != expected_hash or meta.NUMPY_MAJOR != int(numpy.__version__.split(".")[0]):
+            return None  # stale: built from other sources, or against another NumPy ABI
+        return importlib.import_module(f"{package}.{stem}")  # NumPy refuses an incompatible one here
     except (ImportError, AttributeError, OSError):
         return None
+
+
+@functools.lru_cache(maxsize=None)
+def _extension():
+    return matching_extension(_PACKAGE, "_aot_curves", source_hash())
 
 
 def load():

@@ -126,18 +126,13 @@ def install() -> bool:
     if os.environ.get("PATHTRACK_AOT", "1") == "0" or KERNELS in sys.modules:
         return active()
     package = __name__.rsplit(".", 1)[0]
-    try:
-        meta = importlib.import_module(package + "._aot_kernels_meta")
-        if importlib.util.find_spec(package + "._aot_kernels") is None:
-            return False  # not built, or for another Python (the extension's file name says which)
-        from .aotbuild import source_hash
-        import numpy
+    from ..kernels.curveload import matching_extension
+    from .aotbuild import source_hash
 
-        if meta.SOURCE_HASH != source_hash() or meta.NUMPY_MAJOR != int(numpy.__version__.split(".")[0]):
-            return False  # stale: built from other sources, or against another NumPy ABI
-        ext = importlib.import_module(package + "._aot_kernels")  # NumPy refuses an incompatible one here
-    except (ImportError, AttributeError, OSError):
+    ext = matching_extension(package, "_aot_kernels", source_hash())
+    if ext is None:
         return False
+    meta = importlib.import_module(package + "._aot_kernels_meta")
     path = os.path.join(os.path.dirname(__file__), "kernels.py")
     facade = _Facade(meta, path, ext)
     sys.modules[KERNELS] = facade
