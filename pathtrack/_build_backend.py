@@ -60,8 +60,18 @@ def get_requires_for_build_editable(config_settings=None):
     return _setuptools.get_requires_for_build_editable(config_settings) + (AOT_REQUIRES if _wanted() else [])
 
 
+def _compiled_extensions() -> list:
+    return sorted(p.name for p in (ROOT / "pathtrack").rglob("_aot_*") if p.suffix in (".so", ".pyd"))
+
+
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     _compile_kernels()
+    if _compiled_extensions():
+        # The wheel then holds a compiled extension: tag it for this interpreter, ABI and platform
+        # (not py3-none-any) and install it under platlib. setuptools decides both from this method.
+        import setuptools.dist
+
+        setuptools.dist.Distribution.has_ext_modules = lambda self: True
     return _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory)
 
 

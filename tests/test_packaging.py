@@ -54,3 +54,40 @@ def test_plugins_are_installed_under_the_project_name():
     systems = importlib.metadata.entry_points(group="pathtrack.systems")
     assert {ep.name for ep in systems} >= {"katsura", "cyclic", "noon", "eco", "reimer", "random"}
     assert Path(pathtrack_problems.__file__).resolve().parent == ROOT / "problems"
+
+
+def _build_wheel(src: Path, out: Path) -> Path:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PATHTRACK_AOT": "0"}  # package what the tree holds; compile nothing
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                           "-w", str(out), str(src)], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    [wheel] = out.glob("pathtrack-*.whl")
+    return wheel
+
+
+def test_a_wheel_with_the_compiled_kernels_is_tagged_for_its_platform(tmp_path):
+    """A wheel holding the install-time extensions is platform-specific; without them it is pure."""
+    import shutil
+    import sysconfig
+    import zipfile
+
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "docs", "benchmarks", "__pycache__", ".*cache*", "_aot_*"))
+    pure = _build_wheel(src, tmp_path / "pure")
+    assert pure.name.endswith("-py3-none-any.whl")
+    # a stand-in extension file is enough: the backend tags what the wheel holds
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    (src / "pathtrack" / "polynomial" / f"_aot_kernels{suffix}").write_bytes(b"\0")
+    binary = _build_wheel(src, tmp_path / "binary")
+    tag = sysconfig.get_platform().replace("-", "_").replace(".", "_")
+    assert binary.name.endswith(f"{tag}.whl") and "-none-" not in binary.name
+    with zipfile.ZipFile(binary) as zf:
+        names = zf.namelist()
+        assert f"pathtrack/polynomial/_aot_kernels{suffix}" in names
+        wheel_meta = zf.read(next(n for n in names if n.endswith(".dist-info/WHEEL"))).decode()
+    assert "Root-Is-Purelib: false" in wheel_meta
