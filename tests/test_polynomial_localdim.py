@@ -55,3 +55,37 @@ def test_solve_keeps_an_isolated_root_of_corank_two():
     at_origin = np.abs(res.singular_solutions[isolated]).max(axis=1) < 1e-4
     assert at_origin.sum() == 1
     assert res.multiplicities[isolated][at_origin].tolist() == [4]  # 1, x, y, xy
+
+
+#: PHCpack's reduced cyclic 8-roots system (7 equations; y_i = x_{i+1}/x_1 of cyclic 8).
+REDCYC8 = [
+    "1 + y1 + y2 + y3 + y4 + y5 + y6 + y7",
+    "y1 + y1*y2 + y2*y3 + y3*y4 + y4*y5 + y5*y6 + y6*y7 + y7",
+    "y1*y2 + y1*y2*y3 + y2*y3*y4 + y3*y4*y5 + y4*y5*y6 + y5*y6*y7 + y6*y7 + y7*y1",
+    "y1*y2*y3 + y1*y2*y3*y4 + y2*y3*y4*y5 + y3*y4*y5*y6 + y4*y5*y6*y7 + y5*y6*y7 + y6*y7*y1 + y7*y1*y2",
+    "y1*y2*y3*y4 + y1*y2*y3*y4*y5 + y2*y3*y4*y5*y6 + y3*y4*y5*y6*y7 + y4*y5*y6*y7 + y5*y6*y7*y1"
+    " + y6*y7*y1*y2 + y7*y1*y2*y3",
+    "y1*y2*y3*y4*y5 + y1*y2*y3*y4*y5*y6 + y2*y3*y4*y5*y6*y7 + y3*y4*y5*y6*y7 + y4*y5*y6*y7*y1"
+    " + y5*y6*y7*y1*y2 + y6*y7*y1*y2*y3 + y7*y1*y2*y3*y4",
+    "y1*y2*y3*y4*y5*y6 + y1*y2*y3*y4*y5*y6*y7 + y2*y3*y4*y5*y6*y7 + y3*y4*y5*y6*y7*y1"
+    " + y4*y5*y6*y7*y1*y2 + y5*y6*y7*y1*y2*y3 + y6*y7*y1*y2*y3*y4 + y7*y1*y2*y3*y4*y5",
+]
+
+
+def test_local_dimension_where_components_cross():
+    # With only y3 and y5 (or y3 and y6) nonzero every equation of reduced cyclic 8 but the first
+    # vanishes: the lines y3 + y5 = -1 and y3 + y6 = -1 are solutions, and other components cross
+    # them (corank 4 there). Gauss-Newton from such a point onto a slice at the full offset stalls
+    # at residuals of 1e-6 to 1e-4 for most one-hyperplane slices, and the test used to stop at the
+    # first dimension it missed: solve("redcyc8", seed=0) called six such points isolated.
+    system = parse_polynomials(REDCYC8)
+    pts = np.zeros((4, 7), dtype=complex)
+    pts[0, 2], pts[0, 4] = -0.292581 + 0.011586j, -0.707419 - 0.011586j  # redcyc8 seed 0's endpoints
+    pts[1, 2], pts[1, 4] = -0.707419 - 0.011586j, -0.292581 + 0.011586j
+    pts[2, 2], pts[2, 5] = -0.152336 + 0.074462j, -0.847664 - 0.074462j
+    pts[3, 3] = -1.0  # on the plane y1 = y3 = y5 = y7 = 0, 1 + y2 + y4 + y6 = 0 (corank 5)
+    for x in pts:
+        np.testing.assert_allclose(system.evaluate(x), 0, atol=1e-12)
+    for seed in range(4):
+        assert (local_dimension(system, pts, seed=seed) >= 1).all(), seed
+

@@ -34,6 +34,9 @@ LOCAL_DIM_TOL = 1e-11
 LOCAL_DIM_ITERS = 40
 #: Slices tried per dimension before the point is called isolated in that dimension.
 LOCAL_DIM_TRIES = 2
+#: Where Gauss-Newton from the point misses a slice, it is moved out to ``offset`` in these
+#: stages (fractions of ``offset``), each started from the solution on the stage before.
+LOCAL_DIM_STAGES = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 #: Singular values of the Jacobian below this, relative to the largest, span its numerical kernel:
 #: endpoints on a component are accurate to about ``1e-8`` or better.
 KERNEL_TOL = 1e-6
@@ -105,6 +108,25 @@ def local_dimension(system, points: np.ndarray, max_dim: Optional[int] = None, s
         scale = _row_scales(x[None, :], jac[None], term_sizes_batch(x[None, :], *arrays))
         return float(_scaled_residuals(val[None, :], scale)[0]) / (1.0 + np.linalg.norm(x))
 
+    def newton(x, x0, k, A, c, scale):
+        """Gauss-Newton on ``F(x) = 0, A x = c`` from ``x``: the point reached and whether it solves
+        both (within ``tol`` and ``1e-12·scale``) no farther than ``10·k·offset·scale`` from ``x0``."""
+        for _ in range(LOCAL_DIM_ITERS):
+            val, jac = eval_system_alloc(x, *arrays)
+            if not np.all(np.isfinite(val)) or np.linalg.norm(x - x0) > 10 * k * offset * scale:
+                return x, False
+            if residual(x, val, jac) <= tol and np.linalg.norm(A @ x - c) <= 1e-12 * scale:
+                return x, True
+            M = np.vstack([jac, A])
+            rhs = np.concatenate([val, A @ x - c])
+            dx = np.linalg.lstsq(M, -rhs, rcond=None)[0]
+            x = x + dx
+            if np.linalg.norm(dx) <= 1e-15 * scale:
+                break
+        val, jac = eval_system_alloc(x, *arrays)
+        return x, bool(np.all(np.isfinite(val)) and np.linalg.norm(x - x0) <= 10 * k * offset * scale
+                       and residual(x, val, jac) <= tol and np.linalg.norm(A @ x - c) <= 1e-12 * scale)
+
     def meets(x0, k, kernel):
         """Whether ``k`` random hyperplanes at ``offset`` from ``x0``, their normals in the span of
         ``kernel`` (rows: conjugate null vectors of the Jacobian, where a component's tangents lie),
@@ -114,22 +136,20 @@ def local_dimension(system, points: np.ndarray, max_dim: Optional[int] = None, s
         A = R @ kernel
         A /= np.linalg.norm(A, axis=1)[:, None]
         u = np.exp(2j * np.pi * rng.uniform(size=k))
-        c = A @ x0 + offset * scale * u
-        x = x0.copy()
-        for _ in range(LOCAL_DIM_ITERS):
-            val, jac = eval_system_alloc(x, *arrays)
-            if not np.all(np.isfinite(val)) or np.linalg.norm(x - x0) > 10 * k * offset * scale:
-                return False
-            if residual(x, val, jac) <= tol and np.linalg.norm(A @ x - c) <= 1e-12 * scale:
-                return True
-            M = np.vstack([jac, A])
-            rhs = np.concatenate([val, A @ x - c])
-            dx = np.linalg.lstsq(M, -rhs, rcond=None)[0]
-            x = x + dx
-            if np.linalg.norm(dx) <= 1e-15 * scale:
-                break
-        val, jac = eval_system_alloc(x, *arrays)
-        return residual(x, val, jac) <= tol and np.linalg.norm(A @ x - c) <= 1e-12 * scale
+        if newton(x0.copy(), x0, k, A, A @ x0 + offset * scale * u, scale)[1]:
+            return True
+        # Where components cross (redcyc8's lines and planes of points with zero coordinates, corank
+        # 4 or 5), Gauss-Newton from x0 onto the slice at the full offset stalls at residuals of
+        # 1e-6 to 1e-4 on most slices; moving the slice out from LOCAL_DIM_STAGES[0]·offset, each
+        # stage started from the last one's point scaled about x0 (exact on a line through x0),
+        # reaches the solutions on it. Only the last stage, at the full offset, decides.
+        x, prev = x0.copy(), None
+        for stage in LOCAL_DIM_STAGES:
+            delta = stage * offset
+            start = x0 + (x - x0) * (delta / prev) if prev else x0.copy()
+            x, ok = newton(start, x0, k, A, A @ x0 + delta * scale * u, scale)
+            prev = delta
+        return ok
 
     dims = np.zeros(len(points), dtype=np.int64)
     for i, x0 in enumerate(points):
@@ -141,9 +161,14 @@ def local_dimension(system, points: np.ndarray, max_dim: Optional[int] = None, s
         corank = max(1, exact_corank)
         kernel = vh[n - corank:]
         d = 0
-        # a slice can miss the solutions by bad luck (nearly parallel to the tangents): two tries
-        while d < min(max_dim, corank) and any(meets(x0, d + 1, kernel) for _ in range(LOCAL_DIM_TRIES)):
-            d += 1
+        # a slice can miss the solutions by bad luck (nearly parallel to the tangents): two tries.
+        # Every k up to the corank is tried, not only up to the first miss: k slices that meet the
+        # solutions show a dimension of at least k whatever smaller k did, and where components
+        # cross (redcyc8: lines and planes of points with zero coordinates, corank 4 or 5)
+        # Gauss-Newton on one slice can stall at a residual of 1e-6 where two slices meet them.
+        for k in range(1, min(max_dim, corank) + 1):
+            if any(meets(x0, k, kernel) for _ in range(LOCAL_DIM_TRIES)):
+                d = k
         if d == 0 and multiplicity is not None and too_few_paths(multiplicity[i], exact_corank):
             d = 1
         dims[i] = d
