@@ -172,8 +172,12 @@ def run_cmd(problem: str, sets: Tuple[str, ...], opts: Tuple[str, ...], out, for
         click.echo(_dumps(summary))
     else:
         _print_summary(summary)
-    # A cycle branch's own endings (homoclinic, hopf_end) are answers, not failures; an interrupted run is not.
-    if summary["status"] not in ("success", "event_terminated", "homoclinic", "hopf_end"):
+    # Status.is_failure knows which endings are answers (a cycle branch's homoclinic and hopf_end among
+    # them); an interrupted run is not a failure, but not finished either.
+    from .status import Status
+
+    status = Status[summary["status"]]
+    if status.is_failure or status is Status.interrupted:
         sys.exit(1)
 
 
