@@ -60,13 +60,13 @@ def get_requires_for_build_editable(config_settings=None):
     return _setuptools.get_requires_for_build_editable(config_settings) + (AOT_REQUIRES if _wanted() else [])
 
 
-def _compiled_extensions() -> list:
-    return sorted(p.name for p in (ROOT / "pathtrack").rglob("_aot_*") if p.suffix in (".so", ".pyd"))
+def _has_compiled_extension() -> bool:
+    return any(p.suffix in (".so", ".pyd") for p in (ROOT / "pathtrack").rglob("_aot_*"))
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     _compile_kernels()
-    if _compiled_extensions():
+    if _has_compiled_extension():
         # The wheel then holds a compiled extension: tag it for this interpreter, ABI and platform
         # (not py3-none-any) and install it under platlib. setuptools decides both from this method.
         import setuptools.dist

@@ -25,6 +25,13 @@ def source_hash() -> str:
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def numpy_major() -> int:
+    """NumPy's major version, which an extension's meta records (its C ABI changed with 2)."""
+    import numpy
+
+    return int(numpy.__version__.split(".")[0])
+
+
 def matching_extension(package: str, stem: str, expected_hash: str):
     """``package.stem``, an extension built by :mod:`pathtrack.polynomial.aotbuild`, if its ``stem_meta``
     says it was compiled from sources of ``expected_hash`` against this NumPy major version; else None."""
@@ -32,9 +39,7 @@ def matching_extension(package: str, stem: str, expected_hash: str):
         meta = importlib.import_module(f"{package}.{stem}_meta")
         if importlib.util.find_spec(f"{package}.{stem}") is None:
             return None  # not built, or for another Python (the extension's file name says which)
-        import numpy
-
-        if meta.SOURCE_HASH != expected_hash or meta.NUMPY_MAJOR != int(numpy.__version__.split(".")[0]):
+        if meta.SOURCE_HASH != expected_hash or meta.NUMPY_MAJOR != numpy_major():
             return None  # stale: built from other sources, or against another NumPy ABI
         return importlib.import_module(f"{package}.{stem}")  # NumPy refuses an incompatible one here
     except (ImportError, AttributeError, OSError):

@@ -111,10 +111,34 @@ def _compile(cc) -> None:
         compiler.Flags = plain_flags
 
 
-def build(out_dir: Path = HERE, verbose: bool = False) -> None:
-    """Compile :data:`EXPORTS` into ``out_dir`` (the extension and its meta module). Raises where it cannot."""
-    from numba.core import sigutils
+def _build_extension(module: str, meta: str, functions: dict, out_dir: Path, meta_lines: str, verbose: bool) -> None:
+    """Compile ``functions`` (name -> (Python function, signature)) into the extension ``module`` in
+    ``out_dir``, then write its meta module ``meta``: NumPy's major version and ``meta_lines``
+    (the source hash and what the loader needs). A failed compile leaves no meta that could match. Raises where it cannot."""
     from numba.pycc import CC
+
+    from ..kernels.curveload import numpy_major
+
+    cc = CC(module)
+    cc.output_dir = str(out_dir)
+    cc.verbose = verbose
+    for name, (fn, sig) in functions.items():
+        cc.export(name, sig)(fn)
+    (Path(out_dir) / meta).unlink(missing_ok=True)
+    t = time.perf_counter()
+    _compile(cc)
+    (Path(out_dir) / meta).write_text(
+        f'"""Written by pathtrack.polynomial.aotbuild with {module}; do not edit."""\n'
+        f"NUMPY_MAJOR = {numpy_major()}\n" + meta_lines)
+    if verbose:
+        print(f"compiled {len(functions)} kernels into {out_dir}/{module} in {time.perf_counter() - t:.1f} s",
+              file=sys.stderr)
+
+
+def build(out_dir: Path = HERE, verbose: bool = False) -> None:
+    """Compile :data:`EXPORTS` into ``out_dir`` (the extension and its meta module), then the curves'
+    kernels beside the package's own or into ``out_dir``. Raises where it cannot."""
+    from numba.core import sigutils
 
     from . import kernels
 
@@ -122,43 +146,20 @@ def build(out_dir: Path = HERE, verbose: bool = False) -> None:
 
     specs = {name: tuple(_arg_spec(t) for t in sigutils.normalize_signature(f"{ret}({args})")[0])
              for name, (ret, args) in EXPORTS.items()}
-    cc = CC(MODULE)
-    cc.output_dir = str(out_dir)
-    cc.verbose = verbose
-    for name, (ret, args) in EXPORTS.items():
-        cc.export(name, f"{ret}({args})")(getattr(kernels, name).py_func)
-    (Path(out_dir) / META).unlink(missing_ok=True)  # a failed compile leaves no meta that could match
-    t = time.perf_counter()
-    _compile(cc)
-    meta = (f'"""Written by pathtrack.polynomial.aotbuild with {MODULE}; do not edit."""\n'
-            f"SOURCE_HASH = {source_hash()!r}\nNUMPY_MAJOR = {int(__import__('numpy').__version__.split('.')[0])}\n"
-            f"EXPORTS = {specs!r}\nCONSTANTS = {_constants(kernels)!r}\nJIT_ONLY = {_jit_only(kernels)!r}\n")
-    (Path(out_dir) / META).write_text(meta)
-    if verbose:
-        print(f"compiled {len(EXPORTS)} kernels into {out_dir} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    functions = {name: (getattr(kernels, name).py_func, f"{ret}({args})") for name, (ret, args) in EXPORTS.items()}
+    meta_lines = (f"SOURCE_HASH = {source_hash()!r}\nEXPORTS = {specs!r}\nCONSTANTS = {_constants(kernels)!r}\n"
+                  f"JIT_ONLY = {_jit_only(kernels)!r}\n")
+    _build_extension(MODULE, META, functions, out_dir, meta_lines, verbose)
     build_curves(CURVES_DIR if Path(out_dir) == HERE else Path(out_dir), verbose)
 
 
 def build_curves(out_dir: Path = CURVES_DIR, verbose: bool = False) -> None:
     """Compile :data:`CURVES_EXPORTS` into ``out_dir`` (``_aot_curves`` and its meta module). Raises where it cannot."""
-    from numba.pycc import CC
-
     from ..kernels import curveload, curves
 
-    cc = CC(CURVES_MODULE)
-    cc.output_dir = str(out_dir)
-    cc.verbose = verbose
-    for name, sig in CURVES_EXPORTS.items():
-        cc.export(name, sig)(getattr(curves, name).py_func)
-    (Path(out_dir) / CURVES_META).unlink(missing_ok=True)
-    t = time.perf_counter()
-    _compile(cc)
-    (Path(out_dir) / CURVES_META).write_text(
-        f'"""Written by pathtrack.polynomial.aotbuild with {CURVES_MODULE}; do not edit."""\n'
-        f"SOURCE_HASH = {curveload.source_hash()!r}\nNUMPY_MAJOR = {int(__import__('numpy').__version__.split('.')[0])}\n")
-    if verbose:
-        print(f"compiled {len(CURVES_EXPORTS)} curve kernels into {out_dir} in {time.perf_counter() - t:.1f} s",
-              file=sys.stderr)
+    functions = {name: (getattr(curves, name).py_func, sig) for name, sig in CURVES_EXPORTS.items()}
+    _build_extension(CURVES_MODULE, CURVES_META, functions, out_dir,
+                     f"SOURCE_HASH = {curveload.source_hash()!r}\n", verbose)
 
 
 if __name__ == "__main__":
