@@ -62,7 +62,9 @@ def _build_wheel(src: Path, out: Path) -> Path:
     import sys
 
     env = {**os.environ, "PATHTRACK_AOT": "0"}  # package what the tree holds; compile nothing
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+    # pip builds in an isolated environment with the build requirements pyproject.toml names: the
+    # running one may hold an older setuptools (a new venv has 65)
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
                            "-w", str(out), str(src)], env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     [wheel] = out.glob("pathtrack-*.whl")
